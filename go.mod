@@ -1,0 +1,3 @@
+module github.com/dittofs/dittofs
+
+go 1.26
