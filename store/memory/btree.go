@@ -1,0 +1,294 @@
+package memory
+
+import (
+	"bytes"
+	"slices"
+)
+
+// The metadata store is a copy-on-write B-tree in the style of
+// github.com/google/btree: every node records the owner (a cow token) that
+// may mutate it in place; a writer with another token copies the node first.
+// A committed tree is never mutated again, so readers walk it without locks.
+
+const (
+	degree   = 16
+	maxItems = 2*degree - 1
+	minItems = degree - 1
+)
+
+// cow is an ownership token. It is not zero-sized, so that every new(cow)
+// has a distinct address.
+type cow struct{ _ byte }
+
+type item struct {
+	key, val []byte
+}
+
+type node struct {
+	items    []item
+	children []*node
+	owner    *cow
+}
+
+// tree is one version of the B-tree. The zero value is an empty tree.
+type tree struct {
+	root  *node
+	count int
+}
+
+func (n *node) find(key []byte) (int, bool) {
+	return slices.BinarySearchFunc(n.items, key, func(it item, k []byte) int {
+		return bytes.Compare(it.key, k)
+	})
+}
+
+// mutableFor returns n itself when c owns it, or a copy owned by c.
+func (n *node) mutableFor(c *cow) *node {
+	if n.owner == c {
+		return n
+	}
+	out := &node{owner: c}
+	out.items = make([]item, len(n.items), maxItems)
+	copy(out.items, n.items)
+	if len(n.children) > 0 {
+		out.children = make([]*node, len(n.children), maxItems+1)
+		copy(out.children, n.children)
+	}
+	return out
+}
+
+func (n *node) mutableChild(i int) *node {
+	c := n.children[i].mutableFor(n.owner)
+	n.children[i] = c
+	return c
+}
+
+// split moves the items after i (and their children) to a new node and
+// returns the item at i and the new node. n must be mutable.
+func (n *node) split(i int) (item, *node) {
+	it := n.items[i]
+	next := &node{owner: n.owner}
+	next.items = make([]item, 0, maxItems)
+	next.items = append(next.items, n.items[i+1:]...)
+	clear(n.items[i:])
+	n.items = n.items[:i]
+	if len(n.children) > 0 {
+		next.children = make([]*node, 0, maxItems+1)
+		next.children = append(next.children, n.children[i+1:]...)
+		clear(n.children[i+1:])
+		n.children = n.children[:i+1]
+	}
+	return it, next
+}
+
+func (n *node) maybeSplitChild(i int) bool {
+	if len(n.children[i].items) < maxItems {
+		return false
+	}
+	first := n.mutableChild(i)
+	it, second := first.split(maxItems / 2)
+	n.items = slices.Insert(n.items, i, it)
+	n.children = slices.Insert(n.children, i+1, second)
+	return true
+}
+
+// insert puts it into the subtree of n, replacing an item of the same key,
+// and reports whether it replaced one. n must be mutable and not full.
+func (n *node) insert(it item) bool {
+	i, found := n.find(it.key)
+	if found {
+		n.items[i] = it
+		return true
+	}
+	if len(n.children) == 0 {
+		n.items = slices.Insert(n.items, i, it)
+		return false
+	}
+	if n.maybeSplitChild(i) {
+		switch c := bytes.Compare(it.key, n.items[i].key); {
+		case c > 0:
+			i++
+		case c == 0:
+			n.items[i] = it
+			return true
+		}
+	}
+	return n.mutableChild(i).insert(it)
+}
+
+// remove deletes key (or, when max is set, the largest item) from the
+// subtree of n and returns the removed item. n must be mutable.
+func (n *node) remove(key []byte, max bool) (item, bool) {
+	var i int
+	var found bool
+	if max {
+		if len(n.children) == 0 {
+			if len(n.items) == 0 {
+				return item{}, false
+			}
+			it := n.items[len(n.items)-1]
+			n.items[len(n.items)-1] = item{}
+			n.items = n.items[:len(n.items)-1]
+			return it, true
+		}
+		i = len(n.items)
+	} else {
+		i, found = n.find(key)
+		if len(n.children) == 0 {
+			if !found {
+				return item{}, false
+			}
+			it := n.items[i]
+			n.items = slices.Delete(n.items, i, i+1)
+			return it, true
+		}
+	}
+	if len(n.children[i].items) <= minItems {
+		return n.growChildAndRemove(i, key, max)
+	}
+	child := n.mutableChild(i)
+	if found {
+		out := n.items[i]
+		pred, _ := child.remove(nil, true)
+		n.items[i] = pred
+		return out, true
+	}
+	return child.remove(key, max)
+}
+
+// growChildAndRemove gives child i more than minItems items, by stealing
+// from a sibling or merging with one, and then retries the removal.
+func (n *node) growChildAndRemove(i int, key []byte, max bool) (item, bool) {
+	switch {
+	case i > 0 && len(n.children[i-1].items) > minItems:
+		child := n.mutableChild(i)
+		from := n.mutableChild(i - 1)
+		stolen := from.items[len(from.items)-1]
+		from.items[len(from.items)-1] = item{}
+		from.items = from.items[:len(from.items)-1]
+		child.items = slices.Insert(child.items, 0, n.items[i-1])
+		n.items[i-1] = stolen
+		if len(from.children) > 0 {
+			c := from.children[len(from.children)-1]
+			from.children[len(from.children)-1] = nil
+			from.children = from.children[:len(from.children)-1]
+			child.children = slices.Insert(child.children, 0, c)
+		}
+	case i < len(n.items) && len(n.children[i+1].items) > minItems:
+		child := n.mutableChild(i)
+		from := n.mutableChild(i + 1)
+		stolen := from.items[0]
+		from.items = slices.Delete(from.items, 0, 1)
+		child.items = append(child.items, n.items[i])
+		n.items[i] = stolen
+		if len(from.children) > 0 {
+			c := from.children[0]
+			from.children = slices.Delete(from.children, 0, 1)
+			child.children = append(child.children, c)
+		}
+	default:
+		if i >= len(n.items) {
+			i--
+		}
+		child := n.mutableChild(i)
+		merge := n.items[i]
+		right := n.children[i+1]
+		n.items = slices.Delete(n.items, i, i+1)
+		n.children = slices.Delete(n.children, i+1, i+2)
+		child.items = append(child.items, merge)
+		child.items = append(child.items, right.items...)
+		child.children = append(child.children, right.children...)
+	}
+	return n.remove(key, max)
+}
+
+// ascend calls fn for the items of n's subtree with keys in [start, end)
+// in order; a nil start or end is unbounded. It returns false when the walk
+// must stop (fn returned false or end was reached).
+func (n *node) ascend(start, end []byte, fn func(k, v []byte) bool) bool {
+	i := 0
+	if start != nil {
+		i, _ = n.find(start)
+	}
+	for ; i < len(n.items); i++ {
+		if len(n.children) > 0 && !n.children[i].ascend(start, end, fn) {
+			return false
+		}
+		it := &n.items[i]
+		if end != nil && bytes.Compare(it.key, end) >= 0 {
+			return false
+		}
+		if !fn(it.key, it.val) {
+			return false
+		}
+	}
+	if len(n.children) > 0 {
+		return n.children[len(n.children)-1].ascend(start, end, fn)
+	}
+	return true
+}
+
+func (t *tree) get(key []byte) ([]byte, bool) {
+	n := t.root
+	for n != nil {
+		i, found := n.find(key)
+		if found {
+			return n.items[i].val, true
+		}
+		if len(n.children) == 0 {
+			return nil, false
+		}
+		n = n.children[i]
+	}
+	return nil, false
+}
+
+// put inserts it into t, copying the nodes that c does not own.
+func (t *tree) put(c *cow, it item) {
+	if t.root == nil {
+		t.root = &node{owner: c, items: make([]item, 0, maxItems)}
+		t.root.items = append(t.root.items, it)
+		t.count++
+		return
+	}
+	t.root = t.root.mutableFor(c)
+	if len(t.root.items) >= maxItems {
+		mid, second := t.root.split(maxItems / 2)
+		old := t.root
+		t.root = &node{owner: c, items: make([]item, 0, maxItems), children: make([]*node, 0, maxItems+1)}
+		t.root.items = append(t.root.items, mid)
+		t.root.children = append(t.root.children, old, second)
+	}
+	if !t.root.insert(it) {
+		t.count++
+	}
+}
+
+// delete removes key from t, copying the nodes that c does not own.
+func (t *tree) delete(c *cow, key []byte) bool {
+	if t.root == nil || len(t.root.items) == 0 {
+		return false
+	}
+	if _, ok := t.get(key); !ok {
+		return false
+	}
+	t.root = t.root.mutableFor(c)
+	_, ok := t.root.remove(key, false)
+	if len(t.root.items) == 0 && len(t.root.children) > 0 {
+		t.root = t.root.children[0]
+	}
+	if ok {
+		t.count--
+	}
+	return ok
+}
+
+func (t *tree) ascend(start, end []byte, fn func(k, v []byte) bool) {
+	if t.root == nil {
+		return
+	}
+	if start != nil && end != nil && bytes.Compare(start, end) >= 0 {
+		return
+	}
+	t.root.ascend(start, end, fn)
+}
