@@ -1,0 +1,282 @@
+// Package ganesha runs NFS-Ganesha (Debian's nfs-ganesha with FSAL_VFS) as a
+// reference NFS server for the real-client tests, on a loopback that no other
+// test sees.
+//
+// Ganesha refuses to start NFSv3 unless it can register with rpcbind, so each
+// server runs in a private network and mount namespace (unshare) with its own
+// rpcbind; its 127.0.0.1 is that namespace's loopback. Start QEMU there with
+// vm.Config{Netns: srv.Netns}. Ganesha 4.3 with FSAL_VFS grants no
+// delegations, so it never calls back.
+//
+//	srv, err := ganesha.Start(ctx, ganesha.Config{})
+//	defer srv.Stop()
+//	res, err := vm.Run(ctx, vm.Config{Server: srv.Addr(), MountPort: srv.MountPort,
+//		Export: srv.Export, Vers: "3", Netns: srv.Netns, Script: "..."})
+package ganesha
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/dittofs/dittofs/test/vm"
+)
+
+// Packages returns the Debian packages a Ganesha run needs.
+func Packages() []string {
+	return []string{"nfs-ganesha", "nfs-ganesha-vfs", "rpcbind", "iproute2", "util-linux"}
+}
+
+// Config configures one Ganesha server. The zero value works.
+type Config struct {
+	// Dir holds the export, configuration, logs and recovery state; a new
+	// temporary directory (removed by Stop) when empty.
+	Dir string
+	// NFSPort and MountPort are the ports in the server's namespace;
+	// 2049 and 20048 when zero (the namespace is private, so they are free).
+	NFSPort, MountPort int
+	// StartTimeout bounds the start-up; 30 s when zero.
+	StartTimeout time.Duration
+	// Logger receives progress messages; nil discards them.
+	Logger *slog.Logger
+}
+
+// Server is a running Ganesha.
+type Server struct {
+	// Netns is the server's network namespace, /proc/PID/ns/net.
+	Netns string
+	// NFSPort and MountPort are the ports it listens on, on the
+	// namespace's 127.0.0.1.
+	NFSPort, MountPort int
+	// Export is the NFS path to mount ("/export", a pseudo path for v4).
+	Export string
+	// ExportDir is the host directory behind the export.
+	ExportDir string
+	// Dir is the server's working directory.
+	Dir string
+
+	cmd      *exec.Cmd
+	done     chan struct{}
+	waitErr  error
+	ownDir   bool
+	stopOnce sync.Once
+	log      *bytes.Buffer
+	logMu    *sync.Mutex
+}
+
+// Addr returns "127.0.0.1:NFSPort" (in the server's namespace).
+func (s *Server) Addr() string {
+	return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(s.NFSPort)).String()
+}
+
+// Config renders the ganesha.conf for an export of exportDir on the given
+// ports, with a recovery directory under dir.
+func ConfigFile(dir, exportDir string, nfsPort, mountPort int) string {
+	return fmt.Sprintf(`NFS_CORE_PARAM {
+	NFS_Port = %d;
+	MNT_Port = %d;
+	Enable_NLM = false;
+	Enable_RQUOTA = false;
+	Enable_UDP = false;
+	mount_path_pseudo = true;
+	Protocols = 3, 4;
+	Plugins_Dir = /usr/lib/x86_64-linux-gnu/ganesha;
+}
+NFS_KRB5 {
+	Active_krb5 = false;
+}
+NFSv4 {
+	Graceless = true;
+	Lease_Lifetime = 15;
+	RecoveryBackend = fs;
+	RecoveryRoot = %s;
+	Minor_Versions = 0, 1, 2;
+	Only_Numeric_Owners = true;
+}
+EXPORT {
+	Export_Id = 1;
+	Path = %s;
+	Pseudo = /export;
+	Access_Type = RW;
+	Squash = No_Root_Squash;
+	SecType = sys;
+	Transports = TCP;
+	Protocols = 3, 4;
+	FSAL {
+		Name = VFS;
+	}
+}
+`, nfsPort, mountPort, filepath.Join(dir, "recov"), exportDir)
+}
+
+// startScript runs inside the new namespaces: loopback up, a private /run
+// for rpcbind's socket, rpcbind, then Ganesha in the foreground.
+const startScript = `set -e
+ip link set lo up
+mount -t tmpfs tmpfs /run
+rpcbind -f -w &
+i=0
+while [ ! -S /run/rpcbind.sock ]; do
+	i=$((i+1))
+	[ $i -lt 200 ] || { echo "rpcbind did not start" >&2; exit 1; }
+	sleep 0.05
+done
+exec ganesha.nfsd -F -f "$1/ganesha.conf" -L STDERR -p "$1/ganesha.pid" -N NIV_EVENT
+`
+
+// readyLine is what Ganesha logs (at NIV_EVENT) once it serves requests.
+const readyLine = "NFS SERVER INITIALIZED"
+
+// Start installs missing packages, writes the configuration and starts
+// Ganesha, returning once it serves requests. Call Stop to end it; it also
+// dies with the test process.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if err := vm.EnsurePackages(ctx, logger, Packages()...); err != nil {
+		return nil, err
+	}
+	if os.Geteuid() != 0 {
+		return nil, errors.New("ganesha: needs root (namespaces, FSAL_VFS)")
+	}
+	s := &Server{NFSPort: cfg.NFSPort, MountPort: cfg.MountPort, Export: "/export", Dir: cfg.Dir,
+		done: make(chan struct{}), log: &bytes.Buffer{}, logMu: &sync.Mutex{}}
+	if s.NFSPort == 0 {
+		s.NFSPort = 2049
+	}
+	if s.MountPort == 0 {
+		s.MountPort = 20048
+	}
+	if s.Dir == "" {
+		d, err := os.MkdirTemp("", "dittofs-ganesha-")
+		if err != nil {
+			return nil, err
+		}
+		s.Dir, s.ownDir = d, true
+	}
+	s.ExportDir = filepath.Join(s.Dir, "export")
+	for _, d := range []string{s.ExportDir, filepath.Join(s.Dir, "recov")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			s.cleanup()
+			return nil, err
+		}
+	}
+	// The export's root must let unprivileged guest users create files.
+	if err := os.Chmod(s.ExportDir, 0o777); err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	conf := ConfigFile(s.Dir, s.ExportDir, s.NFSPort, s.MountPort)
+	if err := os.WriteFile(filepath.Join(s.Dir, "ganesha.conf"), []byte(conf), 0o644); err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	s.cmd = exec.Command("unshare", "--mount", "--net", "--propagation", "private", "--",
+		"/bin/sh", "-c", startScript, "sh", s.Dir)
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	stderr, err := s.cmd.StderrPipe()
+	if err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	s.cmd.Stdout = s.cmd.Stderr
+	if err := s.cmd.Start(); err != nil {
+		s.cleanup()
+		return nil, fmt.Errorf("ganesha: start: %w", err)
+	}
+	s.Netns = fmt.Sprintf("/proc/%d/ns/net", s.cmd.Process.Pid)
+	ready := make(chan struct{})
+	go s.scanLog(stderr, ready)
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		close(s.done)
+	}()
+
+	timeout := cfg.StartTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-ready:
+		logger.Info("ganesha serving", "dir", s.Dir, "nfs_port", s.NFSPort, "mount_port", s.MountPort)
+		return s, nil
+	case <-s.done:
+		err = fmt.Errorf("ganesha: exited during start-up: %v\n%s", s.waitErr, s.Log())
+	case <-timer.C:
+		err = fmt.Errorf("ganesha: not ready after %v\n%s", timeout, s.Log())
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	s.Stop()
+	return nil, err
+}
+
+// scanLog keeps Ganesha's log and closes ready at its ready line.
+func (s *Server) scanLog(r io.Reader, ready chan struct{}) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	signalled := false
+	for sc.Scan() {
+		line := sc.Text()
+		s.logMu.Lock()
+		if s.log.Len() < 4<<20 {
+			s.log.WriteString(line)
+			s.log.WriteByte('\n')
+		}
+		s.logMu.Unlock()
+		if !signalled && strings.Contains(line, readyLine) {
+			signalled = true
+			close(ready)
+		}
+	}
+	_, _ = io.Copy(io.Discard, r)
+}
+
+// Log returns what Ganesha has logged so far (the first 4 MiB).
+func (s *Server) Log() string {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	return s.log.String()
+}
+
+// Stop ends Ganesha and its rpcbind and removes the directory Start made.
+// It is safe to call more than once.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		if s.cmd != nil && s.cmd.Process != nil {
+			pgid := s.cmd.Process.Pid
+			_ = syscall.Kill(-pgid, syscall.SIGTERM)
+			timer := time.NewTimer(5 * time.Second)
+			select {
+			case <-s.done:
+			case <-timer.C:
+			}
+			timer.Stop()
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			<-s.done
+		}
+		s.cleanup()
+	})
+}
+
+func (s *Server) cleanup() {
+	if s.ownDir {
+		_ = os.RemoveAll(s.Dir)
+	}
+}

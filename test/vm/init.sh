@@ -1,0 +1,52 @@
+#!/bin/sh
+# /init of the harness initramfs (busybox sh). The per-run archive adds
+# /run/config (shell assignments, see config.go) and /run/script.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /dev/shm
+chmod 1777 /tmp
+stty -F /dev/ttyS1 raw -echo
+stty -F /dev/ttyS2 raw -echo
+. /run/config
+
+status() {
+	echo "$*" >/dev/ttyS2
+	sync
+	poweroff -f
+}
+
+echo "init: start at $(cut -d" " -f1 /proc/uptime)s"
+for m in $(cat /lib/modules/load-order); do
+	insmod "/lib/modules/$m.ko" || status "EXIT=-1 stage=insmod module=$m"
+done
+
+hostname "$VM_HOSTNAME"
+ip link set lo up
+ip link set eth0 up || status "EXIT=-1 stage=network"
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+
+# NFS module parameters must be set before the first mount.
+echo "$VM_UNIQUE_ID" >/sys/module/nfs/parameters/nfs4_unique_id
+if [ -n "$VM_CALLBACK_PORT" ]; then
+	echo "$VM_CALLBACK_PORT" >/sys/module/nfs/parameters/callback_tcpport
+fi
+
+mkdir -p "$VM_MOUNT_DIR"
+echo "mount $VM_MOUNT_SOURCE $VM_MOUNT_DIR -o $VM_MOUNT_OPTIONS"
+if ! vmhelper mount "$VM_MOUNT_SOURCE" "$VM_MOUNT_DIR" nfs "$VM_MOUNT_OPTIONS"; then
+	status "EXIT=-1 stage=mount"
+fi
+echo "init: mounted at $(cut -d" " -f1 /proc/uptime)s"
+cd "$VM_MOUNT_DIR"
+sh /run/script </dev/null >/dev/ttyS1 2>&1
+rc=$?
+cd /
+sync
+if umount "$VM_MOUNT_DIR"; then um=ok; else um=failed; fi
+status "EXIT=$rc stage=done umount=$um"
