@@ -583,10 +583,23 @@ func testScanWhileWriting(t *testing.T, m store.Metadata) {
 	// the pattern of removing a directory's entries.
 	var visited int
 	mustUpdate(t, m, func(tx store.Tx) error {
+		// Rewrite the range first, so that the Scan runs over the
+		// transaction's own writes.
+		for i, p := range pairs {
+			if i%2 == 0 {
+				if err := tx.Put(p.k, []byte("rewritten")); err != nil {
+					return err
+				}
+			}
+		}
 		var ferr error
 		err := tx.Scan([]byte("k"), []byte("l"), func(k, v []byte) bool {
-			if want := fmt.Sprintf("k%04d", visited); string(k) != want {
-				ferr = fmt.Errorf("visit %d: key %q, want %q", visited, k, want)
+			wantV := fmt.Sprint(visited)
+			if visited%2 == 0 {
+				wantV = "rewritten"
+			}
+			if want := fmt.Sprintf("k%04d", visited); string(k) != want || string(v) != wantV {
+				ferr = fmt.Errorf("visit %d: %q=%q, want %q=%q", visited, k, v, want, wantV)
 				return false
 			}
 			visited++
