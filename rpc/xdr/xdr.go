@@ -281,6 +281,10 @@ func (e *Encoder) FixedOpaque(p []byte) {
 	e.buf = append(e.buf, zeros[:Pad(len(p))]...)
 }
 
+// Padding appends the zero bytes that follow n bytes of opaque data sent
+// separately (a zero-copy payload).
+func (e *Encoder) Padding(n int) { e.buf = append(e.buf, zeros[:Pad(n)]...) }
+
 // Opaque encodes p as variable-length opaque data.
 func (e *Encoder) Opaque(p []byte) {
 	e.Uint32(uint32(len(p)))

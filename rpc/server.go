@@ -1,0 +1,734 @@
+package rpc
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dittofs/dittofs/rpc/xdr"
+)
+
+// Defaults of the Server's limits.
+const (
+	// DefaultMaxRecordSize fits a 1 MiB READ or WRITE with its headers and
+	// an NFSv4 COMPOUND around it.
+	DefaultMaxRecordSize = 2 << 20
+	DefaultMaxInFlight   = 1024
+	// DefaultMaxInFlightPerConn matches the Linux client's default of 128
+	// slots per transport... bounded at the server end.
+	DefaultMaxInFlightPerConn = 128
+	DefaultMaxConns           = 4096
+	DefaultIdleTimeout        = 6 * time.Minute
+	DefaultRecordTimeout      = 30 * time.Second
+	DefaultWriteTimeout       = 30 * time.Second
+)
+
+// ErrServerClosed is returned by Serve, ServePacket and ListenAndServe
+// after Shutdown or Close.
+var ErrServerClosed = errors.New("rpc: server closed")
+
+// Server serves ONC RPC v2 (RFC 5531) over TCP with record marking and over
+// UDP. Its zero value serves nothing (every call PROG_UNAVAIL) on the
+// defaults; set Handler, usually to a *ServeMux. Exported fields must not
+// change after the first Serve.
+type Server struct {
+	// Addr is the TCP address ListenAndServe listens on.
+	Addr string
+	// Handler serves calls; nil answers every call PROG_UNAVAIL.
+	Handler Handler
+	// Flavors are the accepted authentication flavors; nil means
+	// AuthNone and AuthSys. A call of another flavor is denied
+	// AUTH_BADCRED.
+	Flavors []Flavor
+	// DuplicateCache, when not nil, replays replies to retransmitted
+	// calls of procedures the Handler reports as NonIdempotent.
+	DuplicateCache *DuplicateCache
+
+	// MaxRecordSize bounds a call record (DefaultMaxRecordSize); a peer
+	// that announces a longer one is disconnected.
+	MaxRecordSize int
+	// MaxInFlight bounds the calls running at once across the server and
+	// MaxInFlightPerConn those of one connection; when either is reached
+	// the server stops reading until a call finishes (backpressure).
+	MaxInFlight        int
+	MaxInFlightPerConn int
+	// MaxConns bounds open TCP connections; more are closed at accept.
+	MaxConns int
+	// IdleTimeout closes a connection on which no call arrives for that
+	// long (DefaultIdleTimeout). RecordTimeout bounds the time a started
+	// record may take to arrive, WriteTimeout the time to send a reply.
+	IdleTimeout   time.Duration
+	RecordTimeout time.Duration
+	WriteTimeout  time.Duration
+	// MaxFragmentSize, when positive, splits replies into record
+	// fragments of at most this many bytes.
+	MaxFragmentSize int
+
+	// Logger receives one line per connection problem and per failed
+	// call; nil discards.
+	Logger *slog.Logger
+	// Metrics, when not nil, observes every call and connection.
+	Metrics Metrics
+
+	initOnce sync.Once
+	log      *slog.Logger
+	flavors  [8]Flavor // indexed by flavor number when small
+	extra    []Flavor
+	sem      chan struct{}
+	bufs     buffers
+	calls    sync.Pool // *request
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	packets   map[net.PacketConn]struct{}
+	conns     map[*Conn]struct{}
+	closed    atomic.Bool
+	done      chan struct{}
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // connection and packet goroutines
+	nconns    atomic.Int64
+	rejectLog logLimiter
+}
+
+// Metrics observes a Server. Implementations must be safe for concurrent
+// use and fast: they are called on every call.
+type Metrics interface {
+	// CallDone is called when a call has been answered (or dropped).
+	CallDone(s CallStat)
+	// ConnChange is called with +1 when a connection opens and -1 when
+	// it closes.
+	ConnChange(delta int)
+}
+
+// CallStat describes one finished call.
+type CallStat struct {
+	Prog, Vers, Proc uint32
+	Network          string
+	Accept           AcceptStat // SUCCESS unless the call failed at the RPC level
+	Auth             AuthStat   // AUTH_OK unless the call was denied
+	Status           uint32     // the program's status, from ReplyWriter.SetStatus
+	Dropped          bool       // no reply was sent
+	Replayed         bool       // answered from the duplicate request cache
+	Duration         time.Duration
+}
+
+func (srv *Server) init() {
+	srv.initOnce.Do(func() {
+		srv.log = srv.Logger
+		if srv.log == nil {
+			srv.log = slog.New(slog.DiscardHandler)
+		}
+		fl := srv.Flavors
+		if fl == nil {
+			fl = []Flavor{AuthNone{}, AuthSys{}}
+		}
+		for _, f := range fl {
+			if n := f.Number(); n < uint32(len(srv.flavors)) {
+				srv.flavors[n] = f
+			} else {
+				srv.extra = append(srv.extra, f)
+			}
+		}
+		srv.sem = make(chan struct{}, cmpOr(srv.MaxInFlight, DefaultMaxInFlight))
+		srv.listeners = make(map[net.Listener]struct{})
+		srv.packets = make(map[net.PacketConn]struct{})
+		srv.conns = make(map[*Conn]struct{})
+		srv.done = make(chan struct{})
+		srv.ctx, srv.cancel = context.WithCancel(context.Background())
+		srv.calls.New = func() any { return srv.newRequest() }
+	})
+}
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func (srv *Server) flavor(n uint32) Flavor {
+	if n < uint32(len(srv.flavors)) {
+		return srv.flavors[n]
+	}
+	for _, f := range srv.extra {
+		if f.Number() == n {
+			return f
+		}
+	}
+	return nil
+}
+
+// ListenAndServe listens on srv.Addr over TCP (":111"-style; ":2049" when
+// empty) and serves until Shutdown.
+func (srv *Server) ListenAndServe() error {
+	addr := srv.Addr
+	if addr == "" {
+		addr = ":2049"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return srv.Serve(l)
+}
+
+// Serve accepts TCP connections on l and serves them until Shutdown or
+// Close, after which it returns ErrServerClosed. It closes l.
+func (srv *Server) Serve(l net.Listener) error {
+	srv.init()
+	if !srv.track(l, nil, true) {
+		l.Close()
+		return ErrServerClosed
+	}
+	defer srv.track(l, nil, false)
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if srv.closed.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles) {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				srv.log.Warn("rpc: accept failed; retrying", "err", err, "delay", delay)
+				select {
+				case <-time.After(delay):
+				case <-srv.done:
+				}
+				continue
+			}
+			return err
+		}
+		delay = 0
+		if n := srv.nconns.Add(1); n > int64(cmpOr(srv.MaxConns, DefaultMaxConns)) {
+			srv.nconns.Add(-1)
+			if n := srv.rejectLog.allow(time.Now()); n > 0 {
+				srv.log.Warn("rpc: connection limit reached; closing new connections", "remote", nc.RemoteAddr().String(), "limit", cmpOr(srv.MaxConns, DefaultMaxConns), "rejected", n)
+			}
+			nc.Close()
+			continue
+		}
+		c := srv.newConn(nc)
+		if !srv.trackConn(c, true) {
+			srv.nconns.Add(-1)
+			nc.Close()
+			return ErrServerClosed
+		}
+		srv.wg.Add(1)
+		go c.serve()
+	}
+}
+
+func (srv *Server) track(l net.Listener, pc net.PacketConn, add bool) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if add && srv.closed.Load() {
+		return false
+	}
+	switch {
+	case l != nil && add:
+		srv.listeners[l] = struct{}{}
+	case l != nil:
+		delete(srv.listeners, l)
+	case pc != nil && add:
+		srv.packets[pc] = struct{}{}
+	case pc != nil:
+		delete(srv.packets, pc)
+	}
+	return true
+}
+
+func (srv *Server) trackConn(c *Conn, add bool) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if add {
+		if srv.closed.Load() {
+			return false
+		}
+		srv.conns[c] = struct{}{}
+	} else {
+		delete(srv.conns, c)
+	}
+	return true
+}
+
+// aLongTimeAgo is a deadline in the past, to wake blocked readers.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// Shutdown stops the server gracefully: it closes the listeners, stops
+// reading new calls, waits for the calls in flight to be answered, and
+// closes the connections. When ctx ends first it closes everything at once
+// and returns ctx's error. Serve and ServePacket return ErrServerClosed.
+func (srv *Server) Shutdown(ctx context.Context) error {
+	srv.init()
+	srv.mu.Lock()
+	first := !srv.closed.Swap(true)
+	if first {
+		close(srv.done)
+	}
+	for l := range srv.listeners {
+		l.Close()
+	}
+	for pc := range srv.packets {
+		pc.SetReadDeadline(aLongTimeAgo)
+	}
+	for c := range srv.conns {
+		c.nc.SetReadDeadline(aLongTimeAgo)
+	}
+	srv.mu.Unlock()
+
+	finished := make(chan struct{})
+	go func() {
+		srv.wg.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+		srv.cancel()
+		return nil
+	case <-ctx.Done():
+		srv.Close()
+		<-finished
+		return ctx.Err()
+	}
+}
+
+// Close closes the listeners and every connection at once; calls in
+// flight see their context end and their replies are lost.
+func (srv *Server) Close() error {
+	srv.init()
+	srv.mu.Lock()
+	if !srv.closed.Swap(true) {
+		close(srv.done)
+	}
+	for l := range srv.listeners {
+		l.Close()
+	}
+	for pc := range srv.packets {
+		pc.Close()
+	}
+	for c := range srv.conns {
+		c.nc.Close()
+	}
+	srv.mu.Unlock()
+	srv.cancel()
+	return nil
+}
+
+// request is the per-call state, pooled.
+type request struct {
+	call  Call
+	w     ReplyWriter
+	buf   *[]byte
+	start time.Time
+	segs  [][]byte
+	// for UDP
+	pc   net.PacketConn
+	from netip.AddrPort
+}
+
+func (srv *Server) newRequest() *request {
+	r := &request{}
+	r.w.bufs = &srv.bufs
+	r.w.enc.Reset(make([]byte, 0, 512))
+	return r
+}
+
+func (srv *Server) getRequest() *request { return srv.calls.Get().(*request) }
+
+func (srv *Server) putRequest(r *request) {
+	r.w.reset()
+	srv.bufs.put(r.buf)
+	r.buf = nil
+	c := &r.call
+	*c = Call{}
+	clear(r.segs)
+	r.segs = r.segs[:0]
+	r.pc = nil
+	srv.calls.Put(r)
+}
+
+// acquire takes a server-wide in-flight slot, or reports false when the
+// server is closing.
+func (srv *Server) acquire() bool {
+	select {
+	case srv.sem <- struct{}{}:
+		return true
+	case <-srv.done:
+		return false
+	}
+}
+
+func (srv *Server) release() { <-srv.sem }
+
+// handle runs one call whose record is r.buf: decode the header,
+// authenticate, consult the duplicate cache, dispatch, and encode the
+// reply into r.w. It reports whether a reply should be sent.
+func (srv *Server) handle(ctx context.Context, r *request, addr netip.Addr) bool {
+	c, w := &r.call, &r.w
+	c.args.Reset(*r.buf)
+	d := &c.args
+	c.XID = d.Uint32()
+	if d.Uint32() != CALL {
+		return false // replies are routed before handle; anything else is garbage
+	}
+	rpcvers := d.Uint32()
+	c.Prog, c.Vers, c.Proc = d.Uint32(), d.Uint32(), d.Uint32()
+	c.RawCred.decode(d)
+	c.RawVerf.decode(d)
+	if err := d.Err(); err != nil {
+		srv.log.Warn("rpc: malformed call header; dropped", "remote", addrString(c.Remote), "xid", c.XID, "err", err)
+		w.dropped = true
+		return false
+	}
+	c.body = d.Rest()
+	c.Args = d
+	if rpcvers != RPCVersion {
+		srv.log.Warn("rpc: wrong RPC version", "remote", addrString(c.Remote), "xid", c.XID, "rpcvers", rpcvers)
+		w.encodeDenied(c.XID, true)
+		w.authStat = AUTH_OK
+		w.denied = true
+		return true
+	}
+
+	f := srv.flavor(c.RawCred.Flavor)
+	if f == nil {
+		w.Deny(AUTH_BADCRED)
+		srv.log.Info("rpc: unsupported auth flavor", "remote", addrString(c.Remote), "flavor", c.RawCred.Flavor, "prog", c.Prog)
+		w.encodeDenied(c.XID, false)
+		return true
+	}
+	if err := f.Accept(ctx, c, w); err != nil {
+		if errors.Is(err, ErrHandled) {
+			return !w.dropped
+		}
+		var ae *AuthError
+		if !errors.As(err, &ae) {
+			ae = &AuthError{Stat: AUTH_FAILED, Err: err}
+		}
+		w.Deny(ae.Stat)
+		srv.log.Info("rpc: authentication failed", "remote", addrString(c.Remote), "xid", c.XID, "prog", c.Prog, "err", err)
+		w.encodeDenied(c.XID, false)
+		return true
+	}
+
+	var key drcKey
+	cached := false
+	if dc := srv.DuplicateCache; dc != nil && srv.Handler != nil {
+		if ni, ok := srv.Handler.(NonIdempotent); ok && ni.NonIdempotent(c.Prog, c.Vers, c.Proc) {
+			key = newDRCKey(addr, c)
+			act, reply := dc.begin(key)
+			switch act {
+			case drcDrop:
+				w.dropped = true
+				return false
+			case drcReplay:
+				w.enc.Truncate(0)
+				w.enc.Uint32(0)
+				w.enc.FixedOpaque(reply[4:]) // reply lengths are multiples of four
+				w.accept = AcceptStat(0xffffffff)
+				return true
+			}
+			cached = true
+		}
+	}
+
+	w.beginAccepted(c.XID)
+	srv.dispatch(ctx, w, c)
+	if w.denied {
+		w.encodeDenied(c.XID, false)
+	} else if w.wrap != nil && w.accept == SUCCESS {
+		if err := srv.wrapResults(w); err != nil {
+			srv.log.Error("rpc: wrapping results failed", "prog", c.Prog, "proc", c.Proc, "err", err)
+			w.Fail(SYSTEM_ERR)
+		}
+	}
+	if cached {
+		if w.dropped {
+			srv.DuplicateCache.finish(key, nil)
+		} else {
+			srv.DuplicateCache.finish(key, w.flatten())
+		}
+	}
+	return !w.dropped
+}
+
+// dispatch calls the handler with a recover: a panic is logged with its
+// stack and answered SYSTEM_ERR.
+func (srv *Server) dispatch(ctx context.Context, w *ReplyWriter, c *Call) {
+	defer func() {
+		if p := recover(); p != nil {
+			srv.log.Error("rpc: handler panic", "prog", c.Prog, "vers", c.Vers, "proc", c.Proc, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			w.denied = false
+			w.dropped = false
+			w.Fail(SYSTEM_ERR)
+		}
+	}()
+	if srv.Handler == nil {
+		w.Fail(PROG_UNAVAIL)
+		return
+	}
+	srv.Handler.ServeRPC(ctx, w, c)
+}
+
+func (srv *Server) wrapResults(w *ReplyWriter) error {
+	flat := w.flatten()
+	hdr := append([]byte(nil), flat[:w.resOff]...)
+	res := append([]byte(nil), flat[w.resOff:]...)
+	out, err := w.wrap.WrapResults(hdr, res)
+	if err != nil {
+		return err
+	}
+	w.segs = w.segs[:0]
+	w.enc.Truncate(0)
+	w.enc.FixedOpaque(out) // a whole number of XDR words
+	return nil
+}
+
+func (srv *Server) observe(r *request, network string) {
+	if srv.Metrics == nil {
+		return
+	}
+	w := &r.w
+	s := CallStat{
+		Prog: r.call.Prog, Vers: r.call.Vers, Proc: r.call.Proc,
+		Network: network, Accept: w.accept, Auth: w.authStat, Status: w.status,
+		Dropped: w.dropped, Duration: time.Since(r.start),
+	}
+	if w.accept == AcceptStat(0xffffffff) {
+		s.Accept, s.Replayed = SUCCESS, true
+	}
+	srv.Metrics.CallDone(s)
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+// logLimiter lets one log line a second through and counts the rest.
+type logLimiter struct {
+	mu      sync.Mutex
+	last    time.Time
+	pending int
+}
+
+// allow reports how many events to log now (0 = stay quiet).
+func (l *logLimiter) allow(now time.Time) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pending++
+	if now.Sub(l.last) < time.Second {
+		return 0
+	}
+	n := l.pending
+	l.last, l.pending = now, 0
+	return n
+}
+
+// newConn wraps an accepted connection.
+func (srv *Server) newConn(nc net.Conn) *Conn {
+	c := &Conn{srv: srv, nc: nc, remote: nc.RemoteAddr()}
+	if ta, ok := c.remote.(*net.TCPAddr); ok {
+		c.addr = ta.AddrPort().Addr()
+	}
+	c.ctx, c.cancel = context.WithCancel(srv.ctx)
+	c.sem = make(chan struct{}, cmpOr(srv.MaxInFlightPerConn, DefaultMaxInFlightPerConn))
+	c.work = make(chan *request)
+	c.caller.init()
+	return c
+}
+
+// Conn is a server-side stream connection. Handlers reach it through
+// Call.Conn: to send calls to the client over the same connection (the
+// NFSv4.1 backchannel), to learn when it closes, or to attach state.
+type Conn struct {
+	srv     *Server
+	nc      net.Conn
+	remote  net.Addr
+	addr    netip.Addr
+	ctx     context.Context
+	cancel  context.CancelFunc
+	sem     chan struct{}
+	work    chan *request
+	workers sync.WaitGroup
+	machine atomic.Pointer[string]
+
+	writeMu sync.Mutex
+	iov     iovec
+	caller  caller
+}
+
+// RemoteAddr returns the client's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.remote }
+
+// LocalAddr returns the server's address of the connection.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// Context returns a context that ends when the connection closes.
+func (c *Conn) Context() context.Context { return c.ctx }
+
+// Done returns a channel closed when the connection closes.
+func (c *Conn) Done() <-chan struct{} { return c.ctx.Done() }
+
+// Call sends a call to the client on this connection and waits for its
+// reply (RFC 5531 allows either end of a connection to send calls; the
+// NFSv4.1 backchannel uses this, RFC 8881 §2.10.3.1). args may be nil for
+// no arguments and res nil to ignore the results.
+func (c *Conn) Call(ctx context.Context, prog, vers, proc uint32, cred OpaqueAuth, args xdr.Marshaler, res xdr.Unmarshaler) error {
+	return c.caller.call(ctx, c.writeCall, prog, vers, proc, cred, args, res)
+}
+
+func (c *Conn) writeCall(rec []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.nc.SetWriteDeadline(time.Now().Add(cmpOr(c.srv.WriteTimeout, DefaultWriteTimeout)))
+	return writeRecord(c.nc, [][]byte{rec}, c.srv.MaxFragmentSize, &c.iov)
+}
+
+func (c *Conn) serve() {
+	srv := c.srv
+	if srv.Metrics != nil {
+		srv.Metrics.ConnChange(1)
+	}
+	defer func() {
+		c.cancel()
+		close(c.work)
+		c.workers.Wait()
+		c.nc.Close()
+		c.caller.fail(net.ErrClosed)
+		srv.trackConn(c, false)
+		srv.nconns.Add(-1)
+		if srv.Metrics != nil {
+			srv.Metrics.ConnChange(-1)
+		}
+		srv.wg.Done()
+	}()
+	br := bufio.NewReaderSize(c.nc, 4<<10)
+	rr := recordReader{r: br, max: cmpOr(srv.MaxRecordSize, DefaultMaxRecordSize), bufs: &srv.bufs}
+	idle := cmpOr(srv.IdleTimeout, DefaultIdleTimeout)
+	recTimeout := cmpOr(srv.RecordTimeout, DefaultRecordTimeout)
+	armed := time.Time{}
+	first := func(n int) {
+		if br.Buffered() < n {
+			c.nc.SetReadDeadline(time.Now().Add(recTimeout))
+			armed = time.Time{}
+		}
+	}
+	for {
+		if srv.closed.Load() {
+			return
+		}
+		if br.Buffered() < 4 {
+			// About to block: arm the idle deadline (at most once a second).
+			if now := time.Now(); now.Sub(armed) > time.Second {
+				c.nc.SetReadDeadline(now.Add(idle))
+				armed = now
+			}
+		}
+		bp, err := rr.read(first)
+		if err != nil {
+			if !srv.closed.Load() && !isClosedOrEOF(err) {
+				srv.log.Info("rpc: closing connection", "remote", addrString(c.remote), "err", err)
+			}
+			return
+		}
+		rec := *bp
+		if len(rec) >= 8 && be32(rec[4:]) == REPLY {
+			c.caller.deliver(be32(rec), rec)
+			srv.bufs.put(bp)
+			continue
+		}
+		if len(rec) < 8 || be32(rec[4:]) != CALL {
+			srv.log.Warn("rpc: record is neither call nor reply; closing connection", "remote", addrString(c.remote), "len", len(rec))
+			srv.bufs.put(bp)
+			return
+		}
+		select {
+		case c.sem <- struct{}{}:
+		case <-srv.done:
+			srv.bufs.put(bp)
+			return
+		}
+		if !srv.acquire() {
+			<-c.sem
+			srv.bufs.put(bp)
+			return
+		}
+		r := srv.getRequest()
+		r.start = time.Now()
+		r.buf = bp
+		r.call.Conn, r.call.conn = c, c
+		r.call.Network = TCP
+		r.call.Remote = c.remote
+		select {
+		case c.work <- r:
+		default:
+			c.workers.Add(1)
+			go c.worker(r)
+		}
+	}
+}
+
+// workerIdle is how long an idle worker goroutine waits for another call
+// before exiting.
+const workerIdle = 30 * time.Second
+
+func (c *Conn) worker(r *request) {
+	defer c.workers.Done()
+	t := time.NewTimer(workerIdle)
+	defer t.Stop()
+	for {
+		c.run(r)
+		t.Reset(workerIdle)
+		select {
+		case r = <-c.work:
+			if r == nil {
+				return
+			}
+		case <-t.C:
+			return
+		}
+	}
+}
+
+// run handles one call and writes its reply.
+func (c *Conn) run(r *request) {
+	srv := c.srv
+	if srv.handle(c.ctx, r, c.addr) {
+		r.segs = r.w.segments(r.segs[:0])
+		c.writeMu.Lock()
+		c.nc.SetWriteDeadline(time.Now().Add(cmpOr(srv.WriteTimeout, DefaultWriteTimeout)))
+		err := writeRecord(c.nc, r.segs, srv.MaxFragmentSize, &c.iov)
+		c.writeMu.Unlock()
+		if err != nil && !isClosedOrEOF(err) {
+			srv.log.Info("rpc: writing reply failed; closing connection", "remote", addrString(c.remote), "err", err)
+			c.nc.Close()
+		}
+	}
+	srv.observe(r, TCP)
+	srv.putRequest(r)
+	srv.release()
+	<-c.sem
+}
+
+func be32(b []byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
+
+func isClosedOrEOF(err error) bool {
+	var ne net.Error
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, errEOF) || errors.Is(err, errUnexpectedEOF) ||
+		errors.Is(err, errConnReset) || errors.As(err, &ne) && ne.Timeout()
+}
