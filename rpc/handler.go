@@ -84,8 +84,8 @@ type Call struct {
 // Fail. It is owned by the server and pooled.
 type ReplyWriter struct {
 	enc       xdr.Encoder
-	statOff   int      // offset of accept_stat
-	resOff    int      // offset of the results
+	statOff   int // offset of accept_stat
+	resOff    int // offset of the results
 	segs      []segment
 	owned     []*[]byte // buffers to recycle after the reply is sent
 	verf      OpaqueAuth

@@ -725,7 +725,9 @@ func (c *Conn) run(r *request) {
 	<-c.sem
 }
 
-func be32(b []byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
+func be32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
 
 func isClosedOrEOF(err error) bool {
 	var ne net.Error
