@@ -49,8 +49,8 @@ type Shape struct {
 // Code is a union on a plain uint32 with numeric cases and no default: an
 // undeclared discriminant is xdr.ErrBadUnion.
 type Code struct {
-	Value uint32 `xdr:"switch,void=0"`
-	One   uint64 `xdr:"case=1"`
+	Value uint32  `xdr:"switch,void=0"`
+	One   uint64  `xdr:"case=1"`
 	Many  []Point `xdr:"case=2,3,max=4"`
 }
 
@@ -84,4 +84,9 @@ type Features struct {
 	Handles []handle.Handle `xdr:"max=2"`
 	Local   string          `xdr:"-"`
 	Verf    Cookieverf3
+}
+
+// Table has an unbounded array: only the record bounds its count.
+type Table struct {
+	Rows []Point
 }

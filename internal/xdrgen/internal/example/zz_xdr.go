@@ -356,6 +356,30 @@ func (x *Features) UnmarshalXDR(d *xdr.Decoder) {
 	x.Verf.UnmarshalXDR(d)
 }
 
+func (x *Table) MarshalXDR(e *xdr.Encoder) {
+	e.Uint32(uint32(len(x.Rows)))
+	for i0 := range x.Rows {
+		x.Rows[i0].MarshalXDR(e)
+	}
+}
+
+func (x *Table) SizeXDR() int {
+	n := 0
+	n += 4 + len(x.Rows)*12
+	return n
+}
+
+func (x *Table) UnmarshalXDR(d *xdr.Decoder) {
+	if n0 := d.ArrayLen(xdr.Unlimited, 12); n0 > 0 {
+		x.Rows = make([]Point, n0)
+		for i0 := range x.Rows {
+			x.Rows[i0].UnmarshalXDR(d)
+		}
+	} else {
+		x.Rows = nil
+	}
+}
+
 func (x *NFSStat3) MarshalXDR(e *xdr.Encoder) {
 	e.Uint32(uint32((*x)))
 }

@@ -12,6 +12,8 @@ import (
 
 func FuzzUnmarshalFeatures(f *testing.F) { xdrFuzz[Features](f) }
 
+func FuzzUnmarshalTable(f *testing.F) { xdrFuzz[Table](f) }
+
 func FuzzUnmarshalGETATTR3args(f *testing.F) { xdrFuzz[GETATTR3args](f) }
 
 func FuzzUnmarshalGETATTR3res(f *testing.F) { xdrFuzz[GETATTR3res](f) }
