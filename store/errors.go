@@ -37,6 +37,9 @@ const (
 	CodeNotSync // a guard (e.g. NFSv3's ctime guard) did not match
 	CodeIO
 	CodeQuota
+	CodeNoXattr      // the extended attribute does not exist (ENODATA, NFS4ERR_NOXATTR)
+	CodeTooManyLinks // the node has the maximum number of links (EMLINK)
+	CodeNXIO         // no data or hole past the offset, or the offset is past EOF (ENXIO)
 	codeCount
 )
 
@@ -65,6 +68,9 @@ var codeNames = [...]string{
 	CodeNotSync:      "guard mismatch",
 	CodeIO:           "input/output error",
 	CodeQuota:        "quota exceeded",
+	CodeNoXattr:      "no such attribute",
+	CodeTooManyLinks: "too many links",
+	CodeNXIO:         "no such device or address",
 }
 
 // Codes returns every error code, for tests that check a protocol's status
@@ -156,6 +162,9 @@ var (
 	ErrNotSync      error = &Error{Code: CodeNotSync}
 	ErrIO           error = &Error{Code: CodeIO}
 	ErrQuota        error = &Error{Code: CodeQuota}
+	ErrNoXattr      error = &Error{Code: CodeNoXattr}
+	ErrTooManyLinks error = &Error{Code: CodeTooManyLinks}
+	ErrNXIO         error = &Error{Code: CodeNXIO}
 )
 
 // CodeOf returns the Code of err: CodeOK for nil, the Code of the first

@@ -1,0 +1,335 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// FsStat returns the file system's usage figures. Without Options.Capacity
+// and Options.MaxFiles the totals are nominal (1 PiB, 1<<40 files).
+func (f *FS) FsStat(ctx context.Context) FsStat {
+	used := uint64(max(f.bytes.Load(), 0))
+	files := uint64(max(f.files.Load(), 0))
+	total := f.opts.Capacity
+	if total == 0 {
+		total = 1 << 50
+	}
+	tfiles := f.opts.MaxFiles
+	if tfiles == 0 {
+		tfiles = 1 << 40
+	}
+	free := total - min(total, used)
+	ffree := tfiles - min(tfiles, files)
+	return FsStat{TotalBytes: total, FreeBytes: free, AvailBytes: free,
+		TotalFiles: tfiles, FreeFiles: ffree, AvailFiles: ffree, UsedBytes: used, Files: files}
+}
+
+// FsInfo returns the file system's static figures.
+func (f *FS) FsInfo() FsInfo {
+	return FsInfo{MaxRead: f.opts.MaxIO, PrefRead: f.opts.MaxIO, MaxWrite: f.opts.MaxIO,
+		PrefWrite: f.opts.MaxIO, PrefReadDir: 64 << 10, MaxFileSize: f.opts.MaxFileSize,
+		MaxName: uint32(f.opts.MaxName), MaxLink: f.opts.MaxLinks, MaxSymlink: uint32(f.opts.MaxSymlink),
+		MaxXattrSize: uint32(f.opts.MaxXattrSize), TimeDelta: time.Nanosecond, BlockSize: uint32(f.opts.BlockSize),
+		CasePreserving: true, NoTrunc: true, ChownRestricted: true}
+}
+
+// Report is the result of Check.
+type Report struct {
+	Nodes, Dirs, Entries, Extents, Blocks, Xattrs int
+	Problems                                      []string // empty when the store is consistent
+}
+
+func (r *Report) addf(format string, a ...any) {
+	if len(r.Problems) < 1000 {
+		r.Problems = append(r.Problems, fmt.Sprintf(format, a...))
+	}
+}
+
+// Check verifies the store (fsck): every record decodes; every entry points
+// at a node and is indexed by its cookie; every node is reachable from the
+// root; link counts, directory parents and entry counts are right; extents
+// of a file do not overlap, lie within its size and sum to its Used; block
+// reference counts equal the extents that reference the blocks; every
+// referenced block exists in the Blocks backend; the usage counters and the
+// id allocator are right. It seals open blocks first. Problems go in the
+// report; the error is for a check that could not run.
+func (f *FS) Check(ctx context.Context) (Report, error) {
+	var rep Report
+	if err := f.flushAll(ctx); err != nil {
+		rep.addf("sealing open blocks: %v", err)
+	}
+	type nodeInfo struct {
+		n        inode
+		links    uint32
+		subdirs  uint32
+		entries  uint64
+		parentOK bool
+		used     uint64
+		maxEnd   uint64
+	}
+	nodes := map[uint64]*nodeInfo{}
+	refs := map[BlockID]uint64{}
+	recs := map[BlockID]blockRec{}
+	type dent struct {
+		dir, child uint64
+		cookie     uint64
+		typ        FileType
+		name       string
+	}
+	var dents []dent
+	type idExtent struct {
+		id uint64
+		x  extent
+	}
+	var exts []idExtent
+	cookies := map[[2]uint64]dent{}
+	var sb super
+	var use usage
+	haveSuper := false
+	o := f.getOp(ctx)
+	defer f.putOp(o)
+	err := f.view(ctx, o, func(o *op) error {
+		return o.tx.Scan(nil, nil, func(k, v []byte) bool {
+			if len(k) == 0 {
+				rep.addf("empty key")
+				return true
+			}
+			switch k[0] {
+			case pfxSuper:
+				s, err := decodeSuper(v)
+				if err != nil || len(k) != 1 {
+					rep.addf("superblock: %v", err)
+					return true
+				}
+				sb, haveSuper = s, true
+			case pfxUsage:
+				u, err := decodeUsage(v)
+				if err != nil || len(k) != 2 {
+					rep.addf("usage %x: bad record", k)
+					return true
+				}
+				use.Files += u.Files
+				use.Bytes += u.Bytes
+			case pfxNode:
+				if len(k) != 9 {
+					rep.addf("node key %x", k)
+					return true
+				}
+				id := be.Uint64(k[1:])
+				ni := &nodeInfo{}
+				if err := decodeInode(v, &ni.n); err != nil {
+					rep.addf("node %d: %v", id, err)
+					return true
+				}
+				ni.n.ID = id
+				ni.n.Target = nil
+				nodes[id] = ni
+				rep.Nodes++
+				if ni.n.Type == TypeDir {
+					rep.Dirs++
+				}
+			case pfxEntry:
+				e, err := decodeEntry(v)
+				if err != nil || len(k) < 10 {
+					rep.addf("entry %q: bad record", k)
+					return true
+				}
+				dents = append(dents, dent{be.Uint64(k[1:]), e.Child, e.Cookie, e.Type, string(k[9:])})
+				rep.Entries++
+			case pfxCookie:
+				child, t, name, err := decodeCookieVal(v)
+				if err != nil || len(k) != 17 {
+					rep.addf("cookie %x: bad record", k)
+					return true
+				}
+				dir, ck := be.Uint64(k[1:]), be.Uint64(k[9:])
+				cookies[[2]uint64{dir, ck}] = dent{dir, child, ck, t, string(name)}
+			case pfxExtent:
+				var x extent
+				if err := decodeExtent(k, v, &x); err != nil {
+					rep.addf("extent %x: %v", k, err)
+					return true
+				}
+				rep.Extents++
+				exts = append(exts, idExtent{be.Uint64(k[1:]), x})
+			case pfxXattr:
+				rep.Xattrs++
+				if len(k) < 10 || nodes[be.Uint64(k[1:])] == nil {
+					rep.addf("xattr %q of missing node", k)
+				}
+			case pfxBlock:
+				r, err := decodeBlockRec(v)
+				if err != nil || len(k) != 33 {
+					rep.addf("block record %x: bad", k)
+					return true
+				}
+				var id BlockID
+				copy(id[:], k[1:])
+				recs[id] = r
+				rep.Blocks++
+			default:
+				rep.addf("unknown key %q", k)
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return rep, err
+	}
+	if !haveSuper {
+		rep.addf("no superblock")
+	}
+	for _, ie := range exts {
+		id, x := ie.id, ie.x
+		ni := nodes[id]
+		if ni == nil {
+			rep.addf("extent of missing node %d", id)
+			continue
+		}
+		if x.Start < ni.maxEnd {
+			rep.addf("node %d: overlapping extents at %d", id, x.Start)
+		}
+		ni.maxEnd = x.End
+		ni.used += x.len()
+		if x.Flags&extZero == 0 {
+			refs[x.Block]++
+		}
+	}
+	var maxID uint64
+	for id := range nodes {
+		maxID = max(maxID, id)
+	}
+	if haveSuper && maxID >= sb.NextID {
+		rep.addf("node %d at or past the allocator's next id %d", maxID, sb.NextID)
+	}
+	for _, d := range dents {
+		c, ok := cookies[[2]uint64{d.dir, d.cookie}]
+		if !ok || c.child != d.child || c.name != d.name || c.typ != d.typ {
+			rep.addf("entry %d/%q: cookie %d not indexed", d.dir, d.name, d.cookie)
+		}
+		delete(cookies, [2]uint64{d.dir, d.cookie})
+		dir, child := nodes[d.dir], nodes[d.child]
+		if dir == nil || dir.n.Type != TypeDir {
+			rep.addf("entry %q in missing or non-directory %d", d.name, d.dir)
+			continue
+		}
+		if d.cookie >= dir.n.NextCookie {
+			rep.addf("entry %d/%q: cookie %d not below the next cookie", d.dir, d.name, d.cookie)
+		}
+		dir.entries++
+		if child == nil {
+			rep.addf("entry %d/%q points at missing node %d", d.dir, d.name, d.child)
+			continue
+		}
+		if child.n.Type != d.typ {
+			rep.addf("entry %d/%q: type %v, node is %v", d.dir, d.name, d.typ, child.n.Type)
+		}
+		child.links++
+		if child.n.Type == TypeDir {
+			dir.subdirs++
+			if child.n.Parent == d.dir {
+				child.parentOK = true
+			}
+		}
+	}
+	for _, c := range cookies {
+		rep.addf("cookie %d of %d/%q has no entry", c.cookie, c.dir, c.name)
+	}
+	// reachability
+	rootInfo := nodes[f.root.ID]
+	if rootInfo == nil {
+		rep.addf("no root")
+	} else {
+		adj := map[uint64][]uint64{}
+		for _, d := range dents {
+			adj[d.dir] = append(adj[d.dir], d.child)
+		}
+		seen := map[uint64]bool{f.root.ID: true}
+		queue := []uint64{f.root.ID}
+		for len(queue) > 0 {
+			id := queue[0]
+			queue = queue[1:]
+			for _, c := range adj[id] {
+				if !seen[c] {
+					seen[c] = true
+					queue = append(queue, c)
+				}
+			}
+		}
+		for id := range nodes {
+			if !seen[id] {
+				rep.addf("node %d is not reachable from the root", id)
+			}
+		}
+	}
+	for id, ni := range nodes {
+		n := &ni.n
+		switch n.Type {
+		case TypeDir:
+			want := 2 + ni.subdirs
+			if n.Nlink != want {
+				rep.addf("dir %d: nlink %d, want %d", id, n.Nlink, want)
+			}
+			if n.Entries != ni.entries {
+				rep.addf("dir %d: %d entries recorded, %d found", id, n.Entries, ni.entries)
+			}
+			if id == f.root.ID {
+				if n.Parent != id {
+					rep.addf("root's parent is %d", n.Parent)
+				}
+			} else {
+				if ni.links != 1 {
+					rep.addf("dir %d has %d names", id, ni.links)
+				}
+				if !ni.parentOK {
+					rep.addf("dir %d: parent %d does not name it", id, n.Parent)
+				}
+			}
+		default:
+			if n.Nlink != ni.links {
+				rep.addf("node %d: nlink %d, %d names", id, n.Nlink, ni.links)
+			}
+		}
+		if n.Type != TypeRegular && ni.used > 0 {
+			rep.addf("node %d of type %v has extents", id, n.Type)
+		}
+		if ni.maxEnd > n.Size && n.Type == TypeRegular {
+			rep.addf("file %d: extent past size %d", id, n.Size)
+		}
+		if n.Used != ni.used {
+			rep.addf("file %d: used %d, extents map %d", id, n.Used, ni.used)
+		}
+	}
+	var bytes int64
+	for id, r := range recs {
+		if refs[id] != r.Refs {
+			rep.addf("block %v: refcount %d, %d extents", id, r.Refs, refs[id])
+		}
+		bytes += int64(r.Size)
+	}
+	for id := range refs {
+		if _, ok := recs[id]; !ok {
+			rep.addf("block %v referenced but has no record", id)
+		}
+	}
+	if use.Files != int64(len(nodes)) || use.Bytes != bytes {
+		rep.addf("usage counters: %d files %d bytes, found %d files %d bytes", use.Files, use.Bytes, len(nodes), bytes)
+	}
+	stored := map[BlockID]bool{}
+	if err := f.blocks.Walk(ctx, func(id BlockID) error { stored[id] = true; return nil }); err != nil {
+		return rep, ioErr("check walk", err)
+	}
+	for id, r := range recs {
+		if !stored[id] {
+			rep.addf("block %v is referenced but missing", id)
+			continue
+		}
+		// the block must be as long as its record says
+		var b [1]byte
+		if n, err := f.blocks.ReadAt(ctx, id, b[:], int64(r.Size-1)); n != 1 {
+			rep.addf("block %v shorter than %d bytes: %v", id, r.Size, err)
+		}
+	}
+	return rep, nil
+}
