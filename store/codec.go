@@ -365,3 +365,5 @@ const (
 	errBadChar   corruptErr = "name contains '/' or NUL"
 	errBadUTF8   corruptErr = "name is not valid UTF-8"
 )
+
+func isNotFound(err error) bool { return CodeOf(err) == CodeNotFound }
