@@ -44,6 +44,8 @@ func Metadata(t *testing.T, newBackend func(t *testing.T) store.Metadata, opts .
 		{"RepeatableRead", testRepeatableRead},
 		{"ConcurrentCounter", testConcurrentCounter},
 		{"WriteSkew", testWriteSkew},
+		{"Phantom", testPhantom},
+		{"PhantomDelete", testPhantomDelete},
 		{"LargeValues", testLargeValues},
 		{"LargeKey", testLargeKey},
 		{"ManyKeys", testManyKeys},
@@ -808,6 +810,93 @@ func testWriteSkew(t *testing.T, m store.Metadata) {
 		if string(va) == "0" && string(vb) == "0" {
 			t.Fatalf("round %d: write skew: both transactions committed on the same snapshot", round)
 		}
+	}
+}
+
+// testPhantom counts keys with a Scan and writes a key named by the count:
+// if a transaction's Scan missed a key that a concurrent transaction
+// inserted into the range (a phantom), two transactions would write the
+// same name and the range would end with fewer keys than transactions.
+func testPhantom(t *testing.T, m store.Metadata) {
+	const workers, perWorker = 8, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Go(func() {
+			for range perWorker {
+				_, err := update(m, func(tx store.Tx) error {
+					n := 0
+					if err := tx.Scan([]byte("e/"), []byte("e0"), func(k, v []byte) bool { n++; return true }); err != nil {
+						return err
+					}
+					return tx.Put(fmt.Appendf(nil, "e/%05d", n), nil)
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("insert: %v (an error other than ErrConflict)", err)
+	}
+	if got := scanView(t, m, []byte("e/"), []byte("e0")); len(got) != workers*perWorker {
+		t.Fatalf("%d keys after %d serialized count-and-insert transactions: a Scan missed a concurrent insert", len(got), workers*perWorker)
+	}
+}
+
+// testPhantomDelete races the pattern of rmdir (delete a directory when a
+// Scan finds no entries in it) against create (add an entry when the
+// directory exists): a directory may never be deleted while it has an
+// entry.
+func testPhantomDelete(t *testing.T, m store.Metadata) {
+	const rounds = 100
+	for round := range rounds {
+		putAll(t, m, kvs("dir", "1"))
+		var wg sync.WaitGroup
+		var rmErr, createErr error
+		wg.Go(func() {
+			_, rmErr = update(m, func(tx store.Tx) error {
+				empty := true
+				if err := tx.Scan([]byte("dir/"), []byte("dir0"), func(k, v []byte) bool { empty = false; return false }); err != nil {
+					return err
+				}
+				if !empty {
+					return nil
+				}
+				return tx.Delete([]byte("dir"))
+			})
+		})
+		wg.Go(func() {
+			_, createErr = update(m, func(tx store.Tx) error {
+				if _, err := tx.Get([]byte("dir")); errors.Is(err, store.ErrNotFound) {
+					return nil
+				} else if err != nil {
+					return err
+				}
+				return tx.Put(fmt.Appendf(nil, "dir/%d", round), nil)
+			})
+		})
+		wg.Wait()
+		if err := errors.Join(rmErr, createErr); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		_, derr := get(t, m, []byte("dir"))
+		entries := scanView(t, m, []byte("dir/"), []byte("dir0"))
+		if errors.Is(derr, store.ErrNotFound) && len(entries) > 0 {
+			t.Fatalf("round %d: directory deleted while it holds %s", round, describe(entries))
+		}
+		mustUpdate(t, m, func(tx store.Tx) error {
+			for _, e := range entries {
+				if err := tx.Delete(e.k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
 }
 
