@@ -567,7 +567,14 @@ type Conn struct {
 	workers sync.WaitGroup
 	machine atomic.Pointer[string]
 
-	writeMu sync.Mutex
+	// Replies are written by whichever worker finds no write in
+	// progress: it sends every reply queued meanwhile in one vectored
+	// write, so pipelined calls share system calls.
+	queueMu sync.Mutex
+	queue   []*request
+	spare   []*request
+	writing bool
+	writeMu sync.Mutex // held while writing to nc
 	iov     iovec
 	caller  caller
 }
@@ -705,20 +712,66 @@ func (c *Conn) worker(r *request) {
 	}
 }
 
-// run handles one call and writes its reply.
+// run handles one call and queues its reply.
 func (c *Conn) run(r *request) {
-	srv := c.srv
-	if srv.handle(c.ctx, r, c.addr) {
-		r.segs = r.w.segments(r.segs[:0])
-		c.writeMu.Lock()
-		c.nc.SetWriteDeadline(time.Now().Add(cmpOr(srv.WriteTimeout, DefaultWriteTimeout)))
-		err := writeRecord(c.nc, r.segs, srv.MaxFragmentSize, &c.iov)
-		c.writeMu.Unlock()
-		if err != nil && !isClosedOrEOF(err) {
-			srv.log.Info("rpc: writing reply failed; closing connection", "remote", addrString(c.remote), "err", err)
-			c.nc.Close()
-		}
+	if !c.srv.handle(c.ctx, r, c.addr) {
+		c.finish(r)
+		return
 	}
+	r.segs = r.w.segments(r.segs[:0])
+	c.queueMu.Lock()
+	c.queue = append(c.queue, r)
+	if c.writing {
+		c.queueMu.Unlock()
+		return // the active writer sends and finishes r
+	}
+	c.writing = true
+	for len(c.queue) > 0 {
+		batch := c.queue
+		c.queue = c.spare[:0]
+		c.queueMu.Unlock()
+		c.writeBatch(batch)
+		for i, r := range batch {
+			c.finish(r)
+			batch[i] = nil
+		}
+		c.queueMu.Lock()
+		c.spare = batch[:0]
+	}
+	c.writing = false
+	c.queueMu.Unlock()
+}
+
+// writeBatch writes the replies of batch in one vectored write.
+func (c *Conn) writeBatch(batch []*request) {
+	srv := c.srv
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	iov := &c.iov
+	iov.backing = iov.backing[:0]
+	for _, r := range batch {
+		iov.backing = append(iov.backing, frame(r.segs, srv.MaxFragmentSize)...)
+	}
+	iov.bufs = iov.backing
+	c.nc.SetWriteDeadline(time.Now().Add(cmpOr(srv.WriteTimeout, DefaultWriteTimeout)))
+	var err error
+	if len(iov.backing) == 1 {
+		_, err = c.nc.Write(iov.backing[0])
+	} else {
+		_, err = iov.bufs.WriteTo(c.nc)
+	}
+	clear(iov.backing)
+	if err != nil && !isClosedOrEOF(err) {
+		srv.log.Info("rpc: writing reply failed; closing connection", "remote", addrString(c.remote), "err", err)
+	}
+	if err != nil {
+		c.nc.Close()
+	}
+}
+
+// finish recycles a call's state and frees its in-flight slots.
+func (c *Conn) finish(r *request) {
+	srv := c.srv
 	srv.observe(r, TCP)
 	srv.putRequest(r)
 	srv.release()
