@@ -1,0 +1,44 @@
+# DittoFS. `make test` is the whole suite: what CI runs (.ci/run) and what
+# the README tells you to run. It installs the Debian packages it needs when
+# run as root.
+
+GO       ?= go
+FUZZTIME ?= 5s
+export FUZZTIME
+
+.PHONY: test deps lint generate generate-check unit e2e bench fuzz
+
+test: deps lint generate-check unit e2e
+
+deps:
+	./scripts/install-deps.sh
+	@if [ -x test/install-deps.sh ]; then ./test/install-deps.sh; fi
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./test/...
+
+generate:
+	$(GO) generate ./...
+
+# The generated code is committed; regenerating it must change nothing.
+generate-check: generate
+	@if ! git diff --quiet -- '*zz_*.go' || [ -n "$$(git ls-files --others --exclude-standard -- '*zz_*.go')" ]; then \
+		echo "generated code is out of date; run make generate and commit:"; \
+		git status --short -- '*zz_*.go'; exit 1; fi
+
+unit:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# The real-client suites: the Linux kernel NFS client in QEMU, libnfs,
+# and the reference servers they are compared with.
+e2e:
+	$(GO) test -tags e2e -count=1 -timeout 30m ./test/...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+fuzz:
+	./scripts/fuzz.sh
