@@ -95,6 +95,9 @@ func Open(dir string, o Options) (*Metadata, error) {
 	if o.ValueThreshold > 0 {
 		bo = bo.WithValueThreshold(o.ValueThreshold)
 	}
+	// Badger refuses a value threshold above its largest write batch,
+	// 15% of the memtable.
+	bo.ValueThreshold = min(bo.ValueThreshold, 15*bo.MemTableSize/100)
 	if o.ValueLogFileSize > 0 {
 		bo = bo.WithValueLogFileSize(o.ValueLogFileSize)
 	}
@@ -300,7 +303,9 @@ func (r *rangeOracle) end(start uint64) {
 func (r *rangeOracle) commit(tx *txn, start uint64) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(tx.scans) > 0 {
+	// An Update that wrote nothing read a consistent snapshot and commits
+	// nothing, so it cannot conflict.
+	if len(tx.writes) > 0 && len(tx.scans) > 0 {
 		for _, c := range r.log {
 			if c.seq > start && c.intersects(tx.scans) {
 				return store.NewError(store.CodeConflict, "update", "", errPhantom)

@@ -71,11 +71,11 @@ func (tx *txn) Get(key []byte) (val []byte, err error) {
 	if err != nil {
 		return nil, mapErr("get", err)
 	}
-	val, err = item.ValueCopy(nil)
+	stored, err := item.ValueCopy(nil)
 	if err != nil {
 		return nil, mapErr("get", err)
 	}
-	return val, nil
+	return unseal("get", tx.scratch, stored)
 }
 
 func (tx *txn) Put(key, val []byte) error {
@@ -86,7 +86,7 @@ func (tx *txn) Put(key, val []byte) error {
 		return err
 	}
 	k := prefixed(key)
-	if err := tx.btx.Set(k, val); err != nil {
+	if err := tx.btx.Set(k, seal(k, val)); err != nil {
 		return mapErr("put", err)
 	}
 	tx.writes = append(tx.writes, k)
@@ -151,12 +151,20 @@ func (tx *txn) Scan(start, end []byte, fn func(k, v []byte) bool) (err error) {
 			return nil
 		}
 		cont := true
-		if err := item.Value(func(v []byte) error {
+		if err := item.Value(func(stored []byte) error {
+			v, err := unseal("scan", k, stored)
+			if err != nil {
+				return err
+			}
 			inFn = true
 			cont = fn(k[1:], v)
 			inFn = false
 			return nil
 		}); err != nil {
+			var se *store.Error
+			if errors.As(err, &se) {
+				return err
+			}
 			return mapErr("scan", err)
 		}
 		if !cont {
