@@ -47,6 +47,10 @@ type Config struct {
 	// NFSPort and MountPort are the ports in the server's namespace;
 	// 2049 and 20048 when zero (the namespace is private, so they are free).
 	NFSPort, MountPort int
+	// DiskBacked exports a directory of the host's filesystem; by default
+	// the export is a tmpfs mounted in the server's private mount namespace
+	// (no disk I/O waits, gone with the server).
+	DiskBacked bool
 	// StartTimeout bounds the start-up; 30 s when zero.
 	StartTimeout time.Duration
 	// Logger receives progress messages; nil discards them.
@@ -62,7 +66,8 @@ type Server struct {
 	NFSPort, MountPort int
 	// Export is the NFS path to mount ("/export", a pseudo path for v4).
 	Export string
-	// ExportDir is the host directory behind the export.
+	// ExportDir is the directory behind the export, as the host sees it
+	// (through /proc/PID/root when the export is a tmpfs).
 	ExportDir string
 	// Dir is the server's working directory.
 	Dir string
@@ -126,6 +131,7 @@ EXPORT {
 const startScript = `set -e
 ip link set lo up
 mount -t tmpfs tmpfs /run
+if [ "$2" = tmpfs ]; then mount -t tmpfs -o mode=0777,size=16g tmpfs "$1/export"; fi
 rpcbind -f -w &
 i=0
 while [ ! -S /run/rpcbind.sock ]; do
@@ -169,6 +175,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.Dir, s.ownDir = d, true
 	}
 	s.ExportDir = filepath.Join(s.Dir, "export")
+	backing := "tmpfs"
+	if cfg.DiskBacked {
+		backing = "disk"
+	}
 	for _, d := range []string{s.ExportDir, filepath.Join(s.Dir, "recov")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			s.cleanup()
@@ -186,7 +196,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.cmd = exec.Command("unshare", "--mount", "--net", "--propagation", "private", "--",
-		"/bin/sh", "-c", startScript, "sh", s.Dir)
+		"/bin/sh", "-c", startScript, "sh", s.Dir, backing)
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
@@ -199,6 +209,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("ganesha: start: %w", err)
 	}
 	s.Netns = fmt.Sprintf("/proc/%d/ns/net", s.cmd.Process.Pid)
+	if !cfg.DiskBacked {
+		s.ExportDir = fmt.Sprintf("/proc/%d/root%s", s.cmd.Process.Pid, s.ExportDir)
+	}
 	ready := make(chan struct{})
 	go s.scanLog(stderr, ready)
 	go func() {
