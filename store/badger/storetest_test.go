@@ -59,3 +59,26 @@ func TestConformanceSmallValueThreshold(t *testing.T) {
 		},
 	})
 }
+
+func BenchmarkMetadata(b *testing.B) {
+	storetest.BenchmarkMetadata(b, func(b *testing.B) store.Metadata {
+		m, err := badger.Open(b.TempDir(), badger.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { m.Close() })
+		return m
+	})
+}
+
+// BenchmarkMetadataSyncWrites measures the cost of Options.SyncWrites.
+func BenchmarkMetadataSyncWrites(b *testing.B) {
+	storetest.BenchmarkMetadata(b, func(b *testing.B) store.Metadata {
+		m, err := badger.Open(b.TempDir(), badger.Options{SyncWrites: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { m.Close() })
+		return m
+	})
+}

@@ -36,10 +36,19 @@ type tree struct {
 	count int
 }
 
+// find returns the index of the first item whose key is not less than key,
+// and whether that item's key equals key.
 func (n *node) find(key []byte) (int, bool) {
-	return slices.BinarySearchFunc(n.items, key, func(it item, k []byte) int {
-		return bytes.Compare(it.key, k)
-	})
+	lo, hi := 0, len(n.items)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if bytes.Compare(n.items[m].key, key) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(n.items) && bytes.Equal(n.items[lo].key, key)
 }
 
 // mutableFor returns n itself when c owns it, or a copy owned by c.

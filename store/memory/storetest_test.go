@@ -15,3 +15,11 @@ func TestMetadataConformance(t *testing.T) {
 func TestBlocksConformance(t *testing.T) {
 	storetest.Blocks(t, func(t *testing.T) store.Blocks { return memory.NewBlocks() })
 }
+
+func BenchmarkMetadata(b *testing.B) {
+	storetest.BenchmarkMetadata(b, func(b *testing.B) store.Metadata { return memory.NewMetadata() })
+}
+
+func BenchmarkBlocks(b *testing.B) {
+	storetest.BenchmarkBlocks(b, func(b *testing.B) store.Blocks { return memory.NewBlocks() })
+}
