@@ -1,0 +1,195 @@
+package locking
+
+import (
+	"context"
+	"slices"
+)
+
+type grant struct {
+	id       GrantID
+	file     uint64
+	client   clientKey
+	kind     GrantKind
+	breaker  Breaker
+	breaking bool
+	target   GrantKind // what the break asks for, when breaking
+	timer    Timer
+}
+
+// conflictingGrants returns the grants of clients other than c that an
+// access by c conflicts with: every grant for a write, write grants for a
+// read.
+func conflictingGrants(f *file, c clientKey, write bool) []*grant {
+	var out []*grant
+	for _, g := range f.grants {
+		if g.client != c && (write || g.kind == GrantWrite) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// startBreaks breaks each grant down to what the access allows (none for a
+// write, read for a read) unless a break at least that strong is already
+// under way, and arms its recall timer.
+func (m *Manager) startBreaks(gs []*grant, write bool, after *[]func()) {
+	to := GrantRead
+	if write {
+		to = GrantNone
+	}
+	for _, g := range gs {
+		if g.breaking && g.target <= to {
+			continue
+		}
+		g.breaking, g.target = true, to
+		if g.timer == nil {
+			id := g.id
+			g.timer = m.clock.AfterFunc(m.opts.RecallTimeout, func() { m.revoke(id) })
+		}
+		b, id := g.breaker, g.id
+		if b != nil {
+			*after = append(*after, func() { b.Break(id, to) })
+		}
+	}
+}
+
+// Grant gives client o.Client a recallable grant of kind k on file (a
+// delegation, oplock or lease), to be recalled through b. It fails with
+// ErrDenied when another client's locks, share reservations or grants
+// conflict with it, or a break is under way on the file, and with
+// ErrGrace in the grace period.
+func (m *Manager) Grant(ctx context.Context, fileID uint64, o Owner, k GrantKind, b Breaker) (GrantID, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.checkGrace(ctx, false); err != nil {
+		return 0, err
+	}
+	if k != GrantRead && k != GrantWrite {
+		return 0, ErrDenied
+	}
+	f := m.file(fileID)
+	defer m.forget(f)
+	c := o.client()
+	write := k == GrantWrite
+	for _, l := range f.locks {
+		if l.owner.client() != c && (write || l.excl) {
+			return 0, ErrDenied
+		}
+	}
+	for _, s := range f.shares {
+		if s.owner.client() != c && (write || s.access&ModeWrite != 0 || s.deny&ModeRead != 0) {
+			return 0, ErrDenied
+		}
+	}
+	for _, g := range f.grants {
+		if g.breaking || (g.client != c && (write || g.kind == GrantWrite)) {
+			return 0, ErrDenied
+		}
+	}
+	if len(f.waiters) > 0 {
+		return 0, ErrDenied
+	}
+	m.nextID++
+	g := &grant{id: m.nextID, file: fileID, client: c, kind: k, breaker: b}
+	f.grants = append(f.grants, g)
+	m.grants[g.id] = g
+	return g.id, nil
+}
+
+// Return gives a grant back (DELEGRETURN, an oplock break acknowledged to
+// none) and grants the queued requests it was holding up.
+func (m *Manager) Return(ctx context.Context, id GrantID) error {
+	return m.Downgrade(ctx, id, GrantNone)
+}
+
+// Downgrade weakens a grant to kind to (GrantNone returns it); a break
+// asking for to or more is then complete.
+func (m *Manager) Downgrade(ctx context.Context, id GrantID, to GrantKind) error {
+	var after []func()
+	m.mu.Lock()
+	err := m.downgrade(ctx, id, to, &after)
+	m.mu.Unlock()
+	run(after)
+	return err
+}
+
+func (m *Manager) downgrade(ctx context.Context, id GrantID, to GrantKind, after *[]func()) error {
+	g := m.grants[id]
+	if g == nil {
+		return ErrNoGrant
+	}
+	f := m.files[g.file]
+	defer m.forget(f)
+	if to == GrantNone {
+		m.dropGrant(f, g)
+	} else {
+		g.kind = min(g.kind, to)
+		if g.breaking && g.kind <= g.target {
+			g.breaking = false
+			if g.timer != nil {
+				g.timer.Stop()
+				g.timer = nil
+			}
+		}
+	}
+	return m.commit(ctx, f, f.locks, f.shares, after)
+}
+
+// Access checks an I/O access by o to file against other clients' grants
+// (a write over SMB breaks an NFSv4 read delegation): a conflicting grant
+// starts a break and Access fails with ErrBreaking.
+func (m *Manager) Access(ctx context.Context, fileID uint64, o Owner, write bool) error {
+	var after []func()
+	m.mu.Lock()
+	err := error(nil)
+	if m.closed {
+		err = ErrClosed
+	} else if f := m.files[fileID]; f != nil {
+		if gs := conflictingGrants(f, o.client(), write); len(gs) > 0 {
+			m.startBreaks(gs, write, &after)
+			err = ErrBreaking
+		}
+	}
+	m.mu.Unlock()
+	run(after)
+	return err
+}
+
+// GrantOf returns the kind of a grant and whether it is being broken.
+func (m *Manager) GrantOf(id GrantID) (k GrantKind, breaking bool, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g := m.grants[id]
+	if g == nil {
+		return GrantNone, false, ErrNoGrant
+	}
+	return g.kind, g.breaking, nil
+}
+
+func (m *Manager) dropGrant(f *file, g *grant) {
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	f.grants = slices.DeleteFunc(f.grants, func(x *grant) bool { return x == g })
+	delete(m.grants, g.id)
+}
+
+// revoke removes a grant whose break timed out.
+func (m *Manager) revoke(id GrantID) {
+	var after []func()
+	m.mu.Lock()
+	g := m.grants[id]
+	if g != nil && g.breaking && !m.closed {
+		f := m.files[g.file]
+		m.dropGrant(f, g)
+		if r, ok := g.breaker.(Revoker); ok {
+			after = append(after, func() { r.Revoked(id) })
+		}
+		if err := m.commit(context.Background(), f, f.locks, f.shares, &after); err != nil {
+			m.log.Warn("locking: granting after a revocation", "err", err)
+		}
+		m.forget(f)
+	}
+	m.mu.Unlock()
+	run(after)
+}
