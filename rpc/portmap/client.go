@@ -157,8 +157,27 @@ func RegisterSystem(ctx context.Context, addr string, ms ...Mapping) error {
 		return err
 	}
 	defer c.Close()
+	v2 := false
+	unset := map[[2]uint32]bool{} // (prog, vers) pairs already unset over version 2
 	for _, m := range ms {
-		if err := c.register(ctx, m); err != nil {
+		if !v2 {
+			_, err := c.Unset(ctx, m.Prog, m.Vers, m.Netid)
+			if err == nil {
+				ok, err := c.Set(ctx, m)
+				if err == nil && !ok {
+					err = errRefused
+				}
+				if err != nil {
+					return fmt.Errorf("portmap: registering %d v%d on %s: %w", m.Prog, m.Vers, m.Netid, err)
+				}
+				continue
+			}
+			if !isMismatch(err) {
+				return fmt.Errorf("portmap: registering %d v%d on %s: %w", m.Prog, m.Vers, m.Netid, err)
+			}
+			v2 = true // a portmapper that only speaks version 2
+		}
+		if err := c.registerV2(ctx, m, unset); err != nil {
 			return fmt.Errorf("portmap: registering %d v%d on %s: %w", m.Prog, m.Vers, m.Netid, err)
 		}
 	}
@@ -167,24 +186,19 @@ func RegisterSystem(ctx context.Context, addr string, ms ...Mapping) error {
 
 var errRefused = errors.New("portmapper refused the registration")
 
-func (c *Client) register(ctx context.Context, m Mapping) error {
-	if _, err := c.Unset(ctx, m.Prog, m.Vers, m.Netid); err == nil {
-		ok, err := c.Set(ctx, m)
-		if err == nil && !ok {
-			err = errRefused
-		}
-		return err
-	} else if !isMismatch(err) {
-		return err
-	}
-	// A portmapper that only speaks version 2.
+// registerV2 registers m with portmapper version 2, whose UNSET removes
+// every protocol of (prog, vers): so it unsets each pair only once.
+func (c *Client) registerV2(ctx context.Context, m Mapping, unset map[[2]uint32]bool) error {
 	ap, err := ParseUaddr(m.Addr)
 	info, known := lookupNetid(m.Netid)
 	if err != nil || !known || info.prot == 0 {
 		return fmt.Errorf("%w: version 2 portmapper cannot register netid %q", ErrBadMapping, m.Netid)
 	}
-	if _, err := c.UnsetPort(ctx, m.Prog, m.Vers); err != nil {
-		return err
+	if key := [2]uint32{m.Prog, m.Vers}; !unset[key] {
+		if _, err := c.UnsetPort(ctx, m.Prog, m.Vers); err != nil {
+			return err
+		}
+		unset[key] = true
 	}
 	ok, err := c.SetPort(ctx, m.Prog, m.Vers, info.prot, int(ap.Port()))
 	if err == nil && !ok {
