@@ -1,0 +1,140 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the server's configuration: embedded defaults, then the YAML
+// file given with --config, then flags, each overriding the one before.
+type Config struct {
+	// Data is the directory of the persistent stores.
+	Data string `yaml:"data"`
+	// Memory keeps everything in memory; nothing is written to disk.
+	Memory bool `yaml:"memory"`
+	// NFSAddr is where NFS, MOUNT, NLM and NSM are served (TCP and UDP).
+	NFSAddr string `yaml:"nfs_addr"`
+	// PortmapAddr is the portmapper's address; "off" disables it. When
+	// the default port 111 cannot be bound, a high port is used instead.
+	PortmapAddr string `yaml:"portmap_addr"`
+	// SMBAddr is where SMB is served (empty: off).
+	SMBAddr string `yaml:"smb_addr"`
+	// MetricsAddr serves /metrics (Prometheus) and /healthz (empty: off).
+	MetricsAddr string `yaml:"metrics_addr"`
+	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
+	LogFormat string `yaml:"log_format"`
+	LogLevel  string `yaml:"log_level"`
+}
+
+// errHelp is returned when -h or --help was asked for.
+var errHelp = flag.ErrHelp
+
+// defaultPortmapAddr is the portmapper's well-known address.
+const defaultPortmapAddr = ":111"
+
+func defaultConfig() Config {
+	return Config{
+		Data:        "./data",
+		NFSAddr:     ":2049",
+		PortmapAddr: defaultPortmapAddr,
+		LogFormat:   "text",
+		LogLevel:    "info",
+	}
+}
+
+// parseConfig builds the configuration from the command line args (without
+// the program name).
+func parseConfig(args []string, stderr io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("fullserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var flags Config
+	configFile := fs.String("config", "", "YAML configuration `file`; flags override it")
+	fs.StringVar(&flags.Data, "data", "", "`directory` of the persistent stores (default ./data)")
+	fs.BoolVar(&flags.Memory, "memory", false, "keep everything in memory; write nothing to disk")
+	fs.StringVar(&flags.NFSAddr, "nfs-addr", "", "`host:port` of NFS, MOUNT, NLM and NSM, TCP and UDP (default :2049)")
+	fs.StringVar(&flags.PortmapAddr, "portmap-addr", "", "`host:port` of the portmapper, or off (default :111, else a high port)")
+	fs.StringVar(&flags.SMBAddr, "smb-addr", "", "`host:port` of SMB (not implemented yet)")
+	fs.StringVar(&flags.MetricsAddr, "metrics-addr", "", "`host:port` of /metrics and /healthz (default off)")
+	fs.StringVar(&flags.LogFormat, "log-format", "", "log `format`: text or json (default text)")
+	fs.StringVar(&flags.LogLevel, "log-level", "", "log `level`: debug, info, warn or error (default info)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return Config{}, errHelp
+		}
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+
+	cfg := defaultConfig()
+	if *configFile != "" {
+		b, err := os.ReadFile(*configFile)
+		if err != nil {
+			return Config{}, err
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return Config{}, fmt.Errorf("%s: %w", *configFile, err)
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "data":
+			cfg.Data = flags.Data
+		case "memory":
+			cfg.Memory = flags.Memory
+		case "nfs-addr":
+			cfg.NFSAddr = flags.NFSAddr
+		case "portmap-addr":
+			cfg.PortmapAddr = flags.PortmapAddr
+		case "smb-addr":
+			cfg.SMBAddr = flags.SMBAddr
+		case "metrics-addr":
+			cfg.MetricsAddr = flags.MetricsAddr
+		case "log-format":
+			cfg.LogFormat = flags.LogFormat
+		case "log-level":
+			cfg.LogLevel = flags.LogLevel
+		}
+	})
+	return cfg, cfg.validate()
+}
+
+func (c *Config) validate() error {
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.NFSAddr == "" {
+		return errors.New("nfs address is empty")
+	}
+	if c.SMBAddr != "" {
+		return errors.New("SMB is not implemented in this version of DittoFS; leave --smb-addr unset")
+	}
+	if !c.Memory && c.Data == "" {
+		return errors.New("data directory is empty; give --data DIR or --memory")
+	}
+	return nil
+}
+
+func (c *Config) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/portmap"
+)
+
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	os.WriteFile(file, []byte("nfs_addr: 127.0.0.1:3049\nlog_level: debug\ndata: /var/lib/x\n"), 0o600)
+	cfg, err := parseConfig([]string{"--config", file, "-log-level", "warn", "--memory"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := defaultConfig()
+	want.NFSAddr, want.LogLevel, want.Data, want.Memory = "127.0.0.1:3049", "warn", "/var/lib/x", true
+	if cfg != want {
+		t.Fatalf("got %+v\nwant %+v", cfg, want)
+	}
+	if cfg, _ := parseConfig(nil, io.Discard); cfg != defaultConfig() {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("nfs_adr: x\n"), 0o600)
+	for _, args := range [][]string{
+		{"--config", bad},                    // unknown key
+		{"--config", filepath.Join(dir, "none")}, // missing file
+		{"--log-format", "xml"},
+		{"--log-level", "loud"},
+		{"--smb-addr", ":445"}, // not implemented: refused, never silently ignored
+		{"--nfs-addr", ""},
+		{"extra"},
+		{"--no-such-flag"},
+	} {
+		if _, err := parseConfig(args, io.Discard); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+}
+
+func startRun(t *testing.T, cfg Config) (map[string]net.Addr, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	readyc := make(chan []listener, 1)
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, cfg, slog.New(slog.DiscardHandler), func(l []listener) { readyc <- l }) }()
+	addrs := map[string]net.Addr{}
+	select {
+	case ls := <-readyc:
+		for _, l := range ls {
+			addrs[l.Name+"/"+l.Network] = l.Addr
+		}
+	case err := <-errc:
+		cancel()
+		t.Fatalf("run: %v", err)
+	}
+	stop := func() error {
+		cancel()
+		return <-errc
+	}
+	t.Cleanup(func() { cancel() })
+	return addrs, stop
+}
+
+func TestServesNullAndPortmap(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.Memory = true
+	cfg.NFSAddr, cfg.PortmapAddr, cfg.MetricsAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	addrs, stop := startRun(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	nfs := addrs["nfs/tcp"].String()
+	for _, network := range []string{"tcp", "udp"} {
+		c, err := rpc.Dial(ctx, network, nfs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pv := range [][2]uint32{{progNFS, 3}, {progNFS, 4}, {progMount, 3}, {progNLM, 4}, {progNSM, 1}} {
+			if err := c.Call(ctx, pv[0], pv[1], 0, nil, nil); err != nil {
+				t.Errorf("%s NULL %d v%d: %v", network, pv[0], pv[1], err)
+			}
+		}
+		// Procedures that are not implemented yet say so.
+		if err := c.Call(ctx, progNFS, 3, 1, nil, nil); !isAccept(err, rpc.PROC_UNAVAIL) {
+			t.Errorf("GETATTR: %v, want PROC_UNAVAIL", err)
+		}
+		c.Close()
+	}
+
+	pm, err := portmap.Dial(ctx, "tcp", addrs["portmap/tcp"].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pm.Close()
+	port, err := pm.GetPort(ctx, progNFS, 3, 6 /* IPPROTO_TCP */)
+	if err != nil || port != portOf(addrs["nfs/tcp"]) {
+		t.Fatalf("GETPORT nfs v3 tcp = %d, %v; nfs listens on %v", port, err, nfs)
+	}
+	port, err = pm.GetPort(ctx, progMount, 3, 17 /* IPPROTO_UDP */)
+	if err != nil || port != portOf(addrs["nfs/tcp"]) {
+		t.Fatalf("GETPORT mount v3 udp = %d, %v", port, err)
+	}
+
+	resp, err := http.Get("http://" + addrs["metrics/tcp"].String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `dittofs_rpc_calls_total{procedure="0",program="nfs",server="nfs",version="3"}`) ||
+		!strings.Contains(string(body), `dittofs_rpc_errors_total{procedure="1",program="nfs",server="nfs",status="PROC_UNAVAIL",version="3"}`) {
+		t.Errorf("metrics lack the calls just made:\n%s", grepLines(string(body), "dittofs_rpc"))
+	}
+	if resp, err := http.Get("http://" + addrs["metrics/tcp"].String() + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("healthz: %v", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if _, err := net.Dial("tcp", nfs); err == nil {
+		t.Fatal("NFS port still open after shutdown")
+	}
+}
+
+func isAccept(err error, st rpc.AcceptStat) bool {
+	re, ok := err.(*rpc.ReplyError)
+	return ok && re.Accepted && re.Accept == st
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestBinary runs the real binary the way an operator's script does: free
+// ports, addresses read back from the log, SIGTERM, exit status 0.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "fullserver")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "--memory", "-nfs-addr", "127.0.0.1:0", "--portmap-addr", "127.0.0.1:0", "--log-format", "json")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	re := regexp.MustCompile(`"service":"nfs","network":"tcp","addr":"([^"]+)"`)
+	sc := bufio.NewScanner(stderr)
+	var addr string
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			addr = m[1]
+			break
+		}
+	}
+	if addr == "" {
+		t.Fatalf("no nfs listener in the log:\n%s", strings.Join(lines, "\n"))
+	}
+	go io.Copy(io.Discard, stderr)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := rpc.Dial(ctx, "tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Call(ctx, progNFS, 3, 0, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+}

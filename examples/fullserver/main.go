@@ -1,0 +1,37 @@
+// Command fullserver is the DittoFS reference server: one binary serving
+// every protocol DittoFS implements, from embedded defaults, a YAML file
+// and flags. Run it with no arguments to serve at once:
+//
+//	go run ./examples/fullserver
+//
+// It logs one line per listener with the address actually bound, so that
+// scripts can start it on free ports ("127.0.0.1:0") and read them back.
+// SIGINT or SIGTERM stops it cleanly: calls in flight finish first.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	cfg, err := parseConfig(os.Args[1:], os.Stderr)
+	if err != nil {
+		if errors.Is(err, errHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "fullserver:", err)
+		os.Exit(2)
+	}
+	log := cfg.logger(os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log, nil); err != nil {
+		log.Error("fullserver: exiting", "err", err)
+		os.Exit(1)
+	}
+}

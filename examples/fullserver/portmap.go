@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/portmap"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+)
+
+// portmapper is the embedded portmapper, or nothing when it is off.
+type portmapper struct {
+	srv   *rpc.Server
+	tcp   net.Listener
+	udp   net.PacketConn
+	table *portmap.Server
+}
+
+// startPortmap binds the portmapper and fills its table with the programs
+// of mux at the NFS port. When the configured address is the default (:111)
+// and cannot be bound (no privilege, or a system rpcbind holds it), it falls
+// back to a port the kernel chooses and says so. With "off" it serves no
+// portmapper and, best effort, registers the programs with a system rpcbind.
+func startPortmap(cfg Config, log *slog.Logger, reg prometheus.Registerer, mux *rpc.ServeMux, nfsAddr net.Addr) (*portmapper, []listener, error) {
+	nfsPort := portOf(nfsAddr)
+	if cfg.PortmapAddr == "off" {
+		var ms []portmap.Mapping
+		var tmp portmap.Server
+		if err := tmp.Advertise(mux, nfsPort, portmap.TCP, portmap.UDP); err == nil {
+			ms = tmp.Mappings()
+		}
+		if err := portmap.RegisterSystem(context.Background(), "", ms...); err != nil {
+			log.Info("portmapper off; not registered with a system rpcbind", "err", err)
+		} else {
+			log.Info("portmapper off; registered with the system rpcbind", "programs", len(ms))
+		}
+		return &portmapper{}, nil, nil
+	}
+	tcp, udp, err := listenBoth(cfg.PortmapAddr)
+	if err != nil && cfg.PortmapAddr == defaultPortmapAddr {
+		host, _, _ := net.SplitHostPort(cfg.PortmapAddr)
+		tcp, udp, err = listenBoth(net.JoinHostPort(host, "0"))
+		if err == nil {
+			log.Warn("portmapper: cannot bind port 111; serving it on a high port instead. Clients must be given the ports: mount -o port=N,mountport=N",
+				"port", portOf(tcp.Addr()), "nfs_port", nfsPort)
+		}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("portmapper: %w", err)
+	}
+	table := &portmap.Server{Logger: log}
+	pmux := rpc.NewServeMux()
+	table.Register(pmux)
+	err = errors.Join(
+		table.Advertise(mux, nfsPort, portmap.TCP, portmap.UDP),
+		table.Advertise(pmux, portOf(tcp.Addr()), portmap.TCP, portmap.UDP),
+	)
+	if err != nil {
+		tcp.Close()
+		udp.Close()
+		return nil, nil, fmt.Errorf("portmapper: %w", err)
+	}
+	pm := &portmapper{
+		srv:   &rpc.Server{Handler: pmux, Logger: log, Metrics: newRPCMetrics(reg, "portmap")},
+		tcp:   tcp,
+		udp:   udp,
+		table: table,
+	}
+	return pm, []listener{{"portmap", "tcp", tcp.Addr()}, {"portmap", "udp", udp.LocalAddr()}}, nil
+}
+
+func (pm *portmapper) serve(g *errgroup.Group) {
+	if pm.srv == nil {
+		return
+	}
+	g.Go(func() error { return serveErr(pm.srv.Serve(pm.tcp)) })
+	g.Go(func() error { return serveErr(pm.srv.ServePacket(pm.udp)) })
+}
+
+func (pm *portmapper) shutdown(ctx context.Context) error {
+	if pm.srv == nil {
+		return nil
+	}
+	return pm.srv.Shutdown(ctx)
+}
+
+// close releases the listeners of a portmapper that never served.
+func (pm *portmapper) close() {
+	if pm.srv == nil {
+		return
+	}
+	pm.tcp.Close()
+	pm.udp.Close()
+}

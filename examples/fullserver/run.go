@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/dittofs/dittofs/rpc"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+)
+
+// RPC programs and versions the server registers (RFC 1813, RFC 7530,
+// the Open Group XNFS specification for NLM and NSM).
+const (
+	progNFS   = 100003
+	progMount = 100005
+	progNLM   = 100021
+	progNSM   = 100024
+)
+
+// listener describes one bound listener, for the log and for tests.
+type listener struct {
+	Name    string // "nfs", "portmap", "metrics"
+	Network string // "tcp" or "udp"
+	Addr    net.Addr
+}
+
+// shutdownTimeout bounds how long calls in flight may take to finish.
+const shutdownTimeout = 10 * time.Second
+
+// run serves until ctx ends, then shuts down cleanly. ready, when not nil,
+// receives the bound listeners once everything serves.
+func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listener)) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	mux := rpc.NewServeMux()
+	registerPrograms(mux)
+
+	nfsd := &rpc.Server{
+		Handler:        mux,
+		DuplicateCache: &rpc.DuplicateCache{},
+		Logger:         log,
+		Metrics:        newRPCMetrics(reg, "nfs"),
+	}
+	nfsTCP, nfsUDP, err := listenBoth(cfg.NFSAddr)
+	if err != nil {
+		return fmt.Errorf("nfs: %w", err)
+	}
+	var bound []listener
+	bound = append(bound, listener{"nfs", "tcp", nfsTCP.Addr()}, listener{"nfs", "udp", nfsUDP.LocalAddr()})
+
+	pm, pmListeners, err := startPortmap(cfg, log, reg, mux, nfsTCP.Addr())
+	if err != nil {
+		nfsTCP.Close()
+		nfsUDP.Close()
+		return err
+	}
+	bound = append(bound, pmListeners...)
+
+	var metricsSrv *http.Server
+	var metricsL net.Listener
+	if cfg.MetricsAddr != "" {
+		metricsL, err = net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			nfsTCP.Close()
+			nfsUDP.Close()
+			pm.close()
+			return fmt.Errorf("metrics: %w", err)
+		}
+		hm := http.NewServeMux()
+		hm.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		hm.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+		metricsSrv = &http.Server{Handler: hm, ReadHeaderTimeout: 10 * time.Second}
+		bound = append(bound, listener{"metrics", "tcp", metricsL.Addr()})
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveErr(nfsd.Serve(nfsTCP)) })
+	g.Go(func() error { return serveErr(nfsd.ServePacket(nfsUDP)) })
+	pm.serve(g)
+	if metricsSrv != nil {
+		g.Go(func() error {
+			if err := metricsSrv.Serve(metricsL); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
+	for _, l := range bound {
+		log.Info("listening", "service", l.Name, "network", l.Network, "addr", l.Addr.String())
+	}
+	log.Info("DittoFS is serving the NULL procedures of NFS v3/v4, MOUNT v3, NLM v4 and NSM v1; file access is not implemented yet",
+		"nfs_port", portOf(nfsTCP.Addr()))
+	if ready != nil {
+		ready(bound)
+	}
+
+	g.Go(func() error {
+		<-gctx.Done()
+		log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		errs := []error{nfsd.Shutdown(sctx), pm.shutdown(sctx)}
+		if metricsSrv != nil {
+			errs = append(errs, metricsSrv.Shutdown(sctx))
+		}
+		return errors.Join(errs...)
+	})
+	err = g.Wait()
+	if ctx.Err() != nil && err == nil {
+		log.Info("stopped")
+	}
+	return err
+}
+
+// serveErr turns the clean end of a server into nil.
+func serveErr(err error) error {
+	if errors.Is(err, rpc.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// registerPrograms registers the programs this build serves. Until their
+// packages land, NFS, MOUNT, NLM and NSM answer only their NULL procedure;
+// every other procedure gets PROC_UNAVAIL.
+func registerPrograms(mux *rpc.ServeMux) {
+	null := rpc.Procs{0: rpc.Null}
+	mux.Handle(progNFS, 3, null)
+	mux.Handle(progNFS, 4, null)
+	mux.Handle(progMount, 3, null)
+	mux.Handle(progNLM, 4, null)
+	mux.Handle(progNSM, 1, null)
+}
+
+// listenBoth listens on addr over TCP and on the same port over UDP.
+func listenBoth(addr string) (net.Listener, net.PacketConn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		udpAddr := net.JoinHostPort(host, strconv.Itoa(portOf(l.Addr())))
+		pc, err := net.ListenPacket("udp", udpAddr)
+		if err == nil {
+			return l, pc, nil
+		}
+		l.Close()
+		// With port 0 the kernel chose a TCP port whose UDP twin is busy:
+		// try another.
+		if port != "0" || attempt >= 10 {
+			return nil, nil, err
+		}
+	}
+}
+
+func portOf(a net.Addr) int {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.Port
+	case *net.UDPAddr:
+		return a.Port
+	}
+	return 0
+}
