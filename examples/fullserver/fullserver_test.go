@@ -43,7 +43,7 @@ func TestConfigErrors(t *testing.T) {
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("nfs_adr: x\n"), 0o600)
 	for _, args := range [][]string{
-		{"--config", bad},                    // unknown key
+		{"--config", bad},                        // unknown key
 		{"--config", filepath.Join(dir, "none")}, // missing file
 		{"--log-format", "xml"},
 		{"--log-level", "loud"},
