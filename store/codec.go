@@ -148,7 +148,7 @@ func (n *inode) encode(b []byte) []byte {
 
 // decodeInode decodes b into n. n.Target aliases b.
 func decodeInode(b []byte, n *inode) error {
-	if len(b) < inodeFixed || b[0] != inodeVersion {
+	if len(b) < inodeFixed || b[0] != inodeVersion || b[3] != 0 {
 		return corrupt("inode")
 	}
 	n.Type = FileType(b[1])

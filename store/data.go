@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -105,8 +106,15 @@ func (f *FS) chunk(ctx context.Context, o *op, fb *fileBuf, id, ci uint64) (*chu
 	if len(o.exts) > 0 {
 		last := o.exts[len(o.exts)-1]
 		n := min(last.End, ce) - cs
-		cb.data = make([]byte, n, f.growCap(n))
+		cb.data = f.getBuf(n)
+		pos := uint64(0)
+		for _, x := range o.exts { // zero the holes; readExtents fills the rest
+			a := max(x.Start, cs) - cs
+			clear(cb.data[pos:max(pos, a)])
+			pos = max(pos, min(x.End, ce)-cs)
+		}
 		if err := f.readExtents(ctx, o.exts, cb.data, cs); err != nil {
+			f.putBuf(cb.data)
 			return nil, err
 		}
 		for _, x := range o.exts {
@@ -116,6 +124,25 @@ func (f *FS) chunk(ctx context.Context, o *op, fb *fileBuf, id, ci uint64) (*chu
 	fb.chunks[ci] = cb
 	f.account(fb, int64(cap(cb.data)))
 	return cb, nil
+}
+
+// getBuf returns a buffer of length n for an open block, NOT zeroed:
+// buffers of a whole block come from a pool, and the caller clears what it
+// does not overwrite.
+func (f *FS) getBuf(n uint64) []byte {
+	c := f.growCap(n)
+	if c == f.bsize {
+		if b, ok := f.bufPool.Get().(*[]byte); ok {
+			return (*b)[:n]
+		}
+	}
+	return make([]byte, n, c)
+}
+
+func (f *FS) putBuf(b []byte) {
+	if uint64(cap(b)) == f.bsize {
+		f.bufPool.Put(&b)
+	}
 }
 
 func (f *FS) growCap(n uint64) uint64 {
@@ -131,12 +158,16 @@ func (f *FS) writeChunk(fb *fileBuf, cb *chunkBuf, s uint64, p []byte) {
 	e := s + uint64(len(p))
 	if e > uint64(len(cb.data)) {
 		if e > uint64(cap(cb.data)) {
-			nd := make([]byte, e, f.growCap(e))
-			copy(nd, cb.data)
+			nd := f.getBuf(e)
+			k := copy(nd, cb.data)
+			clear(nd[uint64(k):max(uint64(k), s)]) // [s, e) is overwritten below
 			f.account(fb, int64(cap(nd)-cap(cb.data)))
+			f.putBuf(cb.data)
 			cb.data = nd
 		} else {
+			old := len(cb.data)
 			cb.data = cb.data[:e]
+			clear(cb.data[old:])
 		}
 	}
 	copy(cb.data[s:], p)
@@ -150,7 +181,10 @@ func (f *FS) full(cb *chunkBuf) bool {
 
 // sealChunk stores the content of an open block under its hash and maps the
 // chunk's data ranges onto it, replacing what the chunk mapped before. A
-// chunk of a deleted file is dropped.
+// sparse chunk (less than half of the span of its data is data) is stored
+// as one block per data range instead, so that scattered small writes do
+// not hash and store the holes between them. A chunk of a deleted file is
+// dropped.
 func (f *FS) sealChunk(ctx context.Context, o *op, id, ci uint64, cb *chunkBuf) error {
 	if !cb.dirty && !cb.journal {
 		return nil
@@ -161,17 +195,28 @@ func (f *FS) sealChunk(ctx context.Context, o *op, id, ci uint64, cb *chunkBuf) 
 		return nil
 	}
 	lo, hi := cb.rs[0].s, cb.rs[len(cb.rs)-1].e
-	content := cb.data[lo:hi]
-	bid := BlockID(sha256.Sum256(content))
-	if err := f.mapBlock(ctx, o, id, cs, cs+f.bsize, bid, content, func(o *op) error {
+	var data uint64
+	for _, r := range cb.rs {
+		data += r.e - r.s
+	}
+	var pbs []pendingBlock
+	var exts []extent
+	if data*2 >= hi-lo {
+		content := cb.data[lo:hi]
+		bid := BlockID(sha256.Sum256(content))
+		pbs = append(pbs, pendingBlock{bid, content})
 		for _, r := range cb.rs {
-			x := extent{Start: cs + r.s, End: cs + r.e, Off: r.s - lo, Block: bid}
-			if err := o.putExtent(id, &x); err != nil {
-				return err
-			}
+			exts = append(exts, extent{Start: cs + r.s, End: cs + r.e, Off: r.s - lo, Block: bid})
 		}
-		return nil
-	}); err != nil {
+	} else {
+		for _, r := range cb.rs {
+			content := cb.data[r.s:r.e]
+			bid := BlockID(sha256.Sum256(content))
+			pbs = append(pbs, pendingBlock{bid, content})
+			exts = append(exts, extent{Start: cs + r.s, End: cs + r.e, Block: bid})
+		}
+	}
+	if err := f.mapBlocks(ctx, o, id, cs, cs+f.bsize, pbs, exts); err != nil {
 		if errors.Is(err, ErrStale) {
 			return nil
 		}
@@ -181,46 +226,88 @@ func (f *FS) sealChunk(ctx context.Context, o *op, id, ci uint64, cb *chunkBuf) 
 	return nil
 }
 
-// mapBlock stores content as block bid unless the store has it, and in one
-// transaction replaces the mapping of [s, e) of file id by the extents mk
-// puts, keeping Used right. The block's lock is held from the put to the
-// commit so that no reclaim runs in between.
-func (f *FS) mapBlock(ctx context.Context, o *op, id, s, e uint64, bid BlockID, content []byte, mk func(*op) error) error {
-	bl := f.lockBlock(bid)
-	bl.Lock()
-	defer bl.Unlock()
-	put := false
+// pendingBlock is a block to store (unless the store has it) and map.
+type pendingBlock struct {
+	id      BlockID
+	content []byte
+}
+
+// mapBlocks stores the blocks the store does not have, and in one
+// transaction replaces the mapping of [s, e) of file id by exts, keeping
+// Used right. The blocks' locks are held from the puts to the commit so
+// that no reclaim runs in between.
+func (f *FS) mapBlocks(ctx context.Context, o *op, id, s, e uint64, pbs []pendingBlock, exts []extent) error {
+	var locks [8]uint8
+	ls := locks[:0]
+	for _, pb := range pbs {
+		if !slices.Contains(ls, pb.id[0]) {
+			ls = append(ls, pb.id[0])
+		}
+	}
+	slices.Sort(ls)
+	for _, l := range ls {
+		f.blockLocks[l].Lock()
+	}
+	defer func() {
+		for _, l := range ls {
+			f.blockLocks[l].Unlock()
+		}
+	}()
+	put := make([]bool, len(pbs))
 	return f.update(ctx, o, func(o *op) error {
 		var n inode
 		if err := o.getInode(id, &n); err != nil {
 			return err
 		}
-		if _, err := o.tx.Get(o.keyBlock(bid)); errors.Is(err, ErrNotFound) {
-			if !put {
-				if f.opts.Capacity > 0 && uint64(f.bytes.Load())+uint64(len(content)) > f.opts.Capacity {
-					return ErrNoSpace
+		for i, pb := range pbs {
+			if _, err := o.tx.Get(o.keyBlock(pb.id)); errors.Is(err, ErrNotFound) {
+				if !put[i] {
+					if f.opts.Capacity > 0 && uint64(f.bytes.Load())+uint64(len(pb.content)) > f.opts.Capacity {
+						return ErrNoSpace
+					}
+					if err := f.blocks.Put(ctx, pb.id, pb.content); err != nil {
+						return ioErr("put block", err)
+					}
+					put[i] = true
+					o.put = append(o.put, pb.id)
 				}
-				if err := f.blocks.Put(ctx, bid, content); err != nil {
-					return ioErr("put block", err)
-				}
-				put = true
-				o.put = append(o.put, bid)
+			} else if err != nil {
+				return err
 			}
-		} else if err != nil {
-			return err
+			o.ref(pb.id, 0, uint64(len(pb.content)))
 		}
-		o.ref(bid, 0, uint64(len(content)))
 		freed, err := o.punch(id, s, e)
 		if err != nil {
 			return err
 		}
-		o.addedBytes = 0
-		if err := mk(o); err != nil {
-			return err
+		var added uint64
+		for i := range exts {
+			added += exts[i].len()
+			if err := o.putExtentRaw(id, &exts[i]); err != nil {
+				return err
+			}
 		}
-		n.Used = n.Used - min(n.Used, freed) + o.addedBytes
+		n.Used = n.Used - min(n.Used, freed) + added
 		return o.putInode(&n)
 	})
+}
+
+// sealDirect maps a write that covers chunk ci completely straight onto a
+// block of its content, without copying it into an open block first.
+func (f *FS) sealDirect(ctx context.Context, o *op, fb *fileBuf, id, ci uint64, p []byte) error {
+	if cb := fb.chunks[ci]; cb != nil {
+		delete(fb.chunks, ci)
+		f.account(fb, -int64(cap(cb.data)))
+		f.putBuf(cb.data)
+	}
+	cs := ci * f.bsize
+	bid := BlockID(sha256.Sum256(p))
+	err := f.mapBlocks(ctx, o, id, cs, cs+f.bsize, []pendingBlock{{bid, p}},
+		[]extent{{Start: cs, End: cs + f.bsize, Block: bid}})
+	if errors.Is(err, ErrStale) {
+		return nil
+	}
+	return err
 }
 
 // journal makes the bytes p written at file offset off durable without
@@ -231,10 +318,9 @@ func (f *FS) journal(ctx context.Context, o *op, id, off uint64, p []byte) error
 	if _, err := crand.Read(bid[:]); err != nil {
 		return ioErr("journal", err)
 	}
-	return f.mapBlock(ctx, o, id, off, off+uint64(len(p)), bid, p, func(o *op) error {
-		x := extent{Start: off, End: off + uint64(len(p)), Block: bid}
-		return o.putExtent(id, &x)
-	})
+	end := off + uint64(len(p))
+	return f.mapBlocks(ctx, o, id, off, end, []pendingBlock{{bid, p}},
+		[]extent{{Start: off, End: end, Block: bid}})
 }
 
 // flushFile seals every open block of id that the metadata does not map
@@ -270,6 +356,9 @@ func (f *FS) removeBuffers(fb *fileBuf) {
 	f.bufBytes -= fb.bytes
 	fb.bytes = 0
 	f.bufMu.Unlock()
+	for _, cb := range fb.chunks {
+		f.putBuf(cb.data)
+	}
 	clear(fb.chunks)
 }
 
@@ -379,14 +468,6 @@ func (o *op) extentsIn(id, s, e uint64) error {
 		return derr
 	}
 	return err
-}
-
-func (o *op) putExtent(id uint64, x *extent) error {
-	if x.Flags&extZero == 0 {
-		o.ref(x.Block, +1, 0)
-	}
-	o.addedBytes += x.len()
-	return o.tx.Put(o.key2(pfxExtent, id, x.End), o.val(x.encode))
 }
 
 // punch unmaps [s, e) of file id, splitting extents that straddle its ends,
@@ -632,6 +713,13 @@ func (f *FS) WriteAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64
 		ci := pos / f.bsize
 		cs := ci * f.bsize
 		ce := min(cs+f.bsize, end)
+		if pos == cs && ce == cs+f.bsize {
+			if err := f.sealDirect(ctx, o, fb, h.ID, ci, p[pos-start:ce-start]); err != nil {
+				return 0, at, err
+			}
+			pos = ce
+			continue
+		}
 		cb, err := f.chunk(ctx, o, fb, h.ID, ci)
 		if err != nil {
 			return 0, at, err

@@ -151,6 +151,7 @@ type FS struct {
 	bufs     map[uint64]*fileBuf
 	bufBytes int64
 	bufTick  uint64
+	bufPool  sync.Pool // *[]byte of BlockSize, for open blocks
 
 	files atomic.Int64 // nodes in use
 	bytes atomic.Int64 // bytes of stored blocks
@@ -320,8 +321,6 @@ type op struct {
 	usage [usageShard]usage
 	udirt uint32
 	exts  []extent
-	// addedBytes sums the lengths of the extents putExtent stored
-	addedBytes uint64
 	// blocks put by this op (kept across retries) and blocks whose record
 	// went away; both are reclaimed when the op ends.
 	put     []BlockID
@@ -371,7 +370,6 @@ func (o *op) reset() {
 	o.usage = [usageShard]usage{}
 	o.udirt = 0
 	o.exts = o.exts[:0]
-	o.addedBytes = 0
 }
 
 // key returns a key in the op's arena. Keys stay valid until the op is
