@@ -25,9 +25,10 @@ generate:
 
 # The generated code is committed; regenerating it must change nothing.
 generate-check: generate
-	@if ! git diff --quiet -- '*zz_*.go' || [ -n "$$(git ls-files --others --exclude-standard -- '*zz_*.go')" ]; then \
+	@gen=':(glob)**/zz_*.go'; \
+	if ! git diff --quiet -- "$$gen" || [ -n "$$(git ls-files --others --exclude-standard -- "$$gen")" ]; then \
 		echo "generated code is out of date; run make generate and commit:"; \
-		git status --short -- '*zz_*.go'; exit 1; fi
+		git status --short -- "$$gen"; exit 1; fi
 
 unit:
 	$(GO) test -race -count=1 -timeout 20m ./...
