@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/portmap"
@@ -29,16 +30,7 @@ type portmapper struct {
 func startPortmap(cfg Config, log *slog.Logger, reg prometheus.Registerer, mux *rpc.ServeMux, nfsAddr net.Addr) (*portmapper, []listener, error) {
 	nfsPort := portOf(nfsAddr)
 	if cfg.PortmapAddr == "off" {
-		var ms []portmap.Mapping
-		var tmp portmap.Server
-		if err := tmp.Advertise(mux, nfsPort, portmap.TCP, portmap.UDP); err == nil {
-			ms = tmp.Mappings()
-		}
-		if err := portmap.RegisterSystem(context.Background(), "", ms...); err != nil {
-			log.Info("portmapper off; not registered with a system rpcbind", "err", err)
-		} else {
-			log.Info("portmapper off; registered with the system rpcbind", "programs", len(ms))
-		}
+		registerSystem(log, mux, nfsPort)
 		return &portmapper{}, nil, nil
 	}
 	tcp, udp, err := listenBoth(cfg.PortmapAddr)
@@ -48,6 +40,7 @@ func startPortmap(cfg Config, log *slog.Logger, reg prometheus.Registerer, mux *
 		if err == nil {
 			log.Warn("portmapper: cannot bind port 111; serving it on a high port instead. Clients must be given the ports: mount -o port=N,mountport=N",
 				"port", portOf(tcp.Addr()), "nfs_port", nfsPort)
+			registerSystem(log, mux, nfsPort)
 		}
 	}
 	if err != nil {
@@ -72,6 +65,24 @@ func startPortmap(cfg Config, log *slog.Logger, reg prometheus.Registerer, mux *
 		table: table,
 	}
 	return pm, []listener{{"portmap", "tcp", tcp.Addr()}, {"portmap", "udp", udp.LocalAddr()}}, nil
+}
+
+// registerSystem registers the programs of mux at port with a system
+// rpcbind, if one runs on this host (best effort: it logs the outcome).
+func registerSystem(log *slog.Logger, mux *rpc.ServeMux, port int) {
+	var tmp portmap.Server
+	if err := tmp.Advertise(mux, port, portmap.TCP, portmap.UDP); err != nil {
+		log.Warn("portmapper: cannot build the mappings", "err", err)
+		return
+	}
+	ms := tmp.Mappings()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := portmap.RegisterSystem(ctx, "", ms...); err != nil {
+		log.Info("portmapper: not registered with a system rpcbind", "err", err)
+		return
+	}
+	log.Info("portmapper: registered with the system rpcbind", "mappings", len(ms), "port", port)
 }
 
 func (pm *portmapper) serve(g *errgroup.Group) {
