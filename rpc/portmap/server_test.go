@@ -501,3 +501,24 @@ func TestDumpGolden(t *testing.T) {
 		t.Fatalf("v3 DUMP:\n got %x\nwant %x", out, want)
 	}
 }
+
+func BenchmarkGetport(b *testing.B) {
+	s := &Server{}
+	for i := range 32 {
+		if err := s.SetPort(uint32(100000+i), 3, TCP, 2049); err != nil {
+			b.Fatal(err)
+		}
+	}
+	args := xdr.Marshal(&wire.Mapping{Prog: 100031, Vers: 3, Prot: wire.IPPROTO_TCP})
+	var e xdr.Encoder
+	var d xdr.Decoder
+	ci := loopTCP
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Reset(e.Bytes())
+		d.Reset(args)
+		if s.serve(2, wire.PMAPPROC_GETPORT, &d, &e, &ci) != resOK {
+			b.Fatal("GETPORT failed")
+		}
+	}
+}
