@@ -25,7 +25,7 @@ const MaxLine = 64 << 10
 // may be used in names. Options: rw, ro, root_squash, no_root_squash,
 // all_squash, no_all_squash, anonuid=N, anongid=N, sec=f1:f2 (none, sys,
 // krb5, krb5i, krb5p), secure, insecure, fsid=N (a number), and path=DIR
-// (DittoFS: the directory of the FS to export, default the name). sync,
+// (DittoFS: the directory of the FS to export, default its root). sync,
 // async, wdelay, no_wdelay, subtree_check, no_subtree_check, hide, nohide,
 // crossmnt and no_acl are accepted and ignored. Host names, wildcards
 // other than "*", and netgroups are errors. The defaults are those of
