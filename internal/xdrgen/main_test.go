@@ -177,3 +177,29 @@ type NotWire struct{ F func() }
 		t.Error("generated methods for a hand-written or skipped type")
 	}
 }
+
+func TestOtherPackageConstants(t *testing.T) {
+	dir := writePkg(t, `package p
+import "github.com/dittofs/dittofs/rpc"
+type U struct {
+	Flavor uint32 `+"`xdr:\"switch,void=rpc.AUTH_NONE\"`"+`
+	GIDs   []uint32 `+"`xdr:\"case=rpc.AUTH_SYS,max=rpc.AuthSysMaxGroups\"`"+`
+}
+`)
+	files, err := build(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := string(files["zz_xdr.go"])
+	for _, want := range []string{`"github.com/dittofs/dittofs/rpc"`, "d.ArrayLen(uint32(rpc.AuthSysMaxGroups), 4)", "case rpc.AUTH_SYS:"} {
+		if !strings.Contains(code, want) {
+			t.Errorf("generated code lacks %s:\n%s", want, code)
+		}
+	}
+	for _, bad := range []string{"case=NOPE", "case=other.X", "case=1+2"} {
+		dir := writePkg(t, "package p\ntype U struct{ S uint32 `xdr:\"switch\"`; A uint32 `xdr:\""+bad+"\"` }\n")
+		if _, err := build(dir); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}

@@ -549,7 +549,17 @@ func (p *pkg) resolveDecl(d *decl) error {
 			d.fields = append(d.fields, field{name: n.Name, t: t, opts: o, pos: pos})
 		}
 	}
-	return p.checkUnion(d)
+	if err := p.checkUnion(d); err != nil {
+		return err
+	}
+	for _, fl := range d.fields {
+		for _, v := range slices.Concat(fl.opts.cases, fl.opts.voids) {
+			if err := p.caseValue(f, v); err != nil {
+				return fmt.Errorf("%s: %s.%s: case %s: %v", fl.pos, d.name, fl.name, v, err)
+			}
+		}
+	}
+	return nil
 }
 
 // reflectTag extracts the value of the xdr key of a struct tag.
@@ -673,21 +683,52 @@ func (p *pkg) resolveType(f *ast.File, e ast.Expr, o tagOpts, self string) (*typ
 	return t, nil
 }
 
-func (p *pkg) maxExpr(o tagOpts) (string, error) {
+func (p *pkg) maxExpr(f *ast.File, o tagOpts) (string, error) {
 	if o.max == "" {
 		return "xdr.Unlimited", nil
 	}
 	if n, err := strconv.ParseUint(o.max, 0, 32); err == nil {
 		return strconv.FormatUint(n, 10), nil
 	}
-	if !token.IsIdentifier(o.max) {
-		if a, b, ok := strings.Cut(o.max, "."); !ok || !token.IsIdentifier(a) || !token.IsIdentifier(b) {
-			return "", fmt.Errorf("max=%s is neither a number nor a constant name", o.max)
-		}
-	} else if _, ok := p.consts[o.max]; !ok {
-		return "", fmt.Errorf("max=%s: no such constant in package %s", o.max, p.name)
+	if err := p.constRef(f, o.max); err != nil {
+		return "", fmt.Errorf("max=%s: %v", o.max, err)
 	}
 	return "uint32(" + o.max + ")", nil
+}
+
+// constRef checks that s names a constant: one of the package, or pkg.Name
+// of a package the file imports (which the generated file then imports).
+func (p *pkg) constRef(f *ast.File, s string) error {
+	if a, b, ok := strings.Cut(s, "."); ok {
+		if !token.IsIdentifier(a) || !token.IsIdentifier(b) {
+			return fmt.Errorf("neither a number nor a constant name")
+		}
+		path := p.fileImp[f][a]
+		if path == "" {
+			return fmt.Errorf("package %s is not imported", a)
+		}
+		p.needImpFor(a, path)
+		return nil
+	}
+	if !token.IsIdentifier(s) {
+		return fmt.Errorf("neither a number nor a constant name")
+	}
+	if _, ok := p.consts[s]; !ok {
+		return fmt.Errorf("no such constant in package %s", p.name)
+	}
+	return nil
+}
+
+// caseValue checks a case or void value: a number, true or false, or a
+// constant.
+func (p *pkg) caseValue(f *ast.File, s string) error {
+	if _, err := strconv.ParseInt(s, 0, 64); err == nil {
+		return nil
+	}
+	if _, err := strconv.ParseUint(s, 0, 64); err == nil || s == "true" || s == "false" {
+		return nil
+	}
+	return p.constRef(f, s)
 }
 
 func (p *pkg) resolveType1(f *ast.File, e ast.Expr, o tagOpts, self string) (*typ, error) {
@@ -697,7 +738,7 @@ func (p *pkg) resolveType1(f *ast.File, e ast.Expr, o tagOpts, self string) (*ty
 		if k, ok := basic[e.Name]; ok {
 			t := &typ{kind: k, src: src, conv: self}
 			if k == kString {
-				m, err := p.maxExpr(o)
+				m, err := p.maxExpr(f, o)
 				if err != nil {
 					return nil, err
 				}
@@ -772,7 +813,7 @@ func (p *pkg) resolveType1(f *ast.File, e ast.Expr, o tagOpts, self string) (*ty
 				return nil, fmt.Errorf("list applies to []T with T other than byte")
 			}
 			if e.Len == nil {
-				m, err := p.maxExpr(o)
+				m, err := p.maxExpr(f, o)
 				if err != nil {
 					return nil, err
 				}
@@ -789,7 +830,7 @@ func (p *pkg) resolveType1(f *ast.File, e ast.Expr, o tagOpts, self string) (*ty
 			return nil, err
 		}
 		if e.Len == nil {
-			m, err := p.maxExpr(o)
+			m, err := p.maxExpr(f, o)
 			if err != nil {
 				return nil, err
 			}

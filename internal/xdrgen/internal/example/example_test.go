@@ -110,6 +110,8 @@ func TestGolden(t *testing.T) {
 		{"SharedHandle", &SharedHandle{Handle: handle.Handle{ID: [16]byte{15: 0xff}}, Gen: 3},
 			cat(w(16), make([]byte, 15), []byte{0xff}, w(3))},
 		{"Features", sampleFeatures(), featuresGolden},
+		{"Tagged", &Tagged{Kind: 16, Raw: []byte{1, 2, 3, 4, 5}}, cat(w(16), w(5), []byte{1, 2, 3, 4, 5, 0, 0, 0})},
+		{"Tagged void", &Tagged{}, w(0)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -234,6 +236,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"list flag not a bool", &Dirlist3{}, cat(w(3)), xdr.ErrBadBool},
 		{"list ends inside an entry", &Dirlist3{}, bytes.Repeat(w(1), 1000), xdr.ErrShortBuffer},
 		{"hand-written field error", &SharedHandle{}, cat(w(15), make([]byte, 16), w(0)), xdr.ErrBadValue},
+		{"bound from another package", &Tagged{}, cat(w(16), w(17), make([]byte, 20)), xdr.ErrTooLong},
 		{"unbounded array past the record", &Table{}, cat(w(0xffffffff), make([]byte, 24)), xdr.ErrShortBuffer},
 	}
 	for _, tc := range tests {

@@ -90,3 +90,10 @@ type Features struct {
 type Table struct {
 	Rows []Point
 }
+
+// Tagged takes a bound and a case value from constants of another
+// package.
+type Tagged struct {
+	Kind uint32 `xdr:"switch,void=0"`
+	Raw  []byte `xdr:"case=handle.Size,max=handle.Size"`
+}

@@ -380,6 +380,37 @@ func (x *Table) UnmarshalXDR(d *xdr.Decoder) {
 	}
 }
 
+func (x *Tagged) MarshalXDR(e *xdr.Encoder) {
+	e.Uint32(x.Kind)
+	switch x.Kind {
+	case handle.Size:
+		e.Opaque(x.Raw)
+	case 0:
+	}
+}
+
+func (x *Tagged) SizeXDR() int {
+	n := 4
+	switch x.Kind {
+	case handle.Size:
+		n += xdr.SizeOpaque(len(x.Raw))
+	case 0:
+	}
+	return n
+}
+
+func (x *Tagged) UnmarshalXDR(d *xdr.Decoder) {
+	x.Kind = d.Uint32()
+	xdrZero(&x.Raw)
+	switch x.Kind {
+	case handle.Size:
+		x.Raw = d.Opaque(uint32(handle.Size))
+	case 0:
+	default:
+		d.SetErr(xdr.ErrBadUnion)
+	}
+}
+
 func (x *NFSStat3) MarshalXDR(e *xdr.Encoder) {
 	e.Uint32(uint32((*x)))
 }

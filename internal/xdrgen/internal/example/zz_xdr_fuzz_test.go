@@ -14,6 +14,8 @@ func FuzzUnmarshalFeatures(f *testing.F) { xdrFuzz[Features](f) }
 
 func FuzzUnmarshalTable(f *testing.F) { xdrFuzz[Table](f) }
 
+func FuzzUnmarshalTagged(f *testing.F) { xdrFuzz[Tagged](f) }
+
 func FuzzUnmarshalGETATTR3args(f *testing.F) { xdrFuzz[GETATTR3args](f) }
 
 func FuzzUnmarshalGETATTR3res(f *testing.F) { xdrFuzz[GETATTR3res](f) }
