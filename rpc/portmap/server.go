@@ -354,21 +354,19 @@ func (s *Server) serveV2(proc uint32, d *xdr.Decoder, e *xdr.Encoder, ci *callIn
 		if !ci.isLoop {
 			return resTooWeak
 		}
-		ok := false
-		{
-			s.mu.Lock()
-			if proc == wire.PMAPPROC_SET {
-				ok = s.setV2Locked(m, ci.owner)
-			} else {
-				// The protocol and port are ignored: every transport of
-				// (prog, vers) that version 2 can see goes.
-				ok = s.unsetLocked(m.Prog, m.Vers, func(n string) bool { return n == TCP || n == UDP })
-				if ok {
-					s.stats[0].unsetin++
-				}
+		var ok bool
+		s.mu.Lock()
+		if proc == wire.PMAPPROC_SET {
+			ok = s.setV2Locked(m, ci.owner)
+		} else {
+			// The protocol and port are ignored: every transport of
+			// (prog, vers) that version 2 can see goes.
+			ok = s.unsetLocked(m.Prog, m.Vers, func(n string) bool { return n == TCP || n == UDP })
+			if ok {
+				s.stats[0].unsetin++
 			}
-			s.mu.Unlock()
 		}
+		s.mu.Unlock()
 		res := wire.Bool(ok)
 		res.MarshalXDR(e)
 	case wire.PMAPPROC_GETPORT:
@@ -456,23 +454,21 @@ func (s *Server) serveRpcb(vers, proc uint32, d *xdr.Decoder, e *xdr.Encoder, ci
 		if !ci.isLoop {
 			return resTooWeak
 		}
-		ok := false
-		{
-			s.mu.Lock()
-			if proc == wire.RPCBPROC_SET {
-				m := Mapping{Prog: r.Prog, Vers: r.Vers, Netid: r.Netid, Addr: r.Addr, Owner: r.Owner}
-				ok = checkMapping(m) == nil && s.setLocked(m, false) == nil
-				if ok {
-					s.stats[si].setinfo++
-				}
-			} else {
-				ok = s.unsetLocked(r.Prog, r.Vers, func(n string) bool { return r.Netid == "" || n == r.Netid })
-				if ok {
-					s.stats[si].unsetin++
-				}
+		var ok bool
+		s.mu.Lock()
+		if proc == wire.RPCBPROC_SET {
+			m := Mapping{Prog: r.Prog, Vers: r.Vers, Netid: r.Netid, Addr: r.Addr, Owner: r.Owner}
+			ok = checkMapping(m) == nil && s.setLocked(m, false) == nil
+			if ok {
+				s.stats[si].setinfo++
 			}
-			s.mu.Unlock()
+		} else {
+			ok = s.unsetLocked(r.Prog, r.Vers, func(n string) bool { return r.Netid == "" || n == r.Netid })
+			if ok {
+				s.stats[si].unsetin++
+			}
 		}
+		s.mu.Unlock()
 		res := wire.Bool(ok)
 		res.MarshalXDR(e)
 	case wire.RPCBPROC_GETADDR, wire.RPCBPROC_GETVERSADDR:
