@@ -3,10 +3,14 @@
 package vm_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,4 +82,145 @@ func TestRunEachVersion(t *testing.T) {
 			t.Logf("vers=%s: %v", vers, res.Elapsed)
 		})
 	}
+}
+
+// TestTwoClientsContend boots two VMs at once against one server. Each adds
+// one to a shared counter file 60 times, under an exclusive flock (which the
+// Linux client sends to the server as a whole-file lock, and after which it
+// revalidates its cache). With separate NFSv4 client identities and working
+// locks no increment is lost, so the counter ends at exactly 120.
+func TestTwoClientsContend(t *testing.T) {
+	srv := startGanesha(t)
+	if err := os.WriteFile(srv.ExportDir+"/counter", []byte("0\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	const perVM = 60
+	script := fmt.Sprintf(`set -e
+i=0
+while [ $i -lt %d ]; do
+	flock counter.lock sh -c 'v=$(cat counter); echo $((v+1)) >counter'
+	i=$((i+1))
+done
+echo done
+`, perVM)
+	var wg sync.WaitGroup
+	results := make([]vm.Result, 2)
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Go(func() {
+			cfg := ganeshaConfig(srv, "4.1", script)
+			cfg.Name = fmt.Sprintf("contender-%d", i)
+			cfg.Options = []string{"actimeo=0"}
+			results[i], errs[i] = vm.Run(t.Context(), cfg)
+		})
+	}
+	wg.Wait()
+	for i := range 2 {
+		if errs[i] != nil {
+			t.Fatalf("vm %d: %v\n%s", i, errs[i], results[i].Console)
+		}
+		if results[i].ExitCode != 0 || results[i].Output != "done\n" {
+			t.Errorf("vm %d: exit %d, output %q", i, results[i].ExitCode, results[i].Output)
+		}
+	}
+	got, err := os.ReadFile(srv.ExportDir + "/counter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%d\n", 2*perVM); string(got) != want {
+		t.Errorf("counter %q, want %q: increments were lost", got, want)
+	}
+	t.Logf("vm 0 %v, vm 1 %v", results[0].Elapsed, results[1].Elapsed)
+}
+
+// TestTimeoutKillsEverything runs a script that never ends and checks that
+// Run returns once the timeout passes, reports it, and leaves no QEMU or
+// relay process behind.
+func TestTimeoutKillsEverything(t *testing.T) {
+	srv := startGanesha(t)
+	cfg := ganeshaConfig(srv, "4.2", "echo started; sleep 100000")
+	cfg.Name = "doomed-vm"
+	cfg.Timeout = 45 * time.Second
+	res, err := vm.Run(t.Context(), cfg)
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want a deadline error; status %q", err, res.Status)
+	}
+	if res.Status != "" {
+		t.Errorf("a killed VM reported status %q", res.Status)
+	}
+	if left := append(processesMatching(t, "doomed-vm"), processesMatching(t, " relay 127.0.0.1:")...); len(left) > 0 {
+		t.Errorf("processes left behind: %v", left)
+	}
+}
+
+// TestMountFailure points the guest at a port where nothing listens: Run
+// must report ErrMount, not a script result.
+func TestMountFailure(t *testing.T) {
+	srv := startGanesha(t)
+	cfg := ganeshaConfig(srv, "4.1", "echo should not run")
+	cfg.Server = "127.0.0.1:9" // nothing listens on discard in the namespace
+	res, err := vm.Run(t.Context(), cfg)
+	if !errors.Is(err, vm.ErrMount) {
+		t.Fatalf("err = %v, want ErrMount; output %q", err, res.Output)
+	}
+	if res.Output != "" {
+		t.Errorf("the script ran: %q", res.Output)
+	}
+}
+
+// TestCallbackPortAndNconnect mounts NFSv4.0 with a callback forward and
+// NFSv4.1 with nconnect, and checks in the guest that the client took the
+// settings: the callback service listens on the forwarded port, and the
+// mount shows nconnect.
+func TestCallbackPortAndNconnect(t *testing.T) {
+	srv := startGanesha(t)
+	cfg := ganeshaConfig(srv, "4.0", `set -e
+p=$(cat /sys/module/nfs/parameters/callback_tcpport)
+echo "port=$p"
+hex=$(printf '%04X' "$p")
+grep -q ":$hex 00000000:0000 0A" /proc/net/tcp && echo listening
+grep -o 'clientaddr=[0-9.]*' /proc/mounts
+`)
+	cfg.Callback = true
+	res, err := vm.Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, res.Console)
+	}
+	if !strings.Contains(res.Output, "listening\nclientaddr=127.0.0.1\n") || strings.Contains(res.Output, "port=0\n") {
+		t.Errorf("v4.0 callback setup not in effect:\n%s", res.Output)
+	}
+
+	cfg = ganeshaConfig(srv, "4.1", "grep -o 'nconnect=[0-9]*' /proc/mounts; echo x >f; cat f")
+	cfg.Options = []string{"nconnect=2"}
+	res, err = vm.Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, res.Console)
+	}
+	if res.Output != "nconnect=2\nx\n" {
+		t.Errorf("nconnect mount: %q", res.Output)
+	}
+}
+
+// processesMatching lists processes whose command line contains s.
+func processesMatching(t *testing.T, s string) []string {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		cmd := strings.ReplaceAll(string(b), "\x00", " ")
+		if strings.Contains(cmd, s) && !strings.Contains(cmd, "-test.") {
+			out = append(out, e.Name()+": "+cmd)
+		}
+	}
+	return out
 }

@@ -86,7 +86,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Vers == "3" && cfg.MountPort != int(ap.Port()) {
 		fwd = append(fwd, cfg.MountPort)
 	}
-	args := qemuArgs(a, dir, mem, fwd, cbPort)
+	args := qemuArgs(a, name, dir, mem, fwd, cbPort)
 	bin := "qemu-system-x86_64"
 	if cfg.Netns != "" {
 		args = append([]string{"--net=" + cfg.Netns, "--", bin}, args...)
@@ -218,4 +218,3 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-

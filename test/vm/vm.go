@@ -207,7 +207,7 @@ func MountOptions(cfg Config, cbPort int) (source, options string, err error) {
 }
 
 // qemuArgs returns the QEMU command line (without the binary) for one run.
-func qemuArgs(a assets, dir string, memMB int, fwdPorts []int, cbPort int) []string {
+func qemuArgs(a assets, name, dir string, memMB int, fwdPorts []int, cbPort int) []string {
 	var netdev strings.Builder
 	netdev.WriteString("user,id=n0,restrict=on,net=10.0.2.0/24,host=10.0.2.2,ipv6=off")
 	for _, p := range fwdPorts {
@@ -220,7 +220,7 @@ func qemuArgs(a assets, dir string, memMB int, fwdPorts []int, cbPort int) []str
 	cmdline := "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic mitigations=off edd=off tsc=reliable " +
 		"no_timer_check random.trust_cpu=on rdinit=/init"
 	args := []string{
-		"-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none",
+		"-name", name, "-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none",
 		"-machine", "pc", "-accel", "tcg,thread=multi", "-smp", "1", "-m", strconv.Itoa(memMB),
 		"-no-reboot", "-bios", "/usr/share/qemu/qboot.rom",
 		"-kernel", a.Kernel, "-initrd", filepath.Join(dir, "initrd"), "-append", cmdline,
