@@ -255,6 +255,14 @@ func (s *Server) ServeRPC(_ context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 	}
 }
 
+// NonIdempotent reports SET and UNSET, so that an rpc.Server with a
+// DuplicateCache answers a retransmitted SET with its first reply (TRUE)
+// rather than running it again (FALSE).
+func (s *Server) NonIdempotent(prog, vers, proc uint32) bool {
+	return prog == Program && vers >= Version2 && vers <= Version4 &&
+		(proc == wire.PMAPPROC_SET || proc == wire.PMAPPROC_UNSET)
+}
+
 // callInfo is what the procedures need to know about the transport.
 type callInfo struct {
 	udp    bool

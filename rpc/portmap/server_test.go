@@ -522,3 +522,20 @@ func BenchmarkGetport(b *testing.B) {
 		}
 	}
 }
+
+func TestNonIdempotent(t *testing.T) {
+	s := &Server{}
+	mux := rpc.NewServeMux()
+	s.Register(mux)
+	for _, tc := range []struct {
+		vers, proc uint32
+		want       bool
+	}{
+		{2, wire.PMAPPROC_SET, true}, {3, wire.RPCBPROC_UNSET, true}, {4, wire.RPCBPROC_SET, true},
+		{2, wire.PMAPPROC_GETPORT, false}, {4, wire.RPCBPROC_DUMP, false},
+	} {
+		if got := mux.NonIdempotent(Program, tc.vers, tc.proc); got != tc.want {
+			t.Errorf("v%d proc %d: NonIdempotent = %v", tc.vers, tc.proc, got)
+		}
+	}
+}
