@@ -83,6 +83,7 @@ func (f *FS) Check(ctx context.Context) (Report, error) {
 		x  extent
 	}
 	var exts []idExtent
+	orphans := map[uint64]bool{}
 	cookies := map[[2]uint64]dent{}
 	var sb super
 	var use usage
@@ -158,6 +159,12 @@ func (f *FS) Check(ctx context.Context) (Report, error) {
 				if len(k) < 10 || nodes[be.Uint64(k[1:])] == nil {
 					rep.addf("xattr %q of missing node", k)
 				}
+			case pfxOrphan:
+				if len(k) != 9 || len(v) != 0 {
+					rep.addf("orphan record %x: bad", k)
+					return true
+				}
+				orphans[be.Uint64(k[1:])] = true
 			case pfxBlock:
 				r, err := decodeBlockRec(v)
 				if err != nil || len(k) != 33 {
@@ -180,11 +187,20 @@ func (f *FS) Check(ctx context.Context) (Report, error) {
 	if !haveSuper {
 		rep.addf("no superblock")
 	}
+	for id := range orphans {
+		if nodes[id] != nil {
+			rep.addf("orphan record of live node %d", id)
+		}
+	}
 	for _, ie := range exts {
 		id, x := ie.id, ie.x
 		ni := nodes[id]
 		if ni == nil {
-			rep.addf("extent of missing node %d", id)
+			if !orphans[id] {
+				rep.addf("extent of missing node %d", id)
+			} else if x.Flags&extZero == 0 {
+				refs[x.Block]++ // a freed file being reaped still holds its blocks
+			}
 			continue
 		}
 		if x.Start < ni.maxEnd {

@@ -16,6 +16,7 @@ const (
 	pfxExtent  = 'e' // 'e' id(8) end(8)             -> extent
 	pfxXattr   = 'x' // 'x' id(8) name               -> value
 	pfxBlock   = 'b' // 'b' blockid(32)              -> block record
+	pfxOrphan  = 'z' // 'z' id(8)                    -> empty: freed file with extents left
 	usageShard = 16
 )
 

@@ -441,13 +441,21 @@ func (f *FS) syncAll(ctx context.Context) error {
 // extentsIn appends to o.exts the extents of file id overlapping [s, e), in
 // order.
 func (o *op) extentsIn(id, s, e uint64) error {
+	_, err := o.extentsInN(id, s, e, 0)
+	return err
+}
+
+// extentsInN is extentsIn stopping after limit extents (0: no limit); more
+// reports that it stopped early.
+func (o *op) extentsInN(id, s, e uint64, limit int) (more bool, err error) {
 	if s >= e {
-		return nil
+		return false, nil
 	}
 	var derr error
+	n := 0
 	prev := s
 	first := true
-	err := o.tx.Scan(o.key2(pfxExtent, id, s+1), o.key(pfxExtent, id+1), func(k, v []byte) bool {
+	err = o.tx.Scan(o.key2(pfxExtent, id, s+1), o.key(pfxExtent, id+1), func(k, v []byte) bool {
 		var x extent
 		if derr = decodeExtent(k, v, &x); derr != nil {
 			return false
@@ -455,6 +463,11 @@ func (o *op) extentsIn(id, s, e uint64) error {
 		if x.Start >= e {
 			return false
 		}
+		if limit > 0 && n == limit {
+			more = true
+			return false
+		}
+		n++
 		if !first && x.Start < prev {
 			derr = corrupt("overlapping extents")
 			return false
@@ -465,23 +478,29 @@ func (o *op) extentsIn(id, s, e uint64) error {
 		return true
 	})
 	if derr != nil {
-		return derr
+		return false, derr
 	}
-	return err
+	return more, err
 }
 
 // punch unmaps [s, e) of file id, splitting extents that straddle its ends,
 // and returns the number of mapped bytes removed.
 func (o *op) punch(id, s, e uint64) (uint64, error) {
+	freed, _, err := o.punchN(id, s, e, 0)
+	return freed, err
+}
+
+// punchN is punch releasing at most limit extents (0: no limit); more
+// reports that some remain.
+func (o *op) punchN(id, s, e uint64, limit int) (freed uint64, more bool, err error) {
 	mark := len(o.exts)
-	if err := o.extentsIn(id, s, e); err != nil {
-		return 0, err
+	if more, err = o.extentsInN(id, s, e, limit); err != nil {
+		return 0, false, err
 	}
-	var freed uint64
 	for i := mark; i < len(o.exts); i++ {
 		x := o.exts[i]
 		if err := o.tx.Delete(o.key2(pfxExtent, id, x.End)); err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		if x.Flags&extZero == 0 {
 			o.ref(x.Block, -1, 0)
@@ -491,7 +510,7 @@ func (o *op) punch(id, s, e uint64) (uint64, error) {
 			l := x
 			l.End = s
 			if err := o.putExtentRaw(id, &l); err != nil {
-				return 0, err
+				return 0, false, err
 			}
 		}
 		if x.End > e {
@@ -501,12 +520,77 @@ func (o *op) punch(id, s, e uint64) (uint64, error) {
 				r.Off = x.Off + (e - x.Start)
 			}
 			if err := o.putExtentRaw(id, &r); err != nil {
-				return 0, err
+				return 0, false, err
 			}
 		}
 	}
 	o.exts = o.exts[:mark]
-	return freed, nil
+	return freed, more, nil
+}
+
+// reapBatch bounds the extents one transaction releases when a file is
+// freed or truncated, so that no transaction outgrows a backend's limit.
+const reapBatch = 512
+
+// reap releases the extents of freed file id in transactions of reapBatch
+// extents, then its orphan record.
+func (f *FS) reap(ctx context.Context, id uint64) error {
+	o := f.getOp(ctx)
+	defer f.putOp(o)
+	for {
+		more := false
+		err := f.update(ctx, o, func(o *op) error {
+			more = false
+			// only a freed file: an orphan record and no node
+			if _, err := o.tx.Get(o.key(pfxOrphan, id)); err != nil {
+				if isNotFound(err) {
+					return nil
+				}
+				return err
+			}
+			if _, err := o.tx.Get(o.key(pfxNode, id)); !isNotFound(err) {
+				if err == nil {
+					return NewError(CodeIO, "reap", "orphan record of a live node", errCorrupt)
+				}
+				return err
+			}
+			var err error
+			if _, more, err = o.punchN(id, 0, 1<<63, reapBatch); err != nil {
+				return err
+			}
+			if more {
+				return nil
+			}
+			return o.tx.Delete(o.key(pfxOrphan, id))
+		})
+		if err != nil || !more {
+			return err
+		}
+	}
+}
+
+// reapAll resumes the release of files freed before a restart.
+func (f *FS) reapAll(ctx context.Context) error {
+	o := f.getOp(ctx)
+	var ids []uint64
+	err := f.view(ctx, o, func(o *op) error {
+		return o.tx.Scan([]byte{pfxOrphan}, []byte{pfxOrphan + 1}, func(k, v []byte) bool {
+			if len(k) == 9 {
+				ids = append(ids, be.Uint64(k[1:]))
+			}
+			return true
+		})
+	})
+	f.putOp(o)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := f.reap(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // putExtentRaw puts a piece of an extent being split: it is already counted

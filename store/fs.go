@@ -226,6 +226,9 @@ func NewFS(meta Metadata, blocks Blocks, opts Options) (*FS, error) {
 		return nil, corrupt("root")
 	}
 	f.root = Handle{ID: sb.Root, Gen: root.Gen}
+	if err := f.reapAll(ctx); err != nil {
+		return nil, ioErr("newfs", err)
+	}
 	return f, nil
 }
 
@@ -326,6 +329,7 @@ type op struct {
 	put     []BlockID
 	reclaim []BlockID
 	drop    []uint64 // nodes freed: their buffers are discarded
+	orphans []uint64 // files freed with extents left to reap
 }
 
 type refDelta struct {
@@ -349,10 +353,18 @@ func (f *FS) putOp(o *op) {
 			f.dropBuffers(id)
 		}
 	}
+	if len(o.orphans) > 0 {
+		ids := append([]uint64(nil), o.orphans...)
+		o.orphans = o.orphans[:0]
+		for _, id := range ids {
+			_ = f.reap(context.WithoutCancel(o.ctx), id) // resumed by NewFS if it fails
+		}
+	}
 	o.reset()
 	o.put = o.put[:0]
 	o.reclaim = o.reclaim[:0]
 	o.drop = o.drop[:0]
+	o.orphans = o.orphans[:0]
 	o.ctx = nil
 	if cap(o.buf) > 64<<10 {
 		o.buf = make([]byte, 0, 512)
@@ -519,7 +531,7 @@ func ioErr(op string, err error) error {
 func (f *FS) update(ctx context.Context, o *op, fn func(*op) error) error {
 	delay := 50 * time.Microsecond
 	for attempt := 0; ; attempt++ {
-		mark := len(o.reclaim)
+		mark, dmark, omark := len(o.reclaim), len(o.drop), len(o.orphans)
 		o.reset()
 		err := f.meta.Update(ctx, func(tx Tx) error {
 			o.tx = tx
@@ -538,7 +550,8 @@ func (f *FS) update(ctx context.Context, o *op, fn func(*op) error) error {
 			}
 			return nil
 		}
-		o.reclaim = o.reclaim[:mark] // records deleted by an aborted tx are still there
+		// what an aborted attempt deleted or freed is still there
+		o.reclaim, o.drop, o.orphans = o.reclaim[:mark], o.drop[:dmark], o.orphans[:omark]
 		if !isConflict(err) || attempt >= f.opts.MaxRetries {
 			return ioErr("update", err)
 		}

@@ -226,8 +226,16 @@ func (o *op) freeNode(n *inode) error {
 	}
 	o.files(n.ID, -1)
 	if n.Type == TypeRegular {
-		if _, err := o.punch(n.ID, 0, 1<<63); err != nil {
+		_, more, err := o.punchN(n.ID, 0, 1<<63, reapBatch)
+		if err != nil {
 			return err
+		}
+		if more {
+			// the rest is released by f.reap in bounded transactions
+			if err := o.tx.Put(o.key(pfxOrphan, n.ID), []byte{}); err != nil {
+				return err
+			}
+			o.orphans = append(o.orphans, n.ID)
 		}
 		o.drop = append(o.drop, n.ID)
 	}
@@ -731,6 +739,11 @@ func (f *FS) SetAttr(ctx context.Context, c *Cred, h Handle, sa *SetAttr) (Attr,
 	}
 	o := f.getOp(ctx)
 	defer f.putOp(o)
+	if sa.Mask&SetSize != 0 {
+		if err := f.prePunch(ctx, o, c, h, sa); err != nil {
+			return Attr{}, err
+		}
+	}
 	var at Attr
 	err := f.update(ctx, o, func(o *op) error {
 		var n inode
@@ -775,4 +788,48 @@ func (f *FS) SetAttr(ctx context.Context, c *Cred, h Handle, sa *SetAttr) (Attr,
 		return o.putInode(&n)
 	})
 	return at, err
+}
+
+var errBatchDone = NewError(CodeOK, "", "batch done", nil)
+
+// prePunch releases, in transactions of reapBatch extents, the extents past
+// the new size of a shrinking file that has many, so that the transaction
+// of SetAttr stays small. It checks what SetAttr checks first; the file
+// lock is held.
+func (f *FS) prePunch(ctx context.Context, o *op, c *Cred, h Handle, sa *SetAttr) error {
+	for {
+		err := f.update(ctx, o, func(o *op) error {
+			var n inode
+			if err := o.node(h, &n); err != nil {
+				return err
+			}
+			if sa.Mask&SetCtimeGuard != 0 && n.Ctime != sa.Guard {
+				return ErrNotSync
+			}
+			if err := f.regular(&n); err != nil {
+				return err
+			}
+			if err := f.may(c, &n, AccessWrite); err != nil {
+				return err
+			}
+			if sa.Size >= n.Size {
+				return errBatchDone
+			}
+			freed, more, err := o.punchN(n.ID, sa.Size, 1<<63, reapBatch)
+			if err != nil {
+				return err
+			}
+			if !more {
+				return errBatchDone // the rest fits in SetAttr's transaction
+			}
+			n.Used -= min(n.Used, freed)
+			return o.putInode(&n)
+		})
+		if err == errBatchDone {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
