@@ -1,0 +1,9 @@
+// Package crashtest holds the crash test of the persistent backends: a
+// child process writes through store.FS over store/badger and
+// store/localfs and is killed with SIGKILL at random points; after every
+// kill the parent reopens the store and checks that every acknowledged
+// operation survived and that (*store.FS).Check finds nothing wrong.
+//
+// The package has no API; run it with go test ./store/crashtest (add
+// -short for fewer rounds).
+package crashtest
