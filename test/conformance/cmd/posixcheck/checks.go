@@ -1681,9 +1681,9 @@ func checkRandomOverwrite(e *env) error {
 	shadow := make([]byte, size)
 	r := rand.New(rand.NewPCG(5, 6))
 	end := 0
-	for range 1500 {
+	for range 600 {
 		off := r.IntN(size)
-		n := min(1+r.IntN(64<<10), size-off)
+		n := min(1+r.IntN(32<<10), size-off)
 		chunk := randomBytes(r, n)
 		if _, err := f.WriteAt(chunk, int64(off)); err != nil {
 			return err

@@ -59,6 +59,17 @@ func usage() {
 // relay connects to target, which must be a loopback address, and copies
 // between it and the connection on standard input until either side closes.
 func relay(target string) error {
+	in, err := stdinConn()
+	if err != nil {
+		return err
+	}
+	return relayConn(in, target)
+}
+
+// relayConn copies between in and a new connection to target until both
+// directions end; it closes in.
+func relayConn(in net.Conn, target string) error {
+	defer in.Close()
 	host, _, err := net.SplitHostPort(target)
 	if err != nil {
 		return err
@@ -66,11 +77,6 @@ func relay(target string) error {
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		return fmt.Errorf("relay target %s is not a loopback address", target)
 	}
-	in, err := stdinConn()
-	if err != nil {
-		return err
-	}
-	defer in.Close()
 	out, err := net.DialTimeout("tcp", target, 10*time.Second)
 	if err != nil {
 		return err
