@@ -186,3 +186,5 @@ func wantStatus(t testing.TB, what string, got, want wire.NFSStat3) {
 		t.Fatalf("%s: status %d, want %d", what, got, want)
 	}
 }
+
+func storeHandle(id, gen uint64) store.Handle { return store.Handle{ID: id, Gen: gen} }

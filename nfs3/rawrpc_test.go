@@ -12,7 +12,9 @@ import (
 	"github.com/dittofs/dittofs/store/memory"
 )
 
-func newBackends() (*memory.Metadata, *memory.Blocks) { return memory.NewMetadata(), memory.NewBlocks() }
+func newBackends() (*memory.Metadata, *memory.Blocks) {
+	return memory.NewMetadata(), memory.NewBlocks()
+}
 
 // writeCall sends one NFS v3 call record with a chosen xid (RFC 5531 §9,
 // §11 record marking), AUTH_SYS uid 1000.
