@@ -203,3 +203,29 @@ type U struct {
 		}
 	}
 }
+
+// TestUnionSizes checks when a union counts as fixed-size in its parent's
+// SizeXDR: only when every discriminant value, declared or not, encodes
+// to the same size.
+func TestUnionSizes(t *testing.T) {
+	dir := writePkg(t, "package p\n"+
+		"type Open struct{ S uint32 `xdr:\"switch\"`; A uint32 `xdr:\"case=1\"` }\n"+
+		"type Closed struct{ S uint32 `xdr:\"switch\"`; A uint32 `xdr:\"case=1\"`; B int32 `xdr:\"default\"` }\n"+
+		"type Voids struct{ S uint32 `xdr:\"switch,void=1,2\"` }\n"+
+		"type P struct{ O Open; C Closed; V Voids }\n")
+	p, err := load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.resolve(); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{"Open": -1, "Closed": 8, "Voids": 4, "P": -1} {
+		if got := p.decls[name].fixed; got != want {
+			t.Errorf("%s: fixed size %d, want %d", name, got, want)
+		}
+	}
+	if got := p.decls["Open"].minSize; got != 8 {
+		t.Errorf("Open: min size %d, want 8", got)
+	}
+}

@@ -927,8 +927,15 @@ func (p *pkg) sizeDecl(d *decl) {
 		if len(disc.opts.voids) > 0 || disc.opts.voidDefault {
 			arm(0, 0)
 		}
+		covered := disc.opts.voidDefault
 		for _, f := range d.fields[1:] {
 			arm(p.minSize(f.t), p.fixedSize(f.t))
+			covered = covered || f.opts.def
+		}
+		if !covered && fixed != 0 {
+			// An undeclared discriminant encodes as the discriminant
+			// alone, so the size is not constant.
+			fixed = -1
 		}
 		if min < 0 {
 			min, fixed = 0, 0
