@@ -54,6 +54,11 @@ func TestGaneshaReference(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\noutput:\n%s\nconsole:\n%s", err, res.Output, res.Console)
 			}
+			for _, c := range rep.Comments {
+				if strings.Contains(c, " took ") {
+					t.Log(c)
+				}
+			}
 			mu.Lock()
 			reports[vers] = rep
 			mu.Unlock()
