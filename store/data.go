@@ -2,364 +2,20 @@ package store
 
 import (
 	"context"
-	crand "crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"io"
-	"slices"
 	"time"
 )
 
-// ---- open blocks ---------------------------------------------------------------
-//
-// A regular file's content is a map of extents onto blocks (see doc.go). Writes
-// go first to open blocks: in-memory copies of a chunk of the file (chunk i
-// is the bytes [i*BlockSize, (i+1)*BlockSize)) holding its whole current
-// content. An open block is sealed — hashed, stored under its hash and
-// mapped by extents — when the chunk is completely written, on Commit, when
-// an operation needs the metadata to be complete (truncate, clone, copy,
-// seek, allocate, deallocate), when memory runs over Options.BufferBytes,
-// and on Close. A stable write of part of a chunk does not seal it: it
-// stores just the bytes written as a journal block under a random id and
-// maps them, so that small stable writes cost their size, not a rehash;
-// the next seal of the chunk replaces the journal extents.
-//
-// Buffers of a file are guarded by the file's lock (f.lockFile): writers,
-// sealers and truncation hold it exclusively, readers shared.
-
-type rng struct{ s, e uint64 }
-
-type chunkBuf struct {
-	data    []byte // content from the chunk's start; bytes past len are holes
-	rs      []rng  // sorted, disjoint, non-adjacent data ranges (chunk-relative)
-	dirty   bool   // holds writes the metadata does not map
-	journal bool   // the metadata maps journal blocks in this chunk
-}
-
-type fileBuf struct {
-	id     uint64
-	chunks map[uint64]*chunkBuf
-	bytes  int64
-	tick   uint64
-}
-
-func addRange(rs []rng, s, e uint64) []rng {
-	if s >= e {
-		return rs
-	}
-	i := 0
-	for i < len(rs) && rs[i].e < s {
-		i++
-	}
-	j := i
-	for j < len(rs) && rs[j].s <= e {
-		s = min(s, rs[j].s)
-		e = max(e, rs[j].e)
-		j++
-	}
-	if i == j {
-		rs = append(rs, rng{})
-		copy(rs[i+1:], rs[i:])
-		rs[i] = rng{s, e}
-		return rs
-	}
-	rs[i] = rng{s, e}
-	return append(rs[:i+1], rs[j:]...)
-}
-
-// fileBuffer returns the buffers of id, making them when create is set.
-func (f *FS) fileBuffer(id uint64, create bool) *fileBuf {
-	f.bufMu.Lock()
-	defer f.bufMu.Unlock()
-	fb := f.bufs[id]
-	if fb == nil && create {
-		fb = &fileBuf{id: id, chunks: make(map[uint64]*chunkBuf)}
-		f.bufs[id] = fb
-	}
-	if fb != nil {
-		f.bufTick++
-		fb.tick = f.bufTick
-	}
-	return fb
-}
-
-func (f *FS) account(fb *fileBuf, d int64) {
-	f.bufMu.Lock()
-	fb.bytes += d
-	f.bufBytes += d
-	f.bufMu.Unlock()
-}
-
-// chunk returns the open block of chunk ci of file id, loading it from the
-// metadata and blocks when absent. The file lock is held exclusively.
-func (f *FS) chunk(ctx context.Context, o *op, fb *fileBuf, id, ci uint64) (*chunkBuf, error) {
-	if cb := fb.chunks[ci]; cb != nil {
-		return cb, nil
-	}
-	cs := ci * f.bsize
-	ce := cs + f.bsize
-	cb := &chunkBuf{}
-	err := f.view(ctx, o, func(o *op) error { return o.extentsIn(id, cs, ce) })
-	if err != nil {
-		return nil, err
-	}
-	if len(o.exts) > 0 {
-		last := o.exts[len(o.exts)-1]
-		n := min(last.End, ce) - cs
-		cb.data = f.getBuf(n)
-		pos := uint64(0)
-		for _, x := range o.exts { // zero the holes; readExtents fills the rest
-			a := max(x.Start, cs) - cs
-			clear(cb.data[pos:max(pos, a)])
-			pos = max(pos, min(x.End, ce)-cs)
-		}
-		if err := f.readExtents(ctx, o.exts, cb.data, cs); err != nil {
-			f.putBuf(cb.data)
-			return nil, err
-		}
-		for _, x := range o.exts {
-			cb.rs = addRange(cb.rs, max(x.Start, cs)-cs, min(x.End, ce)-cs)
-		}
-	}
-	fb.chunks[ci] = cb
-	f.account(fb, int64(cap(cb.data)))
-	return cb, nil
-}
-
-// getBuf returns a buffer of length n for an open block, NOT zeroed:
-// buffers of a whole block come from a pool, and the caller clears what it
-// does not overwrite.
-func (f *FS) getBuf(n uint64) []byte {
-	c := f.growCap(n)
-	if c == f.bsize {
-		if b, ok := f.bufPool.Get().(*[]byte); ok {
-			return (*b)[:n]
-		}
-	}
-	return make([]byte, n, c)
-}
-
-func (f *FS) putBuf(b []byte) {
-	if uint64(cap(b)) == f.bsize {
-		f.bufPool.Put(&b)
-	}
-}
-
-func (f *FS) growCap(n uint64) uint64 {
-	c := uint64(4096)
-	for c < n {
-		c *= 2
-	}
-	return min(c, f.bsize)
-}
-
-// write copies p into the chunk at chunk-relative offset s.
-func (f *FS) writeChunk(fb *fileBuf, cb *chunkBuf, s uint64, p []byte) {
-	e := s + uint64(len(p))
-	if e > uint64(len(cb.data)) {
-		if e > uint64(cap(cb.data)) {
-			nd := f.getBuf(e)
-			k := copy(nd, cb.data)
-			clear(nd[uint64(k):max(uint64(k), s)]) // [s, e) is overwritten below
-			f.account(fb, int64(cap(nd)-cap(cb.data)))
-			f.putBuf(cb.data)
-			cb.data = nd
-		} else {
-			old := len(cb.data)
-			cb.data = cb.data[:e]
-			clear(cb.data[old:])
-		}
-	}
-	copy(cb.data[s:], p)
-	cb.rs = addRange(cb.rs, s, e)
-	cb.dirty = true
-}
-
-func (f *FS) full(cb *chunkBuf) bool {
-	return len(cb.rs) == 1 && cb.rs[0].s == 0 && cb.rs[0].e == f.bsize
-}
-
-// sealChunk stores the content of an open block under its hash and maps the
-// chunk's data ranges onto it, replacing what the chunk mapped before. A
-// sparse chunk (less than half of the span of its data is data) is stored
-// as one block per data range instead, so that scattered small writes do
-// not hash and store the holes between them. A chunk of a deleted file is
-// dropped.
-func (f *FS) sealChunk(ctx context.Context, o *op, id, ci uint64, cb *chunkBuf) error {
-	if !cb.dirty && !cb.journal {
-		return nil
-	}
-	cs := ci * f.bsize
-	if len(cb.rs) == 0 {
-		cb.dirty, cb.journal = false, false
-		return nil
-	}
-	lo, hi := cb.rs[0].s, cb.rs[len(cb.rs)-1].e
-	var data uint64
-	for _, r := range cb.rs {
-		data += r.e - r.s
-	}
-	var pbs []pendingBlock
-	var exts []extent
-	if data*2 >= hi-lo {
-		content := cb.data[lo:hi]
-		bid := BlockID(sha256.Sum256(content))
-		pbs = append(pbs, pendingBlock{bid, content})
-		for _, r := range cb.rs {
-			exts = append(exts, extent{Start: cs + r.s, End: cs + r.e, Off: r.s - lo, Block: bid})
-		}
-	} else {
-		for _, r := range cb.rs {
-			content := cb.data[r.s:r.e]
-			bid := BlockID(sha256.Sum256(content))
-			pbs = append(pbs, pendingBlock{bid, content})
-			exts = append(exts, extent{Start: cs + r.s, End: cs + r.e, Block: bid})
-		}
-	}
-	if err := f.mapBlocks(ctx, o, id, cs, cs+f.bsize, pbs, exts); err != nil {
-		if errors.Is(err, ErrStale) {
-			return nil
-		}
-		return err
-	}
-	cb.dirty, cb.journal = false, false
-	return nil
-}
-
-// pendingBlock is a block to store (unless the store has it) and map.
-type pendingBlock struct {
-	id      BlockID
-	content []byte
-}
-
-// mapBlocks stores the blocks the store does not have, and in one
-// transaction replaces the mapping of [s, e) of file id by exts, keeping
-// Used right. The blocks' locks are held from the puts to the commit so
-// that no reclaim runs in between.
-func (f *FS) mapBlocks(ctx context.Context, o *op, id, s, e uint64, pbs []pendingBlock, exts []extent) error {
-	var locks [8]uint8
-	ls := locks[:0]
-	for _, pb := range pbs {
-		if !slices.Contains(ls, pb.id[0]) {
-			ls = append(ls, pb.id[0])
-		}
-	}
-	slices.Sort(ls)
-	for _, l := range ls {
-		f.blockLocks[l].Lock()
-	}
-	defer func() {
-		for _, l := range ls {
-			f.blockLocks[l].Unlock()
-		}
-	}()
-	put := make([]bool, len(pbs))
-	return f.update(ctx, o, func(o *op) error {
-		var n inode
-		if err := o.getInode(id, &n); err != nil {
-			return err
-		}
-		for i, pb := range pbs {
-			if _, err := o.tx.Get(o.keyBlock(pb.id)); errors.Is(err, ErrNotFound) {
-				if !put[i] {
-					if f.opts.Capacity > 0 && uint64(f.bytes.Load())+uint64(len(pb.content)) > f.opts.Capacity {
-						return ErrNoSpace
-					}
-					if err := f.blocks.Put(ctx, pb.id, pb.content); err != nil {
-						return ioErr("put block", err)
-					}
-					put[i] = true
-					o.put = append(o.put, pb.id)
-				}
-			} else if err != nil {
-				return err
-			}
-			o.ref(pb.id, 0, uint64(len(pb.content)))
-		}
-		freed, err := o.punch(id, s, e)
-		if err != nil {
-			return err
-		}
-		var added uint64
-		for i := range exts {
-			added += exts[i].len()
-			if err := o.putExtentRaw(id, &exts[i]); err != nil {
-				return err
-			}
-		}
-		n.Used = n.Used - min(n.Used, freed) + added
-		return o.putInode(&n)
-	})
-}
-
-// sealDirect maps a write that covers chunk ci completely straight onto a
-// block of its content, without copying it into an open block first.
-func (f *FS) sealDirect(ctx context.Context, o *op, fb *fileBuf, id, ci uint64, p []byte) error {
-	if cb := fb.chunks[ci]; cb != nil {
-		delete(fb.chunks, ci)
-		f.account(fb, -int64(cap(cb.data)))
-		f.putBuf(cb.data)
-	}
-	cs := ci * f.bsize
-	bid := BlockID(sha256.Sum256(p))
-	err := f.mapBlocks(ctx, o, id, cs, cs+f.bsize, []pendingBlock{{bid, p}},
-		[]extent{{Start: cs, End: cs + f.bsize, Block: bid}})
-	if errors.Is(err, ErrStale) {
-		return nil
-	}
-	return err
-}
-
-// journal makes the bytes p written at file offset off durable without
-// sealing their chunk: they are stored as a block of their own under a
-// random id and mapped.
-func (f *FS) journal(ctx context.Context, o *op, id, off uint64, p []byte) error {
-	var bid BlockID
-	if _, err := crand.Read(bid[:]); err != nil {
-		return ioErr("journal", err)
-	}
-	end := off + uint64(len(p))
-	return f.mapBlocks(ctx, o, id, off, end, []pendingBlock{{bid, p}},
-		[]extent{{Start: off, End: end, Block: bid}})
-}
-
-// flushFile seals every open block of id that the metadata does not map
-// exactly, and drops the buffers when drop is set. The caller holds the
-// file's lock exclusively.
-func (f *FS) flushFile(ctx context.Context, id uint64, drop bool) error {
-	fb := f.fileBuffer(id, false)
-	if fb == nil {
-		return nil
-	}
-	o := f.getOp(ctx)
-	defer f.putOp(o)
-	for ci, cb := range fb.chunks {
-		if err := f.sealChunk(ctx, o, id, ci, cb); err != nil {
-			return err
-		}
-	}
-	if drop {
-		f.removeBuffers(fb)
-	}
-	return nil
-}
-
-// sealFile flushes and drops the buffers of id, for operations that change
-// the mapping directly. The caller holds the file's lock exclusively.
-func (f *FS) sealFile(ctx context.Context, id uint64) error { return f.flushFile(ctx, id, true) }
-
-func (f *FS) removeBuffers(fb *fileBuf) {
-	f.bufMu.Lock()
-	if f.bufs[fb.id] == fb {
-		delete(f.bufs, fb.id)
-	}
-	f.bufBytes -= fb.bytes
-	fb.bytes = 0
-	f.bufMu.Unlock()
+// recount recomputes the bytes fb holds after chunks were dropped.
+func (f *FS) recount(fb *fileBuf) {
+	var n int64
 	for _, cb := range fb.chunks {
-		f.putBuf(cb.data)
+		for _, g := range cb.segs {
+			n += int64(len(g.b))
+		}
 	}
-	clear(fb.chunks)
+	f.account(fb, n-fb.bytes)
 }
 
 // dropBuffers discards the buffers of a deleted file.
@@ -692,17 +348,16 @@ func (f *FS) ReadAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64)
 		if fb != nil {
 			cb = fb.chunks[ci]
 		}
+		clear(seg)
+		if err := f.readExtents(ctx, o.exts, seg, pos); err != nil {
+			return 0, false, f.staleOr(ctx, h, err)
+		}
 		if cb != nil {
-			rel := pos - ci*f.bsize
-			k := 0
-			if rel < uint64(len(cb.data)) {
-				k = copy(seg, cb.data[rel:])
-			}
-			clear(seg[k:])
-		} else {
-			clear(seg)
-			if err := f.readExtents(ctx, o.exts, seg, pos); err != nil {
-				return 0, false, f.staleOr(ctx, h, err)
+			for _, g := range cb.segs {
+				a, b := max(g.s, pos), min(g.end(), ce)
+				if a < b {
+					copy(seg[a-pos:b-pos], g.b[a-g.s:])
+				}
 			}
 		}
 		pos = ce
@@ -797,34 +452,32 @@ func (f *FS) WriteAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64
 		ci := pos / f.bsize
 		cs := ci * f.bsize
 		ce := min(cs+f.bsize, end)
-		if pos == cs && ce == cs+f.bsize {
-			if err := f.sealDirect(ctx, o, fb, h.ID, ci, p[pos-start:ce-start]); err != nil {
-				return 0, at, err
-			}
-			pos = ce
-			continue
-		}
-		cb, err := f.chunk(ctx, o, fb, h.ID, ci)
-		if err != nil {
-			return 0, at, err
-		}
-		wasDirty := cb.dirty
 		part := p[pos-start : ce-start]
-		f.writeChunk(fb, cb, pos-cs, part)
+		var err error
 		switch {
-		case f.full(cb):
-			err = f.sealChunk(ctx, o, h.ID, ci, cb)
-		case how != Unstable:
-			if err = f.journal(ctx, o, h.ID, pos, part); err == nil {
-				cb.journal = true
-				cb.dirty = wasDirty
+		case pos == cs && ce == cs+f.bsize:
+			// a whole chunk: no need to hold it
+			if cb := fb.chunks[ci]; cb != nil {
+				cb.segs = nil
+				delete(fb.chunks, ci)
 			}
+			err = f.sealDirect(ctx, o, h.ID, pos, part)
+		case how != Unstable:
+			if err = f.sealDirect(ctx, o, h.ID, pos, part); err == nil {
+				err = f.bufferWrite(ctx, o, fb, h.ID, ci, pos, part)
+			}
+		default:
+			err = f.bufferWrite(ctx, o, fb, h.ID, ci, pos, part)
+		}
+		if errors.Is(err, ErrStale) {
+			err = ErrStale
 		}
 		if err != nil {
 			return 0, at, err
 		}
 		pos = ce
 	}
+	f.recount(fb)
 	if how != Unstable {
 		if err := f.syncAll(ctx); err != nil {
 			return 0, at, err

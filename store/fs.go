@@ -151,7 +151,6 @@ type FS struct {
 	bufs     map[uint64]*fileBuf
 	bufBytes int64
 	bufTick  uint64
-	bufPool  sync.Pool // *[]byte of BlockSize, for open blocks
 
 	files atomic.Int64 // nodes in use
 	bytes atomic.Int64 // bytes of stored blocks

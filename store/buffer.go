@@ -1,0 +1,277 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"slices"
+)
+
+// ---- open blocks ---------------------------------------------------------------
+//
+// A regular file's content is a map of extents onto content-addressed
+// blocks (see doc.go). Unstable writes go first to open blocks: per chunk of
+// the file (chunk i is the bytes [i*BlockSize, (i+1)*BlockSize)), the runs of
+// bytes written since the chunk was last sealed, kept in memory and laid
+// over the extents by reads. Only written bytes are held: nothing is read
+// from the store to write, and a small write costs its size.
+//
+// Sealing a chunk stores each run as a block named by the SHA-256 of its
+// bytes and maps it, in one transaction. A run that covers a whole chunk is
+// sealed at once; the others on Commit, when an operation needs the mapping
+// complete (truncate, clone, copy, seek, allocate, deallocate, fsck), when
+// memory passes Options.BufferBytes (least recently written files first),
+// and on Close. A stable write is sealed at once — hashing only the bytes
+// written — and also kept in the open block when it is part of a chunk, so
+// that the next seal stores the chunk's runs as fewer, larger blocks.
+//
+// The buffers of a file are guarded by the file's lock (f.lockFile):
+// writers, sealers and truncation hold it exclusively, readers shared.
+
+// seg is a run of written bytes: file bytes [s, s+len(b)).
+type seg struct {
+	s uint64
+	b []byte
+}
+
+func (g *seg) end() uint64 { return g.s + uint64(len(g.b)) }
+
+type chunkBuf struct {
+	segs []seg // sorted, disjoint and not adjacent
+}
+
+type fileBuf struct {
+	id     uint64
+	chunks map[uint64]*chunkBuf
+	bytes  int64 // bytes held
+	tick   uint64
+}
+
+// insert writes p at file offset s, merging it with the runs it overlaps or
+// touches, and returns the change in bytes held. Runs never share arrays.
+func (cb *chunkBuf) insert(s uint64, p []byte, limit uint64) int64 {
+	e := s + uint64(len(p))
+	i := 0
+	for i < len(cb.segs) && cb.segs[i].end() < s {
+		i++
+	}
+	j := i
+	for j < len(cb.segs) && cb.segs[j].s <= e {
+		j++
+	}
+	if i == j {
+		cb.segs = slices.Insert(cb.segs, i, seg{s, slices.Clone(p)})
+		return int64(len(p))
+	}
+	ns, ne := min(s, cb.segs[i].s), max(e, cb.segs[j-1].end())
+	var before int64
+	for k := i; k < j; k++ {
+		before += int64(len(cb.segs[k].b))
+	}
+	g := &cb.segs[i]
+	var nb []byte
+	if j == i+1 && g.s == ns && ne-ns <= uint64(cap(g.b)) {
+		nb = g.b[:ne-ns] // in place: appends and overwrites of one run
+	} else {
+		c := ne - ns
+		if j == i+1 && g.s == ns {
+			c = min(max(c, 2*uint64(cap(g.b))), max(limit, c)) // room to append
+		}
+		nb = make([]byte, ne-ns, c)
+		for k := i; k < j; k++ {
+			copy(nb[cb.segs[k].s-ns:], cb.segs[k].b)
+		}
+	}
+	copy(nb[s-ns:], p)
+	cb.segs[i] = seg{ns, nb}
+	cb.segs = slices.Delete(cb.segs, i+1, j)
+	return int64(ne-ns) - before
+}
+
+// covers reports whether the runs cover [s, e) in one piece.
+func (cb *chunkBuf) covers(s, e uint64) bool {
+	return len(cb.segs) == 1 && cb.segs[0].s <= s && cb.segs[0].end() >= e
+}
+
+// fileBuffer returns the buffers of id, making them when create is set.
+func (f *FS) fileBuffer(id uint64, create bool) *fileBuf {
+	f.bufMu.Lock()
+	defer f.bufMu.Unlock()
+	fb := f.bufs[id]
+	if fb == nil && create {
+		fb = &fileBuf{id: id, chunks: make(map[uint64]*chunkBuf)}
+		f.bufs[id] = fb
+	}
+	if fb != nil {
+		f.bufTick++
+		fb.tick = f.bufTick
+	}
+	return fb
+}
+
+func (f *FS) account(fb *fileBuf, d int64) {
+	if d == 0 {
+		return
+	}
+	f.bufMu.Lock()
+	fb.bytes += d
+	f.bufBytes += d
+	f.bufMu.Unlock()
+}
+
+// bufferWrite puts p, written at file offset off within chunk ci, into the
+// open block of the chunk, and seals the chunk if p completes it.
+func (f *FS) bufferWrite(ctx context.Context, o *op, fb *fileBuf, id, ci, off uint64, p []byte) error {
+	cb := fb.chunks[ci]
+	if cb == nil {
+		cb = &chunkBuf{}
+		fb.chunks[ci] = cb
+	}
+	f.account(fb, cb.insert(off, p, f.bsize))
+	cs := ci * f.bsize
+	if cb.covers(cs, cs+f.bsize) {
+		return f.sealChunk(ctx, o, fb, id, ci, cb)
+	}
+	return nil
+}
+
+// sealChunk stores the runs of an open block as blocks and maps them, in
+// one transaction, then empties the open block. A chunk of a deleted file
+// is dropped.
+func (f *FS) sealChunk(ctx context.Context, o *op, fb *fileBuf, id, ci uint64, cb *chunkBuf) error {
+	if len(cb.segs) == 0 {
+		return nil
+	}
+	pbs := make([]pendingBlock, 0, len(cb.segs))
+	exts := make([]extent, 0, len(cb.segs))
+	var held int64
+	for _, g := range cb.segs {
+		bid := BlockID(sha256.Sum256(g.b))
+		pbs = append(pbs, pendingBlock{bid, g.b})
+		exts = append(exts, extent{Start: g.s, End: g.end(), Block: bid})
+		held += int64(len(g.b))
+	}
+	err := f.mapBlocks(ctx, o, id, pbs, exts)
+	if err != nil && !errors.Is(err, ErrStale) {
+		return err
+	}
+	cb.segs = cb.segs[:0]
+	f.account(fb, -held)
+	return nil
+}
+
+// sealDirect stores p, written at file offset off, as a block and maps it
+// at once (stable writes, writes of whole chunks).
+func (f *FS) sealDirect(ctx context.Context, o *op, id, off uint64, p []byte) error {
+	bid := BlockID(sha256.Sum256(p))
+	return f.mapBlocks(ctx, o, id, []pendingBlock{{bid, p}},
+		[]extent{{Start: off, End: off + uint64(len(p)), Block: bid}})
+}
+
+// pendingBlock is a block to store (unless the store has it) and map.
+type pendingBlock struct {
+	id      BlockID
+	content []byte
+}
+
+// mapBlocks stores the blocks the store does not have and, in one
+// transaction, maps each extent of exts in place of what mapped its range
+// before, keeping Used right. The extents are disjoint. The blocks' locks
+// are held from the puts to the commit so that no reclaim runs in between.
+func (f *FS) mapBlocks(ctx context.Context, o *op, id uint64, pbs []pendingBlock, exts []extent) error {
+	var locks [16]uint8
+	ls := locks[:0]
+	for _, pb := range pbs {
+		if !slices.Contains(ls, pb.id[0]) {
+			ls = append(ls, pb.id[0])
+		}
+	}
+	slices.Sort(ls)
+	for _, l := range ls {
+		f.blockLocks[l].Lock()
+	}
+	defer func() {
+		for _, l := range ls {
+			f.blockLocks[l].Unlock()
+		}
+	}()
+	var putBuf [4]bool
+	put := putBuf[:0]
+	for range pbs {
+		put = append(put, false)
+	}
+	return f.update(ctx, o, func(o *op) error {
+		var n inode
+		if err := o.getInode(id, &n); err != nil {
+			return err
+		}
+		for i, pb := range pbs {
+			if _, err := o.tx.Get(o.keyBlock(pb.id)); errors.Is(err, ErrNotFound) {
+				if !put[i] && !slices.ContainsFunc(pbs[:i], func(q pendingBlock) bool { return q.id == pb.id }) {
+					if f.opts.Capacity > 0 && uint64(f.bytes.Load())+uint64(len(pb.content)) > f.opts.Capacity {
+						return ErrNoSpace
+					}
+					if err := f.blocks.Put(ctx, pb.id, pb.content); err != nil {
+						return ioErr("put block", err)
+					}
+					put[i] = true
+					o.put = append(o.put, pb.id)
+				}
+			} else if err != nil {
+				return err
+			}
+			o.ref(pb.id, 0, uint64(len(pb.content)))
+		}
+		var freed, added uint64
+		for i := range exts {
+			fr, err := o.punch(id, exts[i].Start, exts[i].End)
+			if err != nil {
+				return err
+			}
+			freed += fr
+		}
+		for i := range exts {
+			added += exts[i].len()
+			if err := o.putExtentRaw(id, &exts[i]); err != nil {
+				return err
+			}
+		}
+		n.Used = n.Used - min(n.Used, freed) + added
+		return o.putInode(&n)
+	})
+}
+
+// flushFile seals every open block of id, and drops the buffers when drop
+// is set. The caller holds the file's lock exclusively.
+func (f *FS) flushFile(ctx context.Context, id uint64, drop bool) error {
+	fb := f.fileBuffer(id, false)
+	if fb == nil {
+		return nil
+	}
+	o := f.getOp(ctx)
+	defer f.putOp(o)
+	for ci, cb := range fb.chunks {
+		if err := f.sealChunk(ctx, o, fb, id, ci, cb); err != nil {
+			return err
+		}
+	}
+	if drop {
+		f.removeBuffers(fb)
+	}
+	return nil
+}
+
+// sealFile flushes and drops the buffers of id, for operations that change
+// the mapping directly. The caller holds the file's lock exclusively.
+func (f *FS) sealFile(ctx context.Context, id uint64) error { return f.flushFile(ctx, id, true) }
+
+func (f *FS) removeBuffers(fb *fileBuf) {
+	f.bufMu.Lock()
+	if f.bufs[fb.id] == fb {
+		delete(f.bufs, fb.id)
+	}
+	f.bufBytes -= fb.bytes
+	fb.bytes = 0
+	f.bufMu.Unlock()
+	clear(fb.chunks)
+}
