@@ -195,7 +195,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.cleanup()
 		return nil, err
 	}
-	s.cmd = exec.Command("unshare", "--mount", "--net", "--propagation", "private", "--",
+	// A PID namespace too: when its first process (Ganesha) dies, the
+	// kernel kills the rest (rpcbind drops privileges, so a parent-death
+	// signal would not reach it); --kill-child ties Ganesha to unshare,
+	// and Pdeathsig unshare to this process.
+	s.cmd = exec.Command("unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--propagation", "private", "--",
 		"/bin/sh", "-c", startScript, "sh", s.Dir, backing)
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	stderr, err := s.cmd.StderrPipe()
