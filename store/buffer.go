@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"slices"
+	"time"
 )
 
 // ---- open blocks ---------------------------------------------------------------
@@ -45,6 +46,7 @@ type fileBuf struct {
 	chunks map[uint64]*chunkBuf
 	bytes  int64 // bytes held
 	tick   uint64
+	last   time.Time // last write (wall clock: only the flusher uses it)
 }
 
 // insert writes p at file offset s, merging it with the runs it overlaps or
@@ -105,8 +107,41 @@ func (f *FS) fileBuffer(id uint64, create bool) *fileBuf {
 	if fb != nil {
 		f.bufTick++
 		fb.tick = f.bufTick
+		if create {
+			fb.last = time.Now()
+		}
 	}
 	return fb
+}
+
+// flusher seals, every interval, the open blocks of files not written for
+// an interval.
+func (f *FS) flusher(interval time.Duration) {
+	defer f.bg.Done()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-f.stop:
+			return
+		case <-t.C:
+		}
+		var ids []uint64
+		now := time.Now()
+		f.bufMu.Lock()
+		for id, fb := range f.bufs {
+			if fb.bytes > 0 && now.Sub(fb.last) >= interval {
+				ids = append(ids, id)
+			}
+		}
+		f.bufMu.Unlock()
+		for _, id := range ids {
+			l := f.lockFile(id)
+			l.Lock()
+			_ = f.flushFile(context.Background(), id, true) // kept on failure; retried next time
+			l.Unlock()
+		}
+	}
 }
 
 func (f *FS) account(fb *fileBuf, d int64) {

@@ -63,6 +63,11 @@ type Options struct {
 	// MaxFiles is the number of nodes the store may hold (default 0:
 	// unlimited, reported as 1<<40).
 	MaxFiles uint64
+	// FlushInterval is how long unstable writes to a file that is no
+	// longer written may stay in memory before a background sealer makes
+	// them durable (default 5s; negative: never, only Commit, eviction
+	// and Close do).
+	FlushInterval time.Duration
 	// Atime is the access time policy of reads (default AtimeRelative).
 	Atime AtimePolicy
 	// RootUID, RootGID and RootMode are the owner and mode of the root
@@ -122,6 +127,9 @@ func (o *Options) setDefaults() error {
 	if o.MaxIO == 0 {
 		o.MaxIO = 1 << 20
 	}
+	if o.FlushInterval == 0 {
+		o.FlushInterval = 5 * time.Second
+	}
 	return nil
 }
 
@@ -157,6 +165,8 @@ type FS struct {
 
 	opPool sync.Pool
 	closed atomic.Bool
+	stop   chan struct{}
+	bg     sync.WaitGroup
 }
 
 const idBatch = 1024
@@ -228,6 +238,11 @@ func NewFS(meta Metadata, blocks Blocks, opts Options) (*FS, error) {
 	if err := f.reapAll(ctx); err != nil {
 		return nil, ioErr("newfs", err)
 	}
+	f.stop = make(chan struct{})
+	if f.opts.FlushInterval > 0 {
+		f.bg.Add(1)
+		go f.flusher(f.opts.FlushInterval)
+	}
 	return f, nil
 }
 
@@ -260,6 +275,8 @@ func (f *FS) Close() error {
 	if f.closed.Swap(true) {
 		return nil
 	}
+	close(f.stop)
+	f.bg.Wait()
 	ctx := context.Background()
 	err := f.flushAll(ctx)
 	if e := f.syncAll(ctx); err == nil {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/internal/fsmodel"
@@ -128,4 +129,27 @@ func TestCrash(t *testing.T) {
 		}
 	}
 	checkFS(t, fs2)
+}
+
+func TestBackgroundFlush(t *testing.T) {
+	blocks := memory.NewBlocks()
+	fs, err := store.NewFS(memory.NewMetadata(), blocks, store.Options{RootMode: 0o777, FlushInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	f := create(t, fs, alice, fs.Root(), "f", 0o644)
+	if _, _, err := fs.WriteAt(ctx, alice, f, []byte("unstable"), 0, store.Unstable); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for blocks.Len() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the flusher did not seal an idle file")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := readAll(t, fs, alice, f); string(got) != "unstable" {
+		t.Fatalf("%q", got)
+	}
 }
