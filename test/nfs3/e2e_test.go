@@ -1,0 +1,173 @@
+//go:build e2e
+
+package nfs3_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/nfs3"
+	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/store"
+	"github.com/dittofs/dittofs/store/memory"
+	"github.com/dittofs/dittofs/test/conformance"
+	"github.com/dittofs/dittofs/test/vm"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/expected-dittofs.md from this run")
+
+const expectedFile = "testdata/expected-dittofs.md"
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// startServer serves NFSv3 and MOUNT v3 on one port of 127.0.0.1 over a
+// memory store, exporting "/" read-write without root squashing (the
+// guest's connections come from unprivileged ports).
+func startServer(t *testing.T) (*store.FS, string, int) {
+	t.Helper()
+	fsys, err := store.NewFS(memory.NewMetadata(), memory.NewBlocks(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fsys.Close() })
+	exps, err := export.Parse(strings.NewReader("/ *(rw,insecure,no_root_squash)\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exps[0].FS = fsys
+	tab, err := export.NewTable(t.Context(), exps...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	mux := rpc.NewServeMux()
+	(&nfs3.Server{Exports: tab, Logger: logger}).Register(mux)
+	srv := &rpc.Server{Handler: mux, DuplicateCache: &rpc.DuplicateCache{}, Logger: logger}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Serve(l) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-done
+	})
+	return fsys, l.Addr().String(), l.Addr().(*net.TCPAddr).Port
+}
+
+// TestKernelClient writes a 16 MiB file and a tree of 300 files through
+// the kernel client, reads them back in the guest, and checks on the host
+// that the store holds the same bytes.
+func TestKernelClient(t *testing.T) {
+	fsys, addr, port := startServer(t)
+	script := `set -e
+dd if=/dev/urandom of=/tmp/big bs=1M count=16 2>/dev/null
+cp /tmp/big big
+sync
+echo 3 >/proc/sys/vm/drop_caches
+cmp /tmp/big big
+mkdir -p /tmp/tree/a/b
+i=0; while [ $i -lt 300 ]; do echo "file $i" >/tmp/tree/a/b/f$i; i=$((i+1)); done
+ln -s a/b/f1 /tmp/tree/link
+cp -a /tmp/tree tree
+echo 3 >/proc/sys/vm/drop_caches
+diff -r /tmp/tree tree
+[ "$(ls tree/a/b | wc -l)" = 300 ]
+mv tree/a/b/f0 tree/moved && rm tree/a/b/f1 && [ ! -e tree/a/b/f1 ]
+sha256sum big
+`
+	res, err := vm.Run(t.Context(), vm.Config{Server: addr, MountPort: port, Export: "/", Vers: "3", Script: script, Timeout: 4 * time.Minute})
+	if err != nil {
+		t.Fatalf("%v\noutput:\n%s\nconsole:\n%s", err, res.Output, res.Console)
+	}
+	if res.ExitCode != 0 {
+		t.Fatalf("script exited %d:\n%s", res.ExitCode, res.Output)
+	}
+	var guestSum string
+	for _, l := range strings.Split(res.Output, "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[1] == "big" {
+			guestSum = f[0]
+		}
+	}
+	ctx := t.Context()
+	root := &store.Cred{}
+	h, a, err := fsys.Lookup(ctx, root, fsys.Root(), "big")
+	if err != nil || a.Size != 16<<20 {
+		t.Fatalf("big on the server: %v size %d", err, a.Size)
+	}
+	buf := make([]byte, a.Size)
+	if n, _, err := fsys.ReadAt(ctx, root, h, buf, 0); err != nil || n != len(buf) {
+		t.Fatalf("reading big on the server: %d %v", n, err)
+	}
+	sum := sha256.Sum256(buf)
+	if hex.EncodeToString(sum[:]) != guestSum {
+		t.Fatalf("server's sha256 %x, guest's %q", sum, guestSum)
+	}
+	if !res.Unmounted {
+		t.Error("the guest did not unmount cleanly")
+	}
+}
+
+// TestKernelClientConformance runs posixcheck over NFSv3 (nolock) and
+// compares its outcomes with testdata/expected-dittofs.md.
+func TestKernelClientConformance(t *testing.T) {
+	_, addr, port := startServer(t)
+	rep, res, err := conformance.Run(t.Context(), vm.Config{Server: addr, MountPort: port, Export: "/", Vers: "3", Timeout: 8 * time.Minute})
+	t.Logf("posixcheck ran for %v", res.Elapsed.Round(time.Second))
+	if err != nil {
+		t.Fatalf("%v\noutput:\n%s\nconsole:\n%s", err, res.Output, res.Console)
+	}
+	for _, c := range rep.Comments {
+		t.Log(c)
+	}
+	if *update {
+		if err := os.WriteFile(expectedFile, []byte(render(rep)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := conformance.LoadExpected(expectedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range conformance.Compare(rep, want["3"]) {
+		t.Error(d)
+	}
+}
+
+func render(rep conformance.Report) string {
+	var b strings.Builder
+	b.WriteString("# posixcheck over NFSv3 against the nfs3 package\n\n")
+	b.WriteString("Written by `go test -tags e2e -run TestKernelClientConformance ./test/nfs3/ -update`.\n")
+	b.WriteString("Only the NFSv3 column applies; the mount is `nolock`.\n\n")
+	b.WriteString("| check | 3 | 4.0 | 4.1 | 4.2 |\n|---|---|---|---|---|\n")
+	out := rep.Outcomes()
+	names := make([]string, 0, len(out))
+	for n := range out {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "| %s | %s | - | - | - |\n", n, out[n])
+	}
+	return b.String()
+}
