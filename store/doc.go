@@ -41,6 +41,7 @@
 //	                             or an allocated extent reading as zeroes (no block)
 //	'x' id(8) name               extended attribute value
 //	'b' blockid(32)              block record: reference count (= extents naming it), size
+//	'z' id(8)                    orphan: a freed file whose extents are still being released
 //
 // Extents are keyed by their end so that one forward scan from offset+1
 // finds the extent covering an offset. Directory entries get cookies from a
@@ -51,14 +52,24 @@
 //
 // # Content
 //
-// A regular file is a map of extents onto blocks. Sealed blocks are named by
-// the SHA-256 of their content: on this hardware (SHA-NI) crypto/sha256 runs
-// at over 1 GB/s per core with no dependency, and a cryptographic hash makes
-// dedup safe without comparing bytes. Blocks are reference counted, so Clone
-// and Copy share them and cost O(extents), identical content is stored once,
-// and a block is deleted when its last reference goes (GC collects what a
-// crash leaves). Writes go first to open blocks in memory (one per chunk of
-// Options.BlockSize bytes); see data.go for when they are sealed. Stable
-// writes of part of a chunk are stored as journal blocks under random ids so
-// that they are durable without rehashing the chunk.
+// A regular file is a map of extents onto blocks. Blocks are named by the
+// SHA-256 of their content: on this hardware (SHA-NI) crypto/sha256 runs at
+// about 1 GB/s per core with no dependency, and a cryptographic hash makes
+// dedup safe without comparing bytes (a fast non-cryptographic hash would
+// need a byte compare on every hit, or risk silent corruption). Blocks are
+// reference counted (the count is the number of extents naming the block),
+// so Clone and Copy share them and cost O(extents), identical content is
+// stored once, and a block is deleted as soon as its last reference goes;
+// GC collects what a crash leaves. Writes go first to open blocks in memory;
+// buffer.go says when they are sealed. Removing or truncating a file with
+// many extents releases them reapBatch at a time, so no transaction grows
+// past a backend's limit.
+//
+// # Durability
+//
+// Unstable writes may be lost by a crash (the write verifier changes on
+// every NewFS, so NFS clients resend); their size change is kept, so the
+// lost range reads as zeroes. Stable writes, and every write before a
+// Commit, are on stable storage before the call returns: blocks are stored,
+// then their mapping committed, then both backends synced (Syncer).
 package store
