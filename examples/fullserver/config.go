@@ -28,6 +28,11 @@ type Config struct {
 	SMBAddr string `yaml:"smb_addr"`
 	// MetricsAddr serves /metrics (Prometheus) and /healthz (empty: off).
 	MetricsAddr string `yaml:"metrics_addr"`
+	// Export is the path clients mount the default export as.
+	Export string `yaml:"export"`
+	// NoRootSquash lets clients' root act as root on the default export;
+	// by default uid 0 is squashed to the anonymous uid (65534).
+	NoRootSquash bool `yaml:"no_root_squash"`
 	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
 	LogFormat string `yaml:"log_format"`
 	LogLevel  string `yaml:"log_level"`
@@ -44,6 +49,7 @@ func defaultConfig() Config {
 		Data:        "./data",
 		NFSAddr:     ":2049",
 		PortmapAddr: defaultPortmapAddr,
+		Export:      "/export",
 		LogFormat:   "text",
 		LogLevel:    "info",
 	}
@@ -62,6 +68,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&flags.PortmapAddr, "portmap-addr", "", "`host:port` of the portmapper, or off (default :111, else a high port)")
 	fs.StringVar(&flags.SMBAddr, "smb-addr", "", "`host:port` of SMB (not implemented yet)")
 	fs.StringVar(&flags.MetricsAddr, "metrics-addr", "", "`host:port` of /metrics and /healthz (default off)")
+	fs.StringVar(&flags.Export, "export", "", "`path` clients mount the default export as (default /export)")
+	fs.BoolVar(&flags.NoRootSquash, "no-root-squash", false, "let clients' root act as root on the default export")
 	fs.StringVar(&flags.LogFormat, "log-format", "", "log `format`: text or json (default text)")
 	fs.StringVar(&flags.LogLevel, "log-level", "", "log `level`: debug, info, warn or error (default info)")
 	if err := fs.Parse(args); err != nil {
@@ -100,6 +108,10 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			cfg.SMBAddr = flags.SMBAddr
 		case "metrics-addr":
 			cfg.MetricsAddr = flags.MetricsAddr
+		case "export":
+			cfg.Export = flags.Export
+		case "no-root-squash":
+			cfg.NoRootSquash = flags.NoRootSquash
 		case "log-format":
 			cfg.LogFormat = flags.LogFormat
 		case "log-level":
@@ -116,6 +128,9 @@ func (c *Config) validate() error {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if !strings.HasPrefix(c.Export, "/") {
+		return fmt.Errorf("export %q: want an absolute path", c.Export)
 	}
 	if c.NFSAddr == "" {
 		return errors.New("nfs address is empty")

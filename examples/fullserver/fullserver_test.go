@@ -18,7 +18,42 @@ import (
 
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/portmap"
+	"github.com/dittofs/dittofs/rpc/xdr"
 )
+
+type xdrString string
+
+func (s xdrString) MarshalXDR(e *xdr.Encoder) { e.String(string(s)) }
+func (s xdrString) SizeXDR() int              { return xdr.SizeOpaque(len(s)) }
+
+type xdrOpaque []byte
+
+func (b xdrOpaque) MarshalXDR(e *xdr.Encoder) { e.Opaque(b) }
+func (b xdrOpaque) SizeXDR() int              { return xdr.SizeOpaque(len(b)) }
+
+// mntRes is the start of mountres3 (RFC 1813 Appendix I).
+type mntRes struct {
+	status uint32
+	fh     []byte
+}
+
+func (r *mntRes) UnmarshalXDR(d *xdr.Decoder) {
+	r.status = d.Uint32()
+	if r.status == 0 {
+		r.fh = d.OpaqueCopy(64)
+	}
+}
+
+// getattrRes is the start of GETATTR3res: status, then fattr3's type and
+// mode.
+type getattrRes struct{ status, ftype, mode uint32 }
+
+func (r *getattrRes) UnmarshalXDR(d *xdr.Decoder) {
+	r.status = d.Uint32()
+	if r.status == 0 {
+		r.ftype, r.mode = d.Uint32(), d.Uint32()
+	}
+}
 
 func TestConfigPrecedence(t *testing.T) {
 	dir := t.TempDir()
@@ -96,16 +131,33 @@ func TestServesNullAndPortmap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, pv := range [][2]uint32{{progNFS, 3}, {progNFS, 4}, {progMount, 3}, {progNLM, 4}, {progNSM, 1}} {
+		for _, pv := range [][2]uint32{{progNFS, 3}, {progMount, 3}} {
 			if err := c.Call(ctx, pv[0], pv[1], 0, nil, nil); err != nil {
 				t.Errorf("%s NULL %d v%d: %v", network, pv[0], pv[1], err)
 			}
 		}
-		// Procedures that are not implemented yet say so.
-		if err := c.Call(ctx, progNFS, 3, 1, nil, nil); !isAccept(err, rpc.PROC_UNAVAIL) {
-			t.Errorf("GETATTR: %v, want PROC_UNAVAIL", err)
+		// NFSv4 is not served yet: version negotiation must say so, so
+		// that clients fall back to v3.
+		if err := c.Call(ctx, progNFS, 4, 0, nil, nil); !isAccept(err, rpc.PROG_MISMATCH) {
+			t.Errorf("NFSv4 NULL: %v, want PROG_MISMATCH", err)
 		}
 		c.Close()
+	}
+
+	// MOUNT the default export and GETATTR its root.
+	c, err := rpc.Dial(ctx, "tcp", nfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Cred = rpc.EncodeAuthSys(1, "test", 1000, 1000, nil)
+	var mnt mntRes
+	if err := c.Call(ctx, progMount, 3, 1, xdrString("/export"), &mnt); err != nil || mnt.status != 0 || len(mnt.fh) == 0 {
+		t.Fatalf("MNT /export: status %d, %v", mnt.status, err)
+	}
+	var attr getattrRes
+	if err := c.Call(ctx, progNFS, 3, 1, xdrOpaque(mnt.fh), &attr); err != nil || attr.status != 0 || attr.ftype != 2 || attr.mode&0o777 != exportRootMode {
+		t.Fatalf("GETATTR root: %+v, %v", attr, err)
 	}
 
 	pm, err := portmap.Dial(ctx, "tcp", addrs["portmap/tcp"].String())
@@ -128,8 +180,8 @@ func TestServesNullAndPortmap(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(body), `dittofs_rpc_calls_total{procedure="0",program="nfs",server="nfs",version="3"}`) ||
-		!strings.Contains(string(body), `dittofs_rpc_errors_total{procedure="1",program="nfs",server="nfs",status="PROC_UNAVAIL",version="3"}`) {
+	if !strings.Contains(string(body), `dittofs_rpc_calls_total{procedure="1",program="nfs",server="nfs",version="3"}`) ||
+		!strings.Contains(string(body), `dittofs_rpc_errors_total{procedure="0",program="nfs",server="nfs",status="PROG_MISMATCH",version="4"}`) {
 		t.Errorf("metrics lack the calls just made:\n%s", grepLines(string(body), "dittofs_rpc"))
 	}
 	if resp, err := http.Get("http://" + addrs["metrics/tcp"].String() + "/healthz"); err != nil || resp.StatusCode != 200 {

@@ -85,6 +85,11 @@ func registerSystem(log *slog.Logger, mux *rpc.ServeMux, port int) {
 	log.Info("portmapper: registered with the system rpcbind", "mappings", len(ms), "port", port)
 }
 
+// wellKnown reports whether clients find the portmapper on port 111.
+func (pm *portmapper) wellKnown() bool {
+	return pm.srv != nil && portOf(pm.tcp.Addr()) == 111
+}
+
 func (pm *portmapper) serve(g *errgroup.Group) {
 	if pm.srv == nil {
 		return

@@ -10,15 +10,18 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/nfs3"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 )
 
-// RPC programs and versions the server registers (RFC 1813, RFC 7530,
-// the Open Group XNFS specification for NLM and NSM).
+// RPC programs of the NFS family (RFC 1813; the Open Group XNFS
+// specification for NLM and NSM).
 const (
 	progNFS   = 100003
 	progMount = 100005
@@ -42,8 +45,22 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	st, err := openStores(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.close(); cerr != nil {
+			log.Error("closing the stores", "err", cerr)
+		}
+	}()
+	exports, err := export.NewTable(ctx, defaultExport(cfg, st.fs))
+	if err != nil {
+		return err
+	}
 	mux := rpc.NewServeMux()
-	registerPrograms(mux)
+	nfs := &nfs3.Server{Exports: exports, HandleKey: st.handleKey, Logger: log}
+	nfs.Register(mux)
 
 	nfsd := &rpc.Server{
 		Handler:        mux,
@@ -98,8 +115,7 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 	for _, l := range bound {
 		log.Info("listening", "service", l.Name, "network", l.Network, "addr", l.Addr.String())
 	}
-	log.Info("DittoFS is serving the NULL procedures of NFS v3/v4, MOUNT v3, NLM v4 and NSM v1; file access is not implemented yet",
-		"nfs_port", portOf(nfsTCP.Addr()))
+	logMount(log, cfg, nfsTCP.Addr(), pm)
 	if ready != nil {
 		ready(bound)
 	}
@@ -130,16 +146,37 @@ func serveErr(err error) error {
 	return err
 }
 
-// registerPrograms registers the programs this build serves. Until their
-// packages land, NFS, MOUNT, NLM and NSM answer only their NULL procedure;
-// every other procedure gets PROC_UNAVAIL.
-func registerPrograms(mux *rpc.ServeMux) {
-	null := rpc.Procs{0: rpc.Null}
-	mux.Handle(progNFS, 3, null)
-	mux.Handle(progNFS, 4, null)
-	mux.Handle(progMount, 3, null)
-	mux.Handle(progNLM, 4, null)
-	mux.Handle(progNSM, 1, null)
+// defaultExport is the export the server serves with embedded defaults:
+// the whole store as cfg.Export, read-write for every AUTH_SYS client,
+// from any source port (macOS mounts from unprivileged ports), root
+// squashed unless cfg.NoRootSquash.
+func defaultExport(cfg Config, fsys *store.FS) *export.Export {
+	return &export.Export{
+		Name: cfg.Export,
+		FS:   fsys,
+		Rules: []export.Rule{{
+			Client:       "*",
+			NoRootSquash: cfg.NoRootSquash,
+			Insecure:     true,
+			Sec:          []export.Sec{export.SecSys},
+		}},
+	}
+}
+
+// logMount logs how to mount the default export from Linux and macOS.
+func logMount(log *slog.Logger, cfg Config, nfsAddr net.Addr, pm *portmapper) {
+	host, _, _ := net.SplitHostPort(nfsAddr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "SERVER"
+	}
+	port := portOf(nfsAddr)
+	opts := "vers=3,tcp,nolock"
+	if port != 2049 || !pm.wellKnown() {
+		opts += fmt.Sprintf(",port=%d,mountport=%d", port, port)
+	}
+	log.Info("serving NFSv3", "export", cfg.Export, "root_squash", !cfg.NoRootSquash,
+		"linux", fmt.Sprintf("mount -t nfs -o %s %s:%s /mnt", opts, host, cfg.Export),
+		"macos", fmt.Sprintf("mount -t nfs -o vers=3,tcp,nolocks,port=%d,mountport=%d %s:%s /Volumes/dittofs", port, port, host, cfg.Export))
 }
 
 // listenBoth listens on addr over TCP and on the same port over UDP.

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/dittofs/dittofs/store"
+	"github.com/dittofs/dittofs/store/badger"
+	"github.com/dittofs/dittofs/store/localfs"
+	"github.com/dittofs/dittofs/store/memory"
+)
+
+// stores are the backends and the filesystem of the default export.
+type stores struct {
+	meta      store.Metadata
+	blocks    store.Blocks
+	fs        *store.FS
+	handleKey []byte
+}
+
+// exportRootMode is the mode of the export's root when a store is first
+// formatted: everyone may create files in it, as in a fresh NFS-Ganesha
+// FSAL_MEM export, since clients' root is squashed by default.
+const exportRootMode = 0o777
+
+// openStores opens the memory stores, or BadgerDB metadata in DATA/meta and
+// a block directory in DATA/blocks.
+func openStores(cfg Config, log *slog.Logger) (*stores, error) {
+	s := &stores{}
+	if cfg.Memory {
+		s.meta, s.blocks = memory.NewMetadata(), memory.NewBlocks()
+		s.handleKey = make([]byte, 32)
+		rand.Read(s.handleKey)
+	} else {
+		if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+			return nil, err
+		}
+		key, err := loadHandleKey(filepath.Join(cfg.Data, "handle.key"))
+		if err != nil {
+			return nil, err
+		}
+		s.handleKey = key
+		meta, err := badger.Open(filepath.Join(cfg.Data, "meta"), badger.Options{Logger: log.With("component", "badger")})
+		if err != nil {
+			return nil, fmt.Errorf("metadata store: %w", err)
+		}
+		blocks, err := localfs.Open(filepath.Join(cfg.Data, "blocks"), localfs.Options{})
+		if err != nil {
+			meta.Close()
+			return nil, fmt.Errorf("block store: %w", err)
+		}
+		s.meta, s.blocks = meta, blocks
+	}
+	fsys, err := store.NewFS(s.meta, s.blocks, store.Options{RootMode: exportRootMode})
+	if err != nil {
+		s.closeBackends()
+		return nil, err
+	}
+	s.fs = fsys
+	return s, nil
+}
+
+// loadHandleKey reads the key that authenticates file handles, making one
+// on first start. It must survive restarts, or clients' handles go stale.
+func loadHandleKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if err == nil {
+		if len(key) < 16 {
+			return nil, fmt.Errorf("%s: handle key is %d bytes, want at least 16", path, len(key))
+		}
+		return key, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	key = make([]byte, 32)
+	if _, err := io.ReadFull(rand.Reader, key); err != nil {
+		return nil, err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, key, 0o600); err != nil {
+		return nil, err
+	}
+	return key, os.Rename(tmp, path)
+}
+
+// close flushes the filesystem and closes the backends.
+func (s *stores) close() error {
+	err := s.fs.Close()
+	return errors.Join(err, s.closeBackends())
+}
+
+func (s *stores) closeBackends() error {
+	err := s.meta.Close()
+	if c, ok := s.blocks.(io.Closer); ok {
+		err = errors.Join(err, c.Close())
+	}
+	return err
+}
