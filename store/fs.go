@@ -182,7 +182,7 @@ func NewFS(meta Metadata, blocks Blocks, opts Options) (*FS, error) {
 	}
 	f := &FS{meta: meta, blocks: blocks, opts: opts, bsize: uint64(opts.BlockSize),
 		bufs: make(map[uint64]*fileBuf)}
-	f.opPool.New = func() any { return &op{f: f, buf: make([]byte, 0, 512)} }
+	f.opPool.New = func() any { return newOp(f) }
 	if _, err := crand.Read(f.verf[:]); err != nil {
 		return nil, NewError(CodeIO, "newfs", "verifier", err)
 	}
@@ -346,6 +346,35 @@ type op struct {
 	reclaim []BlockID
 	drop    []uint64 // nodes freed: their buffers are discarded
 	orphans []uint64 // files freed with extents left to reap
+
+	// the function of the running transaction, and callbacks bound once
+	// so that starting a transaction allocates nothing here
+	fn       func(*op) error
+	viewCb   func(Tx) error
+	updateCb func(Tx) error
+
+	// arguments and results of the hot operations (GetAttr, Lookup), so
+	// that their transaction functions capture nothing
+	h    Handle
+	name string
+	c    *Cred
+	attr Attr
+}
+
+func newOp(f *FS) *op {
+	o := &op{f: f, buf: make([]byte, 0, 512)}
+	o.viewCb = func(tx Tx) error {
+		o.tx = tx
+		return o.fn(o)
+	}
+	o.updateCb = func(tx Tx) error {
+		o.tx = tx
+		if err := o.fn(o); err != nil {
+			return err
+		}
+		return o.finish()
+	}
+	return o
 }
 
 type refDelta struct {
@@ -382,6 +411,10 @@ func (f *FS) putOp(o *op) {
 	o.drop = o.drop[:0]
 	o.orphans = o.orphans[:0]
 	o.ctx = nil
+	o.fn = nil
+	o.c = nil
+	o.name = ""
+	o.attr = Attr{}
 	if cap(o.buf) > 64<<10 {
 		o.buf = make([]byte, 0, 512)
 	}
@@ -549,13 +582,8 @@ func (f *FS) update(ctx context.Context, o *op, fn func(*op) error) error {
 	for attempt := 0; ; attempt++ {
 		mark, dmark, omark := len(o.reclaim), len(o.drop), len(o.orphans)
 		o.reset()
-		err := f.meta.Update(ctx, func(tx Tx) error {
-			o.tx = tx
-			if err := fn(o); err != nil {
-				return err
-			}
-			return o.finish()
-		})
+		o.fn = fn
+		err := f.meta.Update(ctx, o.updateCb)
 		o.tx = nil
 		if err == nil {
 			for s := 0; s < usageShard; s++ {
@@ -588,10 +616,8 @@ func (f *FS) update(ctx context.Context, o *op, fn func(*op) error) error {
 // view runs fn in a read-only transaction.
 func (f *FS) view(ctx context.Context, o *op, fn func(*op) error) error {
 	o.reset()
-	err := f.meta.View(ctx, func(tx Tx) error {
-		o.tx = tx
-		return fn(o)
-	})
+	o.fn = fn
+	err := f.meta.View(ctx, o.viewCb)
 	o.tx = nil
 	return ioErr("view", err)
 }

@@ -30,16 +30,18 @@ func (f *FS) newName(name string) error {
 func (f *FS) GetAttr(ctx context.Context, c *Cred, h Handle) (Attr, error) {
 	o := f.getOp(ctx)
 	defer f.putOp(o)
-	var a Attr
-	err := f.view(ctx, o, func(o *op) error {
-		var n inode
-		if err := o.node(h, &n); err != nil {
-			return err
-		}
-		n.attr(&a)
-		return nil
-	})
-	return a, err
+	o.h = h
+	err := f.view(ctx, o, getAttrTx)
+	return o.attr, err
+}
+
+func getAttrTx(o *op) error {
+	var n inode
+	if err := o.node(o.h, &n); err != nil {
+		return err
+	}
+	n.attr(&o.attr)
+	return nil
 }
 
 // Resolve returns the attributes of node id if its generation is gen, and
@@ -60,46 +62,47 @@ func (f *FS) Lookup(ctx context.Context, c *Cred, dir Handle, name string) (Hand
 	}
 	o := f.getOp(ctx)
 	defer f.putOp(o)
-	var a Attr
-	err := f.view(ctx, o, func(o *op) error {
-		var d inode
-		if err := o.node(dir, &d); err != nil {
-			return err
-		}
-		if d.Type != TypeDir {
-			return ErrNotDir
-		}
-		if err := f.may(c, &d, AccessExec); err != nil {
-			return err
-		}
-		var id uint64
-		switch name {
-		case ".":
-			d.attr(&a)
-			return nil
-		case "..":
-			id = d.Parent
-		default:
-			e, ok, err := o.getEntry(d.ID, name)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return ErrNotExist
-			}
-			id = e.Child
-		}
-		var n inode
-		if err := o.getInode(id, &n); err != nil {
-			return danglingErr(err)
-		}
-		n.attr(&a)
-		return nil
-	})
-	if err != nil {
+	o.h, o.name, o.c = dir, name, c
+	if err := f.view(ctx, o, lookupTx); err != nil {
 		return Handle{}, Attr{}, err
 	}
-	return a.Handle(), a, nil
+	return o.attr.Handle(), o.attr, nil
+}
+
+func lookupTx(o *op) error {
+	var d inode
+	if err := o.node(o.h, &d); err != nil {
+		return err
+	}
+	if d.Type != TypeDir {
+		return ErrNotDir
+	}
+	if err := o.f.may(o.c, &d, AccessExec); err != nil {
+		return err
+	}
+	var id uint64
+	switch o.name {
+	case ".":
+		d.attr(&o.attr)
+		return nil
+	case "..":
+		id = d.Parent
+	default:
+		e, ok, err := o.getEntry(d.ID, o.name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrNotExist
+		}
+		id = e.Child
+	}
+	var n inode
+	if err := o.getInode(id, &n); err != nil {
+		return danglingErr(err)
+	}
+	n.attr(&o.attr)
+	return nil
 }
 
 // danglingErr turns the ErrStale of a node an entry points to into ErrIO:
