@@ -67,7 +67,9 @@ type Metadata struct {
 	closed bool
 	active sync.WaitGroup
 
-	ranges rangeOracle
+	ranges   rangeOracle
+	logs     *logSyncer
+	inMemory bool
 }
 
 var (
@@ -112,12 +114,15 @@ func Open(dir string, o Options) (*Metadata, error) {
 	}
 	if o.Tune != nil {
 		bo = o.Tune(bo)
+		if bo.ValueDir != bo.Dir {
+			return nil, store.NewError(store.CodeInvalid, "open", dir, errors.New("Tune must not move the value log to another directory"))
+		}
 	}
 	db, err := openDB(bo)
 	if err != nil {
 		return nil, store.NewError(store.CodeIO, "open", dir, err)
 	}
-	return &Metadata{db: db, ranges: rangeOracle{active: map[uint64]int{}}}, nil
+	return &Metadata{db: db, ranges: rangeOracle{active: map[uint64]int{}}, logs: newLogSyncer(bo.Dir), inMemory: bo.InMemory}, nil
 }
 
 // openDB opens the database, turning a panic in Badger's recovery (it
@@ -190,8 +195,9 @@ func (m *Metadata) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return m.ranges.commit(tx, start)
 }
 
-// Sync makes every committed Update durable: it fsyncs Badger's active
-// write-ahead log and value log.
+// Sync makes every committed Update durable: it fsyncs Badger's
+// write-ahead logs and value log files that hold unsynced commits, and the
+// directory when files were created or removed.
 func (m *Metadata) Sync(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -201,6 +207,12 @@ func (m *Metadata) Sync(ctx context.Context) error {
 	}
 	defer m.active.Done()
 	if err := m.db.Sync(); err != nil {
+		return store.NewError(store.CodeIO, "sync", "", err)
+	}
+	if m.inMemory {
+		return nil
+	}
+	if err := m.logs.sync(); err != nil {
 		return store.NewError(store.CodeIO, "sync", "", err)
 	}
 	return nil

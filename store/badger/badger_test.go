@@ -538,3 +538,31 @@ func copyDir(t *testing.T, src, dst string) {
 		}
 	}
 }
+
+// TestSyncRotatedLogs fills several memtables and value log files without
+// SyncWrites and checks that Sync fsyncs them and the directory.
+func TestSyncRotatedLogs(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	m := open(t, dir, badger.Options{MemTableSize: 1 << 20, ValueThreshold: 1 << 10, ValueLogFileSize: 1 << 20})
+	val := bytes.Repeat([]byte("v"), 4<<10)
+	for i := range 1000 {
+		if err := m.Update(ctx, func(tx store.Tx) error {
+			return tx.Put(fmt.Appendf(nil, "k%d", i), val)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if i%100 == 0 {
+			if err := m.Sync(ctx); err != nil {
+				t.Fatalf("Sync: %v", err)
+			}
+		}
+	}
+	if err := m.Sync(ctx); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	vlogs, _ := filepath.Glob(filepath.Join(dir, "*.vlog"))
+	if len(vlogs) < 2 {
+		t.Fatalf("%d value log files: the test did not rotate any", len(vlogs))
+	}
+}

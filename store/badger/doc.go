@@ -37,13 +37,13 @@
 // Badger's write-ahead log in the page cache when Update returns: it
 // survives the process being killed (kill -9), but not a power failure or
 // kernel crash until Sync returns. Sync (store.Syncer, which store.FS calls
-// for NFS COMMIT and stable writes) fsyncs the active write-ahead log and
-// value log. Badger's Sync does not fsync the log of a memtable that is
-// waiting to be flushed; such a memtable is written to an fsynced table file
-// within moments, but a power failure in that window can lose commits that
-// Sync acknowledged. Set SyncWrites for every commit to be durable on return
-// (each commit then pays an fsync; see docs/store-backends.md for the
-// measured cost).
+// for NFS COMMIT and stable writes) runs Badger's DB.Sync, which fsyncs
+// only the active write-ahead log and value log file, and then fsyncs what
+// Badger leaves out without SyncWrites: each log file it has rotated away
+// from (a memtable waiting to be flushed, a full value log file; once per
+// file) and the directory when files were created or removed. Set
+// SyncWrites for every commit to be durable on return; each commit then
+// pays an fsync (see docs/store-backends.md for the measured cost).
 //
 // # On-disk layout
 //
