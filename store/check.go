@@ -53,7 +53,9 @@ func (r *Report) addf(format string, a ...any) {
 // reference counts equal the extents that reference the blocks; every
 // referenced block exists in the Blocks backend; the usage counters and the
 // id allocator are right. It seals open blocks first. Problems go in the
-// report; the error is for a check that could not run.
+// report; the error is for a check that could not run. The metadata is read
+// in one snapshot but the blocks are listed after it, so run Check on a
+// quiescent FS: a block released meanwhile would be reported missing.
 func (f *FS) Check(ctx context.Context) (Report, error) {
 	var rep Report
 	if err := f.flushAll(ctx); err != nil {
