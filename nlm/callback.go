@@ -1,0 +1,162 @@
+package nlm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/dittofs/dittofs/locking"
+	"github.com/dittofs/dittofs/nlm/internal/wire"
+	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/xdr"
+)
+
+// Portmapper v2 (RFC 1833 §3).
+const (
+	PMAP_PROG        = 100000
+	PMAP_VERS        = 2
+	PMAPPROC_GETPORT = 3
+	IPPROTO_TCP      = 6
+	IPPROTO_UDP      = 17
+)
+
+// errNotRegistered is a program the peer's portmapper does not know.
+var errNotRegistered = errors.New("nlm: program not registered with the peer's portmapper")
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+func (systemClock) AfterFunc(d time.Duration, f func()) locking.Timer {
+	return time.AfterFunc(d, f)
+}
+
+// peer is a client host as seen by the server.
+type peer struct {
+	addr    netip.Addr
+	network string
+}
+
+// peerCaller calls procedures of programs on peers, finding their ports
+// through the peer's portmapper.
+type peerCaller struct {
+	portmapPort int
+	timeout     time.Duration
+}
+
+// getPort asks the portmapper of addr for the port of (prog, vers) over
+// network (PMAPPROC_GETPORT, RFC 1833 §3.2).
+func (pc peerCaller) getPort(ctx context.Context, addr netip.Addr, prog, vers uint32, network string) (uint16, error) {
+	prot := uint32(IPPROTO_TCP)
+	if network == rpc.UDP {
+		prot = IPPROTO_UDP
+	}
+	cl, err := rpc.Dial(ctx, rpc.TCP, net.JoinHostPort(addr.String(), strconv.Itoa(pc.portmapPort)))
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	var port wire.Port
+	if err := cl.Call(ctx, PMAP_PROG, PMAP_VERS, PMAPPROC_GETPORT, &wire.Mapping{Prog: prog, Vers: vers, Prot: prot}, &port); err != nil {
+		return 0, err
+	}
+	if port.Port == 0 || port.Port > 65535 {
+		return 0, fmt.Errorf("%w: program %d version %d over %s on %v", errNotRegistered, prog, vers, network, addr)
+	}
+	return uint16(port.Port), nil
+}
+
+// call calls proc of (prog, vers) on the peer, within the call timeout.
+func (pc peerCaller) call(ctx context.Context, p peer, prog, vers, proc uint32, args xdr.Marshaler, res xdr.Unmarshaler) error {
+	ctx, cancel := context.WithTimeout(ctx, pc.timeout)
+	defer cancel()
+	if !p.addr.IsValid() {
+		return errors.New("nlm: peer has no address")
+	}
+	port, err := pc.getPort(ctx, p.addr, prog, vers, p.network)
+	if err != nil {
+		return err
+	}
+	cl, err := rpc.Dial(ctx, p.network, netip.AddrPortFrom(p.addr, port).String())
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return cl.Call(ctx, prog, vers, proc, args, res)
+}
+
+// wait waits d on the clock, or until ctx ends.
+func wait(ctx context.Context, clock locking.Clock, d time.Duration) error {
+	ch := make(chan struct{})
+	t := clock.AfterFunc(d, func() { close(ch) })
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		t.Stop()
+		return ctx.Err()
+	}
+}
+
+// sendGranted tells the client that its blocked lock is granted
+// (NLMPROC4_GRANTED), retrying CallbackRetries times. When the client
+// refuses it (it no longer waits) or cannot be reached, the lock is
+// released so that it does not stay held by nobody.
+func (s *Server) sendGranted(m *locking.Manager, id uint64, o locking.Owner, r locking.Range, p peer, args *wire.NLM4TestArgs) {
+	defer s.wg.Done()
+	var err error
+retry:
+	for attempt := range s.CallbackRetries {
+		if attempt > 0 {
+			if wait(s.ctx, s.clock, s.CallbackInterval<<min(attempt-1, 4)) != nil {
+				return // shutting down; the lock stays for the next start
+			}
+		}
+		var res wire.NLM4Res
+		err = s.peers.call(s.ctx, p, NLM_PROG, NLM4_VERS, NLMPROC4_GRANTED, args, &res)
+		if err != nil {
+			continue
+		}
+		switch res.Stat {
+		case wire.NLM4_GRANTED:
+			return
+		case wire.NLM4_DENIED_GRACE_PERIOD:
+			err = errors.New("client in grace period")
+			continue
+		}
+		err = fmt.Errorf("client refused the lock with status %d", res.Stat)
+		break retry
+	}
+	if s.ctx.Err() != nil {
+		return
+	}
+	s.log.Warn("nlm: GRANTED callback failed; releasing the lock", "host", o.Client, "addr", p.addr, "err", err)
+	if uerr := m.Unlock(s.ctx, id, o, r); uerr != nil {
+		s.log.Warn("nlm: releasing an undelivered lock", "host", o.Client, "err", uerr)
+	}
+}
+
+// sendRes sends the result of a _MSG call to the caller's _RES
+// procedure, once, in the background: the client retransmits its _MSG if
+// the result is lost.
+func (s *Server) sendRes(c *rpc.Call, proc uint32, res xdr.Marshaler) {
+	p := peerOf(c)
+	// res aliases the request buffer (the cookie); encode it now.
+	raw := rawArgs(xdr.Marshal(res))
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.peers.call(s.ctx, p, NLM_PROG, NLM4_VERS, proc, raw, nil); err != nil {
+			s.log.Debug("nlm: sending a _RES message", "proc", proc, "addr", p.addr, "err", err)
+		}
+	}()
+}
+
+// rawArgs is arguments already encoded.
+type rawArgs []byte
+
+func (r rawArgs) MarshalXDR(e *xdr.Encoder) { e.FixedOpaque(r) }
+func (r rawArgs) SizeXDR() int              { return len(r) }

@@ -1,0 +1,449 @@
+package nlm
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/dittofs/dittofs/locking"
+	"github.com/dittofs/dittofs/nlm/internal/wire"
+	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/store"
+)
+
+// NSM v1 procedures (XNFS).
+const (
+	SM_NULL       = 0
+	SM_STAT       = 1
+	SM_MON        = 2
+	SM_UNMON      = 3
+	SM_UNMON_ALL  = 4
+	SM_SIMU_CRASH = 5
+	SM_NOTIFY     = 6
+)
+
+// Defaults of Monitor.
+const (
+	DefaultNotifyRetries  = 8
+	DefaultNotifyInterval = 2 * time.Second
+	DefaultMaxHosts       = 4096
+)
+
+// ErrTooManyHosts is a Watch beyond Monitor.MaxHosts.
+var ErrTooManyHosts = errors.New("nlm: too many monitored hosts")
+
+// Monitor is the Network Status Monitor (NSM v1, program 100024). Its state
+// number is odd while it runs and goes up on every Start; the hosts it
+// watches are kept in Persist and each is sent SM_NOTIFY, with retries,
+// after a restart. Call Start before serving. The zero value keeps its
+// state in memory only, so a restart cannot notify anyone.
+type Monitor struct {
+	// Persist keeps the state number and the watched hosts, under
+	// KeyPrefix ("\xffNSM" by default).
+	Persist   store.Metadata
+	KeyPrefix []byte
+	// Name is this server's name in the SM_NOTIFY it sends (the host
+	// name by default). Clients match it against the server name they
+	// mounted.
+	Name string
+	// PortmapPort is the port of peers' portmappers (DefaultPortmapPort)
+	// and Network the transport of SM_NOTIFY ("udp", as rpc.statd).
+	PortmapPort int
+	Network     string
+	// NotifyRetries and NotifyInterval bound the attempts to notify a
+	// host (DefaultNotifyRetries; DefaultNotifyInterval, doubling).
+	// CallTimeout bounds each call (DefaultCallTimeout).
+	NotifyRetries  int
+	NotifyInterval time.Duration
+	CallTimeout    time.Duration
+	// MaxHosts bounds the watched hosts (DefaultMaxHosts).
+	MaxHosts int
+	// Clock times retries (the system clock by default).
+	Clock locking.Clock
+	// Logger receives failed notifications; nil discards.
+	Logger *slog.Logger
+
+	initOnce sync.Once
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	log      *slog.Logger
+	clock    locking.Clock
+	peers    peerCaller
+	prefix   []byte
+
+	mu        sync.Mutex
+	state     int32
+	hosts     map[string]netip.Addr
+	mons      map[monKey][16]byte
+	listeners []func(ctx context.Context, name string, addr netip.Addr)
+}
+
+// monKey is one SM_MON registration: a monitored host and the procedure to
+// call when it restarts.
+type monKey struct {
+	monName string
+	id      wire.MyID
+}
+
+func (m *Monitor) init() {
+	m.initOnce.Do(func() {
+		m.ctx, m.cancel = context.WithCancel(context.Background())
+		m.log = m.Logger
+		if m.log == nil {
+			m.log = slog.New(slog.DiscardHandler)
+		}
+		m.clock = m.Clock
+		if m.clock == nil {
+			m.clock = systemClock{}
+		}
+		m.peers = peerCaller{portmapPort: cmpOr(m.PortmapPort, DefaultPortmapPort), timeout: cmpOr(m.CallTimeout, DefaultCallTimeout)}
+		m.prefix = m.KeyPrefix
+		if m.prefix == nil {
+			m.prefix = []byte("\xffNSM")
+		}
+		if m.Name == "" {
+			m.Name, _ = os.Hostname()
+		}
+		m.Network = cmpOr(m.Network, rpc.UDP)
+		m.NotifyRetries = cmpOr(m.NotifyRetries, DefaultNotifyRetries)
+		m.NotifyInterval = cmpOr(m.NotifyInterval, DefaultNotifyInterval)
+		m.MaxHosts = cmpOr(m.MaxHosts, DefaultMaxHosts)
+		m.hosts = make(map[string]netip.Addr)
+		m.mons = make(map[monKey][16]byte)
+	})
+}
+
+func (m *Monitor) stateKey() []byte { return append(append([]byte{}, m.prefix...), 's') }
+func (m *Monitor) hostKey(name string) []byte {
+	return append(append(append([]byte{}, m.prefix...), 'h'), name...)
+}
+
+func (m *Monitor) update(ctx context.Context, fn func(store.Tx) error) error {
+	var err error
+	for range 16 {
+		if err = m.Persist.Update(ctx, fn); !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	}
+	return err
+}
+
+// Start reads the state number and the watched hosts, moves to the next
+// odd state number and sends SM_NOTIFY to every watched host in the
+// background.
+func (m *Monitor) Start(ctx context.Context) error {
+	m.init()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Persist == nil {
+		m.state = nextUp(m.state)
+		m.notifyAll()
+		return nil
+	}
+	err := m.update(ctx, func(tx store.Tx) error {
+		var prev int32
+		switch v, err := tx.Get(m.stateKey()); {
+		case err == nil && len(v) == 4:
+			prev = int32(binary.BigEndian.Uint32(v))
+		case err == nil:
+			return fmt.Errorf("nlm: corrupt NSM state record")
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		hosts := make(map[string]netip.Addr)
+		start := m.hostKey("")
+		end := append(append([]byte{}, m.prefix...), 'h'+1)
+		if err := tx.Scan(start, end, func(k, v []byte) bool {
+			var a netip.Addr
+			if a.UnmarshalText(v) != nil {
+				a = netip.Addr{}
+			}
+			hosts[string(k[len(start):])] = a
+			return true
+		}); err != nil {
+			return err
+		}
+		state := nextUp(prev)
+		if err := tx.Put(m.stateKey(), binary.BigEndian.AppendUint32(nil, uint32(state))); err != nil {
+			return err
+		}
+		m.state, m.hosts = state, hosts
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	m.notifyAll()
+	return nil
+}
+
+// nextUp returns the next odd state number after s.
+func nextUp(s int32) int32 {
+	s++
+	if s%2 == 0 {
+		s++
+	}
+	return s
+}
+
+// Close stops notifications in flight and waits for them.
+func (m *Monitor) Close() error {
+	m.init()
+	m.cancel()
+	m.wg.Wait()
+	return nil
+}
+
+// State returns the current state number.
+func (m *Monitor) State() int32 {
+	m.init()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.state
+}
+
+// Watch adds host name, last seen at addr, to the hosts notified after a
+// restart (what a lock manager's SM_MON of a client does).
+func (m *Monitor) Watch(ctx context.Context, name string, addr netip.Addr) error {
+	m.init()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.watch(ctx, name, addr)
+}
+
+func (m *Monitor) watch(ctx context.Context, name string, addr netip.Addr) error {
+	old, ok := m.hosts[name]
+	if ok && (old == addr || !addr.IsValid()) {
+		return nil
+	}
+	if !ok && len(m.hosts) >= m.MaxHosts {
+		return ErrTooManyHosts
+	}
+	if m.Persist != nil {
+		v, _ := addr.MarshalText()
+		if err := m.update(ctx, func(tx store.Tx) error { return tx.Put(m.hostKey(name), v) }); err != nil {
+			return err
+		}
+	}
+	m.hosts[name] = addr
+	return nil
+}
+
+// Hosts returns the watched hosts.
+func (m *Monitor) Hosts() map[string]netip.Addr {
+	m.init()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]netip.Addr, len(m.hosts))
+	for k, v := range m.hosts {
+		out[k] = v
+	}
+	return out
+}
+
+func (m *Monitor) addListener(f func(ctx context.Context, name string, addr netip.Addr)) {
+	m.init()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.listeners = append(m.listeners, f)
+}
+
+// notifyAll sends SM_NOTIFY to every watched host; m.mu is held.
+func (m *Monitor) notifyAll() {
+	for name, addr := range m.hosts {
+		m.wg.Add(1)
+		go m.notify(name, addr, m.state)
+	}
+}
+
+// notify sends SM_NOTIFY{m.Name, state} to one host's status monitor,
+// retrying with a doubling interval.
+func (m *Monitor) notify(name string, addr netip.Addr, state int32) {
+	defer m.wg.Done()
+	args := &wire.StatChge{MonName: m.Name, State: state}
+	var err error
+	for attempt := range m.NotifyRetries {
+		if attempt > 0 && wait(m.ctx, m.clock, m.NotifyInterval<<min(attempt-1, 5)) != nil {
+			return
+		}
+		a := addr
+		if !a.IsValid() {
+			if a, err = lookup(m.ctx, name); err != nil {
+				continue
+			}
+		}
+		if err = m.peers.call(m.ctx, peer{addr: a, network: m.Network}, SM_PROG, SM_VERS, SM_NOTIFY, args, nil); err == nil {
+			return
+		}
+	}
+	m.log.Warn("nlm: SM_NOTIFY not delivered", "host", name, "addr", addr, "err", err)
+}
+
+func lookup(ctx context.Context, name string) (netip.Addr, error) {
+	if a, err := netip.ParseAddr(name); err == nil {
+		return a, nil
+	}
+	as, err := net.DefaultResolver.LookupNetIP(ctx, "ip", name)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if len(as) == 0 {
+		return netip.Addr{}, fmt.Errorf("nlm: no address for %q", name)
+	}
+	return as[0].Unmap(), nil
+}
+
+// Register registers NSM v1 on mux.
+func (m *Monitor) Register(mux *rpc.ServeMux) {
+	m.init()
+	mux.Handle(SM_PROG, SM_VERS, m.procs())
+}
+
+// local reports whether the call comes from this machine: SM_MON,
+// SM_UNMON, SM_UNMON_ALL and SM_SIMU_CRASH are for local lock managers
+// only, as in rpc.statd.
+func local(c *rpc.Call) bool {
+	return peerOf(c).addr.IsLoopback()
+}
+
+func (m *Monitor) procs() rpc.Procs {
+	p := make(rpc.Procs, SM_NOTIFY+1)
+	p[SM_NULL] = rpc.Null
+	p[SM_STAT] = func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
+		var a wire.SMName
+		if decode(w, c, &a) {
+			res := wire.SMStatRes{ResStat: wire.STAT_SUCC, State: m.State()}
+			res.MarshalXDR(w.Encoder())
+		}
+	}
+	p[SM_MON] = func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
+		var a wire.Mon
+		if !decode(w, c, &a) {
+			return
+		}
+		res := wire.SMStatRes{ResStat: wire.STAT_FAIL}
+		if local(c) {
+			m.mu.Lock()
+			k := monKey{monName: a.MonID.MonName, id: a.MonID.MyID}
+			_, known := m.mons[k]
+			switch {
+			case !known && len(m.mons) >= m.MaxHosts:
+			case m.watch(ctx, a.MonID.MonName, netip.Addr{}) != nil:
+			default:
+				m.mons[k] = a.Priv
+				res.ResStat = wire.STAT_SUCC
+			}
+			res.State = m.state
+			m.mu.Unlock()
+		}
+		res.MarshalXDR(w.Encoder())
+	}
+	p[SM_UNMON] = func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
+		var a wire.MonID
+		if !decode(w, c, &a) {
+			return
+		}
+		m.mu.Lock()
+		if local(c) {
+			delete(m.mons, monKey{monName: a.MonName, id: a.MyID})
+		}
+		res := wire.SMStat{State: m.state}
+		m.mu.Unlock()
+		res.MarshalXDR(w.Encoder())
+	}
+	p[SM_UNMON_ALL] = func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
+		var a wire.MyID
+		if !decode(w, c, &a) {
+			return
+		}
+		m.mu.Lock()
+		if local(c) {
+			for k := range m.mons {
+				if k.id == a {
+					delete(m.mons, k)
+				}
+			}
+		}
+		res := wire.SMStat{State: m.state}
+		m.mu.Unlock()
+		res.MarshalXDR(w.Encoder())
+	}
+	p[SM_SIMU_CRASH] = func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
+		if !local(c) {
+			return
+		}
+		if err := m.simulateCrash(ctx); err != nil {
+			m.log.Warn("nlm: SM_SIMU_CRASH", "err", err)
+			w.Fail(rpc.SYSTEM_ERR)
+		}
+	}
+	p[SM_NOTIFY] = func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
+		var a wire.StatChge
+		if decode(w, c, &a) {
+			m.hostRestarted(ctx, a.MonName, peerOf(c).addr, a.State)
+		}
+	}
+	return p
+}
+
+// simulateCrash moves the state number on as if the monitor had crashed
+// and restarted, and notifies every watched host.
+func (m *Monitor) simulateCrash(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	state := nextUp(m.state + 1)
+	if m.Persist != nil {
+		if err := m.update(ctx, func(tx store.Tx) error {
+			return tx.Put(m.stateKey(), binary.BigEndian.AppendUint32(nil, uint32(state)))
+		}); err != nil {
+			return err
+		}
+	}
+	m.state = state
+	m.notifyAll()
+	return nil
+}
+
+// hostRestarted handles an SM_NOTIFY: host name, calling from addr, has
+// restarted with the given state. Local listeners (the Server) release
+// its locks; every SM_MON registration for it is called back.
+func (m *Monitor) hostRestarted(ctx context.Context, name string, addr netip.Addr, state int32) {
+	m.mu.Lock()
+	ls := append([]func(context.Context, string, netip.Addr){}, m.listeners...)
+	type cb struct {
+		id   wire.MyID
+		priv [16]byte
+	}
+	var cbs []cb
+	for k, priv := range m.mons {
+		if k.monName == name {
+			cbs = append(cbs, cb{k.id, priv})
+		}
+	}
+	m.mu.Unlock()
+	for _, l := range ls {
+		l(ctx, name, addr)
+	}
+	for _, c := range cbs {
+		st := &wire.Status{MonName: name, State: state, Priv: c.priv}
+		id := c.id
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			// Registrations come only from this machine (local), so the
+			// callback goes to the loopback address.
+			p := peer{addr: netip.AddrFrom4([4]byte{127, 0, 0, 1}), network: rpc.UDP}
+			if err := m.peers.call(m.ctx, p, uint32(id.MyProg), uint32(id.MyVers), uint32(id.MyProc), st, nil); err != nil {
+				m.log.Warn("nlm: status callback", "host", name, "prog", id.MyProg, "err", err)
+			}
+		}()
+	}
+}
