@@ -20,9 +20,22 @@ const (
 // has a distinct address.
 type cow struct{ _ byte }
 
+// item is one key and value, sharing one allocation: kv[:klen] is the key
+// and kv[klen:] the value. It is 32 bytes, which keeps node copies small.
 type item struct {
-	key, val []byte
+	kv   []byte
+	klen int
 }
+
+func newItem(key, val []byte) item {
+	kv := make([]byte, len(key)+len(val))
+	copy(kv, key)
+	copy(kv[len(key):], val)
+	return item{kv: kv, klen: len(key)}
+}
+
+func (it *item) key() []byte { return it.kv[:it.klen:it.klen] }
+func (it *item) val() []byte { return it.kv[it.klen:] }
 
 type node struct {
 	items    []item
@@ -42,13 +55,13 @@ func (n *node) find(key []byte) (int, bool) {
 	lo, hi := 0, len(n.items)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if bytes.Compare(n.items[m].key, key) < 0 {
+		if bytes.Compare(n.items[m].key(), key) < 0 {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	return lo, lo < len(n.items) && bytes.Equal(n.items[lo].key, key)
+	return lo, lo < len(n.items) && bytes.Equal(n.items[lo].key(), key)
 }
 
 // mutableFor returns n itself when c owns it, or a copy owned by c.
@@ -56,11 +69,12 @@ func (n *node) mutableFor(c *cow) *node {
 	if n.owner == c {
 		return n
 	}
+	// One spare slot takes the insert that usually follows.
 	out := &node{owner: c}
-	out.items = make([]item, len(n.items), maxItems)
+	out.items = make([]item, len(n.items), min(len(n.items)+1, maxItems))
 	copy(out.items, n.items)
 	if len(n.children) > 0 {
-		out.children = make([]*node, len(n.children), maxItems+1)
+		out.children = make([]*node, len(n.children), min(len(n.children)+1, maxItems+1))
 		copy(out.children, n.children)
 	}
 	return out
@@ -77,13 +91,11 @@ func (n *node) mutableChild(i int) *node {
 func (n *node) split(i int) (item, *node) {
 	it := n.items[i]
 	next := &node{owner: n.owner}
-	next.items = make([]item, 0, maxItems)
-	next.items = append(next.items, n.items[i+1:]...)
+	next.items = append(make([]item, 0, len(n.items)-i), n.items[i+1:]...)
 	clear(n.items[i:])
 	n.items = n.items[:i]
 	if len(n.children) > 0 {
-		next.children = make([]*node, 0, maxItems+1)
-		next.children = append(next.children, n.children[i+1:]...)
+		next.children = append(make([]*node, 0, len(n.children)-i), n.children[i+1:]...)
 		clear(n.children[i+1:])
 		n.children = n.children[:i+1]
 	}
@@ -104,7 +116,7 @@ func (n *node) maybeSplitChild(i int) bool {
 // insert puts it into the subtree of n, replacing an item of the same key,
 // and reports whether it replaced one. n must be mutable and not full.
 func (n *node) insert(it item) bool {
-	i, found := n.find(it.key)
+	i, found := n.find(it.key())
 	if found {
 		n.items[i] = it
 		return true
@@ -114,7 +126,7 @@ func (n *node) insert(it item) bool {
 		return false
 	}
 	if n.maybeSplitChild(i) {
-		switch c := bytes.Compare(it.key, n.items[i].key); {
+		switch c := bytes.Compare(it.key(), n.items[i].key()); {
 		case c > 0:
 			i++
 		case c == 0:
@@ -224,10 +236,10 @@ func (n *node) ascend(start, end []byte, fn func(k, v []byte) bool) bool {
 			return false
 		}
 		it := &n.items[i]
-		if end != nil && bytes.Compare(it.key, end) >= 0 {
+		if end != nil && bytes.Compare(it.key(), end) >= 0 {
 			return false
 		}
-		if !fn(it.key, it.val) {
+		if !fn(it.key(), it.val()) {
 			return false
 		}
 	}
@@ -242,7 +254,7 @@ func (t *tree) get(key []byte) ([]byte, bool) {
 	for n != nil {
 		i, found := n.find(key)
 		if found {
-			return n.items[i].val, true
+			return n.items[i].val(), true
 		}
 		if len(n.children) == 0 {
 			return nil, false

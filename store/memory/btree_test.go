@@ -17,11 +17,11 @@ func check(t *testing.T, n *node, lo, hi []byte, isRoot bool) (int, int) {
 		t.Fatalf("node has %d items", len(n.items))
 	}
 	for i, it := range n.items {
-		if lo != nil && bytes.Compare(it.key, lo) <= 0 || hi != nil && bytes.Compare(it.key, hi) >= 0 {
-			t.Fatalf("item %q out of range (%q, %q)", it.key, lo, hi)
+		if lo != nil && bytes.Compare(it.key(), lo) <= 0 || hi != nil && bytes.Compare(it.key(), hi) >= 0 {
+			t.Fatalf("item %q out of range (%q, %q)", it.key(), lo, hi)
 		}
-		if i > 0 && bytes.Compare(n.items[i-1].key, it.key) >= 0 {
-			t.Fatalf("items out of order: %q, %q", n.items[i-1].key, it.key)
+		if i > 0 && bytes.Compare(n.items[i-1].key(), it.key()) >= 0 {
+			t.Fatalf("items out of order: %q, %q", n.items[i-1].key(), it.key())
 		}
 	}
 	if len(n.children) == 0 {
@@ -34,10 +34,10 @@ func check(t *testing.T, n *node, lo, hi []byte, isRoot bool) (int, int) {
 	for i, c := range n.children {
 		clo, chi := lo, hi
 		if i > 0 {
-			clo = n.items[i-1].key
+			clo = n.items[i-1].key()
 		}
 		if i < len(n.items) {
-			chi = n.items[i].key
+			chi = n.items[i].key()
 		}
 		cn, cd := check(t, c, clo, chi, false)
 		if depth >= 0 && cd != depth {
@@ -85,7 +85,7 @@ func TestTreeRandom(t *testing.T) {
 		switch r.IntN(3) {
 		case 0, 1:
 			v := fmt.Sprint(i)
-			tr.put(c, item{key: []byte(k), val: []byte(v)})
+			tr.put(c, newItem([]byte(k), []byte(v)))
 			want[k] = v
 		case 2:
 			_, had := want[k]
@@ -119,7 +119,7 @@ func TestTreeAscendRange(t *testing.T) {
 	var tr tree
 	c := new(cow)
 	for i := range 1000 {
-		tr.put(c, item{key: fmt.Appendf(nil, "%04d", i*2)})
+		tr.put(c, newItem(fmt.Appendf(nil, "%04d", i*2), nil))
 	}
 	for _, tc := range []struct {
 		start, end string

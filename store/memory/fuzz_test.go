@@ -23,7 +23,7 @@ func FuzzTree(f *testing.F) {
 			k := string([]byte{prog[i+1] & 0x3f, prog[i+1] >> 6})
 			switch prog[i] % 4 {
 			case 0, 1:
-				tr.put(c, item{key: []byte(k), val: []byte{prog[i]}})
+				tr.put(c, newItem([]byte(k), []byte{prog[i]}))
 				want[k] = string([]byte{prog[i]})
 			case 2:
 				tr.delete(c, []byte(k))

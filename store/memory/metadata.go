@@ -138,11 +138,7 @@ func (tx *txn) Put(key, val []byte) error {
 	if len(key) == 0 {
 		return store.NewError(store.CodeInvalid, "put", "", errEmptyKey)
 	}
-	// One allocation holds the private copies of key and value.
-	buf := make([]byte, len(key)+len(val))
-	copy(buf, key)
-	copy(buf[len(key):], val)
-	tx.t.put(tx.owner, item{key: buf[:len(key):len(key)], val: buf[len(key):]})
+	tx.t.put(tx.owner, newItem(key, val))
 	tx.wrote, tx.dirty = true, true
 	return nil
 }
