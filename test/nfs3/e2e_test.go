@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -170,4 +171,13 @@ func render(rep conformance.Report) string {
 		fmt.Fprintf(&b, "| %s | %s | - | - | - |\n", n, out[n])
 	}
 	return b.String()
+}
+
+func mustAddrPort(t *testing.T, s string) netip.AddrPort {
+	t.Helper()
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ap
 }
