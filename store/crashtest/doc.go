@@ -2,7 +2,9 @@
 // child process writes through store.FS over store/badger and
 // store/localfs and is killed with SIGKILL at random points; after every
 // kill the parent reopens the store and checks that every acknowledged
-// operation survived and that (*store.FS).Check finds nothing wrong.
+// operation survived and that (*store.FS).Check finds nothing wrong. It
+// also runs store.FS's model-based test (store/internal/fsmodel) over the
+// same pair of backends.
 //
 // The package has no API; run it with go test ./store/crashtest (add
 // -short for fewer rounds).
