@@ -25,7 +25,7 @@
 // A key may be up to 64999 bytes and a value up to Options.ValueLogFileSize
 // (1 GiB by default). A transaction may write about 15% of
 // Options.MemTableSize (about 9.6 MB with the default 64 MiB memtable) or
-// MemTableSize/1120 entries (about 60,000), whichever comes first
+// MemTableSize/640 entries (about 100,000), whichever comes first
 // (MaxTxnSize reports both). Values of at least ValueThreshold bytes count
 // only as a 14-byte pointer against that limit. A Put or Delete beyond the
 // limit returns an error matching store.ErrTooBig and wrapping Badger's
