@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/dittofs/dittofs/nfs3/internal/wire"
@@ -287,5 +289,47 @@ func TestDuplicateRequestCache(t *testing.T) {
 	var res wire.WccRes
 	if err := readReply(nc, 78, &res); err != nil || res.Status != wire.NFS3ERR_NOENT {
 		t.Fatalf("REMOVE with a new xid: %v %d", err, res.Status)
+	}
+}
+
+// TestUDP serves MOUNT and NFS over UDP: replies must fit a datagram, so
+// READ, WRITE and READDIR are bounded by 32 KiB there.
+func TestUDP(t *testing.T) {
+	ts := startServer(t, newFS(t), exportsLine)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); ts.rpc.ServePacket(pc) }()
+	t.Cleanup(func() { ts.rpc.Close(); <-done })
+	uc, err := rpc.Dial(context.Background(), "udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer uc.Close()
+	uc.Cred = rpc.EncodeAuthSys(1, "udp", 1000, 1000, nil)
+	c := &client{t: t, c: uc, ts: ts}
+	root := c.mount("/export")
+	f := c.mustCreate(root, "f")
+	w := c.write(f, 0, bytes.Repeat([]byte("u"), 40<<10), wire.FILE_SYNC)
+	if w.Status != wire.NFS3_OK || w.Resok.Count != 32<<10 {
+		t.Fatalf("WRITE of 40 KiB over UDP: %d count %d", w.Status, w.Resok.Count)
+	}
+	tcp := ts.dial(1000, 1000)
+	tcp.write(f, 0, bytes.Repeat([]byte("u"), 1<<20), wire.FILE_SYNC)
+	if r := c.read(f, 0, 1<<20); r.Status != wire.NFS3_OK || r.Resok.Count != 32<<10 {
+		t.Fatalf("READ of 1 MiB over UDP: %d count %d", r.Status, r.Resok.Count)
+	}
+	var fi wire.FSINFO3res
+	c.call(wire.NFSPROC3_FSINFO, &wire.FSSTAT3args{FSRoot: fh(root)}, &fi)
+	if fi.Resok.Rtmax != 32<<10 || fi.Resok.Wtmax != 32<<10 {
+		t.Fatalf("FSINFO over UDP: %+v", fi.Resok)
+	}
+	for i := range 500 {
+		c.mustCreate(root, strings.Repeat("n", 200)+string(rune('a'+i%26))+strconv.Itoa(i))
+	}
+	if r := c.readdirplus(root, 0, wire.Cookieverf3{}, 1<<20, 1<<20); r.Status != wire.NFS3_OK || r.Resok.Reply.EOF {
+		t.Fatalf("READDIRPLUS of 1 MiB over UDP: %d eof %v", r.Status, r.Resok.Reply.EOF)
 	}
 }

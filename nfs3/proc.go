@@ -202,7 +202,7 @@ func (s *Server) read(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		e.Bool(false)
 		return
 	}
-	n := min(args.Count, wire.Count3(r.fs.FsInfo().MaxRead))
+	n := min(args.Count, wire.Count3(maxIO(c, r.fs.FsInfo().MaxRead)))
 	var buf []byte
 	if n > 0 {
 		buf = w.Buffer(int(n))[:n]
@@ -271,7 +271,7 @@ func (s *Server) write(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 			res.Resfail.After = r.postOp(ctx, fh.node)
 		} else {
 			data = data[:args.Count]
-			if m := r.fs.FsInfo().MaxWrite; uint32(len(data)) > m {
+			if m := maxIO(c, r.fs.FsInfo().MaxWrite); uint32(len(data)) > m {
 				data = data[:m]
 			}
 			n, a, err := r.fs.WriteAt(ctx, &r.cred, fh.node, data, int64(args.Offset), how)
@@ -292,6 +292,18 @@ func (s *Server) write(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 	res.Status = st
 	w.SetStatus(uint32(st))
 	res.MarshalXDR(w.Encoder())
+}
+
+// maxUDPIO bounds READ and WRITE data and READDIR replies on UDP, where a
+// reply must fit in one datagram (as the Linux server does).
+const maxUDPIO = 32 << 10
+
+// maxIO returns n, or at most maxUDPIO for a call over UDP.
+func maxIO(c *rpc.Call, n uint32) uint32 {
+	if c.Network == rpc.UDP {
+		return min(n, maxUDPIO)
+	}
+	return n
 }
 
 // created fills the result of CREATE, MKDIR, SYMLINK and MKNOD.
@@ -619,9 +631,9 @@ func (s *Server) fsinfo(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 			f := r.fs.FsInfo()
 			td := f.TimeDelta.Nanoseconds()
 			res.Resok = wire.FSINFO3resok{ObjAttributes: r.post(&a),
-				Rtmax: f.MaxRead, Rtpref: f.PrefRead, Rtmult: 4096,
-				Wtmax: f.MaxWrite, Wtpref: f.PrefWrite, Wtmult: 4096,
-				Dtpref:      f.PrefReadDir,
+				Rtmax: maxIO(c, f.MaxRead), Rtpref: maxIO(c, f.PrefRead), Rtmult: 4096,
+				Wtmax: maxIO(c, f.MaxWrite), Wtpref: maxIO(c, f.PrefWrite), Wtmult: 4096,
+				Dtpref:      maxIO(c, f.PrefReadDir),
 				Maxfilesize: wire.Size3(f.MaxFileSize),
 				TimeDelta:   wire.NFSTime3{Seconds: uint32(td / 1e9), Nseconds: uint32(td % 1e9)},
 				Properties:  wire.FSF3_LINK | wire.FSF3_SYMLINK | wire.FSF3_HOMOGENEOUS | wire.FSF3_CANSETTIME}

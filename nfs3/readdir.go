@@ -86,8 +86,8 @@ func (s *Server) readdir(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call, p
 		failWith(wire.NFS3ERR_NOTDIR, start)
 		return
 	}
-	maxcount = min(maxcount, maxDirReply)
-	dircount = min(dircount, maxDirReply)
+	maxcount = min(maxcount, maxIO(c, maxDirReply))
+	dircount = min(dircount, maxIO(c, maxDirReply))
 
 	e.Uint32(uint32(wire.NFS3_OK))
 	dirPost.MarshalXDR(e)
