@@ -12,7 +12,9 @@ import (
 // MVCC snapshots. A View reads the snapshot committed when it started and
 // never blocks; Updates run one at a time, each on a private copy of the
 // paths it changes, and commit by publishing the new root. Because writers
-// are serialized, Update never returns store.ErrConflict.
+// are serialized, Update never returns store.ErrConflict. The function
+// given to Update must not start another Update (or Close) on the same
+// Metadata: it would wait for itself. A View inside an Update is fine.
 //
 // Metadata is safe for concurrent use. Its zero value is not usable; call
 // NewMetadata.
