@@ -40,6 +40,7 @@ func Metadata(t *testing.T, newBackend func(t *testing.T) store.Metadata, opts .
 		{"ScanEarlyStop", testScanEarlyStop},
 		{"ScanOwnWrites", testScanOwnWrites},
 		{"ScanWhileWriting", testScanWhileWriting},
+		{"ScanNested", testScanNested},
 		{"Isolation", testIsolation},
 		{"RepeatableRead", testRepeatableRead},
 		{"ConcurrentCounter", testConcurrentCounter},
@@ -626,6 +627,39 @@ func testScanWhileWriting(t *testing.T, m store.Metadata) {
 	if got := scanView(t, m, []byte("z"), nil); len(got) != len(pairs) {
 		t.Fatalf("%d keys written during Scan, want %d", len(got), len(pairs))
 	}
+}
+
+// testScanNested calls Get and Scan from inside a Scan callback, as a
+// directory walk that looks up each entry's node does.
+func testScanNested(t *testing.T, m store.Metadata) {
+	putAll(t, m, kvs("d/a", "n/1", "d/b", "n/2", "n/1", "one", "n/2", "two"))
+	run := func(tx store.Tx) error {
+		var got []string
+		var ferr error
+		err := tx.Scan([]byte("d/"), []byte("d0"), func(k, v []byte) bool {
+			node, err := tx.Get(v)
+			if err != nil {
+				ferr = fmt.Errorf("Get(%q) inside Scan: %w", v, err)
+				return false
+			}
+			inner := 0
+			if err := tx.Scan([]byte("n/"), []byte("n0"), func(k, v []byte) bool { inner++; return true }); err != nil {
+				ferr = err
+				return false
+			}
+			got = append(got, fmt.Sprintf("%s=%s/%d", k, node, inner))
+			return true
+		})
+		if err := errors.Join(err, ferr); err != nil {
+			return err
+		}
+		if want := []string{"d/a=one/2", "d/b=two/2"}; !slices.Equal(got, want) {
+			t.Errorf("nested scan gave %q, want %q", got, want)
+		}
+		return nil
+	}
+	mustView(t, m, run)
+	mustUpdate(t, m, run)
 }
 
 func testIsolation(t *testing.T, m store.Metadata) {
