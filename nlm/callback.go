@@ -106,17 +106,17 @@ func wait(ctx context.Context, clock locking.Clock, d time.Duration) error {
 // refuses it (it no longer waits) or cannot be reached, the lock is
 // released so that it does not stay held by nobody.
 func (s *Server) sendGranted(m *locking.Manager, id uint64, o locking.Owner, r locking.Range, p peer, args *wire.NLM4TestArgs) {
-	defer s.wg.Done()
+	ctx := s.bg.ctx
 	var err error
 retry:
 	for attempt := range s.CallbackRetries {
 		if attempt > 0 {
-			if wait(s.ctx, s.clock, s.CallbackInterval<<min(attempt-1, 4)) != nil {
+			if wait(ctx, s.clock, s.CallbackInterval<<min(attempt-1, 4)) != nil {
 				return // shutting down; the lock stays for the next start
 			}
 		}
 		var res wire.NLM4Res
-		err = s.peers.call(s.ctx, p, NLM_PROG, NLM4_VERS, NLMPROC4_GRANTED, args, &res)
+		err = s.peers.call(ctx, p, NLM_PROG, NLM4_VERS, NLMPROC4_GRANTED, args, &res)
 		if err != nil {
 			continue
 		}
@@ -130,13 +130,11 @@ retry:
 		err = fmt.Errorf("client refused the lock with status %d", res.Stat)
 		break retry
 	}
-	if s.ctx.Err() != nil {
-		return
+	if ctx.Err() != nil {
+		return // shutting down; the lock stays for the next start
 	}
-	s.log.Warn("nlm: GRANTED callback failed; releasing the lock", "host", o.Client, "addr", p.addr, "err", err)
-	if uerr := m.Unlock(s.ctx, id, o, r); uerr != nil {
-		s.log.Warn("nlm: releasing an undelivered lock", "host", o.Client, "err", uerr)
-	}
+	uerr := m.Unlock(ctx, id, o, r)
+	s.log.Warn("nlm: GRANTED callback failed; lock released", "host", o.Client, "addr", p.addr, "err", err, "unlock", uerr)
 }
 
 // sendRes sends the result of a _MSG call to the caller's _RES
@@ -146,13 +144,11 @@ func (s *Server) sendRes(c *rpc.Call, proc uint32, res xdr.Marshaler) {
 	p := peerOf(c)
 	// res aliases the request buffer (the cookie); encode it now.
 	raw := rawArgs(xdr.Marshal(res))
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := s.peers.call(s.ctx, p, NLM_PROG, NLM4_VERS, proc, raw, nil); err != nil {
+	s.bg.start(func() {
+		if err := s.peers.call(s.bg.ctx, p, NLM_PROG, NLM4_VERS, proc, raw, nil); err != nil {
 			s.log.Debug("nlm: sending a _RES message", "proc", proc, "addr", p.addr, "err", err)
 		}
-	}()
+	})
 }
 
 // rawArgs is arguments already encoded.

@@ -71,9 +71,7 @@ type Monitor struct {
 	Logger *slog.Logger
 
 	initOnce sync.Once
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	bg       background
 	log      *slog.Logger
 	clock    locking.Clock
 	peers    peerCaller
@@ -95,7 +93,7 @@ type monKey struct {
 
 func (m *Monitor) init() {
 	m.initOnce.Do(func() {
-		m.ctx, m.cancel = context.WithCancel(context.Background())
+		m.bg.init()
 		m.log = m.Logger
 		if m.log == nil {
 			m.log = slog.New(slog.DiscardHandler)
@@ -197,8 +195,7 @@ func nextUp(s int32) int32 {
 // Close stops notifications in flight and waits for them.
 func (m *Monitor) Close() error {
 	m.init()
-	m.cancel()
-	m.wg.Wait()
+	m.bg.close()
 	return nil
 }
 
@@ -259,28 +256,28 @@ func (m *Monitor) addListener(f func(ctx context.Context, name string, addr neti
 // notifyAll sends SM_NOTIFY to every watched host; m.mu is held.
 func (m *Monitor) notifyAll() {
 	for name, addr := range m.hosts {
-		m.wg.Add(1)
-		go m.notify(name, addr, m.state)
+		state := m.state
+		m.bg.start(func() { m.notify(name, addr, state) })
 	}
 }
 
 // notify sends SM_NOTIFY{m.Name, state} to one host's status monitor,
 // retrying with a doubling interval.
 func (m *Monitor) notify(name string, addr netip.Addr, state int32) {
-	defer m.wg.Done()
+	ctx := m.bg.ctx
 	args := &wire.StatChge{MonName: m.Name, State: state}
 	var err error
 	for attempt := range m.NotifyRetries {
-		if attempt > 0 && wait(m.ctx, m.clock, m.NotifyInterval<<min(attempt-1, 5)) != nil {
+		if attempt > 0 && wait(ctx, m.clock, m.NotifyInterval<<min(attempt-1, 5)) != nil {
 			return
 		}
 		a := addr
 		if !a.IsValid() {
-			if a, err = lookup(m.ctx, name); err != nil {
+			if a, err = lookup(ctx, name); err != nil {
 				continue
 			}
 		}
-		if err = m.peers.call(m.ctx, peer{addr: a, network: m.Network}, SM_PROG, SM_VERS, SM_NOTIFY, args, nil); err == nil {
+		if err = m.peers.call(ctx, peer{addr: a, network: m.Network}, SM_PROG, SM_VERS, SM_NOTIFY, args, nil); err == nil {
 			return
 		}
 	}
@@ -435,15 +432,13 @@ func (m *Monitor) hostRestarted(ctx context.Context, name string, addr netip.Add
 	for _, c := range cbs {
 		st := &wire.Status{MonName: name, State: state, Priv: c.priv}
 		id := c.id
-		m.wg.Add(1)
-		go func() {
-			defer m.wg.Done()
+		m.bg.start(func() {
 			// Registrations come only from this machine (local), so the
 			// callback goes to the loopback address.
 			p := peer{addr: netip.AddrFrom4([4]byte{127, 0, 0, 1}), network: rpc.UDP}
-			if err := m.peers.call(m.ctx, p, uint32(id.MyProg), uint32(id.MyVers), uint32(id.MyProc), st, nil); err != nil {
+			if err := m.peers.call(m.bg.ctx, p, uint32(id.MyProg), uint32(id.MyVers), uint32(id.MyProc), st, nil); err != nil {
 				m.log.Warn("nlm: status callback", "host", name, "prog", id.MyProg, "err", err)
 			}
-		}()
+		})
 	}
 }

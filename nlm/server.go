@@ -99,9 +99,7 @@ type Server struct {
 	Logger *slog.Logger
 
 	initOnce sync.Once
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	bg       background
 	log      *slog.Logger
 	clock    locking.Clock
 	peers    peerCaller
@@ -112,7 +110,7 @@ type Server struct {
 
 func (s *Server) init() {
 	s.initOnce.Do(func() {
-		s.ctx, s.cancel = context.WithCancel(context.Background())
+		s.bg.init()
 		s.log = s.Logger
 		if s.log == nil {
 			s.log = slog.New(slog.DiscardHandler)
@@ -149,8 +147,7 @@ func (s *Server) Register(mux *rpc.ServeMux) {
 // Close stops callbacks in flight and waits for them to end.
 func (s *Server) Close() error {
 	s.init()
-	s.cancel()
-	s.wg.Wait()
+	s.bg.close()
 	return nil
 }
 
@@ -427,8 +424,7 @@ func (s *Server) lock(ctx context.Context, c *rpc.Call, a *wire.NLM4LockArgs, mo
 			if err != nil {
 				return
 			}
-			s.wg.Add(1)
-			go s.sendGranted(m, id, o, r, p, cb)
+			s.bg.start(func() { s.sendGranted(m, id, o, r, p, cb) })
 		}
 	}
 	res.Stat = stat(m.Lock(ctx, id, req))

@@ -1,0 +1,300 @@
+package nlm
+
+import (
+	"context"
+	"encoding/binary"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dittofs/dittofs/locking"
+	"github.com/dittofs/dittofs/nlm/internal/wire"
+	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/xdr"
+	"github.com/dittofs/dittofs/store"
+	"github.com/dittofs/dittofs/store/memory"
+)
+
+// serveTCP serves h on 127.0.0.1 over TCP and returns the port.
+func serveTCP(t *testing.T, h rpc.Handler) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &rpc.Server{Handler: h}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// serveUDP serves h on 127.0.0.1 over UDP and returns the port.
+func serveUDP(t *testing.T, h rpc.Handler) int {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &rpc.Server{Handler: h}
+	go srv.ServePacket(pc)
+	t.Cleanup(func() { srv.Close() })
+	return pc.LocalAddr().(*net.UDPAddr).Port
+}
+
+// portmapper is a test portmapper v2 with GETPORT only.
+type portmapper struct {
+	mu    sync.Mutex
+	ports map[[3]uint32]uint32
+	port  int
+}
+
+func newPortmapper(t *testing.T) *portmapper {
+	pm := &portmapper{ports: make(map[[3]uint32]uint32)}
+	mux := rpc.NewServeMux()
+	mux.Handle(PMAP_PROG, PMAP_VERS, rpc.Procs{rpc.Null, nil, nil, func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
+		var m wire.Mapping
+		if !decode(w, c, &m) {
+			return
+		}
+		pm.mu.Lock()
+		res := wire.Port{Port: pm.ports[[3]uint32{m.Prog, m.Vers, m.Prot}]}
+		pm.mu.Unlock()
+		res.MarshalXDR(w.Encoder())
+	}})
+	pm.port = serveTCP(t, mux)
+	return pm
+}
+
+func (pm *portmapper) set(prog, vers, prot uint32, port int) {
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	pm.ports[[3]uint32{prog, vers, prot}] = uint32(port)
+}
+
+// clientNLM is the lock manager of a test client host: it records the
+// GRANTED callbacks and _RES messages it gets.
+type clientNLM struct {
+	granted chan wire.NLM4TestArgs
+	res     chan wire.NLM4Res
+	answer  atomic.Uint32 // the nlm4_stats GRANTED returns
+}
+
+func newClientNLM(t *testing.T, pm *portmapper) *clientNLM {
+	cn := &clientNLM{granted: make(chan wire.NLM4TestArgs, 16), res: make(chan wire.NLM4Res, 16)}
+	p := make(rpc.Procs, NLMPROC4_GRANTED_RES+1)
+	p[NLMPROC4_GRANTED] = func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
+		var a wire.NLM4TestArgs
+		if !decode(w, c, &a) {
+			return
+		}
+		res := wire.NLM4Res{Cookie: a.Cookie, Stat: wire.NLM4Stats(cn.answer.Load())}
+		res.MarshalXDR(w.Encoder())
+		a.Cookie.Data, a.Alock.FH.Data, a.Alock.OH.Data = clone(a.Cookie.Data), clone(a.Alock.FH.Data), clone(a.Alock.OH.Data)
+		cn.granted <- a
+	}
+	for _, proc := range []int{NLMPROC4_LOCK_RES, NLMPROC4_CANCEL_RES, NLMPROC4_UNLOCK_RES} {
+		p[proc] = func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
+			var a wire.NLM4Res
+			if decode(w, c, &a) {
+				a.Cookie.Data = clone(a.Cookie.Data)
+				cn.res <- a
+			}
+		}
+	}
+	mux := rpc.NewServeMux()
+	mux.Handle(NLM_PROG, NLM4_VERS, p)
+	pm.set(NLM_PROG, NLM4_VERS, IPPROTO_TCP, serveTCP(t, mux))
+	return cn
+}
+
+// clientStatd is the status monitor of a test client host.
+type clientStatd struct {
+	notify chan wire.StatChge
+	status chan wire.Status
+	port   int
+}
+
+func newClientStatd(t *testing.T) *clientStatd {
+	cs := &clientStatd{notify: make(chan wire.StatChge, 16), status: make(chan wire.Status, 16)}
+	p := make(rpc.Procs, SM_NOTIFY+1)
+	p[SM_NOTIFY] = func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
+		var a wire.StatChge
+		if decode(w, c, &a) {
+			cs.notify <- a
+		}
+	}
+	mux := rpc.NewServeMux()
+	mux.Handle(SM_PROG, SM_VERS, p)
+	// A lock manager's status callback (my_id), prog 200000 proc 1.
+	mux.Handle(200000, 1, rpc.Procs{rpc.Null, func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
+		var a wire.Status
+		if decode(w, c, &a) {
+			cs.status <- a
+		}
+	}})
+	cs.port = serveUDP(t, mux)
+	return cs
+}
+
+// logRecorder is a slog.Handler that sends each record's message.
+type logRecorder chan string
+
+func (l logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (l logRecorder) Handle(_ context.Context, r slog.Record) error {
+	select {
+	case l <- r.Message:
+	default:
+	}
+	return nil
+}
+func (l logRecorder) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l logRecorder) WithGroup(string) slog.Handler      { return l }
+
+// fakeClock runs AfterFunc timers only when the test fires them.
+type fakeClock struct {
+	mu     sync.Mutex
+	timers []func()
+	armed  chan struct{}
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{armed: make(chan struct{}, 64)} }
+
+func (c *fakeClock) Now() time.Time { return time.Unix(0, 0) }
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) locking.Timer {
+	c.mu.Lock()
+	c.timers = append(c.timers, f)
+	c.mu.Unlock()
+	c.armed <- struct{}{}
+	return fakeTimer{}
+}
+
+func (c *fakeClock) fire() {
+	c.mu.Lock()
+	ts := c.timers
+	c.timers = nil
+	c.mu.Unlock()
+	for _, f := range ts {
+		f()
+	}
+}
+
+type fakeTimer struct{}
+
+func (fakeTimer) Stop() bool { return true }
+
+// env is a server under test: a lock manager over a memory store, the NLM
+// server and its monitor, a portmapper, and one client host's NLM and
+// statd.
+type env struct {
+	t      *testing.T
+	meta   store.Metadata
+	locks  atomic.Pointer[locking.Manager]
+	srv    *Server
+	nsm    *Monitor
+	pm     *portmapper
+	client *clientNLM
+	statd  *clientStatd
+	clock  *fakeClock
+	logs   logRecorder
+	rpc    *rpc.Client
+	port   int
+}
+
+func fh(id uint64) wire.Netobj { return wire.Netobj{Data: binary.BigEndian.AppendUint64(nil, id)} }
+
+const staleID = 999
+
+func newEnv(t *testing.T) *env {
+	e := &env{t: t, meta: memory.NewMetadata(), clock: newFakeClock(), logs: make(logRecorder, 64)}
+	e.pm = newPortmapper(t)
+	e.client = newClientNLM(t, e.pm)
+	e.statd = newClientStatd(t)
+	e.restartLocks(-1)
+	e.nsm = &Monitor{Persist: e.meta, Name: "server1", PortmapPort: e.pm.port, Clock: e.clock}
+	if err := e.nsm.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.nsm.Close() })
+	e.startServer()
+	return e
+}
+
+func (e *env) restartLocks(grace time.Duration) {
+	m, err := locking.Open(context.Background(), locking.Options{Persist: e.meta, Grace: grace})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if old := e.locks.Swap(m); old != nil {
+		old.Close()
+	}
+	e.t.Cleanup(func() { m.Close() })
+}
+
+func (e *env) startServer() {
+	e.srv = &Server{
+		Files: FilesFunc(func(ctx context.Context, b []byte) (*locking.Manager, uint64, error) {
+			if len(b) != 8 {
+				return nil, 0, store.ErrBadHandle
+			}
+			id := binary.BigEndian.Uint64(b)
+			if id == staleID {
+				return nil, 0, store.ErrStale
+			}
+			return e.locks.Load(), id, nil
+		}),
+		NSM:         e.nsm,
+		PortmapPort: e.pm.port,
+		Clock:       e.clock,
+		Logger:      slog.New(e.logs),
+	}
+	mux := rpc.NewServeMux()
+	e.srv.Register(mux)
+	e.port = serveTCP(e.t, mux)
+	e.t.Cleanup(func() { e.srv.Close() })
+	cl, err := rpc.Dial(context.Background(), "tcp", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(e.port)).String())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { cl.Close() })
+	e.rpc = cl
+}
+
+func (e *env) call(proc uint32, args xdr.Marshaler, res xdr.Unmarshaler) {
+	e.t.Helper()
+	if err := e.rpc.Call(context.Background(), NLM_PROG, NLM4_VERS, proc, args, res); err != nil {
+		e.t.Fatalf("proc %d: %v", proc, err)
+	}
+}
+
+func alock(host string, svid int32, file, off, n uint64) wire.NLM4Lock {
+	return wire.NLM4Lock{CallerName: host, FH: fh(file), OH: wire.Netobj{Data: []byte("oh-" + host)}, Svid: svid, LOffset: off, LLen: n}
+}
+
+func (e *env) lock(l wire.NLM4Lock, excl, block, reclaim bool) wire.NLM4Stats {
+	e.t.Helper()
+	var res wire.NLM4Res
+	e.call(NLMPROC4_LOCK, &wire.NLM4LockArgs{Cookie: wire.Netobj{Data: []byte("c1")}, Block: block, Exclusive: excl, Alock: l, Reclaim: reclaim, State: 1}, &res)
+	if string(res.Cookie.Data) != "c1" {
+		e.t.Fatalf("cookie %q not echoed", res.Cookie.Data)
+	}
+	return res.Stat
+}
+
+func (e *env) unlock(l wire.NLM4Lock) wire.NLM4Stats {
+	e.t.Helper()
+	var res wire.NLM4Res
+	e.call(NLMPROC4_UNLOCK, &wire.NLM4UnlockArgs{Cookie: wire.Netobj{Data: []byte("u")}, Alock: l}, &res)
+	return res.Stat
+}
+
+func (e *env) test(l wire.NLM4Lock, excl bool) wire.NLM4TestRes {
+	e.t.Helper()
+	var res wire.NLM4TestRes
+	e.call(NLMPROC4_TEST, &wire.NLM4TestArgs{Cookie: wire.Netobj{Data: []byte("t")}, Exclusive: excl, Alock: l}, &res)
+	return res
+}

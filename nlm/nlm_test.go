@@ -1,0 +1,245 @@
+package nlm
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"testing"
+
+	"github.com/dittofs/dittofs/locking"
+	"github.com/dittofs/dittofs/nlm/internal/wire"
+	"github.com/dittofs/dittofs/rpc"
+)
+
+func wantStat(t *testing.T, what string, got, want wire.NLM4Stats) {
+	t.Helper()
+	if got != want {
+		t.Fatalf("%s: status %d, want %d", what, got, want)
+	}
+}
+
+func TestLockTestUnlock(t *testing.T) {
+	e := newEnv(t)
+	e.call(NLMPROC4_NULL, nil, nil)
+	a := alock("hostA", 100, 1, 0, 10)
+	b := alock("hostB", 200, 1, 5, 10)
+	wantStat(t, "A lock", e.lock(a, true, false, false), wire.NLM4_GRANTED)
+	res := e.test(b, false)
+	wantStat(t, "B test", res.TestStat.Stat, wire.NLM4_DENIED)
+	h := res.TestStat.Holder
+	if !h.Exclusive || h.Svid != 100 || string(h.OH.Data) != "oh-hostA" || h.LOffset != 0 || h.LLen != 10 {
+		t.Fatalf("holder %+v", h)
+	}
+	if string(res.Cookie.Data) != "t" {
+		t.Fatalf("test cookie %q", res.Cookie.Data)
+	}
+	wantStat(t, "B lock", e.lock(b, false, false, false), wire.NLM4_DENIED)
+	wantStat(t, "A test own", e.test(a, true).TestStat.Stat, wire.NLM4_GRANTED)
+	// Another svid of host A is another process: it conflicts.
+	wantStat(t, "A svid 2", e.lock(alock("hostA", 101, 1, 9, 1), false, false, false), wire.NLM4_DENIED)
+	wantStat(t, "A unlock", e.unlock(a), wire.NLM4_GRANTED)
+	wantStat(t, "B lock after unlock", e.lock(b, false, false, false), wire.NLM4_GRANTED)
+	wantStat(t, "B test free range", e.test(alock("hostA", 1, 1, 20, 0), true).TestStat.Stat, wire.NLM4_GRANTED)
+	// NM_LOCK: the same lock without monitoring, never blocking.
+	var nm wire.NLM4Res
+	e.call(NLMPROC4_NM_LOCK, &wire.NLM4LockArgs{Block: true, Exclusive: true, Alock: alock("hostC", 1, 1, 0, 0)}, &nm)
+	wantStat(t, "NM_LOCK conflicting", nm.Stat, wire.NLM4_DENIED)
+	e.call(NLMPROC4_NM_LOCK, &wire.NLM4LockArgs{Exclusive: true, Alock: alock("hostC", 1, 2, 0, 0)}, &nm)
+	wantStat(t, "NM_LOCK", nm.Stat, wire.NLM4_GRANTED)
+	if _, ok := e.nsm.Hosts()["hostC"]; ok {
+		t.Fatal("NM_LOCK monitored its host")
+	}
+	if a, ok := e.nsm.Hosts()["hostA"]; !ok || a != netip.MustParseAddr("127.0.0.1") {
+		t.Fatalf("hostA not monitored: %v", e.nsm.Hosts())
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	e := newEnv(t)
+	wantStat(t, "stale handle", e.lock(alock("h", 1, staleID, 0, 0), true, false, false), wire.NLM4_STALE_FH)
+	l := alock("h", 1, 1, 0, 0)
+	l.FH.Data = []byte("short")
+	wantStat(t, "bad handle", e.lock(l, true, false, false), wire.NLM4_STALE_FH)
+	wantStat(t, "stale test", e.test(alock("h", 1, staleID, 0, 0), true).TestStat.Stat, wire.NLM4_STALE_FH)
+	// Truncated arguments are GARBAGE_ARGS.
+	err := e.rpc.Call(context.Background(), NLM_PROG, NLM4_VERS, NLMPROC4_LOCK, rawArgs{0, 0, 0, 1}, nil)
+	var re *rpc.ReplyError
+	if !errors.As(err, &re) || re.Accept != rpc.GARBAGE_ARGS {
+		t.Fatalf("truncated LOCK: %v", err)
+	}
+	// Procedures 16-19 do not exist.
+	err = e.rpc.Call(context.Background(), NLM_PROG, NLM4_VERS, 17, nil, nil)
+	if !errors.As(err, &re) || re.Accept != rpc.PROC_UNAVAIL {
+		t.Fatalf("proc 17: %v", err)
+	}
+	// This server has no blocked requests of its own to be granted.
+	var res wire.NLM4Res
+	e.call(NLMPROC4_GRANTED, &wire.NLM4TestArgs{Alock: l}, &res)
+	wantStat(t, "GRANTED to the server", res.Stat, wire.NLM4_DENIED)
+}
+
+func TestBlockedLockGrantedByCallback(t *testing.T) {
+	e := newEnv(t)
+	e.client.answer.Store(uint32(wire.NLM4_GRANTED))
+	a := alock("hostA", 1, 1, 0, 0)
+	b := alock("hostB", 2, 1, 100, 50)
+	wantStat(t, "A lock", e.lock(a, true, false, false), wire.NLM4_GRANTED)
+	wantStat(t, "B blocking lock", e.lock(b, true, true, false), wire.NLM4_BLOCKED)
+	// A retransmission is still blocked, not queued twice.
+	wantStat(t, "B again", e.lock(b, true, true, false), wire.NLM4_BLOCKED)
+	wantStat(t, "A unlock", e.unlock(a), wire.NLM4_GRANTED)
+	g := <-e.client.granted
+	if g.Alock.CallerName != "hostB" || g.Alock.Svid != 2 || g.Alock.LOffset != 100 || g.Alock.LLen != 50 ||
+		!g.Exclusive || string(g.Alock.FH.Data) != string(fh(1).Data) || string(g.Cookie.Data) != "c1" {
+		t.Fatalf("GRANTED args %+v", g)
+	}
+	e.srv.Close() // waits for the callback to finish
+	ls := e.locks.Load().Locks(1)
+	if len(ls) != 1 || ls[0].Owner != owner("hostB", 2, []byte("oh-hostB")) || ls[0].Range != (locking.Range{Off: 100, Len: 50}) {
+		t.Fatalf("locks after GRANTED: %+v", ls)
+	}
+	select {
+	case g := <-e.client.granted:
+		t.Fatalf("second GRANTED %+v", g)
+	default:
+	}
+}
+
+func TestRefusedGrantIsReleased(t *testing.T) {
+	e := newEnv(t)
+	e.client.answer.Store(uint32(wire.NLM4_DENIED))
+	a := alock("hostA", 1, 1, 0, 0)
+	b := alock("hostB", 2, 1, 0, 0)
+	wantStat(t, "A lock", e.lock(a, true, false, false), wire.NLM4_GRANTED)
+	wantStat(t, "B blocking lock", e.lock(b, false, true, false), wire.NLM4_BLOCKED)
+	wantStat(t, "A unlock", e.unlock(a), wire.NLM4_GRANTED)
+	<-e.client.granted
+	if msg := <-e.logs; msg != "nlm: GRANTED callback failed; lock released" {
+		t.Fatalf("log %q", msg)
+	}
+	if ls := e.locks.Load().Locks(1); len(ls) != 0 {
+		t.Fatalf("refused lock kept: %+v", ls)
+	}
+}
+
+func TestUnreachableClientRetriesThenReleases(t *testing.T) {
+	e := newEnv(t)
+	e.pm.set(NLM_PROG, NLM4_VERS, IPPROTO_TCP, 0) // hostB's NLM is not registered
+	a := alock("hostA", 1, 1, 0, 0)
+	b := alock("hostB", 2, 1, 0, 0)
+	wantStat(t, "A lock", e.lock(a, true, false, false), wire.NLM4_GRANTED)
+	wantStat(t, "B blocking lock", e.lock(b, true, true, false), wire.NLM4_BLOCKED)
+	wantStat(t, "A unlock", e.unlock(a), wire.NLM4_GRANTED)
+	for range DefaultCallbackRetries - 1 {
+		<-e.clock.armed // a failed attempt waits for the retry timer
+		e.clock.fire()
+	}
+	if msg := <-e.logs; msg != "nlm: GRANTED callback failed; lock released" {
+		t.Fatalf("log %q", msg)
+	}
+	if ls := e.locks.Load().Locks(1); len(ls) != 0 {
+		t.Fatalf("undeliverable lock kept: %+v", ls)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	e := newEnv(t)
+	a := alock("hostA", 1, 1, 0, 0)
+	b := alock("hostB", 2, 1, 0, 10)
+	wantStat(t, "A lock", e.lock(a, true, false, false), wire.NLM4_GRANTED)
+	wantStat(t, "B blocking lock", e.lock(b, true, true, false), wire.NLM4_BLOCKED)
+	var res wire.NLM4Res
+	e.call(NLMPROC4_CANCEL, &wire.NLM4CancArgs{Cookie: wire.Netobj{Data: []byte("x")}, Block: true, Exclusive: true, Alock: b}, &res)
+	wantStat(t, "cancel", res.Stat, wire.NLM4_GRANTED)
+	wantStat(t, "A unlock", e.unlock(a), wire.NLM4_GRANTED)
+	e.srv.Close()
+	select {
+	case g := <-e.client.granted:
+		t.Fatalf("canceled request granted: %+v", g)
+	default:
+	}
+	if ls := e.locks.Load().Locks(1); len(ls) != 0 {
+		t.Fatalf("locks %+v", ls)
+	}
+}
+
+func TestDeadlock(t *testing.T) {
+	e := newEnv(t)
+	wantStat(t, "A f1", e.lock(alock("hostA", 1, 1, 0, 0), true, false, false), wire.NLM4_GRANTED)
+	wantStat(t, "B f2", e.lock(alock("hostB", 1, 2, 0, 0), true, false, false), wire.NLM4_GRANTED)
+	wantStat(t, "A waits f2", e.lock(alock("hostA", 1, 2, 0, 0), true, true, false), wire.NLM4_BLOCKED)
+	wantStat(t, "B waits f1", e.lock(alock("hostB", 1, 1, 0, 0), true, true, false), wire.NLM4_DEADLCK)
+}
+
+func TestGraceAndReclaim(t *testing.T) {
+	e := newEnv(t)
+	a := alock("hostA", 1, 1, 0, 100)
+	wantStat(t, "A lock", e.lock(a, true, false, false), wire.NLM4_GRANTED)
+	e.restartLocks(0) // restart with the default grace period
+	wantStat(t, "new lock in grace", e.lock(alock("hostB", 1, 1, 0, 1), false, false, false), wire.NLM4_DENIED_GRACE_PERIOD)
+	wantStat(t, "test in grace", e.test(alock("hostB", 1, 1, 0, 1), false).TestStat.Stat, wire.NLM4_DENIED_GRACE_PERIOD)
+	wantStat(t, "reclaim", e.lock(a, true, false, true), wire.NLM4_GRANTED)
+	wantStat(t, "conflicting reclaim", e.lock(alock("hostB", 1, 1, 50, 1), true, false, true), wire.NLM4_DENIED)
+	var sres wire.NLM4ShareRes
+	e.call(NLMPROC4_SHARE, &wire.NLM4ShareArgs{Share: wire.NLM4Share{CallerName: "hostB", FH: fh(3), OH: wire.Netobj{Data: []byte("o")}, Access: 1}}, &sres)
+	wantStat(t, "share in grace", sres.Stat, wire.NLM4_DENIED_GRACE_PERIOD)
+	if ls := e.locks.Load().Locks(1); len(ls) != 1 || ls[0].Owner.Client != "hostA" {
+		t.Fatalf("locks after reclaim %+v", ls)
+	}
+}
+
+func TestShare(t *testing.T) {
+	e := newEnv(t)
+	share := func(host string, access wire.FSH4Access, mode wire.FSH4Mode, unshare bool) wire.NLM4Stats {
+		var res wire.NLM4ShareRes
+		proc := uint32(NLMPROC4_SHARE)
+		if unshare {
+			proc = NLMPROC4_UNSHARE
+		}
+		e.call(proc, &wire.NLM4ShareArgs{Cookie: wire.Netobj{Data: []byte("s")}, Share: wire.NLM4Share{
+			CallerName: host, FH: fh(5), OH: wire.Netobj{Data: []byte("oh")}, Mode: mode, Access: access}}, &res)
+		return res.Stat
+	}
+	wantStat(t, "A read deny write", share("hostA", 1, 2, false), wire.NLM4_GRANTED)
+	wantStat(t, "B write", share("hostB", 2, 0, false), wire.NLM4_DENIED)
+	wantStat(t, "B read", share("hostB", 1, 0, false), wire.NLM4_GRANTED)
+	wantStat(t, "A unshare", share("hostA", 0, 0, true), wire.NLM4_GRANTED)
+	wantStat(t, "B read-write now", share("hostB", 3, 0, false), wire.NLM4_GRANTED)
+	wantStat(t, "bad mode", share("hostC", 7, 0, false), wire.NLM4_FAILED)
+}
+
+func TestFreeAllAndClientReboot(t *testing.T) {
+	e := newEnv(t)
+	wantStat(t, "A lock", e.lock(alock("hostA", 1, 1, 0, 10), true, false, false), wire.NLM4_GRANTED)
+	wantStat(t, "A lock f2", e.lock(alock("hostA", 2, 2, 0, 10), true, false, false), wire.NLM4_GRANTED)
+	wantStat(t, "B lock", e.lock(alock("hostB", 1, 1, 20, 10), true, false, false), wire.NLM4_GRANTED)
+	e.call(NLMPROC4_FREE_ALL, &wire.NLM4Notify{Name: "hostA", State: 3}, nil)
+	m := e.locks.Load()
+	if len(m.Locks(1)) != 1 || len(m.Locks(2)) != 0 {
+		t.Fatalf("after FREE_ALL: %+v %+v", m.Locks(1), m.Locks(2))
+	}
+	// hostB's statd tells ours that hostB rebooted.
+	if err := e.rpc.Call(context.Background(), SM_PROG, SM_VERS, SM_NOTIFY, &wire.StatChge{MonName: "hostB", State: 5}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if ls := m.Locks(1); len(ls) != 0 {
+		t.Fatalf("after SM_NOTIFY: %+v", ls)
+	}
+}
+
+func TestLockMsgSendsRes(t *testing.T) {
+	e := newEnv(t)
+	e.call(NLMPROC4_LOCK_MSG, &wire.NLM4LockArgs{Cookie: wire.Netobj{Data: []byte("m1")}, Exclusive: true, Alock: alock("hostA", 1, 1, 0, 0)}, nil)
+	r := <-e.client.res
+	if string(r.Cookie.Data) != "m1" || r.Stat != wire.NLM4_GRANTED {
+		t.Fatalf("LOCK_RES %+v", r)
+	}
+	e.call(NLMPROC4_UNLOCK_MSG, &wire.NLM4UnlockArgs{Cookie: wire.Netobj{Data: []byte("m2")}, Alock: alock("hostA", 1, 1, 0, 0)}, nil)
+	r = <-e.client.res
+	if string(r.Cookie.Data) != "m2" || r.Stat != wire.NLM4_GRANTED {
+		t.Fatalf("UNLOCK_RES %+v", r)
+	}
+	if ls := e.locks.Load().Locks(1); len(ls) != 0 {
+		t.Fatalf("locks %+v", ls)
+	}
+}

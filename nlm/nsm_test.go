@@ -1,0 +1,85 @@
+package nlm
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+
+	"github.com/dittofs/dittofs/nlm/internal/wire"
+)
+
+func TestNotifyAfterRestart(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if s := e.nsm.State(); s != 1 {
+		t.Fatalf("first state %d", s)
+	}
+	var st wire.SMStatRes
+	if err := e.rpc.Call(ctx, SM_PROG, SM_VERS, SM_STAT, &wire.SMName{MonName: "x"}, &st); err != nil || st.ResStat != wire.STAT_SUCC || st.State != 1 {
+		t.Fatalf("SM_STAT %+v %v", st, err)
+	}
+	// A lock monitors hostA (at 127.0.0.1).
+	wantStat(t, "A lock", e.lock(alock("hostA", 1, 1, 0, 0), true, false, false), wire.NLM4_GRANTED)
+	e.nsm.Close()
+
+	// Restart. hostA's statd is not reachable at first: the notification
+	// is retried until it is.
+	clock := newFakeClock()
+	nsm := &Monitor{Persist: e.meta, Name: "server1", PortmapPort: e.pm.port, Clock: clock}
+	if err := nsm.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer nsm.Close()
+	if s := nsm.State(); s != 3 {
+		t.Fatalf("state after restart %d, want 3", s)
+	}
+	<-clock.armed
+	e.pm.set(SM_PROG, SM_VERS, IPPROTO_UDP, e.statd.port)
+	clock.fire()
+	n := <-e.statd.notify
+	if n.MonName != "server1" || n.State != 3 {
+		t.Fatalf("SM_NOTIFY %+v", n)
+	}
+	if h := nsm.Hosts(); h["hostA"] != netip.MustParseAddr("127.0.0.1") {
+		t.Fatalf("hosts %v", h)
+	}
+}
+
+func TestMonCallback(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.pm.set(200000, 1, IPPROTO_UDP, e.statd.port)
+	priv := [16]byte{1, 2, 3}
+	id := wire.MyID{MyName: "localhost", MyProg: 200000, MyVers: 1, MyProc: 1}
+	var st wire.SMStatRes
+	if err := e.rpc.Call(ctx, SM_PROG, SM_VERS, SM_MON, &wire.Mon{MonID: wire.MonID{MonName: "peer1", MyID: id}, Priv: priv}, &st); err != nil || st.ResStat != wire.STAT_SUCC || st.State != 1 {
+		t.Fatalf("SM_MON %+v %v", st, err)
+	}
+	if err := e.rpc.Call(ctx, SM_PROG, SM_VERS, SM_NOTIFY, &wire.StatChge{MonName: "peer1", State: 7}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := <-e.statd.status
+	if s.MonName != "peer1" || s.State != 7 || s.Priv != priv {
+		t.Fatalf("status callback %+v", s)
+	}
+	var us wire.SMStat
+	if err := e.rpc.Call(ctx, SM_PROG, SM_VERS, SM_UNMON_ALL, &id, &us); err != nil || us.State != 1 {
+		t.Fatalf("SM_UNMON_ALL %+v %v", us, err)
+	}
+	// SIMU_CRASH moves the state to the next odd number.
+	if err := e.rpc.Call(ctx, SM_PROG, SM_VERS, SM_SIMU_CRASH, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.nsm.State(); s != 3 {
+		t.Fatalf("state after SIMU_CRASH %d", s)
+	}
+	if err := e.rpc.Call(ctx, SM_PROG, SM_VERS, SM_NOTIFY, &wire.StatChge{MonName: "peer1", State: 9}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.nsm.Close() // waits for callbacks
+	select {
+	case s := <-e.statd.status:
+		t.Fatalf("callback after SM_UNMON_ALL: %+v", s)
+	default:
+	}
+}
