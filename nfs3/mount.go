@@ -77,6 +77,10 @@ func (s *Server) mnt(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 }
 
 func (s *Server) mount(ctx context.Context, c *rpc.Call, dir string, ok *wire.Mountres3ok, buf *[handleSize]byte) wire.Mountstat3 {
+	if dir == "" {
+		// libnfs asks for "" when a URL names a file of the "/" export.
+		dir = "/"
+	}
 	e, rest := s.Exports.Find(dir)
 	if e == nil {
 		return wire.MNT3ERR_NOENT

@@ -41,13 +41,18 @@ func (w testWriter) Write(p []byte) (int, error) {
 // memory store, exporting "/" read-write without root squashing (the
 // guest's connections come from unprivileged ports).
 func startServer(t *testing.T) (*store.FS, string, int) {
+	return startExport(t, "/")
+}
+
+// startExport is startServer with the export named name.
+func startExport(t *testing.T, name string) (*store.FS, string, int) {
 	t.Helper()
 	fsys, err := store.NewFS(memory.NewMetadata(), memory.NewBlocks(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fsys.Close() })
-	exps, err := export.Parse(strings.NewReader("/ *(rw,insecure,no_root_squash)\n"))
+	exps, err := export.Parse(strings.NewReader(name + " *(rw,insecure,no_root_squash)\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
