@@ -36,15 +36,23 @@ func (systemClock) AfterFunc(d time.Duration, f func()) locking.Timer {
 
 // peer is a client host as seen by the server.
 type peer struct {
+	name    string // caller_name or mon_name, when known
 	addr    netip.Addr
 	network string
 }
 
+// LocateFunc finds the address of program (prog, vers) over network on
+// host name, last seen at addr. It replaces the portmapper lookup, for
+// set-ups where a client's ports are forwarded (virtual machines behind
+// user-mode networking, NAT).
+type LocateFunc func(ctx context.Context, name string, addr netip.Addr, prog, vers uint32, network string) (netip.AddrPort, error)
+
 // peerCaller calls procedures of programs on peers, finding their ports
-// through the peer's portmapper.
+// through the peer's portmapper or locate.
 type peerCaller struct {
 	portmapPort int
 	timeout     time.Duration
+	locate      LocateFunc
 }
 
 // getPort asks the portmapper of addr for the port of (prog, vers) over
@@ -73,14 +81,24 @@ func (pc peerCaller) getPort(ctx context.Context, addr netip.Addr, prog, vers ui
 func (pc peerCaller) call(ctx context.Context, p peer, prog, vers, proc uint32, args xdr.Marshaler, res xdr.Unmarshaler) error {
 	ctx, cancel := context.WithTimeout(ctx, pc.timeout)
 	defer cancel()
-	if !p.addr.IsValid() {
+	if !p.addr.IsValid() && pc.locate == nil {
 		return errors.New("nlm: peer has no address")
 	}
-	port, err := pc.getPort(ctx, p.addr, prog, vers, p.network)
-	if err != nil {
-		return err
+	var ap netip.AddrPort
+	if pc.locate != nil {
+		a, err := pc.locate(ctx, p.name, p.addr, prog, vers, p.network)
+		if err != nil {
+			return err
+		}
+		ap = a
+	} else {
+		port, err := pc.getPort(ctx, p.addr, prog, vers, p.network)
+		if err != nil {
+			return err
+		}
+		ap = netip.AddrPortFrom(p.addr, port)
 	}
-	cl, err := rpc.Dial(ctx, p.network, netip.AddrPortFrom(p.addr, port).String())
+	cl, err := rpc.Dial(ctx, p.network, ap.String())
 	if err != nil {
 		return err
 	}
@@ -140,8 +158,9 @@ retry:
 // sendRes sends the result of a _MSG call to the caller's _RES
 // procedure, once, in the background: the client retransmits its _MSG if
 // the result is lost.
-func (s *Server) sendRes(c *rpc.Call, proc uint32, res xdr.Marshaler) {
+func (s *Server) sendRes(c *rpc.Call, name string, proc uint32, res xdr.Marshaler) {
 	p := peerOf(c)
+	p.name = name
 	// res aliases the request buffer (the cookie); encode it now.
 	raw := rawArgs(xdr.Marshal(res))
 	s.bg.start(func() {

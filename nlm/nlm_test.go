@@ -243,3 +243,37 @@ func TestLockMsgSendsRes(t *testing.T) {
 		t.Fatalf("locks %+v", ls)
 	}
 }
+
+func TestLocateReplacesPortmapper(t *testing.T) {
+	e := newEnv(t)
+	e.client.answer.Store(uint32(wire.NLM4_GRANTED))
+	clientPort := e.pm.ports[[3]uint32{NLM_PROG, NLM4_VERS, IPPROTO_TCP}]
+	e.pm.set(NLM_PROG, NLM4_VERS, IPPROTO_TCP, 0) // the portmapper cannot help
+	located := make(chan string, 4)
+	e.srv.Close()
+	e.srv = &Server{
+		Files: e.srv.Files,
+		Locate: func(ctx context.Context, name string, addr netip.Addr, prog, vers uint32, network string) (netip.AddrPort, error) {
+			located <- name
+			return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(clientPort)), nil
+		},
+	}
+	mux := rpc.NewServeMux()
+	e.srv.Register(mux)
+	defer e.srv.Close()
+	cl, err := rpc.Dial(context.Background(), "tcp", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(serveTCP(t, mux))).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	e.rpc = cl
+	wantStat(t, "A lock", e.lock(alock("guest1", 1, 1, 0, 0), true, false, false), wire.NLM4_GRANTED)
+	wantStat(t, "B blocking lock", e.lock(alock("guest2", 1, 1, 0, 0), true, true, false), wire.NLM4_BLOCKED)
+	wantStat(t, "A unlock", e.unlock(alock("guest1", 1, 1, 0, 0)), wire.NLM4_GRANTED)
+	if g := <-e.client.granted; g.Alock.CallerName != "guest2" {
+		t.Fatalf("GRANTED for %q", g.Alock.CallerName)
+	}
+	if n := <-located; n != "guest2" {
+		t.Fatalf("located %q", n)
+	}
+}

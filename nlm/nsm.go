@@ -57,6 +57,9 @@ type Monitor struct {
 	// and Network the transport of SM_NOTIFY ("udp", as rpc.statd).
 	PortmapPort int
 	Network     string
+	// Locate, when not nil, replaces the portmapper lookup of a host's
+	// status monitor.
+	Locate LocateFunc
 	// NotifyRetries and NotifyInterval bound the attempts to notify a
 	// host (DefaultNotifyRetries; DefaultNotifyInterval, doubling).
 	// CallTimeout bounds each call (DefaultCallTimeout).
@@ -102,7 +105,7 @@ func (m *Monitor) init() {
 		if m.clock == nil {
 			m.clock = systemClock{}
 		}
-		m.peers = peerCaller{portmapPort: cmpOr(m.PortmapPort, DefaultPortmapPort), timeout: cmpOr(m.CallTimeout, DefaultCallTimeout)}
+		m.peers = peerCaller{portmapPort: cmpOr(m.PortmapPort, DefaultPortmapPort), timeout: cmpOr(m.CallTimeout, DefaultCallTimeout), locate: m.Locate}
 		m.prefix = m.KeyPrefix
 		if m.prefix == nil {
 			m.prefix = []byte("\xffNSM")
@@ -272,12 +275,12 @@ func (m *Monitor) notify(name string, addr netip.Addr, state int32) {
 			return
 		}
 		a := addr
-		if !a.IsValid() {
+		if !a.IsValid() && m.Locate == nil {
 			if a, err = lookup(ctx, name); err != nil {
 				continue
 			}
 		}
-		if err = m.peers.call(ctx, peer{addr: a, network: m.Network}, SM_PROG, SM_VERS, SM_NOTIFY, args, nil); err == nil {
+		if err = m.peers.call(ctx, peer{name: name, addr: a, network: m.Network}, SM_PROG, SM_VERS, SM_NOTIFY, args, nil); err == nil {
 			return
 		}
 	}

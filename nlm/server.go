@@ -86,6 +86,9 @@ type Server struct {
 	// PortmapPort is the port of clients' portmappers
 	// (DefaultPortmapPort).
 	PortmapPort int
+	// Locate, when not nil, replaces the portmapper lookup of a client's
+	// NLM for callbacks.
+	Locate LocateFunc
 	// CallbackRetries and CallbackInterval bound the attempts to deliver
 	// a GRANTED callback (DefaultCallbackRetries, DefaultCallbackInterval);
 	// a lock whose callback cannot be delivered, or that the client
@@ -119,7 +122,7 @@ func (s *Server) init() {
 		if s.clock == nil {
 			s.clock = systemClock{}
 		}
-		s.peers = peerCaller{portmapPort: cmpOr(s.PortmapPort, DefaultPortmapPort), timeout: cmpOr(s.CallTimeout, DefaultCallTimeout)}
+		s.peers = peerCaller{portmapPort: cmpOr(s.PortmapPort, DefaultPortmapPort), timeout: cmpOr(s.CallTimeout, DefaultCallTimeout), locate: s.Locate}
 		s.CallbackRetries = cmpOr(s.CallbackRetries, DefaultCallbackRetries)
 		s.CallbackInterval = cmpOr(s.CallbackInterval, DefaultCallbackInterval)
 		s.managers = make(map[*locking.Manager]struct{})
@@ -208,35 +211,35 @@ func (s *Server) procs() rpc.Procs {
 		var a wire.NLM4TestArgs
 		if decode(w, c, &a) {
 			res := s.test(ctx, &a)
-			s.sendRes(c, NLMPROC4_TEST_RES, &res)
+			s.sendRes(c, a.Alock.CallerName, NLMPROC4_TEST_RES, &res)
 		}
 	}
 	p[NLMPROC4_LOCK_MSG] = func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		var a wire.NLM4LockArgs
 		if decode(w, c, &a) {
 			res := s.lock(ctx, c, &a, true)
-			s.sendRes(c, NLMPROC4_LOCK_RES, &res)
+			s.sendRes(c, a.Alock.CallerName, NLMPROC4_LOCK_RES, &res)
 		}
 	}
 	p[NLMPROC4_CANCEL_MSG] = func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		var a wire.NLM4CancArgs
 		if decode(w, c, &a) {
 			res := s.cancelLock(ctx, &a)
-			s.sendRes(c, NLMPROC4_CANCEL_RES, &res)
+			s.sendRes(c, a.Alock.CallerName, NLMPROC4_CANCEL_RES, &res)
 		}
 	}
 	p[NLMPROC4_UNLOCK_MSG] = func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		var a wire.NLM4UnlockArgs
 		if decode(w, c, &a) {
 			res := s.unlock(ctx, &a)
-			s.sendRes(c, NLMPROC4_UNLOCK_RES, &res)
+			s.sendRes(c, a.Alock.CallerName, NLMPROC4_UNLOCK_RES, &res)
 		}
 	}
 	p[NLMPROC4_GRANTED_MSG] = func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		var a wire.NLM4TestArgs
 		if decode(w, c, &a) {
 			res := s.granted(&a)
-			s.sendRes(c, NLMPROC4_GRANTED_RES, &res)
+			s.sendRes(c, a.Alock.CallerName, NLMPROC4_GRANTED_RES, &res)
 		}
 	}
 	// The server sends no _MSG calls whose replies it waits for (its
@@ -401,6 +404,7 @@ func (s *Server) lock(ctx context.Context, c *rpc.Call, a *wire.NLM4LockArgs, mo
 	}
 	p := peerOf(c)
 	name := a.Alock.CallerName
+	p.name = name
 	if monitor && s.NSM != nil {
 		if err := s.NSM.Watch(ctx, name, p.addr); err != nil {
 			s.log.Warn("nlm: cannot monitor client", "host", name, "err", err)
