@@ -139,9 +139,12 @@ func (r *Rule) compile() error {
 	return nil
 }
 
+// matches reports whether r applies to a. A rule that NewTable has not
+// compiled matches only if it is for every client, so that a rule used
+// without NewTable never widens access.
 func (r *Rule) matches(a netip.Addr) bool {
 	if !r.prefix.IsValid() {
-		return true
+		return r.Client == "" || r.Client == "*"
 	}
 	return r.prefix.Contains(a.Unmap())
 }

@@ -207,6 +207,9 @@ func TestCheck(t *testing.T) {
 	if _, err := only.Check(ap("10.0.0.2:700"), SecSys, user); !errors.Is(err, ErrClientDenied) {
 		t.Fatalf("unmatched client: %v", err)
 	}
+	if (&Export{Rules: []Rule{{Client: "10.0.0.1"}}}).Rule(netip.MustParseAddr("1.2.3.4")) != nil {
+		t.Fatal("a rule not compiled by NewTable matched another client")
+	}
 	if (&Export{}).Rule(netip.MustParseAddr("1.2.3.4")) != nil {
 		t.Fatal("an export without rules matched")
 	}
