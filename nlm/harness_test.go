@@ -20,7 +20,7 @@ import (
 )
 
 // serveTCP serves h on 127.0.0.1 over TCP and returns the port.
-func serveTCP(t *testing.T, h rpc.Handler) int {
+func serveTCP(t testing.TB, h rpc.Handler) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -33,7 +33,7 @@ func serveTCP(t *testing.T, h rpc.Handler) int {
 }
 
 // serveUDP serves h on 127.0.0.1 over UDP and returns the port.
-func serveUDP(t *testing.T, h rpc.Handler) int {
+func serveUDP(t testing.TB, h rpc.Handler) int {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -52,7 +52,7 @@ type portmapper struct {
 	port  int
 }
 
-func newPortmapper(t *testing.T) *portmapper {
+func newPortmapper(t testing.TB) *portmapper {
 	pm := &portmapper{ports: make(map[[3]uint32]uint32)}
 	mux := rpc.NewServeMux()
 	mux.Handle(PMAP_PROG, PMAP_VERS, rpc.Procs{rpc.Null, nil, nil, func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
@@ -83,7 +83,7 @@ type clientNLM struct {
 	answer  atomic.Uint32 // the nlm4_stats GRANTED returns
 }
 
-func newClientNLM(t *testing.T, pm *portmapper) *clientNLM {
+func newClientNLM(t testing.TB, pm *portmapper) *clientNLM {
 	cn := &clientNLM{granted: make(chan wire.NLM4TestArgs, 16), res: make(chan wire.NLM4Res, 16)}
 	p := make(rpc.Procs, NLMPROC4_GRANTED_RES+1)
 	p[NLMPROC4_GRANTED] = func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
@@ -118,7 +118,7 @@ type clientStatd struct {
 	port   int
 }
 
-func newClientStatd(t *testing.T) *clientStatd {
+func newClientStatd(t testing.TB) *clientStatd {
 	cs := &clientStatd{notify: make(chan wire.StatChge, 16), status: make(chan wire.Status, 16)}
 	p := make(rpc.Procs, SM_NOTIFY+1)
 	p[SM_NOTIFY] = func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
@@ -191,7 +191,7 @@ func (fakeTimer) Stop() bool { return true }
 // server and its monitor, a portmapper, and one client host's NLM and
 // statd.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	meta   store.Metadata
 	locks  atomic.Pointer[locking.Manager]
 	srv    *Server
@@ -209,7 +209,7 @@ func fh(id uint64) wire.Netobj { return wire.Netobj{Data: binary.BigEndian.Appen
 
 const staleID = 999
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	e := &env{t: t, meta: memory.NewMetadata(), clock: newFakeClock(), logs: make(logRecorder, 64)}
 	e.pm = newPortmapper(t)
 	e.client = newClientNLM(t, e.pm)

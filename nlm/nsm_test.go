@@ -83,3 +83,36 @@ func TestMonCallback(t *testing.T) {
 	default:
 	}
 }
+
+// TestServerRestartReclaim restarts everything over the same store while a
+// lock is held: the monitor notifies the client, and its reclaim is
+// granted in grace while others are held off.
+func TestServerRestartReclaim(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.pm.set(SM_PROG, SM_VERS, IPPROTO_UDP, e.statd.port)
+	a := alock("hostA", 7, 1, 0, 4096)
+	wantStat(t, "A lock", e.lock(a, true, false, false), wire.NLM4_GRANTED)
+
+	// Restart: lock manager, monitor and server.
+	e.srv.Close()
+	e.nsm.Close()
+	e.restartLocks(0)
+	e.nsm = &Monitor{Persist: e.meta, Name: "server1", PortmapPort: e.pm.port, Clock: e.clock}
+	if err := e.nsm.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer e.nsm.Close()
+	e.startServer()
+
+	n := <-e.statd.notify
+	if n.MonName != "server1" || n.State != 3 {
+		t.Fatalf("SM_NOTIFY %+v", n)
+	}
+	wantStat(t, "B lock in grace", e.lock(alock("hostB", 1, 1, 0, 1), false, false, false), wire.NLM4_DENIED_GRACE_PERIOD)
+	wantStat(t, "A reclaim", e.lock(a, true, false, true), wire.NLM4_GRANTED)
+	ls := e.locks.Load().Locks(1)
+	if len(ls) != 1 || ls[0].Owner != owner("hostA", 7, []byte("oh-hostA")) || ls[0].Range.Len != 4096 || !ls[0].Exclusive {
+		t.Fatalf("locks after reclaim %+v", ls)
+	}
+}
