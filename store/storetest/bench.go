@@ -176,7 +176,7 @@ func BenchmarkMetadata(b *testing.B, newBackend func(b *testing.B) store.Metadat
 }
 
 // BenchmarkBlocks runs the standard benchmarks of a store.Blocks backend:
-// Put and ReadAt of whole 64 KiB and 1 MiB blocks.
+// Put of new 64 KiB and 1 MiB blocks, and ReadAt of whole ones.
 func BenchmarkBlocks(b *testing.B, newBackend func(b *testing.B) store.Blocks) {
 	ctx := context.Background()
 	for _, size := range []int{64 << 10, 1 << 20} {
@@ -186,16 +186,27 @@ func BenchmarkBlocks(b *testing.B, newBackend func(b *testing.B) store.Blocks) {
 			data[i] = byte(i * 7)
 		}
 		b.Run("Put"+name, func(b *testing.B) {
+			// Every Put stores a new block, as content addressing does;
+			// old ones are deleted outside the timer to bound the space.
 			bs := newBackend(b)
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
+			b.ResetTimer()
+			for i := range b.N {
 				var id store.BlockID
-				binary.BigEndian.PutUint32(id[:], uint32(i%64))
-				i++
+				binary.BigEndian.PutUint64(id[:], uint64(i))
 				if err := bs.Put(ctx, id, data); err != nil {
 					b.Fatal(err)
+				}
+				if i%64 == 63 {
+					b.StopTimer()
+					for j := i - 63; j <= i; j++ {
+						binary.BigEndian.PutUint64(id[:], uint64(j))
+						if err := bs.Delete(ctx, id); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.StartTimer()
 				}
 			}
 		})
