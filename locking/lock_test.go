@@ -398,3 +398,40 @@ func TestShareReservations(t *testing.T) {
 		})
 	}
 }
+
+func TestBoundsAndClose(t *testing.T) {
+	ctx := context.Background()
+	m, err := Open(ctx, Options{Grace: -1, MaxLocks: 2, MaxWaiters: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Lock(ctx, 1, Request{Owner: nlmA, Range: Range{0, 1}, Exclusive: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Lock(ctx, 1, Request{Owner: nlmA, Range: Range{5, 1}, Exclusive: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Lock(ctx, 1, Request{Owner: nlmA, Range: Range{9, 1}, Exclusive: true}); err != ErrNoLocks {
+		t.Fatalf("third lock: %v", err)
+	}
+	if err := m.Share(ctx, 2, ShareRequest{Owner: v4C, Access: ModeRead}); err != ErrNoLocks {
+		t.Fatalf("share beyond MaxLocks: %v", err)
+	}
+	g := make(recorder, 1)
+	if err := m.Lock(ctx, 1, Request{Owner: nlmB, Range: Range{0, 1}, Block: true, Granted: g.granted}); err != ErrBlocked {
+		t.Fatal(err)
+	}
+	if err := m.Lock(ctx, 1, Request{Owner: v4C, Range: Range{5, 1}, Block: true}); err != ErrNoLocks {
+		t.Fatalf("second waiter: %v", err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	g.want(t, ErrCanceled)
+	if err := m.Lock(ctx, 3, Request{Owner: nlmA}); err != ErrClosed {
+		t.Fatalf("lock after close: %v", err)
+	}
+	if err := m.Unlock(ctx, 1, nlmA, Range{}); err != ErrClosed {
+		t.Fatalf("unlock after close: %v", err)
+	}
+}

@@ -108,6 +108,7 @@ func newClientNLM(t testing.TB, pm *portmapper) *clientNLM {
 	mux := rpc.NewServeMux()
 	mux.Handle(NLM_PROG, NLM4_VERS, p)
 	pm.set(NLM_PROG, NLM4_VERS, IPPROTO_TCP, serveTCP(t, mux))
+	pm.set(NLM_PROG, NLM4_VERS, IPPROTO_UDP, serveUDP(t, mux))
 	return cn
 }
 
@@ -203,6 +204,7 @@ type env struct {
 	logs   logRecorder
 	rpc    *rpc.Client
 	port   int
+	udp    int // the server's UDP port
 }
 
 func fh(id uint64) wire.Netobj { return wire.Netobj{Data: binary.BigEndian.AppendUint64(nil, id)} }
@@ -255,6 +257,7 @@ func (e *env) startServer() {
 	mux := rpc.NewServeMux()
 	e.srv.Register(mux)
 	e.port = serveTCP(e.t, mux)
+	e.udp = serveUDP(e.t, mux)
 	e.t.Cleanup(func() { e.srv.Close() })
 	cl, err := rpc.Dial(context.Background(), "tcp", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(e.port)).String())
 	if err != nil {

@@ -277,3 +277,37 @@ func TestLocateReplacesPortmapper(t *testing.T) {
 		t.Fatalf("located %q", n)
 	}
 }
+
+func TestOverUDP(t *testing.T) {
+	e := newEnv(t)
+	e.client.answer.Store(uint32(wire.NLM4_GRANTED))
+	cl, err := rpc.Dial(context.Background(), "udp", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(e.udp)).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	tcp := e.rpc
+	wantStat(t, "A lock over TCP", e.lock(alock("hostA", 1, 1, 0, 0), true, false, false), wire.NLM4_GRANTED)
+	e.rpc = cl
+	wantStat(t, "B blocking lock over UDP", e.lock(alock("hostB", 1, 1, 0, 0), false, true, false), wire.NLM4_BLOCKED)
+	e.rpc = tcp
+	wantStat(t, "A unlock", e.unlock(alock("hostA", 1, 1, 0, 0)), wire.NLM4_GRANTED)
+	if g := <-e.client.granted; g.Alock.CallerName != "hostB" || g.Exclusive {
+		t.Fatalf("GRANTED %+v", g)
+	}
+}
+
+func TestHolderOfAnotherProtocol(t *testing.T) {
+	e := newEnv(t)
+	v4 := locking.Owner{Proto: locking.ProtoNFS4, Client: "v4client", Key: "lock-owner"}
+	if err := e.locks.Load().Lock(context.Background(), 1, locking.Request{Owner: v4, Range: locking.Range{Off: 10, Len: 0}}); err != nil {
+		t.Fatal(err)
+	}
+	res := e.test(alock("hostA", 1, 1, 0, 20), true)
+	h := res.TestStat.Holder
+	if res.TestStat.Stat != wire.NLM4_DENIED || h.Exclusive || h.Svid != 0 || len(h.OH.Data) != 0 || h.LOffset != 10 || h.LLen != 0 {
+		t.Fatalf("TEST vs NFSv4 lock: %+v", res)
+	}
+	wantStat(t, "shared NLM lock next to an NFSv4 reader", e.lock(alock("hostA", 1, 1, 0, 20), false, false, false), wire.NLM4_GRANTED)
+	wantStat(t, "exclusive NLM lock vs NFSv4 reader", e.lock(alock("hostB", 1, 1, 15, 1), true, false, false), wire.NLM4_DENIED)
+}
