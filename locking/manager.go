@@ -239,7 +239,8 @@ func (m *Manager) inGrace(ctx context.Context) bool {
 		m.grace = false
 		m.pending = nil
 		if m.opts.Persist != nil {
-			if err := m.cleanup(ctx); err != nil {
+			// The caller's cancellation must not leave the old state behind.
+			if err := m.cleanup(context.WithoutCancel(ctx)); err != nil {
 				m.log.Warn("locking: removing state of the previous boot", "err", err)
 			}
 		}

@@ -483,7 +483,7 @@ func (s *Server) share(ctx context.Context, a *wire.NLM4ShareArgs, unshare bool)
 		res.Stat = stat(m.Unshare(ctx, id, o))
 		return res
 	}
-	if a.Share.Mode > 3 || a.Share.Access > 3 {
+	if !a.Share.Mode.Valid() || !a.Share.Access.Valid() {
 		res.Stat = wire.NLM4_FAILED
 		return res
 	}
