@@ -142,7 +142,13 @@ func (tx *txn) Scan(start, end []byte, fn func(k, v []byte) bool) (err error) {
 			err = store.NewError(store.CodeIO, "scan", "", fmt.Errorf("badger panicked: %v", r))
 		}
 	}()
-	it := tx.btx.NewIterator(bdg.IteratorOptions{Prefix: []byte{keyPrefix}})
+	// Every key in [pstart, pend) starts with their common prefix; as the
+	// iterator's prefix it lets Badger skip tables outside the range.
+	prefix := commonPrefix(pstart, pend)
+	if len(prefix) == 0 {
+		prefix = pstart[:1] // pend is the end of the keyPrefix space
+	}
+	it := tx.btx.NewIterator(bdg.IteratorOptions{Prefix: prefix})
 	defer it.Close()
 	for it.Seek(pstart); it.Valid(); it.Next() {
 		item := it.Item()
@@ -172,4 +178,13 @@ func (tx *txn) Scan(start, end []byte, fn func(k, v []byte) bool) (err error) {
 		}
 	}
 	return nil
+}
+
+// commonPrefix returns the longest common prefix of a and b.
+func commonPrefix(a, b []byte) []byte {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return a[:n:n]
 }
