@@ -42,7 +42,7 @@ func TestGoldenEncodings(t *testing.T) {
 	}{
 		{"nlm4_lockargs", &NLM4LockArgs{
 			Cookie: Netobj{Data: []byte{1, 2, 3}}, Block: true, Exclusive: false,
-			Alock: NLM4Lock{CallerName: "client1", FH: Netobj{Data: []byte("fh-bytes")}, OH: Netobj{Data: []byte("1@c")}, Svid: 77, LOffset: 1 << 40, LLen: 0},
+			Alock:   NLM4Lock{CallerName: "client1", FH: Netobj{Data: []byte("fh-bytes")}, OH: Netobj{Data: []byte("1@c")}, Svid: 77, LOffset: 1 << 40, LLen: 0},
 			Reclaim: true, State: 3,
 		}, words("\x01\x02\x03", 1, 0, "client1", "fh-bytes", "1@c", 77, uint64(1<<40), uint64(0), 1, 3)},
 		{"nlm4_testres denied", &NLM4TestRes{
