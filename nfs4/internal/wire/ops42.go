@@ -124,7 +124,7 @@ type DEALLOCATE4res struct {
 // IO_ADVISE_type4 is IO_ADVISE_type4 (RFC 7862), the bit numbers of the
 // hints bitmap.
 //
-//xdr:-
+// xdr:-
 type IO_ADVISE_type4 uint32
 
 // The IO_ADVISE_type4 values.

@@ -208,6 +208,18 @@ func (x *CB_LAYOUTRECALL4res) UnmarshalXDR(d *xdr.Decoder) {
 	x.Status = Nfsstat4(d.Uint32())
 }
 
+func (x *NotifyType4) MarshalXDR(e *xdr.Encoder) {
+	e.Uint32(uint32((*x)))
+}
+
+func (x *NotifyType4) SizeXDR() int {
+	return 4
+}
+
+func (x *NotifyType4) UnmarshalXDR(d *xdr.Decoder) {
+	(*x) = NotifyType4(d.Uint32())
+}
+
 func (x *NotifyEntry4) MarshalXDR(e *xdr.Encoder) {
 	x.File.MarshalXDR(e)
 	x.Attrs.MarshalXDR(e)
@@ -704,6 +716,18 @@ func (x *CB_NOTIFY_LOCK4res) SizeXDR() int {
 
 func (x *CB_NOTIFY_LOCK4res) UnmarshalXDR(d *xdr.Decoder) {
 	x.Status = Nfsstat4(d.Uint32())
+}
+
+func (x *NotifyDeviceidType4) MarshalXDR(e *xdr.Encoder) {
+	e.Uint32(uint32((*x)))
+}
+
+func (x *NotifyDeviceidType4) SizeXDR() int {
+	return 4
+}
+
+func (x *NotifyDeviceidType4) UnmarshalXDR(d *xdr.Decoder) {
+	(*x) = NotifyDeviceidType4(d.Uint32())
 }
 
 func (x *NotifyDeviceidDelete4) MarshalXDR(e *xdr.Encoder) {
@@ -6354,6 +6378,18 @@ func (x *DEALLOCATE4res) SizeXDR() int {
 
 func (x *DEALLOCATE4res) UnmarshalXDR(d *xdr.Decoder) {
 	x.Status = Nfsstat4(d.Uint32())
+}
+
+func (x *IO_ADVISE_type4) MarshalXDR(e *xdr.Encoder) {
+	e.Uint32(uint32((*x)))
+}
+
+func (x *IO_ADVISE_type4) SizeXDR() int {
+	return 4
+}
+
+func (x *IO_ADVISE_type4) UnmarshalXDR(d *xdr.Decoder) {
+	(*x) = IO_ADVISE_type4(d.Uint32())
 }
 
 func (x *IO_ADVISE4args) MarshalXDR(e *xdr.Encoder) {

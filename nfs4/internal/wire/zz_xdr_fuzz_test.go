@@ -10,11 +10,15 @@ import (
 	"github.com/dittofs/dittofs/rpc/xdr"
 )
 
+func FuzzUnmarshalNotifyType4(f *testing.F) { xdrFuzz[NotifyType4](f) }
+
 func FuzzUnmarshalNotifyAttr4(f *testing.F) { xdrFuzz[NotifyAttr4](f) }
 
 func FuzzUnmarshalNotifyRename4(f *testing.F) { xdrFuzz[NotifyRename4](f) }
 
 func FuzzUnmarshalNotifyVerifier4(f *testing.F) { xdrFuzz[NotifyVerifier4](f) }
+
+func FuzzUnmarshalNotifyDeviceidType4(f *testing.F) { xdrFuzz[NotifyDeviceidType4](f) }
 
 func FuzzUnmarshalNotifyDeviceidDelete4(f *testing.F) { xdrFuzz[NotifyDeviceidDelete4](f) }
 
@@ -35,6 +39,8 @@ func FuzzUnmarshalNfsResop4(f *testing.F) { xdrFuzz[NfsResop4](f) }
 func FuzzUnmarshalNfsCbArgop4(f *testing.F) { xdrFuzz[NfsCbArgop4](f) }
 
 func FuzzUnmarshalNfsCbResop4(f *testing.F) { xdrFuzz[NfsCbResop4](f) }
+
+func FuzzUnmarshalIO_ADVISE_type4(f *testing.F) { xdrFuzz[IO_ADVISE_type4](f) }
 
 func FuzzUnmarshalNfsLease4(f *testing.F) { xdrFuzz[NfsLease4](f) }
 
