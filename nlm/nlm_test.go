@@ -311,3 +311,17 @@ func TestHolderOfAnotherProtocol(t *testing.T) {
 	wantStat(t, "shared NLM lock next to an NFSv4 reader", e.lock(alock("hostA", 1, 1, 0, 20), false, false, false), wire.NLM4_GRANTED)
 	wantStat(t, "exclusive NLM lock vs NFSv4 reader", e.lock(alock("hostB", 1, 1, 15, 1), true, false, false), wire.NLM4_DENIED)
 }
+
+func TestNonIdempotent(t *testing.T) {
+	mux := rpc.NewServeMux()
+	(&Server{}).Register(mux)
+	for proc, want := range map[uint32]bool{
+		NLMPROC4_NULL: false, NLMPROC4_TEST: false, NLMPROC4_LOCK: true, NLMPROC4_CANCEL: true,
+		NLMPROC4_UNLOCK: true, NLMPROC4_LOCK_MSG: true, NLMPROC4_GRANTED: false, NLMPROC4_SHARE: true,
+		NLMPROC4_UNSHARE: true, NLMPROC4_NM_LOCK: true, NLMPROC4_FREE_ALL: true, NLMPROC4_LOCK_RES: false,
+	} {
+		if got := mux.NonIdempotent(NLM_PROG, NLM4_VERS, proc); got != want {
+			t.Errorf("proc %d: NonIdempotent %v, want %v", proc, got, want)
+		}
+	}
+}
