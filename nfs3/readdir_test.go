@@ -37,6 +37,9 @@ func TestReaddirCookiesUnderChange(t *testing.T) {
 				if plus {
 					r := c.readdirplus(d, cookie, verf, 512, 2048)
 					wantStatus(t, "READDIRPLUS page", r.Status, wire.NFS3_OK)
+					if n := r.SizeXDR(); n > 2048 {
+						t.Fatalf("READDIRPLUS reply of %d bytes for maxcount 2048", n)
+					}
 					for _, e := range r.Resok.Reply.Entries {
 						names = append(names, string(e.Name))
 						last = uint64(e.Cookie)
@@ -45,6 +48,9 @@ func TestReaddirCookiesUnderChange(t *testing.T) {
 				} else {
 					r := c.readdir(d, cookie, verf, 512)
 					wantStatus(t, "READDIR page", r.Status, wire.NFS3_OK)
+					if n := r.SizeXDR(); n > 512 {
+						t.Fatalf("READDIR reply of %d bytes for count 512", n)
+					}
 					for _, e := range r.Resok.Reply.Entries {
 						names = append(names, string(e.Name))
 						last = uint64(e.Cookie)

@@ -178,6 +178,7 @@ func secOf(c *rpc.Cred) export.Sec {
 	case rpc.AUTH_SYS:
 		return export.SecSys
 	case rpc.RPCSEC_GSS:
+		// rpc_gss_service_t (RFC 2203 §5): none 1, integrity 2, privacy 3.
 		switch c.Service {
 		case 1:
 			return export.SecKrb5
