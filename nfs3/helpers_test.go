@@ -188,3 +188,12 @@ func wantStatus(t testing.TB, what string, got, want wire.NFSStat3) {
 }
 
 func storeHandle(id, gen uint64) store.Handle { return store.Handle{ID: id, Gen: gen} }
+
+func rpcDial(ts *testServer) (*rpc.Client, error) {
+	c, err := rpc.Dial(context.Background(), "tcp", ts.addr)
+	if err != nil {
+		return nil, err
+	}
+	c.Cred = rpc.EncodeAuthSys(1, "test", 1000, 1000, nil)
+	return c, nil
+}

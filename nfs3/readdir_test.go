@@ -93,3 +93,76 @@ func TestReaddirCookiesUnderChange(t *testing.T) {
 		})
 	}
 }
+
+// TestReaddirConcurrentChange pages through a directory while another
+// client creates, renames and removes entries at the same time.
+func TestReaddirConcurrentChange(t *testing.T) {
+	ts := startServer(t, newFS(t), exportsLine)
+	c := ts.dial(1000, 1000)
+	root := c.mount("/export")
+	d, _ := c.mkdir(root, "d")
+	const n = 200
+	for i := range n {
+		c.mustCreate(d, fmt.Sprintf("keep%03d", i))
+	}
+	done := make(chan error, 1)
+	go func() {
+		other, err := rpcDial(ts)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer other.Close()
+		for i := range 300 {
+			name := fmt.Sprintf("tmp%03d", i)
+			var cr wire.CREATE3res
+			if err := other.Call(t.Context(), NFSProgram, NFSVersion, wire.NFSPROC3_CREATE, &wire.CREATE3args{Where: wire.DiropArgs3{Dir: fh(d), Name: wire.Filename3(name)}, How: wire.Createhow3{Mode: wire.UNCHECKED}}, &cr); err != nil {
+				done <- err
+				return
+			}
+			var rn wire.RENAME3res
+			if err := other.Call(t.Context(), NFSProgram, NFSVersion, wire.NFSPROC3_RENAME, &wire.RENAME3args{From: wire.DiropArgs3{Dir: fh(d), Name: wire.Filename3(name)}, To: wire.DiropArgs3{Dir: fh(d), Name: wire.Filename3(name + "r")}}, &rn); err != nil {
+				done <- err
+				return
+			}
+			if i%2 == 0 {
+				var rm wire.WccRes
+				if err := other.Call(t.Context(), NFSProgram, NFSVersion, wire.NFSPROC3_REMOVE, &wire.REMOVE3args{Object: wire.DiropArgs3{Dir: fh(d), Name: wire.Filename3(name + "r")}}, &rm); err != nil {
+					done <- err
+					return
+				}
+			}
+		}
+		done <- nil
+	}()
+	for round := 0; round < 5; round++ {
+		seen := map[string]int{}
+		var cookie uint64
+		var verf wire.Cookieverf3
+		for eof, pages := false, 0; !eof; pages++ {
+			if pages > 10000 {
+				t.Fatal("listing does not end")
+			}
+			r := c.readdirplus(d, cookie, verf, 1024, 4096)
+			wantStatus(t, "READDIRPLUS", r.Status, wire.NFS3_OK)
+			for _, e := range r.Resok.Reply.Entries {
+				seen[string(e.Name)]++
+				cookie = uint64(e.Cookie)
+			}
+			eof, verf = r.Resok.Reply.EOF, r.Resok.Cookieverf
+		}
+		for nm, k := range seen {
+			if k != 1 {
+				t.Fatalf("round %d: %s listed %d times", round, nm, k)
+			}
+		}
+		for i := range n {
+			if seen[fmt.Sprintf("keep%03d", i)] != 1 {
+				t.Fatalf("round %d: keep%03d missing", round, i)
+			}
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
