@@ -78,8 +78,6 @@ type CB_LAYOUTRECALL4res struct {
 
 // NotifyType4 is notify_type4 (RFC 5661 §20.4), the bit numbers of
 // notify4's mask for directory notifications.
-//
-// xdr:-
 type NotifyType4 uint32
 
 // The notify_type4 values.
@@ -257,8 +255,6 @@ type CB_NOTIFY_LOCK4res struct {
 }
 
 // NotifyDeviceidType4 is notify_deviceid_type4 (RFC 5661 §20.12).
-//
-// xdr:-
 type NotifyDeviceidType4 uint32
 
 // The notify_deviceid_type4 values.

@@ -15,7 +15,7 @@ type COMPOUND4argsHead struct {
 	NumOps       uint32
 }
 
-// COMPOUND4resHead is the fixed part of COMPOUND4res (RFC 5661 §16.2.1):
+// COMPOUND4resHead is the fixed part of COMPOUND4res (RFC 5661 §16.2.2):
 // the status of the last operation executed, the tag and the number of
 // results in resarray, which follow it in the record, each an NfsOpnum4
 // and that operation's result.
@@ -26,7 +26,7 @@ type COMPOUND4resHead struct {
 }
 
 // CB_COMPOUND4argsHead is the fixed part of CB_COMPOUND4args (RFC 5661
-// §20.1, RFC 3530 §15.2), followed by NumOps callback operations.
+// §19.2, RFC 3530 §15.2), followed by NumOps callback operations.
 type CB_COMPOUND4argsHead struct {
 	Tag           Utf8strCs
 	Minorversion  uint32

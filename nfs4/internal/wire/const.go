@@ -1,7 +1,7 @@
 package wire
 
 // Program, version and procedure numbers: NFSv4 (RFC 3530 §14.2, RFC 5661
-// §16) and the callback program (RFC 3530 §15, RFC 5661 §20). The callback
+// §16) and the callback program (RFC 3530 §15, RFC 5661 §19). The callback
 // program number is chosen by the client (cb_program of SETCLIENTID or
 // CREATE_SESSION); NFS4_CALLBACK is the conventional one.
 const (

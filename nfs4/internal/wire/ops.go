@@ -156,7 +156,7 @@ type NfsResop4 struct {
 	Illegal            ILLEGAL4res              `xdr:"case=OP_ILLEGAL"`
 }
 
-// NfsCbArgop4 is nfs_cb_argop4 (RFC 5661 §20): one operation of a
+// NfsCbArgop4 is nfs_cb_argop4 (RFC 5661 §19.2, §20): one operation of a
 // CB_COMPOUND request.
 type NfsCbArgop4 struct {
 	Argop              NfsCbOpnum4                  `xdr:"switch,void=OP_CB_ILLEGAL"`
@@ -175,7 +175,7 @@ type NfsCbArgop4 struct {
 	Offload            CB_OFFLOAD4args              `xdr:"case=OP_CB_OFFLOAD"`
 }
 
-// NfsCbResop4 is nfs_cb_resop4 (RFC 5661 §20): one operation's result in a
+// NfsCbResop4 is nfs_cb_resop4 (RFC 5661 §19.2, §20): one operation's result in a
 // CB_COMPOUND reply.
 type NfsCbResop4 struct {
 	Resop              NfsCbOpnum4                 `xdr:"switch"`

@@ -123,8 +123,6 @@ type DEALLOCATE4res struct {
 
 // IO_ADVISE_type4 is IO_ADVISE_type4 (RFC 7862), the bit numbers of the
 // hints bitmap.
-//
-// xdr:-
 type IO_ADVISE_type4 uint32
 
 // The IO_ADVISE_type4 values.
