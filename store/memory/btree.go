@@ -2,6 +2,8 @@ package memory
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/binary"
 	"slices"
 )
 
@@ -21,17 +23,54 @@ const (
 type cow struct{ _ byte }
 
 // item is one key and value, sharing one allocation: kv[:klen] is the key
-// and kv[klen:] the value. It is 32 bytes, which keeps node copies small.
+// and kv[klen:] the value. abbr holds the key's first 16 bytes, so that
+// most comparisons during a search stay inside the node instead of
+// following kv to another cache line.
 type item struct {
 	kv   []byte
 	klen int
+	abbr abbrev
 }
 
 func newItem(key, val []byte) item {
 	kv := make([]byte, len(key)+len(val))
 	copy(kv, key)
 	copy(kv[len(key):], val)
-	return item{kv: kv, klen: len(key)}
+	return item{kv: kv, klen: len(key), abbr: abbreviate(key)}
+}
+
+// abbrev is the first 16 bytes of a key, zero-padded, as two big-endian
+// integers: comparing abbrevs orders keys as bytes.Compare does, except
+// that keys equal in their abbrevs need a full comparison unless both are
+// at most 16 bytes long (then the shorter is smaller).
+type abbrev struct{ hi, lo uint64 }
+
+func abbreviate(k []byte) abbrev {
+	var b [16]byte
+	copy(b[:], k)
+	return abbrev{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
+}
+
+// probe is a key being searched for, with its abbrev.
+type probe struct {
+	key  []byte
+	abbr abbrev
+}
+
+func newProbe(key []byte) *probe { return &probe{key: key, abbr: abbreviate(key)} }
+
+// compare returns bytes.Compare(it.key(), p.key).
+func (it *item) compare(p *probe) int {
+	if it.abbr.hi != p.abbr.hi {
+		return cmp.Compare(it.abbr.hi, p.abbr.hi)
+	}
+	if it.abbr.lo != p.abbr.lo {
+		return cmp.Compare(it.abbr.lo, p.abbr.lo)
+	}
+	if it.klen <= 16 && len(p.key) <= 16 {
+		return cmp.Compare(it.klen, len(p.key))
+	}
+	return bytes.Compare(it.key(), p.key)
 }
 
 func (it *item) key() []byte { return it.kv[:it.klen:it.klen] }
@@ -49,19 +88,24 @@ type tree struct {
 	count int
 }
 
-// find returns the index of the first item whose key is not less than key,
-// and whether that item's key equals key.
-func (n *node) find(key []byte) (int, bool) {
+// find returns the index of the first item whose key is not less than
+// p's, and whether that item's key equals p's.
+func (n *node) find(p *probe) (int, bool) {
 	lo, hi := 0, len(n.items)
+	found := false
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if bytes.Compare(n.items[m].key(), key) < 0 {
+		switch c := n.items[m].compare(p); {
+		case c < 0:
 			lo = m + 1
-		} else {
+		case c == 0:
+			found = true
+			hi = m
+		default:
 			hi = m
 		}
 	}
-	return lo, lo < len(n.items) && bytes.Equal(n.items[lo].key(), key)
+	return lo, found
 }
 
 // mutableFor returns n itself when c owns it, or a copy owned by c.
@@ -115,8 +159,8 @@ func (n *node) maybeSplitChild(i int) bool {
 
 // insert puts it into the subtree of n, replacing an item of the same key,
 // and reports whether it replaced one. n must be mutable and not full.
-func (n *node) insert(it item) bool {
-	i, found := n.find(it.key())
+func (n *node) insert(it item, p *probe) bool {
+	i, found := n.find(p)
 	if found {
 		n.items[i] = it
 		return true
@@ -126,20 +170,20 @@ func (n *node) insert(it item) bool {
 		return false
 	}
 	if n.maybeSplitChild(i) {
-		switch c := bytes.Compare(it.key(), n.items[i].key()); {
-		case c > 0:
+		switch c := n.items[i].compare(p); {
+		case c < 0:
 			i++
 		case c == 0:
 			n.items[i] = it
 			return true
 		}
 	}
-	return n.mutableChild(i).insert(it)
+	return n.mutableChild(i).insert(it, p)
 }
 
 // remove deletes key (or, when max is set, the largest item) from the
 // subtree of n and returns the removed item. n must be mutable.
-func (n *node) remove(key []byte, max bool) (item, bool) {
+func (n *node) remove(p *probe, max bool) (item, bool) {
 	var i int
 	var found bool
 	if max {
@@ -154,7 +198,7 @@ func (n *node) remove(key []byte, max bool) (item, bool) {
 		}
 		i = len(n.items)
 	} else {
-		i, found = n.find(key)
+		i, found = n.find(p)
 		if len(n.children) == 0 {
 			if !found {
 				return item{}, false
@@ -165,7 +209,7 @@ func (n *node) remove(key []byte, max bool) (item, bool) {
 		}
 	}
 	if len(n.children[i].items) <= minItems {
-		return n.growChildAndRemove(i, key, max)
+		return n.growChildAndRemove(i, p, max)
 	}
 	child := n.mutableChild(i)
 	if found {
@@ -174,12 +218,12 @@ func (n *node) remove(key []byte, max bool) (item, bool) {
 		n.items[i] = pred
 		return out, true
 	}
-	return child.remove(key, max)
+	return child.remove(p, max)
 }
 
 // growChildAndRemove gives child i more than minItems items, by stealing
 // from a sibling or merging with one, and then retries the removal.
-func (n *node) growChildAndRemove(i int, key []byte, max bool) (item, bool) {
+func (n *node) growChildAndRemove(i int, p *probe, max bool) (item, bool) {
 	switch {
 	case i > 0 && len(n.children[i-1].items) > minItems:
 		child := n.mutableChild(i)
@@ -220,13 +264,13 @@ func (n *node) growChildAndRemove(i int, key []byte, max bool) (item, bool) {
 		child.items = append(child.items, right.items...)
 		child.children = append(child.children, right.children...)
 	}
-	return n.remove(key, max)
+	return n.remove(p, max)
 }
 
 // ascend calls fn for the items of n's subtree with keys in [start, end)
 // in order; a nil start or end is unbounded. It returns false when the walk
 // must stop (fn returned false or end was reached).
-func (n *node) ascend(start, end []byte, fn func(k, v []byte) bool) bool {
+func (n *node) ascend(start, end *probe, fn func(k, v []byte) bool) bool {
 	i := 0
 	if start != nil {
 		i, _ = n.find(start)
@@ -236,7 +280,7 @@ func (n *node) ascend(start, end []byte, fn func(k, v []byte) bool) bool {
 			return false
 		}
 		it := &n.items[i]
-		if end != nil && bytes.Compare(it.key(), end) >= 0 {
+		if end != nil && it.compare(end) >= 0 {
 			return false
 		}
 		if !fn(it.key(), it.val()) {
@@ -250,9 +294,13 @@ func (n *node) ascend(start, end []byte, fn func(k, v []byte) bool) bool {
 }
 
 func (t *tree) get(key []byte) ([]byte, bool) {
+	return t.getProbe(newProbe(key))
+}
+
+func (t *tree) getProbe(p *probe) ([]byte, bool) {
 	n := t.root
 	for n != nil {
-		i, found := n.find(key)
+		i, found := n.find(p)
 		if found {
 			return n.items[i].val(), true
 		}
@@ -280,7 +328,7 @@ func (t *tree) put(c *cow, it item) {
 		t.root.items = append(t.root.items, mid)
 		t.root.children = append(t.root.children, old, second)
 	}
-	if !t.root.insert(it) {
+	if !t.root.insert(it, &probe{key: it.key(), abbr: it.abbr}) {
 		t.count++
 	}
 }
@@ -290,11 +338,12 @@ func (t *tree) delete(c *cow, key []byte) bool {
 	if t.root == nil || len(t.root.items) == 0 {
 		return false
 	}
-	if _, ok := t.get(key); !ok {
+	p := newProbe(key)
+	if _, ok := t.getProbe(p); !ok {
 		return false
 	}
 	t.root = t.root.mutableFor(c)
-	_, ok := t.root.remove(key, false)
+	_, ok := t.root.remove(p, false)
 	if len(t.root.items) == 0 && len(t.root.children) > 0 {
 		t.root = t.root.children[0]
 	}
@@ -311,5 +360,12 @@ func (t *tree) ascend(start, end []byte, fn func(k, v []byte) bool) {
 	if start != nil && end != nil && bytes.Compare(start, end) >= 0 {
 		return
 	}
-	t.root.ascend(start, end, fn)
+	var ps, pe *probe
+	if start != nil {
+		ps = newProbe(start)
+	}
+	if end != nil {
+		pe = newProbe(end)
+	}
+	t.root.ascend(ps, pe, fn)
 }

@@ -20,7 +20,13 @@ func FuzzTree(f *testing.F) {
 		var snap tree
 		var snapWant map[string]string
 		for i := 0; i+1 < len(prog); i += 2 {
-			k := string([]byte{prog[i+1] & 0x3f, prog[i+1] >> 6})
+			// Keys of 1 to 19 bytes sharing prefixes, around the
+			// 16-byte abbreviation.
+			lens := [...]int{0, 1, 14, 15, 16, 17, 18, 5}
+			k := "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"[:lens[prog[i+1]>>5]] + string(rune(prog[i+1]&0x1f))
+			if prog[i]&0x80 != 0 {
+				k = "abcdefghijklmnopqr"[:lens[prog[i+1]>>5]] + string(rune(prog[i+1]&0x1f))
+			}
 			switch prog[i] % 4 {
 			case 0, 1:
 				tr.put(c, newItem([]byte(k), []byte{prog[i]}))

@@ -397,6 +397,11 @@ func testCallerBuffers(t *testing.T, m store.Metadata) {
 var orderKeys = []string{
 	"\x00", "\x00\x00", "\x00\x01", "\x01", "a", "a\x00", "a\x00\x00", "a\x01", "a\xff", "aa", "ab",
 	"b", "b\x00", "ba", "\x7f", "\x80", "\xfe\xff", "\xff", "\xff\x00", "\xff\xff", "\xff\xff\xff",
+	// Around 8 and 16 bytes, where a backend may compare words.
+	"0123456", "01234567", "01234567\x00", "012345678", "0123456789abcde", "0123456789abcdef",
+	"0123456789abcdef\x00", "0123456789abcdef\xff", "0123456789abcdeg", "0123456789abcdf",
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
 }
 
 func testScanOrder(t *testing.T, m store.Metadata) {
