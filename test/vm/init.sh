@@ -37,6 +37,14 @@ if [ -n "$VM_CALLBACK_PORT" ]; then
 	echo "$VM_CALLBACK_PORT" >/sys/module/nfs/parameters/callback_tcpport
 fi
 
+# A server that is not there would leave the mount retrying until the
+# timeout: ask each RPC program for a NULL reply first.
+set -- $VM_RPC_PING
+while [ $# -ge 3 ]; do
+	vmhelper rpcping "$1" "$2" "$3" || status "EXIT=-1 stage=mount reason=no-rpc-reply program=$2"
+	shift 3
+done
+
 mkdir -p "$VM_MOUNT_DIR"
 echo "mount $VM_MOUNT_SOURCE $VM_MOUNT_DIR -o $VM_MOUNT_OPTIONS"
 if ! vmhelper mount "$VM_MOUNT_SOURCE" "$VM_MOUNT_DIR" nfs "$VM_MOUNT_OPTIONS"; then

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -64,8 +65,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	cbPort := 0
-	if cfg.Callback {
+	cbPort := cfg.CallbackPort
+	if cfg.Callback && cbPort == 0 {
 		if cbPort, err = freeLoopbackPort(); err != nil {
 			return res, err
 		}
@@ -79,15 +80,25 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	if err := writeInitrd(a.Initramfs, filepath.Join(dir, "initrd"), cfg, guestConfig(name, source, options, cbPort)); err != nil {
+	if err := writeInitrd(a.Initramfs, filepath.Join(dir, "initrd"), cfg, guestConfig(name, source, options, cbPort, rpcPings(cfg, int(ap.Port())))); err != nil {
 		return res, err
 	}
 	fwd := []int{int(ap.Port())}
-	if cfg.Vers == "3" && cfg.MountPort != int(ap.Port()) {
+	if cfg.Vers == "3" {
 		fwd = append(fwd, cfg.MountPort)
 	}
+	fwd = append(fwd, cfg.ForwardPorts...)
+	slices.Sort(fwd)
+	fwd = slices.Compact(fwd)
 	args := qemuArgs(a, name, dir, mem, fwd, cbPort)
 	bin := "qemu-system-x86_64"
+	if os.Geteuid() == 0 {
+		// QEMU as the first process of a PID namespace: when it ends, the
+		// kernel kills what it started (the relays, which libslirp puts in
+		// sessions of their own) before QEMU's exit is reported.
+		args = append([]string{"--pid", "--fork", "--kill-child", "--", bin}, args...)
+		bin = "unshare"
+	}
 	if cfg.Netns != "" {
 		args = append([]string{"--net=" + cfg.Netns, "--", bin}, args...)
 		bin = "nsenter"
@@ -97,8 +108,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	var qemuErr bytes.Buffer
 	cmd.Stdout = &limitedBuffer{buf: &qemuErr, max: 64 << 10}
 	cmd.Stderr = cmd.Stdout
-	// Own process group, so that the relays QEMU forks go with it; killed
-	// with the test process too.
+	// Own process group, so that a kill reaches unshare and QEMU at once;
+	// killed with the test process too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
@@ -107,10 +118,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return res, fmt.Errorf("vm: start qemu: %w", err)
 	}
 	waitErr := cmd.Wait()
-	// QEMU is gone; end anything left in its process group (a relay whose
-	// peer has not closed yet).
+	// QEMU is gone; end anything left in its process group.
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	res.Elapsed = time.Since(start)
+	res.HostLog = qemuErr.String()
 
 	out, _ := readLimited(filepath.Join(dir, "output"), maxOutput, false)
 	res.Output = out

@@ -60,6 +60,12 @@ type Config struct {
 	// guest. Only for Vers "4.0"; v4.1 and later call back over the
 	// client's own connection and need nothing.
 	Callback bool
+	// CallbackPort is the port Callback uses; a free port on 127.0.0.1
+	// when zero.
+	CallbackPort int
+	// ForwardPorts are further host loopback ports the guest may reach at
+	// 10.0.2.100 (the NFS and MOUNT ports are always forwarded).
+	ForwardPorts []int
 	// Script is run by busybox sh in the guest with the mount as its
 	// working directory; its stdout and stderr become Result.Output.
 	Script string
@@ -107,6 +113,9 @@ type Result struct {
 	Status string
 	// Console is the guest kernel and /init log (at most 1 MiB, the end).
 	Console string
+	// HostLog is QEMU's own stdout and stderr, with the relays' messages
+	// (at most 64 KiB).
+	HostLog string
 	// Unmounted reports whether the guest unmounted the export cleanly after
 	// the script.
 	Unmounted bool
@@ -128,7 +137,6 @@ var (
 // Guest-side addresses of QEMU's user network.
 const (
 	hostAlias = "10.0.2.100" // relayed to the host's 127.0.0.1
-	guestAddr = "10.0.2.15"
 	mountDir  = "/mnt/nfs"
 )
 
@@ -149,8 +157,19 @@ func (c Config) validate() (netip.AddrPort, error) {
 	default:
 		return ap, fmt.Errorf("vm: Vers %q: want 3, 4.0, 4.1 or 4.2", c.Vers)
 	}
+	if c.CallbackPort != 0 && (!c.Callback || c.CallbackPort < 0 || c.CallbackPort > 65535) {
+		return ap, errors.New("vm: CallbackPort needs Callback and a port number")
+	}
+	for _, p := range c.ForwardPorts {
+		if p <= 0 || p > 65535 {
+			return ap, fmt.Errorf("vm: ForwardPorts: bad port %d", p)
+		}
+	}
 	if c.Callback && c.Vers != "4.0" {
 		return ap, errors.New("vm: Callback is for NFSv4.0 only (v4.1+ call back on the client's connection)")
+	}
+	if !validName(c.Name) {
+		return ap, fmt.Errorf("vm: Name %q: want up to 63 letters, digits and '-'", c.Name)
 	}
 	if c.Script == "" {
 		return ap, errors.New("vm: Script is empty")
@@ -161,6 +180,19 @@ func (c Config) validate() (netip.AddrPort, error) {
 		}
 	}
 	return ap, nil
+}
+
+// validName accepts empty (a random name) or a hostname label.
+func validName(s string) bool {
+	if len(s) > 63 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // harnessOptions are the mount options Run sets itself.
@@ -212,10 +244,13 @@ func qemuArgs(a assets, name, dir string, memMB int, fwdPorts []int, cbPort int)
 	netdev.WriteString("user,id=n0,restrict=on,net=10.0.2.0/24,host=10.0.2.2,ipv6=off")
 	for _, p := range fwdPorts {
 		// Commas inside an option value are doubled; the paths have none.
-		fmt.Fprintf(&netdev, ",guestfwd=tcp:%s:%d-cmd:%s relay 127.0.0.1:%d", hostAlias, p, a.Helper, p)
+		fmt.Fprintf(&netdev, ",guestfwd=tcp:%s:%d-cmd:%s relay 127.0.0.1:%d %s", hostAlias, p, a.Helper, p, name)
 	}
 	if cbPort != 0 {
-		fmt.Fprintf(&netdev, ",hostfwd=tcp:127.0.0.1:%d-%s:%d", cbPort, guestAddr, cbPort)
+		// The guest address is left empty: slirp then uses its first DHCP
+		// address, 10.0.2.15, which /init configures. (Naming it
+		// explicitly did not forward in QEMU 7.2 here.)
+		fmt.Fprintf(&netdev, ",hostfwd=tcp:127.0.0.1:%d-:%d", cbPort, cbPort)
 	}
 	cmdline := "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic mitigations=off edd=off tsc=reliable " +
 		"no_timer_check random.trust_cpu=on rdinit=/init"
@@ -233,8 +268,20 @@ func qemuArgs(a assets, name, dir string, memMB int, fwdPorts []int, cbPort int)
 	return args
 }
 
+// rpcPings lists the RPC programs /init pings before mounting, as
+// "address program version" triples: NFS, and MOUNT for NFSv3.
+func rpcPings(cfg Config, nfsPort int) []string {
+	if cfg.Vers == "3" {
+		return []string{
+			fmt.Sprintf("%s:%d 100003 3", hostAlias, nfsPort),
+			fmt.Sprintf("%s:%d 100005 3", hostAlias, cfg.MountPort),
+		}
+	}
+	return []string{fmt.Sprintf("%s:%d 100003 4", hostAlias, nfsPort)}
+}
+
 // guestConfig renders /run/config, the shell assignments /init sources.
-func guestConfig(name, source, options string, cbPort int) []byte {
+func guestConfig(name, source, options string, cbPort int, pings []string) []byte {
 	var b strings.Builder
 	kv := func(k, v string) { fmt.Fprintf(&b, "%s=%s\n", k, shellQuote(v)) }
 	kv("VM_HOSTNAME", name)
@@ -242,6 +289,7 @@ func guestConfig(name, source, options string, cbPort int) []byte {
 	kv("VM_MOUNT_SOURCE", source)
 	kv("VM_MOUNT_OPTIONS", options)
 	kv("VM_MOUNT_DIR", mountDir)
+	kv("VM_RPC_PING", strings.Join(pings, " "))
 	if cbPort != 0 {
 		kv("VM_CALLBACK_PORT", strconv.Itoa(cbPort))
 	} else {

@@ -47,6 +47,7 @@ func TestMountOptions(t *testing.T) {
 		{name: "harness option", cfg: Config{Server: "127.0.0.1:2049", Vers: "4.2", Script: "true", Options: []string{"port=1"}}, wantErrSub: "set by the harness"},
 		{name: "lock refused", cfg: Config{Server: "127.0.0.1:2049", Vers: "3", MountPort: 1, Script: "true", Options: []string{"lock"}}, wantErrSub: "set by the harness"},
 		{name: "option injection", cfg: Config{Server: "127.0.0.1:2049", Vers: "4.2", Script: "true", Options: []string{"ro,addr=1.2.3.4"}}, wantErrSub: "bad mount option"},
+		{name: "bad name", cfg: Config{Server: "127.0.0.1:2049", Vers: "4.2", Script: "true", Name: "a b,c"}, wantErrSub: "Name"},
 		{name: "relative file", cfg: Config{Server: "127.0.0.1:2049", Vers: "4.2", Script: "true", Files: []File{{Path: "bin/x"}}}, wantErrSub: "absolute"},
 	}
 	for _, tc := range tests {
@@ -78,9 +79,9 @@ func TestQemuArgs(t *testing.T) {
 	netdev := args[i+1]
 	for _, want := range []string{
 		"user,id=n0,restrict=on,",
-		",guestfwd=tcp:10.0.2.100:2049-cmd:/c/vmhelper-1 relay 127.0.0.1:2049",
-		",guestfwd=tcp:10.0.2.100:20048-cmd:/c/vmhelper-1 relay 127.0.0.1:20048",
-		",hostfwd=tcp:127.0.0.1:40000-10.0.2.15:40000",
+		",guestfwd=tcp:10.0.2.100:2049-cmd:/c/vmhelper-1 relay 127.0.0.1:2049 vm-a",
+		",guestfwd=tcp:10.0.2.100:20048-cmd:/c/vmhelper-1 relay 127.0.0.1:20048 vm-a",
+		",hostfwd=tcp:127.0.0.1:40000-:40000",
 		"ipv6=off",
 	} {
 		if !strings.Contains(netdev, want) {
@@ -112,7 +113,7 @@ func TestQemuArgs(t *testing.T) {
 }
 
 func TestGuestConfigQuoting(t *testing.T) {
-	cfg := guestConfig("vm'1", "10.0.2.100:/a b", "vers=4.1,x='y'", 0)
+	cfg := guestConfig("vm'1", "10.0.2.100:/a b", "vers=4.1,x='y'", 0, []string{"10.0.2.100:2049 100003 4"})
 	// The rendered file must be valid shell that sets exactly these values.
 	if _, err := exec.LookPath("sh"); err != nil {
 		t.Skip("no sh")

@@ -14,11 +14,14 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/exec"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -30,10 +33,29 @@ func main() {
 	var err error
 	switch os.Args[1] {
 	case "relay":
-		if len(os.Args) != 3 {
+		// relay 127.0.0.1:PORT [VM-NAME]: the name only labels the process.
+		if len(os.Args) != 3 && len(os.Args) != 4 {
 			usage()
 		}
 		err = relay(os.Args[2])
+	case "flock":
+		// flock FILE CMD ARGS...: run CMD holding an exclusive flock on FILE
+		// (busybox-static has no flock applet).
+		if len(os.Args) < 4 {
+			usage()
+		}
+		var rc int
+		rc, err = withFlock(os.Args[2], os.Args[3:])
+		if err == nil {
+			os.Exit(rc)
+		}
+	case "rpcping":
+		// rpcping HOST:PORT PROG VERS: send an RPC NULL call and wait for
+		// the reply, so that /init can tell "no server" from a hung mount.
+		if len(os.Args) != 5 {
+			usage()
+		}
+		err = rpcPing(os.Args[2], os.Args[3], os.Args[4], 20*time.Second)
 	case "mount":
 		if len(os.Args) != 6 {
 			usage()
@@ -52,8 +74,89 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: vmhelper relay 127.0.0.1:PORT | vmhelper mount SOURCE DIR FSTYPE OPTIONS")
+	fmt.Fprintln(os.Stderr, "usage: vmhelper relay 127.0.0.1:PORT [VM-NAME] | mount SOURCE DIR FSTYPE OPTIONS | flock FILE CMD [ARGS...] | rpcping HOST:PORT PROG VERS")
 	os.Exit(2)
+}
+
+// withFlock runs argv with an exclusive flock(2) on file held, and returns
+// its exit status.
+func withFlock(file string, argv []string) (int, error) {
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		return 0, fmt.Errorf("flock %s: %w", file, err)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return 0, nil
+}
+
+// rpcPing sends an ONC RPC NULL call (RFC 5531: procedure 0, AUTH_NONE)
+// for prog/vers over TCP to addr and waits for a reply with the same xid.
+// Any reply counts, accepted or not: it shows an RPC server is there.
+func rpcPing(addr, prog, vers string, timeout time.Duration) error {
+	p, err1 := strconv.ParseUint(prog, 10, 32)
+	v, err2 := strconv.ParseUint(vers, 10, 32)
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	c, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(deadline)
+	const xid = 0x64697474
+	call := nullCall(xid, uint32(p), uint32(v))
+	if _, err := c.Write(call); err != nil {
+		return err
+	}
+	reply := make([]byte, 12)
+	if _, err := io.ReadFull(c, reply); err != nil {
+		return fmt.Errorf("no RPC reply from %s: %w", addr, err)
+	}
+	return checkReply(reply, xid)
+}
+
+// nullCall encodes a record-marked RPC call of procedure 0 with AUTH_NONE
+// credentials and verifier.
+func nullCall(xid, prog, vers uint32) []byte {
+	words := []uint32{0x80000000 | 40, xid, 0 /* CALL */, 2 /* RPC version */, prog, vers, 0 /* NULL */, 0, 0, 0, 0}
+	b := make([]byte, 0, 4*len(words))
+	for _, w := range words {
+		b = binary.BigEndian.AppendUint32(b, w)
+	}
+	return b
+}
+
+// checkReply checks the first 12 bytes of a record-marked reply: a record
+// marker, the call's xid and msg_type REPLY (1).
+func checkReply(b []byte, xid uint32) error {
+	if len(b) < 12 {
+		return errors.New("short RPC reply")
+	}
+	if n := binary.BigEndian.Uint32(b) & 0x7fffffff; n < 8 {
+		return fmt.Errorf("RPC reply fragment of %d bytes", n)
+	}
+	if got := binary.BigEndian.Uint32(b[4:]); got != xid {
+		return fmt.Errorf("RPC reply xid %#x, want %#x", got, xid)
+	}
+	if mt := binary.BigEndian.Uint32(b[8:]); mt != 1 {
+		return fmt.Errorf("RPC message type %d, want REPLY", mt)
+	}
+	return nil
 }
 
 // relay connects to target, which must be a loopback address, and copies

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 // tcpPair returns the two ends of a loopback TCP connection.
@@ -135,4 +136,64 @@ func BenchmarkRelayRoundTrip(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestRPCPing(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		call := make([]byte, 44)
+		if _, err := io.ReadFull(c, call); err != nil {
+			return
+		}
+		// Accepted reply: marker, xid, REPLY, MSG_ACCEPTED, AUTH_NONE, SUCCESS.
+		reply := append([]byte{0x80, 0, 0, 24}, call[4:8]...)
+		reply = append(reply, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+		_, _ = c.Write(reply)
+	}()
+	if err := rpcPing(l.Addr().String(), "100003", "3", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// A listener that closes at once (what a relay with no server behind it
+	// looks like) is not an RPC server.
+	l2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	go func() {
+		if c, err := l2.Accept(); err == nil {
+			c.Close()
+		}
+	}()
+	if err := rpcPing(l2.Addr().String(), "100003", "3", 5*time.Second); err == nil {
+		t.Error("rpcping succeeded against a closing listener")
+	}
+}
+
+func TestNullCallEncoding(t *testing.T) {
+	b := nullCall(0x01020304, 0x40000000, 1)
+	want := []byte{0x80, 0, 0, 40, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 2, 0x40, 0, 0, 0, 0, 0, 0, 1}
+	want = append(want, make([]byte, 20)...)
+	if !bytes.Equal(b, want) {
+		t.Errorf("got % x\nwant % x", b, want)
+	}
+}
+
+func FuzzCheckReply(f *testing.F) {
+	f.Add([]byte{0x80, 0, 0, 24, 1, 2, 3, 4, 0, 0, 0, 1})
+	f.Add([]byte{0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if err := checkReply(b, 0x01020304); err == nil && len(b) < 12 {
+			t.Fatal("accepted a short reply")
+		}
+	})
 }
