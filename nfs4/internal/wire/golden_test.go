@@ -202,6 +202,44 @@ var cbGolden = cat(
 	w(4), w(1), seq(12, 0xc0), w(0), str(string(goldenFH)), // OP_CB_RECALL
 )
 
+// exchangeIDGolden is EXCHANGE_ID4args (RFC 5661 §18.35.1) as the Linux
+// client sends it: verifier, owner string, SUPP_MOVED_REFER |
+// BIND_PRINC_STATEID, SP4_NONE, and one nfs_impl_id4.
+var exchangeIDGolden = cat(
+	seq(8, 0x61), str("Linux NFSv4.1 client1"), // client_owner4
+	w(0x00000101),                                                                  // eia_flags
+	w(0),                                                                           // SP4_NONE
+	w(1), str("kernel.org"), str("Linux 6.1.0-28-amd64 #1 SMP x86_64"), h(0), w(0), // impl id<1>
+)
+
+var exchangeIDValue = EXCHANGE_ID4args{
+	Clientowner:  ClientOwner4{Verifier: Verifier4(seq(8, 0x61)), Ownerid: []byte("Linux NFSv4.1 client1")},
+	Flags:        EXCHGID4_FLAG_SUPP_MOVED_REFER | EXCHGID4_FLAG_BIND_PRINC_STATEID,
+	StateProtect: StateProtect4A{How: SP4_NONE},
+	ClientImplID: []NfsImplId4{{Domain: "kernel.org", Name: "Linux 6.1.0-28-amd64 #1 SMP x86_64"}},
+}
+
+// createSessionGolden is CREATE_SESSION4args (RFC 5661 §18.36.1): client
+// id, sequence 1, PERSIST | CONN_BACK_CHAN, fore and back channel
+// attributes without RDMA, the callback program and one AUTH_SYS
+// callback credential.
+var createSessionGolden = cat(
+	h(0x5f3c1a2b00000001), w(1), w(0x3),
+	w(0), w(1049620), w(1049480), w(7584), w(8), w(64), w(0), // fore channel
+	w(0), w(4096), w(4096), w(0), w(2), w(16), w(0), // back channel
+	w(0x40000000),                                      // cb_program
+	w(1), w(1), w(0), str("client1"), w(0), w(0), w(0), // AUTH_SYS parms
+)
+
+var createSessionValue = CREATE_SESSION4args{
+	Clientid: 0x5f3c1a2b00000001, Sequence: 1,
+	Flags:         CREATE_SESSION4_FLAG_PERSIST | CREATE_SESSION4_FLAG_CONN_BACK_CHAN,
+	ForeChanAttrs: ChannelAttrs4{Maxrequestsize: 1049620, Maxresponsesize: 1049480, MaxresponsesizeCached: 7584, Maxoperations: 8, Maxrequests: 64},
+	BackChanAttrs: ChannelAttrs4{Maxrequestsize: 4096, Maxresponsesize: 4096, Maxoperations: 2, Maxrequests: 16},
+	CbProgram:     NFS4_CALLBACK,
+	SecParms:      []CallbackSecParms4{{CbSecflavor: AUTH_SYS, CbspSysCred: AuthsysParms{Machinename: "client1"}}},
+}
+
 type codec interface {
 	xdr.Marshaler
 	xdr.Unmarshaler
@@ -217,6 +255,8 @@ func TestGolden(t *testing.T) {
 		{"SEQUENCE4args", sequenceGolden, &sequenceValue, func() codec { return new(SEQUENCE4args) }},
 		{"OPEN4args", openGolden, &openValue, func() codec { return new(OPEN4args) }},
 		{"READDIR4resok", readdirGolden, &readdirValue, func() codec { return new(READDIR4resok) }},
+		{"EXCHANGE_ID4args", exchangeIDGolden, &exchangeIDValue, func() codec { return new(EXCHANGE_ID4args) }},
+		{"CREATE_SESSION4args", createSessionGolden, &createSessionValue, func() codec { return new(CREATE_SESSION4args) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if enc := xdr.Marshal(tc.value); !bytes.Equal(enc, tc.golden) {
@@ -465,6 +505,32 @@ func TestNames(t *testing.T) {
 	} {
 		if got := tc.s.String(); got != tc.want {
 			t.Errorf("String() = %q, want %q", got, tc.want)
+		}
+	}
+}
+
+func TestSpecialStateids(t *testing.T) {
+	var ones [NFS4_OTHER_SIZE]byte
+	for i := range ones {
+		ones[i] = 0xff
+	}
+	// Each row: reserved, anonymous, bypass, current, invalid.
+	for _, tc := range []struct {
+		s    Stateid4
+		want [5]bool
+	}{
+		{Stateid4{}, [5]bool{true, true, false, false, false}},
+		{Stateid4{Seqid: NFS4_UINT32_MAX, Other: ones}, [5]bool{true, false, true, false, false}},
+		{Stateid4{Seqid: 1}, [5]bool{true, false, false, true, false}},
+		{Stateid4{Seqid: NFS4_UINT32_MAX}, [5]bool{true, false, false, false, true}},
+		{Stateid4{Seqid: 2}, [5]bool{true, false, false, false, false}},
+		{Stateid4{Seqid: 0, Other: ones}, [5]bool{true, false, false, false, false}},
+		{Stateid4{Seqid: 0, Other: [12]byte{11: 1}}, [5]bool{}},
+		{Stateid4{Seqid: 1, Other: [12]byte(seq(12, 0xc0))}, [5]bool{}},
+	} {
+		got := [5]bool{tc.s.IsReserved(), tc.s.IsAnonymous(), tc.s.IsReadBypass(), tc.s.IsCurrent(), tc.s.IsInvalid()}
+		if got != tc.want {
+			t.Errorf("%+v: %v, want %v", tc.s, got, tc.want)
 		}
 	}
 }

@@ -65,6 +65,8 @@ func fuzzSeeds() map[string]map[string][]byte {
 	args := seeds["FuzzUnmarshalNfsArgop4"]
 	args["OP_OPEN-exclusive4_1"] = cat(w(uint32(OP_OPEN)), openGolden)
 	args["OP_SEQUENCE-golden"] = cat(w(uint32(OP_SEQUENCE)), sequenceGolden)
+	args["OP_EXCHANGE_ID-linux"] = cat(w(uint32(OP_EXCHANGE_ID)), exchangeIDGolden)
+	args["OP_CREATE_SESSION-linux"] = cat(w(uint32(OP_CREATE_SESSION)), createSessionGolden)
 	res := NfsResop4{Resop: OP_READDIR, Readdir: READDIR4res{Status: NFS4_OK, Resok4: readdirValue}}
 	seeds["FuzzUnmarshalNfsResop4"]["OP_READDIR-two-entries"] = xdr.Marshal(&res)
 	return seeds
