@@ -236,10 +236,10 @@ func (b *Blocks) Put(ctx context.Context, id store.BlockID, data []byte) error {
 		}
 	}
 	if err != nil {
-		return store.NewError(store.CodeIO, "put", id.String(), err)
+		return store.NewError(errCode(err), "put", id.String(), err)
 	}
 	if err := b.dirChanged(dir); err != nil {
-		return store.NewError(store.CodeIO, "put", id.String(), err)
+		return store.NewError(errCode(err), "put", id.String(), err)
 	}
 	return nil
 }
@@ -350,7 +350,7 @@ func (b *Blocks) Sync(ctx context.Context) error {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return store.NewError(store.CodeIO, "sync", "", err)
+		return store.NewError(errCode(err), "sync", "", err)
 	}
 	return nil
 }
@@ -404,10 +404,10 @@ func (b *Blocks) Delete(ctx context.Context, id store.BlockID) error {
 		return nil
 	}
 	if err != nil {
-		return store.NewError(store.CodeIO, "delete", id.String(), err)
+		return store.NewError(errCode(err), "delete", id.String(), err)
 	}
 	if err := b.dirChanged(dir); err != nil {
-		return store.NewError(store.CodeIO, "delete", id.String(), err)
+		return store.NewError(errCode(err), "delete", id.String(), err)
 	}
 	return nil
 }

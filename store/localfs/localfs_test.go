@@ -254,3 +254,31 @@ func crashChild(dir string) {
 	}
 	os.Exit(0)
 }
+
+// TestNoSpace fills a tiny tmpfs when one can be mounted (as root) and
+// checks that Put reports store.ErrNoSpace and leaves no temporary file.
+func TestNoSpace(t *testing.T) {
+	dir := t.TempDir()
+	if err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).Run(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	b := open(t, dir, localfs.Options{})
+	ctx := context.Background()
+	big := make([]byte, 600<<10)
+	if err := b.Put(ctx, id(1), big); err != nil {
+		t.Fatalf("first Put: %v", err)
+	}
+	err := b.Put(ctx, id(2), big)
+	if !errors.Is(err, store.ErrNoSpace) {
+		t.Fatalf("Put on a full disk: %v, want ErrNoSpace", err)
+	}
+	if _, err := b.ReadAt(ctx, id(2), make([]byte, 1), 0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("failed Put left a block: %v", err)
+	}
+	h := id(2).String()
+	names, _ := filepath.Glob(filepath.Join(dir, h[0:2], h[2:4], ".tmp-*"))
+	if len(names) > 0 {
+		t.Fatalf("failed Put left %q", names)
+	}
+}
