@@ -33,6 +33,9 @@ type Config struct {
 	// NoRootSquash lets clients' root act as root on the default export;
 	// by default uid 0 is squashed to the anonymous uid (65534).
 	NoRootSquash bool `yaml:"no_root_squash"`
+	// NLM serves the lock manager (NLM v4) and the status monitor (NSM
+	// v1); on by default.
+	NLM bool `yaml:"nlm"`
 	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
 	LogFormat string `yaml:"log_format"`
 	LogLevel  string `yaml:"log_level"`
@@ -50,6 +53,7 @@ func defaultConfig() Config {
 		NFSAddr:     ":2049",
 		PortmapAddr: defaultPortmapAddr,
 		Export:      "/export",
+		NLM:         true,
 		LogFormat:   "text",
 		LogLevel:    "info",
 	}
@@ -70,6 +74,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&flags.MetricsAddr, "metrics-addr", "", "`host:port` of /metrics and /healthz (default off)")
 	fs.StringVar(&flags.Export, "export", "", "`path` clients mount the default export as (default /export)")
 	fs.BoolVar(&flags.NoRootSquash, "no-root-squash", false, "let clients' root act as root on the default export")
+	fs.BoolVar(&flags.NLM, "nlm", true, "serve NLM v4 and NSM v1 (file locking for NFSv3); --nlm=false turns them off")
 	fs.StringVar(&flags.LogFormat, "log-format", "", "log `format`: text or json (default text)")
 	fs.StringVar(&flags.LogLevel, "log-level", "", "log `level`: debug, info, warn or error (default info)")
 	if err := fs.Parse(args); err != nil {
@@ -112,6 +117,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			cfg.Export = flags.Export
 		case "no-root-squash":
 			cfg.NoRootSquash = flags.NoRootSquash
+		case "nlm":
+			cfg.NLM = flags.NLM
 		case "log-format":
 			cfg.LogFormat = flags.LogFormat
 		case "log-level":

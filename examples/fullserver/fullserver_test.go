@@ -68,6 +68,9 @@ func TestConfigPrecedence(t *testing.T) {
 	if cfg != want {
 		t.Fatalf("got %+v\nwant %+v", cfg, want)
 	}
+	if cfg, _ := parseConfig([]string{"--nlm=false", "--no-root-squash", "-export", "/data"}, io.Discard); cfg.NLM || !cfg.NoRootSquash || cfg.Export != "/data" {
+		t.Fatalf("flags: %+v", cfg)
+	}
 	if cfg, _ := parseConfig(nil, io.Discard); cfg != defaultConfig() {
 		t.Fatalf("defaults: %+v", cfg)
 	}
@@ -131,7 +134,7 @@ func TestServesNullAndPortmap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, pv := range [][2]uint32{{progNFS, 3}, {progMount, 3}} {
+		for _, pv := range [][2]uint32{{progNFS, 3}, {progMount, 3}, {progNLM, 4}, {progNSM, 1}} {
 			if err := c.Call(ctx, pv[0], pv[1], 0, nil, nil); err != nil {
 				t.Errorf("%s NULL %d v%d: %v", network, pv[0], pv[1], err)
 			}
@@ -168,6 +171,9 @@ func TestServesNullAndPortmap(t *testing.T) {
 	port, err := pm.GetPort(ctx, progNFS, 3, 6 /* IPPROTO_TCP */)
 	if err != nil || port != portOf(addrs["nfs/tcp"]) {
 		t.Fatalf("GETPORT nfs v3 tcp = %d, %v; nfs listens on %v", port, err, nfs)
+	}
+	if port, err := pm.GetPort(ctx, progNLM, 4, 17); err != nil || port != portOf(addrs["nfs/tcp"]) {
+		t.Fatalf("GETPORT nlm v4 udp = %d, %v", port, err)
 	}
 	port, err = pm.GetPort(ctx, progMount, 3, 17 /* IPPROTO_UDP */)
 	if err != nil || port != portOf(addrs["nfs/tcp"]) {

@@ -61,6 +61,14 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 	mux := rpc.NewServeMux()
 	nfs := &nfs3.Server{Exports: exports, HandleKey: st.handleKey, Logger: log}
 	nfs.Register(mux)
+	var lm *lockManager
+	if cfg.NLM {
+		lm, err = startLocking(ctx, log, st, nfs, mux)
+		if err != nil {
+			return err
+		}
+		defer lm.close(log)
+	}
 
 	nfsd := &rpc.Server{
 		Handler:        mux,
@@ -115,7 +123,7 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 	for _, l := range bound {
 		log.Info("listening", "service", l.Name, "network", l.Network, "addr", l.Addr.String())
 	}
-	logMount(log, cfg, nfsTCP.Addr(), pm)
+	logMount(log, cfg, nfsTCP.Addr(), pm, lm != nil)
 	if ready != nil {
 		ready(bound)
 	}
@@ -164,19 +172,24 @@ func defaultExport(cfg Config, fsys *store.FS) *export.Export {
 }
 
 // logMount logs how to mount the default export from Linux and macOS.
-func logMount(log *slog.Logger, cfg Config, nfsAddr net.Addr, pm *portmapper) {
+func logMount(log *slog.Logger, cfg Config, nfsAddr net.Addr, pm *portmapper, locks bool) {
 	host, _, _ := net.SplitHostPort(nfsAddr.String())
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "SERVER"
 	}
 	port := portOf(nfsAddr)
-	opts := "vers=3,tcp,nolock"
+	opts, macOpts := "vers=3,tcp", "vers=3,tcp"
+	if !locks || !pm.wellKnown() {
+		// Without NLM, or without a portmapper where clients look for it,
+		// locks can only be local to each client.
+		opts, macOpts = opts+",nolock", macOpts+",nolocks"
+	}
 	if port != 2049 || !pm.wellKnown() {
 		opts += fmt.Sprintf(",port=%d,mountport=%d", port, port)
 	}
 	log.Info("serving NFSv3", "export", cfg.Export, "root_squash", !cfg.NoRootSquash,
 		"linux", fmt.Sprintf("mount -t nfs -o %s %s:%s /mnt", opts, host, cfg.Export),
-		"macos", fmt.Sprintf("mount -t nfs -o vers=3,tcp,nolocks,port=%d,mountport=%d %s:%s /Volumes/dittofs", port, port, host, cfg.Export))
+		"macos", fmt.Sprintf("mount -t nfs -o %s,port=%d,mountport=%d %s:%s /Volumes/dittofs", macOpts, port, port, host, cfg.Export))
 }
 
 // listenBoth listens on addr over TCP and on the same port over UDP.
