@@ -3,7 +3,7 @@
 # need, and downloads the guest kernel package into the VM cache. Run as
 # root; it is idempotent and runs "apt-get update" at most once.
 #
-#   sh test/install-deps.sh && go test -tags e2e -count=1 -timeout 30m ./test/...
+#   sh test/install-deps.sh && go test -tags e2e -count=1 -p 1 -timeout 30m ./test/...
 set -eu
 
 PACKAGES="qemu-system-x86 busybox-static xz-utils util-linux iproute2

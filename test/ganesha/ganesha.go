@@ -86,7 +86,7 @@ func (s *Server) Addr() string {
 	return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(s.NFSPort)).String()
 }
 
-// Config renders the ganesha.conf for an export of exportDir on the given
+// ConfigFile renders the ganesha.conf for an export of exportDir on the given
 // ports, with a recovery directory under dir.
 func ConfigFile(dir, exportDir string, nfsPort, mountPort int) string {
 	return fmt.Sprintf(`NFS_CORE_PARAM {
