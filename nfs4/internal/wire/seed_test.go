@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -142,6 +143,34 @@ func TestEveryOpHasArms(t *testing.T) {
 		for name, b := range inputs {
 			if len(b) < 4 {
 				t.Errorf("%s/%s: %d bytes", target, name, len(b))
+			}
+		}
+	}
+}
+
+// TestSeedPrefixes cuts every seed message short at every byte: each
+// strict prefix fails with ErrShortBuffer, so no operation's decoder reads
+// past its data or accepts half a message.
+func TestSeedPrefixes(t *testing.T) {
+	decoders := map[string]func() xdr.Unmarshaler{
+		"FuzzUnmarshalNfsArgop4":            func() xdr.Unmarshaler { return new(NfsArgop4) },
+		"FuzzUnmarshalNfsResop4":            func() xdr.Unmarshaler { return new(NfsResop4) },
+		"FuzzUnmarshalNfsCbArgop4":          func() xdr.Unmarshaler { return new(NfsCbArgop4) },
+		"FuzzUnmarshalNfsCbResop4":          func() xdr.Unmarshaler { return new(NfsCbResop4) },
+		"FuzzUnmarshalCOMPOUND4argsHead":    nil, // heads are followed by ops
+		"FuzzUnmarshalCB_COMPOUND4argsHead": nil,
+	}
+	for target, inputs := range fuzzSeeds() {
+		fresh := decoders[target]
+		if fresh == nil {
+			continue
+		}
+		for name, b := range inputs {
+			for n := range len(b) {
+				if err := xdr.Unmarshal(b[:n], fresh()); !errors.Is(err, xdr.ErrShortBuffer) {
+					t.Errorf("%s/%s cut to %d of %d bytes: %v", target, name, n, len(b), err)
+					break
+				}
 			}
 		}
 	}
