@@ -4,16 +4,16 @@ package wire
 // §18.33-18.51), including the pNFS ones, so that the server can decode
 // them and answer NFS4ERR_NOTSUPP.
 
-// GsshandleT is gsshandle4_t (RFC 5661 §18.33).
+// Gsshandle4T is gsshandle4_t (RFC 5661 §18.33).
 //
 //xdr:max=NFS4_OPAQUE_LIMIT
-type GsshandleT []byte
+type Gsshandle4T []byte
 
 // GssCbHandles4 is gss_cb_handles4 (RFC 5661 §18.33).
 type GssCbHandles4 struct {
 	Service          RpcGssSvcT
-	HandleFromServer GsshandleT
-	HandleFromClient GsshandleT
+	HandleFromServer Gsshandle4T
+	HandleFromClient Gsshandle4T
 }
 
 // CallbackSecParms4 is callback_sec_parms4 (RFC 5661 §18.33).
@@ -122,7 +122,7 @@ type SsvProtInfo4 struct {
 	EncrAlg uint32
 	SsvLen  uint32
 	Window  uint32
-	Handles []GsshandleT `xdr:"max=MaxList"`
+	Handles []Gsshandle4T `xdr:"max=MaxList"`
 }
 
 // StateProtect4R is state_protect4_r (RFC 5661 §18.35).

@@ -4392,17 +4392,17 @@ func (x *ILLEGAL4res) UnmarshalXDR(d *xdr.Decoder) {
 	x.Status = Nfsstat4(d.Uint32())
 }
 
-func (x *GsshandleT) MarshalXDR(e *xdr.Encoder) {
+func (x *Gsshandle4T) MarshalXDR(e *xdr.Encoder) {
 	e.Opaque((*x))
 }
 
-func (x *GsshandleT) SizeXDR() int {
+func (x *Gsshandle4T) SizeXDR() int {
 	n := 0
 	n += xdr.SizeOpaque(len((*x)))
 	return n
 }
 
-func (x *GsshandleT) UnmarshalXDR(d *xdr.Decoder) {
+func (x *Gsshandle4T) UnmarshalXDR(d *xdr.Decoder) {
 	(*x) = d.Opaque(uint32(NFS4_OPAQUE_LIMIT))
 }
 
@@ -4768,7 +4768,7 @@ func (x *SsvProtInfo4) UnmarshalXDR(d *xdr.Decoder) {
 	x.SsvLen = d.Uint32()
 	x.Window = d.Uint32()
 	if n0 := d.ArrayLen(uint32(MaxList), 4); n0 > 0 {
-		x.Handles = make([]GsshandleT, n0)
+		x.Handles = make([]Gsshandle4T, n0)
 		for i0 := range x.Handles {
 			x.Handles[i0].UnmarshalXDR(d)
 		}
