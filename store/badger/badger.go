@@ -45,7 +45,8 @@ type Options struct {
 	ValueLogFileSize int64
 	// BlockCacheSize is the size in bytes of the cache of decompressed
 	// table blocks. Zero means Badger's default (256 MiB); a negative value
-	// disables the cache.
+	// disables the cache, and with it the compression of tables, which
+	// needs the cache.
 	BlockCacheSize int64
 	// IndexCacheSize bounds the memory held by table indexes and bloom
 	// filters, in bytes. Zero keeps them all in memory.
@@ -107,7 +108,8 @@ func Open(dir string, o Options) (*Metadata, error) {
 	case o.BlockCacheSize > 0:
 		bo = bo.WithBlockCacheSize(o.BlockCacheSize)
 	case o.BlockCacheSize < 0:
-		bo = bo.WithBlockCacheSize(0)
+		// Badger needs the cache for compressed tables.
+		bo = bo.WithBlockCacheSize(0).WithCompression(options.None)
 	}
 	if o.IndexCacheSize > 0 {
 		bo = bo.WithIndexCacheSize(o.IndexCacheSize)

@@ -566,3 +566,26 @@ func TestSyncRotatedLogs(t *testing.T) {
 		t.Fatalf("%d value log files: the test did not rotate any", len(vlogs))
 	}
 }
+
+func TestNoBlockCache(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	m := open(t, dir, badger.Options{BlockCacheSize: -1})
+	if err := m.Update(ctx, func(tx store.Tx) error { return tx.Put([]byte("k"), []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m = open(t, dir, badger.Options{BlockCacheSize: -1})
+	err := m.View(ctx, func(tx store.Tx) error {
+		v, err := tx.Get([]byte("k"))
+		if err != nil || string(v) != "v" {
+			return fmt.Errorf("Get = %q, %v", v, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
