@@ -7,7 +7,8 @@ func (b Bitmap4) IsSet(n uint32) bool {
 	return w < uint32(len(b)) && b[w]&(1<<(n%32)) != 0
 }
 
-// Set returns b with bit n set, growing it as needed.
+// Set returns b with bit n set, growing it to n/32+1 words as needed; n
+// is meant to be a known attribute or flag number, not a peer's value.
 func (b Bitmap4) Set(n uint32) Bitmap4 {
 	w := int(n / 32)
 	for len(b) <= w {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -174,4 +175,65 @@ func TestSeedPrefixes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestUnionArms checks that every arm of the operation unions is the
+// operation its case names: NfsArgop4.OpenConfirm is OPEN_CONFIRM4args
+// for OP_OPEN_CONFIRM, NfsCbResop4.Sequence is CB_SEQUENCE4res for
+// OP_CB_SEQUENCE, and that every operation number has an arm or is void.
+func TestUnionArms(t *testing.T) {
+	camel := func(s string) string {
+		var b strings.Builder
+		for _, w := range strings.Split(s, "_") {
+			b.WriteString(w[:1] + strings.ToLower(w[1:]))
+		}
+		return b.String()
+	}
+	for _, tc := range []struct {
+		union    any
+		prefix   string // of the case constants
+		typePfx  string // of the arm types
+		typeSfx  string
+		all      []string
+		voidArms int
+	}{
+		{NfsArgop4{}, "OP_", "", "4args", opNames(), 8},
+		{NfsResop4{}, "OP_", "", "4res", opNames(), 0},
+		{NfsCbArgop4{}, "OP_CB_", "CB_", "4args", cbOpNames(), 1},
+		{NfsCbResop4{}, "OP_CB_", "CB_", "4res", cbOpNames(), 0},
+	} {
+		ty := reflect.TypeOf(tc.union)
+		seen := map[string]bool{}
+		for i := 1; i < ty.NumField(); i++ {
+			f := ty.Field(i)
+			c, ok := strings.CutPrefix(f.Tag.Get("xdr"), "case="+tc.prefix)
+			if !ok {
+				t.Errorf("%s.%s: tag %q", ty.Name(), f.Name, f.Tag)
+				continue
+			}
+			seen[c] = true
+			if f.Name != camel(c) || f.Type.Name() != tc.typePfx+c+tc.typeSfx {
+				t.Errorf("%s.%s %s is the arm of %s%s", ty.Name(), f.Name, f.Type.Name(), tc.prefix, c)
+			}
+		}
+		if n := len(tc.all) - len(seen); n != tc.voidArms {
+			t.Errorf("%s: %d operations without an arm, want %d", ty.Name(), n, tc.voidArms)
+		}
+	}
+}
+
+func opNames() []string {
+	var s []string
+	for _, op := range opnums() {
+		s = append(s, strings.TrimPrefix(op.String(), "OP_"))
+	}
+	return s
+}
+
+func cbOpNames() []string {
+	var s []string
+	for _, op := range cbOpnums() {
+		s = append(s, strings.TrimPrefix(op.String(), "OP_CB_"))
+	}
+	return s
 }
