@@ -118,6 +118,29 @@ func TestPhantomConflict(t *testing.T) {
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("open-ended Scan: %v, want ErrConflict", err)
 	}
+	// The record of a commit outlives the end of other Updates while one
+	// that may need it is still running.
+	err = m.Update(ctx, func(tx store.Tx) error {
+		if err := tx.Scan([]byte("p/"), []byte("p0"), func(k, v []byte) bool { return true }); err != nil {
+			return err
+		}
+		err := m.Update(ctx, func(tx2 store.Tx) error {
+			if err := put("p/phantom"); err != nil {
+				return err
+			}
+			return tx2.Put([]byte("q"), nil)
+		})
+		if err != nil {
+			return fmt.Errorf("middle Update: %w", err)
+		}
+		if err := put("r"); err != nil { // another commit and end after the middle one
+			return err
+		}
+		return tx.Put([]byte("s"), nil)
+	})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Update whose range got a key while other Updates came and went: %v, want ErrConflict", err)
+	}
 	// A read-only Update is never in conflict: it commits nothing.
 	err = m.Update(ctx, func(tx store.Tx) error {
 		if err := tx.Scan(nil, nil, func(k, v []byte) bool { return true }); err != nil {
