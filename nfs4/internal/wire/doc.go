@@ -60,8 +60,8 @@
 // unions as the specification has them; decoding one reads exactly one
 // operation, so they also decode op by op, and they are what the fuzz
 // targets and test clients use. A server should prefer the switch above:
-// the unions carry every operation's arguments by value (several
-// kilobytes, zeroed on each decode; see BenchmarkDecodeSequencePutfhGetattrUnion).
+// the unions carry every operation's arguments by value (about 3
+// KiB, zeroed on each decode; see BenchmarkDecodeSequencePutfhGetattrUnion).
 //
 // # Attributes
 //

@@ -164,8 +164,8 @@ var openValue = OPEN4args{
 	Openhow: Openflag4{Opentype: OPEN4_CREATE, How: Createhow4{
 		Mode: EXCLUSIVE4_1,
 		ChCreateboth: Creatverfattr{
-			CvaVerf:  Verifier4(seq(8, 0x41)),
-			CvaAttrs: Fattr4{Attrmask: Bitmap4{0, 0x2}, AttrVals: w(0o644)},
+			Verf:  Verifier4(seq(8, 0x41)),
+			Attrs: Fattr4{Attrmask: Bitmap4{0, 0x2}, AttrVals: w(0o644)},
 		},
 	}},
 	Claim: OpenClaim4{Claim: CLAIM_NULL, File: "report.txt"},
@@ -237,7 +237,7 @@ var createSessionValue = CREATE_SESSION4args{
 	ForeChanAttrs: ChannelAttrs4{Maxrequestsize: 1049620, Maxresponsesize: 1049480, MaxresponsesizeCached: 7584, Maxoperations: 8, Maxrequests: 64},
 	BackChanAttrs: ChannelAttrs4{Maxrequestsize: 4096, Maxresponsesize: 4096, Maxoperations: 2, Maxrequests: 16},
 	CbProgram:     NFS4_CALLBACK,
-	SecParms:      []CallbackSecParms4{{CbSecflavor: AUTH_SYS, CbspSysCred: AuthsysParms{Machinename: "client1"}}},
+	SecParms:      []CallbackSecParms4{{CbSecflavor: AUTH_SYS, SysCred: AuthsysParms{Machinename: "client1"}}},
 }
 
 type codec interface {

@@ -259,8 +259,8 @@ const (
 
 // Creatverfattr is creatverfattr (RFC 5661 §18.16).
 type Creatverfattr struct {
-	CvaVerf  Verifier4
-	CvaAttrs Fattr4
+	Verf  Verifier4
+	Attrs Fattr4
 }
 
 // Createhow4 is createhow4 (RFC 3530 §14.2.16, RFC 5661 §18.16).
@@ -345,12 +345,12 @@ type OpenClaimDelegateCur4 struct {
 
 // OpenClaim4 is open_claim4 (RFC 3530 §14.2.16, RFC 5661 §18.16).
 type OpenClaim4 struct {
-	Claim             OpenClaimType4        `xdr:"switch,void=CLAIM_FH,CLAIM_DELEG_PREV_FH"`
-	File              Component4            `xdr:"case=CLAIM_NULL"`
-	DelegateType      OpenDelegationType4   `xdr:"case=CLAIM_PREVIOUS"`
-	DelegateCurInfo   OpenClaimDelegateCur4 `xdr:"case=CLAIM_DELEGATE_CUR"`
-	FileDelegatePrev  Component4            `xdr:"case=CLAIM_DELEGATE_PREV"`
-	OcDelegateStateid Stateid4              `xdr:"case=CLAIM_DELEG_CUR_FH"`
+	Claim            OpenClaimType4        `xdr:"switch,void=CLAIM_FH,CLAIM_DELEG_PREV_FH"`
+	File             Component4            `xdr:"case=CLAIM_NULL"`
+	DelegateType     OpenDelegationType4   `xdr:"case=CLAIM_PREVIOUS"`
+	DelegateCurInfo  OpenClaimDelegateCur4 `xdr:"case=CLAIM_DELEGATE_CUR"`
+	FileDelegatePrev Component4            `xdr:"case=CLAIM_DELEGATE_PREV"`
+	DelegateStateid  Stateid4              `xdr:"case=CLAIM_DELEG_CUR_FH"`
 }
 
 // OPEN4args is OPEN4args (RFC 3530 §14.2.16, RFC 5661 §18.16).
@@ -396,9 +396,9 @@ const (
 
 // OpenNoneDelegation4 is open_none_delegation4 (RFC 5661 §18.16).
 type OpenNoneDelegation4 struct {
-	OndWhy                   WhyNoDelegation4 `xdr:"switch,void=default"`
-	OndServerWillPushDeleg   bool             `xdr:"case=WND4_CONTENTION"`
-	OndServerWillSignalAvail bool             `xdr:"case=WND4_RESOURCE"`
+	Why                   WhyNoDelegation4 `xdr:"switch,void=default"`
+	ServerWillPushDeleg   bool             `xdr:"case=WND4_CONTENTION"`
+	ServerWillSignalAvail bool             `xdr:"case=WND4_RESOURCE"`
 }
 
 // OpenDelegation4 is open_delegation4 (RFC 3530 §14.2.16, RFC 5661 §18.16).
@@ -406,7 +406,7 @@ type OpenDelegation4 struct {
 	DelegationType OpenDelegationType4  `xdr:"switch,void=OPEN_DELEGATE_NONE"`
 	Read           OpenReadDelegation4  `xdr:"case=OPEN_DELEGATE_READ,OPEN_DELEGATE_READ_ATTRS_DELEG"`
 	Write          OpenWriteDelegation4 `xdr:"case=OPEN_DELEGATE_WRITE,OPEN_DELEGATE_WRITE_ATTRS_DELEG"`
-	OdWhynone      OpenNoneDelegation4  `xdr:"case=OPEN_DELEGATE_NONE_EXT"`
+	Whynone        OpenNoneDelegation4  `xdr:"case=OPEN_DELEGATE_NONE_EXT"`
 }
 
 // OPEN4resok is OPEN4resok (RFC 3530 §14.2.16).

@@ -18,9 +18,9 @@ type GssCbHandles4 struct {
 
 // CallbackSecParms4 is callback_sec_parms4 (RFC 5661 §18.33).
 type CallbackSecParms4 struct {
-	CbSecflavor    uint32        `xdr:"switch,void=AUTH_NONE"`
-	CbspSysCred    AuthsysParms  `xdr:"case=AUTH_SYS"`
-	CbspGssHandles GssCbHandles4 `xdr:"case=RPCSEC_GSS"`
+	CbSecflavor uint32        `xdr:"switch,void=AUTH_NONE"`
+	SysCred     AuthsysParms  `xdr:"case=AUTH_SYS"`
+	GssHandles  GssCbHandles4 `xdr:"case=RPCSEC_GSS"`
 }
 
 // BACKCHANNEL_CTL4args is BACKCHANNEL_CTL4args (RFC 5661 §18.33).

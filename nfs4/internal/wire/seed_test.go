@@ -51,7 +51,7 @@ func fuzzSeeds() map[string]map[string][]byte {
 	}
 	for _, op := range opnums() {
 		a := NfsArgop4{Argop: op}
-		a.CopyNotify.DestinationServer.NlType = NL4_NAME
+		a.CopyNotify.DestinationServer.Type = NL4_NAME
 		a.WantDelegation.Claim.Claim = CLAIM_FH
 		seeds["FuzzUnmarshalNfsArgop4"][op.String()] = xdr.Marshal(&a)
 		r := NfsResop4{Resop: op}

@@ -137,8 +137,8 @@ type Fsid4 struct {
 
 // ChangePolicy4 is change_policy4 (RFC 5661 §3.3.15).
 type ChangePolicy4 struct {
-	CpMajor uint64
-	CpMinor uint64
+	Major uint64
+	Minor uint64
 }
 
 // FsLocation4 is fs_location4 (RFC 3530 §2.2).
@@ -372,10 +372,10 @@ const (
 
 // Netloc4 is netloc4 (RFC 7862).
 type Netloc4 struct {
-	NlType NetlocType4 `xdr:"switch"`
-	Name   Utf8strCis  `xdr:"case=NL4_NAME"`
-	URL    Utf8strCis  `xdr:"case=NL4_URL"`
-	Addr   Netaddr4    `xdr:"case=NL4_NETADDR"`
+	Type NetlocType4 `xdr:"switch"`
+	Name Utf8strCis  `xdr:"case=NL4_NAME"`
+	URL  Utf8strCis  `xdr:"case=NL4_URL"`
+	Addr Netaddr4    `xdr:"case=NL4_NETADDR"`
 }
 
 // ChangeAttrType4 is change_attr_type4 (RFC 7862), the value of

@@ -3001,19 +3001,19 @@ func (x *Createmode4) UnmarshalXDR(d *xdr.Decoder) {
 }
 
 func (x *Creatverfattr) MarshalXDR(e *xdr.Encoder) {
-	x.CvaVerf.MarshalXDR(e)
-	x.CvaAttrs.MarshalXDR(e)
+	x.Verf.MarshalXDR(e)
+	x.Attrs.MarshalXDR(e)
 }
 
 func (x *Creatverfattr) SizeXDR() int {
 	n := 8
-	n += x.CvaAttrs.SizeXDR()
+	n += x.Attrs.SizeXDR()
 	return n
 }
 
 func (x *Creatverfattr) UnmarshalXDR(d *xdr.Decoder) {
-	x.CvaVerf.UnmarshalXDR(d)
-	x.CvaAttrs.UnmarshalXDR(d)
+	x.Verf.UnmarshalXDR(d)
+	x.Attrs.UnmarshalXDR(d)
 }
 
 func (x *Createhow4) MarshalXDR(e *xdr.Encoder) {
@@ -3210,7 +3210,7 @@ func (x *OpenClaim4) MarshalXDR(e *xdr.Encoder) {
 	case CLAIM_DELEGATE_PREV:
 		x.FileDelegatePrev.MarshalXDR(e)
 	case CLAIM_DELEG_CUR_FH:
-		x.OcDelegateStateid.MarshalXDR(e)
+		x.DelegateStateid.MarshalXDR(e)
 	case CLAIM_FH, CLAIM_DELEG_PREV_FH:
 	}
 }
@@ -3239,7 +3239,7 @@ func (x *OpenClaim4) UnmarshalXDR(d *xdr.Decoder) {
 	xdrZero(&x.DelegateType)
 	xdrZero(&x.DelegateCurInfo)
 	xdrZero(&x.FileDelegatePrev)
-	xdrZero(&x.OcDelegateStateid)
+	xdrZero(&x.DelegateStateid)
 	switch x.Claim {
 	case CLAIM_NULL:
 		x.File.UnmarshalXDR(d)
@@ -3250,7 +3250,7 @@ func (x *OpenClaim4) UnmarshalXDR(d *xdr.Decoder) {
 	case CLAIM_DELEGATE_PREV:
 		x.FileDelegatePrev.UnmarshalXDR(d)
 	case CLAIM_DELEG_CUR_FH:
-		x.OcDelegateStateid.UnmarshalXDR(d)
+		x.DelegateStateid.UnmarshalXDR(d)
 	case CLAIM_FH, CLAIM_DELEG_PREV_FH:
 	default:
 		d.SetErr(xdr.ErrBadUnion)
@@ -3335,18 +3335,18 @@ func (x *WhyNoDelegation4) UnmarshalXDR(d *xdr.Decoder) {
 }
 
 func (x *OpenNoneDelegation4) MarshalXDR(e *xdr.Encoder) {
-	e.Uint32(uint32(x.OndWhy))
-	switch x.OndWhy {
+	e.Uint32(uint32(x.Why))
+	switch x.Why {
 	case WND4_CONTENTION:
-		e.Bool(x.OndServerWillPushDeleg)
+		e.Bool(x.ServerWillPushDeleg)
 	case WND4_RESOURCE:
-		e.Bool(x.OndServerWillSignalAvail)
+		e.Bool(x.ServerWillSignalAvail)
 	}
 }
 
 func (x *OpenNoneDelegation4) SizeXDR() int {
 	n := 4
-	switch x.OndWhy {
+	switch x.Why {
 	case WND4_CONTENTION:
 		n += 4
 	case WND4_RESOURCE:
@@ -3356,14 +3356,14 @@ func (x *OpenNoneDelegation4) SizeXDR() int {
 }
 
 func (x *OpenNoneDelegation4) UnmarshalXDR(d *xdr.Decoder) {
-	x.OndWhy = WhyNoDelegation4(d.Uint32())
-	xdrZero(&x.OndServerWillPushDeleg)
-	xdrZero(&x.OndServerWillSignalAvail)
-	switch x.OndWhy {
+	x.Why = WhyNoDelegation4(d.Uint32())
+	xdrZero(&x.ServerWillPushDeleg)
+	xdrZero(&x.ServerWillSignalAvail)
+	switch x.Why {
 	case WND4_CONTENTION:
-		x.OndServerWillPushDeleg = d.Bool()
+		x.ServerWillPushDeleg = d.Bool()
 	case WND4_RESOURCE:
-		x.OndServerWillSignalAvail = d.Bool()
+		x.ServerWillSignalAvail = d.Bool()
 	default:
 	}
 }
@@ -3376,7 +3376,7 @@ func (x *OpenDelegation4) MarshalXDR(e *xdr.Encoder) {
 	case OPEN_DELEGATE_WRITE, OPEN_DELEGATE_WRITE_ATTRS_DELEG:
 		x.Write.MarshalXDR(e)
 	case OPEN_DELEGATE_NONE_EXT:
-		x.OdWhynone.MarshalXDR(e)
+		x.Whynone.MarshalXDR(e)
 	case OPEN_DELEGATE_NONE:
 	}
 }
@@ -3389,7 +3389,7 @@ func (x *OpenDelegation4) SizeXDR() int {
 	case OPEN_DELEGATE_WRITE, OPEN_DELEGATE_WRITE_ATTRS_DELEG:
 		n += x.Write.SizeXDR()
 	case OPEN_DELEGATE_NONE_EXT:
-		n += x.OdWhynone.SizeXDR()
+		n += x.Whynone.SizeXDR()
 	case OPEN_DELEGATE_NONE:
 	}
 	return n
@@ -3399,14 +3399,14 @@ func (x *OpenDelegation4) UnmarshalXDR(d *xdr.Decoder) {
 	x.DelegationType = OpenDelegationType4(d.Uint32())
 	xdrZero(&x.Read)
 	xdrZero(&x.Write)
-	xdrZero(&x.OdWhynone)
+	xdrZero(&x.Whynone)
 	switch x.DelegationType {
 	case OPEN_DELEGATE_READ, OPEN_DELEGATE_READ_ATTRS_DELEG:
 		x.Read.UnmarshalXDR(d)
 	case OPEN_DELEGATE_WRITE, OPEN_DELEGATE_WRITE_ATTRS_DELEG:
 		x.Write.UnmarshalXDR(d)
 	case OPEN_DELEGATE_NONE_EXT:
-		x.OdWhynone.UnmarshalXDR(d)
+		x.Whynone.UnmarshalXDR(d)
 	case OPEN_DELEGATE_NONE:
 	default:
 		d.SetErr(xdr.ErrBadUnion)
@@ -4429,9 +4429,9 @@ func (x *CallbackSecParms4) MarshalXDR(e *xdr.Encoder) {
 	e.Uint32(x.CbSecflavor)
 	switch x.CbSecflavor {
 	case AUTH_SYS:
-		x.CbspSysCred.MarshalXDR(e)
+		x.SysCred.MarshalXDR(e)
 	case RPCSEC_GSS:
-		x.CbspGssHandles.MarshalXDR(e)
+		x.GssHandles.MarshalXDR(e)
 	case AUTH_NONE:
 	}
 }
@@ -4440,9 +4440,9 @@ func (x *CallbackSecParms4) SizeXDR() int {
 	n := 4
 	switch x.CbSecflavor {
 	case AUTH_SYS:
-		n += x.CbspSysCred.SizeXDR()
+		n += x.SysCred.SizeXDR()
 	case RPCSEC_GSS:
-		n += x.CbspGssHandles.SizeXDR()
+		n += x.GssHandles.SizeXDR()
 	case AUTH_NONE:
 	}
 	return n
@@ -4450,13 +4450,13 @@ func (x *CallbackSecParms4) SizeXDR() int {
 
 func (x *CallbackSecParms4) UnmarshalXDR(d *xdr.Decoder) {
 	x.CbSecflavor = d.Uint32()
-	xdrZero(&x.CbspSysCred)
-	xdrZero(&x.CbspGssHandles)
+	xdrZero(&x.SysCred)
+	xdrZero(&x.GssHandles)
 	switch x.CbSecflavor {
 	case AUTH_SYS:
-		x.CbspSysCred.UnmarshalXDR(d)
+		x.SysCred.UnmarshalXDR(d)
 	case RPCSEC_GSS:
-		x.CbspGssHandles.UnmarshalXDR(d)
+		x.GssHandles.UnmarshalXDR(d)
 	case AUTH_NONE:
 	default:
 		d.SetErr(xdr.ErrBadUnion)
@@ -7596,8 +7596,8 @@ func (x *Fsid4) UnmarshalXDR(d *xdr.Decoder) {
 }
 
 func (x *ChangePolicy4) MarshalXDR(e *xdr.Encoder) {
-	e.Uint64(x.CpMajor)
-	e.Uint64(x.CpMinor)
+	e.Uint64(x.Major)
+	e.Uint64(x.Minor)
 }
 
 func (x *ChangePolicy4) SizeXDR() int {
@@ -7605,8 +7605,8 @@ func (x *ChangePolicy4) SizeXDR() int {
 }
 
 func (x *ChangePolicy4) UnmarshalXDR(d *xdr.Decoder) {
-	x.CpMajor = d.Uint64()
-	x.CpMinor = d.Uint64()
+	x.Major = d.Uint64()
+	x.Minor = d.Uint64()
 }
 
 func (x *FsLocation4) MarshalXDR(e *xdr.Encoder) {
@@ -8245,8 +8245,8 @@ func (x *NetlocType4) UnmarshalXDR(d *xdr.Decoder) {
 }
 
 func (x *Netloc4) MarshalXDR(e *xdr.Encoder) {
-	e.Uint32(uint32(x.NlType))
-	switch x.NlType {
+	e.Uint32(uint32(x.Type))
+	switch x.Type {
 	case NL4_NAME:
 		x.Name.MarshalXDR(e)
 	case NL4_URL:
@@ -8258,7 +8258,7 @@ func (x *Netloc4) MarshalXDR(e *xdr.Encoder) {
 
 func (x *Netloc4) SizeXDR() int {
 	n := 4
-	switch x.NlType {
+	switch x.Type {
 	case NL4_NAME:
 		n += x.Name.SizeXDR()
 	case NL4_URL:
@@ -8270,11 +8270,11 @@ func (x *Netloc4) SizeXDR() int {
 }
 
 func (x *Netloc4) UnmarshalXDR(d *xdr.Decoder) {
-	x.NlType = NetlocType4(d.Uint32())
+	x.Type = NetlocType4(d.Uint32())
 	xdrZero(&x.Name)
 	xdrZero(&x.URL)
 	xdrZero(&x.Addr)
-	switch x.NlType {
+	switch x.Type {
 	case NL4_NAME:
 		x.Name.UnmarshalXDR(d)
 	case NL4_URL:
