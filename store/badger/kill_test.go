@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/badger"
@@ -37,7 +38,10 @@ func TestKill(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 5))
 	acked := -1
 	for round := range rounds {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestKill$")
+		// A watchdog bounds a round that hangs.
+		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(rctx, os.Args[0], "-test.run=^TestKill$")
 		cmd.Env = append(os.Environ(), "DITTOFS_BADGER_KILL_DIR="+dir, "DITTOFS_BADGER_KILL_START="+strconv.Itoa(acked+1))
 		out, err := cmd.StdoutPipe()
 		if err != nil {

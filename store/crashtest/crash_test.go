@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/badger"
@@ -33,6 +34,8 @@ const (
 	fileMode    = 0o644
 	stableHow   = store.FileSync
 	dataSyncHow = store.DataSync
+
+	roundLimit = 5 * time.Minute
 )
 
 var root = &store.Cred{UID: fsUID}
@@ -297,7 +300,10 @@ func TestCrash(t *testing.T) {
 	for round := range rounds {
 		seed := r.Uint64()
 		kill := 3 + r.IntN(40)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrash$")
+		// A watchdog bounds a round that hangs; a healthy one takes a
+		// fraction of a second.
+		rctx, cancel := context.WithTimeout(ctx, roundLimit)
+		cmd := exec.CommandContext(rctx, os.Args[0], "-test.run=^TestCrash$")
 		cmd.Env = append(os.Environ(), envDir+"="+dir, envSeed+"="+strconv.FormatUint(seed, 10))
 		out, err := cmd.StdoutPipe()
 		if err != nil {
@@ -342,6 +348,11 @@ func TestCrash(t *testing.T) {
 			}
 		}
 		cmd.Wait()
+		timedOut := rctx.Err() != nil
+		cancel()
+		if timedOut {
+			t.Fatalf("round %d: the child did not finish within %v", round, roundLimit)
+		}
 		if !killed {
 			// The child finished all its operations before the kill.
 			inflight = nil

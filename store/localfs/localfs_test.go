@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/localfs"
@@ -174,7 +175,10 @@ func TestCrash(t *testing.T) {
 	r := rand.New(rand.NewPCG(42, 0))
 	start := 0
 	for round := range rounds {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrash$")
+		// A watchdog bounds a round that hangs.
+		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(rctx, os.Args[0], "-test.run=^TestCrash$")
 		cmd.Env = append(os.Environ(), "DITTOFS_LOCALFS_CRASH_DIR="+dir, "DITTOFS_LOCALFS_CRASH_START="+strconv.Itoa(start))
 		out, err := cmd.StdoutPipe()
 		if err != nil {
