@@ -118,10 +118,7 @@ type txError string
 
 func (e txError) Error() string { return string(e) }
 
-const (
-	errTxDone   txError = "transaction has ended"
-	errEmptyKey txError = "empty key"
-)
+const errTxDone txError = "transaction has ended"
 
 func (tx *txn) Get(key []byte) ([]byte, error) {
 	if err := tx.check("get", false); err != nil {
@@ -136,9 +133,6 @@ func (tx *txn) Get(key []byte) ([]byte, error) {
 func (tx *txn) Put(key, val []byte) error {
 	if err := tx.check("put", true); err != nil {
 		return err
-	}
-	if len(key) == 0 {
-		return store.NewError(store.CodeInvalid, "put", "", errEmptyKey)
 	}
 	tx.t.put(tx.owner, newItem(key, val))
 	tx.wrote, tx.dirty = true, true
