@@ -154,7 +154,7 @@ type HandTop uint32
 func (h *HandTop) MarshalXDR(e *xdr.Encoder) {}
 func (h *HandTop) SizeXDR() int { return 0 }
 func (h *HandTop) UnmarshalXDR(d *xdr.Decoder) {}
-//xdr:-
+//xdr:skip
 type NotWire struct{ F func() }
 `)
 	files, err := build(dir)

@@ -75,7 +75,7 @@ func parseTag(s string) (tagOpts, error) {
 		key, val, hasVal := strings.Cut(item, "=")
 		if !hasVal {
 			switch item {
-			case "-":
+			case "-", "skip":
 				o.skip = true
 				list = nil
 				continue
