@@ -1,0 +1,282 @@
+//go:build bench
+
+package bench
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dittofs/dittofs/test/ganesha"
+	"github.com/dittofs/dittofs/test/vm"
+)
+
+var (
+	rounds  = flag.Int("bench.rounds", 3, "VM runs per server; the table shows medians")
+	outFile = flag.String("bench.out", "", "write the results table (Markdown) to this file")
+	fileMiB = flag.Int("bench.file-mib", 256, "size of the sequential file in MiB")
+	ops     = flag.Int("bench.ops", 2000, "random I/O, metadata and small-file operation count")
+)
+
+// mountOptions are the options both servers are mounted with (the harness
+// adds vers=3, proto=tcp and nolock).
+var mountOptions = []string{"rsize=1048576", "wsize=1048576"}
+
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// target is one server under test.
+type target struct {
+	name      string
+	addr      string // NFS address, in netns when set
+	mountPort int
+	export    string
+	netns     string
+	pid       int // the server process whose CPU time is read
+}
+
+// startFullserver builds examples/fullserver and runs it as a child process
+// with memory stores on an ephemeral loopback port, returning it once it
+// logs its NFS listener.
+func startFullserver(t *testing.T, dir string) target {
+	bin := filepath.Join(dir, "fullserver")
+	build := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-o", bin, "github.com/dittofs/dittofs/examples/fullserver")
+	if b, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build fullserver: %v\n%s", err, b)
+	}
+	cmd := exec.Command(bin, "--memory", "--nfs-addr", "127.0.0.1:0", "--portmap-addr", "off",
+		"--nlm=false", "--no-root-squash", "--export", "/export")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = cmd.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	addrCh := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`msg=listening service=nfs network=tcp addr=(\S+)`)
+		sc := bufio.NewScanner(stderr)
+		sent := false
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil && !sent {
+				addrCh <- m[1]
+				sent = true
+			}
+			if strings.Contains(sc.Text(), "level=ERROR") || strings.Contains(sc.Text(), "level=WARN") {
+				t.Log("fullserver:", sc.Text())
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+	timer := time.NewTimer(30 * time.Second)
+	defer timer.Stop()
+	select {
+	case addr := <-addrCh:
+		_, p, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		port, _ := strconv.Atoi(p)
+		return target{name: "DittoFS", addr: addr, mountPort: port, export: "/export", pid: cmd.Process.Pid}
+	case <-exited:
+		t.Fatal("fullserver exited during start-up")
+	case <-timer.C:
+		t.Fatal("fullserver logged no NFS listener within 30 s")
+	}
+	return target{}
+}
+
+// startGanesha starts the reference and finds the ganesha.nfsd process:
+// the only child of the unshare process whose namespace srv.Netns names.
+func startGanesha(t *testing.T, logger *slog.Logger) target {
+	srv, err := ganesha.Start(t.Context(), ganesha.Config{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Stop() })
+	var unsharePID int
+	if _, err := fmt.Sscanf(srv.Netns, "/proc/%d/ns/net", &unsharePID); err != nil {
+		t.Fatalf("netns %q: %v", srv.Netns, err)
+	}
+	pid, err := ChildPID(unsharePID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil || strings.TrimSpace(string(comm)) != "ganesha.nfsd" {
+		t.Fatalf("process %d is %q (%v), want ganesha.nfsd", pid, comm, err)
+	}
+	return target{name: "Ganesha", addr: srv.Addr(), mountPort: srv.MountPort, export: srv.Export, netns: srv.Netns, pid: pid}
+}
+
+// runOnce runs nfsbench in a fresh guest against tg, in a new directory
+// sub of the export, and returns its results with the server's CPU
+// seconds per workload.
+func runOnce(t *testing.T, tg target, prog, sub string, logger *slog.Logger) ([]Result, map[string]time.Duration) {
+	var l net.Listener
+	var err error
+	if tg.netns != "" {
+		l, err = ListenInNetns(tg.netns)
+	} else {
+		l, err = net.Listen("tcp", "127.0.0.1:0")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	m := &Marker{CPU: func() (time.Duration, error) { return CPUTime(tg.pid) }}
+	go m.Serve(l)
+	mport := l.Addr().(*net.TCPAddr).Port
+	script := fmt.Sprintf("set -e\nmkdir %s\ncd %s\n/bin/nfsbench -marker 10.0.2.100:%d -file-mib %d -rand-ops %d -meta-ops %d -small %d\ncd ..\nrm -rf %s\n",
+		sub, sub, mport, *fileMiB, *ops, *ops, *ops, sub)
+	res, err := vm.Run(t.Context(), vm.Config{
+		Server: tg.addr, MountPort: tg.mountPort, Export: tg.export, Vers: "3",
+		Options: mountOptions, Script: script, Netns: tg.netns,
+		ForwardPorts: []int{mport}, Files: []vm.File{{Path: "/bin/nfsbench", Source: prog}},
+		Timeout: 20 * time.Minute, Logger: logger,
+	})
+	if err != nil {
+		t.Fatalf("%s: %v\noutput:\n%s\nconsole:\n%s", tg.name, err, res.Output, res.Console)
+	}
+	if res.ExitCode != 0 {
+		t.Fatalf("%s: nfsbench exited %d:\n%s", tg.name, res.ExitCode, res.Output)
+	}
+	rs, err := ParseResults(res.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spent, err := m.Spent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s %s: %v in the guest\n%s", tg.name, sub, res.Elapsed.Round(time.Second), res.Output)
+	return rs, spent
+}
+
+// TestNFSBench runs the nfsbench workloads through the kernel client
+// (vers=3, tcp, nolock, 1 MiB rsize/wsize) against examples/fullserver
+// (memory stores, a child process) and NFS-Ganesha (FSAL_VFS on tmpfs),
+// alternating the servers for -bench.rounds rounds, and logs the table of
+// medians with each server's CPU seconds per workload. It asserts nothing
+// about speed: only that every workload ran to its full count on both.
+func TestNFSBench(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (Ganesha's namespaces, the guest's drop_caches)")
+	}
+	logger := slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	dir := t.TempDir()
+	prog := filepath.Join(dir, "nfsbench")
+	if err := vm.BuildStatic(t.Context(), "github.com/dittofs/dittofs/test/bench/cmd/nfsbench", prog); err != nil {
+		t.Fatal(err)
+	}
+	targets := []target{startFullserver(t, dir), startGanesha(t, logger)}
+	logMachine(t, "before")
+	type sample struct {
+		rate, cpu []float64
+		ops       int
+	}
+	samples := map[string]map[string]*sample{} // server → workload → samples
+	var order []string
+	for r := range *rounds {
+		for _, tg := range targets {
+			rs, spent := runOnce(t, tg, prog, fmt.Sprintf("bench%d", r), logger)
+			if samples[tg.name] == nil {
+				samples[tg.name] = map[string]*sample{}
+			}
+			for _, res := range rs {
+				s := samples[tg.name][res.Name]
+				if s == nil {
+					s = &sample{}
+					samples[tg.name][res.Name] = s
+					if tg.name == targets[0].name && r == 0 {
+						order = append(order, res.Name)
+					}
+				}
+				s.rate = append(s.rate, res.Rate())
+				s.cpu = append(s.cpu, spent[res.Name].Seconds())
+				s.ops = res.Ops
+			}
+		}
+		logMachine(t, fmt.Sprintf("after round %d", r+1))
+	}
+	var rows []Row
+	for _, w := range order {
+		ours, ref := samples[targets[0].name][w], samples[targets[1].name][w]
+		if ref == nil {
+			t.Errorf("%s: no result from %s", w, targets[1].name)
+			continue
+		}
+		if ours.ops != ref.ops {
+			t.Errorf("%s: %d ops against %s, %d against %s (a time bound cut one short)", w, ours.ops, targets[0].name, ref.ops, targets[1].name)
+		}
+		unit := Result{Name: w}.Unit()
+		rows = append(rows, Row{Workload: w, Unit: unit, Ops: ours.ops,
+			Ours: Median(ours.rate), Ref: Median(ref.rate), OursCPU: Median(ours.cpu), RefCPU: Median(ref.cpu)})
+	}
+	table := Markdown(targets[0].name, targets[1].name, rows)
+	t.Logf("medians of %d rounds:\n%s", *rounds, table)
+	if *outFile != "" {
+		if err := os.WriteFile(*outFile, []byte(table), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// logMachine logs the load average, so the table can be read against it.
+func logMachine(t *testing.T, when string) {
+	la, _ := os.ReadFile("/proc/loadavg")
+	t.Logf("%s: load average %s, GOMAXPROCS %d", when, strings.TrimSpace(string(la)), runtime.GOMAXPROCS(0))
+}
+
+// TestNFSBenchInProcess runs the same workloads against our NFSv3 server
+// inside the test process, so that `go test -cpuprofile` profiles the
+// server under the kernel client's load.
+func TestNFSBenchInProcess(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (the guest's drop_caches)")
+	}
+	logger := slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	prog := filepath.Join(t.TempDir(), "nfsbench")
+	if err := vm.BuildStatic(t.Context(), "github.com/dittofs/dittofs/test/bench/cmd/nfsbench", prog); err != nil {
+		t.Fatal(err)
+	}
+	addr := startInProcess(t)
+	_, p, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(p)
+	self := os.Getpid()
+	rs, spent := runOnce(t, target{name: "in-process", addr: addr, mountPort: port, export: "/", pid: self}, prog, "bench", logger)
+	for _, r := range rs {
+		t.Logf("%-10s %8.1f %s  test-process CPU %.2f s", r.Name, r.Rate(), r.Unit(), spent[r.Name].Seconds())
+	}
+}
