@@ -44,7 +44,9 @@ type Tx interface {
 	// Scan calls fn for every key in [start, end) in ascending byte order,
 	// including the transaction's own uncommitted writes. A nil end means
 	// no upper bound. Scan stops early when fn returns false. k and v are
-	// valid only during the call to fn.
+	// valid only during the call to fn. Scan sees the transaction as it
+	// was when Scan was called; fn may call Get, Put, Delete and Scan on
+	// the same Tx.
 	Scan(start, end []byte, fn func(k, v []byte) bool) error
 }
 
@@ -67,7 +69,8 @@ type Blocks interface {
 	Put(ctx context.Context, id BlockID, data []byte) error
 	// ReadAt reads len(p) bytes of block id starting at off. It returns
 	// the number of bytes read and io.EOF when the block ends before p is
-	// filled; a missing block returns an error matching ErrNotFound.
+	// filled (a read that exactly fills p returns nil); a missing block
+	// returns an error matching ErrNotFound.
 	ReadAt(ctx context.Context, id BlockID, p []byte, off int64) (int, error)
 	// Delete removes block id. Deleting an absent block is not an error.
 	Delete(ctx context.Context, id BlockID) error
