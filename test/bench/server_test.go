@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -52,3 +53,5 @@ func startInProcess(tb testing.TB) string {
 	})
 	return l.Addr().String()
 }
+
+func selfPID() int { return os.Getpid() }
