@@ -252,7 +252,10 @@ func qemuArgs(a assets, name, dir string, memMB int, fwdPorts []int, cbPort int)
 		// explicitly did not forward in QEMU 7.2 here.)
 		fmt.Fprintf(&netdev, ",hostfwd=tcp:127.0.0.1:%d-:%d", cbPort, cbPort)
 	}
-	cmdline := "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic mitigations=off edd=off tsc=reliable " +
+	// clocksource=hpet: the HPET follows QEMU's clock (host time). The TSC
+	// is calibrated at boot, and on a loaded host under TCG it was seen
+	// running many times too fast, which would skew leases and timeouts.
+	cmdline := "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic mitigations=off edd=off clocksource=hpet " +
 		"no_timer_check random.trust_cpu=on rdinit=/init"
 	args := []string{
 		"-name", name, "-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none",

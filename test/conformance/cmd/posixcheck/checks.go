@@ -1661,7 +1661,7 @@ func checkTwoWriters(e *env) error {
 				break
 			}
 		}
-		return fmt.Errorf("the file (%d bytes) does not match the writers' data; first bad block %d", len(data), bad)
+		return fmt.Errorf("the file (%d bytes) does not match the writers' data (seed %d); first bad block %d", len(data), seed, bad)
 	}
 	return nil
 }
