@@ -12,7 +12,6 @@ test: deps lint generate-check unit e2e
 
 deps:
 	./scripts/install-deps.sh
-	@if [ -x test/install-deps.sh ]; then ./test/install-deps.sh; fi
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -1,13 +1,15 @@
 #!/bin/sh
-# Installs, when missing, the Debian packages the test suite needs. Runs
-# apt-get update at most once, installs without recommended packages, and
-# keeps package scripts from starting daemons (rpcbind would otherwise take
-# port 111). Without root it only reports what is missing.
+# Installs, when missing, the Debian packages the test suite needs: those of
+# the unit and integration tests here, then those of the real-client suites
+# (test/install-deps.sh). apt-get update runs only when something is
+# missing. Package scripts are kept from starting daemons while this runs:
+# Debian's rpcbind and nfs-ganesha would otherwise take ports 111 and 2049.
+# Without root it only reports what is missing.
 set -eu
+cd "$(dirname "$0")/.."
 
 # command:package pairs the unit and integration tests use.
-need="rpcinfo:rpcbind"
-# The real-client (e2e) suite lists its own in test/install-deps.sh.
+need="rpcinfo:rpcbind unshare:util-linux"
 
 missing=""
 for pair in $need; do
@@ -18,23 +20,28 @@ for pair in $need; do
 	fi
 done
 
-if [ -n "$missing" ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "install-deps: missing Debian packages:$missing (run as root to install them)" >&2
-	else
-		echo "install-deps: installing$missing" >&2
-		policy=/usr/sbin/policy-rc.d
-		created=""
-		if [ ! -e "$policy" ]; then
-			printf '#!/bin/sh\nexit 101\n' >"$policy"
-			chmod +x "$policy"
-			created=1
-		fi
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq
-		# shellcheck disable=SC2086
-		apt-get install -y -qq --no-install-recommends $missing
-		[ -n "$created" ] && rm -f "$policy"
-	fi
+if [ "$(id -u)" != 0 ]; then
+	[ -n "$missing" ] && echo "install-deps: missing Debian packages:$missing (run as root to install them)" >&2
+	exit 0
 fi
-exit 0
+
+policy=/usr/sbin/policy-rc.d
+created=""
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod +x "$policy"
+	created=1
+fi
+cleanup() { [ -n "$created" ] && rm -f "$policy"; }
+trap cleanup EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+if [ -n "$missing" ]; then
+	echo "install-deps: installing$missing" >&2
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+fi
+if [ -f test/install-deps.sh ]; then
+	sh test/install-deps.sh
+fi
