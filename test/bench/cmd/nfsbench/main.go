@@ -20,10 +20,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -32,16 +34,17 @@ import (
 
 // config is the command line.
 type config struct {
-	dir       string
-	marker    string
-	fileMiB   int
-	ioSize    int
-	randOps   int
-	metaOps   int
-	smallN    int
-	limit     time.Duration
-	only      string
-	dropCache string
+	dir        string
+	marker     string
+	fileMiB    int
+	ioSize     int
+	randOps    int
+	metaOps    int
+	smallN     int
+	limit      time.Duration
+	only       string
+	dropCache  string
+	mountstats string
 }
 
 func main() {
@@ -56,6 +59,7 @@ func main() {
 	flag.DurationVar(&c.limit, "limit", 3*time.Minute, "time bound of each workload")
 	flag.StringVar(&c.only, "only", "", "comma-separated workloads to run (all when empty)")
 	flag.StringVar(&c.dropCache, "drop-caches", "/proc/sys/vm/drop_caches", "file written with 3 to drop the page cache; empty to skip")
+	flag.StringVar(&c.mountstats, "mountstats", "/proc/self/mountstats", "the client's per-operation RPC counts; empty to skip")
 	flag.Parse()
 	if err := run(c, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "nfsbench:", err)
@@ -134,9 +138,11 @@ func run(c config, out io.Writer) error {
 		if err := m.say("begin", w.name); err != nil {
 			return err
 		}
+		before := rpcCounts(c.mountstats)
 		start := time.Now()
 		ops, n, err := w.run(start.Add(c.limit))
 		secs := time.Since(start).Seconds()
+		after := rpcCounts(c.mountstats)
 		if merr := m.say("end", w.name); merr != nil && err == nil {
 			err = merr
 		}
@@ -144,6 +150,9 @@ func run(c config, out io.Writer) error {
 			return fmt.Errorf("%s: %w", w.name, err)
 		}
 		fmt.Fprintln(out, result{w.name, ops, n, secs})
+		if line := rpcDiff(w.name, before, after); line != "" {
+			fmt.Fprintln(out, line)
+		}
 	}
 	return nil
 }
@@ -370,6 +379,56 @@ func (b *bench) smallRead(dl time.Time) (int, int64, error) {
 		ops++
 	}
 	return ops, n, nil
+}
+
+// rpcCounts returns the number of calls per NFS procedure the kernel client
+// has sent on its NFS mounts, from the "per-op statistics" sections of
+// mountstats (the first number of each "PROC: n ..." line), or nil.
+func rpcCounts(path string) map[string]int64 {
+	if path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	counts := map[string]int64{}
+	in := false
+	for line := range strings.Lines(string(b)) {
+		t := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "device "):
+			in = false
+		case t == "per-op statistics":
+			in = true
+		case in:
+			name, rest, ok := strings.Cut(t, ":")
+			f := strings.Fields(rest)
+			if !ok || len(f) == 0 {
+				continue
+			}
+			var n int64
+			if _, err := fmt.Sscan(f[0], &n); err == nil {
+				counts[name] += n
+			}
+		}
+	}
+	return counts
+}
+
+// rpcDiff renders the calls sent during a workload as
+// "RPCS name PROC=n ...", procedures in alphabetical order.
+func rpcDiff(name string, before, after map[string]int64) string {
+	if after == nil {
+		return ""
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(after)) {
+		if d := after[k] - before[k]; d > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", k, d))
+		}
+	}
+	return "RPCS " + name + " " + strings.Join(parts, " ")
 }
 
 // fill writes a cheap pseudo-random pattern determined by seed.
