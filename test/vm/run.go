@@ -141,6 +141,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		res.Unmounted = st.Fields["umount"] == "ok"
 		return res, nil
 	case "mount":
+		if r := st.Fields["reason"]; r != "" {
+			return res, fmt.Errorf("%w: %s -o %s: %s (program %s)", ErrMount, source, options, r, st.Fields["program"])
+		}
 		return res, fmt.Errorf("%w: %s -o %s", ErrMount, source, options)
 	default:
 		return res, fmt.Errorf("%w: %s", ErrGuestSetup, raw)
