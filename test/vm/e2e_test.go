@@ -163,8 +163,8 @@ func TestMountFailure(t *testing.T) {
 	cfg.Server = "127.0.0.1:9" // nothing listens on discard in the namespace
 	cfg.Timeout = 4 * time.Minute
 	res, err := vm.Run(t.Context(), cfg)
-	if !errors.Is(err, vm.ErrMount) {
-		t.Fatalf("err = %v, want ErrMount; output %q", err, res.Output)
+	if !errors.Is(err, vm.ErrMount) || !strings.Contains(err.Error(), "no-rpc-reply") {
+		t.Fatalf("err = %v, want ErrMount from the RPC pre-flight; output %q", err, res.Output)
 	}
 	if res.Output != "" {
 		t.Errorf("the script ran: %q", res.Output)
