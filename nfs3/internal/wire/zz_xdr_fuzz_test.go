@@ -3,126 +3,85 @@
 package wire
 
 import (
-	"bytes"
-	"reflect"
 	"testing"
 
-	"github.com/dittofs/dittofs/rpc/xdr"
+	"github.com/dittofs/dittofs/rpc/xdr/xdrtest"
 )
 
-func FuzzUnmarshalMNTArgs(f *testing.F) { xdrFuzz[MNTArgs](f) }
+func FuzzUnmarshalMNTArgs(f *testing.F) { xdrtest.Fuzz[MNTArgs](f) }
 
-func FuzzUnmarshalMountres3(f *testing.F) { xdrFuzz[Mountres3](f) }
+func FuzzUnmarshalMountres3(f *testing.F) { xdrtest.Fuzz[Mountres3](f) }
 
-func FuzzUnmarshalMountlist(f *testing.F) { xdrFuzz[Mountlist](f) }
+func FuzzUnmarshalMountlist(f *testing.F) { xdrtest.Fuzz[Mountlist](f) }
 
-func FuzzUnmarshalExports(f *testing.F) { xdrFuzz[Exports](f) }
+func FuzzUnmarshalExports(f *testing.F) { xdrtest.Fuzz[Exports](f) }
 
-func FuzzUnmarshalGETATTR3args(f *testing.F) { xdrFuzz[GETATTR3args](f) }
+func FuzzUnmarshalGETATTR3args(f *testing.F) { xdrtest.Fuzz[GETATTR3args](f) }
 
-func FuzzUnmarshalGETATTR3res(f *testing.F) { xdrFuzz[GETATTR3res](f) }
+func FuzzUnmarshalGETATTR3res(f *testing.F) { xdrtest.Fuzz[GETATTR3res](f) }
 
-func FuzzUnmarshalSETATTR3args(f *testing.F) { xdrFuzz[SETATTR3args](f) }
+func FuzzUnmarshalSETATTR3args(f *testing.F) { xdrtest.Fuzz[SETATTR3args](f) }
 
-func FuzzUnmarshalSETATTR3res(f *testing.F) { xdrFuzz[SETATTR3res](f) }
+func FuzzUnmarshalSETATTR3res(f *testing.F) { xdrtest.Fuzz[SETATTR3res](f) }
 
-func FuzzUnmarshalLOOKUP3args(f *testing.F) { xdrFuzz[LOOKUP3args](f) }
+func FuzzUnmarshalLOOKUP3args(f *testing.F) { xdrtest.Fuzz[LOOKUP3args](f) }
 
-func FuzzUnmarshalLOOKUP3res(f *testing.F) { xdrFuzz[LOOKUP3res](f) }
+func FuzzUnmarshalLOOKUP3res(f *testing.F) { xdrtest.Fuzz[LOOKUP3res](f) }
 
-func FuzzUnmarshalACCESS3args(f *testing.F) { xdrFuzz[ACCESS3args](f) }
+func FuzzUnmarshalACCESS3args(f *testing.F) { xdrtest.Fuzz[ACCESS3args](f) }
 
-func FuzzUnmarshalACCESS3res(f *testing.F) { xdrFuzz[ACCESS3res](f) }
+func FuzzUnmarshalACCESS3res(f *testing.F) { xdrtest.Fuzz[ACCESS3res](f) }
 
-func FuzzUnmarshalREADLINK3args(f *testing.F) { xdrFuzz[READLINK3args](f) }
+func FuzzUnmarshalREADLINK3args(f *testing.F) { xdrtest.Fuzz[READLINK3args](f) }
 
-func FuzzUnmarshalREADLINK3res(f *testing.F) { xdrFuzz[READLINK3res](f) }
+func FuzzUnmarshalREADLINK3res(f *testing.F) { xdrtest.Fuzz[READLINK3res](f) }
 
-func FuzzUnmarshalREAD3args(f *testing.F) { xdrFuzz[READ3args](f) }
+func FuzzUnmarshalREAD3args(f *testing.F) { xdrtest.Fuzz[READ3args](f) }
 
-func FuzzUnmarshalREAD3res(f *testing.F) { xdrFuzz[READ3res](f) }
+func FuzzUnmarshalREAD3res(f *testing.F) { xdrtest.Fuzz[READ3res](f) }
 
-func FuzzUnmarshalWRITE3args(f *testing.F) { xdrFuzz[WRITE3args](f) }
+func FuzzUnmarshalWRITE3args(f *testing.F) { xdrtest.Fuzz[WRITE3args](f) }
 
-func FuzzUnmarshalWRITE3res(f *testing.F) { xdrFuzz[WRITE3res](f) }
+func FuzzUnmarshalWRITE3res(f *testing.F) { xdrtest.Fuzz[WRITE3res](f) }
 
-func FuzzUnmarshalCREATE3args(f *testing.F) { xdrFuzz[CREATE3args](f) }
+func FuzzUnmarshalCREATE3args(f *testing.F) { xdrtest.Fuzz[CREATE3args](f) }
 
-func FuzzUnmarshalCREATE3res(f *testing.F) { xdrFuzz[CREATE3res](f) }
+func FuzzUnmarshalCREATE3res(f *testing.F) { xdrtest.Fuzz[CREATE3res](f) }
 
-func FuzzUnmarshalMKDIR3args(f *testing.F) { xdrFuzz[MKDIR3args](f) }
+func FuzzUnmarshalMKDIR3args(f *testing.F) { xdrtest.Fuzz[MKDIR3args](f) }
 
-func FuzzUnmarshalSYMLINK3args(f *testing.F) { xdrFuzz[SYMLINK3args](f) }
+func FuzzUnmarshalSYMLINK3args(f *testing.F) { xdrtest.Fuzz[SYMLINK3args](f) }
 
-func FuzzUnmarshalMKNOD3args(f *testing.F) { xdrFuzz[MKNOD3args](f) }
+func FuzzUnmarshalMKNOD3args(f *testing.F) { xdrtest.Fuzz[MKNOD3args](f) }
 
-func FuzzUnmarshalREMOVE3args(f *testing.F) { xdrFuzz[REMOVE3args](f) }
+func FuzzUnmarshalREMOVE3args(f *testing.F) { xdrtest.Fuzz[REMOVE3args](f) }
 
-func FuzzUnmarshalWccRes(f *testing.F) { xdrFuzz[WccRes](f) }
+func FuzzUnmarshalWccRes(f *testing.F) { xdrtest.Fuzz[WccRes](f) }
 
-func FuzzUnmarshalRENAME3args(f *testing.F) { xdrFuzz[RENAME3args](f) }
+func FuzzUnmarshalRENAME3args(f *testing.F) { xdrtest.Fuzz[RENAME3args](f) }
 
-func FuzzUnmarshalRENAME3res(f *testing.F) { xdrFuzz[RENAME3res](f) }
+func FuzzUnmarshalRENAME3res(f *testing.F) { xdrtest.Fuzz[RENAME3res](f) }
 
-func FuzzUnmarshalLINK3args(f *testing.F) { xdrFuzz[LINK3args](f) }
+func FuzzUnmarshalLINK3args(f *testing.F) { xdrtest.Fuzz[LINK3args](f) }
 
-func FuzzUnmarshalLINK3res(f *testing.F) { xdrFuzz[LINK3res](f) }
+func FuzzUnmarshalLINK3res(f *testing.F) { xdrtest.Fuzz[LINK3res](f) }
 
-func FuzzUnmarshalREADDIR3args(f *testing.F) { xdrFuzz[READDIR3args](f) }
+func FuzzUnmarshalREADDIR3args(f *testing.F) { xdrtest.Fuzz[READDIR3args](f) }
 
-func FuzzUnmarshalREADDIR3res(f *testing.F) { xdrFuzz[READDIR3res](f) }
+func FuzzUnmarshalREADDIR3res(f *testing.F) { xdrtest.Fuzz[READDIR3res](f) }
 
-func FuzzUnmarshalREADDIRPLUS3args(f *testing.F) { xdrFuzz[READDIRPLUS3args](f) }
+func FuzzUnmarshalREADDIRPLUS3args(f *testing.F) { xdrtest.Fuzz[READDIRPLUS3args](f) }
 
-func FuzzUnmarshalREADDIRPLUS3res(f *testing.F) { xdrFuzz[READDIRPLUS3res](f) }
+func FuzzUnmarshalREADDIRPLUS3res(f *testing.F) { xdrtest.Fuzz[READDIRPLUS3res](f) }
 
-func FuzzUnmarshalFSSTAT3args(f *testing.F) { xdrFuzz[FSSTAT3args](f) }
+func FuzzUnmarshalFSSTAT3args(f *testing.F) { xdrtest.Fuzz[FSSTAT3args](f) }
 
-func FuzzUnmarshalFSSTAT3res(f *testing.F) { xdrFuzz[FSSTAT3res](f) }
+func FuzzUnmarshalFSSTAT3res(f *testing.F) { xdrtest.Fuzz[FSSTAT3res](f) }
 
-func FuzzUnmarshalFSINFO3res(f *testing.F) { xdrFuzz[FSINFO3res](f) }
+func FuzzUnmarshalFSINFO3res(f *testing.F) { xdrtest.Fuzz[FSINFO3res](f) }
 
-func FuzzUnmarshalPATHCONF3res(f *testing.F) { xdrFuzz[PATHCONF3res](f) }
+func FuzzUnmarshalPATHCONF3res(f *testing.F) { xdrtest.Fuzz[PATHCONF3res](f) }
 
-func FuzzUnmarshalCOMMIT3args(f *testing.F) { xdrFuzz[COMMIT3args](f) }
+func FuzzUnmarshalCOMMIT3args(f *testing.F) { xdrtest.Fuzz[COMMIT3args](f) }
 
-func FuzzUnmarshalCOMMIT3res(f *testing.F) { xdrFuzz[COMMIT3res](f) }
-
-// xdrFuzz is the body of every generated fuzz target.
-func xdrFuzz[T any, P interface {
-	*T
-	xdr.Marshaler
-	xdr.Unmarshaler
-}](f *testing.F) {
-	f.Add([]byte{})
-	f.Add(xdr.Marshal(P(new(T))))
-	f.Add(bytes.Repeat([]byte{0, 0, 0, 1}, 64))
-	f.Add(bytes.Repeat([]byte{0, 0, 0, 2}, 64))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		v := P(new(T))
-		d := xdr.NewDecoder(b)
-		v.UnmarshalXDR(d)
-		if d.Err() != nil {
-			return
-		}
-		enc := xdr.Marshal(v)
-		if len(enc) != v.SizeXDR() {
-			t.Fatalf("SizeXDR = %d, encoding has %d bytes", v.SizeXDR(), len(enc))
-		}
-		w := P(new(T))
-		d2 := xdr.NewDecoder(enc)
-		w.UnmarshalXDR(d2)
-		if err := d2.Err(); err != nil {
-			t.Fatalf("re-decoding: %v", err)
-		}
-		if d2.Remaining() != 0 {
-			t.Fatalf("re-decoding left %d bytes", d2.Remaining())
-		}
-		if !reflect.DeepEqual(v, w) {
-			t.Fatalf("decode → encode → decode differs:\n%+v\n%+v", v, w)
-		}
-		if enc2 := xdr.Marshal(w); !bytes.Equal(enc, enc2) {
-			t.Fatalf("re-encoding differs:\n%x\n%x", enc, enc2)
-		}
-	})
-}
+func FuzzUnmarshalCOMMIT3res(f *testing.F) { xdrtest.Fuzz[COMMIT3res](f) }

@@ -3,116 +3,75 @@
 package wire
 
 import (
-	"bytes"
-	"reflect"
 	"testing"
 
-	"github.com/dittofs/dittofs/rpc/xdr"
+	"github.com/dittofs/dittofs/rpc/xdr/xdrtest"
 )
 
-func FuzzUnmarshalNotifyType4(f *testing.F) { xdrFuzz[NotifyType4](f) }
+func FuzzUnmarshalNotifyType4(f *testing.F) { xdrtest.Fuzz[NotifyType4](f) }
 
-func FuzzUnmarshalNotifyAttr4(f *testing.F) { xdrFuzz[NotifyAttr4](f) }
+func FuzzUnmarshalNotifyAttr4(f *testing.F) { xdrtest.Fuzz[NotifyAttr4](f) }
 
-func FuzzUnmarshalNotifyRename4(f *testing.F) { xdrFuzz[NotifyRename4](f) }
+func FuzzUnmarshalNotifyRename4(f *testing.F) { xdrtest.Fuzz[NotifyRename4](f) }
 
-func FuzzUnmarshalNotifyVerifier4(f *testing.F) { xdrFuzz[NotifyVerifier4](f) }
+func FuzzUnmarshalNotifyVerifier4(f *testing.F) { xdrtest.Fuzz[NotifyVerifier4](f) }
 
-func FuzzUnmarshalNotifyDeviceidType4(f *testing.F) { xdrFuzz[NotifyDeviceidType4](f) }
+func FuzzUnmarshalNotifyDeviceidType4(f *testing.F) { xdrtest.Fuzz[NotifyDeviceidType4](f) }
 
-func FuzzUnmarshalNotifyDeviceidDelete4(f *testing.F) { xdrFuzz[NotifyDeviceidDelete4](f) }
+func FuzzUnmarshalNotifyDeviceidDelete4(f *testing.F) { xdrtest.Fuzz[NotifyDeviceidDelete4](f) }
 
-func FuzzUnmarshalNotifyDeviceidChange4(f *testing.F) { xdrFuzz[NotifyDeviceidChange4](f) }
+func FuzzUnmarshalNotifyDeviceidChange4(f *testing.F) { xdrtest.Fuzz[NotifyDeviceidChange4](f) }
 
-func FuzzUnmarshalCOMPOUND4argsHead(f *testing.F) { xdrFuzz[COMPOUND4argsHead](f) }
+func FuzzUnmarshalCOMPOUND4argsHead(f *testing.F) { xdrtest.Fuzz[COMPOUND4argsHead](f) }
 
-func FuzzUnmarshalCOMPOUND4resHead(f *testing.F) { xdrFuzz[COMPOUND4resHead](f) }
+func FuzzUnmarshalCOMPOUND4resHead(f *testing.F) { xdrtest.Fuzz[COMPOUND4resHead](f) }
 
-func FuzzUnmarshalCB_COMPOUND4argsHead(f *testing.F) { xdrFuzz[CB_COMPOUND4argsHead](f) }
+func FuzzUnmarshalCB_COMPOUND4argsHead(f *testing.F) { xdrtest.Fuzz[CB_COMPOUND4argsHead](f) }
 
-func FuzzUnmarshalCB_COMPOUND4resHead(f *testing.F) { xdrFuzz[CB_COMPOUND4resHead](f) }
+func FuzzUnmarshalCB_COMPOUND4resHead(f *testing.F) { xdrtest.Fuzz[CB_COMPOUND4resHead](f) }
 
-func FuzzUnmarshalNfsArgop4(f *testing.F) { xdrFuzz[NfsArgop4](f) }
+func FuzzUnmarshalNfsArgop4(f *testing.F) { xdrtest.Fuzz[NfsArgop4](f) }
 
-func FuzzUnmarshalNfsResop4(f *testing.F) { xdrFuzz[NfsResop4](f) }
+func FuzzUnmarshalNfsResop4(f *testing.F) { xdrtest.Fuzz[NfsResop4](f) }
 
-func FuzzUnmarshalNfsCbArgop4(f *testing.F) { xdrFuzz[NfsCbArgop4](f) }
+func FuzzUnmarshalNfsCbArgop4(f *testing.F) { xdrtest.Fuzz[NfsCbArgop4](f) }
 
-func FuzzUnmarshalNfsCbResop4(f *testing.F) { xdrFuzz[NfsCbResop4](f) }
+func FuzzUnmarshalNfsCbResop4(f *testing.F) { xdrtest.Fuzz[NfsCbResop4](f) }
 
-func FuzzUnmarshalIO_ADVISE_type4(f *testing.F) { xdrFuzz[IO_ADVISE_type4](f) }
+func FuzzUnmarshalIO_ADVISE_type4(f *testing.F) { xdrtest.Fuzz[IO_ADVISE_type4](f) }
 
-func FuzzUnmarshalNfsLease4(f *testing.F) { xdrFuzz[NfsLease4](f) }
+func FuzzUnmarshalNfsLease4(f *testing.F) { xdrtest.Fuzz[NfsLease4](f) }
 
-func FuzzUnmarshalUtf8string(f *testing.F) { xdrFuzz[Utf8string](f) }
+func FuzzUnmarshalUtf8string(f *testing.F) { xdrtest.Fuzz[Utf8string](f) }
 
-func FuzzUnmarshalSettime4(f *testing.F) { xdrFuzz[Settime4](f) }
+func FuzzUnmarshalSettime4(f *testing.F) { xdrtest.Fuzz[Settime4](f) }
 
-func FuzzUnmarshalChangePolicy4(f *testing.F) { xdrFuzz[ChangePolicy4](f) }
+func FuzzUnmarshalChangePolicy4(f *testing.F) { xdrtest.Fuzz[ChangePolicy4](f) }
 
-func FuzzUnmarshalFsLocations4(f *testing.F) { xdrFuzz[FsLocations4](f) }
+func FuzzUnmarshalFsLocations4(f *testing.F) { xdrtest.Fuzz[FsLocations4](f) }
 
-func FuzzUnmarshalFattr4Acl(f *testing.F) { xdrFuzz[Fattr4Acl](f) }
+func FuzzUnmarshalFattr4Acl(f *testing.F) { xdrtest.Fuzz[Fattr4Acl](f) }
 
-func FuzzUnmarshalNfsacl41(f *testing.F) { xdrFuzz[Nfsacl41](f) }
+func FuzzUnmarshalNfsacl41(f *testing.F) { xdrtest.Fuzz[Nfsacl41](f) }
 
-func FuzzUnmarshalModeMasked4(f *testing.F) { xdrFuzz[ModeMasked4](f) }
+func FuzzUnmarshalModeMasked4(f *testing.F) { xdrtest.Fuzz[ModeMasked4](f) }
 
-func FuzzUnmarshalLayouthint4(f *testing.F) { xdrFuzz[Layouthint4](f) }
+func FuzzUnmarshalLayouthint4(f *testing.F) { xdrtest.Fuzz[Layouthint4](f) }
 
-func FuzzUnmarshalFs4Status(f *testing.F) { xdrFuzz[Fs4Status](f) }
+func FuzzUnmarshalFs4Status(f *testing.F) { xdrtest.Fuzz[Fs4Status](f) }
 
-func FuzzUnmarshalMdsthreshold4(f *testing.F) { xdrFuzz[Mdsthreshold4](f) }
+func FuzzUnmarshalMdsthreshold4(f *testing.F) { xdrtest.Fuzz[Mdsthreshold4](f) }
 
-func FuzzUnmarshalRetentionGet4(f *testing.F) { xdrFuzz[RetentionGet4](f) }
+func FuzzUnmarshalRetentionGet4(f *testing.F) { xdrtest.Fuzz[RetentionGet4](f) }
 
-func FuzzUnmarshalRetentionSet4(f *testing.F) { xdrFuzz[RetentionSet4](f) }
+func FuzzUnmarshalRetentionSet4(f *testing.F) { xdrtest.Fuzz[RetentionSet4](f) }
 
-func FuzzUnmarshalFsLocationsInfo4(f *testing.F) { xdrFuzz[FsLocationsInfo4](f) }
+func FuzzUnmarshalFsLocationsInfo4(f *testing.F) { xdrtest.Fuzz[FsLocationsInfo4](f) }
 
-func FuzzUnmarshalFattr4FsLayoutTypes(f *testing.F) { xdrFuzz[Fattr4FsLayoutTypes](f) }
+func FuzzUnmarshalFattr4FsLayoutTypes(f *testing.F) { xdrtest.Fuzz[Fattr4FsLayoutTypes](f) }
 
-func FuzzUnmarshalChangeAttrType4(f *testing.F) { xdrFuzz[ChangeAttrType4](f) }
+func FuzzUnmarshalChangeAttrType4(f *testing.F) { xdrtest.Fuzz[ChangeAttrType4](f) }
 
-func FuzzUnmarshalSecLabel4(f *testing.F) { xdrFuzz[SecLabel4](f) }
+func FuzzUnmarshalSecLabel4(f *testing.F) { xdrtest.Fuzz[SecLabel4](f) }
 
-func FuzzUnmarshalOpenArguments4(f *testing.F) { xdrFuzz[OpenArguments4](f) }
-
-// xdrFuzz is the body of every generated fuzz target.
-func xdrFuzz[T any, P interface {
-	*T
-	xdr.Marshaler
-	xdr.Unmarshaler
-}](f *testing.F) {
-	f.Add([]byte{})
-	f.Add(xdr.Marshal(P(new(T))))
-	f.Add(bytes.Repeat([]byte{0, 0, 0, 1}, 64))
-	f.Add(bytes.Repeat([]byte{0, 0, 0, 2}, 64))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		v := P(new(T))
-		d := xdr.NewDecoder(b)
-		v.UnmarshalXDR(d)
-		if d.Err() != nil {
-			return
-		}
-		enc := xdr.Marshal(v)
-		if len(enc) != v.SizeXDR() {
-			t.Fatalf("SizeXDR = %d, encoding has %d bytes", v.SizeXDR(), len(enc))
-		}
-		w := P(new(T))
-		d2 := xdr.NewDecoder(enc)
-		w.UnmarshalXDR(d2)
-		if err := d2.Err(); err != nil {
-			t.Fatalf("re-decoding: %v", err)
-		}
-		if d2.Remaining() != 0 {
-			t.Fatalf("re-decoding left %d bytes", d2.Remaining())
-		}
-		if !reflect.DeepEqual(v, w) {
-			t.Fatalf("decode → encode → decode differs:\n%+v\n%+v", v, w)
-		}
-		if enc2 := xdr.Marshal(w); !bytes.Equal(enc, enc2) {
-			t.Fatalf("re-encoding differs:\n%x\n%x", enc, enc2)
-		}
-	})
-}
+func FuzzUnmarshalOpenArguments4(f *testing.F) { xdrtest.Fuzz[OpenArguments4](f) }

@@ -3,82 +3,41 @@
 package wire
 
 import (
-	"bytes"
-	"reflect"
 	"testing"
 
-	"github.com/dittofs/dittofs/rpc/xdr"
+	"github.com/dittofs/dittofs/rpc/xdr/xdrtest"
 )
 
-func FuzzUnmarshalNLM4Res(f *testing.F) { xdrFuzz[NLM4Res](f) }
+func FuzzUnmarshalNLM4Res(f *testing.F) { xdrtest.Fuzz[NLM4Res](f) }
 
-func FuzzUnmarshalNLM4TestRes(f *testing.F) { xdrFuzz[NLM4TestRes](f) }
+func FuzzUnmarshalNLM4TestRes(f *testing.F) { xdrtest.Fuzz[NLM4TestRes](f) }
 
-func FuzzUnmarshalNLM4TestArgs(f *testing.F) { xdrFuzz[NLM4TestArgs](f) }
+func FuzzUnmarshalNLM4TestArgs(f *testing.F) { xdrtest.Fuzz[NLM4TestArgs](f) }
 
-func FuzzUnmarshalNLM4LockArgs(f *testing.F) { xdrFuzz[NLM4LockArgs](f) }
+func FuzzUnmarshalNLM4LockArgs(f *testing.F) { xdrtest.Fuzz[NLM4LockArgs](f) }
 
-func FuzzUnmarshalNLM4CancArgs(f *testing.F) { xdrFuzz[NLM4CancArgs](f) }
+func FuzzUnmarshalNLM4CancArgs(f *testing.F) { xdrtest.Fuzz[NLM4CancArgs](f) }
 
-func FuzzUnmarshalNLM4UnlockArgs(f *testing.F) { xdrFuzz[NLM4UnlockArgs](f) }
+func FuzzUnmarshalNLM4UnlockArgs(f *testing.F) { xdrtest.Fuzz[NLM4UnlockArgs](f) }
 
-func FuzzUnmarshalNLM4ShareArgs(f *testing.F) { xdrFuzz[NLM4ShareArgs](f) }
+func FuzzUnmarshalNLM4ShareArgs(f *testing.F) { xdrtest.Fuzz[NLM4ShareArgs](f) }
 
-func FuzzUnmarshalNLM4ShareRes(f *testing.F) { xdrFuzz[NLM4ShareRes](f) }
+func FuzzUnmarshalNLM4ShareRes(f *testing.F) { xdrtest.Fuzz[NLM4ShareRes](f) }
 
-func FuzzUnmarshalNLM4Notify(f *testing.F) { xdrFuzz[NLM4Notify](f) }
+func FuzzUnmarshalNLM4Notify(f *testing.F) { xdrtest.Fuzz[NLM4Notify](f) }
 
-func FuzzUnmarshalSMName(f *testing.F) { xdrFuzz[SMName](f) }
+func FuzzUnmarshalSMName(f *testing.F) { xdrtest.Fuzz[SMName](f) }
 
-func FuzzUnmarshalSMStatRes(f *testing.F) { xdrFuzz[SMStatRes](f) }
+func FuzzUnmarshalSMStatRes(f *testing.F) { xdrtest.Fuzz[SMStatRes](f) }
 
-func FuzzUnmarshalSMStat(f *testing.F) { xdrFuzz[SMStat](f) }
+func FuzzUnmarshalSMStat(f *testing.F) { xdrtest.Fuzz[SMStat](f) }
 
-func FuzzUnmarshalMon(f *testing.F) { xdrFuzz[Mon](f) }
+func FuzzUnmarshalMon(f *testing.F) { xdrtest.Fuzz[Mon](f) }
 
-func FuzzUnmarshalStatChge(f *testing.F) { xdrFuzz[StatChge](f) }
+func FuzzUnmarshalStatChge(f *testing.F) { xdrtest.Fuzz[StatChge](f) }
 
-func FuzzUnmarshalStatus(f *testing.F) { xdrFuzz[Status](f) }
+func FuzzUnmarshalStatus(f *testing.F) { xdrtest.Fuzz[Status](f) }
 
-func FuzzUnmarshalMapping(f *testing.F) { xdrFuzz[Mapping](f) }
+func FuzzUnmarshalMapping(f *testing.F) { xdrtest.Fuzz[Mapping](f) }
 
-func FuzzUnmarshalPort(f *testing.F) { xdrFuzz[Port](f) }
-
-// xdrFuzz is the body of every generated fuzz target.
-func xdrFuzz[T any, P interface {
-	*T
-	xdr.Marshaler
-	xdr.Unmarshaler
-}](f *testing.F) {
-	f.Add([]byte{})
-	f.Add(xdr.Marshal(P(new(T))))
-	f.Add(bytes.Repeat([]byte{0, 0, 0, 1}, 64))
-	f.Add(bytes.Repeat([]byte{0, 0, 0, 2}, 64))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		v := P(new(T))
-		d := xdr.NewDecoder(b)
-		v.UnmarshalXDR(d)
-		if d.Err() != nil {
-			return
-		}
-		enc := xdr.Marshal(v)
-		if len(enc) != v.SizeXDR() {
-			t.Fatalf("SizeXDR = %d, encoding has %d bytes", v.SizeXDR(), len(enc))
-		}
-		w := P(new(T))
-		d2 := xdr.NewDecoder(enc)
-		w.UnmarshalXDR(d2)
-		if err := d2.Err(); err != nil {
-			t.Fatalf("re-decoding: %v", err)
-		}
-		if d2.Remaining() != 0 {
-			t.Fatalf("re-decoding left %d bytes", d2.Remaining())
-		}
-		if !reflect.DeepEqual(v, w) {
-			t.Fatalf("decode → encode → decode differs:\n%+v\n%+v", v, w)
-		}
-		if enc2 := xdr.Marshal(w); !bytes.Equal(enc, enc2) {
-			t.Fatalf("re-encoding differs:\n%x\n%x", enc, enc2)
-		}
-	})
-}
+func FuzzUnmarshalPort(f *testing.F) { xdrtest.Fuzz[Port](f) }

@@ -3,64 +3,23 @@
 package example
 
 import (
-	"bytes"
-	"reflect"
 	"testing"
 
-	"github.com/dittofs/dittofs/rpc/xdr"
+	"github.com/dittofs/dittofs/rpc/xdr/xdrtest"
 )
 
-func FuzzUnmarshalFeatures(f *testing.F) { xdrFuzz[Features](f) }
+func FuzzUnmarshalFeatures(f *testing.F) { xdrtest.Fuzz[Features](f) }
 
-func FuzzUnmarshalTable(f *testing.F) { xdrFuzz[Table](f) }
+func FuzzUnmarshalTable(f *testing.F) { xdrtest.Fuzz[Table](f) }
 
-func FuzzUnmarshalTagged(f *testing.F) { xdrFuzz[Tagged](f) }
+func FuzzUnmarshalTagged(f *testing.F) { xdrtest.Fuzz[Tagged](f) }
 
-func FuzzUnmarshalGETATTR3args(f *testing.F) { xdrFuzz[GETATTR3args](f) }
+func FuzzUnmarshalGETATTR3args(f *testing.F) { xdrtest.Fuzz[GETATTR3args](f) }
 
-func FuzzUnmarshalGETATTR3res(f *testing.F) { xdrFuzz[GETATTR3res](f) }
+func FuzzUnmarshalGETATTR3res(f *testing.F) { xdrtest.Fuzz[GETATTR3res](f) }
 
-func FuzzUnmarshalREADDIR3args(f *testing.F) { xdrFuzz[READDIR3args](f) }
+func FuzzUnmarshalREADDIR3args(f *testing.F) { xdrtest.Fuzz[READDIR3args](f) }
 
-func FuzzUnmarshalREADDIR3res(f *testing.F) { xdrFuzz[READDIR3res](f) }
+func FuzzUnmarshalREADDIR3res(f *testing.F) { xdrtest.Fuzz[READDIR3res](f) }
 
-func FuzzUnmarshalSharedHandle(f *testing.F) { xdrFuzz[SharedHandle](f) }
-
-// xdrFuzz is the body of every generated fuzz target.
-func xdrFuzz[T any, P interface {
-	*T
-	xdr.Marshaler
-	xdr.Unmarshaler
-}](f *testing.F) {
-	f.Add([]byte{})
-	f.Add(xdr.Marshal(P(new(T))))
-	f.Add(bytes.Repeat([]byte{0, 0, 0, 1}, 64))
-	f.Add(bytes.Repeat([]byte{0, 0, 0, 2}, 64))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		v := P(new(T))
-		d := xdr.NewDecoder(b)
-		v.UnmarshalXDR(d)
-		if d.Err() != nil {
-			return
-		}
-		enc := xdr.Marshal(v)
-		if len(enc) != v.SizeXDR() {
-			t.Fatalf("SizeXDR = %d, encoding has %d bytes", v.SizeXDR(), len(enc))
-		}
-		w := P(new(T))
-		d2 := xdr.NewDecoder(enc)
-		w.UnmarshalXDR(d2)
-		if err := d2.Err(); err != nil {
-			t.Fatalf("re-decoding: %v", err)
-		}
-		if d2.Remaining() != 0 {
-			t.Fatalf("re-decoding left %d bytes", d2.Remaining())
-		}
-		if !reflect.DeepEqual(v, w) {
-			t.Fatalf("decode → encode → decode differs:\n%+v\n%+v", v, w)
-		}
-		if enc2 := xdr.Marshal(w); !bytes.Equal(enc, enc2) {
-			t.Fatalf("re-encoding differs:\n%x\n%x", enc, enc2)
-		}
-	})
-}
+func FuzzUnmarshalSharedHandle(f *testing.F) { xdrtest.Fuzz[SharedHandle](f) }

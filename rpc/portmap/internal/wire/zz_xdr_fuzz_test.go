@@ -3,72 +3,31 @@
 package wire
 
 import (
-	"bytes"
-	"reflect"
 	"testing"
 
-	"github.com/dittofs/dittofs/rpc/xdr"
+	"github.com/dittofs/dittofs/rpc/xdr/xdrtest"
 )
 
-func FuzzUnmarshalPmaplist(f *testing.F) { xdrFuzz[Pmaplist](f) }
+func FuzzUnmarshalPmaplist(f *testing.F) { xdrtest.Fuzz[Pmaplist](f) }
 
-func FuzzUnmarshalCallArgs(f *testing.F) { xdrFuzz[CallArgs](f) }
+func FuzzUnmarshalCallArgs(f *testing.F) { xdrtest.Fuzz[CallArgs](f) }
 
-func FuzzUnmarshalCallResult(f *testing.F) { xdrFuzz[CallResult](f) }
+func FuzzUnmarshalCallResult(f *testing.F) { xdrtest.Fuzz[CallResult](f) }
 
-func FuzzUnmarshalRpcbList(f *testing.F) { xdrFuzz[RpcbList](f) }
+func FuzzUnmarshalRpcbList(f *testing.F) { xdrtest.Fuzz[RpcbList](f) }
 
-func FuzzUnmarshalRmtCallArgs(f *testing.F) { xdrFuzz[RmtCallArgs](f) }
+func FuzzUnmarshalRmtCallArgs(f *testing.F) { xdrtest.Fuzz[RmtCallArgs](f) }
 
-func FuzzUnmarshalRmtCallRes(f *testing.F) { xdrFuzz[RmtCallRes](f) }
+func FuzzUnmarshalRmtCallRes(f *testing.F) { xdrtest.Fuzz[RmtCallRes](f) }
 
-func FuzzUnmarshalNetbuf(f *testing.F) { xdrFuzz[Netbuf](f) }
+func FuzzUnmarshalNetbuf(f *testing.F) { xdrtest.Fuzz[Netbuf](f) }
 
-func FuzzUnmarshalRpcbEntryList(f *testing.F) { xdrFuzz[RpcbEntryList](f) }
+func FuzzUnmarshalRpcbEntryList(f *testing.F) { xdrtest.Fuzz[RpcbEntryList](f) }
 
-func FuzzUnmarshalRpcbStatByvers(f *testing.F) { xdrFuzz[RpcbStatByvers](f) }
+func FuzzUnmarshalRpcbStatByvers(f *testing.F) { xdrtest.Fuzz[RpcbStatByvers](f) }
 
-func FuzzUnmarshalBool(f *testing.F) { xdrFuzz[Bool](f) }
+func FuzzUnmarshalBool(f *testing.F) { xdrtest.Fuzz[Bool](f) }
 
-func FuzzUnmarshalUint32(f *testing.F) { xdrFuzz[Uint32](f) }
+func FuzzUnmarshalUint32(f *testing.F) { xdrtest.Fuzz[Uint32](f) }
 
-func FuzzUnmarshalString(f *testing.F) { xdrFuzz[String](f) }
-
-// xdrFuzz is the body of every generated fuzz target.
-func xdrFuzz[T any, P interface {
-	*T
-	xdr.Marshaler
-	xdr.Unmarshaler
-}](f *testing.F) {
-	f.Add([]byte{})
-	f.Add(xdr.Marshal(P(new(T))))
-	f.Add(bytes.Repeat([]byte{0, 0, 0, 1}, 64))
-	f.Add(bytes.Repeat([]byte{0, 0, 0, 2}, 64))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		v := P(new(T))
-		d := xdr.NewDecoder(b)
-		v.UnmarshalXDR(d)
-		if d.Err() != nil {
-			return
-		}
-		enc := xdr.Marshal(v)
-		if len(enc) != v.SizeXDR() {
-			t.Fatalf("SizeXDR = %d, encoding has %d bytes", v.SizeXDR(), len(enc))
-		}
-		w := P(new(T))
-		d2 := xdr.NewDecoder(enc)
-		w.UnmarshalXDR(d2)
-		if err := d2.Err(); err != nil {
-			t.Fatalf("re-decoding: %v", err)
-		}
-		if d2.Remaining() != 0 {
-			t.Fatalf("re-decoding left %d bytes", d2.Remaining())
-		}
-		if !reflect.DeepEqual(v, w) {
-			t.Fatalf("decode → encode → decode differs:\n%+v\n%+v", v, w)
-		}
-		if enc2 := xdr.Marshal(w); !bytes.Equal(enc, enc2) {
-			t.Fatalf("re-encoding differs:\n%x\n%x", enc, enc2)
-		}
-	})
-}
+func FuzzUnmarshalString(f *testing.F) { xdrtest.Fuzz[String](f) }
