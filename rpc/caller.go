@@ -18,6 +18,17 @@ var (
 	errTooManyFiles  = syscall.EMFILE
 )
 
+// sender writes an encoded call record (four bytes reserved in front for
+// the record mark) to its transport.
+type sender interface {
+	sendRecord(ctx context.Context, rec []byte) error
+}
+
+// replyChans recycles the channels calls wait on. A channel goes back only
+// after its reply was received, so a late delivery can never reach a
+// later call.
+var replyChans = sync.Pool{New: func() any { return make(chan []byte, 1) }}
+
 // caller sends calls and matches replies to them by xid; both Client and
 // the server side of a Conn (for the backchannel) use it.
 type caller struct {
@@ -36,8 +47,8 @@ func (cl *caller) init() {
 var errNoTransport = errors.New("rpc: transport closed")
 
 // call encodes a call, sends it with send, and waits for the reply or ctx.
-func (cl *caller) call(ctx context.Context, send func([]byte) error, prog, vers, proc uint32, cred OpaqueAuth, args xdr.Marshaler, res xdr.Unmarshaler) error {
-	ch := make(chan []byte, 1)
+func (cl *caller) call(ctx context.Context, s sender, prog, vers, proc uint32, cred OpaqueAuth, args xdr.Marshaler, res xdr.Unmarshaler) error {
+	ch := replyChans.Get().(chan []byte)
 	cl.mu.Lock()
 	if cl.err != nil {
 		err := cl.err
@@ -55,7 +66,7 @@ func (cl *caller) call(ctx context.Context, send func([]byte) error, prog, vers,
 	}()
 
 	rec := encodeCallRecord(xid, prog, vers, proc, cred, args)
-	if err := send(rec); err != nil {
+	if err := s.sendRecord(ctx, rec); err != nil {
 		return err
 	}
 	var reply []byte
@@ -63,6 +74,9 @@ func (cl *caller) call(ctx context.Context, send func([]byte) error, prog, vers,
 	case reply = <-ch:
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	if reply != nil {
+		replyChans.Put(ch)
 	}
 	if reply == nil {
 		cl.mu.Lock()

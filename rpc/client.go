@@ -62,10 +62,10 @@ func (c *Client) Close() error {
 // decodes the results into res (nil to ignore them). A reply other than
 // SUCCESS is a *ReplyError.
 func (c *Client) Call(ctx context.Context, prog, vers, proc uint32, args xdr.Marshaler, res xdr.Unmarshaler) error {
-	return c.caller.call(ctx, func(rec []byte) error { return c.send(ctx, rec) }, prog, vers, proc, c.Cred, args, res)
+	return c.caller.call(ctx, c, prog, vers, proc, c.Cred, args, res)
 }
 
-func (c *Client) send(ctx context.Context, rec []byte) error {
+func (c *Client) sendRecord(ctx context.Context, rec []byte) error {
 	if !c.udp {
 		c.writeMu.Lock()
 		defer c.writeMu.Unlock()

@@ -596,10 +596,10 @@ func (c *Conn) Done() <-chan struct{} { return c.ctx.Done() }
 // NFSv4.1 backchannel uses this, RFC 8881 §2.10.3.1). args may be nil for
 // no arguments and res nil to ignore the results.
 func (c *Conn) Call(ctx context.Context, prog, vers, proc uint32, cred OpaqueAuth, args xdr.Marshaler, res xdr.Unmarshaler) error {
-	return c.caller.call(ctx, c.writeCall, prog, vers, proc, cred, args, res)
+	return c.caller.call(ctx, c, prog, vers, proc, cred, args, res)
 }
 
-func (c *Conn) writeCall(rec []byte) error {
+func (c *Conn) sendRecord(_ context.Context, rec []byte) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	c.nc.SetWriteDeadline(time.Now().Add(cmpOr(c.srv.WriteTimeout, DefaultWriteTimeout)))
