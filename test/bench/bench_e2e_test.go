@@ -240,6 +240,13 @@ func TestNFSBench(t *testing.T) {
 		if ours.ops != ref.ops {
 			t.Errorf("%s: %d ops against %s, %d against %s (a time bound cut one short)", w, ours.ops, targets[0].name, ref.ops, targets[1].name)
 		}
+		want := *ops
+		if w == "seqwrite" || w == "seqread" {
+			want = *fileMiB // 1 MiB per I/O
+		}
+		if ours.ops != want {
+			t.Errorf("%s: %d ops, want %d", w, ours.ops, want)
+		}
 		unit := Result{Name: w}.Unit()
 		rows = append(rows, Row{Workload: w, Unit: unit, Ops: ours.ops,
 			Ours: Median(ours.rate), Ref: Median(ref.rate), OursCPU: Median(ours.cpu), RefCPU: Median(ref.cpu)})
