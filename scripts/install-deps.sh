@@ -32,7 +32,7 @@ if [ ! -e "$policy" ]; then
 	chmod +x "$policy"
 	created=1
 fi
-cleanup() { [ -n "$created" ] && rm -f "$policy"; }
+cleanup() { if [ -n "$created" ]; then rm -f "$policy"; fi; }
 trap cleanup EXIT
 
 export DEBIAN_FRONTEND=noninteractive
