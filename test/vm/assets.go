@@ -35,7 +35,7 @@ func guestModules() []string {
 
 // initramfsFormat is bumped whenever the layout of the cached initramfs
 // changes in a way its other inputs do not show.
-const initramfsFormat = "1"
+const initramfsFormat = "2"
 
 // assets are the cached files one boot needs.
 type assets struct {
@@ -274,7 +274,7 @@ func buildInitramfs(ctx context.Context, modDir, helper, dst string) error {
 		data string
 	}{
 		{"lib/modules/load-order", 0o644, strings.Join(order, "\n") + "\n"},
-		{"etc/passwd", 0o644, "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:alice:/home:/bin/sh\nbob:x:1001:1001:bob:/home:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"},
+		{"etc/passwd", 0o644, "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:alice:/home:/bin/sh\nbob:x:1001:1001:bob:/home:/bin/sh\n_rpc:x:100:65534::/run/rpcbind:/bin/false\nnobody:x:65534:65534:nobody:/:/bin/false\n"},
 		{"etc/group", 0o644, "root:x:0:\nalice:x:1000:\nbob:x:1001:\nstaff:x:50:alice,bob\nnogroup:x:65534:\n"},
 		{"etc/hosts", 0o644, "127.0.0.1 localhost\n"},
 		{"init", 0o755, string(initScript)},

@@ -36,6 +36,29 @@ echo "$VM_UNIQUE_ID" >/sys/module/nfs/parameters/nfs4_unique_id
 if [ -n "$VM_CALLBACK_PORT" ]; then
 	echo "$VM_CALLBACK_PORT" >/sys/module/nfs/parameters/callback_tcpport
 fi
+# waitrpc PROG VERS STAGE waits (bounded; no signal exists) until the
+# guest's rpcbind answers for PROG.
+waitrpc() {
+	n=0
+	until vmhelper rpcping 127.0.0.1:111 "$1" "$2" >/dev/null 2>&1; do
+		n=$((n + 1))
+		[ $n -lt 100 ] || status "EXIT=-1 stage=$3 reason=not-registered"
+		sleep 0.1
+	done
+}
+
+if [ -n "$VM_LOCKD_PORT" ]; then
+	# NLM: lockd on a fixed port (read when lockd starts, at the first
+	# mount; the parameter takes no trailing newline), rpcbind for the
+	# kernel to find statd, statd on a fixed port. Both log to the console.
+	printf %s "$VM_LOCKD_PORT" >/sys/module/lockd/parameters/nlm_tcpport || status "EXIT=-1 stage=lockd"
+	printf %s "$VM_LOCKD_PORT" >/sys/module/lockd/parameters/nlm_udpport || status "EXIT=-1 stage=lockd"
+	mkdir -p /run/rpcbind /var/lib/nfs/sm /var/lib/nfs/sm.bak
+	rpcbind -f -w &
+	waitrpc 100000 2 rpcbind
+	rpc.statd -F -d -L -p "$VM_STATD_PORT" &
+	waitrpc 100024 1 statd
+fi
 
 # A server that is not there would leave the mount retrying until the
 # timeout: ask each RPC program for a NULL reply first.

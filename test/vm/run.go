@@ -75,12 +75,19 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	if cfg.Lock {
+		lf, err := lockFiles(ctx, logger)
+		if err != nil {
+			return res, err
+		}
+		cfg.Files = append(lf, cfg.Files...)
+	}
 	dir, err := os.MkdirTemp("", "dittofs-vm-")
 	if err != nil {
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	if err := writeInitrd(a.Initramfs, filepath.Join(dir, "initrd"), cfg, guestConfig(name, source, options, cbPort, rpcPings(cfg, int(ap.Port())))); err != nil {
+	if err := writeInitrd(a.Initramfs, filepath.Join(dir, "initrd"), cfg, append(guestConfig(name, source, options, cbPort, rpcPings(cfg, int(ap.Port()))), lockConfig(cfg)...)); err != nil {
 		return res, err
 	}
 	fwd := []int{int(ap.Port())}
@@ -90,7 +97,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	fwd = append(fwd, cfg.ForwardPorts...)
 	slices.Sort(fwd)
 	fwd = slices.Compact(fwd)
-	args := qemuArgs(a, name, dir, mem, fwd, cbPort)
+	args := qemuArgs(a, name, dir, mem, fwd, cbPort, lockPortsOf(cfg))
 	bin := "qemu-system-x86_64"
 	if os.Geteuid() == 0 {
 		// QEMU as the first process of a PID namespace: when it ends, the

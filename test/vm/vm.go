@@ -63,6 +63,23 @@ type Config struct {
 	// CallbackPort is the port Callback uses; a free port on 127.0.0.1
 	// when zero.
 	CallbackPort int
+	// Lock turns NLM locking on (NFSv3 only): the mount goes without
+	// nolock, the guest runs rpcbind and rpc.statd (copied from the host's
+	// Debian rpcbind and nfs-common packages), its lockd listens on
+	// LockdPort and its statd on StatdPort, and both ports are forwarded
+	// from the host's 127.0.0.1 (TCP and UDP) into the guest, so that a
+	// server can send GRANTED callbacks and SM_NOTIFY there. The guest
+	// finds the server's NLM through the portmapper at PortmapPort.
+	Lock bool
+	// PortmapPort is the host loopback port of a portmapper that the guest
+	// reaches as 10.0.2.100:111, where the kernel asks for the server's
+	// NLM port (needed with Lock).
+	PortmapPort int
+	// LockdPort and StatdPort are the guest's lockd and rpc.statd ports,
+	// forwarded from the same ports on the host's 127.0.0.1 (needed with
+	// Lock; a server maps each guest's caller_name, its Name, to them).
+	LockdPort int
+	StatdPort int
 	// ForwardPorts are further host loopback ports the guest may reach at
 	// 10.0.2.100 (the NFS and MOUNT ports are always forwarded).
 	ForwardPorts []int
@@ -165,6 +182,21 @@ func (c Config) validate() (netip.AddrPort, error) {
 			return ap, fmt.Errorf("vm: ForwardPorts: bad port %d", p)
 		}
 	}
+	if c.Lock {
+		if c.Vers != "3" {
+			return ap, errors.New("vm: Lock is for NFSv3 only (NFSv4 locks are in the protocol)")
+		}
+		for _, p := range []int{c.PortmapPort, c.LockdPort, c.StatdPort} {
+			if p <= 0 || p > 65535 {
+				return ap, errors.New("vm: Lock needs PortmapPort, LockdPort and StatdPort")
+			}
+		}
+		if c.LockdPort == c.StatdPort {
+			return ap, errors.New("vm: LockdPort and StatdPort must differ")
+		}
+	} else if c.PortmapPort != 0 || c.LockdPort != 0 || c.StatdPort != 0 {
+		return ap, errors.New("vm: PortmapPort, LockdPort and StatdPort need Lock")
+	}
 	if c.Callback && c.Vers != "4.0" {
 		return ap, errors.New("vm: Callback is for NFSv4.0 only (v4.1+ call back on the client's connection)")
 	}
@@ -198,7 +230,7 @@ func validName(s string) bool {
 // harnessOptions are the mount options Run sets itself.
 func harnessOptions() []string {
 	return []string{"addr", "port", "vers", "nfsvers", "proto", "mountport", "mountaddr", "mountproto",
-		"clientaddr", "lock", "nolock"}
+		"clientaddr", "lock", "nolock", "local_lock"}
 }
 
 // MountOptions returns the mount(2) source and the NFS text options Run
@@ -212,9 +244,14 @@ func MountOptions(cfg Config, cbPort int) (source, options string, err error) {
 	}
 	opts := []string{"vers=" + cfg.Vers, "addr=" + hostAlias, "port=" + strconv.Itoa(int(ap.Port())), "proto=tcp"}
 	if cfg.Vers == "3" {
-		// With explicit port= and mountport= the kernel never asks rpcbind.
-		// NLM is not set up in the guest, hence nolock.
-		opts = append(opts, "mountport="+strconv.Itoa(cfg.MountPort), "mountproto=tcp", "mountaddr="+hostAlias, "nolock")
+		// With explicit port= and mountport= the kernel never asks rpcbind
+		// for NFS and MOUNT. Without Lock, NLM is not set up in the guest,
+		// hence nolock; with it, lockd asks the portmapper at
+		// 10.0.2.100:111 for the server's NLM when it first locks.
+		opts = append(opts, "mountport="+strconv.Itoa(cfg.MountPort), "mountproto=tcp", "mountaddr="+hostAlias)
+		if !cfg.Lock {
+			opts = append(opts, "nolock")
+		}
 	} else if cbPort != 0 {
 		opts = append(opts, "clientaddr=127.0.0.1")
 	} else {
@@ -238,8 +275,22 @@ func MountOptions(cfg Config, cbPort int) (source, options string, err error) {
 	return hostAlias + ":" + export, strings.Join(opts, ","), nil
 }
 
+// lockPorts are the forwards of a Lock run: the guest's 10.0.2.100:111 to
+// the host's portmap port, and the host's lockd and statd ports into the
+// guest. The zero value forwards nothing.
+type lockPorts struct {
+	portmap, lockd, statd int
+}
+
+func lockPortsOf(cfg Config) lockPorts {
+	if !cfg.Lock {
+		return lockPorts{}
+	}
+	return lockPorts{cfg.PortmapPort, cfg.LockdPort, cfg.StatdPort}
+}
+
 // qemuArgs returns the QEMU command line (without the binary) for one run.
-func qemuArgs(a assets, name, dir string, memMB int, fwdPorts []int, cbPort int) []string {
+func qemuArgs(a assets, name, dir string, memMB int, fwdPorts []int, cbPort int, lp lockPorts) []string {
 	var netdev strings.Builder
 	netdev.WriteString("user,id=n0,restrict=on,net=10.0.2.0/24,host=10.0.2.2,ipv6=off")
 	for _, p := range fwdPorts {
@@ -251,6 +302,12 @@ func qemuArgs(a assets, name, dir string, memMB int, fwdPorts []int, cbPort int)
 		// address, 10.0.2.15, which /init configures. (Naming it
 		// explicitly did not forward in QEMU 7.2 here.)
 		fmt.Fprintf(&netdev, ",hostfwd=tcp:127.0.0.1:%d-:%d", cbPort, cbPort)
+	}
+	if lp.portmap != 0 {
+		fmt.Fprintf(&netdev, ",guestfwd=tcp:%s:111-cmd:%s relay 127.0.0.1:%d %s", hostAlias, a.Helper, lp.portmap, name)
+		for _, p := range []int{lp.lockd, lp.statd} {
+			fmt.Fprintf(&netdev, ",hostfwd=tcp:127.0.0.1:%d-:%d,hostfwd=udp:127.0.0.1:%d-:%d", p, p, p, p)
+		}
 	}
 	// clocksource=hpet: the HPET follows QEMU's clock (host time). The TSC
 	// is calibrated at boot, and on a loaded host under TCG it was seen
@@ -275,12 +332,26 @@ func qemuArgs(a assets, name, dir string, memMB int, fwdPorts []int, cbPort int)
 // "address program version" triples: NFS, and MOUNT for NFSv3.
 func rpcPings(cfg Config, nfsPort int) []string {
 	if cfg.Vers == "3" {
-		return []string{
+		p := []string{
 			fmt.Sprintf("%s:%d 100003 3", hostAlias, nfsPort),
 			fmt.Sprintf("%s:%d 100005 3", hostAlias, cfg.MountPort),
 		}
+		if cfg.Lock {
+			p = append(p, fmt.Sprintf("%s:111 100000 2", hostAlias))
+		}
+		return p
 	}
 	return []string{fmt.Sprintf("%s:%d 100003 4", hostAlias, nfsPort)}
+}
+
+// lockConfig renders the /run/config lines of a Lock run (empty values
+// otherwise): the lockd and statd ports /init pins.
+func lockConfig(cfg Config) []byte {
+	lp := lockPortsOf(cfg)
+	if lp.lockd == 0 {
+		return []byte("VM_LOCKD_PORT=''\nVM_STATD_PORT=''\n")
+	}
+	return fmt.Appendf(nil, "VM_LOCKD_PORT='%d'\nVM_STATD_PORT='%d'\n", lp.lockd, lp.statd)
 }
 
 // guestConfig renders /run/config, the shell assignments /init sources.

@@ -71,7 +71,7 @@ func TestMountOptions(t *testing.T) {
 
 func TestQemuArgs(t *testing.T) {
 	a := assets{Kernel: "/c/k.pvh", PVH: true, Initramfs: "/c/i.gz", Helper: "/c/vmhelper-1"}
-	args := qemuArgs(a, "vm-a", "/run/d", 768, []int{2049, 20048}, 40000)
+	args := qemuArgs(a, "vm-a", "/run/d", 768, []int{2049, 20048}, 40000, lockPorts{})
 	i := slices.Index(args, "-netdev")
 	if i < 0 {
 		t.Fatal("no -netdev")
@@ -209,5 +209,61 @@ func TestCacheKey(t *testing.T) {
 	}
 	if cacheKey("x") != cacheKey("x") {
 		t.Error("cache key is not stable")
+	}
+}
+
+func TestLockConfig(t *testing.T) {
+	base := Config{Server: "127.0.0.1:2049", MountPort: 2049, Vers: "3", Script: "true"}
+	lock := base
+	lock.Lock, lock.PortmapPort, lock.LockdPort, lock.StatdPort = true, 4000, 4001, 4002
+	_, opts, err := MountOptions(lock, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(opts, "nolock") {
+		t.Errorf("Lock mount options %q have nolock", opts)
+	}
+	if _, opts, _ := MountOptions(base, 0); !strings.Contains(opts, ",nolock") {
+		t.Errorf("mount options %q lack nolock", opts)
+	}
+	bad := []func(c *Config){
+		func(c *Config) { c.Vers = "4.1" },
+		func(c *Config) { c.StatdPort = 0 },
+		func(c *Config) { c.StatdPort = c.LockdPort },
+		func(c *Config) { c.Lock = false },
+	}
+	for i, f := range bad {
+		c := lock
+		f(&c)
+		if _, _, err := MountOptions(c, 0); err == nil {
+			t.Errorf("case %d: %+v accepted", i, c)
+		}
+	}
+	args := strings.Join(qemuArgs(assets{Helper: "/h"}, "vm-a", "/d", 768, []int{2049}, 0, lockPortsOf(lock)), " ")
+	for _, want := range []string{"guestfwd=tcp:10.0.2.100:111-cmd:/h relay 127.0.0.1:4000 vm-a",
+		"hostfwd=tcp:127.0.0.1:4001-:4001", "hostfwd=udp:127.0.0.1:4001-:4001", "hostfwd=udp:127.0.0.1:4002-:4002"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("QEMU arguments lack %q:\n%s", want, args)
+		}
+	}
+	if got := string(lockConfig(lock)); got != "VM_LOCKD_PORT='4001'\nVM_STATD_PORT='4002'\n" {
+		t.Errorf("lockConfig = %q", got)
+	}
+	if slices.Contains(rpcPings(base, 2049), "10.0.2.100:111 100000 2") || !slices.Contains(rpcPings(lock, 2049), "10.0.2.100:111 100000 2") {
+		t.Error("the portmapper is pinged only with Lock")
+	}
+}
+
+func TestParseLdd(t *testing.T) {
+	out := "\tlinux-vdso.so.1 (0x00007f)\n\tlibtirpc.so.3 => /lib/x86_64-linux-gnu/libtirpc.so.3 (0x00007f)\n\t/lib64/ld-linux-x86-64.so.2 (0x00007f)\n"
+	got, err := parseLdd([]byte(out))
+	if err != nil || !slices.Equal(got, []string{"/lib/x86_64-linux-gnu/libtirpc.so.3", "/lib64/ld-linux-x86-64.so.2"}) {
+		t.Errorf("parseLdd = %q, %v", got, err)
+	}
+	if _, err := parseLdd([]byte("\tlibx.so.1 => not found\n\t/lib64/ld-linux-x86-64.so.2 (0x1)\n")); err == nil {
+		t.Error("a missing library was accepted")
+	}
+	if _, err := parseLdd([]byte("\tnot a dynamic executable\n")); err == nil {
+		t.Error("output without a loader was accepted")
 	}
 }

@@ -1,0 +1,273 @@
+//go:build e2e
+
+package nlm_test
+
+import (
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dittofs/dittofs/store/memory"
+	"github.com/dittofs/dittofs/test/vm"
+)
+
+// env is a server over a memory store with a locator, and a logger that
+// records warnings.
+type env struct {
+	srv    *server
+	loc    *locator
+	mu     sync.Mutex
+	warns  []string
+	logger *slog.Logger
+	locker string
+}
+
+func newEnv(t *testing.T) *env {
+	e := &env{loc: &locator{guests: map[string]guestPorts{}, lookups: map[uint32]int{}}, locker: buildLocker(t)}
+	e.logger = slog.New(recorder{slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}), &e.mu, &e.warns})
+	e.srv = startServer(t.Context(), t, serverConfig{
+		meta: memory.NewMetadata(), blocks: memory.NewBlocks(), handleKey: []byte("nlm e2e test key"),
+		loc: e.loc, logger: e.logger, nfsAddr: "127.0.0.1:0", pmAddr: "127.0.0.1:0",
+	})
+	t.Cleanup(func() { e.srv.stop(t) })
+	return e
+}
+
+func (e *env) warnings() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.warns)
+}
+
+// guest returns the VM configuration of a guest named name, with locking
+// on, and registers its forwarded ports with the locator.
+func (e *env) guest(t *testing.T, name, script string) vm.Config {
+	p := guestPorts{lockd: freePort(t), statd: freePort(t)}
+	for p.statd == p.lockd {
+		p.statd = freePort(t)
+	}
+	e.loc.add(name, p)
+	return vm.Config{
+		Server: e.srv.nfsAddr, MountPort: port(t, e.srv.nfsAddr), Vers: "3",
+		Lock: true, PortmapPort: port(t, e.srv.pmAddr), LockdPort: p.lockd, StatdPort: p.statd,
+		Name: name, Options: []string{"lookupcache=none", "actimeo=0"},
+		Script:  script,
+		Files:   []vm.File{{Path: "/bin/locker", Source: e.locker}},
+		Timeout: 5 * time.Minute,
+	}
+}
+
+// lines returns the output lines that start with one of locker's words.
+func lockerLines(out string) []string {
+	var l []string
+	for line := range strings.Lines(out) {
+		line = strings.TrimSpace(line)
+		for _, w := range []string{"try ", "get ", "flock ", "hold ", "waitfile ", "A:", "B:", "error:", "timeout"} {
+			if strings.HasPrefix(line, w) {
+				l = append(l, line)
+				break
+			}
+		}
+	}
+	return l
+}
+
+// normalizePids replaces the pid F_GETLK reports: over NLM the Linux
+// client reports the lock's svid (negated), not the holder's pid.
+func normalizePids(lines []string) []string {
+	out := slices.Clone(lines)
+	for i, l := range out {
+		if f := strings.Fields(l); len(f) == 5 && f[0] == "get" {
+			out[i] = strings.Join(append(f[:4], "PID"), " ")
+		}
+	}
+	return out
+}
+
+func run(t *testing.T, cfg vm.Config) vm.Result {
+	t.Helper()
+	res, err := vm.Run(t.Context(), cfg)
+	t.Logf("%s: %s in %v\n%s", cfg.Name, res.Status, res.Elapsed.Round(time.Millisecond), res.Output)
+	if err != nil {
+		t.Fatalf("%s: %v\nconsole:\n%s\nhost log:\n%s", cfg.Name, err, res.Console, res.HostLog)
+	}
+	if res.ExitCode != 0 {
+		t.Fatalf("%s: script exit %d\nconsole:\n%s", cfg.Name, res.ExitCode, res.Console)
+	}
+	return res
+}
+
+// TestTwoProcesses locks between two processes of one guest: fcntl write
+// and read locks, F_GETLK naming the holder, flock (which the Linux NFS
+// client maps onto a whole-file NLM lock), and a blocked F_SETLKW that is
+// granted when the holder unlocks. The Linux client checks its own lock
+// table before asking the server (nlmclnt_lock's FL_ACCESS pass), so a
+// conflict between two processes of one guest is mostly settled in the
+// guest, and a blocked F_SETLKW waits there: the GRANTED callback is
+// proved by TestTwoGuests.
+func TestTwoProcesses(t *testing.T) {
+	e := newEnv(t)
+	script := `set -e
+echo data >f
+# Process 1 holds a write lock on the whole file.
+locker hold f w held1 release1 2m >hold1.out &
+locker waitfile held1 1m
+locker try f w 0 0
+locker try f r 10 5
+locker get f w 0 0
+locker flock f ex
+# A blocked F_SETLKW in process 2, granted when process 1 unlocks.
+locker hold f w held2 release2 2m >hold2.out &
+p2=$!
+touch release1
+locker waitfile held2 1m
+touch release2
+wait $p2
+wait
+cat hold1.out hold2.out
+locker try f w 0 0
+locker get f w 0 0
+# Read locks share; a write lock conflicts with them.
+locker hold f r held3 release3 2m >hold3.out &
+locker waitfile held3 1m
+locker try f r 0 0
+locker try f w 0 0
+locker flock g sh
+touch release3
+wait
+cat hold3.out
+# flock against flock.
+locker hold g ex held4 release4 2m >hold4.out &
+locker waitfile held4 1m
+locker flock g sh
+locker try g w 0 0
+touch release4
+wait
+cat hold4.out
+locker flock g ex
+`
+	res := run(t, e.guest(t, "guest-a", script))
+	got := normalizePids(lockerLines(res.Output))
+	want := []string{
+		"waitfile ok",
+		"try conflict",
+		"try conflict",
+		"get w 0 0 PID",
+		"flock conflict",
+		"waitfile ok",
+		"hold locked", "hold released", // process 1
+		"hold locked", "hold released", // process 2, after the grant
+		"try ok",
+		"get unlocked",
+		"waitfile ok",
+		"try ok",
+		"try conflict",
+		"flock ok",
+		"hold locked", "hold released",
+		"waitfile ok",
+		"flock conflict",
+		"try conflict",
+		"hold locked", "hold released",
+		"flock ok",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("guest results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if w := e.warnings(); len(w) > 0 {
+		t.Errorf("server warnings: %q", w)
+	}
+}
+
+// TestTwoGuests locks across two VMs at once: guest A holds a write lock;
+// guest B sees the conflict through F_SETLK, F_GETLK and flock, then blocks
+// in F_SETLKW; once the server has answered NLM4_BLOCKED (the host marks it
+// with "blocked.1" in the export), A unlocks, the server sends GRANTED to
+// B's forwarded lockd port, and B gets the lock.
+func TestTwoGuests(t *testing.T) {
+	e := newEnv(t)
+	scriptA := `set -e
+echo data >f
+locker hold f w heldA releaseA 3m >holdA.out &
+locker waitfile heldA 1m
+locker waitfile blocked.1 3m
+touch releaseA
+wait
+cat holdA.out
+locker waitfile B-done 3m
+locker try f w 0 0
+`
+	scriptB := `set -e
+locker waitfile heldA 3m
+locker try f w 0 0
+locker try f r 100 1
+locker get f r 0 0
+locker flock f sh
+locker hold f w heldB releaseB 3m >holdB.out &
+locker waitfile heldB 3m
+locker get f w 0 0
+touch releaseB
+wait
+cat holdB.out
+touch B-done
+`
+	cfgA, cfgB := e.guest(t, "guest-a", scriptA), e.guest(t, "guest-b", scriptB)
+	cfgA.Timeout, cfgB.Timeout = 8*time.Minute, 8*time.Minute
+	var resB vm.Result
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, err := vm.Run(t.Context(), cfgB)
+		if err != nil {
+			t.Errorf("guest-b: %v\n%s", err, res.Console)
+		}
+		resB = res
+	}()
+	resA, errA := vm.Run(t.Context(), cfgA)
+	<-done
+	t.Logf("guest-a: %s in %v\n%s", resA.Status, resA.Elapsed.Round(time.Millisecond), resA.Output)
+	t.Logf("guest-b: %s in %v\n%s", resB.Status, resB.Elapsed.Round(time.Millisecond), resB.Output)
+	if errA != nil {
+		t.Fatalf("guest-a: %v\n%s", errA, resA.Console)
+	}
+	if resA.ExitCode != 0 || resB.ExitCode != 0 {
+		t.Fatalf("exit codes: guest-a %d, guest-b %d\nconsole a:\n%s\nconsole b:\n%s", resA.ExitCode, resB.ExitCode, resA.Console, resB.Console)
+	}
+	wantA := []string{"waitfile ok", "waitfile ok", "hold locked", "hold released", "waitfile ok", "try ok"}
+	wantB := []string{
+		"waitfile ok",
+		"try conflict",
+		"try conflict",
+		"get w 0 0 PID",
+		"flock conflict",
+		"waitfile ok",
+		"get w 0 0 PID", // B's other process holds it now
+		"hold locked", "hold released",
+	}
+	gotA, gotB := normalizePids(lockerLines(resA.Output)), normalizePids(lockerLines(resB.Output))
+	if !slices.Equal(gotA, wantA) {
+		t.Errorf("guest-a results:\n%s\nwant:\n%s", strings.Join(gotA, "\n"), strings.Join(wantA, "\n"))
+	}
+	if !slices.Equal(gotB, wantB) {
+		t.Errorf("guest-b results:\n%s\nwant:\n%s", strings.Join(gotB, "\n"), strings.Join(wantB, "\n"))
+	}
+	if n := e.loc.count(progNLM); n == 0 {
+		t.Errorf("the server never looked up a guest's NLM: no GRANTED callback was sent")
+	}
+	// The GRANTED callback reaches guest B's lockd, which answers it, but
+	// refuses it: QEMU's user-mode network delivers it from 10.0.2.2, and
+	// the Linux client accepts a grant only from the server's address
+	// (10.0.2.100; nlmclnt_grant compares them). The server then releases
+	// the lock, and B gets it when its lockd re-polls (every 30 s).
+	for _, w := range e.warnings() {
+		if w != grantRefused {
+			t.Errorf("server warning: %q", w)
+		}
+	}
+}
+
+// grantRefused is the server's warning when a client refuses a GRANTED
+// callback (the nlm package's message).
+const grantRefused = "nlm: GRANTED callback failed; lock released"
