@@ -6,7 +6,7 @@ GO       ?= go
 FUZZTIME ?= 5s
 export FUZZTIME
 
-.PHONY: test deps lint generate generate-check unit e2e bench fuzz
+.PHONY: test deps lint generate generate-check unit e2e bench bench-nfs3 fuzz
 
 test: deps lint generate-check unit e2e
 
@@ -39,6 +39,11 @@ e2e:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+# Whole-server NFSv3 figures through the kernel client, DittoFS vs
+# NFS-Ganesha in the same run (about 15 minutes, root; docs/bench-nfs3.md).
+bench-nfs3:
+	$(GO) test -tags bench -count=1 -timeout 60m -run 'TestNFSBench$$' -v ./test/bench/ -bench.rounds 3
 
 fuzz:
 	./scripts/fuzz.sh

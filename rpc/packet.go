@@ -88,16 +88,22 @@ func (srv *Server) ServePacket(pc net.PacketConn) error {
 
 func (srv *Server) runPacket(r *request) {
 	defer srv.wg.Done()
+	var rec []byte
 	if srv.handle(srv.ctx, r, r.from.Addr()) {
-		rec := r.w.flatten()[4:] // no record mark on UDP
+		rec = r.w.flatten()[4:] // no record mark on UDP
 		if len(rec) > maxDatagram {
 			srv.log.Warn("rpc: reply too large for UDP; dropped", "prog", r.call.Prog, "proc", r.call.Proc, "len", len(rec))
 			r.w.dropped = true
-		} else if _, err := r.pc.WriteTo(rec, r.call.Remote); err != nil {
+			rec = nil
+		}
+	}
+	// Observed before the reply leaves, as on TCP.
+	srv.observe(r, UDP)
+	if rec != nil {
+		if _, err := r.pc.WriteTo(rec, r.call.Remote); err != nil {
 			srv.log.Info("rpc: UDP reply failed", "remote", addrString(r.call.Remote), "err", err)
 		}
 	}
-	srv.observe(r, UDP)
 	srv.putRequest(r)
 	srv.release()
 }

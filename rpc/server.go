@@ -714,7 +714,11 @@ func (c *Conn) worker(r *request) {
 
 // run handles one call and queues its reply.
 func (c *Conn) run(r *request) {
-	if !c.srv.handle(c.ctx, r, c.addr) {
+	sent := c.srv.handle(c.ctx, r, c.addr)
+	// Observed before the reply leaves, so that a client that has its
+	// reply also sees the call counted.
+	c.srv.observe(r, TCP)
+	if !sent {
 		c.finish(r)
 		return
 	}
@@ -772,7 +776,6 @@ func (c *Conn) writeBatch(batch []*request) {
 // finish recycles a call's state and frees its in-flight slots.
 func (c *Conn) finish(r *request) {
 	srv := c.srv
-	srv.observe(r, TCP)
 	srv.putRequest(r)
 	srv.release()
 	<-c.sem
