@@ -176,8 +176,13 @@ locker flock g ex
 	if !slices.Equal(got, want) {
 		t.Errorf("guest results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if w := e.warnings(); len(w) > 0 {
-		t.Errorf("server warnings: %q", w)
+	// The guest's lockd usually resolves the two processes' conflict
+	// locally, but a blocked request can reach the server; its GRANTED is
+	// then refused for the reason TestTwoGuests explains.
+	for _, w := range e.warnings() {
+		if w != grantRefused {
+			t.Errorf("server warning: %q", w)
+		}
 	}
 }
 
