@@ -12,6 +12,7 @@ import (
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nlm/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/portmap"
 	"github.com/dittofs/dittofs/rpc/xdr"
 )
 
@@ -62,19 +63,19 @@ func (pc peerCaller) getPort(ctx context.Context, addr netip.Addr, prog, vers ui
 	if network == rpc.UDP {
 		prot = IPPROTO_UDP
 	}
-	cl, err := rpc.Dial(ctx, rpc.TCP, net.JoinHostPort(addr.String(), strconv.Itoa(pc.portmapPort)))
+	cl, err := portmap.Dial(ctx, rpc.TCP, net.JoinHostPort(addr.String(), strconv.Itoa(pc.portmapPort)))
 	if err != nil {
 		return 0, err
 	}
 	defer cl.Close()
-	var port wire.Port
-	if err := cl.Call(ctx, PMAP_PROG, PMAP_VERS, PMAPPROC_GETPORT, &wire.Mapping{Prog: prog, Vers: vers, Prot: prot}, &port); err != nil {
+	port, err := cl.GetPort(ctx, prog, vers, prot)
+	if err != nil {
 		return 0, err
 	}
-	if port.Port == 0 || port.Port > 65535 {
+	if port <= 0 || port > 65535 {
 		return 0, fmt.Errorf("%w: program %d version %d over %s on %v", errNotRegistered, prog, vers, network, addr)
 	}
-	return uint16(port.Port), nil
+	return uint16(port), nil
 }
 
 // call calls proc of (prog, vers) on the peer, within the call timeout.
