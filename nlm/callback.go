@@ -120,6 +120,10 @@ func wait(ctx context.Context, clock locking.Clock, d time.Duration) error {
 	}
 }
 
+// msgGrantAccepted is logged (at debug level) for each GRANTED callback
+// the client answered NLM4_GRANTED.
+const msgGrantAccepted = "nlm: GRANTED callback accepted"
+
 // sendGranted tells the client that its blocked lock is granted
 // (NLMPROC4_GRANTED), retrying CallbackRetries times. When the client
 // refuses it (it no longer waits) or cannot be reached, the lock is
@@ -141,6 +145,7 @@ retry:
 		}
 		switch res.Stat {
 		case wire.NLM4_GRANTED:
+			s.log.Debug(msgGrantAccepted, "host", o.Client, "addr", p.addr, "attempt", attempt+1)
 			return
 		case wire.NLM4_DENIED_GRACE_PERIOD:
 			err = errors.New("client in grace period")

@@ -45,30 +45,43 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// recorder keeps the log records at Warn and above, to check that no
-// GRANTED callback or SM_NOTIFY failed, and passes all on to next.
+// recorder keeps the messages of the log records at Warn and above, to
+// check that no GRANTED callback or SM_NOTIFY failed, counts every
+// message, and passes all on to the wrapped handler.
 type recorder struct {
 	slog.Handler
-	mu   *sync.Mutex
-	msgs *[]string
+	mu     *sync.Mutex
+	msgs   *[]string
+	counts map[string]int
 }
 
 func (r recorder) Handle(ctx context.Context, rec slog.Record) error {
+	r.mu.Lock()
 	if rec.Level >= slog.LevelWarn {
-		r.mu.Lock()
 		*r.msgs = append(*r.msgs, rec.Message)
-		r.mu.Unlock()
 	}
+	r.counts[rec.Message]++
+	r.mu.Unlock()
 	return r.Handler.Handle(ctx, rec)
 }
 
 func (r recorder) WithAttrs(a []slog.Attr) slog.Handler {
-	return recorder{r.Handler.WithAttrs(a), r.mu, r.msgs}
+	return recorder{r.Handler.WithAttrs(a), r.mu, r.msgs, r.counts}
 }
 
 func (r recorder) WithGroup(n string) slog.Handler {
-	return recorder{r.Handler.WithGroup(n), r.mu, r.msgs}
+	return recorder{r.Handler.WithGroup(n), r.mu, r.msgs, r.counts}
 }
+
+// Messages of the nlm package the tests count.
+const (
+	// grantAccepted is logged for each GRANTED callback a client answered
+	// NLM4_GRANTED.
+	grantAccepted = "nlm: GRANTED callback accepted"
+	// grantRefused is the warning when a client refuses a GRANTED
+	// callback or cannot be reached.
+	grantRefused = "nlm: GRANTED callback failed; lock released"
+)
 
 // guestPorts are one guest's forwarded lockd and statd ports.
 type guestPorts struct{ lockd, statd int }

@@ -33,9 +33,22 @@ func guestModules() []string {
 	}
 }
 
+// lockModules are the modules /init loads only for a Lock run, in insmod
+// order: nf_tables with NAT, for the rule that makes the server's callbacks
+// (which QEMU delivers from its host address, 10.0.2.2) come from the
+// address the guest mounted, 10.0.2.100 (see init.sh). crc32c_generic is
+// there because libcrc32c asks the crypto API for crc32c, and the guest
+// has no modprobe to load it on demand.
+func lockModules() []string {
+	return []string{
+		"crc32c_generic", "libcrc32c", "nfnetlink", "nf_tables", "nf_defrag_ipv4", "nf_defrag_ipv6",
+		"nf_conntrack", "nf_nat", "nft_chain_nat", "nft_nat",
+	}
+}
+
 // initramfsFormat is bumped whenever the layout of the cached initramfs
 // changes in a way its other inputs do not show.
-const initramfsFormat = "2"
+const initramfsFormat = "3"
 
 // assets are the cached files one boot needs.
 type assets struct {
@@ -79,7 +92,8 @@ func prepare(ctx context.Context, cacheDir string, logger *slog.Logger) (assets,
 	if err != nil {
 		return a, err
 	}
-	key := cacheKey(initramfsFormat, debBase, bbVersion, helperSum, string(initScript), strings.Join(guestModules(), " "))
+	key := cacheKey(initramfsFormat, debBase, bbVersion, helperSum, string(initScript), strings.Join(guestModules(), " "),
+		strings.Join(lockModules(), " "))
 	a.Initramfs = filepath.Join(cacheDir, "initramfs-"+key+".cpio.gz")
 	pvhPath := filepath.Join(cacheDir, "kernel", debBase+".pvh")
 	bzPath := filepath.Join(cacheDir, "kernel", debBase+".bzImage")
@@ -257,23 +271,35 @@ func buildInitramfs(ctx context.Context, modDir, helper, dst string) error {
 			return err
 		}
 	}
-	var order []string
-	for _, m := range guestModules() {
-		p, ok := index[m]
-		if !ok {
-			return fmt.Errorf("vm: kernel module %s.ko not found under %s", m, modDir)
+	addModules := func(list []string) (string, error) {
+		var order []string
+		for _, m := range list {
+			p, ok := index[m]
+			if !ok {
+				return "", fmt.Errorf("vm: kernel module %s.ko not found under %s", m, modDir)
+			}
+			if err := addHostFile(cw, "lib/modules/"+m+".ko", p, 0o644); err != nil {
+				return "", err
+			}
+			order = append(order, m)
 		}
-		if err := addHostFile(cw, "lib/modules/"+m+".ko", p, 0o644); err != nil {
-			return err
-		}
-		order = append(order, m)
+		return strings.Join(order, "\n") + "\n", nil
+	}
+	order, err := addModules(guestModules())
+	if err != nil {
+		return err
+	}
+	lockOrder, err := addModules(lockModules())
+	if err != nil {
+		return err
 	}
 	files := []struct {
 		name string
 		mode fs.FileMode
 		data string
 	}{
-		{"lib/modules/load-order", 0o644, strings.Join(order, "\n") + "\n"},
+		{"lib/modules/load-order", 0o644, order},
+		{"lib/modules/lock-order", 0o644, lockOrder},
 		{"etc/passwd", 0o644, "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:alice:/home:/bin/sh\nbob:x:1001:1001:bob:/home:/bin/sh\n_rpc:x:100:65534::/run/rpcbind:/bin/false\nnobody:x:65534:65534:nobody:/:/bin/false\n"},
 		{"etc/group", 0o644, "root:x:0:\nalice:x:1000:\nbob:x:1001:\nstaff:x:50:alice,bob\nnogroup:x:65534:\n"},
 		{"etc/hosts", 0o644, "127.0.0.1 localhost\n"},

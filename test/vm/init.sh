@@ -58,6 +58,24 @@ if [ -n "$VM_LOCKD_PORT" ]; then
 	waitrpc 100000 2 rpcbind
 	rpc.statd -F -d -L -p "$VM_STATD_PORT" &
 	waitrpc 100024 1 statd
+	# The server's GRANTED callbacks and SM_NOTIFY come in through QEMU's
+	# hostfwd, which delivers them from its host address 10.0.2.2, while
+	# the guest mounted the server as 10.0.2.100; the kernel accepts a
+	# GRANTED only from the server's address (nlmclnt_grant compares
+	# them). Source NAT on input makes those connections come from
+	# 10.0.2.100, as they would on a real network.
+	for m in $(cat /lib/modules/lock-order); do
+		insmod "/lib/modules/$m.ko" || status "EXIT=-1 stage=insmod module=$m"
+	done
+	nft -f /dev/stdin <<EOF || status "EXIT=-1 stage=nft"
+table ip vmlock {
+	chain in {
+		type nat hook input priority 100; policy accept;
+		ip saddr 10.0.2.2 tcp dport { $VM_LOCKD_PORT, $VM_STATD_PORT } snat to 10.0.2.100
+		ip saddr 10.0.2.2 udp dport { $VM_LOCKD_PORT, $VM_STATD_PORT } snat to 10.0.2.100
+	}
+}
+EOF
 fi
 
 # A server that is not there would leave the mount retrying until the

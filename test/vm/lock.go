@@ -12,14 +12,21 @@ import (
 
 // lockBinaries are the host programs a Lock run copies into the guest, with
 // their shared libraries: rpcbind (Debian rpcbind), where the guest kernel
-// finds its statd, and rpc.statd (Debian nfs-common), the guest's NSM.
-func lockBinaries() []string { return []string{"/usr/sbin/rpcbind", "/usr/sbin/rpc.statd"} }
+// finds its statd, rpc.statd (Debian nfs-common), the guest's NSM, and nft
+// (Debian nftables), which sets up the source NAT of the server's
+// callbacks (see init.sh).
+func lockBinaries() []string {
+	return []string{"/usr/sbin/rpcbind", "/usr/sbin/rpc.statd", "/usr/sbin/nft"}
+}
+
+// lockPackages are the Debian packages lockBinaries come from.
+func lockPackages() []string { return []string{"rpcbind", "nfs-common", "nftables"} }
 
 // lockFiles returns the guest files of a Lock run: lockBinaries, every
 // shared library ldd lists for them, /etc/netconfig (libtirpc reads it to
 // choose transports) and /etc/services (rpcbind looks up "sunrpc").
 func lockFiles(ctx context.Context, logger *slog.Logger) ([]File, error) {
-	if err := EnsurePackages(ctx, logger, "rpcbind", "nfs-common"); err != nil {
+	if err := EnsurePackages(ctx, logger, lockPackages()...); err != nil {
 		return nil, err
 	}
 	var files []File
