@@ -1,0 +1,156 @@
+package nfs4
+
+import (
+	"github.com/dittofs/dittofs/nfs4/internal/wire"
+	"github.com/dittofs/dittofs/store"
+)
+
+// regularFile checks that the current file is a regular file for READ and
+// WRITE: a directory is NFS4ERR_ISDIR, a symlink or device NFS4ERR_INVAL
+// (RFC 7530 §16.23.5).
+func (c *compound) regularFile() wire.Nfsstat4 {
+	if st := c.needStoreFile(wire.NFS4ERR_ISDIR); st != wire.NFS4_OK {
+		return st
+	}
+	return wire.NFS4_OK
+}
+
+func typeStatus(err error) (wire.Nfsstat4, bool) {
+	switch store.CodeOf(err) {
+	case store.CodeIsDir:
+		return wire.NFS4ERR_ISDIR, true
+	case store.CodeInvalid:
+		return wire.NFS4ERR_INVAL, true
+	}
+	return 0, false
+}
+
+// READ (RFC 7530 §16.23). The data goes into the reply without a copy.
+func opRead(c *compound) wire.Nfsstat4 {
+	var a wire.READ4args
+	a.UnmarshalXDR(c.d)
+	if c.badArgs() {
+		return wire.NFS4ERR_BADXDR
+	}
+	if st := c.regularFile(); st != wire.NFS4_OK {
+		return c.status(st)
+	}
+	if st := c.checkStateid(&a.Stateid, false); st != wire.NFS4_OK {
+		return c.status(st)
+	}
+	n := int(min(uint32(a.Count), MaxIO))
+	// Keep the reply within MaxReply.
+	if room := c.s.MaxReply - c.e.Len() - c.data - 64; n > room {
+		n = max(room, 0)
+	}
+	var buf []byte
+	if n > 0 {
+		buf = c.w.Buffer(n)[:n]
+	}
+	off := a.Offset
+	if off > 1<<63-1 {
+		off = 1<<63 - 1
+	}
+	got, eof, err := c.fs().ReadAt(c.ctx, c.cred(), c.cur.node, buf, int64(off))
+	if err != nil {
+		if st, ok := typeStatus(err); ok {
+			return c.status(st)
+		}
+		return c.status(c.fail("READ", err))
+	}
+	if n == 0 {
+		at, err := c.fs().GetAttr(c.ctx, nil, c.cur.node)
+		if err != nil {
+			return c.status(c.fail("READ", err))
+		}
+		eof = uint64(a.Offset) >= at.Size
+	}
+	c.e.Uint32(uint32(wire.NFS4_OK))
+	c.e.Bool(eof)
+	c.e.Uint32(uint32(got))
+	c.w.Data(buf[:got])
+	c.data += got
+	return wire.NFS4_OK
+}
+
+// WRITE (RFC 7530 §16.36).
+func opWrite(c *compound) wire.Nfsstat4 {
+	var a wire.WRITE4args
+	a.UnmarshalXDR(c.d)
+	if c.badArgs() {
+		return wire.NFS4ERR_BADXDR
+	}
+	if st := c.regularFile(); st != wire.NFS4_OK {
+		return c.status(st)
+	}
+	if st := c.writable(); st != wire.NFS4_OK {
+		return c.status(st)
+	}
+	if st := c.checkStateid(&a.Stateid, true); st != wire.NFS4_OK {
+		return c.status(st)
+	}
+	if a.Offset > 1<<63-1 || uint64(a.Offset)+uint64(len(a.Data)) > 1<<63-1 {
+		return c.status(wire.NFS4ERR_FBIG)
+	}
+	how := store.Unstable
+	committed := wire.UNSTABLE4
+	switch a.Stable {
+	case wire.DATA_SYNC4:
+		how, committed = store.DataSync, wire.DATA_SYNC4
+	case wire.FILE_SYNC4:
+		how, committed = store.FileSync, wire.FILE_SYNC4
+	}
+	n, _, err := c.fs().WriteAt(c.ctx, c.cred(), c.cur.node, a.Data, int64(a.Offset), how)
+	if err != nil {
+		if st, ok := typeStatus(err); ok {
+			return c.status(st)
+		}
+		return c.status(c.fail("WRITE", err))
+	}
+	res := wire.WRITE4res{Status: wire.NFS4_OK, Resok4: wire.WRITE4resok{
+		Count: wire.Count4(n), Committed: committed, Writeverf: wire.Verifier4(c.fs().WriteVerifier())}}
+	res.MarshalXDR(c.e)
+	return wire.NFS4_OK
+}
+
+// COMMIT (RFC 7530 §16.3).
+func opCommit(c *compound) wire.Nfsstat4 {
+	var a wire.COMMIT4args
+	a.UnmarshalXDR(c.d)
+	if c.badArgs() {
+		return wire.NFS4ERR_BADXDR
+	}
+	if st := c.regularFile(); st != wire.NFS4_OK {
+		return c.status(st)
+	}
+	if a.Offset > 1<<63-1 || uint64(a.Count) > 1<<63-1-uint64(a.Offset) {
+		return c.status(wire.NFS4ERR_INVAL)
+	}
+	v, err := c.fs().Commit(c.ctx, c.cred(), c.cur.node)
+	if err != nil {
+		if st, ok := typeStatus(err); ok {
+			return c.status(st)
+		}
+		return c.status(c.fail("COMMIT", err))
+	}
+	res := wire.COMMIT4res{Status: wire.NFS4_OK, Resok4: wire.COMMIT4resok{Writeverf: wire.Verifier4(v)}}
+	res.MarshalXDR(c.e)
+	return wire.NFS4_OK
+}
+
+// READLINK (RFC 7530 §16.25).
+func opReadlink(c *compound) wire.Nfsstat4 {
+	if st := c.needStoreFile(wire.NFS4ERR_INVAL); st != wire.NFS4_OK {
+		return c.status(st)
+	}
+	t, err := c.fs().Readlink(c.ctx, c.cred(), c.cur.node)
+	if err != nil {
+		if store.CodeOf(err) == store.CodeInvalid {
+			return c.status(wire.NFS4ERR_INVAL)
+		}
+		return c.status(c.fail("READLINK", err))
+	}
+	c.e.Uint32(uint32(wire.NFS4_OK))
+	c.e.String(t)
+	return wire.NFS4_OK
+}

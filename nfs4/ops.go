@@ -1,0 +1,69 @@
+package nfs4
+
+import "github.com/dittofs/dittofs/nfs4/internal/wire"
+
+// opEntry is an operation of the op table: its function and the first
+// minor version that has it.
+type opEntry struct {
+	fn       opFunc
+	minMinor uint8
+}
+
+// opTable is every operation this server knows, indexed by nfs_opnum4.
+// An operation with no entry, or one newer than the compound's minor
+// version, is answered OP_ILLEGAL with NFS4ERR_OP_ILLEGAL (RFC 5661
+// §16.2.3: an operation not defined in the minor version is illegal).
+var opTable = [...]opEntry{
+	wire.OP_ACCESS:              {fn: opAccess},
+	wire.OP_CLOSE:               {fn: opClose},
+	wire.OP_COMMIT:              {fn: opCommit},
+	wire.OP_CREATE:              {fn: opCreate},
+	wire.OP_DELEGPURGE:          {fn: opDelegpurge},
+	wire.OP_DELEGRETURN:         {fn: opDelegreturn},
+	wire.OP_GETATTR:             {fn: opGetattr},
+	wire.OP_GETFH:               {fn: opGetfh},
+	wire.OP_LINK:                {fn: opLink},
+	wire.OP_LOCK:                {fn: opLock},
+	wire.OP_LOCKT:               {fn: opLockt},
+	wire.OP_LOCKU:               {fn: opLocku},
+	wire.OP_LOOKUP:              {fn: opLookup},
+	wire.OP_LOOKUPP:             {fn: opLookupp},
+	wire.OP_NVERIFY:             {fn: opNverify},
+	wire.OP_OPEN:                {fn: opOpen},
+	wire.OP_OPENATTR:            {fn: opOpenattr},
+	wire.OP_OPEN_CONFIRM:        {fn: opOpenConfirm},
+	wire.OP_OPEN_DOWNGRADE:      {fn: opOpenDowngrade},
+	wire.OP_PUTFH:               {fn: opPutfh},
+	wire.OP_PUTPUBFH:            {fn: opPutrootfh},
+	wire.OP_PUTROOTFH:           {fn: opPutrootfh},
+	wire.OP_READ:                {fn: opRead},
+	wire.OP_READDIR:             {fn: opReaddir},
+	wire.OP_READLINK:            {fn: opReadlink},
+	wire.OP_REMOVE:              {fn: opRemove},
+	wire.OP_RENAME:              {fn: opRename},
+	wire.OP_RENEW:               {fn: opRenew},
+	wire.OP_RESTOREFH:           {fn: opRestorefh},
+	wire.OP_SAVEFH:              {fn: opSavefh},
+	wire.OP_SECINFO:             {fn: opSecinfo},
+	wire.OP_SETATTR:             {fn: opSetattr},
+	wire.OP_SETCLIENTID:         {fn: opSetclientid},
+	wire.OP_SETCLIENTID_CONFIRM: {fn: opSetclientidConfirm},
+	wire.OP_VERIFY:              {fn: opVerify},
+	wire.OP_WRITE:               {fn: opWrite},
+	wire.OP_RELEASE_LOCKOWNER:   {fn: opReleaseLockowner},
+	wire.OP_REMOVEXATTR:         {},
+}
+
+// opOpenattr: named attributes are not supported (named_attr is false),
+// so OPENATTR is NFS4ERR_NOTSUPP (RFC 7530 §16.17.5).
+func opOpenattr(c *compound) wire.Nfsstat4 {
+	var a wire.OPENATTR4args
+	a.UnmarshalXDR(c.d)
+	if c.badArgs() {
+		return wire.NFS4ERR_BADXDR
+	}
+	if st := c.needFile(); st != wire.NFS4_OK {
+		return c.status(st)
+	}
+	return c.status(wire.NFS4ERR_NOTSUPP)
+}

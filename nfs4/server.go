@@ -1,0 +1,147 @@
+package nfs4
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
+	"github.com/dittofs/dittofs/nfs4/internal/attr"
+	"github.com/dittofs/dittofs/nfs4/internal/wire"
+	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/state"
+	"github.com/dittofs/dittofs/store"
+)
+
+// Program and version served by this package.
+const (
+	Program = 100003
+	Version = 4
+)
+
+// Limits of one COMPOUND.
+const (
+	// DefaultMaxOps is the default bound of operations in one COMPOUND;
+	// operations past it are answered NFS4ERR_RESOURCE. Linux sends at
+	// most about 20.
+	DefaultMaxOps = 128
+	// DefaultMaxReply is the default bound of one COMPOUND reply: an
+	// operation whose result would grow the reply past it fails with
+	// NFS4ERR_RESOURCE. It holds a 1 MiB READ with room to spare.
+	DefaultMaxReply = 1<<20 + 64<<10
+	// MaxIO is what maxread and maxwrite announce: 1 MiB.
+	MaxIO = 1 << 20
+)
+
+// Server serves NFSv4 over the exports of Exports. The zero value with
+// Exports and State set is usable; fields must not change after Register.
+type Server struct {
+	// Exports is the table of exports; the pseudo-filesystem root leads
+	// to each of them by its name.
+	Exports *export.Table
+	// State holds NFSv4 clients, open and lock state; it is required for
+	// every stateful operation (without it they fail with
+	// NFS4ERR_SERVERFAULT).
+	State *state.Table
+	// Locks returns the lock manager of an export (the one NLM uses for
+	// the same files, so that locks conflict across protocols). nil, or a
+	// nil result, makes locking operations fail with NFS4ERR_NOTSUPP.
+	Locks func(*export.Export) *locking.Manager
+	// HandleKey keys the check bytes of file handles, as nfs3.Server's:
+	// give both servers the same key and an NFSv3 handle is also a valid
+	// NFSv4 handle of the same file.
+	HandleKey []byte
+	// IDMapper maps owner and owner_group strings; nil maps numerically
+	// ("1000"), which is what Linux clients with nfs4_disable_idmapping
+	// (the default for AUTH_SYS) send and expect.
+	IDMapper attr.IDMapper
+	// Lease is the lease time announced in lease_time; it should equal
+	// State's lease. Default 90 s.
+	Lease time.Duration
+	// MaxOps and MaxReply bound one COMPOUND (DefaultMaxOps,
+	// DefaultMaxReply).
+	MaxOps   int
+	MaxReply int
+	// Logger receives server faults (one line each); nil discards.
+	Logger *slog.Logger
+
+	once   sync.Once
+	log    *slog.Logger
+	attrs  [3]attr.Config // per minor version
+	pseudo *pseudoFS
+	statMu sync.Mutex
+	stats  map[*export.Export]func() store.FsStat
+}
+
+func (s *Server) init() {
+	s.once.Do(func() {
+		s.log = s.Logger
+		if s.log == nil {
+			s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		}
+		if s.Lease <= 0 {
+			s.Lease = 90 * time.Second
+		}
+		if s.MaxOps <= 0 {
+			s.MaxOps = DefaultMaxOps
+		}
+		if s.MaxReply <= 0 {
+			s.MaxReply = DefaultMaxReply
+		}
+		for i := range s.attrs {
+			s.attrs[i] = attr.Config{Minor: uint32(i), LeaseTime: uint32(s.Lease / time.Second), Mapper: s.IDMapper}
+		}
+		s.pseudo = newPseudoFS(s.Exports)
+	})
+}
+
+// minorVersions is the highest minor version this build serves.
+const maxMinor = 0
+
+// Register registers NFS version 4 on mux.
+func (s *Server) Register(mux *rpc.ServeMux) {
+	s.init()
+	mux.Handle(Program, Version, program{s})
+}
+
+// locks returns the lock manager of e, or nil.
+func (s *Server) locks(e *export.Export) *locking.Manager {
+	if s.Locks == nil || e == nil {
+		return nil
+	}
+	return s.Locks(e)
+}
+
+// program is the rpc.Handler of NFS version 4.
+type program struct{ s *Server }
+
+// ServeRPC answers NULL and COMPOUND.
+func (p program) ServeRPC(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
+	switch c.Proc {
+	case wire.NFSPROC4_NULL:
+	case wire.NFSPROC4_COMPOUND:
+		p.s.compound(ctx, w, c)
+	default:
+		w.Fail(rpc.PROC_UNAVAIL)
+	}
+}
+
+// statFunc returns the function attr.Object.Stat of export e: the
+// store's figures, read only when a space or files attribute is asked.
+func (s *Server) statFunc(e *export.Export) func() store.FsStat {
+	s.statMu.Lock()
+	defer s.statMu.Unlock()
+	if f, ok := s.stats[e]; ok {
+		return f
+	}
+	if s.stats == nil {
+		s.stats = map[*export.Export]func() store.FsStat{}
+	}
+	fs := e.FS
+	f := func() store.FsStat { return fs.FsStat(context.Background()) }
+	s.stats[e] = f
+	return f
+}
