@@ -238,7 +238,7 @@ func (c *compound) needStoreFile(notPseudo wire.Nfsstat4) wire.Nfsstat4 {
 }
 
 // fs and cred of the current file (needStoreFile first).
-func (c *compound) fs() *store.FS      { return c.cur.exp.FS }
+func (c *compound) fs() *store.FS     { return c.cur.exp.FS }
 func (c *compound) cred() *store.Cred { return &c.cur.acc.Cred }
 
 // writable checks that the current file's export is writable for the
