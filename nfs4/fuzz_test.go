@@ -1,0 +1,91 @@
+package nfs4
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/dittofs/dittofs/nfs4/internal/wire"
+	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/xdr"
+	"github.com/dittofs/dittofs/store"
+)
+
+// FuzzDecodeHandle checks the file handle decoder: it never panics, and
+// what it accepts re-encodes to the same bytes.
+func FuzzDecodeHandle(f *testing.F) {
+	s := &Server{HandleKey: []byte("k")}
+	var buf [fhSize]byte
+	f.Add([]byte{})
+	f.Add(s.encodeHandle(&buf, handle{kind: fhNode, id: 7, node: store.Handle{ID: 1, Gen: 2}}))
+	f.Add(s.encodeHandle(&buf, handle{kind: fhPseudo, id: 9}))
+	f.Add(make([]byte, fhSize))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, ok := s.decodeHandle(b)
+		if !ok {
+			return
+		}
+		var out [fhSize]byte
+		if got := s.encodeHandle(&out, h); !bytes.Equal(got, b) {
+			t.Fatalf("decode/encode of %x gave %x", b, got)
+		}
+	})
+}
+
+// opsBytes encodes operations as they follow a COMPOUND head.
+func opsBytes(ops ...wire.NfsArgop4) []byte {
+	var e xdr.Encoder
+	for i := range ops {
+		ops[i].MarshalXDR(&e)
+	}
+	return e.Bytes()
+}
+
+// FuzzCompound runs the whole server against random COMPOUNDs on a
+// memory store: every call is answered (a panic would be SYSTEM_ERR),
+// the server keeps serving, and the reply limit holds.
+func FuzzCompound(f *testing.F) {
+	fsys := newFS(f)
+	ts := startServer(f, fsys, exportsLine+"/ro *(ro,insecure)\n")
+	c := ts.dial(1000, 1000)
+	ex := c.exportFH()
+	c.compound(putfh(ex), mkdir("d"), symlink("l", "d")).mustOK(f)
+	if _, _, err := fsys.Create(context.Background(), &store.Cred{UID: 1000, GID: 1000}, fsys.Root(), "f", store.CreateGuarded, nil, store.Verifier{}); err != nil {
+		f.Fatal(err)
+	}
+	seeds := [][]wire.NfsArgop4{
+		{putrootfh(), getfh(), getattr(wire.FATTR4_TYPE, wire.FATTR4_FSID, wire.FATTR4_SIZE)},
+		{putrootfh(), lookup("export"), lookup("f"), read(0, 100), getattr(wire.FATTR4_CHANGE)},
+		{putfh(ex), lookup("f"), write(3, []byte("hello")), getattr(wire.FATTR4_SIZE)},
+		{putfh(ex), readdir(0, 4096, wire.FATTR4_FILEID, wire.FATTR4_TYPE, wire.FATTR4_FILEHANDLE)},
+		{putrootfh(), readdir(0, 4096, wire.FATTR4_MOUNTED_ON_FILEID)},
+		{putfh(ex), savefh(), lookup("d"), mkdir("e"), restorefh(), rename("l", "m")},
+		{putfh(ex), lookup("l"), readlink(), lookupp(), lookupp(), lookupp()},
+		{putfh(ex), wire.NfsArgop4{Argop: wire.OP_ACCESS, Access: wire.ACCESS4args{Access: 0x3f}}},
+		{putfh(ex), lookup("f"), wire.NfsArgop4{Argop: wire.OP_SETATTR, Setattr: wire.SETATTR4args{
+			ObjAttributes: wire.Fattr4{Attrmask: wire.Bitmap4{}.Set(wire.FATTR4_SIZE), AttrVals: []byte{0, 0, 0, 0, 0, 0, 0, 9}}}}},
+		{putfh(ex), wire.NfsArgop4{Argop: wire.OP_VERIFY, Verify: wire.VERIFY4args{
+			ObjAttributes: wire.Fattr4{Attrmask: wire.Bitmap4{}.Set(wire.FATTR4_TYPE), AttrVals: []byte{0, 0, 0, 2}}}}},
+		{putfh(ex), wire.NfsArgop4{Argop: wire.OP_SECINFO, Secinfo: wire.SECINFO4args{Name: "d"}}},
+		{putfh(ex), remove("m"), remove("d")},
+	}
+	for _, ops := range seeds {
+		f.Add(uint8(0), uint8(len(ops)), opsBytes(ops...))
+	}
+	f.Fuzz(func(t *testing.T, minor, n uint8, ops []byte) {
+		err := c.c.Call(context.Background(), Program, Version, 1, &rawArgs{uint32(minor % 3), uint32(n), ops}, nil)
+		var re *rpc.ReplyError
+		if errors.As(err, &re) {
+			t.Fatalf("COMPOUND answered %v", re)
+		}
+		if err != nil {
+			t.Fatalf("COMPOUND: %v", err)
+		}
+		var res compoundRes
+		err = c.c.Call(context.Background(), Program, Version, 1, &compoundArgs{ops: []wire.NfsArgop4{putrootfh(), getfh()}}, &res)
+		if err != nil || res.Status != wire.NFS4_OK {
+			t.Fatalf("the server stopped serving: %v, %v", err, res.Status)
+		}
+	})
+}
