@@ -281,8 +281,10 @@ func (m *Monitor) notify(name string, addr netip.Addr, state int32) {
 			}
 		}
 		if err = m.peers.call(ctx, peer{name: name, addr: a, network: m.Network}, SM_PROG, SM_VERS, SM_NOTIFY, args, nil); err == nil {
+			m.log.Debug("nlm: SM_NOTIFY delivered", "host", name, "state", state, "attempt", attempt+1)
 			return
 		}
+		m.log.Debug("nlm: SM_NOTIFY attempt failed", "host", name, "attempt", attempt+1, "err", err)
 	}
 	m.log.Warn("nlm: SM_NOTIFY not delivered", "host", name, "addr", addr, "err", err)
 }

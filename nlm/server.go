@@ -432,6 +432,13 @@ func (s *Server) lock(ctx context.Context, c *rpc.Call, a *wire.NLM4LockArgs, mo
 		}
 	}
 	res.Stat = stat(m.Lock(ctx, id, req))
+	if a.Reclaim {
+		msg := "nlm: lock reclaimed in grace"
+		if res.Stat != wire.NLM4_GRANTED {
+			msg = "nlm: lock reclaim refused"
+		}
+		s.log.Debug(msg, "host", name, "svid", a.Alock.Svid, "off", r.Off, "len", r.Len, "stat", int(res.Stat))
+	}
 	return res
 }
 

@@ -24,15 +24,25 @@ type env struct {
 	counts map[string]int
 	logger *slog.Logger
 	locker string
+	cfg    serverConfig
 }
 
 func newEnv(t *testing.T) *env {
+	return newEnvWith(t, serverConfig{meta: memory.NewMetadata(), blocks: memory.NewBlocks()})
+}
+
+// newEnvWith starts the server over cfg's stores (and grace); the rest of
+// cfg is filled in. e.cfg keeps what a restart needs, with the ports the
+// server got.
+func newEnvWith(t *testing.T, cfg serverConfig) *env {
 	e := &env{loc: &locator{guests: map[string]guestPorts{}, lookups: map[uint32]int{}}, locker: buildLocker(t), counts: map[string]int{}}
 	e.logger = slog.New(recorder{slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}), &e.mu, &e.warns, e.counts})
-	e.srv = startServer(t.Context(), t, serverConfig{
-		meta: memory.NewMetadata(), blocks: memory.NewBlocks(), handleKey: []byte("nlm e2e test key"),
-		loc: e.loc, logger: e.logger, nfsAddr: "127.0.0.1:0", pmAddr: "127.0.0.1:0",
-	})
+	cfg.handleKey = []byte("nlm e2e test key")
+	cfg.loc, cfg.logger = e.loc, e.logger
+	cfg.nfsAddr, cfg.pmAddr = "127.0.0.1:0", "127.0.0.1:0"
+	e.srv = startServer(t.Context(), t, cfg)
+	cfg.nfsAddr, cfg.pmAddr = e.srv.nfsAddr, e.srv.pmAddr
+	e.cfg = cfg
 	t.Cleanup(func() { e.srv.stop(t) })
 	return e
 }

@@ -124,8 +124,11 @@ func (l *locator) locate(_ context.Context, name string, _ netip.Addr, prog, _ u
 	return netip.AddrPort{}, fmt.Errorf("guest %q: no forward for program %d", name, prog)
 }
 
-// nlm4Blocked is NLM4_BLOCKED (the Open Group XNFS, NLM v4 nlm4_stats).
-const nlm4Blocked = 3
+// nlm4_stats values (the Open Group XNFS, NLM v4).
+const (
+	nlm4Blocked = 3
+	nlm4Grace   = 4 // NLM4_DENIED_GRACE_PERIOD
+)
 
 // blockMarker wraps the server's mux: each time an NLM LOCK call is
 // answered NLM4_BLOCKED, it creates "blocked.N" (N counting from 1) in the
@@ -135,6 +138,8 @@ type blockMarker struct {
 	fs  *store.FS
 	log *slog.Logger
 	n   atomic.Int32
+	// grace counts the LOCK calls answered NLM4_DENIED_GRACE_PERIOD.
+	grace atomic.Int32
 }
 
 func (m *blockMarker) ServeRPC(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
@@ -150,7 +155,15 @@ func (m *blockMarker) ServeRPC(ctx context.Context, w *rpc.ReplyWriter, c *rpc.C
 		return
 	}
 	// nlm4_res ends with the status word.
-	if len(b) < 4 || binary.BigEndian.Uint32(b[len(b)-4:]) != nlm4Blocked {
+	if len(b) < 4 {
+		return
+	}
+	switch binary.BigEndian.Uint32(b[len(b)-4:]) {
+	case nlm4Grace:
+		m.grace.Add(1)
+		return
+	case nlm4Blocked:
+	default:
 		return
 	}
 	name := fmt.Sprintf("blocked.%d", m.n.Add(1))
@@ -162,11 +175,14 @@ func (m *blockMarker) ServeRPC(ctx context.Context, w *rpc.ReplyWriter, c *rpc.C
 // (wired as examples/fullserver does).
 type server struct {
 	nfsAddr, pmAddr string
+	fs              *store.FS
+	mark            *blockMarker
 	locks           *locking.Manager
 	nlm             *nlm.Server
 	nsm             *nlm.Monitor
 	srv, pm         *rpc.Server
 	done            sync.WaitGroup
+	stopped         bool
 }
 
 // serverConfig is what stays across restarts.
@@ -179,6 +195,9 @@ type serverConfig struct {
 	// nfsAddr and pmAddr are the addresses to listen on; "127.0.0.1:0"
 	// the first time, the same ports after a restart.
 	nfsAddr, pmAddr string
+	// grace is the lock manager's grace period after a restart
+	// (locking.DefaultGrace when zero).
+	grace time.Duration
 }
 
 func startServer(ctx context.Context, t *testing.T, c serverConfig) *server {
@@ -196,14 +215,29 @@ func startServer(ctx context.Context, t *testing.T, c serverConfig) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := rpc.NewServeMux()
-	nfs := &nfs3.Server{Exports: tab, HandleKey: c.handleKey, Logger: c.logger}
-	nfs.Register(mux)
-	locks, err := locking.Open(ctx, locking.Options{Persist: c.meta, Logger: c.logger})
+	// Listen first: after a restart, Monitor.Start sends SM_NOTIFY at
+	// once, and the clients' reclaims must find the ports open.
+	l, err := net.Listen("tcp", c.nfsAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mon := &nlm.Monitor{Persist: c.meta, Name: serverName, Locate: c.loc.locate, Logger: c.logger}
+	pl, err := net.Listen("tcp", c.pmAddr)
+	if err != nil {
+		l.Close()
+		t.Fatal(err)
+	}
+	mux := rpc.NewServeMux()
+	nfs := &nfs3.Server{Exports: tab, HandleKey: c.handleKey, Logger: c.logger}
+	nfs.Register(mux)
+	locks, err := locking.Open(ctx, locking.Options{Persist: c.meta, Logger: c.logger, Grace: c.grace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// SM_NOTIFY over TCP: QEMU's UDP hostfwd delivers the first datagram
+	// to the guest's statd, but its reply does not come back (the
+	// server's socket gets "connection refused"), and later datagrams
+	// are refused.
+	mon := &nlm.Monitor{Persist: c.meta, Name: serverName, Locate: c.loc.locate, Logger: c.logger, Network: rpc.TCP}
 	if err := mon.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -221,15 +255,7 @@ func startServer(ctx context.Context, t *testing.T, c serverConfig) *server {
 	}
 	nlmSrv.Register(mux)
 
-	s := &server{locks: locks, nlm: nlmSrv, nsm: mon}
-	l, err := net.Listen("tcp", c.nfsAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pl, err := net.Listen("tcp", c.pmAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := &server{fs: fsys, locks: locks, nlm: nlmSrv, nsm: mon}
 	s.nfsAddr, s.pmAddr = l.Addr().String(), pl.Addr().String()
 	table := &portmap.Server{Logger: c.logger}
 	pmux := rpc.NewServeMux()
@@ -240,7 +266,8 @@ func startServer(ctx context.Context, t *testing.T, c serverConfig) *server {
 	); err != nil {
 		t.Fatal(err)
 	}
-	s.srv = &rpc.Server{Handler: &blockMarker{ServeMux: mux, fs: fsys, log: c.logger}, DuplicateCache: &rpc.DuplicateCache{}, Logger: c.logger}
+	s.mark = &blockMarker{ServeMux: mux, fs: fsys, log: c.logger}
+	s.srv = &rpc.Server{Handler: s.mark, DuplicateCache: &rpc.DuplicateCache{}, Logger: c.logger}
 	s.pm = &rpc.Server{Handler: pmux, Logger: c.logger}
 	s.done.Add(2)
 	go func() { defer s.done.Done(); s.srv.Serve(l) }()
@@ -249,8 +276,12 @@ func startServer(ctx context.Context, t *testing.T, c serverConfig) *server {
 }
 
 // stop shuts the server down and closes its lock state; the store stays
-// open (the caller owns it).
+// open (the caller owns it). A second stop does nothing.
 func (s *server) stop(t *testing.T) {
+	if s.stopped {
+		return
+	}
+	s.stopped = true
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s.srv.Shutdown(ctx)
