@@ -24,6 +24,17 @@ type compound struct {
 	minor uint32
 	d     *xdr.Decoder
 	e     *xdr.Encoder
+	// headOff is the offset of the COMPOUND4res in e.
+	headOff int
+	// session is the NFSv4.1 session of the compound (after SEQUENCE),
+	// with the slot it runs on and whether its reply is to be cached.
+	session   *session
+	slotid    uint32
+	cachethis bool
+	// replayed is set by SEQUENCE when it answered a retransmission from
+	// the reply cache: e then holds that reply and nothing else runs.
+	replayed     bool
+	replayStatus wire.Nfsstat4
 	// resStart is the offset in e where the running operation's result
 	// begins (after its opnum): seqid-mutating operations keep
 	// e.Bytes()[resStart:] to replay it.
@@ -65,56 +76,147 @@ func (s *Server) compound(ctx context.Context, w *rpc.ReplyWriter, call *rpc.Cal
 		return
 	}
 	e := w.Encoder()
-	headOff := e.Len()
+	c := &compound{s: s, ctx: ctx, call: call, w: w, minor: head.Minorversion, d: d, e: e, headOff: e.Len()}
 	res := wire.COMPOUND4resHead{Tag: head.Tag}
 	res.MarshalXDR(e)
-	defer func() { res.Patch(e, headOff) }()
+	if c.run(&head, &res) {
+		// A retransmission answered from the session's reply cache.
+		w.SetStatus(uint32(c.replayStatus))
+		return
+	}
+	res.Patch(e, c.headOff)
+	w.SetStatus(uint32(res.Status))
+	if c.session != nil {
+		c.session.fore.end(c.slotid, e.Bytes()[c.headOff:], c.cachethis)
+	}
+}
 
+// run executes the operations; it reports whether the reply is a replay
+// from the reply cache (then e holds it whole).
+func (c *compound) run(head *wire.COMPOUND4argsHead, res *wire.COMPOUND4resHead) (replayed bool) {
+	s, d, e := c.s, c.d, c.e
 	if !utf8.ValidString(string(head.Tag)) {
 		res.Status = wire.NFS4ERR_INVAL
-		return
+		return false
 	}
-	if head.Minorversion > maxMinor {
+	if head.Minorversion > s.maxMinor {
 		res.Status = wire.NFS4ERR_MINOR_VERS_MISMATCH
-		return
+		return false
 	}
-	c := &compound{s: s, ctx: ctx, call: call, w: w, minor: head.Minorversion, d: d, e: e}
+	maxOps := s.MaxOps
 	for i := uint32(0); i < head.NumOps; i++ {
 		op := wire.NfsOpnum4(d.Uint32())
-		if d.Err() != nil {
+		st := wire.NFS4_OK
+		switch {
+		case d.Err() != nil:
 			// The array is shorter than its count.
-			e.Uint32(uint32(wire.OP_ILLEGAL))
-			e.Uint32(uint32(wire.NFS4ERR_BADXDR))
-			res.Status = wire.NFS4ERR_BADXDR
-			res.NumResults++
-			return
+			op, st = wire.OP_ILLEGAL, wire.NFS4ERR_BADXDR
+		case int(i) >= maxOps:
+			st = wire.NFS4ERR_RESOURCE
+			if c.minor >= 1 {
+				st = wire.NFS4ERR_TOO_MANY_OPS
+			}
+		case c.minor >= 1:
+			st = c.sessionRule(i, op, head.NumOps)
 		}
-		if int(i) >= s.MaxOps {
+		if st != wire.NFS4_OK {
 			e.Uint32(uint32(op))
-			e.Uint32(uint32(wire.NFS4ERR_RESOURCE))
-			res.Status = wire.NFS4ERR_RESOURCE
+			e.Uint32(uint32(st))
+			res.Status = st
 			res.NumResults++
-			return
+			return false
 		}
 		fn := c.lookupOp(op)
 		if fn == nil {
-			op = wire.OP_ILLEGAL
-			fn = opIllegal
+			op, fn = wire.OP_ILLEGAL, opIllegal
 		}
 		e.Uint32(uint32(op))
 		c.resStart = e.Len()
-		st := fn(c)
+		data := c.data
+		st = fn(c)
+		if c.replayed {
+			return true
+		}
 		res.NumResults++
-		if st == wire.NFS4_OK && e.Len()+c.data > s.MaxReply {
-			e.Truncate(c.resStart)
-			e.Uint32(uint32(wire.NFS4ERR_RESOURCE))
-			st = wire.NFS4ERR_RESOURCE
+		if st == wire.NFS4_OK && c.data == data {
+			st = c.checkReplySize()
 		}
 		res.Status = st
 		if st != wire.NFS4_OK {
-			return
+			return false
+		}
+		if i == 0 && c.session != nil {
+			maxOps = min(maxOps, int(c.session.foreAttr.Maxoperations))
 		}
 	}
+	return false
+}
+
+// checkReplySize fails the operation that just ran when its result made
+// the reply too large: NFS4ERR_RESOURCE (4.0) or NFS4ERR_REP_TOO_BIG,
+// and NFS4ERR_REP_TOO_BIG_TO_CACHE when the client asked for a cached
+// reply that cannot be (RFC 8881 §2.10.6.4).
+func (c *compound) checkReplySize() wire.Nfsstat4 {
+	n := c.e.Len() - c.headOff + c.data
+	st := wire.NFS4_OK
+	switch {
+	case c.e.Len()+c.data > c.s.MaxReply:
+		st = wire.NFS4ERR_RESOURCE
+		if c.minor >= 1 {
+			st = wire.NFS4ERR_REP_TOO_BIG
+		}
+	case c.session != nil && n > int(c.session.foreAttr.Maxresponsesize):
+		st = wire.NFS4ERR_REP_TOO_BIG
+	case c.session != nil && c.cachethis && n > int(c.session.foreAttr.MaxresponsesizeCached):
+		st = wire.NFS4ERR_REP_TOO_BIG_TO_CACHE
+	}
+	if st != wire.NFS4_OK {
+		c.e.Truncate(c.resStart)
+		c.e.Uint32(uint32(st))
+	}
+	return st
+}
+
+// room returns how many more bytes the reply may hold: within MaxReply,
+// and within the session's ca_maxresponsesize (and
+// ca_maxresponsesize_cached when the reply is to be cached).
+func (c *compound) room() int {
+	r := c.s.MaxReply - c.e.Len() - c.data
+	if ss := c.session; ss != nil {
+		lim := int(ss.foreAttr.Maxresponsesize)
+		if c.cachethis {
+			lim = int(ss.foreAttr.MaxresponsesizeCached)
+		}
+		r = min(r, lim-(c.e.Len()-c.headOff)-c.data)
+	}
+	return r
+}
+
+// sessionRule applies the NFSv4.1 rules on where operations may appear
+// (RFC 8881 §2.6.3.1.1, §18.46.3): SEQUENCE first, and only first; the
+// operations that make or bind sessions may come without one but then
+// alone; every other operation needs a session.
+func (c *compound) sessionRule(i uint32, op wire.NfsOpnum4, n uint32) wire.Nfsstat4 {
+	if i > 0 {
+		if op == wire.OP_SEQUENCE {
+			return wire.NFS4ERR_SEQUENCE_POS
+		}
+		return wire.NFS4_OK
+	}
+	switch op {
+	case wire.OP_SEQUENCE, wire.OP_ILLEGAL:
+		return wire.NFS4_OK
+	case wire.OP_EXCHANGE_ID, wire.OP_CREATE_SESSION, wire.OP_DESTROY_SESSION,
+		wire.OP_BIND_CONN_TO_SESSION, wire.OP_DESTROY_CLIENTID:
+		if n > 1 {
+			return wire.NFS4ERR_NOT_ONLY_OP
+		}
+		return wire.NFS4_OK
+	}
+	if e := c.lookupOp(op); e == nil {
+		return wire.NFS4_OK // OP_ILLEGAL
+	}
+	return wire.NFS4ERR_OP_NOT_IN_SESSION
 }
 
 // lookupOp returns the function of op in this compound's minor version,
@@ -126,6 +228,9 @@ func (c *compound) lookupOp(op wire.NfsOpnum4) opFunc {
 	ent := &opTable[op]
 	if ent.fn == nil || c.minor < uint32(ent.minMinor) {
 		return nil
+	}
+	if ent.only40 && c.minor > 0 {
+		return opNotsupp41
 	}
 	return ent.fn
 }
@@ -147,6 +252,11 @@ func (c *compound) badArgs() bool {
 }
 
 func opIllegal(c *compound) wire.Nfsstat4 { return c.status(wire.NFS4ERR_OP_ILLEGAL) }
+
+// opNotsupp41 answers the NFSv4.0 operations that 4.1 removed
+// (SETCLIENTID, SETCLIENTID_CONFIRM, RENEW, OPEN_CONFIRM,
+// RELEASE_LOCKOWNER): RFC 8881 §18 says NFS4ERR_NOTSUPP.
+func opNotsupp41(c *compound) wire.Nfsstat4 { return c.status(wire.NFS4ERR_NOTSUPP) }
 
 // addrPort returns the caller's address and port.
 func addrPort(a net.Addr) netip.AddrPort {

@@ -39,8 +39,8 @@ func opRead(c *compound) wire.Nfsstat4 {
 		return c.status(st)
 	}
 	n := int(min(uint32(a.Count), MaxIO))
-	// Keep the reply within MaxReply.
-	if room := c.s.MaxReply - c.e.Len() - c.data - 64; n > room {
+	// Keep the reply within its bounds.
+	if room := c.room() - 64; n > room {
 		n = max(room, 0)
 	}
 	var buf []byte
@@ -67,6 +67,11 @@ func opRead(c *compound) wire.Nfsstat4 {
 	}
 	c.e.Uint32(uint32(wire.NFS4_OK))
 	c.e.Bool(eof)
+	if c.cachethis {
+		// The reply is cached whole: no data outside the encoder.
+		c.e.Opaque(buf[:got])
+		return wire.NFS4_OK
+	}
 	c.e.Uint32(uint32(got))
 	c.w.Data(buf[:got])
 	c.data += got

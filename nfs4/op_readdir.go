@@ -31,7 +31,7 @@ func opReaddir(c *compound) wire.Nfsstat4 {
 	}
 	r := dirReply{c: c, want: a.AttrRequest, start: c.e.Len()}
 	r.limit = int(a.Maxcount)
-	if room := c.s.MaxReply - c.e.Len() - c.data; r.limit > room {
+	if room := c.room(); r.limit > room {
 		r.limit = room
 	}
 	r.dirLimit = int(a.Dircount)

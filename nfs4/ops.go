@@ -7,6 +7,8 @@ import "github.com/dittofs/dittofs/nfs4/internal/wire"
 type opEntry struct {
 	fn       opFunc
 	minMinor uint8
+	// only40: NFSv4.1 removed the operation (NFS4ERR_NOTSUPP there).
+	only40 bool
 }
 
 // opTable is every operation this server knows, indexed by nfs_opnum4.
@@ -31,7 +33,7 @@ var opTable = [...]opEntry{
 	wire.OP_NVERIFY:             {fn: opNverify},
 	wire.OP_OPEN:                {fn: opOpen},
 	wire.OP_OPENATTR:            {fn: opOpenattr},
-	wire.OP_OPEN_CONFIRM:        {fn: opOpenConfirm},
+	wire.OP_OPEN_CONFIRM:        {fn: opOpenConfirm, only40: true},
 	wire.OP_OPEN_DOWNGRADE:      {fn: opOpenDowngrade},
 	wire.OP_PUTFH:               {fn: opPutfh},
 	wire.OP_PUTPUBFH:            {fn: opPutrootfh},
@@ -41,17 +43,24 @@ var opTable = [...]opEntry{
 	wire.OP_READLINK:            {fn: opReadlink},
 	wire.OP_REMOVE:              {fn: opRemove},
 	wire.OP_RENAME:              {fn: opRename},
-	wire.OP_RENEW:               {fn: opRenew},
+	wire.OP_RENEW:               {fn: opRenew, only40: true},
 	wire.OP_RESTOREFH:           {fn: opRestorefh},
 	wire.OP_SAVEFH:              {fn: opSavefh},
 	wire.OP_SECINFO:             {fn: opSecinfo},
 	wire.OP_SETATTR:             {fn: opSetattr},
-	wire.OP_SETCLIENTID:         {fn: opSetclientid},
-	wire.OP_SETCLIENTID_CONFIRM: {fn: opSetclientidConfirm},
+	wire.OP_SETCLIENTID:         {fn: opSetclientid, only40: true},
+	wire.OP_SETCLIENTID_CONFIRM: {fn: opSetclientidConfirm, only40: true},
 	wire.OP_VERIFY:              {fn: opVerify},
 	wire.OP_WRITE:               {fn: opWrite},
-	wire.OP_RELEASE_LOCKOWNER:   {fn: opReleaseLockowner},
-	wire.OP_REMOVEXATTR:         {},
+	wire.OP_RELEASE_LOCKOWNER:   {fn: opReleaseLockowner, only40: true},
+
+	// NFSv4.1.
+	wire.OP_BACKCHANNEL_CTL:      {fn: opBackchannelCtl, minMinor: 1},
+	wire.OP_BIND_CONN_TO_SESSION: {fn: opBindConnToSession, minMinor: 1},
+	wire.OP_DESTROY_SESSION:      {fn: opDestroySession, minMinor: 1},
+	wire.OP_SEQUENCE:             {fn: opSequence, minMinor: 1},
+
+	wire.OP_REMOVEXATTR: {},
 }
 
 // opOpenattr: named attributes are not supported (named_attr is false),

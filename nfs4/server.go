@@ -68,12 +68,20 @@ type Server struct {
 	// Logger receives server faults (one line each); nil discards.
 	Logger *slog.Logger
 
-	once   sync.Once
+	// maxMinor is the highest minor version served (servedMinor; the
+	// tests of work in progress raise it).
+	maxMinor uint32
+	once     sync.Once
 	log    *slog.Logger
 	attrs  [3]attr.Config // per minor version
 	pseudo *pseudoFS
-	statMu sync.Mutex
-	stats  map[*export.Export]func() store.FsStat
+	// sessions are the NFSv4.1 sessions.
+	sessions *sessionTable
+	// renewSession renews the lease of a session's client for SEQUENCE
+	// and returns the sr_status_flags of its state; nil renews nothing.
+	renewSession func(clientid uint64) (uint32, wire.Nfsstat4)
+	statMu       sync.Mutex
+	stats        map[*export.Export]func() store.FsStat
 }
 
 func (s *Server) init() {
@@ -81,6 +89,9 @@ func (s *Server) init() {
 		s.log = s.Logger
 		if s.log == nil {
 			s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		}
+		if s.maxMinor == 0 {
+			s.maxMinor = servedMinor
 		}
 		if s.Lease <= 0 {
 			s.Lease = 90 * time.Second
@@ -95,11 +106,12 @@ func (s *Server) init() {
 			s.attrs[i] = attr.Config{Minor: uint32(i), LeaseTime: uint32(s.Lease / time.Second), Mapper: s.IDMapper}
 		}
 		s.pseudo = newPseudoFS(s.Exports)
+		s.sessions = newSessionTable(DefaultMaxReplyCache)
 	})
 }
 
-// minorVersions is the highest minor version this build serves.
-const maxMinor = 0
+// servedMinor is the highest minor version this build serves.
+const servedMinor = 0
 
 // Register registers NFS version 4 on mux.
 func (s *Server) Register(mux *rpc.ServeMux) {
