@@ -72,9 +72,9 @@ type Server struct {
 	// tests of work in progress raise it).
 	maxMinor uint32
 	once     sync.Once
-	log    *slog.Logger
-	attrs  [3]attr.Config // per minor version
-	pseudo *pseudoFS
+	log      *slog.Logger
+	attrs    [3]attr.Config // per minor version
+	pseudo   *pseudoFS
 	// sessions are the NFSv4.1 sessions.
 	sessions *sessionTable
 	// renewSession renews the lease of a session's client for SEQUENCE

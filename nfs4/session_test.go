@@ -12,7 +12,10 @@ import (
 // rawReply keeps a COMPOUND reply's bytes.
 type rawReply struct{ b []byte }
 
-func (r *rawReply) UnmarshalXDR(d *xdr.Decoder) { r.b = append([]byte(nil), d.Rest()...); d.Skip(d.Remaining()) }
+func (r *rawReply) UnmarshalXDR(d *xdr.Decoder) {
+	r.b = append([]byte(nil), d.Rest()...)
+	d.Skip(d.Remaining())
+}
 
 func (c *client) rawCompound(ops ...wire.NfsArgop4) []byte {
 	c.t.Helper()
