@@ -4,9 +4,11 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/nfs4/internal/attr"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/xdr"
@@ -49,7 +51,14 @@ type compound struct {
 	checkedExp *export.Export
 	checked    export.Access
 	checkedErr error
+
+	// Scratch space of GETATTR and VERIFY, here so that it does not
+	// escape per call.
+	obj   attr.Object
+	fhBuf [fhSize]byte
 }
+
+var compoundPool = sync.Pool{New: func() any { return new(compound) }}
 
 // fileRef is a current or saved filehandle: a node of an export, or a
 // directory of the pseudo-filesystem.
@@ -76,7 +85,12 @@ func (s *Server) compound(ctx context.Context, w *rpc.ReplyWriter, call *rpc.Cal
 		return
 	}
 	e := w.Encoder()
-	c := &compound{s: s, ctx: ctx, call: call, w: w, minor: head.Minorversion, d: d, e: e, headOff: e.Len()}
+	c := compoundPool.Get().(*compound)
+	*c = compound{s: s, ctx: ctx, call: call, w: w, minor: head.Minorversion, d: d, e: e, headOff: e.Len()}
+	defer func() {
+		*c = compound{}
+		compoundPool.Put(c)
+	}()
 	res := wire.COMPOUND4resHead{Tag: head.Tag}
 	res.MarshalXDR(e)
 	if c.run(&head, &res) {

@@ -57,11 +57,9 @@ func opGetattr(c *compound) wire.Nfsstat4 {
 	if err != nil {
 		return c.status(c.fail("GETATTR", err))
 	}
-	var o attr.Object
-	var fh [fhSize]byte
-	c.object(&o, &c.cur, &at, &fh)
+	c.object(&c.obj, &c.cur, &at, &c.fhBuf)
 	c.e.Uint32(uint32(wire.NFS4_OK))
-	attr.Encode(c.e, a.AttrRequest, &o, &c.s.attrs[c.minor])
+	attr.Encode(c.e, a.AttrRequest, &c.obj, &c.s.attrs[c.minor])
 	return wire.NFS4_OK
 }
 
@@ -82,10 +80,8 @@ func (c *compound) verify(want bool) wire.Nfsstat4 {
 	if err != nil {
 		return c.status(c.fail("VERIFY", err))
 	}
-	var o attr.Object
-	var fh [fhSize]byte
-	c.object(&o, &c.cur, &at, &fh)
-	same, st := attr.Compare(&a.ObjAttributes, &o, &c.s.attrs[c.minor])
+	c.object(&c.obj, &c.cur, &at, &c.fhBuf)
+	same, st := attr.Compare(&a.ObjAttributes, &c.obj, &c.s.attrs[c.minor])
 	switch {
 	case st != wire.NFS4_OK:
 	case same == want:
