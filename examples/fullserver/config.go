@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -36,6 +37,17 @@ type Config struct {
 	// NLM serves the lock manager (NLM v4) and the status monitor (NSM
 	// v1); on by default.
 	NLM bool `yaml:"nlm"`
+	// NFS4 serves NFS version 4 on the NFS port; on by default.
+	NFS4 bool `yaml:"nfs4"`
+	// IDMapDomain is the NFSv4 ID mapping domain: owners are sent as
+	// "name@domain" for the users and groups this machine knows, and as
+	// numbers otherwise. Empty (the default) sends and accepts numbers
+	// only, as Linux clients do with AUTH_SYS.
+	IDMapDomain string `yaml:"idmap_domain"`
+	// Lease is the NFSv4 lease time; Grace the grace period after a
+	// restart, for NLM and NFSv4 reclaims alike.
+	Lease time.Duration `yaml:"lease"`
+	Grace time.Duration `yaml:"grace"`
 	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
 	LogFormat string `yaml:"log_format"`
 	LogLevel  string `yaml:"log_level"`
@@ -54,6 +66,9 @@ func defaultConfig() Config {
 		PortmapAddr: defaultPortmapAddr,
 		Export:      "/export",
 		NLM:         true,
+		NFS4:        true,
+		Lease:       90 * time.Second,
+		Grace:       90 * time.Second,
 		LogFormat:   "text",
 		LogLevel:    "info",
 	}
@@ -75,6 +90,10 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&flags.Export, "export", "", "`path` clients mount the default export as (default /export)")
 	fs.BoolVar(&flags.NoRootSquash, "no-root-squash", false, "let clients' root act as root on the default export")
 	fs.BoolVar(&flags.NLM, "nlm", true, "serve NLM v4 and NSM v1 (file locking for NFSv3); --nlm=false turns them off")
+	fs.BoolVar(&flags.NFS4, "nfs4", true, "serve NFS version 4 on the NFS port; --nfs4=false turns it off")
+	fs.StringVar(&flags.IDMapDomain, "idmap-domain", "", "NFSv4 ID mapping `domain` (default none: owners as numbers)")
+	fs.DurationVar(&flags.Lease, "lease", 0, "NFSv4 lease `time` (default 90s)")
+	fs.DurationVar(&flags.Grace, "grace", 0, "grace period after a restart for lock reclaims, NLM and NFSv4 (default 90s)")
 	fs.StringVar(&flags.LogFormat, "log-format", "", "log `format`: text or json (default text)")
 	fs.StringVar(&flags.LogLevel, "log-level", "", "log `level`: debug, info, warn or error (default info)")
 	if err := fs.Parse(args); err != nil {
@@ -119,6 +138,14 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			cfg.NoRootSquash = flags.NoRootSquash
 		case "nlm":
 			cfg.NLM = flags.NLM
+		case "nfs4":
+			cfg.NFS4 = flags.NFS4
+		case "idmap-domain":
+			cfg.IDMapDomain = flags.IDMapDomain
+		case "lease":
+			cfg.Lease = flags.Lease
+		case "grace":
+			cfg.Grace = flags.Grace
 		case "log-format":
 			cfg.LogFormat = flags.LogFormat
 		case "log-level":
@@ -135,6 +162,12 @@ func (c *Config) validate() error {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.Lease < 10*time.Second || c.Lease > time.Hour {
+		return fmt.Errorf("lease %v: want 10s to 1h", c.Lease)
+	}
+	if c.Grace < time.Second || c.Grace > time.Hour {
+		return fmt.Errorf("grace %v: want 1s to 1h", c.Grace)
 	}
 	if !strings.HasPrefix(c.Export, "/") {
 		return fmt.Errorf("export %q: want an absolute path", c.Export)

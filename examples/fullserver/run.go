@@ -61,14 +61,11 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 	mux := rpc.NewServeMux()
 	nfs := &nfs3.Server{Exports: exports, HandleKey: st.handleKey, Logger: log}
 	nfs.Register(mux)
-	var lm *lockManager
-	if cfg.NLM {
-		lm, err = startLocking(ctx, log, st, nfs, mux)
-		if err != nil {
-			return err
-		}
-		defer lm.close(log)
+	lm, err := openLocking(ctx, cfg, log, st, nfs, mux)
+	if err != nil {
+		return err
 	}
+	defer lm.close(log)
 
 	nfsd := &rpc.Server{
 		Handler:        mux,
@@ -123,7 +120,16 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 	for _, l := range bound {
 		log.Info("listening", "service", l.Name, "network", l.Network, "addr", l.Addr.String())
 	}
-	logMount(log, cfg, nfsTCP.Addr(), pm, lm != nil)
+	if err := lm.notify(ctx); err != nil {
+		nfsTCP.Close()
+		nfsUDP.Close()
+		pm.close()
+		if metricsL != nil {
+			metricsL.Close()
+		}
+		return err
+	}
+	logMount(log, cfg, nfsTCP.Addr(), pm, cfg.NLM)
 	if ready != nil {
 		ready(bound)
 	}
