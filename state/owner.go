@@ -1,0 +1,136 @@
+package state
+
+import (
+	"bytes"
+	"sync"
+)
+
+// ownerKey names an owner within its client.
+type ownerKey struct {
+	lock bool
+	name string
+}
+
+// Owner is an open-owner or a lock-owner (RFC 7530 §9.1.5) with its
+// sequence id and the reply of its last seqid-mutating operation, which a
+// retransmission gets again (§9.1.7).
+type Owner struct {
+	// mu serializes the operations of the owner: hold it from Check to
+	// Done.
+	mu     sync.Mutex
+	client *Client
+	name   []byte
+	lock   bool
+
+	started   bool
+	seqid     uint32
+	reply     []byte
+	confirmed bool // open-owners: OPEN_CONFIRM done (always for 4.1)
+	states    map[File]*State
+}
+
+// Lock and Unlock serialize the operations of o.
+func (o *Owner) Lock()   { o.mu.Lock() }
+func (o *Owner) Unlock() { o.mu.Unlock() }
+
+// Client returns the owner's client.
+func (o *Owner) Client() *Client { return o.client }
+
+// Name returns the owner's name (the opaque owner of open_owner4 or
+// lock_owner4); the caller must not modify it.
+func (o *Owner) Name() []byte { return o.name }
+
+// Confirmed reports whether an open-owner has been confirmed. Hold o.Lock.
+func (o *Owner) Confirmed() bool { return o.confirmed }
+
+// Confirm marks an open-owner confirmed (OPEN_CONFIRM, or any OPEN in
+// 4.1 where there is no confirmation). Hold o.Lock.
+func (o *Owner) Confirm() { o.confirmed = true }
+
+// Check checks the seqid of an operation of o (hold o.Lock). It returns
+// the cached reply when seqid is that of the last operation (a
+// retransmission), nil when seqid is the next one, and ErrBadSeqid
+// otherwise. The first operation of an owner, and any OPEN of an
+// open-owner not yet confirmed (RFC 7530 §16.16.5), may use any seqid.
+func (o *Owner) Check(seqid uint32) ([]byte, error) {
+	switch {
+	case !o.started:
+		return nil, nil
+	case seqid == o.seqid && o.reply != nil:
+		return o.reply, nil
+	case seqid == o.seqid+1:
+		return nil, nil
+	case !o.lock && !o.confirmed:
+		return nil, nil
+	}
+	return nil, ErrBadSeqid
+}
+
+// Done records the end of an operation checked with seqid (hold o.Lock):
+// when bump is set (the operation succeeded or failed with a status that
+// advances the seqid, RFC 7530 §9.1.7) seqid becomes the owner's last
+// and reply its cached reply.
+func (o *Owner) Done(seqid uint32, bump bool, reply []byte) {
+	if !bump {
+		return
+	}
+	o.started, o.seqid = true, seqid
+	o.reply = append(o.reply[:0], reply...)
+}
+
+// Start sets the seqid of a new lock-owner (open_to_lock_owner4's
+// lock_seqid); its next operation uses seqid+1. Hold o.Lock.
+func (o *Owner) Start(seqid uint32) {
+	if !o.started {
+		o.started, o.seqid, o.reply = true, seqid, nil
+	}
+}
+
+// Owner returns the open-owner (lock false) or lock-owner (lock true) of
+// client c named name, creating it when create is set; nil when it does
+// not exist. It fails with ErrResource past the table's bounds and with
+// ErrExpired when c's state has been released.
+func (t *Table) Owner(c *Client, name []byte, lock, create bool) (*Owner, error) {
+	if len(name) > MaxOwnerName {
+		return nil, ErrInval
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c.gone {
+		return nil, ErrExpired
+	}
+	k := ownerKey{lock, string(name)}
+	if o := c.owners[k]; o != nil || !create {
+		return o, nil
+	}
+	if t.nStates >= t.opts.MaxStates {
+		return nil, ErrResource
+	}
+	o := &Owner{client: c, name: bytes.Clone(name), lock: lock, states: map[File]*State{}}
+	c.owners[k] = o
+	t.nStates++
+	return o, nil
+}
+
+// key is the owner's key in the lock manager.
+func (o *Owner) key() string {
+	p := "o"
+	if o.lock {
+		p = "l"
+	}
+	return p + string(o.name)
+}
+
+// OwnerName splits a lock manager key of an NFSv4 owner into the kind
+// and the owner's name (for LOCK4denied). ok is false for keys this
+// package did not make.
+func OwnerName(key string) (name []byte, lock, ok bool) {
+	if len(key) == 0 || (key[0] != 'o' && key[0] != 'l') {
+		return nil, false, false
+	}
+	return []byte(key[1:]), key[0] == 'l', true
+}
+
+// LockKey is the lock manager key of a lock-owner named name (LOCKT tests
+// for an owner that may hold no state yet).
+func LockKey(name []byte) string { return "l" + string(name) }

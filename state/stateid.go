@@ -1,0 +1,396 @@
+package state
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+
+	"github.com/dittofs/dittofs/locking"
+)
+
+// Stateid is stateid4: a generation and an opaque "other" field.
+type Stateid struct {
+	Seqid uint32
+	Other [12]byte
+}
+
+// File is a file of an export: its lock manager and node id.
+type File struct {
+	Mgr *locking.Manager
+	ID  uint64
+}
+
+// Kind is the kind of a stateid.
+type Kind uint8
+
+// The kinds of stateids.
+const (
+	KindOpen Kind = iota + 1
+	KindLock
+)
+
+// State is the state named by one stateid: an open (share reservation)
+// of an open-owner on a file, or the byte-range locks of a lock-owner on
+// a file.
+type State struct {
+	kind  Kind
+	idx   uint32
+	seqid uint32
+	owner *Owner
+	file  File
+	// Opens: the union of the access and deny modes of the owner's
+	// OPENs, and the lock states opened through this open.
+	access, deny locking.Mode
+	locks        map[*State]bool
+	// Locks: the open the lock-owner was created through.
+	open   *State
+	closed bool
+}
+
+// Kind returns the state's kind.
+func (s *State) Kind() Kind { return s.kind }
+
+// Owner returns the state's open-owner or lock-owner.
+func (s *State) Owner() *Owner { return s.owner }
+
+// File returns the state's file.
+func (s *State) File() File { return s.file }
+
+// Modes returns an open's access and deny modes (of its open for a lock
+// state). The caller holds the owner's lock or tolerates a racing change.
+func (s *State) Modes(t *Table) (access, deny locking.Mode) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s.kind == KindLock && s.open != nil {
+		return s.open.access, s.open.deny
+	}
+	return s.access, s.deny
+}
+
+// Stateid returns the current stateid of s.
+func (s *State) Stateid(t *Table) Stateid {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stateid(s)
+}
+
+func (t *Table) stateid(s *State) Stateid {
+	var id Stateid
+	id.Seqid = s.seqid
+	binary.BigEndian.PutUint32(id.Other[0:], t.epoch)
+	binary.BigEndian.PutUint32(id.Other[4:], s.owner.client.idx)
+	binary.BigEndian.PutUint32(id.Other[8:], s.idx)
+	return id
+}
+
+// Find returns the state of stateid id and renews its client's lease. A
+// stateid of an earlier boot is ErrStaleStateid, one of a client whose
+// state was released ErrExpired, an unknown one ErrBadStateid; an older
+// generation is ErrOldStateid and a newer one ErrBadStateid. With
+// current set a generation of 0 means the current one (NFSv4.1).
+func (t *Table) Find(id Stateid, current bool) (*State, error) {
+	if binary.BigEndian.Uint32(id.Other[0:]) != t.epoch {
+		return nil, ErrStaleStateid
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := t.clients[binary.BigEndian.Uint32(id.Other[4:])]
+	if c == nil || !c.confirmed {
+		return nil, ErrBadStateid
+	}
+	if c.gone {
+		return nil, ErrExpired
+	}
+	s := c.states[binary.BigEndian.Uint32(id.Other[8:])]
+	if s == nil || s.closed {
+		return nil, ErrBadStateid
+	}
+	switch {
+	case current && id.Seqid == 0:
+	case id.Seqid < s.seqid:
+		return nil, ErrOldStateid
+	case id.Seqid > s.seqid:
+		return nil, ErrBadStateid
+	}
+	c.renewed = t.clock.Now()
+	return s, nil
+}
+
+// newState adds a state of o on f (t.mu held).
+func (t *Table) newState(o *Owner, k Kind, f File) (*State, error) {
+	c := o.client
+	if t.nStates >= t.opts.MaxStates {
+		return nil, ErrResource
+	}
+	for {
+		c.nextState++
+		if _, used := c.states[c.nextState]; c.nextState != 0 && !used {
+			break
+		}
+	}
+	s := &State{kind: k, idx: c.nextState, owner: o, file: f}
+	if k == KindOpen {
+		s.locks = map[*State]bool{}
+	}
+	c.states[s.idx] = s
+	o.states[f] = s
+	t.nStates++
+	return s, nil
+}
+
+// dropState removes s (t.mu held).
+func (t *Table) dropState(s *State) {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	c := s.owner.client
+	if c.states[s.idx] == s {
+		delete(c.states, s.idx)
+		t.nStates--
+	}
+	if s.owner.states[s.file] == s {
+		delete(s.owner.states, s.file)
+	}
+	if s.open != nil {
+		delete(s.open.locks, s)
+	}
+}
+
+// bump advances the generation of s (t.mu held).
+func bump(s *State) {
+	s.seqid++
+	if s.seqid == 0 {
+		s.seqid = 1
+	}
+}
+
+// Open adds access and deny to the open of o on f (OPEN; hold o.Lock): a
+// first OPEN makes a new open stateid (generation 1), a later one
+// upgrades to the union of the modes and advances the generation. The
+// share reservation goes through f's lock manager; one denied by an
+// expired courtesy client's open releases that client and is tried
+// again. Errors of the lock manager come back unchanged.
+func (t *Table) Open(ctx context.Context, o *Owner, f File, access, deny locking.Mode, reclaim bool) (*State, Stateid, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if o.client.gone {
+		return nil, Stateid{}, ErrExpired
+	}
+	s := o.states[f]
+	newAccess, newDeny := access, deny
+	if s != nil {
+		newAccess |= s.access
+		newDeny |= s.deny
+	}
+	err := t.share(ctx, o, f, newAccess, newDeny, reclaim)
+	if err != nil {
+		return nil, Stateid{}, err
+	}
+	if s == nil {
+		if s, err = t.newState(o, KindOpen, f); err != nil {
+			_ = f.Mgr.Unshare(ctx, f.ID, o.client.owner(o.key()))
+			return nil, Stateid{}, err
+		}
+	}
+	s.access, s.deny = newAccess, newDeny
+	bump(s)
+	return s, t.stateid(s), nil
+}
+
+// share sets o's reservation on f, clearing courtesy clients in its way
+// (t.mu held).
+func (t *Table) share(ctx context.Context, o *Owner, f File, access, deny locking.Mode, reclaim bool) error {
+	req := locking.ShareRequest{Owner: o.client.owner(o.key()), Access: access, Deny: deny, Reclaim: reclaim}
+	err := f.Mgr.Share(ctx, f.ID, req)
+	if errors.Is(err, locking.ErrDenied) && t.clearCourtesy(ctx, f, o.client, nil) {
+		err = f.Mgr.Share(ctx, f.ID, req)
+	}
+	return err
+}
+
+// clearCourtesy releases the courtesy clients (other than self) that hold
+// state on f, or only holder when it is not nil; it reports whether it
+// released any (t.mu held; it is released and retaken around the lock
+// manager calls).
+func (t *Table) clearCourtesy(ctx context.Context, f File, self *Client, holder *Client) bool {
+	now := t.clock.Now()
+	var victims []*Client
+	seen := map[*Client]bool{}
+	for _, c := range t.clients {
+		if c == self || c.gone || !c.confirmed || seen[c] || now.Sub(c.renewed) <= t.opts.Lease {
+			continue
+		}
+		if holder != nil && c != holder {
+			continue
+		}
+		for _, s := range c.states {
+			if s.file == f {
+				victims = append(victims, c)
+				seen[c] = true
+				break
+			}
+		}
+	}
+	if len(victims) == 0 {
+		return false
+	}
+	t.mu.Unlock()
+	for _, c := range victims {
+		t.Purge(ctx, c, "courtesy client in the way of another client")
+	}
+	t.mu.Lock()
+	return true
+}
+
+// Downgrade sets the modes of open s to access and deny (OPEN_DOWNGRADE;
+// hold the owner's lock), which must be within its current modes (else
+// ErrInval), and advances its generation.
+func (t *Table) Downgrade(ctx context.Context, s *State, access, deny locking.Mode) (Stateid, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s.kind != KindOpen || s.closed {
+		return Stateid{}, ErrBadStateid
+	}
+	if access == 0 || access&^s.access != 0 || deny&^s.deny != 0 {
+		return Stateid{}, ErrInval
+	}
+	if err := s.file.Mgr.Share(ctx, s.file.ID, locking.ShareRequest{
+		Owner: s.owner.client.owner(s.owner.key()), Access: access, Deny: deny}); err != nil {
+		return Stateid{}, err
+	}
+	s.access, s.deny = access, deny
+	bump(s)
+	return t.stateid(s), nil
+}
+
+// Confirm advances the generation of open s for OPEN_CONFIRM and marks
+// its owner confirmed (hold the owner's lock).
+func (t *Table) Confirm(s *State) Stateid {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s.owner.confirmed = true
+	bump(s)
+	return t.stateid(s)
+}
+
+// Close ends open s (CLOSE; hold the owner's lock): the locks taken
+// through it are released with their lock stateids, then its share
+// reservation. It returns the stateid with its generation advanced.
+func (t *Table) Close(ctx context.Context, s *State) (Stateid, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s.kind != KindOpen || s.closed {
+		return Stateid{}, ErrBadStateid
+	}
+	for ls := range s.locks {
+		if err := s.file.Mgr.Unlock(ctx, s.file.ID, ls.owner.client.owner(ls.owner.key()), locking.Range{}); err != nil {
+			return Stateid{}, err
+		}
+		t.dropState(ls)
+	}
+	if err := s.file.Mgr.Unshare(ctx, s.file.ID, s.owner.client.owner(s.owner.key())); err != nil {
+		return Stateid{}, err
+	}
+	bump(s)
+	id := t.stateid(s)
+	t.dropState(s)
+	return id, nil
+}
+
+// Lock takes a byte-range lock for lock-owner lo on the file of open
+// (LOCK; hold the owners' locks). The first lock of lo on the file makes
+// its lock stateid (generation 1), later ones advance its generation. A
+// conflict with an expired courtesy client's lock releases that client
+// and tries again; other errors of the lock manager (a
+// *locking.ConflictError for a conflict) come back unchanged.
+func (t *Table) Lock(ctx context.Context, lo *Owner, open *State, r locking.Range, exclusive, reclaim bool) (*State, Stateid, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if lo.client.gone {
+		return nil, Stateid{}, ErrExpired
+	}
+	if open.kind != KindOpen || open.closed {
+		return nil, Stateid{}, ErrBadStateid
+	}
+	f := open.file
+	req := locking.Request{Owner: lo.client.owner(lo.key()), Range: r, Exclusive: exclusive, Reclaim: reclaim}
+	err := f.Mgr.Lock(ctx, f.ID, req)
+	var ce *locking.ConflictError
+	if errors.As(err, &ce) && ce.Holder.Owner.Proto == locking.ProtoNFS4 {
+		if h := t.byName[ce.Holder.Owner.Client]; h != nil && h.confirmed != nil &&
+			t.clearCourtesy(ctx, f, lo.client, h.confirmed) {
+			err = f.Mgr.Lock(ctx, f.ID, req)
+		}
+	}
+	if err != nil {
+		return nil, Stateid{}, err
+	}
+	s := lo.states[f]
+	if s == nil {
+		if s, err = t.newState(lo, KindLock, f); err != nil {
+			_ = f.Mgr.Unlock(ctx, f.ID, req.Owner, r)
+			return nil, Stateid{}, err
+		}
+		s.open = open
+		open.locks[s] = true
+	}
+	bump(s)
+	return s, t.stateid(s), nil
+}
+
+// Unlock releases r of lock state s (LOCKU; hold the owner's lock) and
+// advances its generation.
+func (t *Table) Unlock(ctx context.Context, s *State, r locking.Range) (Stateid, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s.kind != KindLock || s.closed {
+		return Stateid{}, ErrBadStateid
+	}
+	if err := s.file.Mgr.Unlock(ctx, s.file.ID, s.owner.client.owner(s.owner.key()), r); err != nil {
+		return Stateid{}, err
+	}
+	bump(s)
+	return t.stateid(s), nil
+}
+
+// LockingOwner is the lock manager owner of c's lock-owner name (LOCKT).
+func LockingOwner(c *Client, name []byte) locking.Owner { return c.owner(LockKey(name)) }
+
+// ReleaseLockOwner forgets lock-owner name of c (RELEASE_LOCKOWNER): it
+// fails with ErrLocksHeld while the owner holds a lock; an unknown owner
+// is not an error.
+func (t *Table) ReleaseLockOwner(ctx context.Context, c *Client, name []byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lo := c.owners[ownerKey{true, string(name)}]
+	if lo == nil {
+		return nil
+	}
+	lk := c.owner(lo.key())
+	for f := range lo.states {
+		for _, l := range f.Mgr.Locks(f.ID) {
+			if l.Owner == lk {
+				return ErrLocksHeld
+			}
+		}
+	}
+	for _, s := range lo.states {
+		t.dropState(s)
+	}
+	delete(c.owners, ownerKey{true, string(name)})
+	t.nStates--
+	return nil
+}
+
+// Holder returns the clientid of the NFSv4 client of a lock manager
+// owner, 0 when it is not a current client.
+func (t *Table) Holder(o locking.Owner) uint64 {
+	if o.Proto != locking.ProtoNFS4 {
+		return 0
+	}
+	if c := t.ClientByName(o.Client); c != nil {
+		return c.ID
+	}
+	return 0
+}

@@ -1,0 +1,255 @@
+package state
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dittofs/dittofs/locking"
+	"github.com/dittofs/dittofs/store"
+)
+
+// Defaults of Options.
+const (
+	DefaultLease      = 90 * time.Second
+	DefaultCourtesy   = 24 * time.Hour
+	DefaultMaxClients = 1 << 14
+	DefaultMaxStates  = 1 << 20
+	// MaxOwnerName bounds open-owner and lock-owner names (RFC 7530
+	// NFS4_OPAQUE_LIMIT is 1024).
+	MaxOwnerName = 1024
+	// MaxClientName bounds nfs_client_id4.id (NFS4_OPAQUE_LIMIT).
+	MaxClientName = 1024
+)
+
+// Errors of the Table; a server maps each to its protocol status.
+var (
+	ErrStaleClientID = errors.New("state: stale or unknown clientid")     // NFS4ERR_STALE_CLIENTID
+	ErrExpired       = errors.New("state: lease expired, state released") // NFS4ERR_EXPIRED
+	ErrClientInUse   = errors.New("state: client id in use by another principal")
+	ErrBadStateid    = errors.New("state: bad stateid")                   // NFS4ERR_BAD_STATEID
+	ErrOldStateid    = errors.New("state: old stateid")                   // NFS4ERR_OLD_STATEID
+	ErrStaleStateid  = errors.New("state: stateid from before a restart") // NFS4ERR_STALE_STATEID
+	ErrBadSeqid      = errors.New("state: bad seqid")                     // NFS4ERR_BAD_SEQID
+	ErrLocksHeld     = errors.New("state: locks held")                    // NFS4ERR_LOCKS_HELD
+	ErrResource      = errors.New("state: too much state")                // NFS4ERR_RESOURCE
+	ErrInval         = errors.New("state: invalid share modes")           // NFS4ERR_INVAL
+	ErrNoGrace       = errors.New("state: client may not reclaim")        // NFS4ERR_NO_GRACE
+)
+
+// InUseError is ErrClientInUse with the callback address of the record
+// in use (SETCLIENTID's client_using).
+type InUseError struct{ Callback Callback }
+
+func (e *InUseError) Error() string        { return ErrClientInUse.Error() }
+func (e *InUseError) Is(target error) bool { return target == ErrClientInUse }
+
+// Options configure a Table. The zero value is an in-memory table with
+// the default lease.
+type Options struct {
+	// Lease is the lease time (DefaultLease).
+	Lease time.Duration
+	// Courtesy is how long an expired client's state is kept while no
+	// other client conflicts with it (DefaultCourtesy); negative releases
+	// it as soon as the lease expires.
+	Courtesy time.Duration
+	// Grace is the grace period of the lock managers: records of clients
+	// of the previous boot that have not come back by then are removed
+	// (locking.DefaultGrace).
+	Grace time.Duration
+	// Clock is the source of time (the system clock).
+	Clock locking.Clock
+	// Persist keeps the names of confirmed clients, under KeyPrefix
+	// ("\xffNS" by default), so that they may reclaim after a restart.
+	Persist   store.Metadata
+	KeyPrefix []byte
+	// MaxClients bounds client records (confirmed, unconfirmed and
+	// expired), MaxStates the owners and stateids of all clients; past
+	// them requests fail with ErrResource.
+	MaxClients, MaxStates int
+	// Logger receives state changes worth a line (client confirmed,
+	// expired, purged) and persistence failures; nil discards.
+	Logger *slog.Logger
+}
+
+// Callback is a 4.0 client's callback address (cb_client4) and ident.
+type Callback struct {
+	Program uint32
+	Netid   string
+	Addr    string
+	Ident   uint32
+}
+
+// Table is the NFSv4 state of a server.
+type Table struct {
+	opts  Options
+	clock locking.Clock
+	log   *slog.Logger
+	epoch uint32
+	start time.Time
+
+	mu         sync.Mutex
+	clients    map[uint32]*Client // by the low half of the clientid
+	byName     map[string]*names
+	nextClient uint32
+	nStates    int
+	previous   map[string]bool // confirmed clients of the previous boot
+	cleaned    bool            // previous records pruned after grace
+	timer      locking.Timer
+	closed     bool
+}
+
+// names are the confirmed and unconfirmed records of one client name.
+type names struct{ confirmed, unconfirmed *Client }
+
+// New returns a Table. With o.Persist it reads the clients of the
+// previous boot and starts a new boot epoch.
+func New(ctx context.Context, o Options) (*Table, error) {
+	if o.Lease <= 0 {
+		o.Lease = DefaultLease
+	}
+	if o.Courtesy == 0 {
+		o.Courtesy = DefaultCourtesy
+	}
+	if o.Grace == 0 {
+		o.Grace = locking.DefaultGrace
+	}
+	if o.MaxClients <= 0 {
+		o.MaxClients = DefaultMaxClients
+	}
+	if o.MaxStates <= 0 {
+		o.MaxStates = DefaultMaxStates
+	}
+	if o.KeyPrefix == nil {
+		o.KeyPrefix = []byte("\xffNS")
+	}
+	t := &Table{opts: o, clock: o.Clock, log: o.Logger,
+		clients: map[uint32]*Client{}, byName: map[string]*names{}, previous: map[string]bool{}}
+	if t.clock == nil {
+		t.clock = systemClock{}
+	}
+	if t.log == nil {
+		t.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	t.start = t.clock.Now()
+	if o.Persist != nil {
+		if err := t.load(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		// Without persistence the epoch only has to differ from the
+		// last boot's: the time does, and a random low part guards
+		// against two starts in one second.
+		var b [2]byte
+		_, _ = rand.Read(b[:])
+		t.epoch = uint32(t.start.Unix())<<8 ^ uint32(b[0])
+	}
+	if t.epoch == 0 {
+		t.epoch = 1
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	t.nextClient = binary.BigEndian.Uint32(b[:]) >> 8
+	t.schedule()
+	return t, nil
+}
+
+// Lease returns the lease time.
+func (t *Table) Lease() time.Duration { return t.opts.Lease }
+
+// Epoch returns the boot epoch carried by clientids and stateids.
+func (t *Table) Epoch() uint32 { return t.epoch }
+
+// Stop stops the table's timer. State is not released.
+func (t *Table) Stop() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closed = true
+	if t.timer != nil {
+		t.timer.Stop()
+	}
+}
+
+// schedule arms the sweep timer: every half lease.
+func (t *Table) schedule() {
+	t.timer = t.clock.AfterFunc(t.opts.Lease/2, func() {
+		t.Sweep(context.Background())
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if !t.closed {
+			t.schedule()
+		}
+	})
+}
+
+// Sweep releases the state of clients expired past the courtesy time,
+// forgets unconfirmed records older than a lease and, once the grace
+// period is over, the records of previous-boot clients that did not come
+// back. The Table calls it by itself every half lease.
+func (t *Table) Sweep(ctx context.Context) {
+	now := t.clock.Now()
+	t.mu.Lock()
+	var purge []*Client
+	for _, c := range t.clients {
+		switch {
+		case c.gone:
+		case !c.confirmed:
+			if now.Sub(c.renewed) > t.opts.Lease {
+				t.forget(c)
+			}
+		case t.courtesyOver(c, now):
+			purge = append(purge, c)
+		}
+	}
+	var stale []string
+	if !t.cleaned && now.Sub(t.start) > t.opts.Grace {
+		t.cleaned = true
+		for name := range t.previous {
+			if n := t.byName[name]; n == nil || n.confirmed == nil {
+				stale = append(stale, name)
+			}
+		}
+	}
+	t.mu.Unlock()
+	for _, c := range purge {
+		t.Purge(ctx, c, "lease expired")
+	}
+	if len(stale) > 0 {
+		t.persist(ctx, func(tx store.Tx) error {
+			for _, name := range stale {
+				if err := tx.Delete(t.nameKey(name)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// courtesyOver reports whether c's state is to be released now.
+func (t *Table) courtesyOver(c *Client, now time.Time) bool {
+	idle := now.Sub(c.renewed)
+	if idle <= t.opts.Lease {
+		return false
+	}
+	if t.opts.Courtesy < 0 {
+		return true
+	}
+	return idle > t.opts.Lease+t.opts.Courtesy
+}
+
+// clientID composes a clientid from the epoch and a client's index.
+func (t *Table) clientID(idx uint32) uint64 { return uint64(t.epoch)<<32 | uint64(idx) }
+
+// systemClock is the real time.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+func (systemClock) AfterFunc(d time.Duration, f func()) locking.Timer {
+	return time.AfterFunc(d, f)
+}
