@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -139,11 +140,6 @@ func TestServesNullAndPortmap(t *testing.T) {
 				t.Errorf("%s NULL %d v%d: %v", network, pv[0], pv[1], err)
 			}
 		}
-		// NFSv4 is not served yet: version negotiation must say so, so
-		// that clients fall back to v3.
-		if err := c.Call(ctx, progNFS, 4, 0, nil, nil); !isAccept(err, rpc.PROG_MISMATCH) {
-			t.Errorf("NFSv4 NULL: %v, want PROG_MISMATCH", err)
-		}
 		c.Close()
 	}
 
@@ -157,6 +153,10 @@ func TestServesNullAndPortmap(t *testing.T) {
 	var mnt mntRes
 	if err := c.Call(ctx, progMount, 3, 1, xdrString("/export"), &mnt); err != nil || mnt.status != 0 || len(mnt.fh) == 0 {
 		t.Fatalf("MNT /export: status %d, %v", mnt.status, err)
+	}
+	// An unknown procedure is an RPC error, counted in the metrics.
+	if err := c.Call(ctx, progNFS, 3, 99, nil, nil); !isAccept(err, rpc.PROC_UNAVAIL) {
+		t.Errorf("NFSv3 procedure 99: %v, want PROC_UNAVAIL", err)
 	}
 	var attr getattrRes
 	if err := c.Call(ctx, progNFS, 3, 1, xdrOpaque(mnt.fh), &attr); err != nil || attr.status != 0 || attr.ftype != 2 || attr.mode&0o777 != exportRootMode {
@@ -187,7 +187,7 @@ func TestServesNullAndPortmap(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if !strings.Contains(string(body), `dittofs_rpc_calls_total{procedure="1",program="nfs",server="nfs",version="3"}`) ||
-		!strings.Contains(string(body), `dittofs_rpc_errors_total{procedure="0",program="nfs",server="nfs",status="PROG_MISMATCH",version="4"}`) {
+		!strings.Contains(string(body), `dittofs_rpc_errors_total{procedure="other",program="nfs",server="nfs",status="PROC_UNAVAIL",version="3"}`) {
 		t.Errorf("metrics lack the calls just made:\n%s", grepLines(string(body), "dittofs_rpc"))
 	}
 	if resp, err := http.Get("http://" + addrs["metrics/tcp"].String() + "/healthz"); err != nil || resp.StatusCode != 200 {
@@ -260,5 +260,131 @@ func TestBinary(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+}
+
+// NFSv4 COMPOUND pieces (RFC 7530 §16): the operations and status the
+// test sends and expects.
+const (
+	nfsproc4Compound = 1
+	opGETFH          = 10
+	opPUTROOTFH      = 24
+	nfs4OK           = 0
+)
+
+// compound4 is a COMPOUND4args of operations without arguments.
+type compound4 struct {
+	minor uint32
+	ops   []uint32
+}
+
+func (a compound4) MarshalXDR(e *xdr.Encoder) {
+	e.String("fullserver test") // tag
+	e.Uint32(a.minor)
+	e.Uint32(uint32(len(a.ops)))
+	for _, op := range a.ops {
+		e.Uint32(op)
+	}
+}
+
+func (a compound4) SizeXDR() int { return xdr.SizeOpaque(len("fullserver test")) + 8 + 4*len(a.ops) }
+
+// compound4Res is a COMPOUND4res whose results are PUTROOTFH's and
+// GETFH's (the only ones the test decodes).
+type compound4Res struct {
+	status uint32
+	ops    [][2]uint32 // opcode, status
+	fh     []byte
+}
+
+func (r *compound4Res) UnmarshalXDR(d *xdr.Decoder) {
+	r.status = d.Uint32()
+	d.String(1024) // tag
+	n := d.ArrayLen(16, 8)
+	for range n {
+		op, st := d.Uint32(), d.Uint32()
+		if d.Err() != nil {
+			return
+		}
+		r.ops = append(r.ops, [2]uint32{op, st})
+		switch {
+		case st != nfs4OK:
+			return
+		case op == opGETFH:
+			r.fh = d.OpaqueCopy(128)
+		case op != opPUTROOTFH:
+			d.SetErr(fmt.Errorf("unexpected result of op %d", op))
+			return
+		}
+	}
+}
+
+// TestServesNFSv4 checks NFS version 4 on the NFS port: NULL, and a
+// COMPOUND {PUTROOTFH, GETFH} answered NFS4_OK with a handle, over TCP;
+// the portmapper maps (100003, 4) on TCP only (DUMP); and --nfs4=false makes
+// version 4 answer PROG_MISMATCH (versions 3 to 3), so that clients fall
+// back to version 3.
+func TestServesNFSv4(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		t.Run(fmt.Sprintf("nfs4=%v", on), func(t *testing.T) {
+			cfg := defaultConfig()
+			// With NFSv4 on, over a data directory: the state table
+			// keeps its clients in the badger store.
+			cfg.Memory, cfg.NFS4, cfg.Data = !on, on, t.TempDir()
+			cfg.NFSAddr, cfg.PortmapAddr = "127.0.0.1:0", "127.0.0.1:0"
+			addrs, stop := startRun(t, cfg)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			c, err := rpc.Dial(ctx, "tcp", addrs["nfs/tcp"].String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.Cred = rpc.EncodeAuthSys(1, "test", 1000, 1000, nil)
+			err = c.Call(ctx, progNFS, 4, 0, nil, nil)
+			var res compound4Res
+			cerr := c.Call(ctx, progNFS, 4, nfsproc4Compound, compound4{ops: []uint32{opPUTROOTFH, opGETFH}}, &res)
+			pm, perr := portmap.Dial(ctx, "tcp", addrs["portmap/tcp"].String())
+			if perr != nil {
+				t.Fatal(perr)
+			}
+			defer pm.Close()
+			maps, perr := pm.DumpPorts(ctx)
+			if perr != nil {
+				t.Fatal(perr)
+			}
+			var tcpPort, udpPort uint32
+			for _, m := range maps {
+				if m.Prog == progNFS && m.Vers == 4 && m.Prot == 6 {
+					tcpPort = m.Port
+				}
+				if m.Prog == progNFS && m.Vers == 4 && m.Prot == 17 {
+					udpPort = m.Port
+				}
+			}
+			if !on {
+				for _, e := range []error{err, cerr} {
+					if re, ok := e.(*rpc.ReplyError); !ok || !isAccept(e, rpc.PROG_MISMATCH) || re.Low != 3 || re.High != 3 {
+						t.Errorf("NFSv4 call with --nfs4=false: %v, want PROG_MISMATCH 3-3", e)
+					}
+				}
+				if tcpPort != 0 || udpPort != 0 {
+					t.Errorf("portmapper maps NFSv4 with --nfs4=false: tcp %d, udp %d", tcpPort, udpPort)
+				}
+				return
+			}
+			if err != nil {
+				t.Errorf("NFSv4 NULL: %v", err)
+			}
+			if cerr != nil || res.status != nfs4OK || len(res.ops) != 2 || res.ops[1] != [2]uint32{opGETFH, nfs4OK} || len(res.fh) == 0 {
+				t.Errorf("COMPOUND {PUTROOTFH, GETFH}: %+v, %v", res, cerr)
+			}
+			if int(tcpPort) != portOf(addrs["nfs/tcp"]) || udpPort != 0 {
+				t.Errorf("GETPORT NFSv4: tcp %d, udp %d; want tcp %d, udp 0", tcpPort, udpPort, portOf(addrs["nfs/tcp"]))
+			}
+			if err := stop(); err != nil {
+				t.Fatalf("shutdown: %v", err)
+			}
+		})
 	}
 }

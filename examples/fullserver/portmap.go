@@ -58,6 +58,8 @@ func startPortmap(cfg Config, log *slog.Logger, reg prometheus.Registerer, mux *
 		udp.Close()
 		return nil, nil, fmt.Errorf("portmapper: %w", err)
 	}
+	// NFSv4 is for TCP only (RFC 7530 §3.1).
+	table.Unset(progNFS, 4, portmap.UDP)
 	pm := &portmapper{
 		srv:   &rpc.Server{Handler: pmux, Logger: log, Metrics: newRPCMetrics(reg, "portmap")},
 		tcp:   tcp,
@@ -75,6 +77,7 @@ func registerSystem(log *slog.Logger, mux *rpc.ServeMux, port int) {
 		log.Warn("portmapper: cannot build the mappings", "err", err)
 		return
 	}
+	tmp.Unset(progNFS, 4, portmap.UDP)
 	ms := tmp.Mappings()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

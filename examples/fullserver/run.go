@@ -66,6 +66,11 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 		return err
 	}
 	defer lm.close(log)
+	v4, err := openNFS4(ctx, cfg, log, st, exports, lm, mux)
+	if err != nil {
+		return err
+	}
+	defer v4.stop()
 
 	nfsd := &rpc.Server{
 		Handler:        mux,
@@ -130,6 +135,7 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 		return err
 	}
 	logMount(log, cfg, nfsTCP.Addr(), pm, cfg.NLM)
+	v4.logMount4(log, cfg, nfsTCP.Addr())
 	if ready != nil {
 		ready(bound)
 	}

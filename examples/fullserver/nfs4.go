@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/nfs4"
+	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/state"
+	"github.com/dittofs/dittofs/store"
+)
+
+// nfs4Service is the NFSv4 server and its state table, or nothing when
+// --nfs4 is off.
+type nfs4Service struct {
+	state *state.Table
+}
+
+// openNFS4 registers NFS version 4 (program 100003 v4) on mux, the same
+// mux and port as NFSv3, over the exports and the lock manager NLM uses,
+// so that NFSv4 opens and locks conflict with NLM's. With a data
+// directory the names of confirmed clients are kept in the default
+// export's metadata store, so that they may reclaim their opens and locks
+// in the grace period after a restart; with --memory nothing survives.
+func openNFS4(ctx context.Context, cfg Config, log *slog.Logger, st *stores, exports *export.Table, lm *lockManager, mux *rpc.ServeMux) (*nfs4Service, error) {
+	if !cfg.NFS4 {
+		return &nfs4Service{}, nil
+	}
+	var persist store.Metadata
+	if !cfg.Memory {
+		persist = st.meta
+	}
+	tbl, err := state.New(ctx, state.Options{Lease: cfg.Lease, Grace: cfg.Grace, Persist: persist, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("nfsv4 state: %w", err)
+	}
+	srv := &nfs4.Server{
+		Exports:   exports,
+		State:     tbl,
+		Locks:     lm.of,
+		HandleKey: st.handleKey,
+		IDMapper:  idMapper(cfg.IDMapDomain),
+		Lease:     cfg.Lease,
+		Logger:    log,
+	}
+	srv.Register(mux)
+	return &nfs4Service{state: tbl}, nil
+}
+
+// idMapper maps owners numerically without a domain (what Linux clients
+// send with AUTH_SYS), else as "name@domain" for this machine's users and
+// groups.
+func idMapper(domain string) nfs4.IDMapper {
+	if domain == "" {
+		return nfs4.NumericMapper()
+	}
+	return nfs4.DomainMapper(domain, nfs4.SystemUsers(), nfs4.SystemGroups())
+}
+
+// stop ends the state table's lease timers.
+func (s *nfs4Service) stop() {
+	if s.state != nil {
+		s.state.Stop()
+	}
+}
+
+// logMount4 logs how to mount the default export over NFSv4.0. NFSv4
+// needs neither MOUNT nor the portmapper: only the port.
+func (s *nfs4Service) logMount4(log *slog.Logger, cfg Config, nfsAddr net.Addr) {
+	if s.state == nil {
+		return
+	}
+	host, _, _ := net.SplitHostPort(nfsAddr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "SERVER"
+	}
+	opts := "vers=4.0"
+	if port := portOf(nfsAddr); port != 2049 {
+		opts += fmt.Sprintf(",port=%d", port)
+	}
+	log.Info("serving NFSv4.0", "export", cfg.Export, "lease", cfg.Lease, "grace", cfg.Grace,
+		"idmap_domain", cfg.IDMapDomain,
+		"linux", fmt.Sprintf("mount -t nfs -o %s %s:%s /mnt", opts, host, cfg.Export))
+}
