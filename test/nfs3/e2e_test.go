@@ -5,7 +5,6 @@ package nfs3_test
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -23,6 +22,7 @@ import (
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/memory"
 	"github.com/dittofs/dittofs/test/conformance"
+	"github.com/dittofs/dittofs/test/internal/nfstest"
 	"github.com/dittofs/dittofs/test/vm"
 )
 
@@ -118,23 +118,12 @@ mv tree/a/b/f0 tree/moved && rm tree/a/b/f1 && [ ! -e tree/a/b/f1 ]
 	if sums["written"] == "" || sums["written"] != sums["big"] {
 		t.Fatalf("the guest read back another checksum than it wrote: %q", res.Output)
 	}
-	ctx := t.Context()
-	root := &store.Cred{}
-	h, a, err := fsys.Lookup(ctx, root, fsys.Root(), "big")
-	if err != nil || a.Size != 256<<20 {
-		t.Fatalf("big on the server: %v size %d", err, a.Size)
+	size, sum, err := nfstest.FileSum(t.Context(), fsys, "big", sha256.New())
+	if err != nil || size != 256<<20 {
+		t.Fatalf("big on the server: %v size %d", err, size)
 	}
-	sum := sha256.New()
-	buf := make([]byte, 1<<20)
-	for off := int64(0); off < int64(a.Size); off += int64(len(buf)) {
-		n, _, err := fsys.ReadAt(ctx, root, h, buf, off)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum.Write(buf[:n])
-	}
-	if got := hex.EncodeToString(sum.Sum(nil)); got != sums["big"] {
-		t.Fatalf("server's sha256 %s, guest's %q", got, sums["big"])
+	if sum != sums["big"] {
+		t.Fatalf("server's sha256 %s, guest's %q", sum, sums["big"])
 	}
 	if !res.Unmounted {
 		t.Error("the guest did not unmount cleanly")

@@ -3,129 +3,24 @@
 package nlm_test
 
 import (
-	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/dittofs/dittofs/store/memory"
+	"github.com/dittofs/dittofs/test/internal/nfstest"
 	"github.com/dittofs/dittofs/test/vm"
 )
 
-// env is a server over a memory store with a locator, and a logger that
-// records warnings.
-type env struct {
-	srv    *server
-	loc    *locator
-	mu     sync.Mutex
-	warns  []string
-	counts map[string]int
-	logger *slog.Logger
-	locker string
-	cfg    serverConfig
-}
-
-func newEnv(t *testing.T) *env {
-	return newEnvWith(t, serverConfig{meta: memory.NewMetadata(), blocks: memory.NewBlocks()})
-}
-
-// newEnvWith starts the server over cfg's stores (and grace); the rest of
-// cfg is filled in. e.cfg keeps what a restart needs, with the ports the
-// server got.
-func newEnvWith(t *testing.T, cfg serverConfig) *env {
-	e := &env{loc: &locator{guests: map[string]guestPorts{}, lookups: map[uint32]int{}}, locker: buildLocker(t), counts: map[string]int{}}
-	e.logger = slog.New(recorder{slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}), &e.mu, &e.warns, e.counts})
-	cfg.handleKey = []byte("nlm e2e test key")
-	cfg.loc, cfg.logger = e.loc, e.logger
-	cfg.nfsAddr, cfg.pmAddr = "127.0.0.1:0", "127.0.0.1:0"
-	e.srv = startServer(t.Context(), t, cfg)
-	cfg.nfsAddr, cfg.pmAddr = e.srv.nfsAddr, e.srv.pmAddr
-	e.cfg = cfg
-	t.Cleanup(func() { e.srv.stop(t) })
-	return e
-}
-
-func (e *env) warnings() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return slices.Clone(e.warns)
-}
-
-// count returns how many times the server logged msg.
-func (e *env) count(msg string) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.counts[msg]
-}
-
-// noWarnings fails the test for every warning the server logged (a
-// refused GRANTED callback, an SM_NOTIFY that did not arrive, ...).
-func (e *env) noWarnings(t *testing.T) {
-	t.Helper()
-	for _, w := range e.warnings() {
-		t.Errorf("server warning: %q", w)
-	}
-}
-
-// guest returns the VM configuration of a guest named name, with locking
-// on, and registers its forwarded ports with the locator.
-func (e *env) guest(t *testing.T, name, script string) vm.Config {
-	p := guestPorts{lockd: freePort(t), statd: freePort(t)}
-	for p.statd == p.lockd {
-		p.statd = freePort(t)
-	}
-	e.loc.add(name, p)
-	return vm.Config{
-		Server: e.srv.nfsAddr, MountPort: port(t, e.srv.nfsAddr), Vers: "3",
-		Lock: true, PortmapPort: port(t, e.srv.pmAddr), LockdPort: p.lockd, StatdPort: p.statd,
-		Name: name, Options: []string{"lookupcache=none", "actimeo=0"},
-		Script:  script,
-		Files:   []vm.File{{Path: "/bin/locker", Source: e.locker}},
-		Timeout: 5 * time.Minute,
-	}
-}
-
-// lines returns the output lines that start with one of locker's words.
-func lockerLines(out string) []string {
-	var l []string
-	for line := range strings.Lines(out) {
-		line = strings.TrimSpace(line)
-		for _, w := range []string{"try ", "get ", "flock ", "hold ", "waitfile ", "A:", "B:", "error:", "timeout"} {
-			if strings.HasPrefix(line, w) {
-				l = append(l, line)
-				break
-			}
-		}
-	}
-	return l
-}
-
-// normalizePids replaces the pid F_GETLK reports: over NLM the Linux
-// client reports the lock's svid (negated), not the holder's pid.
-func normalizePids(lines []string) []string {
-	out := slices.Clone(lines)
-	for i, l := range out {
-		if f := strings.Fields(l); len(f) == 5 && f[0] == "get" {
-			out[i] = strings.Join(append(f[:4], "PID"), " ")
-		}
-	}
-	return out
-}
-
-func run(t *testing.T, cfg vm.Config) vm.Result {
-	t.Helper()
-	res, err := vm.Run(t.Context(), cfg)
-	t.Logf("%s: %s in %v\n%s", cfg.Name, res.Status, res.Elapsed.Round(time.Millisecond), res.Output)
-	if err != nil {
-		t.Fatalf("%s: %v\nconsole:\n%s\nhost log:\n%s", cfg.Name, err, res.Console, res.HostLog)
-	}
-	if res.ExitCode != 0 {
-		t.Fatalf("%s: script exit %d\nconsole:\n%s", cfg.Name, res.ExitCode, res.Console)
-	}
-	return res
-}
+// Messages of the nlm package the tests count.
+const (
+	// grantAccepted is logged for each GRANTED callback a client answered
+	// NLM4_GRANTED.
+	grantAccepted = "nlm: GRANTED callback accepted"
+	// grantRefused is the warning when a client refuses a GRANTED
+	// callback or cannot be reached.
+	grantRefused = "nlm: GRANTED callback failed; lock released"
+)
 
 // TestTwoProcesses locks between two processes of one guest: fcntl write
 // and read locks, F_GETLK naming the holder, flock (which the Linux NFS
@@ -136,7 +31,7 @@ func run(t *testing.T, cfg vm.Config) vm.Result {
 // guest, and a blocked F_SETLKW waits there: the GRANTED callback is
 // proved by TestTwoGuests.
 func TestTwoProcesses(t *testing.T) {
-	e := newEnv(t)
+	e := nfstest.NewEnv(t)
 	script := `set -e
 echo data >f
 # Process 1 holds a write lock on the whole file.
@@ -176,8 +71,8 @@ wait
 cat hold4.out
 locker flock g ex
 `
-	res := run(t, e.guest(t, "guest-a", script))
-	got := normalizePids(lockerLines(res.Output))
+	res := nfstest.Run(t, e.Guest(t, "guest-a", script))
+	got := nfstest.NormalizePids(nfstest.LockerLines(res.Output))
 	want := []string{
 		"waitfile ok",
 		"try conflict",
@@ -206,7 +101,7 @@ locker flock g ex
 	// The guest's lockd usually resolves the two processes' conflict
 	// locally, but a blocked request can reach the server; its GRANTED
 	// must then be accepted like any other.
-	e.noWarnings(t)
+	e.NoWarnings(t)
 }
 
 // TestTwoGuests locks across two VMs at once: guest A holds a write lock;
@@ -215,7 +110,7 @@ locker flock g ex
 // with "blocked.1" in the export), A unlocks, the server sends GRANTED to
 // B's forwarded lockd port, and B gets the lock.
 func TestTwoGuests(t *testing.T) {
-	e := newEnv(t)
+	e := nfstest.NewEnv(t)
 	scriptA := `set -e
 echo data >f
 locker hold f w heldA releaseA 3m >holdA.out &
@@ -241,7 +136,7 @@ wait
 cat holdB.out
 touch B-done
 `
-	cfgA, cfgB := e.guest(t, "guest-a", scriptA), e.guest(t, "guest-b", scriptB)
+	cfgA, cfgB := e.Guest(t, "guest-a", scriptA), e.Guest(t, "guest-b", scriptB)
 	cfgA.Timeout, cfgB.Timeout = 8*time.Minute, 8*time.Minute
 	var resB vm.Result
 	done := make(chan struct{})
@@ -274,7 +169,7 @@ touch B-done
 		"get w 0 0 PID", // B's other process holds it now
 		"hold locked", "hold released",
 	}
-	gotA, gotB := normalizePids(lockerLines(resA.Output)), normalizePids(lockerLines(resB.Output))
+	gotA, gotB := nfstest.NormalizePids(nfstest.LockerLines(resA.Output)), nfstest.NormalizePids(nfstest.LockerLines(resB.Output))
 	if !slices.Equal(gotA, wantA) {
 		t.Errorf("guest-a results:\n%s\nwant:\n%s", strings.Join(gotA, "\n"), strings.Join(wantA, "\n"))
 	}
@@ -288,8 +183,8 @@ touch B-done
 	// the caller's), and B's waiter wakes at once instead of at its
 	// lockd's 30 s re-poll. A refused callback logs grantRefused, a
 	// warning.
-	if n := e.count(grantAccepted); n != 1 {
+	if n := e.Count(grantAccepted); n != 1 {
 		t.Errorf("GRANTED callbacks accepted by the guest: %d, want 1", n)
 	}
-	e.noWarnings(t)
+	e.NoWarnings(t)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/test/conformance"
+	"github.com/dittofs/dittofs/test/internal/nfstest"
 )
 
 // posixcheckLocked is what posixcheck (test/conformance) must report over
@@ -41,8 +42,8 @@ func TestPosixcheck(t *testing.T) {
 	if n := len(posixcheckLocked); n != 40 {
 		t.Fatalf("the expected list has %d checks, want 40", n)
 	}
-	e := newEnv(t)
-	cfg := e.guest(t, "guest-a", "true")
+	e := nfstest.NewEnv(t)
+	cfg := e.Guest(t, "guest-a", "true")
 	cfg.Options = nil // the harness's defaults, as test/nfs3's run
 	cfg.Timeout = 4 * time.Minute
 	rep, res, err := conformance.Run(t.Context(), cfg)
@@ -62,8 +63,8 @@ func TestPosixcheck(t *testing.T) {
 	// lock.fcntl and lock.flock went to the server: local_lock=none, and
 	// the server's NLM was called (the guest settles the conflict between
 	// its two processes itself, but takes every lock from the server).
-	if n := e.count("nlm call"); n == 0 {
+	if n := e.Count("nlm call"); n == 0 {
 		t.Errorf("the server's NLM was never called")
 	}
-	e.noWarnings(t)
+	e.NoWarnings(t)
 }

@@ -3,18 +3,14 @@
 package nlm_test
 
 import (
-	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/dittofs/dittofs/store"
-	"github.com/dittofs/dittofs/store/badger"
-	"github.com/dittofs/dittofs/store/localfs"
+	"github.com/dittofs/dittofs/test/internal/nfstest"
 	"github.com/dittofs/dittofs/test/vm"
 )
 
@@ -34,10 +30,10 @@ const restartGrace = 12 * time.Second
 // program holds and releases its lock without an error throughout.
 func TestRestartReclaim(t *testing.T) {
 	data := t.TempDir()
-	stores := &dataDir{dir: data}
-	stores.open(t)
-	t.Cleanup(func() { stores.close(t) })
-	e := newEnvWith(t, serverConfig{meta: stores.meta, blocks: stores.blocks, grace: restartGrace})
+	stores := &nfstest.DataDir{Dir: data}
+	stores.Open(t)
+	t.Cleanup(func() { stores.Close(t) })
+	e := nfstest.NewEnvWith(t, nfstest.Config{Meta: stores.Meta, Blocks: stores.Blocks, Grace: restartGrace})
 
 	scriptA := `set -e
 echo data >f
@@ -55,7 +51,7 @@ touch releaseA releaseB
 locker hold f w heldB releaseB 1m >holdB.out
 cat holdB.out
 `
-	cfgA, cfgB := e.guest(t, "guest-a", scriptA), e.guest(t, "guest-b", scriptB)
+	cfgA, cfgB := e.Guest(t, "guest-a", scriptA), e.Guest(t, "guest-b", scriptB)
 	cfgA.Timeout, cfgB.Timeout = 3*time.Minute, 3*time.Minute
 	var wg sync.WaitGroup
 	results := make([]vm.Result, 2)
@@ -71,19 +67,17 @@ cat holdB.out
 	// on ctx or their timeout).
 	defer wg.Wait()
 
-	if err := waitExport(t.Context(), e.srv.fs, "heldA", 2*time.Minute); err != nil {
+	if err := nfstest.WaitExport(t.Context(), e.Srv.FS, "heldA", 2*time.Minute); err != nil {
 		t.Fatalf("guest-a never held its lock: %v", err)
 	}
-	e.srv.stop(t)
-	stores.close(t)
-	stores.open(t)
-	cfg := e.cfg
-	cfg.meta, cfg.blocks = stores.meta, stores.blocks
-	e.srv = startServer(t.Context(), t, cfg)
-	if !e.srv.locks.InGrace(t.Context()) {
+	e.Srv.Stop(t)
+	stores.Close(t)
+	stores.Open(t)
+	e.Restart(t, stores.Meta, stores.Blocks)
+	if !e.Srv.Locks.InGrace(t.Context()) {
 		t.Errorf("the restarted server is not in grace: the held lock was not persisted")
 	}
-	if err := createExport(t.Context(), e.srv.fs, "restarted"); err != nil {
+	if err := nfstest.CreateExport(t.Context(), e.Srv.FS, "restarted"); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()
@@ -98,13 +92,13 @@ cat holdB.out
 	}
 	wantA := []string{"hold locked", "hold released"}
 	wantB := []string{"waitfile ok", "try conflict", "hold locked", "hold released"}
-	if got := lockerLines(resA.Output); !slices.Equal(got, wantA) {
+	if got := nfstest.LockerLines(resA.Output); !slices.Equal(got, wantA) {
 		t.Errorf("guest-a results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantA, "\n"))
 	}
 	if !strings.Contains(resA.Output, "data\nafter-restart\n") {
 		t.Errorf("guest-a's file after the restart:\n%s", resA.Output)
 	}
-	if got := lockerLines(resB.Output); !slices.Equal(got, wantB) {
+	if got := nfstest.LockerLines(resB.Output); !slices.Equal(got, wantB) {
 		t.Errorf("guest-b results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantB, "\n"))
 	}
 	// The server's side of it: one SM_NOTIFY (to A, the only host that
@@ -121,75 +115,15 @@ cat holdB.out
 		{"nlm: lock reclaimed in grace", func(n int) bool { return n >= 1 }, "at least 1"},
 		{"nlm: lock reclaim refused", func(n int) bool { return n == 0 }, "0"},
 	} {
-		if n := e.count(c.msg); !c.want(n) {
+		if n := e.Count(c.msg); !c.want(n) {
 			t.Errorf("server logged %q %d times, want %s", c.msg, n, c.what)
 		}
 	}
-	if n := e.srv.mark.grace.Load(); n == 0 {
+	if n := e.Srv.Mark.Grace.Load(); n == 0 {
 		t.Errorf("no LOCK was answered NLM4_DENIED_GRACE_PERIOD: guest-b's request did not meet the grace period")
 	}
-	if n := e.loc.count(progNSM); n == 0 {
+	if n := e.Loc.Count(nfstest.ProgNSM); n == 0 {
 		t.Errorf("the server never looked up a guest's statd")
 	}
-	e.noWarnings(t)
-}
-
-// dataDir is a server's data directory: a badger metadata store and a
-// localfs block store, opened and closed around a restart.
-type dataDir struct {
-	dir    string
-	meta   *badger.Metadata
-	blocks *localfs.Blocks
-}
-
-func (d *dataDir) open(t *testing.T) {
-	t.Helper()
-	var err error
-	if d.meta, err = badger.Open(filepath.Join(d.dir, "meta"), badger.Options{SyncWrites: true}); err != nil {
-		t.Fatal(err)
-	}
-	if d.blocks, err = localfs.Open(filepath.Join(d.dir, "blocks"), localfs.Options{}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (d *dataDir) close(t *testing.T) {
-	t.Helper()
-	var errs []error
-	if d.meta != nil {
-		errs = append(errs, d.meta.Close())
-	}
-	if d.blocks != nil {
-		errs = append(errs, d.blocks.Close())
-	}
-	d.meta, d.blocks = nil, nil
-	if err := errors.Join(errs...); err != nil {
-		t.Error(err)
-	}
-}
-
-// waitExport waits (bounded by timeout) until name exists in the export's
-// root: a guest's signal through the shared file system.
-func waitExport(ctx context.Context, fsys *store.FS, name string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if _, _, err := fsys.Lookup(ctx, &store.Cred{}, fsys.Root(), name); err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-tick.C:
-		}
-	}
-}
-
-// createExport creates name in the export's root: the host's signal to
-// the guests.
-func createExport(ctx context.Context, fsys *store.FS, name string) error {
-	_, _, err := fsys.Create(ctx, &store.Cred{}, fsys.Root(), name, store.CreateUnchecked, nil, store.Verifier{})
-	return err
+	e.NoWarnings(t)
 }
