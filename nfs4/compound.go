@@ -46,6 +46,10 @@ type compound struct {
 	data int
 
 	cur, saved fileRef
+	// curStateid is the current stateid of NFSv4.1 (RFC 8881
+	// §16.2.3.1.2), set by OPEN, OPEN_DOWNGRADE, LOCK and LOCKU.
+	curStateid    wire.Stateid4
+	curStateidSet bool
 	// checked caches the export check of the one export this compound
 	// used last (almost every compound stays in one export).
 	checkedExp *export.Export

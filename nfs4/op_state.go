@@ -1,39 +1,188 @@
 package nfs4
 
-// Placeholders of the stateful operations, replaced by the state work in
-// progress: until then they are NFS4ERR_NOTSUPP, never a fake success.
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
 
-import "github.com/dittofs/dittofs/nfs4/internal/wire"
-
-func notYet(c *compound) wire.Nfsstat4 {
-	// The arguments are not decoded, so the compound cannot go on.
-	return c.status(wire.NFS4ERR_NOTSUPP)
-}
-
-var (
-	opClose              = notYet
-	opDelegpurge         = notYet
-	opDelegreturn        = notYet
-	opLock               = notYet
-	opLockt              = notYet
-	opLocku              = notYet
-	opOpen               = notYet
-	opOpenConfirm        = notYet
-	opOpenDowngrade      = notYet
-	opRenew              = notYet
-	opSetclientid        = notYet
-	opSetclientidConfirm = notYet
-	opReleaseLockowner   = notYet
+	"github.com/dittofs/dittofs/locking"
+	"github.com/dittofs/dittofs/nfs4/internal/wire"
+	"github.com/dittofs/dittofs/state"
 )
 
-// stateStatus maps errors of package state; ok is false for other errors.
-func stateStatus(err error) (wire.Nfsstat4, bool) { return 0, false }
+// stateStatus maps errors of packages state and locking; ok is false for
+// other errors. A denied share reservation is mapped by OPEN itself
+// (NFS4ERR_SHARE_DENIED): here ErrDenied is a lock conflict.
+func stateStatus(err error) (wire.Nfsstat4, bool) {
+	for _, m := range stateErrors {
+		if errors.Is(err, m.err) {
+			return m.st, true
+		}
+	}
+	return 0, false
+}
+
+var stateErrors = []struct {
+	err error
+	st  wire.Nfsstat4
+}{
+	{state.ErrStaleClientID, wire.NFS4ERR_STALE_CLIENTID},
+	{state.ErrExpired, wire.NFS4ERR_EXPIRED},
+	{state.ErrClientInUse, wire.NFS4ERR_CLID_INUSE},
+	{state.ErrBadStateid, wire.NFS4ERR_BAD_STATEID},
+	{state.ErrOldStateid, wire.NFS4ERR_OLD_STATEID},
+	{state.ErrStaleStateid, wire.NFS4ERR_STALE_STATEID},
+	{state.ErrBadSeqid, wire.NFS4ERR_BAD_SEQID},
+	{state.ErrLocksHeld, wire.NFS4ERR_LOCKS_HELD},
+	{state.ErrResource, wire.NFS4ERR_RESOURCE},
+	{state.ErrInval, wire.NFS4ERR_INVAL},
+	{state.ErrNoGrace, wire.NFS4ERR_NO_GRACE},
+	{locking.ErrDenied, wire.NFS4ERR_DENIED},
+	{locking.ErrBlocked, wire.NFS4ERR_DENIED},
+	{locking.ErrDeadlock, wire.NFS4ERR_DEADLOCK},
+	{locking.ErrGrace, wire.NFS4ERR_GRACE},
+	{locking.ErrNoGrace, wire.NFS4ERR_NO_GRACE},
+	{locking.ErrBreaking, wire.NFS4ERR_DELAY},
+	{locking.ErrNoLocks, wire.NFS4ERR_RESOURCE},
+	{locking.ErrCanceled, wire.NFS4ERR_DELAY},
+	{locking.ErrClosed, wire.NFS4ERR_DELAY},
+	{locking.ErrNoGrant, wire.NFS4ERR_BAD_STATEID},
+}
+
+// seqidBumps reports whether an operation that ended with st advances
+// its owner's seqid: all do except those RFC 7530 §9.1.7 lists, which
+// say the request could not be tied to the owner's sequence.
+func seqidBumps(st wire.Nfsstat4) bool {
+	switch st {
+	case wire.NFS4ERR_STALE_CLIENTID, wire.NFS4ERR_STALE_STATEID, wire.NFS4ERR_BAD_STATEID,
+		wire.NFS4ERR_BAD_SEQID, wire.NFS4ERR_BADXDR, wire.NFS4ERR_RESOURCE,
+		wire.NFS4ERR_NOFILEHANDLE, wire.NFS4ERR_MOVED:
+		return false
+	}
+	return true
+}
+
+// sequenced runs fn, a seqid-mutating operation of owner o (OPEN, CLOSE,
+// OPEN_CONFIRM, OPEN_DOWNGRADE, LOCK, LOCKU), under the owner's lock: a
+// retransmission of the owner's last operation gets its reply again, a
+// wrong seqid NFS4ERR_BAD_SEQID. fn encodes its whole result. In NFSv4.1
+// the session gives exactly-once semantics and seqids are ignored (RFC
+// 8881 §8.13).
+// replayed reports that the reply is the cached one.
+func (c *compound) sequenced(o *state.Owner, seqid uint32, fn func() wire.Nfsstat4) (st wire.Nfsstat4, replayed bool) {
+	o.Lock()
+	defer o.Unlock()
+	if c.minor >= 1 {
+		return fn(), false
+	}
+	replay, err := o.Check(seqid)
+	if err != nil {
+		return c.status(wire.NFS4ERR_BAD_SEQID), false
+	}
+	// The cached reply is the operation number, then its result; a
+	// different operation with the last seqid is no retransmission.
+	op := c.e.Bytes()[c.resStart-4 : c.resStart]
+	if replay != nil {
+		if len(replay) < 8 || !bytes.Equal(replay[:4], op) {
+			return c.status(wire.NFS4ERR_BAD_SEQID), false
+		}
+		c.e.FixedOpaque(replay[4:])
+		return wire.Nfsstat4(binary.BigEndian.Uint32(replay[4:])), true
+	}
+	st = fn()
+	o.Done(seqid, seqidBumps(st), c.e.Bytes()[c.resStart-4:])
+	return st, false
+}
+
+// table returns the server's state table.
+func (c *compound) table() *state.Table { return c.s.State }
+
+// findState returns the state of stateid sid, resolving the current
+// stateid of NFSv4.1.
+func (c *compound) findState(sid *wire.Stateid4) (*state.State, wire.Nfsstat4) {
+	if c.minor >= 1 && sid.IsCurrent() {
+		if !c.curStateidSet {
+			return nil, wire.NFS4ERR_BAD_STATEID
+		}
+		sid = &c.curStateid
+	}
+	if sid.IsReserved() {
+		return nil, wire.NFS4ERR_BAD_STATEID
+	}
+	s, err := c.table().Find(state.Stateid(*sid), c.minor >= 1)
+	if err != nil {
+		st, _ := stateStatus(err)
+		return nil, st
+	}
+	return s, wire.NFS4_OK
+}
+
+// setCurStateid makes sid the current stateid (NFSv4.1, RFC 8881
+// §16.2.3.1.2).
+func (c *compound) setCurStateid(sid wire.Stateid4) {
+	c.curStateid, c.curStateidSet = sid, true
+}
+
+// fileOf returns the lock-manager file of the current filehandle.
+func (c *compound) fileOf() state.File {
+	return state.File{Mgr: c.s.locks(c.cur.exp), ID: c.cur.node.ID}
+}
 
 // checkStateid checks the stateid of a READ, WRITE or SETATTR of the
-// current file.
+// current file: the anonymous stateid, the READ bypass stateid (reads
+// only), or an open or lock stateid of this file whose open allows the
+// access (a write needs write access; a read is allowed by any open, as
+// Linux nfsd does). Locks are advisory: I/O is not checked against them.
 func (c *compound) checkStateid(sid *wire.Stateid4, write bool) wire.Nfsstat4 {
-	if sid.IsAnonymous() || sid.IsReadBypass() {
+	if sid.IsAnonymous() {
 		return wire.NFS4_OK
 	}
-	return wire.NFS4ERR_BAD_STATEID
+	if sid.IsReadBypass() {
+		if write {
+			return wire.NFS4ERR_BAD_STATEID
+		}
+		return wire.NFS4_OK
+	}
+	s, st := c.findState(sid)
+	if st != wire.NFS4_OK {
+		return st
+	}
+	if f := s.File(); f.ID != c.cur.node.ID || f.Mgr != c.s.locks(c.cur.exp) {
+		return wire.NFS4ERR_BAD_STATEID
+	}
+	access, _ := s.Modes(c.table())
+	if write && access&locking.ModeWrite == 0 {
+		return wire.NFS4ERR_OPENMODE
+	}
+	return wire.NFS4_OK
+}
+
+// DELEGRETURN (RFC 7530 §16.7). This server grants no delegations, so no
+// stateid is a delegation's: a stateid of this boot is NFS4ERR_BAD_STATEID,
+// one of an earlier boot NFS4ERR_STALE_STATEID.
+func opDelegreturn(c *compound) wire.Nfsstat4 {
+	var a wire.DELEGRETURN4args
+	a.UnmarshalXDR(c.d)
+	if c.badArgs() {
+		return wire.NFS4ERR_BADXDR
+	}
+	if st := c.needStoreFile(wire.NFS4ERR_BAD_STATEID); st != wire.NFS4_OK {
+		return c.status(st)
+	}
+	if _, st := c.findState(&a.DelegStateid); st != wire.NFS4_OK {
+		return c.status(st)
+	}
+	return c.status(wire.NFS4ERR_BAD_STATEID)
+}
+
+// DELEGPURGE (RFC 7530 §16.6) is for servers that support
+// CLAIM_DELEGATE_PREV; this one does not: NFS4ERR_NOTSUPP, as the RFC
+// says.
+func opDelegpurge(c *compound) wire.Nfsstat4 {
+	var a wire.DELEGPURGE4args
+	a.UnmarshalXDR(c.d)
+	if c.badArgs() {
+		return wire.NFS4ERR_BADXDR
+	}
+	return c.status(wire.NFS4ERR_NOTSUPP)
 }

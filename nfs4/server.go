@@ -42,14 +42,22 @@ type Server struct {
 	// Exports is the table of exports; the pseudo-filesystem root leads
 	// to each of them by its name.
 	Exports *export.Table
-	// State holds NFSv4 clients, open and lock state; it is required for
-	// every stateful operation (without it they fail with
-	// NFS4ERR_SERVERFAULT).
+	// State holds NFSv4 clients, open and lock state. nil gives the
+	// server an in-memory table (nothing survives a restart).
 	State *state.Table
 	// Locks returns the lock manager of an export (the one NLM uses for
 	// the same files, so that locks conflict across protocols). nil, or a
-	// nil result, makes locking operations fail with NFS4ERR_NOTSUPP.
+	// nil result, gives the export a private in-memory manager.
 	Locks func(*export.Export) *locking.Manager
+	// NoCallbacks turns off the CB_NULL probe of NFSv4.0 callback
+	// addresses; the callback path is then reported down (RENEW's
+	// NFS4ERR_CB_PATH_DOWN). The server grants no delegations yet, so the
+	// path is only probed.
+	NoCallbacks bool
+	// CallbackDial connects to a client's callback address (rpc.Dial by
+	// default); tests and embedders that must keep traffic on some
+	// networks set it.
+	CallbackDial func(ctx context.Context, network, addr string) (*rpc.Client, error)
 	// HandleKey keys the check bytes of file handles, as nfs3.Server's:
 	// give both servers the same key and an NFSv3 handle is also a valid
 	// NFSv4 handle of the same file.
@@ -82,6 +90,9 @@ type Server struct {
 	renewSession func(clientid uint64) (uint32, wire.Nfsstat4)
 	statMu       sync.Mutex
 	stats        map[*export.Export]func() store.FsStat
+	// ownLocks are the private lock managers of exports Locks gives none.
+	locksMu  sync.Mutex
+	ownLocks map[*export.Export]*locking.Manager
 }
 
 func (s *Server) init() {
@@ -105,6 +116,10 @@ func (s *Server) init() {
 		for i := range s.attrs {
 			s.attrs[i] = attr.Config{Minor: uint32(i), LeaseTime: uint32(s.Lease / time.Second), Mapper: s.IDMapper}
 		}
+		if s.State == nil {
+			// Without persistence New cannot fail.
+			s.State, _ = state.New(context.Background(), state.Options{Lease: s.Lease, Logger: s.Logger})
+		}
 		s.pseudo = newPseudoFS(s.Exports)
 		s.sessions = newSessionTable(DefaultMaxReplyCache)
 	})
@@ -119,12 +134,38 @@ func (s *Server) Register(mux *rpc.ServeMux) {
 	mux.Handle(Program, Version, program{s})
 }
 
-// locks returns the lock manager of e, or nil.
+// locks returns the lock manager of e: the one Locks gives, or the
+// export's private one.
 func (s *Server) locks(e *export.Export) *locking.Manager {
-	if s.Locks == nil || e == nil {
-		return nil
+	if s.Locks != nil {
+		if m := s.Locks(e); m != nil {
+			return m
+		}
 	}
-	return s.Locks(e)
+	s.locksMu.Lock()
+	defer s.locksMu.Unlock()
+	m := s.ownLocks[e]
+	if m == nil {
+		// Without persistence Open cannot fail.
+		m, _ = locking.Open(context.Background(), locking.Options{Grace: -1, Logger: s.Logger})
+		if s.ownLocks == nil {
+			s.ownLocks = map[*export.Export]*locking.Manager{}
+		}
+		s.ownLocks[e] = m
+	}
+	return m
+}
+
+// reclaimDone records that an NFSv4.0 client has finished reclaiming (it
+// made a request that is not a reclaim): the lock managers of every
+// export end their grace period early once all their clients have.
+func (s *Server) reclaimDone(ctx context.Context, cl *state.Client) {
+	if !s.State.ReclaimDone(cl) {
+		return
+	}
+	for _, e := range s.Exports.All() {
+		s.locks(e).ReclaimComplete(ctx, locking.ProtoNFS4, cl.Name)
+	}
 }
 
 // program is the rpc.Handler of NFS version 4.

@@ -394,3 +394,7 @@ func (t *Table) Holder(o locking.Owner) uint64 {
 	}
 	return 0
 }
+
+// Open returns the open a lock state was created through (nil for an
+// open).
+func (s *State) Open() *State { return s.open }
