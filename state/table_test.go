@@ -1,0 +1,330 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/dittofs/dittofs/locking"
+	"github.com/dittofs/dittofs/store/memory"
+)
+
+const lease = 10 * time.Second
+
+func newTable(t *testing.T, o Options) *Table {
+	t.Helper()
+	if o.Lease == 0 {
+		o.Lease = lease
+	}
+	tb, err := New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tb.Stop)
+	return tb
+}
+
+// confirmed makes a confirmed client.
+func confirmed(t *testing.T, tb *Table, name string, verf byte, principal string) *Client {
+	t.Helper()
+	id, conf, err := tb.SetClientID([]byte(name), [8]byte{verf}, principal, Callback{Addr: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := tb.ConfirmClientID(context.Background(), id, conf, principal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestSetClientIDCases(t *testing.T) {
+	ctx := context.Background()
+	tb := newTable(t, Options{})
+	// New client: unconfirmed until confirmed; a wrong verifier or
+	// another principal does not confirm it.
+	id, conf, err := tb.SetClientID([]byte("x"), [8]byte{1}, "p", Callback{Addr: "a1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.Client(id); !errors.Is(err, ErrStaleClientID) {
+		t.Errorf("unconfirmed client in use: %v", err)
+	}
+	if _, err := tb.ConfirmClientID(ctx, id, [8]byte{9}, "p"); !errors.Is(err, ErrStaleClientID) {
+		t.Errorf("confirm with a wrong verifier: %v", err)
+	}
+	if _, err := tb.ConfirmClientID(ctx, id, conf, "q"); !errors.Is(err, ErrClientInUse) {
+		t.Errorf("confirm by another principal: %v", err)
+	}
+	c, err := tb.ConfirmClientID(ctx, id, conf, "p")
+	if err != nil || c.ID != id {
+		t.Fatalf("confirm: %v", err)
+	}
+	if _, err := tb.ConfirmClientID(ctx, id, conf, "p"); err != nil {
+		t.Errorf("retransmitted confirm: %v", err)
+	}
+	// Another principal while the lease runs.
+	_, _, err = tb.SetClientID([]byte("x"), [8]byte{1}, "q", Callback{Addr: "a2"})
+	var inUse *InUseError
+	if !errors.As(err, &inUse) || inUse.Callback.Addr != "a1" {
+		t.Errorf("SETCLIENTID by another principal: %v", err)
+	}
+	// Callback update: same clientid, new verifier to confirm, the
+	// confirmed record keeps working and its state stays.
+	o, _ := tb.Owner(c, []byte("oo"), false, true)
+	id2, conf2, err := tb.SetClientID([]byte("x"), [8]byte{1}, "p", Callback{Addr: "a3"})
+	if err != nil || id2 != id || conf2 == conf {
+		t.Fatalf("callback update: %x %x %v", id2, conf2, err)
+	}
+	if _, err := tb.Client(id); err != nil {
+		t.Errorf("client during the callback update: %v", err)
+	}
+	if c2, err := tb.ConfirmClientID(ctx, id, conf2, "p"); err != nil || c2 != c || c.Callback(tb).Addr != "a3" {
+		t.Errorf("callback update confirm: %v, callback %+v", err, c.Callback(tb))
+	}
+	if o2, _ := tb.Owner(c, []byte("oo"), false, false); o2 != o {
+		t.Errorf("the callback update lost the client's owners")
+	}
+	// Reboot: a new verifier gives a new clientid; the old one works
+	// until the new one is confirmed, then is gone with its state.
+	id3, conf3, err := tb.SetClientID([]byte("x"), [8]byte{2}, "p", Callback{})
+	if err != nil || id3 == id {
+		t.Fatalf("reboot: %x %v", id3, err)
+	}
+	if _, err := tb.Client(id); err != nil {
+		t.Errorf("old incarnation before the confirm: %v", err)
+	}
+	// An unconfirmed record replaced by another SETCLIENTID.
+	id4, conf4, err := tb.SetClientID([]byte("x"), [8]byte{3}, "p", Callback{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.ConfirmClientID(ctx, id3, conf3, "p"); !errors.Is(err, ErrStaleClientID) {
+		t.Errorf("confirm of a replaced unconfirmed record: %v", err)
+	}
+	if _, err := tb.ConfirmClientID(ctx, id4, conf4, "p"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.Client(id); !errors.Is(err, ErrStaleClientID) {
+		t.Errorf("old incarnation after the reboot's confirm: %v", err)
+	}
+	if _, err := tb.Owner(c, []byte("oo"), false, false); !errors.Is(err, ErrExpired) {
+		t.Errorf("owner of the old incarnation: %v", err)
+	}
+	// A clientid of another boot.
+	if _, err := tb.Client(id4 ^ 1<<40); !errors.Is(err, ErrStaleClientID) {
+		t.Errorf("clientid of another epoch: %v", err)
+	}
+	if _, _, err := tb.SetClientID(nil, [8]byte{}, "p", Callback{}); !errors.Is(err, ErrInval) {
+		t.Errorf("empty name: %v", err)
+	}
+}
+
+func TestOwnerSeqid(t *testing.T) {
+	tb := newTable(t, Options{})
+	c := confirmed(t, tb, "x", 1, "p")
+	o, err := tb.Owner(c, []byte("oo"), false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Lock()
+	defer o.Unlock()
+	if r, err := o.Check(77); r != nil || err != nil {
+		t.Fatalf("first seqid: %v %v", r, err)
+	}
+	o.Done(77, true, []byte("reply77"))
+	// Unconfirmed open-owner: any seqid starts over (RFC 7530 §16.16.5).
+	if _, err := o.Check(5); err != nil {
+		t.Errorf("unconfirmed owner, other seqid: %v", err)
+	}
+	o.Confirm()
+	cases := []struct {
+		seqid  uint32
+		replay string
+		err    error
+	}{
+		{77, "reply77", nil},
+		{78, "", nil},
+		{79, "", ErrBadSeqid},
+		{76, "", ErrBadSeqid},
+	}
+	for _, tc := range cases {
+		r, err := o.Check(tc.seqid)
+		if string(r) != tc.replay || !errors.Is(err, tc.err) {
+			t.Errorf("Check(%d) = %q, %v; want %q, %v", tc.seqid, r, err, tc.replay, tc.err)
+		}
+	}
+	// A status that does not bump leaves the seqid.
+	o.Done(78, false, []byte("x"))
+	if r, _ := o.Check(77); string(r) != "reply77" {
+		t.Errorf("after a non-bumping error the replay is %q", r)
+	}
+	// Wrap around.
+	o.Done(0xffffffff, true, []byte("last"))
+	if _, err := o.Check(0); err != nil {
+		t.Errorf("seqid after 2^32-1: %v", err)
+	}
+}
+
+func TestLeaseCourtesyAndExpiry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		mgr, _ := locking.Open(ctx, locking.Options{Grace: -1})
+		tb := newTable(t, Options{Courtesy: time.Hour})
+		a := confirmed(t, tb, "a", 1, "p")
+		b := confirmed(t, tb, "b", 1, "p")
+		f := File{Mgr: mgr, ID: 42}
+		ao, _ := tb.Owner(a, []byte("oo"), false, true)
+		ao.Lock()
+		as, sid, err := tb.Open(ctx, ao, f, locking.ModeBoth, locking.ModeWrite, false)
+		ao.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// b keeps its lease, a does not.
+		for range 3 {
+			time.Sleep(lease / 2)
+			if _, err := tb.Client(b.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !tb.Courtesy(a) {
+			t.Fatal("a's lease did not expire")
+		}
+		// A courtesy client keeps its state while nobody conflicts...
+		if s, err := tb.Find(sid, false); err != nil || s != as {
+			t.Errorf("courtesy client's stateid: %v", err)
+		}
+		// ...and came back, which renewed it. Let it expire again.
+		time.Sleep(2 * lease)
+		bo, _ := tb.Owner(b, []byte("oo"), false, true)
+		bo.Lock()
+		_, _, err = tb.Open(ctx, bo, f, locking.ModeWrite, 0, false)
+		bo.Unlock()
+		if err != nil {
+			t.Fatalf("open over a courtesy client's deny: %v", err)
+		}
+		if _, err := tb.Find(sid, false); !errors.Is(err, ErrExpired) {
+			t.Errorf("purged client's stateid: %v, want ErrExpired", err)
+		}
+		if _, err := tb.Client(a.ID); !errors.Is(err, ErrExpired) {
+			t.Errorf("purged client: %v, want ErrExpired", err)
+		}
+		// A client that never comes back is released after the courtesy
+		// time by the sweep.
+		c := confirmed(t, tb, "c", 1, "p")
+		co, _ := tb.Owner(c, []byte("oo"), false, true)
+		co.Lock()
+		_, _, err = tb.Open(ctx, co, File{Mgr: mgr, ID: 43}, locking.ModeRead, locking.ModeBoth, false)
+		co.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(lease + time.Hour + lease)
+		synctest.Wait()
+		if _, err := tb.Client(c.ID); !errors.Is(err, ErrExpired) {
+			t.Errorf("client past its courtesy time: %v", err)
+		}
+		if err := mgr.Share(ctx, 43, locking.ShareRequest{Owner: locking.Owner{Proto: locking.ProtoLocal, Client: "z"}, Access: locking.ModeRead}); err != nil {
+			t.Errorf("share reservation of the expired client still held: %v", err)
+		}
+		tb.Stop()
+		mgr.Close()
+	})
+}
+
+func TestLockCourtesyConflict(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		mgr, _ := locking.Open(ctx, locking.Options{Grace: -1})
+		tb := newTable(t, Options{})
+		a := confirmed(t, tb, "a", 1, "p")
+		b := confirmed(t, tb, "b", 1, "p")
+		f := File{Mgr: mgr, ID: 7}
+		open := func(c *Client) *State {
+			o, _ := tb.Owner(c, []byte("oo"), false, true)
+			o.Lock()
+			defer o.Unlock()
+			s, _, err := tb.Open(ctx, o, f, locking.ModeBoth, 0, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		lock := func(c *Client, s *State) error {
+			lo, _ := tb.Owner(c, []byte("lo"), true, true)
+			lo.Lock()
+			defer lo.Unlock()
+			_, _, err := tb.Lock(ctx, lo, s, locking.Range{Off: 0, Len: 10}, true, false)
+			return err
+		}
+		as, bs := open(a), open(b)
+		if err := lock(a, as); err != nil {
+			t.Fatal(err)
+		}
+		var ce *locking.ConflictError
+		if err := lock(b, bs); !errors.As(err, &ce) || tb.Holder(ce.Holder.Owner) != a.ID {
+			t.Fatalf("conflicting lock of a live client: %v", err)
+		}
+		time.Sleep(2 * lease)
+		if _, err := tb.Client(b.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := lock(b, bs); err != nil {
+			t.Errorf("lock over an expired client's lock: %v", err)
+		}
+		tb.Stop()
+		mgr.Close()
+	})
+}
+
+func TestPersistedClients(t *testing.T) {
+	ctx := context.Background()
+	meta := memory.NewMetadata()
+	tb1 := newTable(t, Options{Persist: meta})
+	x := confirmed(t, tb1, "x", 1, "p")
+	tb1.Stop()
+	tb2 := newTable(t, Options{Persist: meta, Grace: time.Minute})
+	if tb2.Epoch() == tb1.Epoch() {
+		t.Fatal("the epoch did not change")
+	}
+	if _, err := tb2.Client(x.ID); !errors.Is(err, ErrStaleClientID) {
+		t.Errorf("clientid of the last boot: %v", err)
+	}
+	x2 := confirmed(t, tb2, "x", 1, "p")
+	y := confirmed(t, tb2, "y", 1, "p")
+	if !tb2.MayReclaim(x2) || tb2.MayReclaim(y) {
+		t.Errorf("MayReclaim: x %v y %v", tb2.MayReclaim(x2), tb2.MayReclaim(y))
+	}
+	if !tb2.ReclaimDone(x2) || tb2.ReclaimDone(x2) || tb2.MayReclaim(x2) {
+		t.Errorf("ReclaimDone")
+	}
+	s1 := Stateid{Seqid: 1}
+	copy(s1.Other[:], []byte{0, 0, 0, 1})
+	if _, err := tb2.Find(s1, false); !errors.Is(err, ErrStaleStateid) {
+		t.Errorf("stateid of another epoch: %v", err)
+	}
+	_ = ctx
+}
+
+func TestBounds(t *testing.T) {
+	tb := newTable(t, Options{MaxClients: 2, MaxStates: 3})
+	a := confirmed(t, tb, "a", 1, "p")
+	confirmed(t, tb, "b", 1, "p")
+	if _, _, err := tb.SetClientID([]byte("c"), [8]byte{1}, "p", Callback{}); !errors.Is(err, ErrResource) {
+		t.Errorf("client past MaxClients: %v", err)
+	}
+	for i := range 3 {
+		if _, err := tb.Owner(a, []byte{byte(i)}, false, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tb.Owner(a, []byte("more"), false, true); !errors.Is(err, ErrResource) {
+		t.Errorf("owner past MaxStates: %v", err)
+	}
+	if _, err := tb.Owner(a, make([]byte, MaxOwnerName+1), false, true); !errors.Is(err, ErrInval) {
+		t.Errorf("owner name too long: %v", err)
+	}
+}
