@@ -194,17 +194,28 @@ func opSecinfo(c *compound) wire.Nfsstat4 {
 	} else if _, _, err := c.fs().Lookup(c.ctx, c.cred(), c.cur.node, string(a.Name)); err != nil {
 		return c.status(c.lookupFail(err))
 	}
-	res := wire.SECINFO4res{Status: wire.NFS4_OK}
+	res := wire.SECINFO4res{Status: wire.NFS4_OK, Resok4: c.secinfoOf(e)}
+	res.MarshalXDR(c.e)
+	if c.minor >= 1 {
+		// RFC 8881 §2.6.3.1.1.8: SECINFO consumes the current filehandle.
+		c.cur = fileRef{}
+	}
+	return wire.NFS4_OK
+}
+
+// secinfoOf lists the flavors of export e for the caller; nil is a
+// pseudo-filesystem directory, where AUTH_SYS gets a client further.
+func (c *compound) secinfoOf(e *export.Export) []wire.Secinfo4 {
 	if e == nil {
-		// A pseudo directory: AUTH_SYS gets a client further.
-		res.Resok4 = append(res.Resok4, wire.Secinfo4{Flavor: rpcAuthSys})
-	} else if r := e.Rule(addrPort(c.call.Remote).Addr()); r != nil {
+		return []wire.Secinfo4{{Flavor: rpcAuthSys}}
+	}
+	var list []wire.Secinfo4
+	if r := e.Rule(addrPort(c.call.Remote).Addr()); r != nil {
 		for _, f := range r.Flavors() {
-			res.Resok4 = append(res.Resok4, secinfoOf(f))
+			list = append(list, secinfoOf(f))
 		}
 	}
-	res.MarshalXDR(c.e)
-	return wire.NFS4_OK
+	return list
 }
 
 const (

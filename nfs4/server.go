@@ -69,6 +69,11 @@ type Server struct {
 	// Lease is the lease time announced in lease_time; it should equal
 	// State's lease. Default 90 s.
 	Lease time.Duration
+	// Owner is the server owner and scope EXCHANGE_ID reports; clients
+	// detect trunking by it, so it must stay the same across restarts
+	// and be shared only by servers that share state. Default
+	// "dittofs:" and the host name.
+	Owner string
 	// MaxOps and MaxReply bound one COMPOUND (DefaultMaxOps,
 	// DefaultMaxReply).
 	MaxOps   int
@@ -122,6 +127,10 @@ func (s *Server) init() {
 		}
 		s.pseudo = newPseudoFS(s.Exports)
 		s.sessions = newSessionTable(DefaultMaxReplyCache)
+		s.State.OnRelease(s.sessions.destroyClient)
+		if s.renewSession == nil {
+			s.renewSession = s.renewLease
+		}
 	})
 }
 
@@ -154,6 +163,16 @@ func (s *Server) locks(e *export.Export) *locking.Manager {
 		s.ownLocks[e] = m
 	}
 	return m
+}
+
+// renewLease renews the lease of a session's client for SEQUENCE and
+// returns the sr_status_flags its state calls for.
+func (s *Server) renewLease(clientid uint64) (uint32, wire.Nfsstat4) {
+	if _, err := s.State.Client(clientid); err != nil {
+		st, _ := stateStatus(err)
+		return 0, st
+	}
+	return 0, wire.NFS4_OK
 }
 
 // reclaimDone records that an NFSv4.0 client has finished reclaiming (it

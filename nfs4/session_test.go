@@ -31,18 +31,39 @@ func sequence(id wire.Sessionid4, slot, seq uint32, cache bool) wire.NfsArgop4 {
 		Sessionid: id, Sequenceid: wire.Sequenceid4(seq), Slotid: wire.Slotid4(slot), Cachethis: cache}}
 }
 
-// startSessions starts a server serving minor version 1 with one session
-// made directly in its table (EXCHANGE_ID and CREATE_SESSION are not
-// what these tests are about).
+// startSessions starts a server serving minor version 1 with one
+// session of a client made by EXCHANGE_ID and CREATE_SESSION.
 func startSessions(t *testing.T) (*testServer, *session) {
 	ts := startServer(t, newFS(t), exportsLine, func(s *Server) { s.maxMinor = 1 })
-	attrs := negotiate(wire.ChannelAttrs4{Maxrequestsize: 1 << 20, Maxresponsesize: 1 << 20,
-		MaxresponsesizeCached: 4096, Maxoperations: 16, Maxrequests: 4}, 1<<20, 1<<20)
-	ss, st := ts.srv.sessions.create(42, attrs, attrs, 0x40000000)
-	if st != wire.NFS4_OK {
-		t.Fatal(st)
+	c := ts.dial(0, 0)
+	c.minor = 1
+	id, _ := c.newSession("session-test")
+	ss := ts.srv.sessions.get(id)
+	if ss == nil {
+		t.Fatal("no session")
 	}
 	return ts, ss
+}
+
+func exchangeID(owner string, verf byte, flags uint32) wire.NfsArgop4 {
+	return wire.NfsArgop4{Argop: wire.OP_EXCHANGE_ID, ExchangeId: wire.EXCHANGE_ID4args{
+		Clientowner: wire.ClientOwner4{Verifier: wire.Verifier4{verf}, Ownerid: []byte(owner)}, Flags: flags}}
+}
+
+func createSession(id wire.Clientid4, seq wire.Sequenceid4) wire.NfsArgop4 {
+	attrs := wire.ChannelAttrs4{Maxrequestsize: 1 << 20, Maxresponsesize: 1 << 20,
+		MaxresponsesizeCached: 4096, Maxoperations: 16, Maxrequests: 4}
+	return wire.NfsArgop4{Argop: wire.OP_CREATE_SESSION, CreateSession: wire.CREATE_SESSION4args{
+		Clientid: id, Sequence: seq, ForeChanAttrs: attrs, BackChanAttrs: attrs, CbProgram: 0x40000000}}
+}
+
+// newSession makes a 4.1 client named owner and a session of it.
+func (c *client) newSession(owner string) (wire.Sessionid4, wire.Clientid4) {
+	c.t.Helper()
+	r := c.compound(exchangeID(owner, 1, 0)).mustOK(c.t)
+	x := r.Res[0].ExchangeId.Resok4
+	r = c.compound(createSession(x.Clientid, x.Sequenceid)).mustOK(c.t)
+	return r.Res[0].CreateSession.Resok4.Sessionid, x.Clientid
 }
 
 func TestSessionRules(t *testing.T) {

@@ -35,6 +35,7 @@ type Client struct {
 	nextState uint32
 	cbDown    atomic.Bool
 	reclaimed bool
+	v41       *session41 // NFSv4.1 clients (EXCHANGE_ID)
 }
 
 // CallbackDown reports whether the probe of the client's callback path
@@ -179,7 +180,6 @@ func (t *Table) ConfirmClientID(ctx context.Context, id uint64, confirm [8]byte,
 			t.mu.Unlock()
 			return nil, &InUseError{Callback: u.cb}
 		}
-		var old *Client
 		if conf != nil && conf.idx == idx {
 			// Callback update: the confirmed record takes the new
 			// callback; its state stays.
@@ -189,26 +189,8 @@ func (t *Table) ConfirmClientID(ctx context.Context, id uint64, confirm [8]byte,
 			t.mu.Unlock()
 			return conf, nil
 		}
-		if conf != nil {
-			old = conf
-		}
-		u.confirmed, u.renewed = true, t.clock.Now()
-		u.owners, u.states = map[ownerKey]*Owner{}, map[uint32]*State{}
-		n.unconfirmed, n.confirmed = nil, u
-		t.clients[idx] = u
 		t.mu.Unlock()
-		if old != nil {
-			// The client rebooted: what its earlier incarnation held
-			// is released (RFC 3530 §14.2.34, third case).
-			t.release(ctx, old, "client rebooted")
-			t.mu.Lock()
-			if t.clients[old.idx] == old {
-				delete(t.clients, old.idx)
-			}
-			t.mu.Unlock()
-		}
-		t.persistName(ctx, u)
-		t.log.Info("nfs4 client confirmed", "clientid", fmt.Sprintf("%016x", u.ID), "name", u.Name)
+		t.confirmRecord(ctx, n, u)
 		return u, nil
 	}
 	if conf != nil && conf.idx == idx && conf.confirm == confirm && !conf.gone {
@@ -222,6 +204,36 @@ func (t *Table) ConfirmClientID(ctx context.Context, id uint64, confirm [8]byte,
 	}
 	t.mu.Unlock()
 	return nil, ErrStaleClientID
+}
+
+// confirmRecord makes the unconfirmed record u of n the confirmed one;
+// an earlier incarnation of the client (a client reboot) is released
+// first (RFC 3530 §14.2.34, third case; RFC 8881 §18.36.4).
+func (t *Table) confirmRecord(ctx context.Context, n *names, u *Client) {
+	t.mu.Lock()
+	old := n.confirmed
+	if old == u {
+		t.mu.Unlock()
+		return
+	}
+	u.confirmed, u.renewed = true, t.clock.Now()
+	u.owners, u.states = map[ownerKey]*Owner{}, map[uint32]*State{}
+	if n.unconfirmed == u {
+		n.unconfirmed = nil
+	}
+	n.confirmed = u
+	t.clients[u.idx] = u
+	t.mu.Unlock()
+	if old != nil {
+		t.release(ctx, old, "client rebooted")
+		t.mu.Lock()
+		if t.clients[old.idx] == old {
+			delete(t.clients, old.idx)
+		}
+		t.mu.Unlock()
+	}
+	t.persistName(ctx, u)
+	t.log.Info("nfs4 client confirmed", "clientid", fmt.Sprintf("%016x", u.ID), "name", u.Name)
 }
 
 // Client returns the confirmed client of clientid id and renews its lease
@@ -295,8 +307,16 @@ func (t *Table) release(ctx context.Context, c *Client, why string) {
 			t.log.Warn("nfs4 state: releasing a client's locks failed", "name", c.Name, "err", err)
 		}
 	}
+	if f := t.onRelease; f != nil {
+		f(c.ID)
+	}
 	t.log.Info("nfs4 client state released", "clientid", fmt.Sprintf("%016x", c.ID), "name", c.Name, "why", why)
 }
+
+// OnRelease sets a function called with the clientid of every client
+// whose state is released (a server drops the client's NFSv4.1 sessions
+// there). Set it before the table is used.
+func (t *Table) OnRelease(f func(clientid uint64)) { t.onRelease = f }
 
 // Courtesy reports whether c's lease has expired (its state is kept as a
 // courtesy until someone conflicts with it).

@@ -398,3 +398,24 @@ func (t *Table) Holder(o locking.Owner) uint64 {
 // Open returns the open a lock state was created through (nil for an
 // open).
 func (s *State) Open() *State { return s.open }
+
+// Free frees lock state s without locks (FREE_STATEID); a lock state with
+// locks, or an open, is ErrLocksHeld.
+func (t *Table) Free(ctx context.Context, s *State) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s.closed {
+		return ErrBadStateid
+	}
+	if s.kind != KindLock {
+		return ErrLocksHeld
+	}
+	lk := s.owner.client.owner(s.owner.key())
+	for _, l := range s.file.Mgr.Locks(s.file.ID) {
+		if l.Owner == lk {
+			return ErrLocksHeld
+		}
+	}
+	t.dropState(s)
+	return nil
+}

@@ -102,6 +102,7 @@ type Table struct {
 	cleaned    bool            // previous records pruned after grace
 	timer      locking.Timer
 	closed     bool
+	onRelease  func(clientid uint64)
 }
 
 // names are the confirmed and unconfirmed records of one client name.
