@@ -123,7 +123,7 @@ func TestOpen41(t *testing.T) {
 	seq := uint32(2)
 	next := func() wire.NfsArgop4 { seq++; return sequence(sid, 0, seq-1, false) }
 	open := wire.NfsArgop4{Argop: wire.OP_OPEN, Open: wire.OPEN4args{Seqid: 99, ShareAccess: wire.OPEN4_SHARE_ACCESS_BOTH,
-		Owner: wire.StateOwner4{Clientid: cid, Owner: []byte("oo")},
+		Owner:   wire.StateOwner4{Clientid: cid, Owner: []byte("oo")},
 		Openhow: wire.Openflag4{Opentype: wire.OPEN4_CREATE, How: wire.Createhow4{Mode: wire.UNCHECKED4}},
 		Claim:   wire.OpenClaim4{Claim: wire.CLAIM_NULL, File: "f"}}}
 	current := wire.Stateid4{Seqid: 1}
