@@ -135,7 +135,7 @@ func (s *Server) init() {
 }
 
 // servedMinor is the highest minor version this build serves.
-const servedMinor = 0
+const servedMinor = 1
 
 // Register registers NFS version 4 on mux.
 func (s *Server) Register(mux *rpc.ServeMux) {
