@@ -102,11 +102,13 @@ func (c *compound) createSession(a *wire.CREATE_SESSION4args, cl *state.Client, 
 	if st != wire.NFS4_OK {
 		return st
 	}
+	ss.cbSec = append([]wire.CallbackSecParms4(nil), a.SecParms...)
 	ss.bind(c.call.Conn, wire.CDFS4_FORE)
 	flags := uint32(0)
 	if a.Flags&wire.CREATE_SESSION4_FLAG_CONN_BACK_CHAN != 0 && c.call.Conn != nil {
 		ss.bind(c.call.Conn, wire.CDFS4_BACK)
 		flags |= wire.CREATE_SESSION4_FLAG_CONN_BACK_CHAN
+		go c.s.probeBack(ss)
 	}
 	*ok = wire.CREATE_SESSION4resok{Sessionid: ss.id, Sequence: a.Sequence, Flags: flags,
 		ForeChanAttrs: ss.foreAttr, BackChanAttrs: ss.backAttr}

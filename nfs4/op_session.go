@@ -46,7 +46,7 @@ func opSequence(c *compound) wire.Nfsstat4 {
 			return c.status(st)
 		}
 	}
-	if ss.backConn() == nil {
+	if ss.backConn() == nil || ss.cbDown.Load() {
 		flags |= wire.SEQ4_STATUS_CB_PATH_DOWN_SESSION | wire.SEQ4_STATUS_CB_PATH_DOWN
 	}
 	top := wire.Slotid4(ss.fore.size() - 1)
@@ -108,6 +108,9 @@ func opBindConnToSession(c *compound) wire.Nfsstat4 {
 		return c.status(wire.NFS4ERR_INVAL)
 	}
 	ss.bind(c.call.Conn, dir)
+	if dir&wire.CDFS4_BACK != 0 {
+		go c.s.probeBack(ss)
+	}
 	res := wire.BIND_CONN_TO_SESSION4res{Status: wire.NFS4_OK, Resok4: wire.BIND_CONN_TO_SESSION4resok{Sessid: a.Sessid, Dir: dir}}
 	res.MarshalXDR(c.e)
 	return wire.NFS4_OK
@@ -124,6 +127,8 @@ func opBackchannelCtl(c *compound) wire.Nfsstat4 {
 	ss := c.session
 	ss.mu.Lock()
 	ss.cbProgram = a.CbProgram
+	ss.cbSec = append([]wire.CallbackSecParms4(nil), a.SecParms...)
 	ss.mu.Unlock()
+	go c.s.probeBack(ss)
 	return c.status(wire.NFS4_OK)
 }

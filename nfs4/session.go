@@ -3,6 +3,7 @@ package nfs4
 import (
 	"crypto/rand"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
@@ -37,8 +38,14 @@ type session struct {
 	fore     *slotTable
 	foreAttr wire.ChannelAttrs4
 	backAttr wire.ChannelAttrs4
-	// cbProgram and cbSec are the back channel's program and security.
+	// cbProgram and cbSec are the back channel's program and security
+	// (ss.mu).
 	cbProgram uint32
+	cbSec     []wire.CallbackSecParms4
+	// cbDown is set when the last probe of the back channel failed.
+	cbDown atomic.Bool
+	// backMu serializes callbacks: the back channel has one slot.
+	backMu sync.Mutex
 
 	mu sync.Mutex
 	// conns are the connections bound to the session and their

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dittofs/dittofs/rpc/xdr"
@@ -28,7 +29,15 @@ type Client struct {
 	writeMu sync.Mutex
 	iov     iovec
 	done    chan struct{}
+	handler atomic.Pointer[Handler]
 }
+
+// SetHandler sets the handler of the calls the server sends back over a
+// TCP connection (the NFSv4.1 backchannel, RFC 8881 §2.10.3.1): they are
+// served one at a time in arrival order, with AUTH_NONE or AUTH_SYS
+// credentials (others are refused AUTH_BADCRED). Without a handler such
+// calls are ignored.
+func (c *Client) SetHandler(h Handler) { c.handler.Store(&h) }
 
 // Dial connects to an RPC server. network is "tcp" or "udp" (or their 4/6
 // variants).
@@ -130,8 +139,13 @@ func (c *Client) read() {
 			if err != nil {
 				break
 			}
-			if rec := *bp; len(rec) >= 8 && be32(rec[4:]) == REPLY {
+			switch rec := *bp; {
+			case len(rec) >= 8 && be32(rec[4:]) == REPLY:
 				c.caller.deliver(be32(rec), rec)
+			case len(rec) >= 8 && be32(rec[4:]) == CALL:
+				if h := c.handler.Load(); h != nil {
+					c.serveCall(*h, rec)
+				}
 			}
 			bufs.put(bp)
 		}
@@ -141,3 +155,47 @@ func (c *Client) read() {
 	}
 	c.caller.fail(err)
 }
+
+// serveCall answers a call from the server (rec is its record).
+func (c *Client) serveCall(h Handler, rec []byte) {
+	var call Call
+	var w ReplyWriter
+	w.bufs = &callbackBuffers
+	d := &call.args
+	d.Reset(rec)
+	call.XID = d.Uint32()
+	d.Uint32() // CALL
+	rpcvers := d.Uint32()
+	call.Prog, call.Vers, call.Proc = d.Uint32(), d.Uint32(), d.Uint32()
+	call.RawCred.decode(d)
+	call.RawVerf.decode(d)
+	if d.Err() != nil {
+		return
+	}
+	call.Args, call.Network, call.Remote = d, TCP, c.nc.RemoteAddr()
+	switch {
+	case rpcvers != RPCVersion:
+		w.encodeDenied(call.XID, true)
+	case call.RawCred.Flavor == AUTH_NONE:
+		w.beginAccepted(call.XID)
+	case call.RawCred.Flavor == AUTH_SYS && call.decodeAuthSys() == nil:
+		w.beginAccepted(call.XID)
+	default:
+		w.Deny(AUTH_BADCRED)
+		w.encodeDenied(call.XID, false)
+	}
+	if w.hasHeader && !w.denied {
+		h.ServeRPC(context.Background(), &w, &call)
+		if w.dropped {
+			return
+		}
+		if w.denied {
+			w.encodeDenied(call.XID, false)
+		}
+	}
+	out := w.flatten()
+	_ = c.sendRecord(context.Background(), out)
+}
+
+// callbackBuffers are the buffers of replies a Client sends.
+var callbackBuffers buffers

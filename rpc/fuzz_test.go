@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"net"
 	"net/netip"
 	"testing"
 
@@ -107,3 +108,44 @@ func FuzzDecodeReply(f *testing.F) {
 		_ = decodeReply(in, &r)
 	})
 }
+
+// FuzzClientServeCall feeds arbitrary records, as a server would send
+// them back, to a Client's backchannel path: no panic, and any reply it
+// sends is a REPLY to the call's xid.
+func FuzzClientServeCall(f *testing.F) {
+	f.Add(callRecord(7, testProg, testVers, 0, OpaqueAuth{}, nil))
+	f.Add(callRecord(8, testProg, testVers, 1, EncodeAuthSys(1, "m", 0, 0, nil), []byte{0, 0, 0, 1}))
+	f.Add([]byte{0, 0, 0, 1, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		if len(rec) < 8 {
+			return
+		}
+		var sent [][]byte
+		c := &Client{}
+		c.caller.init()
+		h := HandlerFunc(func(_ context.Context, w *ReplyWriter, call *Call) {
+			var x uint32 = call.Args.Uint32()
+			w.Encoder().Uint32(x)
+		})
+		c.nc = discardConn{sent: &sent}
+		c.serveCall(h, append([]byte(nil), rec...))
+		for _, r := range sent {
+			if len(r) < 12 || !bytes.Equal(r[4:8], rec[:4]) || binary.BigEndian.Uint32(r[8:]) != REPLY {
+				t.Fatalf("reply %x to call %x", r, rec[:8])
+			}
+		}
+	})
+}
+
+// discardConn is a net.Conn that keeps what is written to it.
+type discardConn struct {
+	net.Conn
+	sent *[][]byte
+}
+
+func (d discardConn) Write(p []byte) (int, error) {
+	*d.sent = append(*d.sent, append([]byte(nil), p...))
+	return len(p), nil
+}
+
+func (d discardConn) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1} }
