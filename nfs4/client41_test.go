@@ -7,7 +7,7 @@ import (
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 )
 
-func start41(t *testing.T) *testServer {
+func start41(t testing.TB) *testServer {
 	return startServer(t, newFS(t), exportsLine, func(s *Server) { s.maxMinor = 1; s.NoCallbacks = true })
 }
 

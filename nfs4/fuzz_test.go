@@ -9,6 +9,7 @@ import (
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/xdr"
+	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
 )
 
@@ -47,7 +48,12 @@ func opsBytes(ops ...wire.NfsArgop4) []byte {
 // the server keeps serving, and the reply limit holds.
 func FuzzCompound(f *testing.F) {
 	fsys := newFS(f)
-	ts := startServer(f, fsys, exportsLine+"/ro *(ro,insecure)\n")
+	tbl, err := state.New(context.Background(), state.Options{MaxClients: fuzzClients, MaxStates: fuzzStates})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(tbl.Stop)
+	ts := startServer(f, fsys, exportsLine+"/ro *(ro,insecure)\n", func(s *Server) { s.State, s.NoCallbacks = tbl, true; s.maxMinor = 1 })
 	c := ts.dial(1000, 1000)
 	ex := c.exportFH()
 	c.compound(putfh(ex), mkdir("d"), symlink("l", "d")).mustOK(f)
@@ -69,6 +75,11 @@ func FuzzCompound(f *testing.F) {
 			ObjAttributes: wire.Fattr4{Attrmask: wire.Bitmap4{}.Set(wire.FATTR4_TYPE), AttrVals: []byte{0, 0, 0, 2}}}}},
 		{putfh(ex), wire.NfsArgop4{Argop: wire.OP_SECINFO, Secinfo: wire.SECINFO4args{Name: "d"}}},
 		{putfh(ex), remove("m"), remove("d")},
+		{setclientid("fuzz", 1, "127.0.0.1.0.1")},
+		{putfh(ex), openArgs(&v40{id: 1, openOwner: []byte("o")}, "f", true, wire.OPEN4_SHARE_ACCESS_BOTH, 0)},
+		{putfh(ex), lookup("f"), lockNew(&v40{id: 1}, wire.WRITE_LT, 0, 10, wire.Stateid4{}, "l")},
+		{exchangeID("fuzz41", 1, 0)},
+		{createSession(1, 1)},
 	}
 	for _, ops := range seeds {
 		f.Add(uint8(0), uint8(len(ops)), opsBytes(ops...))
@@ -86,6 +97,48 @@ func FuzzCompound(f *testing.F) {
 		err = c.c.Call(context.Background(), Program, Version, 1, &compoundArgs{ops: []wire.NfsArgop4{putrootfh(), getfh()}}, &res)
 		if err != nil || res.Status != wire.NFS4_OK {
 			t.Fatalf("the server stopped serving: %v, %v", err, res.Status)
+		}
+		if cl, st := tbl.Counts(); cl > fuzzClients || st > fuzzStates {
+			t.Fatalf("state past its bounds: %d clients, %d states", cl, st)
+		}
+	})
+}
+
+// The state bounds of the fuzzed server.
+const fuzzClients, fuzzStates = 16, 64
+
+// FuzzSequence sends SEQUENCE-first compounds with random slots,
+// sequence ids and cachethis on a live session: the server keeps
+// serving, and the reply cache stays within its budget.
+func FuzzSequence(f *testing.F) {
+	ts := start41(f)
+	c := ts.dial(0, 0)
+	c.minor = 1
+	sid, _ := c.newSession("fuzz")
+	ex := c.exportRoot41(sid)
+	for _, ops := range [][]wire.NfsArgop4{
+		{putfh(ex), getattr(wire.FATTR4_SIZE)},
+		{putfh(ex), mkdir("d")},
+		{putfh(ex), lookup("d"), remove("x")},
+		{},
+	} {
+		f.Add(uint32(0), uint32(2), true, uint8(len(ops)+1), opsBytes(ops...))
+		f.Add(uint32(3), uint32(1), false, uint8(len(ops)+1), opsBytes(ops...))
+	}
+	f.Fuzz(func(t *testing.T, slot, seq uint32, cache bool, n uint8, ops []byte) {
+		args := &rawArgs{minor: 1, n: uint32(n), ops: append(opsBytes(sequence(sid, slot, seq, cache)), ops...)}
+		if err := c.c.Call(context.Background(), Program, Version, 1, args, nil); err != nil {
+			t.Fatalf("COMPOUND: %v", err)
+		}
+		ts.srv.sessions.mu.Lock()
+		cached, budget := ts.srv.sessions.cached, ts.srv.sessions.maxCached
+		ts.srv.sessions.mu.Unlock()
+		if cached > budget {
+			t.Fatalf("reply cache %d over its budget %d", cached, budget)
+		}
+		var res compoundRes
+		if err := c.c.Call(context.Background(), Program, Version, 1, &compoundArgs{minor: 1, ops: []wire.NfsArgop4{putrootfh()}}, &res); err != nil {
+			t.Fatalf("the server stopped serving: %v", err)
 		}
 	})
 }

@@ -254,3 +254,12 @@ func (systemClock) Now() time.Time { return time.Now() }
 func (systemClock) AfterFunc(d time.Duration, f func()) locking.Timer {
 	return time.AfterFunc(d, f)
 }
+
+// Counts returns the client records (confirmed, unconfirmed and
+// expired) and the owners and stateids the table holds, for metrics and
+// for tests of its bounds.
+func (t *Table) Counts() (clients, states int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.clients), t.nStates
+}
