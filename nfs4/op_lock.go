@@ -74,7 +74,10 @@ func (c *compound) lockGrace(cl *state.Client, reclaim bool) wire.Nfsstat4 {
 	case reclaim && (!g || !c.table().MayReclaim(cl)):
 		return wire.NFS4ERR_NO_GRACE
 	case !reclaim:
-		c.s.reclaimDone(c.ctx, cl)
+		if c.minor == 0 {
+			// 4.1 clients say so with RECLAIM_COMPLETE.
+			c.s.reclaimDone(c.ctx, cl)
+		}
 		if g {
 			return wire.NFS4ERR_GRACE
 		}

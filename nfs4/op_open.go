@@ -124,7 +124,10 @@ func (c *compound) open(a *wire.OPEN4args, cl *state.Client, oo *state.Owner, ac
 	case reclaim && !c.table().MayReclaim(cl):
 		return wire.NFS4ERR_NO_GRACE
 	case !reclaim:
-		c.s.reclaimDone(c.ctx, cl)
+		if c.minor == 0 {
+			// 4.1 clients say so with RECLAIM_COMPLETE.
+			c.s.reclaimDone(c.ctx, cl)
+		}
 		if g {
 			return wire.NFS4ERR_GRACE
 		}
