@@ -6,7 +6,7 @@ GO       ?= go
 FUZZTIME ?= 5s
 export FUZZTIME
 
-.PHONY: test deps lint generate generate-check unit e2e bench bench-nfs3 fuzz
+.PHONY: test deps lint generate generate-check unit e2e bench bench-nfs3 bench-nfs4 fuzz
 
 test: deps lint generate-check unit e2e
 
@@ -44,6 +44,11 @@ bench:
 # NFS-Ganesha in the same run (about 15 minutes, root; docs/bench-nfs3.md).
 bench-nfs3:
 	$(GO) test -tags bench -count=1 -timeout 60m -run 'TestNFSBench$$' -v ./test/bench/ -bench.rounds 3
+
+# The same workloads over NFSv4.0 and NFSv4.1 (about 30 minutes, root).
+bench-nfs4:
+	$(GO) test -tags bench -count=1 -timeout 60m -run 'TestNFSBench$$' -v ./test/bench/ -bench.rounds 3 -bench.vers 4.0
+	$(GO) test -tags bench -count=1 -timeout 60m -run 'TestNFSBench$$' -v ./test/bench/ -bench.rounds 3 -bench.vers 4.1
 
 fuzz:
 	./scripts/fuzz.sh

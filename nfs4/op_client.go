@@ -123,6 +123,10 @@ func (s *Server) callNull(ctx context.Context, cb state.Callback) error {
 	if err != nil {
 		return err
 	}
+	if ap.Addr().IsUnspecified() || ap.Port() == 0 {
+		// Linux announces 0.0.0.0 when it has no callback address.
+		return fmt.Errorf("the client announced no callback address (%s)", cb.Addr)
+	}
 	dial := s.CallbackDial
 	if dial == nil {
 		dial = rpc.Dial

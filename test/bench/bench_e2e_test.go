@@ -29,10 +29,11 @@ var (
 	outFile = flag.String("bench.out", "", "write the results table (Markdown) to this file")
 	fileMiB = flag.Int("bench.file-mib", 256, "size of the sequential file in MiB")
 	ops     = flag.Int("bench.ops", 2000, "random I/O, metadata and small-file operation count")
+	vers    = flag.String("bench.vers", "3", "NFS version the guest mounts: 3, 4.0, 4.1 or 4.2")
 )
 
 // mountOptions are the options both servers are mounted with (the harness
-// adds vers=3, proto=tcp and nolock).
+// adds vers (-bench.vers), proto=tcp and, for vers=3, nolock).
 var mountOptions = []string{"rsize=1048576", "wsize=1048576"}
 
 type logWriter struct{ t *testing.T }
@@ -161,7 +162,7 @@ func runOnce(t *testing.T, tg target, prog, sub string, logger *slog.Logger) ([]
 	script := fmt.Sprintf("set -e\nmkdir %s\ncd %s\n/bin/nfsbench -marker 10.0.2.100:%d -file-mib %d -rand-ops %d -meta-ops %d -small %d\ncd ..\nrm -rf %s\n",
 		sub, sub, mport, *fileMiB, *ops, *ops, *ops, sub)
 	res, err := vm.Run(t.Context(), vm.Config{
-		Server: tg.addr, MountPort: tg.mountPort, Export: tg.export, Vers: "3",
+		Server: tg.addr, MountPort: tg.mountPort, Export: tg.export, Vers: *vers,
 		Options: mountOptions, Script: script, Netns: tg.netns,
 		ForwardPorts: []int{mport}, Files: []vm.File{{Path: "/bin/nfsbench", Source: prog}},
 		Timeout: 20 * time.Minute, Logger: logger,
