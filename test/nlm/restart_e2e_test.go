@@ -70,16 +70,7 @@ cat holdB.out
 	if err := nfstest.WaitExport(t.Context(), e.Srv.FS, "heldA", 2*time.Minute); err != nil {
 		t.Fatalf("guest-a never held its lock: %v", err)
 	}
-	e.Srv.Stop(t)
-	stores.Close(t)
-	stores.Open(t)
-	e.Restart(t, stores.Meta, stores.Blocks)
-	if !e.Srv.Locks.InGrace(t.Context()) {
-		t.Errorf("the restarted server is not in grace: the held lock was not persisted")
-	}
-	if err := nfstest.CreateExport(t.Context(), e.Srv.FS, "restarted"); err != nil {
-		t.Fatal(err)
-	}
+	e.Restart(t, stores)
 	wg.Wait()
 	resA, resB := results[0], results[1]
 	t.Logf("guest-a: %s in %v\n%s", resA.Status, resA.Elapsed.Round(time.Millisecond), resA.Output)

@@ -92,14 +92,25 @@ func NewEnvWith(t testing.TB, cfg Config) *Env {
 	return e
 }
 
-// Restart stops the server and starts it again on the same ports over
-// meta and blocks (the caller closed and reopened them in between).
-func (e *Env) Restart(t testing.TB, meta store.Metadata, blocks store.Blocks) {
+// Restart stops the server, closes and reopens the stores of d, and
+// starts the server again over them on the same ports. It fails the test
+// unless the restarted lock manager is in grace (the held locks were
+// persisted), and then creates "restarted" in the export's root, the
+// guests' signal.
+func (e *Env) Restart(t testing.TB, d *DataDir) {
 	t.Helper()
 	e.Srv.Stop(t)
+	d.Close(t)
+	d.Open(t)
 	cfg := e.Cfg
-	cfg.Meta, cfg.Blocks = meta, blocks
+	cfg.Meta, cfg.Blocks = d.Meta, d.Blocks
 	e.Srv = Start(t.Context(), t, cfg)
+	if !e.Srv.Locks.InGrace(t.Context()) {
+		t.Errorf("the restarted server is not in grace: the held lock was not persisted")
+	}
+	if err := CreateExport(t.Context(), e.Srv.FS, "restarted"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Warnings returns the messages the server logged at Warn and above.

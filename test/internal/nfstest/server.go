@@ -13,11 +13,14 @@ package nfstest
 import (
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +34,7 @@ import (
 	"github.com/dittofs/dittofs/nlm"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/portmap"
+	"github.com/dittofs/dittofs/rpc/xdr"
 	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
 )
@@ -122,7 +126,14 @@ type Marker struct {
 
 // ServeRPC serves c and marks blocked NLM locks.
 func (m *Marker) ServeRPC(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
+	var args []byte
+	if c.Prog == ProgNFS && c.Vers == 4 && c.Proc == 1 {
+		args = slices.Clone(c.Args.Rest())
+	}
 	m.ServeMux.ServeRPC(ctx, w, c)
+	if args != nil {
+		m.logCompound(w.Encoder().Bytes(), args)
+	}
 	if c.Prog != ProgNLM {
 		return
 	}
@@ -147,6 +158,36 @@ func (m *Marker) ServeRPC(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) 
 	m.fs.Create(ctx, &store.Cred{}, m.fs.Root(), name, store.CreateUnchecked, nil, store.Verifier{})
 }
 
+// logCompound logs, at Debug, an NFSv4 COMPOUND that failed other than
+// NFS4ERR_NOENT: its status,
+// the opcodes of its results (each failed result ends the list) and the
+// start of its arguments, as evidence for a server bug. reply is the
+// whole reply with the record mark; an AUTH_NONE verifier puts the
+// COMPOUND4res at byte 28.
+func (m *Marker) logCompound(reply, args []byte) {
+	const resOff = 28
+	if len(reply) < resOff+8 {
+		return
+	}
+	d := xdr.NewDecoder(reply[resOff:])
+	status := d.Uint32()
+	if status == 0 || status == 2 { // NFS4_OK, NFS4ERR_NOENT (a LOOKUP of a name not there yet)
+		return
+	}
+	d.String(1024) // tag
+	n := d.ArrayLen(1024, 8)
+	var ops []uint32
+	if n > 0 {
+		// Only the last result can be the failed one; the first is
+		// enough to name the operation after PUTFH and the like.
+		ops = append(ops, d.Uint32(), d.Uint32())
+	}
+	if len(args) > 160 {
+		args = args[:160]
+	}
+	m.log.Debug("nfs4 compound failed", "status", status, "results", n, "first_result", ops, "args", hex.EncodeToString(args))
+}
+
 // CallDone counts NFSv4 COMPOUND replies by status.
 func (m *Marker) CallDone(s rpc.CallStat) {
 	if s.Prog != ProgNFS || s.Vers != 4 || s.Proc != 1 || s.Accept != rpc.SUCCESS {
@@ -162,6 +203,13 @@ func (m *Marker) CallDone(s rpc.CallStat) {
 
 // ConnChange does nothing.
 func (m *Marker) ConnChange(int) {}
+
+// CompoundStatuses returns the count of NFSv4 COMPOUND replies by status.
+func (m *Marker) CompoundStatuses() map[uint32]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.compound)
+}
 
 // Compounds returns how many NFSv4 COMPOUNDs were answered with status.
 func (m *Marker) Compounds(status uint32) int {

@@ -5,10 +5,11 @@
 //	locker try FILE w|r START LEN     F_SETLK:  "try ok" or "try conflict"
 //	locker get FILE w|r START LEN     F_GETLK:  "get unlocked" or "get w|r START LEN PID"
 //	locker flock FILE ex|sh           LOCK_NB:  "flock ok" or "flock conflict"
-//	locker hold FILE w|r|ex|sh READY RELEASE TIMEOUT
+//	locker hold FILE w|r|ex|sh READY RELEASE TIMEOUT [TEXT]
 //	    takes the lock (F_SETLKW or flock, blocking), prints "hold locked",
-//	    creates READY, waits (at most TIMEOUT) until RELEASE exists, unlocks
-//	    and prints "hold released"
+//	    creates READY, waits (at most TIMEOUT) until RELEASE exists, appends
+//	    TEXT (when given) to FILE through the descriptor that holds the
+//	    lock, unlocks and prints "hold released"
 //	locker waitfile PATH TIMEOUT      waits until PATH exists: "waitfile ok"
 //
 // A lock "try" takes is released at once (the process exits). Any other
@@ -18,6 +19,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"syscall"
@@ -53,7 +55,9 @@ func main() {
 		err := syscall.Flock(int(f.Fd()), flockOf(args[1])|syscall.LOCK_NB)
 		report("flock", err)
 	case "hold":
-		need(args, 5)
+		if len(args) != 6 {
+			need(args, 5)
+		}
 		f := open(args[0])
 		timeout := duration(args[4])
 		var err error
@@ -71,6 +75,14 @@ func main() {
 			fail(err.Error())
 		}
 		waitFile(args[3], timeout)
+		if len(args) == 6 {
+			if _, err := f.Seek(0, io.SeekEnd); err != nil {
+				fail("seek: " + err.Error())
+			}
+			if _, err := f.WriteString(args[5] + "\n"); err != nil {
+				fail("write: " + err.Error())
+			}
+		}
 		switch args[1] {
 		case "ex", "sh":
 			err = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
