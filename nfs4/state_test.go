@@ -607,3 +607,107 @@ func TestStateErrorsMapped(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenExclusiveAndPseudo(t *testing.T) {
+	ts := startServer(t, newFS(t), exportsLine, func(s *Server) { s.NoCallbacks = true })
+	v := ts.dial(0, 0).connect("client-a")
+	root := v.exportRoot()
+	excl := func(verf byte) wire.Nfsstat4 {
+		op := openArgs(v, "x", true, wire.OPEN4_SHARE_ACCESS_BOTH, 0)
+		op.Open.Openhow.How = wire.Createhow4{Mode: wire.EXCLUSIVE4, Createverf: wire.Verifier4{verf}}
+		r := v.compound(putfh(root), op)
+		if len(r.Res) == 2 && seqidBumps(r.Res[1].Open.Status) {
+			v.openSeq++
+		}
+		if r.Status == wire.NFS4_OK && r.Res[1].Open.Resok4.Rflags&wire.OPEN4_RESULT_CONFIRM != 0 {
+			c := v.compound(putfh(root), lookup("x"), wire.NfsArgop4{Argop: wire.OP_OPEN_CONFIRM,
+				OpenConfirm: wire.OPEN_CONFIRM4args{OpenStateid: r.Res[1].Open.Resok4.Stateid, Seqid: wire.Seqid4(v.openSeq)}}).mustOK(t)
+			_ = c
+			v.openSeq++
+		}
+		return r.Status
+	}
+	if st := excl(7); st != wire.NFS4_OK {
+		t.Fatalf("EXCLUSIVE4 create: %v", st)
+	}
+	if st := excl(7); st != wire.NFS4_OK {
+		t.Errorf("EXCLUSIVE4 retransmission with the same verifier: %v", st)
+	}
+	if st := excl(8); st != wire.NFS4ERR_EXIST {
+		t.Errorf("EXCLUSIVE4 with another verifier: %v, want NFS4ERR_EXIST", st)
+	}
+	// GUARDED over an existing file.
+	op := openArgs(v, "x", true, wire.OPEN4_SHARE_ACCESS_READ, 0)
+	op.Open.Openhow.How.Mode = wire.GUARDED4
+	if r := v.compound(putfh(root), op); r.Status != wire.NFS4ERR_EXIST {
+		t.Errorf("GUARDED4 over an existing file: %v", r.Status)
+	}
+	v.openSeq++
+	// In the pseudo-filesystem: its entries are directories, and it is
+	// read-only.
+	r := v.compound(putrootfh(), openArgs(v, "export", false, wire.OPEN4_SHARE_ACCESS_READ, 0))
+	v.openSeq++
+	if r.Status != wire.NFS4ERR_ISDIR {
+		t.Errorf("OPEN of a pseudo-filesystem entry: %v", r.Status)
+	}
+	r = v.compound(putrootfh(), openArgs(v, "new", true, wire.OPEN4_SHARE_ACCESS_BOTH, 0))
+	v.openSeq++
+	if r.Status != wire.NFS4ERR_ROFS {
+		t.Errorf("OPEN create in the pseudo-filesystem: %v", r.Status)
+	}
+	// Without a current filehandle.
+	if r := v.compound(openArgs(v, "x", false, wire.OPEN4_SHARE_ACCESS_READ, 0)); r.Status != wire.NFS4ERR_NOFILEHANDLE {
+		t.Errorf("OPEN without a filehandle: %v", r.Status)
+	}
+}
+
+func TestStateidModes(t *testing.T) {
+	ts := startServer(t, newFS(t), exportsLine, func(s *Server) { s.NoCallbacks = true })
+	v := ts.dial(0, 0).connect("client-a")
+	root := v.exportRoot()
+	rw, fh, st := v.open(root, "f", true, wire.OPEN4_SHARE_ACCESS_BOTH, 0)
+	if st != wire.NFS4_OK {
+		t.Fatal(st)
+	}
+	w := ts.dial(0, 0).connect("client-b")
+	ro, _, st := w.open(root, "f", false, wire.OPEN4_SHARE_ACCESS_READ, 0)
+	if st != wire.NFS4_OK {
+		t.Fatal(st)
+	}
+	size := func(sid wire.Stateid4, n uint64) wire.NfsArgop4 {
+		var b [8]byte
+		for i := range 8 {
+			b[i] = byte(n >> (56 - 8*i))
+		}
+		return wire.NfsArgop4{Argop: wire.OP_SETATTR, Setattr: wire.SETATTR4args{Stateid: sid,
+			ObjAttributes: wire.Fattr4{Attrmask: wire.Bitmap4{}.Set(wire.FATTR4_SIZE), AttrVals: b[:]}}}
+	}
+	if r := v.compound(putfh(fh), size(rw, 100)); r.Status != wire.NFS4_OK {
+		t.Errorf("SETATTR size with a read-write open: %v", r.Status)
+	}
+	if r := w.compound(putfh(fh), size(ro, 10)); r.Status != wire.NFS4ERR_OPENMODE {
+		t.Errorf("SETATTR size with a read-only open: %v, want NFS4ERR_OPENMODE", r.Status)
+	}
+	if r := w.compound(putfh(fh), writeSid(ro, 0, []byte("x"))); r.Status != wire.NFS4ERR_OPENMODE {
+		t.Errorf("WRITE with a read-only open: %v", r.Status)
+	}
+	if r := w.compound(putfh(fh), lockNew(w, wire.WRITE_LT, 0, 1, ro, "l")); r.Status != wire.NFS4ERR_OPENMODE {
+		t.Errorf("write LOCK with a read-only open: %v", r.Status)
+	}
+	w.openSeq++
+	// A READ-bypass stateid reads but does not write.
+	bypass := wire.Stateid4{Seqid: 0xffffffff, Other: [12]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
+	if r := w.compound(putfh(fh), readSid(bypass, 0, 1)); r.Status != wire.NFS4_OK {
+		t.Errorf("READ with the bypass stateid: %v", r.Status)
+	}
+	if r := w.compound(putfh(fh), writeSid(bypass, 0, []byte("x"))); r.Status != wire.NFS4ERR_BAD_STATEID {
+		t.Errorf("WRITE with the bypass stateid: %v", r.Status)
+	}
+	// Delegation operations of a server that grants none.
+	if r := v.compound(putfh(fh), wire.NfsArgop4{Argop: wire.OP_DELEGRETURN, Delegreturn: wire.DELEGRETURN4args{DelegStateid: rw}}); r.Status != wire.NFS4ERR_BAD_STATEID {
+		t.Errorf("DELEGRETURN of an open stateid: %v", r.Status)
+	}
+	if r := v.compound(wire.NfsArgop4{Argop: wire.OP_DELEGPURGE, Delegpurge: wire.DELEGPURGE4args{Clientid: v.id}}); r.Status != wire.NFS4ERR_NOTSUPP {
+		t.Errorf("DELEGPURGE: %v", r.Status)
+	}
+}
