@@ -118,7 +118,7 @@ func opLock(c *compound) wire.Nfsstat4 {
 			return c.status(st)
 		}
 		st, replayed = c.sequenced(oo, uint32(l.OpenOwner.OpenSeqid), func() wire.Nfsstat4 {
-			open, st := c.openState(&l.OpenOwner.OpenStateid)
+			open, st := c.stateOf(&l.OpenOwner.OpenStateid, state.KindOpen)
 			if st != wire.NFS4_OK {
 				return c.status(st)
 			}
@@ -141,7 +141,7 @@ func opLock(c *compound) wire.Nfsstat4 {
 			return c.status(st)
 		}
 		st, replayed = c.sequenced(lo, uint32(l.LockOwner.LockSeqid), func() wire.Nfsstat4 {
-			ls, st := c.lockState(&l.LockOwner.LockStateid)
+			ls, st := c.stateOf(&l.LockOwner.LockStateid, state.KindLock)
 			if st != wire.NFS4_OK {
 				return c.status(st)
 			}
@@ -169,21 +169,6 @@ func (c *compound) lock(a *wire.LOCK4args, lo *state.Owner, open *state.State, r
 	}
 	res.Resok4.LockStateid = wire.Stateid4(sid)
 	return wire.NFS4_OK
-}
-
-// lockState finds the lock state of stateid sid on the current file.
-func (c *compound) lockState(sid *wire.Stateid4) (*state.State, wire.Nfsstat4) {
-	s, st := c.findState(sid)
-	if st != wire.NFS4_OK {
-		return nil, st
-	}
-	if s.Kind() != state.KindLock {
-		return nil, wire.NFS4ERR_BAD_STATEID
-	}
-	if f := s.File(); f.ID != c.cur.node.ID || f.Mgr != c.s.locks(c.cur.exp) {
-		return nil, wire.NFS4ERR_BAD_STATEID
-	}
-	return s, wire.NFS4_OK
 }
 
 // LOCKT (RFC 7530 §16.11).
@@ -239,9 +224,6 @@ func opLocku(c *compound) wire.Nfsstat4 {
 	if c.badArgs() {
 		return wire.NFS4ERR_BADXDR
 	}
-	if st := c.needStoreFile(wire.NFS4ERR_INVAL); st != wire.NFS4_OK {
-		return c.status(st)
-	}
 	if _, st := lockType(a.Locktype); st != wire.NFS4_OK {
 		return c.status(st)
 	}
@@ -249,28 +231,15 @@ func opLocku(c *compound) wire.Nfsstat4 {
 	if st != wire.NFS4_OK {
 		return c.status(st)
 	}
-	lo, st := c.ownerOf(&a.LockStateid)
-	if st != wire.NFS4_OK {
-		return c.status(st)
-	}
-	var sid state.Stateid
-	st, replayed := c.sequenced(lo, uint32(a.Seqid), func() wire.Nfsstat4 {
-		ls, st := c.lockState(&a.LockStateid)
-		if st != wire.NFS4_OK {
-			return c.status(st)
-		}
-		var err error
-		if sid, err = c.table().Unlock(c.ctx, ls, r); err != nil {
-			return c.status(c.fail("LOCKU", err))
+	return c.stateOp(&a.LockStateid, a.Seqid, state.KindLock, wire.NFS4ERR_INVAL, func(s *state.State) (wire.Nfsstat4, *wire.Stateid4) {
+		sid, err := c.table().Unlock(c.ctx, s, r)
+		if err != nil {
+			return c.status(c.fail("LOCKU", err)), nil
 		}
 		res := wire.LOCKU4res{Status: wire.NFS4_OK, LockStateid: wire.Stateid4(sid)}
 		res.MarshalXDR(c.e)
-		return wire.NFS4_OK
+		return wire.NFS4_OK, &res.LockStateid
 	})
-	if st == wire.NFS4_OK && !replayed {
-		c.setCurStateid(wire.Stateid4(sid))
-	}
-	return st
 }
 
 // RELEASE_LOCKOWNER (RFC 7530 §16.37, NFSv4.0 only).

@@ -329,9 +329,9 @@ func (c *compound) openable(node store.Handle, access locking.Mode) wire.Nfsstat
 	return wire.NFS4_OK
 }
 
-// openState finds the open state of stateid sid for an operation of its
-// open-owner on the current file.
-func (c *compound) openState(sid *wire.Stateid4) (*state.State, wire.Nfsstat4) {
+// stateOf finds the state of kind k named by stateid sid on the current
+// file.
+func (c *compound) stateOf(sid *wire.Stateid4, k state.Kind) (*state.State, wire.Nfsstat4) {
 	if st := c.needStoreFile(wire.NFS4ERR_BAD_STATEID); st != wire.NFS4_OK {
 		return nil, st
 	}
@@ -339,7 +339,7 @@ func (c *compound) openState(sid *wire.Stateid4) (*state.State, wire.Nfsstat4) {
 	if st != wire.NFS4_OK {
 		return nil, st
 	}
-	if s.Kind() != state.KindOpen {
+	if s.Kind() != k {
 		return nil, wire.NFS4ERR_BAD_STATEID
 	}
 	if f := s.File(); f.ID != c.cur.node.ID || f.Mgr != c.s.locks(c.cur.exp) {
@@ -348,7 +348,7 @@ func (c *compound) openState(sid *wire.Stateid4) (*state.State, wire.Nfsstat4) {
 	return s, wire.NFS4_OK
 }
 
-// ownerOf returns the open-owner of stateid sid without checking its
+// ownerOf returns the owner of stateid sid without checking its
 // generation, for the seqid check that must come before the stateid's
 // (RFC 7530 §9.1.7): a retransmission carries the stateid as it was.
 func (c *compound) ownerOf(sid *wire.Stateid4) (*state.Owner, wire.Nfsstat4) {
@@ -368,6 +368,40 @@ func (c *compound) ownerOf(sid *wire.Stateid4) (*state.Owner, wire.Nfsstat4) {
 	return s.Owner(), wire.NFS4_OK
 }
 
+// stateOp runs OPEN_CONFIRM, OPEN_DOWNGRADE, CLOSE or LOCKU: the
+// seqid-mutating operations on an existing stateid sid of the current
+// file. The owner is found from sid for the seqid check (a
+// retransmission carries the stateid as it was then); fn then checks the
+// state of kind k, runs, and returns the new stateid, which becomes the
+// current stateid (4.1); a nil one clears it.
+func (c *compound) stateOp(sid *wire.Stateid4, seqid wire.Seqid4, k state.Kind, notFile wire.Nfsstat4,
+	fn func(s *state.State) (wire.Nfsstat4, *wire.Stateid4)) wire.Nfsstat4 {
+	if st := c.needStoreFile(notFile); st != wire.NFS4_OK {
+		return c.status(st)
+	}
+	o, st := c.ownerOf(sid)
+	if st != wire.NFS4_OK {
+		return c.status(st)
+	}
+	var cur *wire.Stateid4
+	st, replayed := c.sequenced(o, uint32(seqid), func() wire.Nfsstat4 {
+		s, st := c.stateOf(sid, k)
+		if st != wire.NFS4_OK {
+			return c.status(st)
+		}
+		st, cur = fn(s)
+		return st
+	})
+	switch {
+	case st != wire.NFS4_OK || replayed:
+	case cur == nil:
+		c.curStateidSet = false
+	default:
+		c.setCurStateid(*cur)
+	}
+	return st
+}
+
 // OPEN_CONFIRM (RFC 7530 §16.18, NFSv4.0 only).
 func opOpenConfirm(c *compound) wire.Nfsstat4 {
 	var a wire.OPEN_CONFIRM4args
@@ -375,27 +409,15 @@ func opOpenConfirm(c *compound) wire.Nfsstat4 {
 	if c.badArgs() {
 		return wire.NFS4ERR_BADXDR
 	}
-	if st := c.needStoreFile(wire.NFS4ERR_BAD_STATEID); st != wire.NFS4_OK {
-		return c.status(st)
-	}
-	oo, st := c.ownerOf(&a.OpenStateid)
-	if st != wire.NFS4_OK {
-		return c.status(st)
-	}
-	st, _ = c.sequenced(oo, uint32(a.Seqid), func() wire.Nfsstat4 {
-		s, st := c.openState(&a.OpenStateid)
-		if st == wire.NFS4_OK && oo.Confirmed() {
-			st = wire.NFS4ERR_BAD_STATEID
-		}
-		if st != wire.NFS4_OK {
-			return c.status(st)
+	return c.stateOp(&a.OpenStateid, a.Seqid, state.KindOpen, wire.NFS4ERR_BAD_STATEID, func(s *state.State) (wire.Nfsstat4, *wire.Stateid4) {
+		if s.Owner().Confirmed() {
+			return c.status(wire.NFS4ERR_BAD_STATEID), nil
 		}
 		res := wire.OPEN_CONFIRM4res{Status: wire.NFS4_OK,
 			Resok4: wire.OPEN_CONFIRM4resok{OpenStateid: wire.Stateid4(c.table().Confirm(s))}}
 		res.MarshalXDR(c.e)
-		return wire.NFS4_OK
+		return wire.NFS4_OK, &res.Resok4.OpenStateid
 	})
-	return st
 }
 
 // OPEN_DOWNGRADE (RFC 7530 §16.19).
@@ -405,35 +427,19 @@ func opOpenDowngrade(c *compound) wire.Nfsstat4 {
 	if c.badArgs() {
 		return wire.NFS4ERR_BADXDR
 	}
-	if st := c.needStoreFile(wire.NFS4ERR_BAD_STATEID); st != wire.NFS4_OK {
-		return c.status(st)
-	}
-	oo, st := c.ownerOf(&a.OpenStateid)
-	if st != wire.NFS4_OK {
-		return c.status(st)
-	}
-	var sid state.Stateid
-	st, replayed := c.sequenced(oo, uint32(a.Seqid), func() wire.Nfsstat4 {
-		s, st := c.openState(&a.OpenStateid)
-		if st != wire.NFS4_OK {
-			return c.status(st)
-		}
+	return c.stateOp(&a.OpenStateid, a.Seqid, state.KindOpen, wire.NFS4ERR_BAD_STATEID, func(s *state.State) (wire.Nfsstat4, *wire.Stateid4) {
 		access, deny, ok := shareModes(a.ShareAccess, a.ShareDeny, c.minor)
 		if !ok {
-			return c.status(wire.NFS4ERR_INVAL)
+			return c.status(wire.NFS4ERR_INVAL), nil
 		}
-		var err error
-		if sid, err = c.table().Downgrade(c.ctx, s, access, deny); err != nil {
-			return c.status(c.fail("OPEN_DOWNGRADE", err))
+		sid, err := c.table().Downgrade(c.ctx, s, access, deny)
+		if err != nil {
+			return c.status(c.fail("OPEN_DOWNGRADE", err)), nil
 		}
 		res := wire.OPEN_DOWNGRADE4res{Status: wire.NFS4_OK, Resok4: wire.OPEN_DOWNGRADE4resok{OpenStateid: wire.Stateid4(sid)}}
 		res.MarshalXDR(c.e)
-		return wire.NFS4_OK
+		return wire.NFS4_OK, &res.Resok4.OpenStateid
 	})
-	if st == wire.NFS4_OK && !replayed {
-		c.setCurStateid(wire.Stateid4(sid))
-	}
-	return st
 }
 
 // CLOSE (RFC 7530 §16.2). Locks still held through the open are released
@@ -445,21 +451,10 @@ func opClose(c *compound) wire.Nfsstat4 {
 	if c.badArgs() {
 		return wire.NFS4ERR_BADXDR
 	}
-	if st := c.needStoreFile(wire.NFS4ERR_BAD_STATEID); st != wire.NFS4_OK {
-		return c.status(st)
-	}
-	oo, st := c.ownerOf(&a.OpenStateid)
-	if st != wire.NFS4_OK {
-		return c.status(st)
-	}
-	st, _ = c.sequenced(oo, uint32(a.Seqid), func() wire.Nfsstat4 {
-		s, st := c.openState(&a.OpenStateid)
-		if st != wire.NFS4_OK {
-			return c.status(st)
-		}
+	return c.stateOp(&a.OpenStateid, a.Seqid, state.KindOpen, wire.NFS4ERR_BAD_STATEID, func(s *state.State) (wire.Nfsstat4, *wire.Stateid4) {
 		sid, err := c.table().Close(c.ctx, s)
 		if err != nil {
-			return c.status(c.fail("CLOSE", err))
+			return c.status(c.fail("CLOSE", err)), nil
 		}
 		if c.minor >= 1 {
 			// RFC 8881 §18.2.4: the stateid returned is meaningless;
@@ -468,10 +463,6 @@ func opClose(c *compound) wire.Nfsstat4 {
 		}
 		res := wire.CLOSE4res{Status: wire.NFS4_OK, OpenStateid: wire.Stateid4(sid)}
 		res.MarshalXDR(c.e)
-		return wire.NFS4_OK
+		return wire.NFS4_OK, nil
 	})
-	if st == wire.NFS4_OK {
-		c.curStateidSet = false
-	}
-	return st
 }
