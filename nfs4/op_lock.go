@@ -67,8 +67,11 @@ func (c *compound) lockFail(op string, err error, denied *wire.LOCK4denied) wire
 	return c.fail(op, err)
 }
 
-// lockGrace applies the grace period to a lock request of cl.
-func (c *compound) lockGrace(cl *state.Client, reclaim bool) wire.Nfsstat4 {
+// checkGrace applies the grace period of the current file's export to an
+// OPEN or LOCK of cl: a reclaim needs the grace period and a client of the
+// last boot that has not ended its reclaim (else NFS4ERR_NO_GRACE); any
+// other request is NFS4ERR_GRACE in it, and ends a 4.0 client's reclaim.
+func (c *compound) checkGrace(cl *state.Client, reclaim bool) wire.Nfsstat4 {
 	g := c.s.locks(c.cur.exp).InGrace(c.ctx)
 	switch {
 	case reclaim && (!g || !c.table().MayReclaim(cl)):
@@ -155,7 +158,7 @@ func opLock(c *compound) wire.Nfsstat4 {
 }
 
 func (c *compound) lock(a *wire.LOCK4args, lo *state.Owner, open *state.State, r locking.Range, exclusive bool, res *wire.LOCK4res) wire.Nfsstat4 {
-	if st := c.lockGrace(lo.Client(), a.Reclaim); st != wire.NFS4_OK {
+	if st := c.checkGrace(lo.Client(), a.Reclaim); st != wire.NFS4_OK {
 		return st
 	}
 	if access, _ := open.Modes(c.table()); exclusive && access&locking.ModeWrite == 0 {

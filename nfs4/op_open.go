@@ -118,19 +118,8 @@ func (c *compound) open(a *wire.OPEN4args, cl *state.Client, oo *state.Owner, ac
 		return c.openPseudo(a)
 	}
 	mgr := c.s.locks(c.cur.exp)
-	switch g := mgr.InGrace(c.ctx); {
-	case reclaim && !g:
-		return wire.NFS4ERR_NO_GRACE
-	case reclaim && !c.table().MayReclaim(cl):
-		return wire.NFS4ERR_NO_GRACE
-	case !reclaim:
-		if c.minor == 0 {
-			// 4.1 clients say so with RECLAIM_COMPLETE.
-			c.s.reclaimDone(c.ctx, cl)
-		}
-		if g {
-			return wire.NFS4ERR_GRACE
-		}
+	if st := c.checkGrace(cl, reclaim); st != wire.NFS4_OK {
+		return st
 	}
 	create := a.Claim.Claim == wire.CLAIM_NULL && a.Openhow.Opentype == wire.OPEN4_CREATE
 	if create || access&locking.ModeWrite != 0 {
