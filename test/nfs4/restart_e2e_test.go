@@ -31,7 +31,8 @@ const (
 // the lock and unlocks without an error. Guest B, asking for the lock
 // right after the restart, meets the grace period (NFS4ERR_GRACE), and
 // once it is over is refused (A holds it again: the lock was reclaimed);
-// after A releases, B's F_SETLKW gets it.
+// B's F_SETLKW is refused while A holds the lock, and gets it once A
+// releases.
 func TestRestartReclaim40(t *testing.T) {
 	timed(t)
 	stores := &nfstest.DataDir{Dir: t.TempDir()}
@@ -45,11 +46,19 @@ echo data >f
 locker hold f w heldA releaseA 3m held-across-restart
 cat f
 `
+	// B's try is refused once grace is over (denied4.1); then B's
+	// F_SETLKW is refused at least once (denied4.2) before A releases,
+	// so the Linux client retries LOCK for a new lock-owner, as it does
+	// for any contended F_SETLKW.
 	scriptB := `set -e
 locker waitfile restarted 3m
 locker try f w 0 0
-touch releaseA releaseB
-locker hold f w heldB releaseB 1m
+touch releaseB
+locker hold f w heldB releaseB 1m >holdB.out &
+locker waitfile denied4.2 1m
+touch releaseA
+wait
+cat holdB.out
 `
 	cfgA, cfgB := e.Guest4(t, "guest-a", scriptA), e.Guest4(t, "guest-b", scriptB)
 	cfgA.Timeout, cfgB.Timeout = 4*time.Minute, 4*time.Minute
@@ -79,7 +88,7 @@ locker hold f w heldB releaseB 1m
 	}
 	out := []string{res[0].Output, res[1].Output}
 	wantA := []string{"hold locked", "hold released"}
-	wantB := []string{"waitfile ok", "try conflict", "hold locked", "hold released"}
+	wantB := []string{"waitfile ok", "try conflict", "waitfile ok", "hold locked", "hold released"}
 	if got := nfstest.LockerLines(out[0]); !slices.Equal(got, wantA) {
 		t.Errorf("guest-a results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantA, "\n"))
 	}

@@ -188,17 +188,30 @@ func (m *Marker) logCompound(reply, args []byte) {
 	m.log.Debug("nfs4 compound failed", "status", status, "results", n, "first_result", ops, "args", hex.EncodeToString(args))
 }
 
-// CallDone counts NFSv4 COMPOUND replies by status.
+// nfs4errDenied is NFS4ERR_DENIED (RFC 7530 §13): a LOCK or LOCKT that
+// met a conflicting lock.
+const nfs4errDenied = 10010
+
+// CallDone counts NFSv4 COMPOUND replies by status. Each COMPOUND
+// answered NFS4ERR_DENIED also creates "denied4.N" (N counting from 1)
+// in the export's root: NFSv4.0 has no server-side queue of blocked
+// locks (the client polls), so this is the guests' signal that a waiter
+// was refused.
 func (m *Marker) CallDone(s rpc.CallStat) {
 	if s.Prog != ProgNFS || s.Vers != 4 || s.Proc != 1 || s.Accept != rpc.SUCCESS {
 		return
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.compound == nil {
 		m.compound = map[uint32]int{}
 	}
 	m.compound[s.Status]++
+	n := m.compound[nfs4errDenied]
+	m.mu.Unlock()
+	if s.Status == nfs4errDenied {
+		name := fmt.Sprintf("denied4.%d", n)
+		m.fs.Create(context.Background(), &store.Cred{}, m.fs.Root(), name, store.CreateUnchecked, nil, store.Verifier{})
+	}
 }
 
 // ConnChange does nothing.
