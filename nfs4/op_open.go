@@ -175,7 +175,9 @@ func (c *compound) open(a *wire.OPEN4args, cl *state.Client, oo *state.Owner, ac
 	}
 	ok.Stateid = wire.Stateid4(sid)
 	ok.Rflags = wire.OPEN4_RESULT_LOCKTYPE_POSIX
-	if c.minor >= 1 {
+	if c.minor >= 1 || reclaim {
+		// 4.1 has no confirmation; a reclaim needs none, its owner was
+		// confirmed before the restart (Linux nfsd does the same).
 		oo.Confirm()
 	} else if !oo.Confirmed() {
 		ok.Rflags |= wire.OPEN4_RESULT_CONFIRM
