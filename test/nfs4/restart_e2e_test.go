@@ -55,10 +55,13 @@ locker waitfile restarted 3m
 locker try f w 0 0
 touch releaseB
 locker hold f w heldB releaseB 1m >holdB.out &
-locker waitfile denied4.2 1m
+# Whatever happens, A is let go, so that a failure ends the test quickly.
+st=0
+locker waitfile denied4.2 30s || st=$?
 touch releaseA
 wait
 cat holdB.out
+exit $st
 `
 	cfgA, cfgB := e.Guest4(t, "guest-a", scriptA), e.Guest4(t, "guest-b", scriptB)
 	cfgA.Timeout, cfgB.Timeout = 4*time.Minute, 4*time.Minute
