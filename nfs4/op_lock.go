@@ -135,7 +135,7 @@ func opLock(c *compound) wire.Nfsstat4 {
 			}
 			lo.Lock()
 			defer lo.Unlock()
-			lo.Start(uint32(l.OpenOwner.LockSeqid))
+			c.table().StartLock(lo, uint32(l.OpenOwner.LockSeqid))
 			return run(lo, open)
 		})
 	} else {

@@ -708,3 +708,32 @@ func TestStateidModes(t *testing.T) {
 		t.Errorf("DELEGPURGE: %v", r.Status)
 	}
 }
+
+// Linux advances a lock-owner's seqid after a denied LOCK and sends the
+// next one as a new lock-owner again, with the advanced lock_seqid: the
+// LOCKU after it must be in sequence.
+func TestDeniedNewLockOwnerRetry(t *testing.T) {
+	ts := startServer(t, newFS(t), exportsLine, func(s *Server) { s.NoCallbacks = true })
+	a := ts.dial(0, 0).connect("client-a")
+	b := ts.dial(0, 0).connect("client-b")
+	root := a.exportRoot()
+	asid, fh, _ := a.open(root, "f", true, wire.OPEN4_SHARE_ACCESS_BOTH, 0)
+	bsid, _, _ := b.open(root, "f", false, wire.OPEN4_SHARE_ACCESS_BOTH, 0)
+	r := a.compound(putfh(fh), lockNew(a, wire.WRITE_LT, 0, 10, asid, "a")).mustOK(t)
+	a.openSeq++
+	alock := r.Res[1].Lock.Resok4.LockStateid
+	if r := b.compound(putfh(fh), lockNew(b, wire.WRITE_LT, 0, 10, bsid, "b")); r.Status != wire.NFS4ERR_DENIED {
+		t.Fatalf("LOCK: %v", r.Status)
+	}
+	b.openSeq++
+	b.lockSeq++ // what Linux does
+	a.compound(putfh(fh), wire.NfsArgop4{Argop: wire.OP_LOCKU, Locku: wire.LOCKU4args{Locktype: wire.WRITE_LT,
+		Seqid: 1, LockStateid: alock, Offset: 0, Length: 10}}).mustOK(t)
+	r = b.compound(putfh(fh), lockNew(b, wire.WRITE_LT, 0, 10, bsid, "b")).mustOK(t)
+	b.openSeq++
+	b.lockSeq++
+	if r := b.compound(putfh(fh), wire.NfsArgop4{Argop: wire.OP_LOCKU, Locku: wire.LOCKU4args{Locktype: wire.WRITE_LT,
+		Seqid: wire.Seqid4(b.lockSeq), LockStateid: r.Res[1].Lock.Resok4.LockStateid, Offset: 0, Length: 10}}); r.Status != wire.NFS4_OK {
+		t.Errorf("LOCKU after a retried new lock-owner: %v", r.Status)
+	}
+}

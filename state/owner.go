@@ -78,10 +78,16 @@ func (o *Owner) Done(seqid uint32, bump bool, reply []byte) {
 	o.reply = append(o.reply[:0], reply...)
 }
 
-// Start sets the seqid of a new lock-owner (open_to_lock_owner4's
-// lock_seqid); its next operation uses seqid+1. Hold o.Lock.
-func (o *Owner) Start(seqid uint32) {
-	if !o.started {
+// StartLock sets the seqid of lock-owner o from open_to_lock_owner4's
+// lock_seqid (hold o.Lock): its next operation uses seqid+1. An owner
+// that holds no lock state yet — one whose earlier LOCKs were all denied
+// — starts over, as a new one would (Linux advances its lock seqid after
+// a denial and sends the next LOCK as a new lock-owner again).
+func (t *Table) StartLock(o *Owner, seqid uint32) {
+	t.mu.Lock()
+	fresh := len(o.states) == 0
+	t.mu.Unlock()
+	if !o.started || fresh {
 		o.started, o.seqid, o.reply = true, seqid, nil
 	}
 }
