@@ -41,9 +41,16 @@ func TestRestartReclaim40(t *testing.T) {
 	e := nfstest.NewEnvWith(t, nfstest.Config{Meta: stores.Meta, Blocks: stores.Blocks, Export: exportName, NFS4: true,
 		Grace: restartGrace, Lease: restartLease})
 
+	// The guests' "ready" signals are directories: a mkdir is one call
+	// with no open state, so the host never restarts the server between
+	// a marker's OPEN and its CLOSE (that CLOSE, answered
+	// NFS4ERR_STALE_STATEID, ends in EIO in the guest).
 	scriptA := `set -e
 echo data >f
-locker hold f w heldA releaseA 3m held-across-restart
+locker hold f w heldA releaseA 3m held-across-restart &
+locker waitfile heldA 1m
+mkdir a-ready
+wait
 cat f
 `
 	// B's try is refused once grace is over (denied4.1); then B's
@@ -51,6 +58,7 @@ cat f
 	// so the Linux client retries LOCK for a new lock-owner, as it does
 	// for any contended F_SETLKW.
 	scriptB := `set -e
+mkdir b-ready
 locker waitfile restarted 3m
 locker try f w 0 0
 touch releaseB
@@ -76,8 +84,10 @@ exit $st
 	// on ctx or their timeout).
 	defer func() { <-done }()
 
-	if err := nfstest.WaitExport(t.Context(), e.Srv.FS, "heldA", 2*time.Minute); err != nil {
-		t.Fatalf("guest-a never held its lock: %v", err)
+	for _, m := range []string{"a-ready", "b-ready"} {
+		if err := nfstest.WaitExport(t.Context(), e.Srv.FS, m, 2*time.Minute); err != nil {
+			t.Fatalf("no %s (guest-a holding its lock, guest-b mounted): %v", m, err)
+		}
 	}
 	restarted := time.Now()
 	e.Restart(t, stores)
@@ -90,7 +100,7 @@ exit $st
 		t.Fatalf("exit codes: guest-a %d, guest-b %d\nconsole a:\n%s\nconsole b:\n%s", res[0].ExitCode, res[1].ExitCode, res[0].Console, res[1].Console)
 	}
 	out := []string{res[0].Output, res[1].Output}
-	wantA := []string{"hold locked", "hold released"}
+	wantA := []string{"hold locked", "waitfile ok", "hold released"}
 	wantB := []string{"waitfile ok", "try conflict", "waitfile ok", "hold locked", "hold released"}
 	if got := nfstest.LockerLines(out[0]); !slices.Equal(got, wantA) {
 		t.Errorf("guest-a results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantA, "\n"))
