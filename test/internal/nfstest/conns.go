@@ -1,9 +1,12 @@
 package nfstest
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/dittofs/dittofs/rpc"
@@ -13,12 +16,16 @@ import (
 // NFSv4 operation numbers the session watcher decodes or counts (RFC
 // 8881 §18).
 const (
+	OpClose             = 4
+	OpCommit            = 5
+	OpGetattr           = 9
 	OpLock              = 12
 	OpOpen              = 18
 	OpPutFH             = 22
 	OpPutRootFH         = 24
 	OpBindConnToSession = 41
 	OpSequence          = 53
+	OpWrite             = 38
 	OpReclaimComplete   = 58
 )
 
@@ -45,6 +52,30 @@ type Sessions struct {
 	sinceNew int       // COMPOUNDs on last since it first appeared
 	seen     map[*rpc.Conn]bool
 	ops      map[opKey]int
+
+	// The armed drop and the retransmission it waits for.
+	dropOp    uint32
+	dropFn    func()
+	dropped   map[slotKey]lostReply
+	replays   int // retries answered with the lost reply
+	uncached  int // retries answered NFS4ERR_RETRY_UNCACHED_REP
+	replayBad []string
+}
+
+// lostReply is the reply of a dropped call, and whether the client
+// asked the server to cache it (sa_cachethis).
+type lostReply struct {
+	res       []byte
+	cacheThis bool
+}
+
+// nfs4errRetryUncachedRep is the answer to a retry whose reply was not
+// cached (RFC 8881 §2.10.6.1.3).
+const nfs4errRetryUncachedRep = 10068
+
+type slotKey struct {
+	session     [16]byte
+	slot, seqid uint32
 }
 
 type opKey struct {
@@ -56,7 +87,7 @@ type opKey struct {
 // WatchSessions puts a Sessions in front of the server's NFSv4 program.
 func (s *Server) WatchSessions() *Sessions {
 	h, _, _, _ := s.Mark.ServeMux.Handler(ProgNFS, 4)
-	w := &Sessions{next: h, conns: map[[16]byte]map[*rpc.Conn]int{}, seen: map[*rpc.Conn]bool{}, ops: map[opKey]int{}}
+	w := &Sessions{next: h, conns: map[[16]byte]map[*rpc.Conn]int{}, seen: map[*rpc.Conn]bool{}, ops: map[opKey]int{}, dropped: map[slotKey]lostReply{}}
 	s.Mark.ServeMux.Handle(ProgNFS, 4, w)
 	return w
 }
@@ -81,11 +112,30 @@ func (w *Sessions) ServeRPC(ctx context.Context, rw *rpc.ReplyWriter, c *rpc.Cal
 	// The reply as the Marker reads it: record mark, xid, REPLY,
 	// MSG_ACCEPTED, an AUTH_NONE verifier, SUCCESS, then COMPOUND4res.
 	status := uint32(0xffffffff)
+	var res []byte
 	if b := rw.Encoder().Bytes(); len(b) >= 32 {
-		status = binary.BigEndian.Uint32(b[28:])
+		status, res = binary.BigEndian.Uint32(b[28:]), b[28:]
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	key := slotKey{info.session, info.slot, info.seqid}
+	if lost, ok := w.dropped[key]; ok && info.op != OpBindConnToSession {
+		switch {
+		case bytes.Equal(lost.res, res):
+			w.replays++
+		case !lost.cacheThis && status == nfs4errRetryUncachedRep:
+			w.uncached++
+		default:
+			w.replayBad = append(w.replayBad, fmt.Sprintf("slot %d seqid %d op %d cachethis %v: first reply %x, the retransmission's %x", info.slot, info.seqid, info.op, lost.cacheThis, lost.res, res))
+		}
+		delete(w.dropped, key)
+	}
+	if w.dropFn != nil && info.op == w.dropOp && info.hasSession {
+		// The reply is not sent yet: it is lost with the connection.
+		w.dropped[key] = lostReply{bytes.Clone(res), info.cacheThis}
+		w.dropFn()
+		w.dropFn = nil
+	}
 	if info.hasSession {
 		m := w.conns[info.session]
 		if m == nil {
@@ -104,6 +154,28 @@ func (w *Sessions) ServeRPC(ctx context.Context, rw *rpc.ReplyWriter, c *rpc.Cal
 	if info.op != 0 {
 		w.ops[opKey{info.op, info.reclaim, status}]++
 	}
+}
+
+// DropAfter arms a drop: once the next COMPOUND in a session whose
+// operation after SEQUENCE (and PUTFH) is op has run, f is called before
+// its reply leaves (f closes the connections, so the reply is lost). The
+// client sends the call again in the same slot with the same sequence
+// id; Replays compares the reply to it with the lost one.
+func (w *Sessions) DropAfter(op uint32, f func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.dropOp, w.dropFn = op, f
+}
+
+// Replays counts the calls whose reply a drop lost that came again (the
+// same session, slot and sequence id): same were answered with the lost
+// reply, byte for byte; uncached, which the client had not asked to be
+// cached (sa_cachethis false), NFS4ERR_RETRY_UNCACHED_REP (RFC 8881
+// §2.10.6.1.3 allows both); differ describes each other answer.
+func (w *Sessions) Replays() (same, uncached int, differ []string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.replays, w.uncached, slices.Clone(w.replayBad)
 }
 
 // Conns returns, for each session (in hex), how many COMPOUNDs arrived on
@@ -142,13 +214,17 @@ func (w *Sessions) Count(op uint32, reclaim bool, status uint32) int {
 type compoundInfo struct {
 	session    [16]byte
 	hasSession bool
+	slot       uint32
+	seqid      uint32
+	cacheThis  bool
 	op         uint32 // the first operation past SEQUENCE, PUTFH and PUTROOTFH
 	reclaim    bool
 }
 
 // decodeCompound reads COMPOUND4args (RFC 8881 §16.2) as far as the first
-// operation after SEQUENCE and the filehandle: bad or short input gives
-// what was decoded before it.
+// operation after SEQUENCE, the filehandle and GETATTR (or GETATTR when
+// nothing follows it): bad or short input gives nothing, or what was
+// decoded before the operation that is cut short.
 func decodeCompound(args []byte) compoundInfo {
 	var info compoundInfo
 	d := xdr.NewDecoder(args)
@@ -170,10 +246,18 @@ func decodeCompound(args []byte) compoundInfo {
 				info.op = op
 				return info
 			}
-			d.Skip(16) // sa_sequenceid, sa_slotid, sa_highest_slotid, sa_cachethis
+			info.seqid, info.slot = d.Uint32(), d.Uint32()
+			d.Skip(4) // sa_highest_slotid
+			info.cacheThis = d.Bool()
 		case OpPutFH:
 			d.Opaque(128)
 		case OpPutRootFH:
+		case OpGetattr:
+			// Linux puts GETATTR before CLOSE; a GETATTR alone is
+			// counted as GETATTR.
+			skipBitmap(d)
+			info.op = op
+			continue
 		case OpOpen:
 			info.op, info.reclaim = op, openClaim(d) == claimPrevious
 			return info
@@ -213,7 +297,11 @@ func openClaim(d *xdr.Decoder) uint32 {
 }
 
 func skipFattr(d *xdr.Decoder) {
+	skipBitmap(d)
+	d.Opaque(1 << 16)
+}
+
+func skipBitmap(d *xdr.Decoder) {
 	n := d.ArrayLen(64, 4) // bitmap4
 	d.Skip(4 * n)
-	d.Opaque(1 << 16)
 }

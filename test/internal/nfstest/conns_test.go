@@ -21,13 +21,15 @@ func compound(minor uint32, ops ...func(e *xdr.Encoder)) []byte {
 
 var testSession = [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
 
-func sequence(e *xdr.Encoder) {
+func sequence(e *xdr.Encoder) { seq(e, false) }
+
+func seq(e *xdr.Encoder, cacheThis bool) {
 	e.Uint32(OpSequence)
 	e.FixedOpaque(testSession[:])
-	e.Uint32(7)
+	e.Uint32(7) // sequence id
+	e.Uint32(3) // slot
 	e.Uint32(0)
-	e.Uint32(0)
-	e.Bool(false)
+	e.Bool(cacheThis)
 }
 
 func putfh(e *xdr.Encoder) {
@@ -68,6 +70,13 @@ func lock(reclaim bool) func(e *xdr.Encoder) {
 	}
 }
 
+func getattr(e *xdr.Encoder) {
+	e.Uint32(OpGetattr)
+	e.Uint32(2)
+	e.Uint32(1 << 1)
+	e.Uint32(1 << 3)
+}
+
 func op(n uint32) func(e *xdr.Encoder) { return func(e *xdr.Encoder) { e.Uint32(n) } }
 
 func TestDecodeCompound(t *testing.T) {
@@ -76,14 +85,16 @@ func TestDecodeCompound(t *testing.T) {
 		args []byte
 		want compoundInfo
 	}{
-		{"reclaim complete", compound(1, sequence, op(OpReclaimComplete)), compoundInfo{testSession, true, OpReclaimComplete, false}},
-		{"open claim previous", compound(1, sequence, putfh, open(0, claimPrevious)), compoundInfo{testSession, true, OpOpen, true}},
-		{"open create claim null", compound(1, sequence, putfh, open(1, 0)), compoundInfo{testSession, true, OpOpen, false}},
-		{"reclaim lock", compound(1, sequence, putfh, lock(true)), compoundInfo{testSession, true, OpLock, true}},
-		{"lock", compound(1, sequence, putfh, lock(false)), compoundInfo{testSession, true, OpLock, false}},
-		{"bind conn", compound(1, func(e *xdr.Encoder) { e.Uint32(OpBindConnToSession); e.FixedOpaque(testSession[:]) }), compoundInfo{testSession, true, OpBindConnToSession, false}},
+		{"reclaim complete", compound(1, func(e *xdr.Encoder) { seq(e, true) }, op(OpReclaimComplete)), compoundInfo{testSession, true, 3, 7, true, OpReclaimComplete, false}},
+		{"open claim previous", compound(1, sequence, putfh, open(0, claimPrevious)), compoundInfo{testSession, true, 3, 7, false, OpOpen, true}},
+		{"open create claim null", compound(1, sequence, putfh, open(1, 0)), compoundInfo{testSession, true, 3, 7, false, OpOpen, false}},
+		{"reclaim lock", compound(1, sequence, putfh, lock(true)), compoundInfo{testSession, true, 3, 7, false, OpLock, true}},
+		{"lock", compound(1, sequence, putfh, lock(false)), compoundInfo{testSession, true, 3, 7, false, OpLock, false}},
+		{"bind conn", compound(1, func(e *xdr.Encoder) { e.Uint32(OpBindConnToSession); e.FixedOpaque(testSession[:]) }), compoundInfo{testSession, true, 0, 0, false, OpBindConnToSession, false}},
+		{"getattr close", compound(1, sequence, putfh, getattr, op(OpClose)), compoundInfo{testSession, true, 3, 7, false, OpClose, false}},
+		{"getattr", compound(1, sequence, putfh, getattr), compoundInfo{testSession, true, 3, 7, false, OpGetattr, false}},
 		{"no session", compound(1, op(42)), compoundInfo{op: 42}},
-		{"sequence only", compound(1, sequence), compoundInfo{session: testSession, hasSession: true}},
+		{"sequence only", compound(1, sequence), compoundInfo{session: testSession, hasSession: true, slot: 3, seqid: 7}},
 		{"minor version 0", compound(0, putfh, op(OpReclaimComplete)), compoundInfo{}},
 		{"truncated", compound(1, sequence, putfh, open(0, claimPrevious))[:60], compoundInfo{}},
 		{"empty", nil, compoundInfo{}},
