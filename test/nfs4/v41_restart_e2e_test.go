@@ -107,19 +107,22 @@ echo "= g $(cat g)"
 	if w.Count(opCreateSession, false, 0) == 0 {
 		t.Log("the client's recovery began before the watcher was in place: reclaims not counted by operation")
 	} else {
+		// f's open, and heldA's when the restart came before locker's
+		// close of it reached the server.
 		for _, c := range []struct {
-			what    string
-			op      uint32
-			reclaim bool
+			what     string
+			op       uint32
+			reclaim  bool
+			min, max int
 		}{
-			{"OPEN with CLAIM_PREVIOUS", nfstest.OpOpen, true},
-			{"reclaim LOCK", nfstest.OpLock, true},
-			{"RECLAIM_COMPLETE", nfstest.OpReclaimComplete, false},
+			{"OPEN with CLAIM_PREVIOUS", nfstest.OpOpen, true, 1, 2},
+			{"reclaim LOCK", nfstest.OpLock, true, 1, 1},
+			{"RECLAIM_COMPLETE", nfstest.OpReclaimComplete, false, 1, 1},
 		} {
-			if n := w.Count(c.op, c.reclaim, 0); n != 1 {
-				t.Errorf("%s answered NFS4_OK %d times after the restart, want 1", c.what, n)
-			} else {
-				t.Logf("%s answered NFS4_OK once after the restart", c.what)
+			n := w.Count(c.op, c.reclaim, 0)
+			t.Logf("%s answered NFS4_OK %d time(s) after the restart", c.what, n)
+			if n < c.min || n > c.max {
+				t.Errorf("%s answered NFS4_OK %d times after the restart, want %d to %d", c.what, n, c.min, c.max)
 			}
 		}
 	}
