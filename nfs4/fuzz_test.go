@@ -142,3 +142,39 @@ func FuzzSequence(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCallbackReply decodes what a client answers to CB_COMPOUND: no
+// panic, and at most maxCbResults results kept whatever count it claims.
+func FuzzCallbackReply(f *testing.F) {
+	var e xdr.Encoder
+	h := wire.CB_COMPOUND4resHead{Status: wire.NFS4_OK, NumResults: 1}
+	h.MarshalXDR(&e)
+	r := wire.NfsCbResop4{Resop: wire.OP_CB_SEQUENCE, Sequence: wire.CB_SEQUENCE4res{Status: wire.NFS4_OK}}
+	r.MarshalXDR(&e)
+	f.Add(e.Bytes())
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var res cbCompoundRes
+		res.UnmarshalXDR(xdr.NewDecoder(b))
+		if len(res.Res) > maxCbResults {
+			t.Fatalf("%d results kept", len(res.Res))
+		}
+	})
+}
+
+// FuzzParseUaddr parses the universal addresses clients announce for
+// callbacks: no panic, and what parses is a valid address.
+func FuzzParseUaddr(f *testing.F) {
+	for _, s := range []string{"127.0.0.1.152.69", "::1.8.1", "0.0.0.0.0.0", "1.2.3", "a.b.c.d.e.f", "1.2.3.4.256.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ap, err := parseUaddr(s)
+		if err != nil {
+			return
+		}
+		if !ap.Addr().IsValid() {
+			t.Fatalf("%q parsed to an invalid address", s)
+		}
+	})
+}

@@ -9,12 +9,12 @@ import (
 	"github.com/dittofs/dittofs/state"
 )
 
-// serverOwner is the so_major_id and server scope of EXCHANGE_ID: the
-// host name, stable across restarts (trunking detection depends on it,
-// RFC 8881 §2.10.5), unless Server.Owner is set.
-func (s *Server) serverOwner() []byte {
-	if s.Owner != "" {
-		return []byte(s.Owner)
+// serverOwnerOf is the so_major_id and server scope of EXCHANGE_ID:
+// owner, or "dittofs:" and the host name, stable across restarts
+// (trunking detection depends on it, RFC 8881 §2.10.5).
+func serverOwnerOf(owner string) []byte {
+	if owner != "" {
+		return []byte(owner)
 	}
 	h, err := os.Hostname()
 	if err != nil || h == "" {
@@ -51,7 +51,7 @@ func opExchangeID(c *compound) wire.Nfsstat4 {
 	if x.Confirmed {
 		flags |= wire.EXCHGID4_FLAG_CONFIRMED_R
 	}
-	owner := c.s.serverOwner()
+	owner := c.s.owner
 	res := wire.EXCHANGE_ID4res{Status: wire.NFS4_OK, Resok4: wire.EXCHANGE_ID4resok{
 		Clientid: wire.Clientid4(x.ID), Sequenceid: wire.Sequenceid4(x.Seq), Flags: flags,
 		ServerOwner: wire.ServerOwner4{MajorID: owner}, ServerScope: owner,

@@ -85,6 +85,7 @@ type Server struct {
 	// tests of work in progress raise it).
 	maxMinor uint32
 	once     sync.Once
+	owner    []byte // EXCHANGE_ID's server owner and scope
 	log      *slog.Logger
 	attrs    [3]attr.Config // per minor version
 	pseudo   *pseudoFS
@@ -125,6 +126,7 @@ func (s *Server) init() {
 			// Without persistence New cannot fail.
 			s.State, _ = state.New(context.Background(), state.Options{Lease: s.Lease, Logger: s.Logger})
 		}
+		s.owner = serverOwnerOf(s.Owner)
 		s.pseudo = newPseudoFS(s.Exports)
 		s.sessions = newSessionTable(DefaultMaxReplyCache)
 		s.State.OnRelease(s.sessions.destroyClient)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"slices"
 
 	"github.com/dittofs/dittofs/locking"
 )
@@ -165,6 +166,11 @@ func bump(s *State) {
 	}
 }
 
+// The lock manager persists what it holds in the share's store, so its
+// calls below run without t.mu: the owner's lock (held by the caller)
+// keeps the owner's states still, and a client released meanwhile
+// (Purge) is noticed afterwards and what was just taken is given back.
+
 // Open adds access and deny to the open of o on f (OPEN; hold o.Lock): a
 // first OPEN makes a new open stateid (generation 1), a later one
 // upgrades to the union of the modes and advances the generation. The
@@ -173,8 +179,8 @@ func bump(s *State) {
 // again. Errors of the lock manager come back unchanged.
 func (t *Table) Open(ctx context.Context, o *Owner, f File, access, deny locking.Mode, reclaim bool) (*State, Stateid, error) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if o.client.gone {
+		t.mu.Unlock()
 		return nil, Stateid{}, ErrExpired
 	}
 	s := o.states[f]
@@ -183,13 +189,25 @@ func (t *Table) Open(ctx context.Context, o *Owner, f File, access, deny locking
 		newAccess |= s.access
 		newDeny |= s.deny
 	}
-	err := t.share(ctx, o, f, newAccess, newDeny, reclaim)
+	t.mu.Unlock()
+	owner := o.client.owner(o.key())
+	req := locking.ShareRequest{Owner: owner, Access: newAccess, Deny: newDeny, Reclaim: reclaim}
+	err := f.Mgr.Share(ctx, f.ID, req)
+	if errors.Is(err, locking.ErrDenied) && t.clearCourtesy(ctx, f, o.client, nil) {
+		err = f.Mgr.Share(ctx, f.ID, req)
+	}
 	if err != nil {
 		return nil, Stateid{}, err
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if o.client.gone {
+		_ = f.Mgr.ReleaseOwner(ctx, owner)
+		return nil, Stateid{}, ErrExpired
+	}
 	if s == nil {
 		if s, err = t.newState(o, KindOpen, f); err != nil {
-			_ = f.Mgr.Unshare(ctx, f.ID, o.client.owner(o.key()))
+			_ = f.Mgr.Unshare(ctx, f.ID, owner)
 			return nil, Stateid{}, err
 		}
 	}
@@ -198,27 +216,15 @@ func (t *Table) Open(ctx context.Context, o *Owner, f File, access, deny locking
 	return s, t.stateid(s), nil
 }
 
-// share sets o's reservation on f, clearing courtesy clients in its way
-// (t.mu held).
-func (t *Table) share(ctx context.Context, o *Owner, f File, access, deny locking.Mode, reclaim bool) error {
-	req := locking.ShareRequest{Owner: o.client.owner(o.key()), Access: access, Deny: deny, Reclaim: reclaim}
-	err := f.Mgr.Share(ctx, f.ID, req)
-	if errors.Is(err, locking.ErrDenied) && t.clearCourtesy(ctx, f, o.client, nil) {
-		err = f.Mgr.Share(ctx, f.ID, req)
-	}
-	return err
-}
-
 // clearCourtesy releases the courtesy clients (other than self) that hold
 // state on f, or only holder when it is not nil; it reports whether it
-// released any (t.mu held; it is released and retaken around the lock
-// manager calls).
+// released any.
 func (t *Table) clearCourtesy(ctx context.Context, f File, self *Client, holder *Client) bool {
 	now := t.clock.Now()
 	var victims []*Client
-	seen := map[*Client]bool{}
+	t.mu.Lock()
 	for _, c := range t.clients {
-		if c == self || c.gone || !c.confirmed || seen[c] || now.Sub(c.renewed) <= t.opts.Lease {
+		if c == self || c.gone || !c.confirmed || now.Sub(c.renewed) <= t.opts.Lease {
 			continue
 		}
 		if holder != nil && c != holder {
@@ -227,20 +233,15 @@ func (t *Table) clearCourtesy(ctx context.Context, f File, self *Client, holder 
 		for _, s := range c.states {
 			if s.file == f {
 				victims = append(victims, c)
-				seen[c] = true
 				break
 			}
 		}
-	}
-	if len(victims) == 0 {
-		return false
 	}
 	t.mu.Unlock()
 	for _, c := range victims {
 		t.Purge(ctx, c, "courtesy client in the way of another client")
 	}
-	t.mu.Lock()
-	return true
+	return len(victims) > 0
 }
 
 // Downgrade sets the modes of open s to access and deny (OPEN_DOWNGRADE;
@@ -248,16 +249,23 @@ func (t *Table) clearCourtesy(ctx context.Context, f File, self *Client, holder 
 // ErrInval), and advances its generation.
 func (t *Table) Downgrade(ctx context.Context, s *State, access, deny locking.Mode) (Stateid, error) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if s.kind != KindOpen || s.closed {
+		t.mu.Unlock()
 		return Stateid{}, ErrBadStateid
 	}
 	if access == 0 || access&^s.access != 0 || deny&^s.deny != 0 {
+		t.mu.Unlock()
 		return Stateid{}, ErrInval
 	}
+	t.mu.Unlock()
 	if err := s.file.Mgr.Share(ctx, s.file.ID, locking.ShareRequest{
 		Owner: s.owner.client.owner(s.owner.key()), Access: access, Deny: deny}); err != nil {
 		return Stateid{}, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s.closed {
+		return Stateid{}, ErrExpired
 	}
 	s.access, s.deny = access, deny
 	bump(s)
@@ -279,18 +287,33 @@ func (t *Table) Confirm(s *State) Stateid {
 // reservation. It returns the stateid with its generation advanced.
 func (t *Table) Close(ctx context.Context, s *State) (Stateid, error) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if s.kind != KindOpen || s.closed {
+		t.mu.Unlock()
 		return Stateid{}, ErrBadStateid
 	}
+	locks := make([]*State, 0, len(s.locks))
 	for ls := range s.locks {
+		locks = append(locks, ls)
+	}
+	t.mu.Unlock()
+	for _, ls := range locks {
 		if err := s.file.Mgr.Unlock(ctx, s.file.ID, ls.owner.client.owner(ls.owner.key()), locking.Range{}); err != nil {
 			return Stateid{}, err
 		}
-		t.dropState(ls)
 	}
 	if err := s.file.Mgr.Unshare(ctx, s.file.ID, s.owner.client.owner(s.owner.key())); err != nil {
 		return Stateid{}, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for ls := range s.locks {
+		if !slices.Contains(locks, ls) {
+			// Taken by a LOCK of another lock-owner that raced this
+			// CLOSE (clients do not do that): give it back too, rare
+			// enough to do under t.mu.
+			_ = s.file.Mgr.Unlock(ctx, s.file.ID, ls.owner.client.owner(ls.owner.key()), locking.Range{})
+		}
+		t.dropState(ls)
 	}
 	bump(s)
 	id := t.stateid(s)
@@ -306,25 +329,36 @@ func (t *Table) Close(ctx context.Context, s *State) (Stateid, error) {
 // *locking.ConflictError for a conflict) come back unchanged.
 func (t *Table) Lock(ctx context.Context, lo *Owner, open *State, r locking.Range, exclusive, reclaim bool) (*State, Stateid, error) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if lo.client.gone {
+		t.mu.Unlock()
 		return nil, Stateid{}, ErrExpired
 	}
 	if open.kind != KindOpen || open.closed {
+		t.mu.Unlock()
 		return nil, Stateid{}, ErrBadStateid
 	}
+	t.mu.Unlock()
 	f := open.file
 	req := locking.Request{Owner: lo.client.owner(lo.key()), Range: r, Exclusive: exclusive, Reclaim: reclaim}
 	err := f.Mgr.Lock(ctx, f.ID, req)
 	var ce *locking.ConflictError
 	if errors.As(err, &ce) && ce.Holder.Owner.Proto == locking.ProtoNFS4 {
-		if h := t.byName[ce.Holder.Owner.Client]; h != nil && h.confirmed != nil &&
-			t.clearCourtesy(ctx, f, lo.client, h.confirmed) {
+		if h := t.ClientByName(ce.Holder.Owner.Client); h != nil && t.clearCourtesy(ctx, f, lo.client, h) {
 			err = f.Mgr.Lock(ctx, f.ID, req)
 		}
 	}
 	if err != nil {
 		return nil, Stateid{}, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if lo.client.gone || open.closed {
+		// Released or closed while the lock was taken.
+		_ = f.Mgr.Unlock(ctx, f.ID, req.Owner, r)
+		if open.closed && !lo.client.gone {
+			return nil, Stateid{}, ErrBadStateid
+		}
+		return nil, Stateid{}, ErrExpired
 	}
 	s := lo.states[f]
 	if s == nil {
@@ -343,13 +377,16 @@ func (t *Table) Lock(ctx context.Context, lo *Owner, open *State, r locking.Rang
 // advances its generation.
 func (t *Table) Unlock(ctx context.Context, s *State, r locking.Range) (Stateid, error) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if s.kind != KindLock || s.closed {
+		t.mu.Unlock()
 		return Stateid{}, ErrBadStateid
 	}
+	t.mu.Unlock()
 	if err := s.file.Mgr.Unlock(ctx, s.file.ID, s.owner.client.owner(s.owner.key()), r); err != nil {
 		return Stateid{}, err
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	bump(s)
 	return t.stateid(s), nil
 }

@@ -3,6 +3,8 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -326,5 +328,53 @@ func TestBounds(t *testing.T) {
 	}
 	if _, err := tb.Owner(a, make([]byte, MaxOwnerName+1), false, true); !errors.Is(err, ErrInval) {
 		t.Errorf("owner name too long: %v", err)
+	}
+}
+
+// Clients opening, locking and closing one file while one of them is
+// purged: the lock manager calls run without the table's lock, and when
+// everyone is done nothing is left in the lock manager.
+func TestConcurrentOpenLockClose(t *testing.T) {
+	ctx := context.Background()
+	mgr, _ := locking.Open(ctx, locking.Options{Grace: -1})
+	defer mgr.Close()
+	tb := newTable(t, Options{})
+	f := File{Mgr: mgr, ID: 9}
+	var wg sync.WaitGroup
+	clients := make([]*Client, 8)
+	for i := range clients {
+		clients[i] = confirmed(t, tb, fmt.Sprintf("c%d", i), 1, "p")
+	}
+	for i, c := range clients {
+		wg.Go(func() {
+			o, err := tb.Owner(c, []byte("oo"), false, true)
+			if err != nil {
+				return
+			}
+			lo, err := tb.Owner(c, []byte("lo"), true, true)
+			if err != nil {
+				return
+			}
+			for n := range 50 {
+				o.Lock()
+				s, _, err := tb.Open(ctx, o, f, locking.ModeBoth, 0, false)
+				if err == nil {
+					lo.Lock()
+					_, _, _ = tb.Lock(ctx, lo, s, locking.Range{Off: uint64(i * 10), Len: 10}, n%2 == 0, false)
+					lo.Unlock()
+					_, _ = tb.Close(ctx, s)
+				}
+				o.Unlock()
+			}
+		})
+	}
+	wg.Go(func() { tb.Purge(ctx, clients[3], "test") })
+	wg.Wait()
+	if l := mgr.Locks(9); len(l) != 0 {
+		t.Errorf("locks left: %+v", l)
+	}
+	if err := mgr.Share(ctx, 9, locking.ShareRequest{Owner: locking.Owner{Proto: locking.ProtoLocal, Client: "z"},
+		Access: locking.ModeBoth, Deny: locking.ModeBoth}); err != nil {
+		t.Errorf("share reservations left: %v", err)
 	}
 }

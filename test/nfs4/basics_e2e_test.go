@@ -13,6 +13,7 @@ import (
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/memory"
 	"github.com/dittofs/dittofs/test/internal/nfstest"
+	"github.com/dittofs/dittofs/test/vm"
 )
 
 // exportName is the export's path: NFSv4 reaches it through the
@@ -81,8 +82,14 @@ func marked(out string) []string {
 func TestMountBasics(t *testing.T) {
 	timed(t)
 	e := newEnv(t)
-	script := `set -e
-mkdir d
+	res := nfstest.Run(t, e.Guest4(t, "guest-a", "set -e\n"+basicsScript))
+	checkBasics(t, e, res, basicsWant)
+	checkServer(t, e)
+}
+
+// basicsScript is the guest side of TestMountBasics and TestV41Basics;
+// each "= " line is a result.
+const basicsScript = `mkdir d
 echo hello >d/f
 echo "= read $(cat d/f)"
 mv d/f d/g
@@ -110,21 +117,27 @@ rm -r d
 [ ! -e d ]
 echo "= ls $(ls | tr '\n' ' ')"
 `
-	res := nfstest.Run(t, e.Guest4(t, "guest-a", script))
-	want := []string{
-		"read hello",
-		"readlink g hello",
-		"nlink 2",
-		"mode 640",
-		"size 10000",
-		"size 3 hel",
-		"size 102400",
-		"owner 1234 5678",
-		"stat owner 1234 5678",
-		"ls g h s z ",
-		"nlink 1",
-		"ls keep ",
-	}
+
+// basicsWant is what basicsScript prints on a correct server.
+var basicsWant = []string{
+	"read hello",
+	"readlink g hello",
+	"nlink 2",
+	"mode 640",
+	"size 10000",
+	"size 3 hel",
+	"size 102400",
+	"owner 1234 5678",
+	"stat owner 1234 5678",
+	"ls g h s z ",
+	"nlink 1",
+	"ls keep ",
+}
+
+// checkBasics checks a run of basicsScript: the guest's results, a clean
+// umount, and the file it left on the server.
+func checkBasics(t *testing.T, e *nfstest.Env, res vm.Result, want []string) {
+	t.Helper()
 	if got := marked(res.Output); !slices.Equal(got, want) {
 		t.Errorf("guest results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -136,7 +149,6 @@ echo "= ls $(ls | tr '\n' ' ')"
 	if err != nil || a.UID != 1234 || a.GID != 5678 || a.Size != 5 {
 		t.Errorf("keep on the server: %v uid %d gid %d size %d", err, a.UID, a.GID, a.Size)
 	}
-	checkServer(t, e)
 }
 
 // sums parses "md5 name" lines (md5sum's output) into name → sum.
@@ -150,15 +162,11 @@ func sums(out string) map[string]string {
 	return m
 }
 
-// TestCopyTree copies a tree of 2,000 files of varied sizes in nested
-// directories (and a symlink) onto the mount with cp -a, drops the
-// guest's caches, compares it with diff -r and the checksums of every
-// file, and counts the files on the server.
-func TestCopyTree(t *testing.T) {
-	timed(t)
-	e := newEnv(t)
-	script := `set -e
-i=0
+// treeScript makes a tree of 2,000 files of varied sizes in nested
+// directories of the guest's /tmp (and a symlink), copies it onto the
+// mount with cp -a, drops the guest's caches and compares it with diff -r
+// and the checksums of every file; its results are treeWant.
+const treeScript = `i=0
 while [ $i -lt 2000 ]; do
 	d=/tmp/tree/d$((i % 10))/e$((i % 7))
 	[ -d $d ] || mkdir -p $d
@@ -169,8 +177,8 @@ done
 ln -s d0/e0/f0 /tmp/tree/link
 start=$(date +%s)
 cp -a /tmp/tree tree
-echo "= cp took $(( $(date +%s) - start )) s"
 sync
+echo "- cp -a took $(( $(date +%s) - start )) s"
 echo 3 >/proc/sys/vm/drop_caches
 diff -r /tmp/tree tree
 echo "= diff ok"
@@ -180,13 +188,48 @@ cmp /tmp/a.sum /tmp/b.sum
 echo "= sums $(wc -l </tmp/b.sum)"
 echo "= link $(readlink tree/link)"
 `
-	cfg := e.Guest4(t, "guest-a", script)
+
+// treeWant is what treeScript prints on a correct server.
+var treeWant = []string{"diff ok", "sums 2000", "link d0/e0/f0"}
+
+// guest is a guest run in the background.
+type guest struct {
+	done chan struct{}
+	res  vm.Result
+	err  error
+}
+
+// startGuest boots cfg in the background; the test waits for it before
+// it ends.
+func startGuest(t *testing.T, cfg vm.Config) *guest {
+	g := &guest{done: make(chan struct{})}
+	go func() {
+		defer close(g.done)
+		g.res, g.err = vm.Run(t.Context(), cfg)
+	}()
+	t.Cleanup(func() { <-g.done })
+	return g
+}
+
+// wait waits for the guest to end.
+func (g *guest) wait() (vm.Result, error) {
+	<-g.done
+	return g.res, g.err
+}
+
+// TestCopyTree copies a tree of 2,000 files of varied sizes in nested
+// directories (and a symlink) onto the mount with cp -a, drops the
+// guest's caches, compares it with diff -r and the checksums of every
+// file, and counts the files on the server.
+func TestCopyTree(t *testing.T) {
+	timed(t)
+	e := newEnv(t)
+	cfg := e.Guest4(t, "guest-a", "set -e\n"+treeScript)
 	cfg.Timeout = 8 * time.Minute
 	res := nfstest.Run(t, cfg)
-	got := marked(res.Output)
-	want := []string{"diff ok", "sums 2000", "link d0/e0/f0"}
-	if len(got) != 4 || !slices.Equal(got[1:], want) {
-		t.Errorf("guest results:\n%s\nwant a cp line and:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	got, want := marked(res.Output), treeWant
+	if !slices.Equal(got, want) {
+		t.Errorf("guest results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// On the server: 10 directories of 7 under tree, 2,000 files in all.
 	ctx, fsys, root := t.Context(), e.Srv.FS, &store.Cred{}

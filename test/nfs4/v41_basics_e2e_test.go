@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/test/internal/nfstest"
 	"github.com/dittofs/dittofs/test/vm"
 )
@@ -29,61 +28,9 @@ func TestV41Basics(t *testing.T) {
 	timed(t)
 	e := newEnv(t)
 	w := e.Srv.WatchSessions()
-	script := `set -e
-echo "= $(grep -o 'vers=[0-9.]*' /proc/mounts)"
-mkdir d
-echo hello >d/f
-echo "= read $(cat d/f)"
-mv d/f d/g
-[ ! -e d/f ]
-ln -s g d/s
-echo "= readlink $(readlink d/s) $(cat d/s)"
-ln d/g d/h
-echo "= nlink $(stat -c %h d/g)"
-chmod 640 d/g
-echo "= mode $(stat -c %a d/h)"
-truncate -s 10000 d/g
-echo "= size $(stat -c %s d/g)"
-truncate -s 3 d/g
-echo "= size $(stat -c %s d/g) $(cat d/g)"
-dd if=/dev/zero of=d/z bs=1k count=100 2>/dev/null
-echo "= size $(stat -c %s d/z)"
-echo kept >keep
-chown 1234:5678 keep
-echo "= owner $(ls -ln keep | awk '{print $3, $4}')"
-echo "= ls $(ls d | tr '\n' ' ')"
-rm d/h d/s
-echo "= nlink $(stat -c %h d/g)"
-rm -r d
-[ ! -e d ]
-echo "= ls $(ls | tr '\n' ' ')"
-`
+	script := "set -e\necho \"= $(grep -o 'vers=[0-9.]*' /proc/mounts)\"\n" + basicsScript
 	res := nfstest.Run(t, v41Guest(t, e, "guest-a", script))
-	want := []string{
-		"vers=4.1",
-		"read hello",
-		"readlink g hello",
-		"nlink 2",
-		"mode 640",
-		"size 10000",
-		"size 3 hel",
-		"size 102400",
-		"owner 1234 5678",
-		"ls g h s z ",
-		"nlink 1",
-		"ls keep ",
-	}
-	if got := marked(res.Output); !slices.Equal(got, want) {
-		t.Errorf("guest results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	if !res.Unmounted {
-		t.Error("the guest did not unmount cleanly")
-	}
-	fsys := e.Srv.FS
-	_, a, err := fsys.Lookup(t.Context(), &store.Cred{}, fsys.Root(), "keep")
-	if err != nil || a.UID != 1234 || a.GID != 5678 || a.Size != 5 {
-		t.Errorf("keep on the server: %v uid %d gid %d size %d", err, a.UID, a.GID, a.Size)
-	}
+	checkBasics(t, e, res, append([]string{"vers=4.1"}, basicsWant...))
 	if s := w.Conns(); len(s) != 1 {
 		t.Errorf("sessions used: %v, want one", s)
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/test/internal/nfstest"
-	"github.com/dittofs/dittofs/test/vm"
 )
 
 // v41Drops are the operations after which TestV41ConnectionLoss drops
@@ -58,14 +57,7 @@ done
 `
 	cfg := v41Guest(t, e, "guest-a", script)
 	cfg.Timeout = 4 * time.Minute
-	done := make(chan struct{})
-	var res vm.Result
-	var runErr error
-	go func() {
-		defer close(done)
-		res, runErr = vm.Run(t.Context(), cfg)
-	}()
-	defer func() { <-done }()
+	g := startGuest(t, cfg)
 
 	if err := nfstest.WaitExport(t.Context(), e.Srv.FS, "writing", 2*time.Minute); err != nil {
 		t.Fatalf("the guest never started writing: %v", err)
@@ -82,7 +74,7 @@ done
 			}
 		case <-time.After(90 * time.Second):
 			t.Errorf("drop %d: no COMPOUND with operation %d in 90 s", k+1, op)
-		case <-done:
+		case <-g.done:
 			t.Errorf("drop %d: the guest ended first", k+1)
 		}
 		if t.Failed() {
@@ -97,7 +89,7 @@ done
 	if err := nfstest.CreateExport(t.Context(), e.Srv.FS, "stop"); err != nil {
 		t.Fatal(err)
 	}
-	<-done
+	res, runErr := g.wait()
 	t.Logf("guest-a: %s in %v", res.Status, res.Elapsed.Round(time.Millisecond))
 	if runErr != nil || res.ExitCode != 0 {
 		t.Fatalf("guest: %v, exit %d\noutput:\n%s\nconsole:\n%s", runErr, res.ExitCode, res.Output, res.Console)

@@ -12,7 +12,6 @@ import (
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/test/internal/nfstest"
-	"github.com/dittofs/dittofs/test/vm"
 )
 
 // opCreateSession is CREATE_SESSION (RFC 8881 §18.36).
@@ -55,14 +54,7 @@ echo "= g $(cat g)"
 `
 	cfg := v41Guest(t, e, "guest-a", script)
 	cfg.Timeout = 4 * time.Minute
-	done := make(chan struct{})
-	var res vm.Result
-	var runErr error
-	go func() {
-		defer close(done)
-		res, runErr = vm.Run(t.Context(), cfg)
-	}()
-	defer func() { <-done }()
+	g := startGuest(t, cfg)
 
 	if err := nfstest.WaitExport(t.Context(), e.Srv.FS, "heldA", 2*time.Minute); err != nil {
 		t.Fatalf("guest-a never held its lock: %v", err)
@@ -93,7 +85,7 @@ echo "= g $(cat g)"
 	if err := nfstest.CreateExport(t.Context(), e.Srv.FS, "releaseA"); err != nil {
 		t.Fatal(err)
 	}
-	<-done
+	res, runErr := g.wait()
 	t.Logf("guest-a: %s in %v\n%s", res.Status, res.Elapsed.Round(time.Millisecond), res.Output)
 	if runErr != nil || res.ExitCode != 0 {
 		t.Fatalf("guest: %v, exit %d\nconsole:\n%s", runErr, res.ExitCode, res.Console)
