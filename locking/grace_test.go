@@ -238,3 +238,46 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 	})
 }
+
+// A client that held state before the restart and never comes back to
+// reclaim it does not hold the grace period open past its bound: the
+// others reclaim and complete, grace lasts until Grace has passed, and
+// the silent client's locks are not reinstated.
+func TestSilentClientBoundedByGrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		meta := memory.NewMetadata()
+		m := openOn(t, meta, time.Minute)
+		if err := m.Lock(ctx, 1, Request{Owner: v4C, Range: Range{0, 10}, Exclusive: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Lock(ctx, 2, Request{Owner: nlmA, Exclusive: true}); err != nil {
+			t.Fatal(err)
+		}
+		m.Close()
+
+		m = openOn(t, meta, time.Minute)
+		defer m.Close()
+		if err := m.Lock(ctx, 1, Request{Owner: v4C, Range: Range{0, 10}, Exclusive: true, Reclaim: true}); err != nil {
+			t.Fatal(err)
+		}
+		m.ReclaimComplete(ctx, ProtoNFS4, "client-c")
+		time.Sleep(time.Minute - time.Nanosecond)
+		if !m.InGrace(ctx) {
+			t.Fatal("grace ended before its bound while hostA may still reclaim")
+		}
+		time.Sleep(time.Nanosecond)
+		if m.InGrace(ctx) {
+			t.Fatal("a client that never reclaimed kept the grace period open past its bound")
+		}
+		if err := m.Lock(ctx, 2, Request{Owner: nlmA, Exclusive: true, Reclaim: true}); err != ErrNoGrace {
+			t.Fatalf("late reclaim: %v, want ErrNoGrace", err)
+		}
+		if err := m.Lock(ctx, 2, Request{Owner: nlmB, Exclusive: true}); err != nil {
+			t.Fatalf("the silent client's lock was reinstated: %v", err)
+		}
+		if err := m.Lock(ctx, 1, Request{Owner: nlmB, Range: Range{0, 10}, Exclusive: true}); !errors.Is(err, ErrDenied) {
+			t.Fatalf("the reclaimed lock was lost: %v", err)
+		}
+	})
+}

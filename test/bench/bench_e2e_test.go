@@ -30,11 +30,23 @@ var (
 	fileMiB = flag.Int("bench.file-mib", 256, "size of the sequential file in MiB")
 	ops     = flag.Int("bench.ops", 2000, "random I/O, metadata and small-file operation count")
 	vers    = flag.String("bench.vers", "3", "NFS version the guest mounts: 3, 4.0, 4.1 or 4.2")
+	extra   = flag.String("bench.options", "", "more mount options for both servers, comma-separated (e.g. nconnect=4)")
 )
 
 // mountOptions are the options both servers are mounted with (the harness
 // adds vers (-bench.vers), proto=tcp and, for vers=3, nolock).
 var mountOptions = []string{"rsize=1048576", "wsize=1048576"}
+
+// benchMountOptions is mountOptions and those -bench.options adds.
+func benchMountOptions() []string {
+	opts := append([]string(nil), mountOptions...)
+	for o := range strings.SplitSeq(*extra, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			opts = append(opts, o)
+		}
+	}
+	return opts
+}
 
 type logWriter struct{ t *testing.T }
 
@@ -163,7 +175,7 @@ func runOnce(t *testing.T, tg target, prog, sub string, logger *slog.Logger) ([]
 		sub, sub, mport, *fileMiB, *ops, *ops, *ops, sub)
 	res, err := vm.Run(t.Context(), vm.Config{
 		Server: tg.addr, MountPort: tg.mountPort, Export: tg.export, Vers: *vers,
-		Options: mountOptions, Script: script, Netns: tg.netns,
+		Options: benchMountOptions(), Script: script, Netns: tg.netns,
 		ForwardPorts: []int{mport}, Files: []vm.File{{Path: "/bin/nfsbench", Source: prog}},
 		Timeout: 20 * time.Minute, Logger: logger,
 	})
@@ -202,6 +214,7 @@ func TestNFSBench(t *testing.T) {
 		t.Fatal(err)
 	}
 	targets := []target{startFullserver(t, dir), startGanesha(t, logger)}
+	t.Logf("mount options: vers=%s,%s", *vers, strings.Join(benchMountOptions(), ","))
 	logMachine(t, "before")
 	type sample struct {
 		rate, cpu []float64
