@@ -133,6 +133,7 @@ func opLock(c *compound) wire.Nfsstat4 {
 			if err != nil {
 				return c.status(statusOf(err))
 			}
+			defer c.table().PutOwner(lo)
 			lo.Lock()
 			defer lo.Unlock()
 			c.table().StartLock(lo, uint32(l.OpenOwner.LockSeqid))

@@ -54,6 +54,7 @@ func opOpen(c *compound) wire.Nfsstat4 {
 	if err != nil {
 		return c.status(statusOf(err))
 	}
+	defer c.table().PutOwner(oo)
 	var res wire.OPEN4res
 	var opened fileRef
 	st, replayed := c.sequenced(oo, uint32(a.Seqid), func() wire.Nfsstat4 {

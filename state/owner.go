@@ -27,6 +27,11 @@ type Owner struct {
 	reply     []byte
 	confirmed bool // open-owners: OPEN_CONFIRM done (always for 4.1)
 	states    map[File]*State
+
+	// users counts the callers between Owner and PutOwner; forgotten
+	// is set when the owner left its client's table (t.mu guards both).
+	users     int
+	forgotten bool
 }
 
 // Lock and Unlock serialize the operations of o.
@@ -95,7 +100,11 @@ func (t *Table) StartLock(o *Owner, seqid uint32) {
 // Owner returns the open-owner (lock false) or lock-owner (lock true) of
 // client c named name, creating it when create is set; nil when it does
 // not exist. It fails with ErrResource past the table's bounds and with
-// ErrExpired when c's state has been released.
+// ErrExpired when c's state has been released. Give a returned owner
+// back with PutOwner when the operation is done: an NFSv4.1 client's
+// owner that holds no state is forgotten then (4.1 has no seqids to
+// replay, and the Linux client makes a lock-owner per process, so
+// keeping them would grow the table without bound).
 func (t *Table) Owner(c *Client, name []byte, lock, create bool) (*Owner, error) {
 	if len(name) > MaxOwnerName {
 		return nil, ErrInval
@@ -107,15 +116,45 @@ func (t *Table) Owner(c *Client, name []byte, lock, create bool) (*Owner, error)
 	}
 	k := ownerKey{lock, string(name)}
 	if o := c.owners[k]; o != nil || !create {
+		if o != nil {
+			o.users++
+		}
 		return o, nil
 	}
 	if t.nStates >= t.opts.MaxStates {
 		return nil, ErrResource
 	}
-	o := &Owner{client: c, name: bytes.Clone(name), lock: lock, states: map[File]*State{}}
+	o := &Owner{client: c, name: bytes.Clone(name), lock: lock, states: map[File]*State{}, users: 1}
 	c.owners[k] = o
 	t.nStates++
 	return o, nil
+}
+
+// PutOwner gives back an owner Owner returned.
+func (t *Table) PutOwner(o *Owner) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if o.users > 0 {
+		o.users--
+	}
+	t.forgetIdle(o)
+}
+
+// forgetIdle removes o from its client when it is an NFSv4.1 owner that
+// nobody uses and that holds no state (t.mu held). NFSv4.0 owners stay
+// until the client goes or RELEASE_LOCKOWNER: their seqid and last reply
+// must survive for a retransmission.
+func (t *Table) forgetIdle(o *Owner) {
+	c := o.client
+	if c.v41 == nil || o.users > 0 || len(o.states) > 0 || o.forgotten || c.gone {
+		return
+	}
+	o.forgotten = true
+	k := ownerKey{o.lock, string(o.name)}
+	if c.owners[k] == o {
+		delete(c.owners, k)
+		t.nStates--
+	}
 }
 
 // key is the owner's key in the lock manager.

@@ -120,6 +120,11 @@ func (t *Table) Find(id Stateid, current bool) (*State, error) {
 // newState adds a state of o on f (t.mu held).
 func (t *Table) newState(o *Owner, k Kind, f File) (*State, error) {
 	c := o.client
+	if o.forgotten {
+		// A lock-owner reached through a stateid that a CLOSE dropped
+		// meanwhile.
+		return nil, ErrBadStateid
+	}
 	if t.nStates >= t.opts.MaxStates {
 		return nil, ErrResource
 	}
@@ -156,6 +161,7 @@ func (t *Table) dropState(s *State) {
 	if s.open != nil {
 		delete(s.open.locks, s)
 	}
+	t.forgetIdle(s.owner)
 }
 
 // bump advances the generation of s (t.mu held).
@@ -415,8 +421,11 @@ func (t *Table) ReleaseLockOwner(ctx context.Context, c *Client, name []byte) er
 	for _, s := range lo.states {
 		t.dropState(s)
 	}
-	delete(c.owners, ownerKey{true, string(name)})
-	t.nStates--
+	if k := (ownerKey{true, string(name)}); c.owners[k] == lo {
+		delete(c.owners, k)
+		t.nStates--
+	}
+	lo.forgotten = true
 	return nil
 }
 

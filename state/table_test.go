@@ -343,27 +343,39 @@ func TestConcurrentOpenLockClose(t *testing.T) {
 	var wg sync.WaitGroup
 	clients := make([]*Client, 8)
 	for i := range clients {
-		clients[i] = confirmed(t, tb, fmt.Sprintf("c%d", i), 1, "p")
+		if i%2 == 0 {
+			clients[i] = confirmed(t, tb, fmt.Sprintf("c%d", i), 1, "p")
+		} else {
+			// 4.1 clients, whose idle owners come and go meanwhile.
+			clients[i] = newClient41(t, tb, fmt.Sprintf("c%d", i))
+		}
 	}
 	for i, c := range clients {
 		wg.Go(func() {
-			o, err := tb.Owner(c, []byte("oo"), false, true)
-			if err != nil {
-				return
-			}
-			lo, err := tb.Owner(c, []byte("lo"), true, true)
-			if err != nil {
-				return
-			}
 			for n := range 50 {
+				// As the server does: an owner per operation, given back
+				// when it is done.
+				o, err := tb.Owner(c, []byte("oo"), false, true)
+				if err != nil {
+					return
+				}
 				o.Lock()
 				s, _, err := tb.Open(ctx, o, f, locking.ModeBoth, 0, false)
-				if err == nil {
-					lo.Lock()
-					_, _, _ = tb.Lock(ctx, lo, s, locking.Range{Off: uint64(i * 10), Len: 10}, n%2 == 0, false)
-					lo.Unlock()
-					_, _ = tb.Close(ctx, s)
+				o.Unlock()
+				tb.PutOwner(o)
+				if err != nil {
+					continue
 				}
+				lo, err := tb.Owner(c, []byte("lo"), true, true)
+				if err != nil {
+					return
+				}
+				lo.Lock()
+				_, _, _ = tb.Lock(ctx, lo, s, locking.Range{Off: uint64(i * 10), Len: 10}, n%2 == 0, false)
+				lo.Unlock()
+				tb.PutOwner(lo)
+				o.Lock()
+				_, _ = tb.Close(ctx, s)
 				o.Unlock()
 			}
 		})
@@ -376,5 +388,118 @@ func TestConcurrentOpenLockClose(t *testing.T) {
 	if err := mgr.Share(ctx, 9, locking.ShareRequest{Owner: locking.Owner{Proto: locking.ProtoLocal, Client: "z"},
 		Access: locking.ModeBoth, Deny: locking.ModeBoth}); err != nil {
 		t.Errorf("share reservations left: %v", err)
+	}
+	// What stays: the open- and lock-owner of each 4.0 client.
+	if _, states := tb.Counts(); states != 2*4 {
+		t.Errorf("%d owners and stateids left, want the 8 owners of the 4.0 clients", states)
+	}
+}
+
+// newClient41 makes a confirmed NFSv4.1 client named name.
+func newClient41(t *testing.T, tb *Table, name string) *Client {
+	t.Helper()
+	x, err := tb.ExchangeID([]byte(name), [8]byte{1}, "p", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := tb.BeginCreateSession(x.ID, x.Seq, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.EndCreateSession(context.Background(), c, true, nil)
+	return c
+}
+
+// The Linux 4.1 client makes a lock-owner per process and frees its lock
+// stateids (FREE_STATEID, CLOSE) but never the owner: a 4.1 owner that
+// holds nothing and that nobody uses is forgotten, so a long-lived mount
+// whose processes each lock a file does not fill the table (MaxStates 4
+// here). A 4.0 client's owners stay for seqid replay.
+func TestIdleOwnersForgotten41(t *testing.T) {
+	ctx := context.Background()
+	mgr, _ := locking.Open(ctx, locking.Options{Grace: -1})
+	tb := newTable(t, Options{MaxStates: 4})
+	c := newClient41(t, tb, "linux")
+	f := File{Mgr: mgr, ID: 9}
+	for i := range 100 {
+		oo, err := tb.Owner(c, []byte("open-owner"), false, true)
+		if err != nil {
+			t.Fatalf("process %d: open-owner: %v", i, err)
+		}
+		oo.Lock()
+		open, _, err := tb.Open(ctx, oo, f, locking.ModeBoth, 0, false)
+		oo.Unlock()
+		if err != nil {
+			t.Fatalf("process %d: open: %v", i, err)
+		}
+		lo, err := tb.Owner(c, fmt.Appendf(nil, "process %d", i), true, true)
+		if err != nil {
+			t.Fatalf("process %d: lock-owner: %v", i, err)
+		}
+		lo.Lock()
+		ls, _, err := tb.Lock(ctx, lo, open, locking.Range{Len: 1}, true, false)
+		if err == nil {
+			_, err = tb.Unlock(ctx, ls, locking.Range{Len: 1})
+		}
+		lo.Unlock()
+		tb.PutOwner(lo)
+		if err != nil {
+			t.Fatalf("process %d: lock and unlock: %v", i, err)
+		}
+		if i%2 == 0 {
+			// FREE_STATEID after the unlock, as Linux does; else CLOSE
+			// drops the lock state with the open.
+			if err := tb.Free(ctx, ls); err != nil {
+				t.Fatalf("process %d: free: %v", i, err)
+			}
+		}
+		oo.Lock()
+		_, err = tb.Close(ctx, open)
+		oo.Unlock()
+		tb.PutOwner(oo)
+		if err != nil {
+			t.Fatalf("process %d: close: %v", i, err)
+		}
+	}
+	if _, states := tb.Counts(); states != 0 {
+		t.Errorf("%d owners and stateids left after every process closed, want 0", states)
+	}
+
+	// An owner in use is not forgotten when its last state goes.
+	oo, _ := tb.Owner(c, []byte("open-owner"), false, true)
+	oo.Lock()
+	open, _, err := tb.Open(ctx, oo, f, locking.ModeRead, 0, false)
+	if err == nil {
+		_, err = tb.Close(ctx, open)
+	}
+	oo.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := tb.Owner(c, []byte("open-owner"), false, false); again != oo {
+		t.Errorf("an owner in use was forgotten")
+	} else {
+		tb.PutOwner(again)
+	}
+	tb.PutOwner(oo)
+	if again, _ := tb.Owner(c, []byte("open-owner"), false, false); again != nil {
+		t.Errorf("an idle 4.1 owner was kept")
+	}
+
+	// 4.0: the owner keeps its seqid after its last close.
+	v40 := confirmed(t, tb, "v40", 1, "p")
+	o40, _ := tb.Owner(v40, []byte("oo"), false, true)
+	o40.Lock()
+	open, _, err = tb.Open(ctx, o40, f, locking.ModeRead, 0, false)
+	if err == nil {
+		_, err = tb.Close(ctx, open)
+	}
+	o40.Unlock()
+	tb.PutOwner(o40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := tb.Owner(v40, []byte("oo"), false, false); again != o40 {
+		t.Errorf("a 4.0 open-owner was forgotten after its last close")
 	}
 }
