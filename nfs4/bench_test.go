@@ -2,8 +2,8 @@ package nfs4
 
 import (
 	"bytes"
-	"encoding/binary"
 	"context"
+	"encoding/binary"
 	"testing"
 
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
