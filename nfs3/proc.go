@@ -307,13 +307,13 @@ func maxIO(c *rpc.Call, n uint32) uint32 {
 }
 
 // created fills the result of CREATE, MKDIR, SYMLINK and MKNOD.
-func (r *req) created(ctx context.Context, res *wire.CREATE3res, buf *[handleSize]byte, dir store.Handle, h store.Handle, a *store.Attr, err error, proc string) wire.NFSStat3 {
+func (r *req) created(ctx context.Context, res *wire.CREATE3res, buf *[handleSize]byte, dir store.Handle, w *store.Wcc, h store.Handle, a *store.Attr, err error, proc string) wire.NFSStat3 {
 	if err != nil {
 		st := r.fail(ctx, proc, err)
-		res.Resfail.After = r.postOp(ctx, dir)
+		res.Resfail = r.unchangedWcc(ctx, dir)
 		return st
 	}
-	res.Resok.DirWcc = wire.WccData{Before: res.Resfail.Before, After: r.postOp(ctx, dir)}
+	res.Resok.DirWcc = r.wccOf(w)
 	res.Resok.Obj = wire.PostOpFH3{HandleFollows: true, Handle: r.fh(buf, h)}
 	res.Resok.ObjAttributes = r.post(a)
 	return wire.NFS3_OK
@@ -335,11 +335,11 @@ func (s *Server) create(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		return
 	}
 	if st == wire.NFS3_OK {
-		res.Resfail.Before = r.preOp(ctx, fh.node)
 		if r.ro {
 			st = wire.NFS3ERR_ROFS
-			res.Resfail.After = r.postOp(ctx, fh.node)
+			res.Resfail = r.unchangedWcc(ctx, fh.node)
 		} else {
+			var dw store.Wcc
 			var how store.CreateMode
 			var sa store.SetAttr
 			var verf store.Verifier
@@ -351,8 +351,8 @@ func (s *Server) create(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 			default:
 				how, verf = store.CreateExclusive, store.Verifier(args.How.Verf)
 			}
-			h, a, err := r.fs.Create(ctx, &r.cred, fh.node, string(args.Where.Name), how, &sa, verf)
-			st = r.created(ctx, &res, &buf, fh.node, h, &a, err, "CREATE")
+			h, a, err := r.fs.CreateWcc(ctx, &r.cred, fh.node, string(args.Where.Name), how, &sa, verf, &dw)
+			st = r.created(ctx, &res, &buf, fh.node, &dw, h, &a, err, "CREATE")
 		}
 	}
 	res.Status = st
@@ -374,15 +374,15 @@ func (s *Server) mkdir(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		return
 	}
 	if st == wire.NFS3_OK {
-		res.Resfail.Before = r.preOp(ctx, fh.node)
 		if r.ro {
 			st = wire.NFS3ERR_ROFS
-			res.Resfail.After = r.postOp(ctx, fh.node)
+			res.Resfail = r.unchangedWcc(ctx, fh.node)
 		} else {
+			var dw store.Wcc
 			sa := sattr(&args.Attributes)
 			sa.Mask &^= store.SetSize
-			h, a, err := r.fs.Mkdir(ctx, &r.cred, fh.node, string(args.Where.Name), &sa)
-			st = r.created(ctx, &res, &buf, fh.node, h, &a, err, "MKDIR")
+			h, a, err := r.fs.MkdirWcc(ctx, &r.cred, fh.node, string(args.Where.Name), &sa, &dw)
+			st = r.created(ctx, &res, &buf, fh.node, &dw, h, &a, err, "MKDIR")
 		}
 	}
 	res.Status = st
@@ -404,15 +404,15 @@ func (s *Server) symlink(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		return
 	}
 	if st == wire.NFS3_OK {
-		res.Resfail.Before = r.preOp(ctx, fh.node)
 		if r.ro {
 			st = wire.NFS3ERR_ROFS
-			res.Resfail.After = r.postOp(ctx, fh.node)
+			res.Resfail = r.unchangedWcc(ctx, fh.node)
 		} else {
+			var dw store.Wcc
 			sa := sattr(&args.Symlink.SymlinkAttributes)
 			sa.Mask &^= store.SetSize | store.SetMode
-			h, a, err := r.fs.Symlink(ctx, &r.cred, fh.node, string(args.Where.Name), string(args.Symlink.SymlinkData), &sa)
-			st = r.created(ctx, &res, &buf, fh.node, h, &a, err, "SYMLINK")
+			h, a, err := r.fs.SymlinkWcc(ctx, &r.cred, fh.node, string(args.Where.Name), string(args.Symlink.SymlinkData), &sa, &dw)
+			st = r.created(ctx, &res, &buf, fh.node, &dw, h, &a, err, "SYMLINK")
 		}
 	}
 	res.Status = st
@@ -435,7 +435,6 @@ func (s *Server) mknod(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		return
 	}
 	if st == wire.NFS3_OK {
-		res.Resfail.Before = r.preOp(ctx, fh.node)
 		var typ store.FileType
 		var sa store.SetAttr
 		var dev store.Dev
@@ -458,13 +457,14 @@ func (s *Server) mknod(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		switch {
 		case typ == 0:
 			st = wire.NFS3ERR_BADTYPE
-			res.Resfail.After = r.postOp(ctx, fh.node)
+			res.Resfail = r.unchangedWcc(ctx, fh.node)
 		case r.ro:
 			st = wire.NFS3ERR_ROFS
-			res.Resfail.After = r.postOp(ctx, fh.node)
+			res.Resfail = r.unchangedWcc(ctx, fh.node)
 		default:
-			h, a, err := r.fs.Mknod(ctx, &r.cred, fh.node, string(args.Where.Name), typ, dev, &sa)
-			st = r.created(ctx, &res, &buf, fh.node, h, &a, err, "MKNOD")
+			var dw store.Wcc
+			h, a, err := r.fs.MknodWcc(ctx, &r.cred, fh.node, string(args.Where.Name), typ, dev, &sa, &dw)
+			st = r.created(ctx, &res, &buf, fh.node, &dw, h, &a, err, "MKNOD")
 		}
 	}
 	res.Status = st
@@ -485,21 +485,25 @@ func (s *Server) remove(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call, di
 		return
 	}
 	if st == wire.NFS3_OK {
-		res.DirWcc.Before = r.preOp(ctx, fh.node)
 		name := string(args.Object.Name)
+		var dw store.Wcc
 		switch {
 		case r.ro:
 			st = wire.NFS3ERR_ROFS
 		case dir:
-			if err := r.fs.Rmdir(ctx, &r.cred, fh.node, name); err != nil {
+			if err := r.fs.RmdirWcc(ctx, &r.cred, fh.node, name, &dw); err != nil {
 				st = r.fail(ctx, "RMDIR", err)
 			}
 		default:
-			if err := r.fs.Remove(ctx, &r.cred, fh.node, name); err != nil {
+			if err := r.fs.RemoveWcc(ctx, &r.cred, fh.node, name, &dw); err != nil {
 				st = r.fail(ctx, "REMOVE", err)
 			}
 		}
-		res.DirWcc.After = r.postOp(ctx, fh.node)
+		if st == wire.NFS3_OK {
+			res.DirWcc = r.wccOf(&dw)
+		} else {
+			res.DirWcc = r.unchangedWcc(ctx, fh.node)
+		}
 	}
 	res.Status = st
 	w.SetStatus(uint32(st))
@@ -529,15 +533,17 @@ func (s *Server) rename(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		}
 	}
 	if st == wire.NFS3_OK {
-		res.FromdirWcc.Before = r.preOp(ctx, from.node)
-		res.TodirWcc.Before = r.preOp(ctx, to.node)
+		var fw, tw store.Wcc
 		if r.ro {
 			st = wire.NFS3ERR_ROFS
-		} else if err := r.fs.Rename(ctx, &r.cred, from.node, string(args.From.Name), to.node, string(args.To.Name)); err != nil {
+		} else if err := r.fs.RenameWcc(ctx, &r.cred, from.node, string(args.From.Name), to.node, string(args.To.Name), &fw, &tw); err != nil {
 			st = r.fail(ctx, "RENAME", err)
 		}
-		res.FromdirWcc.After = r.postOp(ctx, from.node)
-		res.TodirWcc.After = r.postOp(ctx, to.node)
+		if st == wire.NFS3_OK {
+			res.FromdirWcc, res.TodirWcc = r.wccOf(&fw), r.wccOf(&tw)
+		} else {
+			res.FromdirWcc, res.TodirWcc = r.unchangedWcc(ctx, from.node), r.unchangedWcc(ctx, to.node)
+		}
 	}
 	res.Status = st
 	w.SetStatus(uint32(st))
@@ -566,17 +572,21 @@ func (s *Server) link(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		}
 	}
 	if st == wire.NFS3_OK {
-		res.LinkdirWcc.Before = r.preOp(ctx, dir.node)
+		var dw store.Wcc
 		if r.ro {
 			st = wire.NFS3ERR_ROFS
 			res.FileAttributes = r.postOp(ctx, file.node)
-		} else if a, err := r.fs.Link(ctx, &r.cred, file.node, dir.node, string(args.Link.Name)); err != nil {
+		} else if a, err := r.fs.LinkWcc(ctx, &r.cred, file.node, dir.node, string(args.Link.Name), &dw); err != nil {
 			st = r.fail(ctx, "LINK", err)
 			res.FileAttributes = r.postOp(ctx, file.node)
 		} else {
 			res.FileAttributes = r.post(&a)
 		}
-		res.LinkdirWcc.After = r.postOp(ctx, dir.node)
+		if st == wire.NFS3_OK {
+			res.LinkdirWcc = r.wccOf(&dw)
+		} else {
+			res.LinkdirWcc = r.unchangedWcc(ctx, dir.node)
+		}
 	}
 	res.Status = st
 	w.SetStatus(uint32(st))

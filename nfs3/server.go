@@ -265,6 +265,24 @@ func pre(a *store.Attr) wire.PreOpAttr {
 		Size: wire.Size3(a.Size), Mtime: nfsTime(a.Mtime), Ctime: nfsTime(a.Ctime)}}
 }
 
+// wccOf is the weak cache consistency data of a directory change from
+// the attributes the store read inside it: exact, as RFC 1813 §2.6 wants,
+// and no extra reads.
+func (r *req) wccOf(w *store.Wcc) wire.WccData {
+	return wire.WccData{Before: pre(&w.Before), After: r.post(&w.After)}
+}
+
+// unchangedWcc is the weak cache consistency data of directory h after an
+// operation on it failed, which changes nothing in the store: its
+// attributes now, as both pre- and post-operation attributes.
+func (r *req) unchangedWcc(ctx context.Context, h store.Handle) wire.WccData {
+	a, err := r.fs.GetAttr(ctx, &r.cred, h)
+	if err != nil {
+		return wire.WccData{}
+	}
+	return wire.WccData{Before: pre(&a), After: r.post(&a)}
+}
+
 // wcc returns the weak cache consistency data of h after a change.
 func (r *req) wcc(ctx context.Context, h store.Handle, before wire.PreOpAttr) wire.WccData {
 	return wire.WccData{Before: before, After: r.postOp(ctx, h)}

@@ -3,6 +3,7 @@ package nfs4
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"testing"
 
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
@@ -260,3 +261,55 @@ func TestStatusTableTotal(t *testing.T) {
 }
 
 func (a *rawArgs) SizeXDR() int { return 4 + xdr.SizeOpaque(3) + 8 + len(a.ops) }
+
+// Every directory change answers an atomic change_info4 whose after is
+// its before advanced by one and is the change attribute a GETATTR of
+// the directory shows right after: what lets the Linux client keep its
+// caches of a directory it changed itself.
+func TestChangeInfoAtomic(t *testing.T) {
+	ts := startServer(t, newFS(t), exportsLine)
+	c := ts.dial(1000, 1000)
+	ex := c.exportFH()
+	changeOf := func(r *compoundRes) wire.Changeid4 {
+		t.Helper()
+		v := r.last().Getattr.Resok4.ObjAttributes.AttrVals
+		if len(v) != 8 {
+			t.Fatalf("GETATTR change: %x", v)
+		}
+		return wire.Changeid4(binary.BigEndian.Uint64(v))
+	}
+	check := func(what string, ci wire.ChangeInfo4, after wire.Changeid4, changed bool) {
+		t.Helper()
+		step := wire.Changeid4(0)
+		if changed {
+			step = 1
+		}
+		if !ci.Atomic || ci.After != ci.Before+step || ci.After != after {
+			t.Errorf("%s: change_info %+v, directory change %d after it", what, ci, after)
+		}
+	}
+	change := getattr(wire.FATTR4_CHANGE)
+	r := c.compound(putfh(ex), mkdir("d"), getfh(), putfh(ex), change).mustOK(t)
+	check("CREATE", r.Res[1].Create.Resok4.Cinfo, changeOf(r), true)
+	d := r.Res[2].Getfh.Resok4.Object
+	v := c.connect("cinfo")
+	open := openArgs(v, "f", true, wire.OPEN4_SHARE_ACCESS_BOTH, 0)
+	r = c.compound(putfh(d), open, putfh(d), change).mustOK(t)
+	check("OPEN create", r.Res[1].Open.Resok4.Cinfo, changeOf(r), true)
+	v.openSeq++
+	open = openArgs(v, "f", false, wire.OPEN4_SHARE_ACCESS_READ, 0)
+	r = c.compound(putfh(d), open, putfh(d), change).mustOK(t)
+	check("OPEN of an existing file", r.Res[1].Open.Resok4.Cinfo, changeOf(r), false)
+	v.openSeq++
+	link := wire.NfsArgop4{Argop: wire.OP_LINK, Link: wire.LINK4args{Newname: "g"}}
+	r = c.compound(putfh(d), lookup("f"), savefh(), putfh(d), link, change).mustOK(t)
+	check("LINK", r.Res[4].Link.Resok4.Cinfo, changeOf(r), true)
+	r = c.compound(putfh(d), savefh(), putfh(ex), rename("g", "h"), getattr(wire.FATTR4_CHANGE)).mustOK(t)
+	exAfter := changeOf(r)
+	r2 := c.compound(putfh(d), change).mustOK(t)
+	ri := r.Res[3].Rename.Resok4
+	check("RENAME source", ri.SourceCinfo, changeOf(r2), true)
+	check("RENAME target", ri.TargetCinfo, exAfter, true)
+	r = c.compound(putfh(d), remove("f"), change).mustOK(t)
+	check("REMOVE", r.Res[1].Remove.Resok4.Cinfo, changeOf(r), true)
+}

@@ -8,23 +8,24 @@ import (
 	"github.com/dittofs/dittofs/store"
 )
 
-// changeOf returns the change attribute of directory h (0 when it cannot
-// be read: change_info then says nothing useful, and is not atomic
-// anyway).
-func (c *compound) changeOf(fs *store.FS, h store.Handle) wire.Changeid4 {
+// unchanged is the change_info4 of an operation that left directory h
+// as it was (an OPEN of an existing file): its change attribute now, as
+// both before and after, atomic since nothing came between them. When h
+// cannot be read it says nothing, and not atomic.
+func (c *compound) unchanged(fs *store.FS, h store.Handle) wire.ChangeInfo4 {
 	a, err := fs.GetAttr(c.ctx, nil, h)
 	if err != nil {
-		return 0
+		return wire.ChangeInfo4{}
 	}
-	return wire.Changeid4(a.Change)
+	return wire.ChangeInfo4{Atomic: true, Before: wire.Changeid4(a.Change), After: wire.Changeid4(a.Change)}
 }
 
-// changeInfo is the change_info4 of a directory change: the store does
-// not report the directory's change counter inside the transaction, so
-// before and after are read around it and atomic is false (RFC 7530
-// §3.3.6 allows that).
-func (c *compound) changeInfo(fs *store.FS, dir store.Handle, before wire.Changeid4) wire.ChangeInfo4 {
-	return wire.ChangeInfo4{Before: before, After: c.changeOf(fs, dir)}
+// changeInfo is the change_info4 of a directory change from the
+// directory's attributes around it, which the store reads inside the
+// change's transaction: atomic (RFC 7530 §3.3.6), so the client can
+// keep its caches of the directory when before is what it had.
+func changeInfo(w *store.Wcc) wire.ChangeInfo4 {
+	return wire.ChangeInfo4{Atomic: true, Before: wire.Changeid4(w.Before.Change), After: wire.Changeid4(w.After.Change)}
 }
 
 // dirOp checks the current filehandle is a writable directory of an
@@ -71,34 +72,34 @@ func (c *compound) create(a *wire.CREATE4args, ok *wire.CREATE4resok) wire.Nfsst
 		return st
 	}
 	fs, dir, name := c.fs(), c.cur.node, string(a.Objname)
-	before := c.changeOf(fs, dir)
+	var w store.Wcc
 	var h store.Handle
 	var err error
 	switch a.Objtype.Type {
 	case wire.NF4DIR:
-		h, _, err = fs.Mkdir(c.ctx, c.cred(), dir, name, &sa)
+		h, _, err = fs.MkdirWcc(c.ctx, c.cred(), dir, name, &sa, &w)
 	case wire.NF4LNK:
 		t := a.Objtype.Linkdata
 		if len(t) == 0 || !utf8.Valid(t) {
 			return wire.NFS4ERR_INVAL
 		}
-		h, _, err = fs.Symlink(c.ctx, c.cred(), dir, name, string(t), &sa)
+		h, _, err = fs.SymlinkWcc(c.ctx, c.cred(), dir, name, string(t), &sa, &w)
 	case wire.NF4BLK, wire.NF4CHR:
 		typ := store.TypeBlock
 		if a.Objtype.Type == wire.NF4CHR {
 			typ = store.TypeChar
 		}
 		dev := store.Dev{Major: a.Objtype.Devdata.Specdata1, Minor: a.Objtype.Devdata.Specdata2}
-		h, _, err = fs.Mknod(c.ctx, c.cred(), dir, name, typ, dev, &sa)
+		h, _, err = fs.MknodWcc(c.ctx, c.cred(), dir, name, typ, dev, &sa, &w)
 	case wire.NF4SOCK:
-		h, _, err = fs.Mknod(c.ctx, c.cred(), dir, name, store.TypeSocket, store.Dev{}, &sa)
+		h, _, err = fs.MknodWcc(c.ctx, c.cred(), dir, name, store.TypeSocket, store.Dev{}, &sa, &w)
 	case wire.NF4FIFO:
-		h, _, err = fs.Mknod(c.ctx, c.cred(), dir, name, store.TypeFIFO, store.Dev{}, &sa)
+		h, _, err = fs.MknodWcc(c.ctx, c.cred(), dir, name, store.TypeFIFO, store.Dev{}, &sa, &w)
 	}
 	if err != nil {
 		return c.fail("CREATE", err)
 	}
-	ok.Cinfo = c.changeInfo(fs, dir, before)
+	ok.Cinfo = changeInfo(&w)
 	ok.Attrset = set
 	c.cur.node = h
 	return wire.NFS4_OK
@@ -128,15 +129,15 @@ func (c *compound) remove(a *wire.REMOVE4args, ok *wire.REMOVE4resok) wire.Nfsst
 		return st
 	}
 	fs, dir, name := c.fs(), c.cur.node, string(a.Target)
-	before := c.changeOf(fs, dir)
-	err := fs.Remove(c.ctx, c.cred(), dir, name)
+	var w store.Wcc
+	err := fs.RemoveWcc(c.ctx, c.cred(), dir, name, &w)
 	if store.CodeOf(err) == store.CodeIsDir {
-		err = fs.Rmdir(c.ctx, c.cred(), dir, name)
+		err = fs.RmdirWcc(c.ctx, c.cred(), dir, name, &w)
 	}
 	if err != nil {
 		return c.fail("REMOVE", err)
 	}
-	ok.Cinfo = c.changeInfo(fs, dir, before)
+	ok.Cinfo = changeInfo(&w)
 	return wire.NFS4_OK
 }
 
@@ -174,12 +175,12 @@ func (c *compound) rename(a *wire.RENAME4args, ok *wire.RENAME4resok) wire.Nfsst
 		return wire.NFS4ERR_XDEV
 	}
 	fs, src, dst := c.fs(), c.saved.node, c.cur.node
-	sb, db := c.changeOf(fs, src), c.changeOf(fs, dst)
-	if err := fs.Rename(c.ctx, c.cred(), src, string(a.Oldname), dst, string(a.Newname)); err != nil {
+	var sw, dw store.Wcc
+	if err := fs.RenameWcc(c.ctx, c.cred(), src, string(a.Oldname), dst, string(a.Newname), &sw, &dw); err != nil {
 		return c.fail("RENAME", err)
 	}
-	ok.SourceCinfo = c.changeInfo(fs, src, sb)
-	ok.TargetCinfo = c.changeInfo(fs, dst, db)
+	ok.SourceCinfo = changeInfo(&sw)
+	ok.TargetCinfo = changeInfo(&dw)
 	return wire.NFS4_OK
 }
 
@@ -214,10 +215,10 @@ func (c *compound) link(a *wire.LINK4args, ok *wire.LINK4resok) wire.Nfsstat4 {
 		return wire.NFS4ERR_XDEV
 	}
 	fs, dir := c.fs(), c.cur.node
-	before := c.changeOf(fs, dir)
-	if _, err := fs.Link(c.ctx, c.cred(), c.saved.node, dir, string(a.Newname)); err != nil {
+	var w store.Wcc
+	if _, err := fs.LinkWcc(c.ctx, c.cred(), c.saved.node, dir, string(a.Newname), &w); err != nil {
 		return c.fail("LINK", err)
 	}
-	ok.Cinfo = c.changeInfo(fs, dir, before)
+	ok.Cinfo = changeInfo(&w)
 	return wire.NFS4_OK
 }

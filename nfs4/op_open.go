@@ -136,10 +136,10 @@ func (c *compound) open(a *wire.OPEN4args, cl *state.Client, oo *state.Owner, ac
 		if st := checkComponent(a.Claim.File); st != wire.NFS4_OK {
 			return st
 		}
-		before := c.changeOf(fs, dir)
+		var w store.Wcc
 		var st wire.Nfsstat4
 		if create {
-			node, created, truncate, st = c.openCreate(a, ok)
+			node, created, truncate, st = c.openCreate(a, ok, &w)
 		} else {
 			var err error
 			node, _, err = fs.Lookup(c.ctx, c.cred(), dir, string(a.Claim.File))
@@ -150,9 +150,10 @@ func (c *compound) open(a *wire.OPEN4args, cl *state.Client, oo *state.Owner, ac
 		if st != wire.NFS4_OK {
 			return st
 		}
-		ok.Cinfo = c.changeInfo(fs, dir, before)
-		if !created {
-			ok.Cinfo.After = ok.Cinfo.Before
+		if created {
+			ok.Cinfo = changeInfo(&w)
+		} else {
+			ok.Cinfo = c.unchanged(fs, dir)
 		}
 	}
 	if !created {
@@ -217,8 +218,9 @@ func (c *compound) openPseudo(a *wire.OPEN4args) wire.Nfsstat4 {
 // openCreate creates (or, for UNCHECKED, finds) the file of an OPEN with
 // OPEN4_CREATE. created reports a new file, which its creator may open
 // whatever its mode; truncate is a size change still to apply to an
-// existing file once the open is granted.
-func (c *compound) openCreate(a *wire.OPEN4args, ok *wire.OPEN4resok) (h store.Handle, created bool, truncate *store.SetAttr, st wire.Nfsstat4) {
+// existing file once the open is granted; w gets the directory's
+// attributes around the create when created is set.
+func (c *compound) openCreate(a *wire.OPEN4args, ok *wire.OPEN4resok, w *store.Wcc) (h store.Handle, created bool, truncate *store.SetAttr, st wire.Nfsstat4) {
 	fs, dir, name := c.fs(), c.cur.node, string(a.Claim.File)
 	how := a.Openhow.How
 	var sa store.SetAttr
@@ -268,7 +270,7 @@ func (c *compound) openCreate(a *wire.OPEN4args, ok *wire.OPEN4resok) (h store.H
 			return h, false, nil, c.lookupFail(err)
 		}
 	}
-	h, _, err := fs.Create(c.ctx, c.cred(), dir, name, mode, &sa, verf)
+	h, _, err := fs.CreateWcc(c.ctx, c.cred(), dir, name, mode, &sa, verf, w)
 	if err != nil {
 		if store.CodeOf(err) == store.CodeExist && how.Mode == wire.UNCHECKED4 {
 			// Created by someone else between the lookup and here.

@@ -279,6 +279,7 @@ type mkArgs struct {
 	target string
 	how    CreateMode
 	verf   Verifier
+	wcc    *Wcc
 }
 
 // mknode makes a node of a.typ named a.name in dir. For regular files the
@@ -322,6 +323,7 @@ func (f *FS) mknode(ctx context.Context, c *Cred, dir Handle, a *mkArgs) (h Hand
 		if err := f.may(c, &d, AccessWrite|AccessExec); err != nil {
 			return err
 		}
+		a.wcc.before(&d)
 		e, ok, err := o.getEntry(d.ID, a.name)
 		if err != nil {
 			return err
@@ -342,6 +344,7 @@ func (f *FS) mknode(ctx context.Context, c *Cred, dir Handle, a *mkArgs) (h Hand
 			}
 			existed = true
 			n.attr(&at)
+			a.wcc.after(&d)
 			return nil
 		}
 		if a.typ == TypeDir && d.Nlink >= f.opts.MaxLinks {
@@ -397,6 +400,7 @@ func (f *FS) mknode(ctx context.Context, c *Cred, dir Handle, a *mkArgs) (h Hand
 			d.Nlink++
 		}
 		touch(&d, now, true)
+		a.wcc.after(&d)
 		if err := o.putInode(&d); err != nil {
 			return err
 		}
@@ -416,10 +420,17 @@ func (f *FS) mknode(ctx context.Context, c *Cred, dir Handle, a *mkArgs) (h Hand
 // file (CreateUnchecked, or a retransmitted CreateExclusive), a SetSize in
 // sa is applied to it as SetAttr would.
 func (f *FS) Create(ctx context.Context, c *Cred, dir Handle, name string, how CreateMode, sa *SetAttr, verf Verifier) (Handle, Attr, error) {
+	return f.CreateWcc(ctx, c, dir, name, how, sa, verf, nil)
+}
+
+// CreateWcc is Create that also fills w (when not nil) with dir's
+// attributes around the change. Returning an existing file leaves dir
+// unchanged: w.Before and w.After are equal then.
+func (f *FS) CreateWcc(ctx context.Context, c *Cred, dir Handle, name string, how CreateMode, sa *SetAttr, verf Verifier, w *Wcc) (Handle, Attr, error) {
 	if how > CreateExclusive {
 		return Handle{}, Attr{}, ErrInvalid
 	}
-	h, a, existed, err := f.mknode(ctx, c, dir, &mkArgs{typ: TypeRegular, name: name, sa: sa, how: how, verf: verf})
+	h, a, existed, err := f.mknode(ctx, c, dir, &mkArgs{typ: TypeRegular, name: name, sa: sa, how: how, verf: verf, wcc: w})
 	if err == nil && existed && how == CreateUnchecked && sa != nil && sa.Mask&SetSize != 0 {
 		a, err = f.SetAttr(ctx, c, h, &SetAttr{Mask: SetSize, Size: sa.Size})
 	}
@@ -429,24 +440,42 @@ func (f *FS) Create(ctx context.Context, c *Cred, dir Handle, name string, how C
 // Mkdir makes a directory (mode defaults to 0755). In a setgid directory the
 // new directory takes the group and the setgid bit.
 func (f *FS) Mkdir(ctx context.Context, c *Cred, dir Handle, name string, sa *SetAttr) (Handle, Attr, error) {
-	h, a, _, err := f.mknode(ctx, c, dir, &mkArgs{typ: TypeDir, name: name, sa: sa})
+	return f.MkdirWcc(ctx, c, dir, name, sa, nil)
+}
+
+// MkdirWcc is Mkdir that also fills w (when not nil) with dir's
+// attributes around the change.
+func (f *FS) MkdirWcc(ctx context.Context, c *Cred, dir Handle, name string, sa *SetAttr, w *Wcc) (Handle, Attr, error) {
+	h, a, _, err := f.mknode(ctx, c, dir, &mkArgs{typ: TypeDir, name: name, sa: sa, wcc: w})
 	return h, a, err
 }
 
 // Symlink makes a symbolic link to target. Its mode is always 0777.
 func (f *FS) Symlink(ctx context.Context, c *Cred, dir Handle, name, target string, sa *SetAttr) (Handle, Attr, error) {
+	return f.SymlinkWcc(ctx, c, dir, name, target, sa, nil)
+}
+
+// SymlinkWcc is Symlink that also fills w (when not nil) with dir's
+// attributes around the change.
+func (f *FS) SymlinkWcc(ctx context.Context, c *Cred, dir Handle, name, target string, sa *SetAttr, w *Wcc) (Handle, Attr, error) {
 	if len(target) == 0 {
 		return Handle{}, Attr{}, ErrInvalid
 	}
 	if len(target) > f.opts.MaxSymlink {
 		return Handle{}, Attr{}, ErrNameTooLong
 	}
-	h, a, _, err := f.mknode(ctx, c, dir, &mkArgs{typ: TypeSymlink, name: name, sa: sa, target: target})
+	h, a, _, err := f.mknode(ctx, c, dir, &mkArgs{typ: TypeSymlink, name: name, sa: sa, target: target, wcc: w})
 	return h, a, err
 }
 
 // Mknod makes a device, socket or FIFO node. Device nodes need privilege.
 func (f *FS) Mknod(ctx context.Context, c *Cred, dir Handle, name string, typ FileType, rdev Dev, sa *SetAttr) (Handle, Attr, error) {
+	return f.MknodWcc(ctx, c, dir, name, typ, rdev, sa, nil)
+}
+
+// MknodWcc is Mknod that also fills w (when not nil) with dir's
+// attributes around the change.
+func (f *FS) MknodWcc(ctx context.Context, c *Cred, dir Handle, name string, typ FileType, rdev Dev, sa *SetAttr, w *Wcc) (Handle, Attr, error) {
 	switch typ {
 	case TypeBlock, TypeChar:
 		if c != nil && !f.privileged(c) {
@@ -457,7 +486,7 @@ func (f *FS) Mknod(ctx context.Context, c *Cred, dir Handle, name string, typ Fi
 	default:
 		return Handle{}, Attr{}, ErrInvalid
 	}
-	h, a, _, err := f.mknode(ctx, c, dir, &mkArgs{typ: typ, name: name, sa: sa, rdev: rdev})
+	h, a, _, err := f.mknode(ctx, c, dir, &mkArgs{typ: typ, name: name, sa: sa, rdev: rdev, wcc: w})
 	return h, a, err
 }
 
@@ -465,15 +494,27 @@ func (f *FS) Mknod(ctx context.Context, c *Cred, dir Handle, name string, typ Fi
 
 // Remove unlinks the non-directory name from dir.
 func (f *FS) Remove(ctx context.Context, c *Cred, dir Handle, name string) error {
-	return f.remove(ctx, c, dir, name, false)
+	return f.remove(ctx, c, dir, name, false, nil)
+}
+
+// RemoveWcc is Remove that also fills w (when not nil) with dir's
+// attributes around the change.
+func (f *FS) RemoveWcc(ctx context.Context, c *Cred, dir Handle, name string, w *Wcc) error {
+	return f.remove(ctx, c, dir, name, false, w)
 }
 
 // Rmdir removes the empty directory name from dir.
 func (f *FS) Rmdir(ctx context.Context, c *Cred, dir Handle, name string) error {
-	return f.remove(ctx, c, dir, name, true)
+	return f.remove(ctx, c, dir, name, true, nil)
 }
 
-func (f *FS) remove(ctx context.Context, c *Cred, dir Handle, name string, isDir bool) error {
+// RmdirWcc is Rmdir that also fills w (when not nil) with dir's
+// attributes around the change.
+func (f *FS) RmdirWcc(ctx context.Context, c *Cred, dir Handle, name string, w *Wcc) error {
+	return f.remove(ctx, c, dir, name, true, w)
+}
+
+func (f *FS) remove(ctx context.Context, c *Cred, dir Handle, name string, isDir bool, w *Wcc) error {
 	if err := checkCred(c); err != nil {
 		return err
 	}
@@ -507,6 +548,7 @@ func (f *FS) remove(ctx context.Context, c *Cred, dir Handle, name string, isDir
 		if err := f.mayDelete(c, &d, &n); err != nil {
 			return err
 		}
+		w.before(&d)
 		if isDir {
 			if n.Type != TypeDir {
 				return ErrNotDir
@@ -523,6 +565,7 @@ func (f *FS) remove(ctx context.Context, c *Cred, dir Handle, name string, isDir
 		}
 		now := f.now()
 		touch(&d, now, true)
+		w.after(&d)
 		if err := o.putInode(&d); err != nil {
 			return err
 		}
@@ -532,6 +575,12 @@ func (f *FS) remove(ctx context.Context, c *Cred, dir Handle, name string, isDir
 
 // Link makes name in dir a new link to h, which must not be a directory.
 func (f *FS) Link(ctx context.Context, c *Cred, h Handle, dir Handle, name string) (Attr, error) {
+	return f.LinkWcc(ctx, c, h, dir, name, nil)
+}
+
+// LinkWcc is Link that also fills w (when not nil) with dir's
+// attributes around the change.
+func (f *FS) LinkWcc(ctx context.Context, c *Cred, h Handle, dir Handle, name string, w *Wcc) (Attr, error) {
 	if err := checkCred(c); err != nil {
 		return Attr{}, err
 	}
@@ -560,11 +609,13 @@ func (f *FS) Link(ctx context.Context, c *Cred, h Handle, dir Handle, name strin
 		if n.Nlink >= f.opts.MaxLinks {
 			return ErrTooManyLinks
 		}
+		w.before(&d)
 		if err := o.addEntry(&d, name, n.ID, n.Type); err != nil {
 			return err
 		}
 		now := f.now()
 		touch(&d, now, true)
+		w.after(&d)
 		n.Nlink++
 		touch(&n, now, false)
 		if err := o.putInode(&d); err != nil {
@@ -582,6 +633,13 @@ func (f *FS) Link(ctx context.Context, c *Cred, h Handle, dir Handle, name strin
 // When both names are links to the same node nothing happens. A directory
 // cannot be moved into its own subtree (ErrInvalid).
 func (f *FS) Rename(ctx context.Context, c *Cred, srcDir Handle, srcName string, dstDir Handle, dstName string) error {
+	return f.RenameWcc(ctx, c, srcDir, srcName, dstDir, dstName, nil, nil)
+}
+
+// RenameWcc is Rename that also fills src and dst (when not nil) with
+// the attributes of srcDir and dstDir around the change. When nothing
+// changes (both names link the same node), Before and After are equal.
+func (f *FS) RenameWcc(ctx context.Context, c *Cred, srcDir Handle, srcName string, dstDir Handle, dstName string, src, dst *Wcc) error {
 	if err := checkCred(c); err != nil {
 		return err
 	}
@@ -625,7 +683,11 @@ func (f *FS) Rename(ctx context.Context, c *Cred, srcDir Handle, srcName string,
 		if err != nil {
 			return err
 		}
+		src.before(sd)
+		dst.before(dd)
 		if exists && de.Child == se.Child {
+			src.after(sd)
+			dst.after(dd)
 			return nil // the same node: POSIX says do nothing
 		}
 		moveDir := sn.Type == TypeDir && sd.ID != dd.ID
@@ -701,6 +763,8 @@ func (f *FS) Rename(ctx context.Context, c *Cred, srcDir Handle, srcName string,
 				return err
 			}
 		}
+		src.after(sd)
+		dst.after(dd)
 		if err := o.putInode(sd); err != nil {
 			return err
 		}

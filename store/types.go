@@ -240,3 +240,26 @@ type FsInfo struct {
 	NoTrunc             bool // names longer than MaxName are refused, not cut
 	ChownRestricted     bool
 }
+
+// Wcc is a directory's attributes just before and just after an
+// operation changed it, both read inside the operation's transaction, so
+// that no other change comes between them: what NFSv3 wcc_data and an
+// atomic NFSv4 change_info4 report. It is filled only when the operation
+// succeeds.
+type Wcc struct {
+	Before, After Attr
+}
+
+// before records n as the directory before the change (w may be nil).
+func (w *Wcc) before(n *inode) {
+	if w != nil {
+		n.attr(&w.Before)
+	}
+}
+
+// after records n as the directory after the change (w may be nil).
+func (w *Wcc) after(n *inode) {
+	if w != nil {
+		n.attr(&w.After)
+	}
+}
