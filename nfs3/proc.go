@@ -310,10 +310,10 @@ func maxIO(c *rpc.Call, n uint32) uint32 {
 func (r *req) created(ctx context.Context, res *wire.CREATE3res, buf *[handleSize]byte, dir store.Handle, w *store.Wcc, h store.Handle, a *store.Attr, err error, proc string) wire.NFSStat3 {
 	if err != nil {
 		st := r.fail(ctx, proc, err)
-		res.Resfail = r.unchangedWcc(ctx, dir)
+		res.Resfail = r.dirWcc(ctx, st, w, dir)
 		return st
 	}
-	res.Resok.DirWcc = r.wccOf(w)
+	res.Resok.DirWcc = r.dirWcc(ctx, wire.NFS3_OK, w, dir)
 	res.Resok.Obj = wire.PostOpFH3{HandleFollows: true, Handle: r.fh(buf, h)}
 	res.Resok.ObjAttributes = r.post(a)
 	return wire.NFS3_OK
@@ -337,7 +337,7 @@ func (s *Server) create(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 	if st == wire.NFS3_OK {
 		if r.ro {
 			st = wire.NFS3ERR_ROFS
-			res.Resfail = r.unchangedWcc(ctx, fh.node)
+			res.Resfail = r.dirWcc(ctx, st, nil, fh.node)
 		} else {
 			var dw store.Wcc
 			var how store.CreateMode
@@ -376,7 +376,7 @@ func (s *Server) mkdir(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 	if st == wire.NFS3_OK {
 		if r.ro {
 			st = wire.NFS3ERR_ROFS
-			res.Resfail = r.unchangedWcc(ctx, fh.node)
+			res.Resfail = r.dirWcc(ctx, st, nil, fh.node)
 		} else {
 			var dw store.Wcc
 			sa := sattr(&args.Attributes)
@@ -406,7 +406,7 @@ func (s *Server) symlink(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 	if st == wire.NFS3_OK {
 		if r.ro {
 			st = wire.NFS3ERR_ROFS
-			res.Resfail = r.unchangedWcc(ctx, fh.node)
+			res.Resfail = r.dirWcc(ctx, st, nil, fh.node)
 		} else {
 			var dw store.Wcc
 			sa := sattr(&args.Symlink.SymlinkAttributes)
@@ -457,10 +457,10 @@ func (s *Server) mknod(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		switch {
 		case typ == 0:
 			st = wire.NFS3ERR_BADTYPE
-			res.Resfail = r.unchangedWcc(ctx, fh.node)
+			res.Resfail = r.dirWcc(ctx, st, nil, fh.node)
 		case r.ro:
 			st = wire.NFS3ERR_ROFS
-			res.Resfail = r.unchangedWcc(ctx, fh.node)
+			res.Resfail = r.dirWcc(ctx, st, nil, fh.node)
 		default:
 			var dw store.Wcc
 			h, a, err := r.fs.MknodWcc(ctx, &r.cred, fh.node, string(args.Where.Name), typ, dev, &sa, &dw)
@@ -499,11 +499,7 @@ func (s *Server) remove(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call, di
 				st = r.fail(ctx, "REMOVE", err)
 			}
 		}
-		if st == wire.NFS3_OK {
-			res.DirWcc = r.wccOf(&dw)
-		} else {
-			res.DirWcc = r.unchangedWcc(ctx, fh.node)
-		}
+		res.DirWcc = r.dirWcc(ctx, st, &dw, fh.node)
 	}
 	res.Status = st
 	w.SetStatus(uint32(st))
@@ -539,11 +535,7 @@ func (s *Server) rename(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		} else if err := r.fs.RenameWcc(ctx, &r.cred, from.node, string(args.From.Name), to.node, string(args.To.Name), &fw, &tw); err != nil {
 			st = r.fail(ctx, "RENAME", err)
 		}
-		if st == wire.NFS3_OK {
-			res.FromdirWcc, res.TodirWcc = r.wccOf(&fw), r.wccOf(&tw)
-		} else {
-			res.FromdirWcc, res.TodirWcc = r.unchangedWcc(ctx, from.node), r.unchangedWcc(ctx, to.node)
-		}
+		res.FromdirWcc, res.TodirWcc = r.dirWcc(ctx, st, &fw, from.node), r.dirWcc(ctx, st, &tw, to.node)
 	}
 	res.Status = st
 	w.SetStatus(uint32(st))
@@ -582,11 +574,7 @@ func (s *Server) link(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		} else {
 			res.FileAttributes = r.post(&a)
 		}
-		if st == wire.NFS3_OK {
-			res.LinkdirWcc = r.wccOf(&dw)
-		} else {
-			res.LinkdirWcc = r.unchangedWcc(ctx, dir.node)
-		}
+		res.LinkdirWcc = r.dirWcc(ctx, st, &dw, dir.node)
 	}
 	res.Status = st
 	w.SetStatus(uint32(st))

@@ -479,3 +479,40 @@ func (r raw) MarshalXDR(e *xdrEncoder) {
 	}
 }
 func (r raw) SizeXDR() int { return (len(r) + 3) &^ 3 }
+
+// The wcc_data of a directory change is the directory's attributes just
+// before and just after it: the post-operation attributes are what a
+// GETATTR shows next and the pre-operation ones what it showed before; a
+// failed change answers the unchanged attributes as both.
+func TestDirWcc(t *testing.T) {
+	ts := startServer(t, newFS(t), exportsLine)
+	c := ts.dial(0, 0)
+	root := c.mount("/export")
+	c.mustCreate(root, "f")
+	before, st := c.getattr(root)
+	if st != wire.NFS3_OK {
+		t.Fatal(st)
+	}
+	res := c.remove(root, "f")
+	if res.Status != wire.NFS3_OK {
+		t.Fatal(res.Status)
+	}
+	after, _ := c.getattr(root)
+	w := res.DirWcc
+	if !w.Before.AttributesFollow || w.Before.Attributes.Mtime != before.Mtime || w.Before.Attributes.Ctime != before.Ctime ||
+		w.Before.Attributes.Size != before.Size {
+		t.Errorf("REMOVE pre-op %+v, the directory before %+v", w.Before, before)
+	}
+	if !w.After.AttributesFollow || w.After.Attributes != after {
+		t.Errorf("REMOVE post-op %+v, the directory after %+v", w.After, after)
+	}
+	if w.After.Attributes.Ctime == before.Ctime {
+		t.Errorf("REMOVE did not change the directory's ctime")
+	}
+	res = c.remove(root, "f")
+	w = res.DirWcc
+	if res.Status != wire.NFS3ERR_NOENT || !w.Before.AttributesFollow || !w.After.AttributesFollow ||
+		w.After.Attributes != after || w.Before.Attributes.Ctime != after.Ctime || w.Before.Attributes.Mtime != after.Mtime {
+		t.Errorf("failed REMOVE: %v, wcc %+v, the directory %+v", res.Status, w, after)
+	}
+}

@@ -265,17 +265,15 @@ func pre(a *store.Attr) wire.PreOpAttr {
 		Size: wire.Size3(a.Size), Mtime: nfsTime(a.Mtime), Ctime: nfsTime(a.Ctime)}}
 }
 
-// wccOf is the weak cache consistency data of a directory change from
-// the attributes the store read inside it: exact, as RFC 1813 §2.6 wants,
-// and no extra reads.
-func (r *req) wccOf(w *store.Wcc) wire.WccData {
-	return wire.WccData{Before: pre(&w.Before), After: r.post(&w.After)}
-}
-
-// unchangedWcc is the weak cache consistency data of directory h after an
-// operation on it failed, which changes nothing in the store: its
-// attributes now, as both pre- and post-operation attributes.
-func (r *req) unchangedWcc(ctx context.Context, h store.Handle) wire.WccData {
+// dirWcc is the weak cache consistency data of directory h after a
+// change that ended with st. On success it is w, the attributes the store
+// read inside the change: exact, as RFC 1813 §2.6 wants, and no extra
+// reads. A failed change leaves the store as it was, so h's attributes
+// now are both the pre- and the post-operation attributes.
+func (r *req) dirWcc(ctx context.Context, st wire.NFSStat3, w *store.Wcc, h store.Handle) wire.WccData {
+	if st == wire.NFS3_OK {
+		return wire.WccData{Before: pre(&w.Before), After: r.post(&w.After)}
+	}
 	a, err := r.fs.GetAttr(ctx, &r.cred, h)
 	if err != nil {
 		return wire.WccData{}
