@@ -88,12 +88,19 @@ func (f *FS) applySetAttr(c *Cred, n *inode, sa *SetAttr, now int64) error {
 			gid = sa.GID
 		}
 		if !priv {
-			// nobody but the privileged gives a file away; the owner may
-			// change the group to one of their own groups.
+			// Only the owner may chown or chgrp at all, even to the values
+			// the file already has (POSIX chown; Linux chown_ok and
+			// chgrp_ok): a no-op chown by anyone else must not succeed, or
+			// it would clear the setuid and setgid bits of another user's
+			// file below. The owner may not give the file away, and may
+			// change its group only to one of their own groups.
+			if c.UID != n.UID {
+				return ErrPermission
+			}
 			if uid != n.UID {
 				return ErrPermission
 			}
-			if gid != n.GID && (c.UID != n.UID || !c.InGroup(gid)) {
+			if gid != n.GID && !c.InGroup(gid) {
 				return ErrPermission
 			}
 		}

@@ -695,9 +695,11 @@ func (r *runner) opChown() {
 	case stale(n):
 		want = store.CodeStale
 	case priv(c):
+	case c.UID != n.uid: // only the owner chowns, even to the same values
+		want = store.CodePermission
 	case uid != n.uid:
 		want = store.CodePermission
-	case gid != n.gid && (c.UID != n.uid || !c.InGroup(gid)):
+	case gid != n.gid && !c.InGroup(gid):
 		want = store.CodePermission
 	}
 	if !r.expect("chown", err, want) {
