@@ -46,7 +46,7 @@ func allChecks() []check {
 		{"chown.root", "POSIX chown(): root may give a file any owner and group (no_root_squash export)", checkChownRoot},
 		{"perm.unprivileged", "POSIX access rules: a non-owner without the permission bit gets EACCES for read and write", checkPermUnprivileged},
 		{"perm.dir_search", "POSIX path resolution: EACCES without search (x) permission on a directory in the path", checkPermDirSearch},
-		{"perm.chmod_chown_owner", "POSIX chmod()/chown(): EPERM for chmod by a non-owner and for giving a file away as non-root", checkPermOwner},
+		{"perm.chmod_chown_owner", "POSIX chmod()/chown(): EPERM for chmod by a non-owner, for giving a file away as non-root, and for any chown by a non-owner (even to the current owner and group) on every file type, through symlinks and with lchown", checkPermOwner},
 		{"dir.setgid_inherit", "POSIX/BSD semantics: a file created in a setgid directory takes the directory's group", checkSetgidInherit},
 		{"sticky.dir", "POSIX S_ISVTX: in a sticky directory only the file's owner (or the directory's, or root) may remove or rename it", checkSticky},
 		{"utimes.file", "POSIX utimensat(): atime and mtime are set to the given times, with nanoseconds where the protocol carries them", checkUtimesFile},
@@ -1058,6 +1058,83 @@ func checkPermOwner(e *env) error {
 	}
 	if st.Gid != gidStaff {
 		return fmt.Errorf("after chgrp the group is %d, want %d", st.Gid, gidStaff)
+	}
+	return checkChownNonOwner(e, d)
+}
+
+// checkChownNonOwner: a caller that does not own a file gets EPERM for any
+// chown or chgrp of it, even to the owner and group it already has (POSIX
+// chown(); Linux chown_ok/chgrp_ok), on every file type, through a symlink
+// and with lchown, and the refused call leaves the setuid and setgid bits
+// alone. Bob is in the files' group, so only ownership can refuse him.
+func checkChownNonOwner(e *env, d string) error {
+	objs := map[string]uint32{
+		"reg": syscall.S_IFREG, "dir": syscall.S_IFDIR, "fifo": syscall.S_IFIFO,
+		"sock": syscall.S_IFSOCK, "chr": syscall.S_IFCHR, "blk": syscall.S_IFBLK,
+	}
+	for name, typ := range objs {
+		p := filepath.Join(d, "nonowner-"+name)
+		var err error
+		switch typ {
+		case syscall.S_IFDIR:
+			err = os.Mkdir(p, 0o755)
+		case syscall.S_IFCHR:
+			err = syscall.Mknod(p, typ|0o644, 1<<8|3)
+		case syscall.S_IFBLK:
+			err = syscall.Mknod(p, typ|0o644, 8<<8)
+		default:
+			err = syscall.Mknod(p, typ|0o644, 0)
+		}
+		if err != nil {
+			return fmt.Errorf("make %s: %w", name, err)
+		}
+		if err := os.Chown(p, uidAlice, gidStaff); err != nil {
+			return err
+		}
+		if err := syscall.Chmod(p, 0o6755); err != nil {
+			return err
+		}
+		l := p + ".link"
+		if err := os.Symlink(filepath.Base(p), l); err != nil {
+			return err
+		}
+		if err := os.Lchown(l, uidAlice, gidStaff); err != nil {
+			return err
+		}
+		before, err := lstat(p)
+		if err != nil {
+			return err
+		}
+		for _, try := range []struct {
+			op, path, uid, gid string
+		}{
+			{"chown", p, "1000", "50"},
+			{"chown", p, "1000", "-1"},
+			{"chown", p, "-1", "50"},
+			{"chown", l, "1000", "50"}, // through the symlink
+			{"chown", l, "-1", "50"},
+			{"lchown", l, "1000", "50"}, // the symlink itself
+			{"lchown", l, "-1", "50"},
+		} {
+			what := fmt.Sprintf("%s %s:%s of alice's %s as bob", try.op, try.uid, try.gid, filepath.Base(try.path))
+			if err := expectErrno(what, e.asUser(uidBob, try.op, try.path, try.uid, try.gid), syscall.EPERM); err != nil {
+				return err
+			}
+		}
+		after, err := lstat(p)
+		if err != nil {
+			return err
+		}
+		if after.Mode != before.Mode || after.Uid != uidAlice || after.Gid != gidStaff {
+			return fmt.Errorf("refused chowns of %s changed it: mode %o -> %o, owner %d:%d", name, before.Mode, after.Mode, after.Uid, after.Gid)
+		}
+		ls, err := lstat(l)
+		if err != nil {
+			return err
+		}
+		if ls.Uid != uidAlice || ls.Gid != gidStaff {
+			return fmt.Errorf("refused lchown changed the symlink's owner to %d:%d", ls.Uid, ls.Gid)
+		}
 	}
 	return nil
 }

@@ -155,6 +155,16 @@ func tryOp(a []string) error {
 			return err
 		}
 		return syscall.Chown(a[1], u, g)
+	case "lchown":
+		if err := need(3); err != nil {
+			return err
+		}
+		u, err1 := strconv.Atoi(a[2])
+		g, err2 := strconv.Atoi(a[3])
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		return syscall.Lchown(a[1], u, g)
 	case "fcntl-wrlck":
 		// fcntl-wrlck PATH START LEN: try a write lock without waiting.
 		if err := need(3); err != nil {
