@@ -175,7 +175,8 @@ func (c *compound) lock(a *wire.LOCK4args, lo *state.Owner, open *state.State, r
 	return wire.NFS4_OK
 }
 
-// LOCKT (RFC 7530 §16.11).
+// LOCKT (RFC 7530 §16.11, RFC 8881 §18.11): of a regular file only
+// (needRegular).
 func opLockt(c *compound) wire.Nfsstat4 {
 	var a wire.LOCKT4args
 	a.UnmarshalXDR(c.d)
@@ -209,6 +210,10 @@ func (c *compound) lockt(a *wire.LOCKT4args, res *wire.LOCKT4res) wire.Nfsstat4 
 	}
 	if len(a.Owner.Owner) > state.MaxOwnerName {
 		return wire.NFS4ERR_INVAL
+	}
+	// The type after the client, as Linux knfsd checks them.
+	if st := c.needRegular("LOCKT"); st != wire.NFS4_OK {
+		return st
 	}
 	l, err := c.s.locks(c.cur.exp).Test(c.ctx, c.cur.node.ID, state.LockingOwner(cl, a.Owner.Owner), r, exclusive)
 	if err != nil {
