@@ -24,11 +24,11 @@ type kindClient struct {
 func newKindClient(t *testing.T, ts *testServer, minor uint32) *kindClient {
 	k := &kindClient{client: ts.dial(0, 0)}
 	if minor == 0 {
-		k.cid = k.connect("kinds").id
+		k.cid = k.connect("kinds40").id
 		return k
 	}
 	k.minor = 1
-	k.sid, k.cid = k.newSession("kinds")
+	k.sid, k.cid = k.newSession("kinds41")
 	return k
 }
 

@@ -60,21 +60,25 @@ func opGetfh(c *compound) wire.Nfsstat4 {
 	return wire.NFS4_OK
 }
 
-// SAVEFH (RFC 7530 §16.31).
+// SAVEFH (RFC 7530 §16.31), with the current stateid (RFC 8881
+// §16.2.3.1.2).
 func opSavefh(c *compound) wire.Nfsstat4 {
 	if st := c.needFile(); st != wire.NFS4_OK {
 		return c.status(st)
 	}
 	c.saved = c.cur
+	c.savedStateid, c.savedStateidSet = c.curStateid, c.curStateidSet
 	return c.status(wire.NFS4_OK)
 }
 
-// RESTOREFH (RFC 7530 §16.30).
+// RESTOREFH (RFC 7530 §16.30), with the saved stateid (RFC 8881
+// §16.2.3.1.2).
 func opRestorefh(c *compound) wire.Nfsstat4 {
 	if !c.saved.set {
 		return c.status(wire.NFS4ERR_RESTOREFH)
 	}
 	c.cur = c.saved
+	c.curStateid, c.curStateidSet = c.savedStateid, c.savedStateidSet
 	return c.status(wire.NFS4_OK)
 }
 
