@@ -94,7 +94,7 @@ func TestDestroyClientIDAndReclaimComplete(t *testing.T) {
 	ts := start41(t)
 	c := ts.dial(0, 0)
 	c.minor = 1
-	sid, cid := c.newSession("o")
+	sid, cid, _ := c.newClient41("o")
 	rc := wire.NfsArgop4{Argop: wire.OP_RECLAIM_COMPLETE}
 	c.compound(sequence(sid, 0, 1, false), rc).mustOK(t)
 	if r := c.compound(sequence(sid, 0, 2, false), rc); r.Status != wire.NFS4ERR_COMPLETE_ALREADY {

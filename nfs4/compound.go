@@ -47,9 +47,14 @@ type compound struct {
 
 	cur, saved fileRef
 	// curStateid is the current stateid of NFSv4.1 (RFC 8881
-	// §16.2.3.1.2), set by OPEN, OPEN_DOWNGRADE, LOCK and LOCKU.
-	curStateid    wire.Stateid4
-	curStateidSet bool
+	// §16.2.3.1.2), set by OPEN, OPEN_DOWNGRADE, LOCK and LOCKU,
+	// cleared by the operations that set the current filehandle
+	// (opEntry.newFH); SAVEFH and RESTOREFH save and restore it with
+	// the filehandle.
+	curStateid      wire.Stateid4
+	curStateidSet   bool
+	savedStateid    wire.Stateid4
+	savedStateidSet bool
 	// checked caches the export check of the one export this compound
 	// used last (almost every compound stays in one export).
 	checkedExp *export.Export
@@ -156,6 +161,13 @@ func (c *compound) run(head *wire.COMPOUND4argsHead, res *wire.COMPOUND4resHead)
 			return true
 		}
 		res.NumResults++
+		if st == wire.NFS4_OK && int(op) < len(opTable) && opTable[op].newFH {
+			// Linux knfsd clears the current stateid, so that a later
+			// use of it is NFS4ERR_BAD_STATEID; RFC 8881 §16.2.3.1.2
+			// makes it the all-zeros stateid, which every operation
+			// that takes an open or lock stateid refuses the same way.
+			c.curStateidSet = false
+		}
 		if st == wire.NFS4_OK && c.data == data {
 			st = c.checkReplySize()
 		}

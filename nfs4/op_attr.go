@@ -17,7 +17,7 @@ func (c *compound) object(o *attr.Object, f *fileRef, a *store.Attr, fh *[fhSize
 	o.FH = c.s.fhOf(fh, f)
 	if d := f.pseudo; d != nil {
 		*o = attr.Object{Attr: c.s.pseudo.attr(d), FH: o.FH, Fsid: pseudoFsid, ReadOnly: true, Pseudo: true,
-			Info: store.FsInfo{MaxRead: MaxIO, MaxWrite: MaxIO, MaxName: 255}}
+			Info: store.FsInfo{MaxRead: MaxIO, MaxWrite: MaxIO, MaxName: maxName}}
 		return
 	}
 	o.Attr = *a
@@ -43,7 +43,8 @@ func (c *compound) curAttr() (store.Attr, error) {
 	return c.fs().GetAttr(c.ctx, nil, c.cur.node)
 }
 
-// GETATTR (RFC 7530 §16.7).
+// GETATTR (RFC 7530 §16.7). Asking for a write-only attribute is
+// NFS4ERR_INVAL (attr.WriteOnly).
 func opGetattr(c *compound) wire.Nfsstat4 {
 	var a wire.GETATTR4args
 	a.UnmarshalXDR(c.d)
@@ -52,6 +53,9 @@ func opGetattr(c *compound) wire.Nfsstat4 {
 	}
 	if st := c.needFile(); st != wire.NFS4_OK {
 		return c.status(st)
+	}
+	if attr.WriteOnly(a.AttrRequest, &c.s.attrs[c.minor]) {
+		return c.status(wire.NFS4ERR_INVAL)
 	}
 	at, err := c.curAttr()
 	if err != nil {

@@ -70,6 +70,13 @@ func opCreateSession(c *compound) wire.Nfsstat4 {
 	if c.badArgs() {
 		return wire.NFS4ERR_BADXDR
 	}
+	// The arguments before the client record, as Linux knfsd checks them.
+	if a.Flags&^createSessionFlags != 0 {
+		return c.status(wire.NFS4ERR_INVAL)
+	}
+	if st := foreChannelFits(&a.ForeChanAttrs); st != wire.NFS4_OK {
+		return c.status(st)
+	}
 	cl, replay, err := c.table().BeginCreateSession(uint64(a.Clientid), uint32(a.Sequence), principalOf(&c.call.Cred))
 	if err != nil {
 		return c.status(statusOf(err))
@@ -88,11 +95,41 @@ func opCreateSession(c *compound) wire.Nfsstat4 {
 // maxRequest is ca_maxrequestsize: a 1 MiB WRITE with its compound.
 const maxRequest = MaxIO + 64<<10
 
-func (c *compound) createSession(a *wire.CREATE_SESSION4args, cl *state.Client, ok *wire.CREATE_SESSION4resok) wire.Nfsstat4 {
-	if a.ForeChanAttrs.Maxoperations < 2 || a.ForeChanAttrs.Maxrequests < 1 {
-		// A session needs SEQUENCE and one more operation, and a slot.
+// createSessionFlags are the csa_flags RFC 8881 §18.36 defines; any
+// other bit is NFS4ERR_INVAL (Linux knfsd: SESSION4_FLAG_MASK_A).
+const createSessionFlags = wire.CREATE_SESSION4_FLAG_PERSIST | wire.CREATE_SESSION4_FLAG_CONN_BACK_CHAN |
+	wire.CREATE_SESSION4_FLAG_CONN_RDMA
+
+// The smallest request and reply of a fore channel: a COMPOUND of
+// SEQUENCE alone, with an empty tag and AUTH_NONE, RPC header included
+// (RFC 8881 §18.36.3 counts ca_maxrequestsize and ca_maxresponsesize
+// with the RPC headers).
+const (
+	// minSeqRequest: xid, msg_type, rpcvers, prog, vers, proc (24),
+	// credential and verifier (8 + 8), tag, minorversion, numops (12),
+	// opnum and SEQUENCE4args (4 + 32).
+	minSeqRequest = 24 + 16 + 12 + 4 + 32
+	// minSeqReply: xid, msg_type, reply_stat, verifier, accept_stat
+	// (24), status, tag, numres (12), opnum, status and SEQUENCE4resok
+	// (4 + 4 + 36).
+	minSeqReply = 24 + 12 + 4 + 4 + 36
+)
+
+// foreChannelFits checks that a fore channel can carry a session's
+// requests: SEQUENCE and one more operation, a slot, and requests and
+// replies (cached ones too) of at least a SEQUENCE alone. Otherwise it
+// is NFS4ERR_TOOSMALL (RFC 8881 §18.36.3: a ca_maxresponsesize "such
+// that a replier on a channel could never send a response"; for
+// ca_maxresponsesize_cached, "Like ca_maxresponsesize").
+func foreChannelFits(a *wire.ChannelAttrs4) wire.Nfsstat4 {
+	if a.Maxoperations < 2 || a.Maxrequests < 1 || a.Maxrequestsize < minSeqRequest ||
+		a.Maxresponsesize < minSeqReply || a.MaxresponsesizeCached < minSeqReply {
 		return wire.NFS4ERR_TOOSMALL
 	}
+	return wire.NFS4_OK
+}
+
+func (c *compound) createSession(a *wire.CREATE_SESSION4args, cl *state.Client, ok *wire.CREATE_SESSION4resok) wire.Nfsstat4 {
 	fore := negotiate(a.ForeChanAttrs, maxRequest, uint32(c.s.MaxReply))
 	back := a.BackChanAttrs
 	back.Headerpadsize, back.RdmaIrd = 0, nil

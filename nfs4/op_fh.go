@@ -60,32 +60,47 @@ func opGetfh(c *compound) wire.Nfsstat4 {
 	return wire.NFS4_OK
 }
 
-// SAVEFH (RFC 7530 §16.31).
+// SAVEFH (RFC 7530 §16.31), with the current stateid (RFC 8881
+// §16.2.3.1.2).
 func opSavefh(c *compound) wire.Nfsstat4 {
 	if st := c.needFile(); st != wire.NFS4_OK {
 		return c.status(st)
 	}
 	c.saved = c.cur
+	c.savedStateid, c.savedStateidSet = c.curStateid, c.curStateidSet
 	return c.status(wire.NFS4_OK)
 }
 
-// RESTOREFH (RFC 7530 §16.30).
+// RESTOREFH (RFC 7530 §16.30), with the saved stateid (RFC 8881
+// §16.2.3.1.2).
 func opRestorefh(c *compound) wire.Nfsstat4 {
 	if !c.saved.set {
 		return c.status(wire.NFS4ERR_RESTOREFH)
 	}
 	c.cur = c.saved
+	c.curStateid, c.curStateidSet = c.savedStateid, c.savedStateidSet
 	return c.status(wire.NFS4_OK)
 }
 
+// maxName is the longest name of the pseudo-filesystem and the most any
+// export allows (an export's maxname may be less: the store checks
+// that).
+const maxName = 255
+
 // checkComponent validates a name of LOOKUP, CREATE, OPEN, REMOVE,
-// RENAME and LINK (RFC 7530 §12.7): empty or not UTF-8 is NFS4ERR_INVAL,
-// "." and ".." NFS4ERR_BADNAME, a '/' or NUL NFS4ERR_BADCHAR. Length is
-// the store's (NFS4ERR_NAMETOOLONG).
+// RENAME, LINK and SECINFO (RFC 7530 §12.7), in Linux knfsd's order
+// (check_filename): empty is NFS4ERR_INVAL, longer than maxName
+// NFS4ERR_NAMETOOLONG (in the pseudo-filesystem too, not NFS4ERR_NOENT),
+// not UTF-8 NFS4ERR_INVAL, "." and ".." NFS4ERR_BADNAME, a '/' or NUL
+// NFS4ERR_BADCHAR.
 func checkComponent(name wire.Component4) wire.Nfsstat4 {
 	s := string(name)
 	switch {
-	case s == "" || !utf8.ValidString(s):
+	case s == "":
+		return wire.NFS4ERR_INVAL
+	case len(s) > maxName:
+		return wire.NFS4ERR_NAMETOOLONG
+	case !utf8.ValidString(s):
 		return wire.NFS4ERR_INVAL
 	case s == "." || s == "..":
 		return wire.NFS4ERR_BADNAME

@@ -15,6 +15,40 @@ func (c *compound) regularFile() wire.Nfsstat4 {
 	return wire.NFS4_OK
 }
 
+// kindStatus is the status of an operation that needs a regular file
+// (COMMIT, LOCK, LOCKT, LOCKU, OPEN by filehandle) on a node of type t:
+// NFS4ERR_ISDIR for a directory, NFS4ERR_SYMLINK for a symbolic link and
+// for other types NFS4ERR_WRONG_TYPE in 4.1 (RFC 8881 §15.1.2.9,
+// §18.3.4, §18.11.3) and NFS4ERR_INVAL in 4.0, as Linux knfsd answers
+// (nfsd_mode_check and nfsd4_map_status).
+func kindStatus(t store.FileType, minor uint32) wire.Nfsstat4 {
+	switch t {
+	case store.TypeRegular:
+		return wire.NFS4_OK
+	case store.TypeDir:
+		return wire.NFS4ERR_ISDIR
+	case store.TypeSymlink:
+		return wire.NFS4ERR_SYMLINK
+	}
+	if minor >= 1 {
+		return wire.NFS4ERR_WRONG_TYPE
+	}
+	return wire.NFS4ERR_INVAL
+}
+
+// needRegular checks that the current file is a regular file of an
+// export (kindStatus; a pseudo-filesystem directory is NFS4ERR_ISDIR).
+func (c *compound) needRegular(op string) wire.Nfsstat4 {
+	if st := c.needStoreFile(wire.NFS4ERR_ISDIR); st != wire.NFS4_OK {
+		return st
+	}
+	at, err := c.fs().GetAttr(c.ctx, nil, c.cur.node)
+	if err != nil {
+		return c.fail(op, err)
+	}
+	return kindStatus(at.Type, c.minor)
+}
+
 func typeStatus(err error) (wire.Nfsstat4, bool) {
 	switch store.CodeOf(err) {
 	case store.CodeIsDir:
@@ -118,14 +152,15 @@ func opWrite(c *compound) wire.Nfsstat4 {
 	return wire.NFS4_OK
 }
 
-// COMMIT (RFC 7530 §16.3).
+// COMMIT (RFC 7530 §16.3, RFC 8881 §18.3): of a regular file only
+// (needRegular).
 func opCommit(c *compound) wire.Nfsstat4 {
 	var a wire.COMMIT4args
 	a.UnmarshalXDR(c.d)
 	if c.badArgs() {
 		return wire.NFS4ERR_BADXDR
 	}
-	if st := c.regularFile(); st != wire.NFS4_OK {
+	if st := c.needRegular("COMMIT"); st != wire.NFS4_OK {
 		return c.status(st)
 	}
 	if a.Offset > 1<<63-1 || uint64(a.Count) > 1<<63-1-uint64(a.Offset) {

@@ -71,6 +71,11 @@ func (c *compound) lockFail(op string, err error, denied *wire.LOCK4denied) wire
 // OPEN or LOCK of cl: a reclaim needs the grace period and a client of the
 // last boot that has not ended its reclaim (else NFS4ERR_NO_GRACE); any
 // other request is NFS4ERR_GRACE in it, and ends a 4.0 client's reclaim.
+// A 4.1 client ends its reclaim with RECLAIM_COMPLETE, and until then
+// every request that is not a reclaim is NFS4ERR_GRACE, in the grace
+// period or after it (RFC 8881 §18.51.3: "If non-reclaim locking
+// operations are done before the RECLAIM_COMPLETE, an NFS4ERR_GRACE
+// error will be returned"; Linux knfsd nfsd4_open does the same).
 func (c *compound) checkGrace(cl *state.Client, reclaim bool) wire.Nfsstat4 {
 	g := c.s.locks(c.cur.exp).InGrace(c.ctx)
 	switch {
@@ -78,8 +83,9 @@ func (c *compound) checkGrace(cl *state.Client, reclaim bool) wire.Nfsstat4 {
 		return wire.NFS4ERR_NO_GRACE
 	case !reclaim:
 		if c.minor == 0 {
-			// 4.1 clients say so with RECLAIM_COMPLETE.
 			c.s.reclaimDone(c.ctx, cl)
+		} else if !c.table().Reclaimed(cl) {
+			return wire.NFS4ERR_GRACE
 		}
 		if g {
 			return wire.NFS4ERR_GRACE
@@ -175,7 +181,8 @@ func (c *compound) lock(a *wire.LOCK4args, lo *state.Owner, open *state.State, r
 	return wire.NFS4_OK
 }
 
-// LOCKT (RFC 7530 §16.11).
+// LOCKT (RFC 7530 §16.11, RFC 8881 §18.11): of a regular file only
+// (needRegular).
 func opLockt(c *compound) wire.Nfsstat4 {
 	var a wire.LOCKT4args
 	a.UnmarshalXDR(c.d)
@@ -209,6 +216,10 @@ func (c *compound) lockt(a *wire.LOCKT4args, res *wire.LOCKT4res) wire.Nfsstat4 
 	}
 	if len(a.Owner.Owner) > state.MaxOwnerName {
 		return wire.NFS4ERR_INVAL
+	}
+	// The type after the client, as Linux knfsd checks them.
+	if st := c.needRegular("LOCKT"); st != wire.NFS4_OK {
+		return st
 	}
 	l, err := c.s.locks(c.cur.exp).Test(c.ctx, c.cur.node.ID, state.LockingOwner(cl, a.Owner.Owner), r, exclusive)
 	if err != nil {

@@ -185,7 +185,8 @@ func (c *compound) rename(a *wire.RENAME4args, ok *wire.RENAME4resok) wire.Nfsst
 }
 
 // LINK (RFC 7530 §16.9): a new name in the current directory for the
-// saved filehandle's file.
+// saved filehandle's file, which must not be a directory
+// (NFS4ERR_ISDIR).
 func opLink(c *compound) wire.Nfsstat4 {
 	var a wire.LINK4args
 	a.UnmarshalXDR(c.d)
@@ -217,6 +218,13 @@ func (c *compound) link(a *wire.LINK4args, ok *wire.LINK4resok) wire.Nfsstat4 {
 	fs, dir := c.fs(), c.cur.node
 	var w store.Wcc
 	if _, err := fs.LinkWcc(c.ctx, c.cred(), c.saved.node, dir, string(a.Newname), &w); err != nil {
+		if store.CodeOf(err) == store.CodePermission {
+			// The store refuses a directory with EPERM; NFSv4 says
+			// NFS4ERR_ISDIR (RFC 7530 §16.9.5, RFC 8881 §18.9.4).
+			if at, aerr := fs.GetAttr(c.ctx, nil, c.saved.node); aerr == nil && at.Type == store.TypeDir {
+				return wire.NFS4ERR_ISDIR
+			}
+		}
 		return c.fail("LINK", err)
 	}
 	ok.Cinfo = changeInfo(&w)

@@ -98,6 +98,10 @@ func (c *compound) open(a *wire.OPEN4args, cl *state.Client, oo *state.Owner, ac
 	reclaim := false
 	switch a.Claim.Claim {
 	case wire.CLAIM_NULL:
+		// The name first, as Linux knfsd checks it when decoding.
+		if st := checkComponent(a.Claim.File); st != wire.NFS4_OK {
+			return st
+		}
 	case wire.CLAIM_PREVIOUS:
 		reclaim = true
 		if a.Claim.DelegateType != wire.OPEN_DELEGATE_NONE {
@@ -133,9 +137,6 @@ func (c *compound) open(a *wire.OPEN4args, cl *state.Client, oo *state.Owner, ac
 	var truncate *store.SetAttr
 	created := false
 	if a.Claim.Claim == wire.CLAIM_NULL {
-		if st := checkComponent(a.Claim.File); st != wire.NFS4_OK {
-			return st
-		}
 		var w store.Wcc
 		var st wire.Nfsstat4
 		if create {
@@ -205,9 +206,6 @@ func (c *compound) openPseudo(a *wire.OPEN4args) wire.Nfsstat4 {
 	}
 	if a.Openhow.Opentype == wire.OPEN4_CREATE {
 		return wire.NFS4ERR_ROFS
-	}
-	if st := checkComponent(a.Claim.File); st != wire.NFS4_OK {
-		return st
 	}
 	if ent := c.cur.pseudo.find(string(a.Claim.File)); ent == nil || !ent.visible(addrPort(c.call.Remote).Addr()) {
 		return wire.NFS4ERR_NOENT
@@ -290,9 +288,11 @@ func sizeBitmap() wire.Bitmap4 {
 }
 
 // openable checks that an existing node can be opened with access by the
-// caller: a regular file (a directory is NFS4ERR_ISDIR, a symbolic link
-// NFS4ERR_SYMLINK, anything else NFS4ERR_INVAL, or NFS4ERR_WRONG_TYPE in
-// 4.1) that the caller may read or write as asked.
+// caller: a regular file that the caller may read or write as asked. A
+// directory is NFS4ERR_ISDIR, a symbolic link NFS4ERR_SYMLINK; any other
+// type is NFS4ERR_WRONG_TYPE in 4.1 (RFC 8881 §18.16.3) and, in 4.0,
+// NFS4ERR_SYMLINK too: RFC 7530 §16.16.5 says NFS4ERR_INVAL "would be
+// inappropriate", and Linux knfsd (nfsd_check_obj_isreg) does the same.
 func (c *compound) openable(node store.Handle, access locking.Mode) wire.Nfsstat4 {
 	var want uint32
 	if access&locking.ModeRead != 0 {
@@ -315,7 +315,7 @@ func (c *compound) openable(node store.Handle, access locking.Mode) wire.Nfsstat
 		if c.minor >= 1 {
 			return wire.NFS4ERR_WRONG_TYPE
 		}
-		return wire.NFS4ERR_INVAL
+		return wire.NFS4ERR_SYMLINK
 	}
 	if got&want != want {
 		return wire.NFS4ERR_ACCESS

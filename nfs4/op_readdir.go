@@ -16,7 +16,9 @@ import (
 // are never handed out), so a listing resumes correctly while the
 // directory changes; a cookie the directory never handed out, or one with
 // another verifier, is NFS4ERR_BAD_COOKIE. A maxcount too small for one
-// entry is NFS4ERR_TOOSMALL.
+// entry, or for the empty list of a directory at its end (minResok), is
+// NFS4ERR_TOOSMALL; asking for a write-only attribute NFS4ERR_INVAL
+// (attr.WriteOnly).
 func opReaddir(c *compound) wire.Nfsstat4 {
 	var a wire.READDIR4args
 	a.UnmarshalXDR(c.d)
@@ -26,12 +28,18 @@ func opReaddir(c *compound) wire.Nfsstat4 {
 	if st := c.needFile(); st != wire.NFS4_OK {
 		return c.status(st)
 	}
+	if attr.WriteOnly(a.AttrRequest, &c.s.attrs[c.minor]) {
+		return c.status(wire.NFS4ERR_INVAL)
+	}
 	if a.Cookie == 1 || a.Cookie == 2 {
 		return c.status(wire.NFS4ERR_BAD_COOKIE)
 	}
+	if a.Maxcount < minResok {
+		return c.status(wire.NFS4ERR_TOOSMALL)
+	}
 	r := dirReply{c: c, want: a.AttrRequest, start: c.e.Len()}
 	r.limit = int(a.Maxcount)
-	if room := c.room(); r.limit > room {
+	if room := c.room() - 4; r.limit > room {
 		r.limit = room
 	}
 	r.dirLimit = int(a.Dircount)
@@ -41,6 +49,7 @@ func opReaddir(c *compound) wire.Nfsstat4 {
 	// status, cookieverf
 	c.e.Uint32(uint32(wire.NFS4_OK))
 	verfOff := c.e.Len()
+	r.resok = verfOff
 	c.e.Uint64(0)
 	var verf store.Verifier
 	var eof bool
@@ -75,6 +84,12 @@ func opReaddir(c *compound) wire.Nfsstat4 {
 	return wire.NFS4_OK
 }
 
+// minResok is the size of the READDIR4resok of an empty list: the
+// cookie verifier, the end of the list and eof. maxcount is the size of
+// READDIR4resok (RFC 7530 §16.24.4); one below this cannot hold even the
+// empty list and is NFS4ERR_TOOSMALL (Linux knfsd nfsd4_encode_readdir).
+const minResok = 16
+
 // errStatus carries an nfsstat4 out of a ReadDir callback.
 type errStatus wire.Nfsstat4
 
@@ -85,6 +100,7 @@ type dirReply struct {
 	c               *compound
 	want            wire.Bitmap4
 	start           int // offset of the result in c.e
+	resok           int // offset of the READDIR4resok (after the status)
 	limit, dirLimit int // maxcount and dircount
 	dirBytes        int
 	n               int
@@ -116,7 +132,7 @@ func (r *dirReply) entry(cookie uint64, name string, f *fileRef, a *store.Attr, 
 		r.c.object(&r.obj, f, a, &r.fh)
 		attr.Encode(e, r.want, &r.obj, &r.c.s.attrs[r.c.minor])
 	}
-	if e.Len()-r.start+trailer > r.limit || (r.n > 0 && r.dirBytes+dirBytes > r.dirLimit) {
+	if e.Len()-r.resok+trailer > r.limit || (r.n > 0 && r.dirBytes+dirBytes > r.dirLimit) {
 		e.Truncate(before)
 		return false
 	}

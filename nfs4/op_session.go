@@ -22,6 +22,12 @@ func opSequence(c *compound) wire.Nfsstat4 {
 	if ss == nil {
 		return c.status(wire.NFS4ERR_BADSESSION)
 	}
+	if c.requestSize() > int(ss.foreAttr.Maxrequestsize) {
+		// Before the slot, as Linux knfsd decides it: nothing of the
+		// compound runs and the slot is left as it was (RFC 8881
+		// §2.10.6.4, §18.36.3).
+		return c.status(wire.NFS4ERR_REQ_TOO_BIG)
+	}
 	replay, st := ss.fore.begin(uint32(a.Slotid), uint32(a.Sequenceid))
 	if st != wire.NFS4_OK {
 		return c.status(st)
@@ -55,6 +61,15 @@ func opSequence(c *compound) wire.Nfsstat4 {
 		HighestSlotid: top, TargetHighestSlotid: top, StatusFlags: flags}}
 	res.MarshalXDR(c.e)
 	return wire.NFS4_OK
+}
+
+// requestSize is the size of the call as ca_maxrequestsize counts it:
+// the RPC header with the credential and verifier as sent, and the
+// arguments (after RPCSEC_GSS unwrapping, which only makes them
+// shorter).
+func (c *compound) requestSize() int {
+	pad := func(n int) int { return (n + 3) &^ 3 }
+	return 24 + 8 + pad(len(c.call.RawCred.Body)) + 8 + pad(len(c.call.RawVerf.Body)) + c.d.Offset() + c.d.Remaining()
 }
 
 // DESTROY_SESSION (RFC 8881 §18.37). Outside a SEQUENCE compound the

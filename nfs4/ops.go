@@ -9,6 +9,9 @@ type opEntry struct {
 	minMinor uint8
 	// only40: NFSv4.1 removed the operation (NFS4ERR_NOTSUPP there).
 	only40 bool
+	// newFH: the operation sets the current filehandle and returns no
+	// stateid, so it clears the current stateid (RFC 8881 §16.2.3.1.2).
+	newFH bool
 }
 
 // opTable is every operation this server knows, indexed by nfs_opnum4.
@@ -19,7 +22,7 @@ var opTable = [...]opEntry{
 	wire.OP_ACCESS:              {fn: opAccess},
 	wire.OP_CLOSE:               {fn: opClose},
 	wire.OP_COMMIT:              {fn: opCommit},
-	wire.OP_CREATE:              {fn: opCreate},
+	wire.OP_CREATE:              {fn: opCreate, newFH: true},
 	wire.OP_DELEGPURGE:          {fn: opDelegpurge},
 	wire.OP_DELEGRETURN:         {fn: opDelegreturn},
 	wire.OP_GETATTR:             {fn: opGetattr},
@@ -28,16 +31,16 @@ var opTable = [...]opEntry{
 	wire.OP_LOCK:                {fn: opLock},
 	wire.OP_LOCKT:               {fn: opLockt},
 	wire.OP_LOCKU:               {fn: opLocku},
-	wire.OP_LOOKUP:              {fn: opLookup},
-	wire.OP_LOOKUPP:             {fn: opLookupp},
+	wire.OP_LOOKUP:              {fn: opLookup, newFH: true},
+	wire.OP_LOOKUPP:             {fn: opLookupp, newFH: true},
 	wire.OP_NVERIFY:             {fn: opNverify},
 	wire.OP_OPEN:                {fn: opOpen},
-	wire.OP_OPENATTR:            {fn: opOpenattr},
+	wire.OP_OPENATTR:            {fn: opOpenattr, newFH: true},
 	wire.OP_OPEN_CONFIRM:        {fn: opOpenConfirm, only40: true},
 	wire.OP_OPEN_DOWNGRADE:      {fn: opOpenDowngrade},
-	wire.OP_PUTFH:               {fn: opPutfh},
-	wire.OP_PUTPUBFH:            {fn: opPutrootfh},
-	wire.OP_PUTROOTFH:           {fn: opPutrootfh},
+	wire.OP_PUTFH:               {fn: opPutfh, newFH: true},
+	wire.OP_PUTPUBFH:            {fn: opPutrootfh, newFH: true},
+	wire.OP_PUTROOTFH:           {fn: opPutrootfh, newFH: true},
 	wire.OP_READ:                {fn: opRead},
 	wire.OP_READDIR:             {fn: opReaddir},
 	wire.OP_READLINK:            {fn: opReadlink},
@@ -46,7 +49,7 @@ var opTable = [...]opEntry{
 	wire.OP_RENEW:               {fn: opRenew, only40: true},
 	wire.OP_RESTOREFH:           {fn: opRestorefh},
 	wire.OP_SAVEFH:              {fn: opSavefh},
-	wire.OP_SECINFO:             {fn: opSecinfo},
+	wire.OP_SECINFO:             {fn: opSecinfo, newFH: true},
 	wire.OP_SETATTR:             {fn: opSetattr},
 	wire.OP_SETCLIENTID:         {fn: opSetclientid, only40: true},
 	wire.OP_SETCLIENTID_CONFIRM: {fn: opSetclientidConfirm, only40: true},
@@ -63,7 +66,7 @@ var opTable = [...]opEntry{
 	wire.OP_CREATE_SESSION:       {fn: opCreateSession, minMinor: 1},
 	wire.OP_DESTROY_CLIENTID:     {fn: opDestroyClientID, minMinor: 1},
 	wire.OP_RECLAIM_COMPLETE:     {fn: opReclaimComplete, minMinor: 1},
-	wire.OP_SECINFO_NO_NAME:      {fn: opSecinfoNoName, minMinor: 1},
+	wire.OP_SECINFO_NO_NAME:      {fn: opSecinfoNoName, minMinor: 1, newFH: true},
 	wire.OP_TEST_STATEID:         {fn: opTestStateid, minMinor: 1},
 	wire.OP_FREE_STATEID:         {fn: opFreeStateid, minMinor: 1},
 	wire.OP_WANT_DELEGATION:      {fn: opWantDelegation, minMinor: 1},

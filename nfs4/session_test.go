@@ -57,13 +57,26 @@ func createSession(id wire.Clientid4, seq wire.Sequenceid4) wire.NfsArgop4 {
 		Clientid: id, Sequence: seq, ForeChanAttrs: attrs, BackChanAttrs: attrs, CbProgram: 0x40000000}}
 }
 
-// newSession makes a 4.1 client named owner and a session of it.
+// newSession makes a 4.1 client named owner and a session of it, and
+// sends RECLAIM_COMPLETE, as a client must before it opens or locks
+// (RFC 8881 §18.51.3), on the session's last slot (the tests use the
+// others from sequence id 1).
 func (c *client) newSession(owner string) (wire.Sessionid4, wire.Clientid4) {
+	c.t.Helper()
+	sid, cid, slots := c.newClient41(owner)
+	c.compound(sequence(sid, slots-1, 1, false), wire.NfsArgop4{Argop: wire.OP_RECLAIM_COMPLETE}).mustOK(c.t)
+	return sid, cid
+}
+
+// newClient41 makes a 4.1 client named owner and a session of it, with
+// no RECLAIM_COMPLETE; it returns the session's slot count too.
+func (c *client) newClient41(owner string) (wire.Sessionid4, wire.Clientid4, uint32) {
 	c.t.Helper()
 	r := c.compound(exchangeID(owner, 1, 0)).mustOK(c.t)
 	x := r.Res[0].ExchangeId.Resok4
 	r = c.compound(createSession(x.Clientid, x.Sequenceid)).mustOK(c.t)
-	return r.Res[0].CreateSession.Resok4.Sessionid, x.Clientid
+	ok := r.Res[0].CreateSession.Resok4
+	return ok.Sessionid, x.Clientid, uint32(ok.ForeChanAttrs.Maxrequests)
 }
 
 func TestSessionRules(t *testing.T) {
@@ -82,7 +95,7 @@ func TestSessionRules(t *testing.T) {
 		{"unknown session", []wire.NfsArgop4{sequence(wire.Sessionid4{1}, 0, 1, false)}, wire.NFS4ERR_BADSESSION, 1},
 		{"bad slot", []wire.NfsArgop4{sequence(ss.id, 4, 1, false)}, wire.NFS4ERR_BADSLOT, 1},
 		{"misordered", []wire.NfsArgop4{sequence(ss.id, 2, 5, false)}, wire.NFS4ERR_SEQ_MISORDERED, 1},
-		{"4.0 operation", []wire.NfsArgop4{sequence(ss.id, 3, 1, false), {Argop: wire.OP_RENEW}}, wire.NFS4ERR_NOTSUPP, 2},
+		{"4.0 operation", []wire.NfsArgop4{sequence(ss.id, 3, 2, false), {Argop: wire.OP_RENEW}}, wire.NFS4ERR_NOTSUPP, 2},
 	} {
 		r := c.compound(tc.ops...)
 		if r.Status != tc.want || len(r.Res) != tc.n {

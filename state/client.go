@@ -265,6 +265,13 @@ func (t *Table) MayReclaim(c *Client) bool {
 	return t.previous[c.Name] && !c.reclaimed
 }
 
+// Reclaimed reports whether c has finished reclaiming (ReclaimDone).
+func (t *Table) Reclaimed(c *Client) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return c.reclaimed
+}
+
 // ReclaimDone records that c has finished reclaiming (NFSv4.1
 // RECLAIM_COMPLETE; for 4.0 its first request that is not a reclaim). It
 // reports whether this is the first time.

@@ -113,7 +113,11 @@ func (t *Table) BeginCreateSession(id uint64, seq uint32, principal string) (*Cl
 		t.mu.Unlock()
 		return nil, nil, ErrStaleClientID
 	}
-	if c.Principal != principal {
+	if !c.confirmed && c.Principal != principal {
+		// Only the confirmation of a record checks the principal
+		// ("Unsuccessful Confirmation", phase 3); once confirmed, a
+		// session may be made by any principal under SP4_NONE (Linux
+		// knfsd checks only SP4_MACH_CRED then).
 		t.mu.Unlock()
 		return nil, nil, &InUseError{}
 	}

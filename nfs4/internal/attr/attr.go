@@ -220,6 +220,21 @@ func putMask(e *xdr.Encoder, m *mask) {
 	}
 }
 
+// WriteOnly reports whether want asks for an attribute that can be set
+// but not read (time_access_set, time_modify_set): GETATTR and READDIR
+// then fail with NFS4ERR_INVAL ("W means write-only (SETATTR may set,
+// GETATTR may not retrieve)", RFC 8881 §5.6; Linux knfsd
+// NFSD_WRITEONLY_ATTRS_WORD1).
+func WriteOnly(want wire.Bitmap4, c *Config) bool {
+	m := minorOf(c)
+	for i := 0; i < words && i < len(want); i++ {
+		if want[i]&writable[m][i]&^readable[m][i] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Encode appends to e a fattr4 of o: the bitmap of the attributes
 // returned, want ∩ Supported(c.Minor) less the set-only
 // time_access_set and time_modify_set, then the attrlist4 of their

@@ -413,3 +413,25 @@ func TestEncodeAllocs(t *testing.T) {
 		t.Errorf("Encode allocates %v times", allocs)
 	}
 }
+
+func TestWriteOnly(t *testing.T) {
+	c := &Config{Minor: 1}
+	for _, tc := range []struct {
+		bits []uint32
+		want bool
+	}{
+		{nil, false},
+		{[]uint32{wire.FATTR4_SIZE, wire.FATTR4_TIME_ACCESS, wire.FATTR4_TIME_MODIFY}, false},
+		{[]uint32{wire.FATTR4_TIME_ACCESS_SET}, true},
+		{[]uint32{wire.FATTR4_SIZE, wire.FATTR4_TIME_MODIFY_SET}, true},
+		{[]uint32{200}, false}, // unknown: dropped, not refused
+	} {
+		var b wire.Bitmap4
+		for _, n := range tc.bits {
+			b = b.Set(n)
+		}
+		if got := WriteOnly(b, c); got != tc.want {
+			t.Errorf("WriteOnly(%v) = %v, want %v", tc.bits, got, tc.want)
+		}
+	}
+}

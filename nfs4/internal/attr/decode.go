@@ -49,8 +49,8 @@ func checkMask(b wire.Bitmap4, m uint32, allowed *mask) (got mask, st wire.Nfsst
 //   - NFS4ERR_INVAL for a mode with bits outside 07777, an nseconds of
 //     1e9 or more, a time outside the store's range (years 1678 to
 //     2262), or a time_how4 that is neither of its two values;
-//   - NFS4ERR_BADOWNER for an owner or owner_group the mapper does not
-//     know.
+//   - NFS4ERR_INVAL for an empty owner or owner_group, NFS4ERR_BADOWNER
+//     for one the mapper does not know (RFC 8881 §5.9, §15.1.15.2).
 //
 // time_access_set and time_modify_set with SET_TO_SERVER_TIME4 are
 // store.SetAtimeNow and store.SetMtimeNow; time_create is store.SetBtime;
@@ -88,7 +88,12 @@ func Decode(f *wire.Fattr4, c *Config) (sa store.SetAttr, set wire.Bitmap4, st w
 					break
 				}
 				id, ok := mapName(c, name, n == wire.FATTR4_OWNER_GROUP)
-				if !ok {
+				switch {
+				case len(name) == 0:
+					// No name at all is a bad argument, not one without
+					// a translation (Linux knfsd: nfsd_map_name_to_uid).
+					fail(wire.NFS4ERR_INVAL)
+				case !ok:
 					fail(wire.NFS4ERR_BADOWNER)
 				}
 				if n == wire.FATTR4_OWNER {

@@ -124,7 +124,10 @@ func TestDecode(t *testing.T) {
 		// BADOWNER.
 		{name: "owner name, numeric mapper", mask: bm(owner), vals: vals("alice@example.com"), st: wire.NFS4ERR_BADOWNER},
 		{name: "owner N@domain, numeric mapper", mask: bm(owner), vals: vals("1000@example.com"), st: wire.NFS4ERR_BADOWNER},
-		{name: "empty owner", mask: bm(owner), vals: vals(""), st: wire.NFS4ERR_BADOWNER},
+		// An empty name is INVAL (RFC 8881 §5.9; Linux knfsd), whatever
+		// the mapper.
+		{name: "empty owner", mask: bm(owner), vals: vals(""), st: wire.NFS4ERR_INVAL},
+		{name: "empty group, names", mapper: testMapper, mask: bm(group), vals: vals(""), st: wire.NFS4ERR_INVAL},
 		{name: "negative owner", mask: bm(owner), vals: vals("-1"), st: wire.NFS4ERR_BADOWNER},
 		{name: "owner overflow", mask: bm(owner), vals: vals("4294967296"), st: wire.NFS4ERR_BADOWNER},
 		{name: "group name", mask: bm(group), vals: vals("staff"), st: wire.NFS4ERR_BADOWNER},
