@@ -73,50 +73,67 @@ func (srv *Server) Stats() Stats {
 }
 
 // byteBudget accounts bytes against a limit: the reply bytes of one
-// connection, or of the whole server. Taking never blocks; callers that
-// must wait for room wait on the channel from room.
+// connection, or of the whole server. Bytes that must be checked against
+// the limit are taken under mu (take); bytes that are not (add) and
+// releases are atomic adds, and a release takes mu only when someone
+// sleeps on the budget.
 type byteBudget struct {
-	mu    sync.Mutex
-	used  int64
-	peak  int64
+	used  atomic.Int64
+	peak  atomic.Int64
 	limit int64
-	// waiters counts the calls waiting for room; the reader of a
-	// connection with waiters does not read more calls.
-	waiters int
-	wake    chan struct{} // closed when used or waiters fall, if someone waits
+	// waiters counts the calls waiting for room; a connection with
+	// waiters is not read (see full).
+	waiters atomic.Int64
+	// sleepers counts the goroutines that may sleep on wake; they
+	// register before they check, so that a release after their check
+	// sees them.
+	sleepers atomic.Int64
+	mu       sync.Mutex
+	wake     chan struct{} // closed when used or waiters fall
 }
 
-func (b *byteBudget) load() (used, peak int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.used, b.peak
+func (b *byteBudget) load() (used, peak int64) { return b.used.Load(), b.peak.Load() }
+
+// full reports whether the budget is used up or calls wait for room.
+func (b *byteBudget) full() bool { return b.used.Load() >= b.limit || b.waiters.Load() > 0 }
+
+// add takes n bytes whatever the limit.
+func (b *byteBudget) add(n int64) {
+	u := b.used.Add(n)
+	for p := b.peak.Load(); u > p && !b.peak.CompareAndSwap(p, u); p = b.peak.Load() {
+	}
 }
 
 // fits reports whether n more bytes fit: within the limit, or into an
 // empty budget (so that one reply larger than the limit still goes).
-// b.mu is held.
-func (b *byteBudget) fits(n int64) bool { return b.used == 0 || b.used+n <= b.limit }
-
-// full reports whether the budget is used up or calls wait for room.
-// b.mu is held.
-func (b *byteBudget) full() bool { return b.used >= b.limit || b.waiters > 0 }
-
-// isFull is full with b.mu taken.
-func (b *byteBudget) isFull() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.full()
+func (b *byteBudget) fits(n int64) bool {
+	u := b.used.Load()
+	return u == 0 || u+n <= b.limit
 }
 
-// wakeAll wakes the waiters. b.mu is held.
+// release gives back n bytes and wakes the sleepers.
+func (b *byteBudget) release(n int64) {
+	if n == 0 {
+		return
+	}
+	b.used.Add(-n)
+	b.wakeAll()
+}
+
+// wakeAll wakes whoever sleeps on the budget.
 func (b *byteBudget) wakeAll() {
+	if b.sleepers.Load() == 0 {
+		return
+	}
+	b.mu.Lock()
 	if b.wake != nil {
 		close(b.wake)
 		b.wake = nil
 	}
+	b.mu.Unlock()
 }
 
-// waitChan returns a channel closed when used next falls. b.mu is held.
+// waitChan returns the channel the next release closes. b.mu is held.
 func (b *byteBudget) waitChan() <-chan struct{} {
 	if b.wake == nil {
 		b.wake = make(chan struct{})
@@ -124,59 +141,28 @@ func (b *byteBudget) waitChan() <-chan struct{} {
 	return b.wake
 }
 
-// add takes n bytes without checking the limit. b.mu is held.
-func (b *byteBudget) add(n int64) {
-	b.used += n
-	b.peak = max(b.peak, b.used)
-}
-
-// release gives back n bytes and wakes the waiters.
-func (b *byteBudget) release(n int64) {
-	if n == 0 {
-		return
-	}
-	b.mu.Lock()
-	b.used -= n
-	b.wakeAll()
-	b.mu.Unlock()
-}
-
 // take adds n bytes to the connection's and the server's budgets when
-// both have room and reports true; otherwise it returns a channel to wait
-// on before trying again. waiting says whether the caller is counted in
-// conn.waiters: it is counted from its first failure to its success.
-func take(conn, total *byteBudget, n int64, waiting bool) (bool, <-chan struct{}) {
+// both have room and reports true; otherwise it returns the channel to
+// sleep on, which the caller may only do after registering as a sleeper
+// on both budgets before calling take.
+func take(conn, total *byteBudget, n int64) (bool, <-chan struct{}) {
 	conn.mu.Lock()
 	defer conn.mu.Unlock()
 	if !conn.fits(n) {
-		if !waiting {
-			conn.waiters++
-		}
 		return false, conn.waitChan()
 	}
 	total.mu.Lock()
 	defer total.mu.Unlock()
 	if !total.fits(n) {
-		if !waiting {
-			conn.waiters++
-		}
 		return false, total.waitChan()
 	}
 	conn.add(n)
 	total.add(n)
-	if waiting {
-		conn.waiters--
-		conn.wakeAll()
-	}
 	return true, nil
 }
 
 // force adds n bytes to both budgets whatever their limits.
 func force(conn, total *byteBudget, n int64) {
-	conn.mu.Lock()
 	conn.add(n)
-	conn.mu.Unlock()
-	total.mu.Lock()
 	total.add(n)
-	total.mu.Unlock()
 }

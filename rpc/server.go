@@ -707,7 +707,7 @@ func (c *Conn) serve() {
 		if srv.closed.Load() {
 			return
 		}
-		if c.replies.isFull() && !c.waitReplies() {
+		if c.replies.full() && !c.waitReplies() {
 			return
 		}
 		inRecord = false
@@ -792,15 +792,18 @@ func (c *Conn) readFailed(err error, inRecord bool) {
 // is not reading its replies, and TCP backpressure is what it gets. It
 // reports false when the connection or the server closes meanwhile.
 func (c *Conn) waitReplies() bool {
+	b := &c.replies
 	c.srv.counters.readPauses.Add(1)
+	b.sleepers.Add(1)
+	defer b.sleepers.Add(-1)
 	for {
-		c.replies.mu.Lock()
-		if !c.replies.full() {
-			c.replies.mu.Unlock()
+		b.mu.Lock()
+		if !b.full() {
+			b.mu.Unlock()
 			return true
 		}
-		wake := c.replies.waitChan()
-		c.replies.mu.Unlock()
+		wake := b.waitChan()
+		b.mu.Unlock()
 		select {
 		case <-wake:
 		case <-c.ctx.Done():
@@ -808,6 +811,36 @@ func (c *Conn) waitReplies() bool {
 		case <-c.srv.done:
 			return false
 		}
+	}
+}
+
+// waitReply waits until b bytes fit into the connection's and the
+// server's budgets and takes them. Meanwhile the call gives up its
+// MaxInFlight slot (taken again after) and counts as a waiter, which
+// stops the connection's reader.
+func (c *Conn) waitReply(w *ReplyWriter, b int64) {
+	srv := c.srv
+	srv.counters.replyWaits.Add(1)
+	if w.slot {
+		srv.release()
+		w.slot = false
+	}
+	c.replies.waiters.Add(1)
+	c.replies.sleepers.Add(1)
+	srv.replies.sleepers.Add(1)
+	for {
+		ok, wake := take(&c.replies, &srv.replies, b)
+		if ok {
+			break
+		}
+		<-wake
+	}
+	srv.replies.sleepers.Add(-1)
+	c.replies.sleepers.Add(-1)
+	c.replies.waiters.Add(-1)
+	c.replies.wakeAll() // the reader may go on if no other call waits
+	if c.ctx.Err() == nil {
+		w.slot = srv.acquire()
 	}
 }
 
@@ -830,26 +863,10 @@ func (c *Conn) reserveReply(w *ReplyWriter, n int) {
 		w.charged += b
 		return
 	}
-	waited := false
-	for {
-		ok, wake := take(&c.replies, &srv.replies, b, waited)
-		if ok {
-			break
-		}
-		if !waited {
-			waited = true
-			srv.counters.replyWaits.Add(1)
-			if w.slot {
-				srv.release()
-				w.slot = false
-			}
-		}
-		<-wake
+	if ok, _ := take(&c.replies, &srv.replies, b); !ok {
+		c.waitReply(w, b)
 	}
 	w.charged += b
-	if waited && c.ctx.Err() == nil {
-		w.slot = srv.acquire()
-	}
 }
 
 // workerIdle is how long an idle worker goroutine waits for another call
