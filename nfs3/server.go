@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/internal/ratelog"
 	"github.com/dittofs/dittofs/nfs3/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/store"
@@ -57,6 +58,7 @@ type Server struct {
 
 	once   sync.Once
 	log    *slog.Logger
+	logs   ratelog.Limiter // per-request error lines
 	mu     sync.Mutex
 	mounts []mountEntry
 }
@@ -297,7 +299,7 @@ func (r *req) fail(ctx context.Context, proc string, err error) wire.NFSStat3 {
 	switch st {
 	case wire.NFS3ERR_IO, wire.NFS3ERR_SERVERFAULT:
 		if ctx.Err() == nil {
-			r.s.log.Error("nfs3: store failure", "proc", proc, "export", r.exp.Name, "err", err)
+			r.s.logs.Error(r.s.log, "nfs3: store failure", "proc", proc, "export", r.exp.Name, "err", err)
 		}
 	}
 	return st

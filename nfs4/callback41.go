@@ -147,6 +147,6 @@ func (s *Server) probeBack(ss *session) {
 	err := s.cbNull(ctx, ss)
 	ss.cbDown.Store(err != nil)
 	if err != nil {
-		s.log.Info("nfs4: back channel down", "clientid", fmt.Sprintf("%016x", ss.clientid), "err", err)
+		s.logs.Debug(s.log, "nfs4: back channel down", "clientid", fmt.Sprintf("%016x", ss.clientid), "err", err)
 	}
 }

@@ -92,7 +92,7 @@ func (c *compound) fail(op string, err error) wire.Nfsstat4 {
 			if c.cur.exp != nil {
 				name = c.cur.exp.Name
 			}
-			c.s.log.Error("nfs4: store failure", "op", op, "export", name, "err", err)
+			c.s.logs.Error(c.s.log, "nfs4: store failure", "op", op, "export", name, "err", err)
 		}
 	}
 	return st

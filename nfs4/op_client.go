@@ -101,7 +101,7 @@ func (s *Server) probe(cl *state.Client, cb state.Callback) {
 	err := s.callNull(ctx, cb)
 	cl.SetCallbackDown(err != nil)
 	if err != nil {
-		s.log.Info("nfs4: callback path down", "clientid", fmt.Sprintf("%016x", cl.ID),
+		s.logs.Debug(s.log, "nfs4: callback path down", "clientid", fmt.Sprintf("%016x", cl.ID),
 			"netid", cb.Netid, "addr", cb.Addr, "err", err)
 		return
 	}

@@ -158,7 +158,7 @@ retry:
 		return // shutting down; the lock stays for the next start
 	}
 	uerr := m.Unlock(ctx, id, o, r)
-	s.log.Warn("nlm: GRANTED callback failed; lock released", "host", o.Client, "addr", p.addr, "err", err, "unlock", uerr)
+	s.logs.Warn(s.log, "nlm: GRANTED callback failed; lock released", "host", o.Client, "addr", p.addr, "err", err, "unlock", uerr)
 }
 
 // sendRes sends the result of a _MSG call to the caller's _RES

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/ratelog"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nlm/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
@@ -76,6 +77,7 @@ type Monitor struct {
 	initOnce sync.Once
 	bg       background
 	log      *slog.Logger
+	logs     ratelog.Limiter // per-request and per-host lines
 	clock    locking.Clock
 	peers    peerCaller
 	prefix   []byte
@@ -286,7 +288,7 @@ func (m *Monitor) notify(name string, addr netip.Addr, state int32) {
 		}
 		m.log.Debug("nlm: SM_NOTIFY attempt failed", "host", name, "attempt", attempt+1, "err", err)
 	}
-	m.log.Warn("nlm: SM_NOTIFY not delivered", "host", name, "addr", addr, "err", err)
+	m.logs.Warn(m.log, "nlm: SM_NOTIFY not delivered", "host", name, "addr", addr, "err", err)
 }
 
 func lookup(ctx context.Context, name string) (netip.Addr, error) {
@@ -383,7 +385,7 @@ func (m *Monitor) procs() rpc.Procs {
 			return
 		}
 		if err := m.simulateCrash(ctx); err != nil {
-			m.log.Warn("nlm: SM_SIMU_CRASH", "err", err)
+			m.logs.Warn(m.log, "nlm: SM_SIMU_CRASH", "err", err)
 			w.Fail(rpc.SYSTEM_ERR)
 		}
 	}
@@ -442,7 +444,7 @@ func (m *Monitor) hostRestarted(ctx context.Context, name string, addr netip.Add
 			// callback goes to the loopback address.
 			p := peer{addr: netip.AddrFrom4([4]byte{127, 0, 0, 1}), network: rpc.UDP}
 			if err := m.peers.call(m.bg.ctx, p, uint32(id.MyProg), uint32(id.MyVers), uint32(id.MyProc), st, nil); err != nil {
-				m.log.Warn("nlm: status callback", "host", name, "prog", id.MyProg, "err", err)
+				m.logs.Warn(m.log, "nlm: status callback", "host", name, "prog", id.MyProg, "err", err)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/ratelog"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nlm/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
@@ -104,6 +105,7 @@ type Server struct {
 	initOnce sync.Once
 	bg       background
 	log      *slog.Logger
+	logs     ratelog.Limiter // per-request and per-client lines
 	clock    locking.Clock
 	peers    peerCaller
 
@@ -407,7 +409,7 @@ func (s *Server) lock(ctx context.Context, c *rpc.Call, a *wire.NLM4LockArgs, mo
 	p.name = name
 	if monitor && s.NSM != nil {
 		if err := s.NSM.Watch(ctx, name, p.addr); err != nil {
-			s.log.Warn("nlm: cannot monitor client", "host", name, "err", err)
+			s.logs.Warn(s.log, "nlm: cannot monitor client", "host", name, "err", err)
 			res.Stat = wire.NLM4_DENIED_NOLOCKS
 			return res
 		}
@@ -504,7 +506,7 @@ func (s *Server) share(ctx context.Context, a *wire.NLM4ShareArgs, unshare bool)
 func (s *Server) freeAll(ctx context.Context, name string) {
 	for _, m := range s.knownManagers() {
 		if err := m.ReleaseClient(ctx, locking.ProtoNLM, name); err != nil {
-			s.log.Warn("nlm: releasing a client's locks", "host", name, "err", err)
+			s.logs.Warn(s.log, "nlm: releasing a client's locks", "host", name, "err", err)
 		}
 	}
 }

@@ -46,6 +46,8 @@ func FuzzHandle(f *testing.F) {
 	f.Add(callRecord(3, testProg, 9, 0, OpaqueAuth{Flavor: 6, Body: []byte{1, 2, 3, 4}}, nil))
 	f.Add(callRecord(4, testProg, testVers, 4, OpaqueAuth{}, xdr.Marshal(u32(10))))
 	f.Add([]byte{0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2})
+	f.Add(callRecord(5, testProg, testVers, 0, OpaqueAuth{Flavor: AUTH_SYS, Body: make([]byte, 404)}, nil))
+	f.Add(callRecord(6, testProg, testVers, 0, OpaqueAuth{}, nil)[:28])
 	srv := &Server{Handler: testMux(nil), DuplicateCache: &DuplicateCache{}}
 	srv.init()
 	addr := netip.MustParseAddr("127.0.0.1")

@@ -98,6 +98,12 @@ type ReplyWriter struct {
 	dropped   bool
 	hasHeader bool
 	bufs      *buffers
+	// For stream connections: the connection whose reply budget pays
+	// for the reply, the bytes charged to it, and whether the call holds
+	// a MaxInFlight slot.
+	conn    *Conn
+	charged int64
+	slot    bool
 }
 
 // segment is a payload slice to send after the first off bytes of the
@@ -132,8 +138,13 @@ func (w *ReplyWriter) Data(p []byte) {
 
 // Buffer returns a buffer of n bytes that stays valid until the reply has
 // been sent and is then recycled: the place to read file data into before
-// passing it to Data.
+// passing it to Data. On a stream connection the buffer counts against the
+// server's reply limits (Server.MaxReplyBytesPerConn, MaxReplyBytes), and
+// the first Buffer of a call waits for room under them.
 func (w *ReplyWriter) Buffer(n int) []byte {
+	if w.conn != nil {
+		w.conn.reserveReply(w, n)
+	}
 	p := w.bufs.get(n)
 	w.owned = append(w.owned, p)
 	return *p
@@ -195,6 +206,7 @@ func (w *ReplyWriter) reset() {
 	w.accept = SUCCESS
 	w.authStat = AUTH_OK
 	w.denied, w.dropped, w.hasHeader = false, false, false
+	w.conn, w.charged, w.slot = nil, 0, false
 	w.statOff, w.resOff = 0, 0
 	w.enc.Truncate(0)
 }

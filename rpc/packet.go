@@ -63,6 +63,9 @@ func (srv *Server) ServePacket(pc net.PacketConn) error {
 			return err
 		}
 		if n > maxDatagram || n < 8 || be32((*bp)[4:]) != CALL {
+			// Not a call (replies to a server are garbage too): no
+			// answer, and no log line either, only the count.
+			srv.counters.malformed.Add(1)
 			srv.bufs.put(bp)
 			continue
 		}
@@ -92,7 +95,7 @@ func (srv *Server) runPacket(r *request) {
 	if srv.handle(srv.ctx, r, r.from.Addr()) {
 		rec = r.w.flatten()[4:] // no record mark on UDP
 		if len(rec) > maxDatagram {
-			srv.log.Warn("rpc: reply too large for UDP; dropped", "prog", r.call.Prog, "proc", r.call.Proc, "len", len(rec))
+			srv.logs.Warn(srv.log, "rpc: reply too large for UDP; dropped", "prog", r.call.Prog, "proc", r.call.Proc, "len", len(rec))
 			r.w.dropped = true
 			rec = nil
 		}
@@ -101,7 +104,7 @@ func (srv *Server) runPacket(r *request) {
 	srv.observe(r, UDP)
 	if rec != nil {
 		if _, err := r.pc.WriteTo(rec, r.call.Remote); err != nil {
-			srv.log.Info("rpc: UDP reply failed", "remote", addrString(r.call.Remote), "err", err)
+			srv.logs.Info(srv.log, "rpc: UDP reply failed", "remote", addrString(r.call.Remote), "err", err)
 		}
 	}
 	srv.putRequest(r)

@@ -94,10 +94,10 @@ func (rr *recordReader) readHeader() (n int, last bool, err error) {
 	return int(h & fragmentLenMax), h&lastFragment != 0, nil
 }
 
-// read reads one whole record into a pooled buffer. beforeBody, if not
-// nil, is called after the first fragment header arrives (the server arms
-// its record deadline there).
-func (rr *recordReader) read(first func(n int)) (*[]byte, error) {
+// read reads one whole record into a pooled buffer. first, if not nil, is
+// called with the first fragment's length and last-fragment bit when its
+// header arrives (the server arms its record deadline there).
+func (rr *recordReader) read(first func(n int, last bool)) (*[]byte, error) {
 	var bp *[]byte
 	total := 0
 	for frag := 0; ; frag++ {
@@ -110,7 +110,7 @@ func (rr *recordReader) read(first func(n int)) (*[]byte, error) {
 			return nil, err
 		}
 		if frag == 0 && first != nil {
-			first(n)
+			first(n, last)
 		}
 		if n > rr.max-total {
 			rr.bufs.put(bp)

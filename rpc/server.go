@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/ratelog"
 	"github.com/dittofs/dittofs/rpc/xdr"
 )
 
@@ -26,9 +27,22 @@ const (
 	// slots per transport... bounded at the server end.
 	DefaultMaxInFlightPerConn = 128
 	DefaultMaxConns           = 4096
-	DefaultIdleTimeout        = 6 * time.Minute
-	DefaultRecordTimeout      = 30 * time.Second
-	DefaultWriteTimeout       = 30 * time.Second
+	// DefaultMaxConnsPerAddr leaves room for a Linux client mounting
+	// with the largest nconnect (16) several times over, plus its NLM,
+	// NSM and MOUNT connections, while keeping one address from taking
+	// more than a sixty-fourth of DefaultMaxConns.
+	DefaultMaxConnsPerAddr = 64
+	DefaultIdleTimeout     = 6 * time.Minute
+	DefaultRecordTimeout   = 30 * time.Second
+	DefaultWriteTimeout    = 30 * time.Second
+	// DefaultMaxReplyBytesPerConn is four 1 MiB READ replies: more than
+	// a fast network has in flight on one connection (10 Gb/s over a
+	// 1 ms round trip is 1.25 MB) on top of the kernel's socket buffer.
+	DefaultMaxReplyBytesPerConn = 4 << 20
+	// DefaultMaxReplyBytes is DefaultMaxConnsPerAddr times
+	// DefaultMaxReplyBytesPerConn, so that the connections of one
+	// address cannot hold more than it on their own.
+	DefaultMaxReplyBytes = DefaultMaxConnsPerAddr * DefaultMaxReplyBytesPerConn
 )
 
 // ErrServerClosed is returned by Serve, ServePacket and ListenAndServe
@@ -60,8 +74,22 @@ type Server struct {
 	// the server stops reading until a call finishes (backpressure).
 	MaxInFlight        int
 	MaxInFlightPerConn int
-	// MaxConns bounds open TCP connections; more are closed at accept.
-	MaxConns int
+	// MaxConns bounds open TCP connections and MaxConnsPerAddr those
+	// from one client address (DefaultMaxConns, DefaultMaxConnsPerAddr);
+	// a connection over either limit is closed at accept.
+	MaxConns        int
+	MaxConnsPerAddr int
+	// MaxReplyBytesPerConn bounds the reply bytes the server holds for
+	// one connection (DefaultMaxReplyBytesPerConn) and MaxReplyBytes
+	// those of all connections (DefaultMaxReplyBytes): payload buffers
+	// (ReplyWriter.Buffer) of calls running and replies not yet written.
+	// A connection at its limit is not read until its replies drain (TCP
+	// backpressure); a call that wants a payload buffer waits for room
+	// under both limits, without holding a MaxInFlight slot. Replies
+	// without payload are counted but never wait. A connection whose
+	// replies cannot be written within WriteTimeout is closed.
+	MaxReplyBytesPerConn int
+	MaxReplyBytes        int
 	// IdleTimeout closes a connection on which no call arrives for that
 	// long (DefaultIdleTimeout). RecordTimeout bounds the time a started
 	// record may take to arrive, WriteTimeout the time to send a reply.
@@ -73,7 +101,8 @@ type Server struct {
 	MaxFragmentSize int
 
 	// Logger receives one line per connection problem and per failed
-	// call; nil discards.
+	// call, at most one a second of each kind (see Stats.LogSuppressed);
+	// nil discards.
 	Logger *slog.Logger
 	// Metrics, when not nil, observes every call and connection.
 	Metrics Metrics
@@ -96,7 +125,10 @@ type Server struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup // connection and packet goroutines
 	nconns    atomic.Int64
-	rejectLog logLimiter
+	perAddr   map[netip.Addr]int // open connections by client address
+	replies   byteBudget         // reply bytes of all connections
+	counters  counters
+	logs      ratelog.Limiter
 }
 
 // Metrics observes a Server. Implementations must be safe for concurrent
@@ -142,6 +174,8 @@ func (srv *Server) init() {
 		srv.listeners = make(map[net.Listener]struct{})
 		srv.packets = make(map[net.PacketConn]struct{})
 		srv.conns = make(map[*Conn]struct{})
+		srv.perAddr = make(map[netip.Addr]int)
+		srv.replies.limit = int64(cmpOr(srv.MaxReplyBytes, DefaultMaxReplyBytes))
 		srv.done = make(chan struct{})
 		srv.ctx, srv.cancel = context.WithCancel(context.Background())
 		srv.calls.New = func() any { return srv.newRequest() }
@@ -201,7 +235,7 @@ func (srv *Server) Serve(l net.Listener) error {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles) {
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				srv.log.Warn("rpc: accept failed; retrying", "err", err, "delay", delay)
+				srv.logs.Warn(srv.log, "rpc: accept failed; retrying", "err", err, "delay", delay)
 				select {
 				case <-time.After(delay):
 				case <-srv.done:
@@ -213,17 +247,24 @@ func (srv *Server) Serve(l net.Listener) error {
 		delay = 0
 		if n := srv.nconns.Add(1); n > int64(cmpOr(srv.MaxConns, DefaultMaxConns)) {
 			srv.nconns.Add(-1)
-			if n := srv.rejectLog.allow(time.Now()); n > 0 {
-				srv.log.Warn("rpc: connection limit reached; closing new connections", "remote", nc.RemoteAddr().String(), "limit", cmpOr(srv.MaxConns, DefaultMaxConns), "rejected", n)
-			}
+			srv.counters.connsRejected.Add(1)
+			srv.logs.Warn(srv.log, "rpc: connection limit reached; closing new connections", "remote", nc.RemoteAddr().String(), "limit", cmpOr(srv.MaxConns, DefaultMaxConns))
 			nc.Close()
 			continue
 		}
 		c := srv.newConn(nc)
-		if !srv.trackConn(c, true) {
+		switch srv.trackConn(c, true) {
+		case errServerClosed:
 			srv.nconns.Add(-1)
 			nc.Close()
 			return ErrServerClosed
+		case errAddrLimit:
+			srv.nconns.Add(-1)
+			c.cancel()
+			srv.counters.connsRejectedPerAddr.Add(1)
+			srv.logs.Warn(srv.log, "rpc: connection limit of one address reached; closing its new connections", "remote", addrString(c.remote), "limit", cmpOr(srv.MaxConnsPerAddr, DefaultMaxConnsPerAddr))
+			nc.Close()
+			continue
 		}
 		srv.wg.Add(1)
 		go c.serve()
@@ -249,18 +290,37 @@ func (srv *Server) track(l net.Listener, pc net.PacketConn, add bool) bool {
 	return true
 }
 
-func (srv *Server) trackConn(c *Conn, add bool) bool {
+var (
+	errServerClosed = errors.New("server closed")
+	errAddrLimit    = errors.New("too many connections from one address")
+)
+
+// trackConn adds c to the open connections, unless the server is closed
+// or c's address has MaxConnsPerAddr open already, or removes it.
+func (srv *Server) trackConn(c *Conn, add bool) error {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	if add {
-		if srv.closed.Load() {
-			return false
-		}
-		srv.conns[c] = struct{}{}
-	} else {
+	key := c.addr.Unmap()
+	if !add {
 		delete(srv.conns, c)
+		if key.IsValid() {
+			if srv.perAddr[key]--; srv.perAddr[key] <= 0 {
+				delete(srv.perAddr, key)
+			}
+		}
+		return nil
 	}
-	return true
+	if srv.closed.Load() {
+		return errServerClosed
+	}
+	if key.IsValid() {
+		if srv.perAddr[key] >= cmpOr(srv.MaxConnsPerAddr, DefaultMaxConnsPerAddr) {
+			return errAddrLimit
+		}
+		srv.perAddr[key]++
+	}
+	srv.conns[c] = struct{}{}
+	return nil
 }
 
 // aLongTimeAgo is a deadline in the past, to wake blocked readers.
@@ -383,31 +443,42 @@ func (srv *Server) handle(ctx context.Context, r *request, addr netip.Addr) bool
 	if d.Uint32() != CALL {
 		return false // replies are routed before handle; anything else is garbage
 	}
+	// The order of the checks is knfsd's: the RPC version, then the
+	// credential, then the verifier. Only a call cut short before its
+	// credential cannot be answered usefully; it is dropped.
 	rpcvers := d.Uint32()
+	if d.Err() == nil && rpcvers != RPCVersion {
+		srv.logs.Warn(srv.log, "rpc: wrong RPC version", "remote", addrString(c.Remote), "xid", c.XID, "rpcvers", rpcvers)
+		w.authStat = AUTH_OK
+		w.denied = true
+		w.encodeDenied(c.XID, true)
+		srv.counters.denied.Add(1)
+		return true
+	}
 	c.Prog, c.Vers, c.Proc = d.Uint32(), d.Uint32(), d.Uint32()
-	c.RawCred.decode(d)
-	c.RawVerf.decode(d)
 	if err := d.Err(); err != nil {
-		srv.log.Warn("rpc: malformed call header; dropped", "remote", addrString(c.Remote), "xid", c.XID, "err", err)
+		srv.counters.malformed.Add(1)
+		srv.logs.Warn(srv.log, "rpc: call header cut short; dropped", "remote", addrString(c.Remote), "xid", c.XID, "err", err)
 		w.dropped = true
 		return false
 	}
+	// A credential or verifier longer than MAX_AUTH_BYTES or cut short
+	// is a bad one (RFC 5531 §8.2, §9): say so, so that the client stops
+	// retransmitting it.
+	c.RawCred.decode(d)
+	if err := d.Err(); err != nil {
+		return srv.deny(c, w, AUTH_BADCRED, "rpc: malformed credential", err)
+	}
+	c.RawVerf.decode(d)
+	if err := d.Err(); err != nil {
+		return srv.deny(c, w, AUTH_BADVERF, "rpc: malformed verifier", err)
+	}
 	c.body = d.Rest()
 	c.Args = d
-	if rpcvers != RPCVersion {
-		srv.log.Warn("rpc: wrong RPC version", "remote", addrString(c.Remote), "xid", c.XID, "rpcvers", rpcvers)
-		w.encodeDenied(c.XID, true)
-		w.authStat = AUTH_OK
-		w.denied = true
-		return true
-	}
 
 	f := srv.flavor(c.RawCred.Flavor)
 	if f == nil {
-		w.Deny(AUTH_BADCRED)
-		srv.log.Info("rpc: unsupported auth flavor", "remote", addrString(c.Remote), "flavor", c.RawCred.Flavor, "prog", c.Prog)
-		w.encodeDenied(c.XID, false)
-		return true
+		return srv.deny(c, w, AUTH_BADCRED, "rpc: unsupported auth flavor", fmt.Errorf("flavor %d", c.RawCred.Flavor))
 	}
 	if err := f.Accept(ctx, c, w); err != nil {
 		if errors.Is(err, ErrHandled) {
@@ -417,10 +488,7 @@ func (srv *Server) handle(ctx context.Context, r *request, addr netip.Addr) bool
 		if !errors.As(err, &ae) {
 			ae = &AuthError{Stat: AUTH_FAILED, Err: err}
 		}
-		w.Deny(ae.Stat)
-		srv.log.Info("rpc: authentication failed", "remote", addrString(c.Remote), "xid", c.XID, "prog", c.Prog, "err", err)
-		w.encodeDenied(c.XID, false)
-		return true
+		return srv.deny(c, w, ae.Stat, "rpc: authentication failed", err)
 	}
 
 	var key drcKey
@@ -447,10 +515,11 @@ func (srv *Server) handle(ctx context.Context, r *request, addr netip.Addr) bool
 	w.beginAccepted(c.XID)
 	srv.dispatch(ctx, w, c)
 	if w.denied {
+		srv.counters.denied.Add(1)
 		w.encodeDenied(c.XID, false)
 	} else if w.wrap != nil && w.accept == SUCCESS {
 		if err := srv.wrapResults(w); err != nil {
-			srv.log.Error("rpc: wrapping results failed", "prog", c.Prog, "proc", c.Proc, "err", err)
+			srv.logs.Error(srv.log, "rpc: wrapping results failed", "prog", c.Prog, "proc", c.Proc, "err", err)
 			w.Fail(SYSTEM_ERR)
 		}
 	}
@@ -464,12 +533,22 @@ func (srv *Server) handle(ctx context.Context, r *request, addr netip.Addr) bool
 	return !w.dropped
 }
 
+// deny answers c MSG_DENIED / AUTH_ERROR with stat, counts it and logs
+// msg (rate-limited). It reports that a reply is to be sent.
+func (srv *Server) deny(c *Call, w *ReplyWriter, stat AuthStat, msg string, err error) bool {
+	w.Deny(stat)
+	w.encodeDenied(c.XID, false)
+	srv.counters.denied.Add(1)
+	srv.logs.Info(srv.log, msg, "remote", addrString(c.Remote), "xid", c.XID, "prog", c.Prog, "stat", stat, "err", err)
+	return true
+}
+
 // dispatch calls the handler with a recover: a panic is logged with its
 // stack and answered SYSTEM_ERR.
 func (srv *Server) dispatch(ctx context.Context, w *ReplyWriter, c *Call) {
 	defer func() {
 		if p := recover(); p != nil {
-			srv.log.Error("rpc: handler panic", "prog", c.Prog, "vers", c.Vers, "proc", c.Proc, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			srv.logs.Error(srv.log, "rpc: handler panic", "prog", c.Prog, "vers", c.Vers, "proc", c.Proc, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			w.denied = false
 			w.dropped = false
 			w.Fail(SYSTEM_ERR)
@@ -519,26 +598,6 @@ func addrString(a net.Addr) string {
 	return a.String()
 }
 
-// logLimiter lets one log line a second through and counts the rest.
-type logLimiter struct {
-	mu      sync.Mutex
-	last    time.Time
-	pending int
-}
-
-// allow reports how many events to log now (0 = stay quiet).
-func (l *logLimiter) allow(now time.Time) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.pending++
-	if now.Sub(l.last) < time.Second {
-		return 0
-	}
-	n := l.pending
-	l.last, l.pending = now, 0
-	return n
-}
-
 // newConn wraps an accepted connection.
 func (srv *Server) newConn(nc net.Conn) *Conn {
 	c := &Conn{srv: srv, nc: nc, remote: nc.RemoteAddr()}
@@ -547,6 +606,7 @@ func (srv *Server) newConn(nc net.Conn) *Conn {
 	}
 	c.ctx, c.cancel = context.WithCancel(srv.ctx)
 	c.sem = make(chan struct{}, cmpOr(srv.MaxInFlightPerConn, DefaultMaxInFlightPerConn))
+	c.replies.limit = int64(cmpOr(srv.MaxReplyBytesPerConn, DefaultMaxReplyBytesPerConn))
 	c.work = make(chan *request)
 	c.caller.init()
 	return c
@@ -566,6 +626,7 @@ type Conn struct {
 	work    chan *request
 	workers sync.WaitGroup
 	machine atomic.Pointer[string]
+	replies byteBudget // reply bytes held for this connection
 
 	// Replies are written by whichever worker finds no write in
 	// progress: it sends every reply queued meanwhile in one vectored
@@ -628,29 +689,47 @@ func (c *Conn) serve() {
 	rr := recordReader{r: br, max: cmpOr(srv.MaxRecordSize, DefaultMaxRecordSize), bufs: &srv.bufs}
 	idle := cmpOr(srv.IdleTimeout, DefaultIdleTimeout)
 	recTimeout := cmpOr(srv.RecordTimeout, DefaultRecordTimeout)
-	armed := time.Time{}
-	first := func(n int) {
-		if br.Buffered() < n {
-			c.nc.SetReadDeadline(time.Now().Add(recTimeout))
-			armed = time.Time{}
+	armed := time.Time{} // when the idle deadline was last set
+	inRecord := false    // the record deadline is set
+	// armRecord sets the record deadline: from the first byte of a
+	// record, the whole of it (every fragment, empty ones included) must
+	// arrive within recTimeout.
+	armRecord := func() {
+		c.nc.SetReadDeadline(time.Now().Add(recTimeout))
+		armed, inRecord = time.Time{}, true
+	}
+	first := func(n int, last bool) {
+		if !inRecord && (!last || br.Buffered() < n) {
+			armRecord()
 		}
 	}
 	for {
 		if srv.closed.Load() {
 			return
 		}
+		if c.replies.full() && !c.waitReplies() {
+			return
+		}
+		inRecord = false
 		if br.Buffered() < 4 {
-			// About to block: arm the idle deadline (at most once a second).
+			// About to block: arm the idle deadline (at most once a
+			// second), wait for the next record to begin, and arm the
+			// record deadline unless its header is here already.
 			if now := time.Now(); now.Sub(armed) > time.Second {
 				c.nc.SetReadDeadline(now.Add(idle))
 				armed = now
 			}
+			if _, err := br.Peek(1); err != nil {
+				c.readFailed(err, false)
+				return
+			}
+			if br.Buffered() < 4 {
+				armRecord()
+			}
 		}
 		bp, err := rr.read(first)
 		if err != nil {
-			if !srv.closed.Load() && !isClosedOrEOF(err) {
-				srv.log.Info("rpc: closing connection", "remote", addrString(c.remote), "err", err)
-			}
+			c.readFailed(err, inRecord)
 			return
 		}
 		rec := *bp
@@ -660,7 +739,8 @@ func (c *Conn) serve() {
 			continue
 		}
 		if len(rec) < 8 || be32(rec[4:]) != CALL {
-			srv.log.Warn("rpc: record is neither call nor reply; closing connection", "remote", addrString(c.remote), "len", len(rec))
+			srv.counters.malformed.Add(1)
+			srv.logs.Warn(srv.log, "rpc: record is neither call nor reply; closing connection", "remote", addrString(c.remote), "len", len(rec))
 			srv.bufs.put(bp)
 			return
 		}
@@ -681,6 +761,7 @@ func (c *Conn) serve() {
 		r.call.Conn, r.call.conn = c, c
 		r.call.Network = TCP
 		r.call.Remote = c.remote
+		r.w.conn, r.w.slot = c, true
 		select {
 		case c.work <- r:
 		default:
@@ -688,6 +769,104 @@ func (c *Conn) serve() {
 			go c.worker(r)
 		}
 	}
+}
+
+// readFailed counts and logs why reading the connection failed.
+func (c *Conn) readFailed(err error, inRecord bool) {
+	srv := c.srv
+	if srv.closed.Load() || c.ctx.Err() != nil {
+		return
+	}
+	var ne net.Error
+	switch {
+	case inRecord && errors.As(err, &ne) && ne.Timeout():
+		srv.counters.recordTimeouts.Add(1)
+		srv.logs.Info(srv.log, "rpc: record not received within the record timeout; closing connection", "remote", addrString(c.remote), "timeout", cmpOr(srv.RecordTimeout, DefaultRecordTimeout))
+	case !isClosedOrEOF(err):
+		srv.logs.Info(srv.log, "rpc: closing connection", "remote", addrString(c.remote), "err", err)
+	}
+}
+
+// waitReplies stops reading the connection while it holds
+// MaxReplyBytesPerConn of replies or has calls waiting for room: the peer
+// is not reading its replies, and TCP backpressure is what it gets. It
+// reports false when the connection or the server closes meanwhile.
+func (c *Conn) waitReplies() bool {
+	b := &c.replies
+	c.srv.counters.readPauses.Add(1)
+	b.sleepers.Add(1)
+	defer b.sleepers.Add(-1)
+	for {
+		b.mu.Lock()
+		if !b.full() {
+			b.mu.Unlock()
+			return true
+		}
+		wake := b.waitChan()
+		b.mu.Unlock()
+		select {
+		case <-wake:
+		case <-c.ctx.Done():
+			return false
+		case <-c.srv.done:
+			return false
+		}
+	}
+}
+
+// waitReply waits until b bytes fit into the connection's and the
+// server's budgets and takes them. Meanwhile the call gives up its
+// MaxInFlight slot (taken again after) and counts as a waiter, which
+// stops the connection's reader.
+func (c *Conn) waitReply(w *ReplyWriter, b int64) {
+	srv := c.srv
+	srv.counters.replyWaits.Add(1)
+	if w.slot {
+		srv.release()
+		w.slot = false
+	}
+	c.replies.waiters.Add(1)
+	c.replies.sleepers.Add(1)
+	srv.replies.sleepers.Add(1)
+	for {
+		ok, wake := take(&c.replies, &srv.replies, b)
+		if ok {
+			break
+		}
+		<-wake
+	}
+	srv.replies.sleepers.Add(-1)
+	c.replies.sleepers.Add(-1)
+	c.replies.waiters.Add(-1)
+	c.replies.wakeAll() // the reader may go on if no other call waits
+	if c.ctx.Err() == nil {
+		w.slot = srv.acquire()
+	}
+}
+
+// replySlack is charged with each payload buffer for the encoded part
+// of its reply (headers, attributes), so that a READ reply is accounted
+// whole before it is built.
+const replySlack = 1 << 10
+
+// reserveReply charges a payload buffer of n bytes to the connection's
+// and the server's reply budgets. The first buffer of a call waits for
+// room, giving up its MaxInFlight slot meanwhile; later ones do not wait,
+// as the call holds bytes that others may be waiting for. A call of a
+// closed connection waits too: its buffer is memory all the same, and
+// the closed connection's replies free their room at once.
+func (c *Conn) reserveReply(w *ReplyWriter, n int) {
+	srv := c.srv
+	b := int64(n) + replySlack
+	if w.charged > 0 {
+		force(&c.replies, &srv.replies, b)
+		w.charged += b
+		return
+	}
+	if ok, _ := take(&c.replies, &srv.replies, b); !ok {
+		c.waitReply(w, b)
+	}
+	w.charged += b
 }
 
 // workerIdle is how long an idle worker goroutine waits for another call
@@ -714,15 +893,31 @@ func (c *Conn) worker(r *request) {
 
 // run handles one call and queues its reply.
 func (c *Conn) run(r *request) {
-	sent := c.srv.handle(c.ctx, r, c.addr)
+	srv := c.srv
+	sent := srv.handle(c.ctx, r, c.addr)
+	// The call is done: its MaxInFlight slot goes back now, whether or
+	// not the peer reads the reply (the reply bytes are accounted
+	// instead, and the connection's own slot is held until it is sent).
+	if r.w.slot {
+		srv.release()
+		r.w.slot = false
+	}
 	// Observed before the reply leaves, so that a client that has its
 	// reply also sees the call counted.
-	c.srv.observe(r, TCP)
+	srv.observe(r, TCP)
 	if !sent {
 		c.finish(r)
 		return
 	}
 	r.segs = r.w.segments(r.segs[:0])
+	size := int64(-4)
+	for _, s := range r.segs {
+		size += int64(len(s))
+	}
+	if extra := size - r.w.charged; extra > 0 {
+		force(&c.replies, &srv.replies, extra)
+		r.w.charged += extra
+	}
 	c.queueMu.Lock()
 	c.queue = append(c.queue, r)
 	if c.writing {
@@ -765,19 +960,30 @@ func (c *Conn) writeBatch(batch []*request) {
 		_, err = iov.bufs.WriteTo(c.nc)
 	}
 	clear(iov.backing)
-	if err != nil && !isClosedOrEOF(err) {
-		srv.log.Info("rpc: writing reply failed; closing connection", "remote", addrString(c.remote), "err", err)
+	if err == nil {
+		return
 	}
-	if err != nil {
-		c.nc.Close()
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		srv.counters.writeTimeouts.Add(1)
+		srv.logs.Warn(srv.log, "rpc: client does not read its replies; closing connection", "remote", addrString(c.remote), "timeout", cmpOr(srv.WriteTimeout, DefaultWriteTimeout))
+	case !isClosedOrEOF(err):
+		srv.logs.Info(srv.log, "rpc: writing reply failed; closing connection", "remote", addrString(c.remote), "err", err)
 	}
+	c.nc.Close()
+	c.cancel() // wakes the reader and calls waiting for reply room
 }
 
-// finish recycles a call's state and frees its in-flight slots.
+// finish recycles a call's state and frees its connection slot and
+// reply bytes.
 func (c *Conn) finish(r *request) {
 	srv := c.srv
+	if n := r.w.charged; n > 0 {
+		c.replies.release(n)
+		srv.replies.release(n)
+	}
 	srv.putRequest(r)
-	srv.release()
 	<-c.sem
 }
 

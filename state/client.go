@@ -233,7 +233,7 @@ func (t *Table) confirmRecord(ctx context.Context, n *names, u *Client) {
 		t.mu.Unlock()
 	}
 	t.persistName(ctx, u)
-	t.log.Info("nfs4 client confirmed", "clientid", fmt.Sprintf("%016x", u.ID), "name", u.Name)
+	t.log.Debug("nfs4 client confirmed", "clientid", fmt.Sprintf("%016x", u.ID), "name", u.Name)
 }
 
 // Client returns the confirmed client of clientid id and renews its lease
@@ -317,7 +317,7 @@ func (t *Table) release(ctx context.Context, c *Client, why string) {
 	if f := t.onRelease; f != nil {
 		f(c.ID)
 	}
-	t.log.Info("nfs4 client state released", "clientid", fmt.Sprintf("%016x", c.ID), "name", c.Name, "why", why)
+	t.log.Debug("nfs4 client state released", "clientid", fmt.Sprintf("%016x", c.ID), "name", c.Name, "why", why)
 }
 
 // OnRelease sets a function called with the clientid of every client

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dittofs/dittofs/rpc"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -51,6 +52,16 @@ type Config struct {
 	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
 	LogFormat string `yaml:"log_format"`
 	LogLevel  string `yaml:"log_level"`
+	// The limits of the NFS port against misbehaving clients (see
+	// rpc.Server and docs/rpc.md): open connections in all and from one
+	// address, reply bytes held for one connection and for all, and the
+	// time a record may take to arrive and a reply to be written.
+	MaxConns             int           `yaml:"max_conns"`
+	MaxConnsPerAddr      int           `yaml:"max_conns_per_addr"`
+	MaxReplyBytesPerConn int           `yaml:"max_reply_bytes_per_conn"`
+	MaxReplyBytes        int           `yaml:"max_reply_bytes"`
+	RecordTimeout        time.Duration `yaml:"record_timeout"`
+	WriteTimeout         time.Duration `yaml:"write_timeout"`
 }
 
 // errHelp is returned when -h or --help was asked for.
@@ -71,6 +82,13 @@ func defaultConfig() Config {
 		Grace:       90 * time.Second,
 		LogFormat:   "text",
 		LogLevel:    "info",
+
+		MaxConns:             rpc.DefaultMaxConns,
+		MaxConnsPerAddr:      rpc.DefaultMaxConnsPerAddr,
+		MaxReplyBytesPerConn: rpc.DefaultMaxReplyBytesPerConn,
+		MaxReplyBytes:        rpc.DefaultMaxReplyBytes,
+		RecordTimeout:        rpc.DefaultRecordTimeout,
+		WriteTimeout:         rpc.DefaultWriteTimeout,
 	}
 }
 
@@ -96,6 +114,12 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar(&flags.Grace, "grace", 0, "grace period after a restart for lock reclaims, NLM and NFSv4 (default 90s)")
 	fs.StringVar(&flags.LogFormat, "log-format", "", "log `format`: text or json (default text)")
 	fs.StringVar(&flags.LogLevel, "log-level", "", "log `level`: debug, info, warn or error (default info)")
+	fs.IntVar(&flags.MaxConns, "max-conns", 0, fmt.Sprintf("most open NFS connections (default %d)", rpc.DefaultMaxConns))
+	fs.IntVar(&flags.MaxConnsPerAddr, "max-conns-per-addr", 0, fmt.Sprintf("most open NFS connections from one client address (default %d)", rpc.DefaultMaxConnsPerAddr))
+	fs.IntVar(&flags.MaxReplyBytesPerConn, "max-reply-bytes-per-conn", 0, fmt.Sprintf("most reply `bytes` held for one connection before it is no longer read (default %d)", rpc.DefaultMaxReplyBytesPerConn))
+	fs.IntVar(&flags.MaxReplyBytes, "max-reply-bytes", 0, fmt.Sprintf("most reply `bytes` held for all connections (default %d)", rpc.DefaultMaxReplyBytes))
+	fs.DurationVar(&flags.RecordTimeout, "record-timeout", 0, "time a started call record may take to arrive (default 30s)")
+	fs.DurationVar(&flags.WriteTimeout, "write-timeout", 0, "time a reply may take to be written before the connection is closed (default 30s)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return Config{}, errHelp
@@ -150,6 +174,18 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			cfg.LogFormat = flags.LogFormat
 		case "log-level":
 			cfg.LogLevel = flags.LogLevel
+		case "max-conns":
+			cfg.MaxConns = flags.MaxConns
+		case "max-conns-per-addr":
+			cfg.MaxConnsPerAddr = flags.MaxConnsPerAddr
+		case "max-reply-bytes-per-conn":
+			cfg.MaxReplyBytesPerConn = flags.MaxReplyBytesPerConn
+		case "max-reply-bytes":
+			cfg.MaxReplyBytes = flags.MaxReplyBytes
+		case "record-timeout":
+			cfg.RecordTimeout = flags.RecordTimeout
+		case "write-timeout":
+			cfg.WriteTimeout = flags.WriteTimeout
 		}
 	})
 	return cfg, cfg.validate()
@@ -178,10 +214,34 @@ func (c *Config) validate() error {
 	if c.SMBAddr != "" {
 		return errors.New("SMB is not implemented in this version of DittoFS; leave --smb-addr unset")
 	}
+	for _, l := range []struct {
+		name string
+		v    int
+	}{{"max_conns", c.MaxConns}, {"max_conns_per_addr", c.MaxConnsPerAddr}, {"max_reply_bytes_per_conn", c.MaxReplyBytesPerConn}, {"max_reply_bytes", c.MaxReplyBytes}} {
+		if l.v < 1 {
+			return fmt.Errorf("%s %d: want at least 1", l.name, l.v)
+		}
+	}
+	if c.MaxConnsPerAddr > c.MaxConns {
+		return fmt.Errorf("max_conns_per_addr %d is over max_conns %d", c.MaxConnsPerAddr, c.MaxConns)
+	}
+	if c.RecordTimeout < time.Second || c.WriteTimeout < time.Second {
+		return fmt.Errorf("record_timeout %v, write_timeout %v: want at least 1s", c.RecordTimeout, c.WriteTimeout)
+	}
 	if !c.Memory && c.Data == "" {
 		return errors.New("data directory is empty; give --data DIR or --memory")
 	}
 	return nil
+}
+
+// limit sets the limits of srv against misbehaving clients.
+func (c *Config) limit(srv *rpc.Server) {
+	srv.MaxConns = c.MaxConns
+	srv.MaxConnsPerAddr = c.MaxConnsPerAddr
+	srv.MaxReplyBytesPerConn = c.MaxReplyBytesPerConn
+	srv.MaxReplyBytes = c.MaxReplyBytes
+	srv.RecordTimeout = c.RecordTimeout
+	srv.WriteTimeout = c.WriteTimeout
 }
 
 func (c *Config) logger(w io.Writer) *slog.Logger {

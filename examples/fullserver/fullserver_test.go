@@ -75,6 +75,22 @@ func TestConfigPrecedence(t *testing.T) {
 	if cfg, _ := parseConfig(nil, io.Discard); cfg != defaultConfig() {
 		t.Fatalf("defaults: %+v", cfg)
 	}
+	// The limits against hostile clients: file, then flags.
+	os.WriteFile(file, []byte("max_conns: 100\nmax_conns_per_addr: 10\nmax_reply_bytes_per_conn: 1048576\nmax_reply_bytes: 8388608\nrecord_timeout: 5s\nwrite_timeout: 7s\n"), 0o600)
+	cfg, err = parseConfig([]string{"--config", file, "--max-conns-per-addr", "20", "--write-timeout", "9s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var srv rpc.Server
+	cfg.limit(&srv)
+	if srv.MaxConns != 100 || srv.MaxConnsPerAddr != 20 || srv.MaxReplyBytesPerConn != 1<<20 || srv.MaxReplyBytes != 8<<20 ||
+		srv.RecordTimeout != 5*time.Second || srv.WriteTimeout != 9*time.Second {
+		t.Fatalf("limits: %+v", cfg)
+	}
+	def := defaultConfig()
+	if def.MaxConnsPerAddr != rpc.DefaultMaxConnsPerAddr || def.MaxReplyBytes != rpc.DefaultMaxReplyBytes {
+		t.Fatalf("default limits: %+v", def)
+	}
 }
 
 func TestConfigErrors(t *testing.T) {
@@ -90,6 +106,10 @@ func TestConfigErrors(t *testing.T) {
 		{"--nfs-addr", ""},
 		{"extra"},
 		{"--no-such-flag"},
+		{"--max-conns-per-addr", "0"},
+		{"--max-reply-bytes", "-1"},
+		{"--max-conns", "10", "--max-conns-per-addr", "11"},
+		{"--record-timeout", "10ms"},
 	} {
 		if _, err := parseConfig(args, io.Discard); err == nil {
 			t.Errorf("%q: no error", args)
@@ -189,6 +209,11 @@ func TestServesNullAndPortmap(t *testing.T) {
 	if !strings.Contains(string(body), `dittofs_rpc_calls_total{procedure="1",program="nfs",server="nfs",version="3"}`) ||
 		!strings.Contains(string(body), `dittofs_rpc_errors_total{procedure="other",program="nfs",server="nfs",status="PROC_UNAVAIL",version="3"}`) {
 		t.Errorf("metrics lack the calls just made:\n%s", grepLines(string(body), "dittofs_rpc"))
+	}
+	for _, m := range []string{`dittofs_rpc_reply_bytes{server="nfs"}`, `dittofs_rpc_conns_rejected_per_addr_total{server="nfs"} 0`, `dittofs_rpc_write_timeouts_total{server="portmap"} 0`} {
+		if !strings.Contains(string(body), m) {
+			t.Errorf("metrics lack %s:\n%s", m, grepLines(string(body), "dittofs_rpc"))
+		}
 	}
 	if resp, err := http.Get("http://" + addrs["metrics/tcp"].String() + "/healthz"); err != nil || resp.StatusCode != 200 {
 		t.Errorf("healthz: %v", err)

@@ -83,3 +83,63 @@ func (m *rpcMetrics) CallDone(s rpc.CallStat) {
 
 // ConnChange implements rpc.Metrics.
 func (m *rpcMetrics) ConnChange(delta int) { m.conns.Add(float64(delta)) }
+
+// limitMetrics exports an rpc.Server's Stats: how often its limits
+// against misbehaving clients were hit, and the reply bytes it holds.
+type limitMetrics struct {
+	srv  *rpc.Server
+	desc map[string]*prometheus.Desc
+}
+
+// limitMetricNames are the metrics of limitMetrics and their help.
+var limitMetricNames = map[string]string{
+	"dittofs_rpc_reply_bytes":                   "Reply bytes held for TCP connections (payload buffers of running calls and unsent replies).",
+	"dittofs_rpc_reply_bytes_peak":              "Highest value of dittofs_rpc_reply_bytes so far.",
+	"dittofs_rpc_read_pauses_total":             "Times a connection stopped being read because its replies were not drained.",
+	"dittofs_rpc_reply_waits_total":             "Calls that waited for room under the reply byte limits.",
+	"dittofs_rpc_write_timeouts_total":          "Connections closed because a reply could not be written within the write timeout.",
+	"dittofs_rpc_record_timeouts_total":         "Connections closed because a record did not arrive within the record timeout.",
+	"dittofs_rpc_conns_rejected_total":          "Connections closed at accept because max_conns were open.",
+	"dittofs_rpc_conns_rejected_per_addr_total": "Connections closed at accept because their address had max_conns_per_addr open.",
+	"dittofs_rpc_malformed_calls_total":         "Calls dropped because they could not be decoded far enough to be answered.",
+	"dittofs_rpc_auth_denied_total":             "Calls answered MSG_DENIED (bad credential or verifier, wrong RPC version).",
+	"dittofs_rpc_log_suppressed_total":          "Log lines left out by the rate limiter (one line per kind per second).",
+}
+
+// registerLimitMetrics registers the Stats of srv, labelled server.
+func registerLimitMetrics(reg prometheus.Registerer, server string, srv *rpc.Server) {
+	m := &limitMetrics{srv: srv, desc: make(map[string]*prometheus.Desc, len(limitMetricNames))}
+	for name, help := range limitMetricNames {
+		m.desc[name] = prometheus.NewDesc(name, help, nil, prometheus.Labels{"server": server})
+	}
+	reg.MustRegister(m)
+}
+
+// Describe implements prometheus.Collector.
+func (m *limitMetrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range m.desc {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (m *limitMetrics) Collect(ch chan<- prometheus.Metric) {
+	st := m.srv.Stats()
+	gauge := func(name string, v int64) {
+		ch <- prometheus.MustNewConstMetric(m.desc[name], prometheus.GaugeValue, float64(v))
+	}
+	counter := func(name string, v uint64) {
+		ch <- prometheus.MustNewConstMetric(m.desc[name], prometheus.CounterValue, float64(v))
+	}
+	gauge("dittofs_rpc_reply_bytes", st.ReplyBytes)
+	gauge("dittofs_rpc_reply_bytes_peak", st.ReplyBytesPeak)
+	counter("dittofs_rpc_read_pauses_total", st.ReadPauses)
+	counter("dittofs_rpc_reply_waits_total", st.ReplyWaits)
+	counter("dittofs_rpc_write_timeouts_total", st.WriteTimeouts)
+	counter("dittofs_rpc_record_timeouts_total", st.RecordTimeouts)
+	counter("dittofs_rpc_conns_rejected_total", st.ConnsRejected)
+	counter("dittofs_rpc_conns_rejected_per_addr_total", st.ConnsRejectedPerAddr)
+	counter("dittofs_rpc_malformed_calls_total", st.MalformedCalls)
+	counter("dittofs_rpc_auth_denied_total", st.AuthDenied)
+	counter("dittofs_rpc_log_suppressed_total", st.LogSuppressed)
+}

@@ -60,8 +60,11 @@ func startPortmap(cfg Config, log *slog.Logger, reg prometheus.Registerer, mux *
 	}
 	// NFSv4 is for TCP only (RFC 7530 §3.1).
 	table.Unset(progNFS, 4, portmap.UDP)
+	srv := &rpc.Server{Handler: pmux, Logger: log, Metrics: newRPCMetrics(reg, "portmap")}
+	cfg.limit(srv)
+	registerLimitMetrics(reg, "portmap", srv)
 	pm := &portmapper{
-		srv:   &rpc.Server{Handler: pmux, Logger: log, Metrics: newRPCMetrics(reg, "portmap")},
+		srv:   srv,
 		tcp:   tcp,
 		udp:   udp,
 		table: table,

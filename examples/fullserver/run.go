@@ -78,6 +78,8 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 		Logger:         log,
 		Metrics:        newRPCMetrics(reg, "nfs"),
 	}
+	cfg.limit(nfsd)
+	registerLimitMetrics(reg, "nfs", nfsd)
 	nfsTCP, nfsUDP, err := listenBoth(cfg.NFSAddr)
 	if err != nil {
 		return fmt.Errorf("nfs: %w", err)
