@@ -50,9 +50,9 @@ func testChownByNonOwner(t *testing.T, minor uint32) {
 		case "sock":
 			h, _, err = fsys.Mknod(context.Background(), root, r, name, store.TypeSocket, store.Dev{}, nil)
 		case "chr":
-			h, _, err = fsys.Mknod(context.Background(), root, r, name, store.TypeChar, store.Dev{1, 3}, nil)
+			h, _, err = fsys.Mknod(context.Background(), root, r, name, store.TypeChar, store.Dev{Major: 1, Minor: 3}, nil)
 		case "blk":
-			h, _, err = fsys.Mknod(context.Background(), root, r, name, store.TypeBlock, store.Dev{8, 0}, nil)
+			h, _, err = fsys.Mknod(context.Background(), root, r, name, store.TypeBlock, store.Dev{Major: 8}, nil)
 		}
 		if err != nil {
 			t.Fatal(err)
