@@ -411,17 +411,17 @@ func TestBoundsAndClose(t *testing.T) {
 	if err := m.Lock(ctx, 1, Request{Owner: nlmA, Range: Range{5, 1}, Exclusive: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Lock(ctx, 1, Request{Owner: nlmA, Range: Range{9, 1}, Exclusive: true}); err != ErrNoLocks {
+	if err := m.Lock(ctx, 1, Request{Owner: nlmA, Range: Range{9, 1}, Exclusive: true}); !errors.Is(err, ErrNoLocks) {
 		t.Fatalf("third lock: %v", err)
 	}
-	if err := m.Share(ctx, 2, ShareRequest{Owner: v4C, Access: ModeRead}); err != ErrNoLocks {
+	if err := m.Share(ctx, 2, ShareRequest{Owner: v4C, Access: ModeRead}); !errors.Is(err, ErrNoLocks) {
 		t.Fatalf("share beyond MaxLocks: %v", err)
 	}
 	g := make(recorder, 1)
 	if err := m.Lock(ctx, 1, Request{Owner: nlmB, Range: Range{0, 1}, Block: true, Granted: g.granted}); err != ErrBlocked {
 		t.Fatal(err)
 	}
-	if err := m.Lock(ctx, 1, Request{Owner: v4C, Range: Range{5, 1}, Block: true}); err != ErrNoLocks {
+	if err := m.Lock(ctx, 1, Request{Owner: v4C, Range: Range{5, 1}, Block: true}); !errors.Is(err, ErrNoLocks) {
 		t.Fatalf("second waiter: %v", err)
 	}
 	if err := m.Close(); err != nil {
