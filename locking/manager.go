@@ -296,8 +296,8 @@ func Open(ctx context.Context, o Options) (*Manager, error) {
 	startGrace := true
 	if o.Persist != nil {
 		if o.KeyPrefix == nil {
-			if _, err := store.MovePrefix(ctx, o.Persist, legacyPrefix, KeyPrefix); err != nil {
-				return nil, fmt.Errorf("locking: moving records to the locking namespace: %w", err)
+			if _, err := store.MigrateNamespace(ctx, o.Persist, "locking"); err != nil {
+				return nil, err
 			}
 		}
 		prev, err := m.load(ctx)

@@ -1,7 +1,6 @@
 package locking
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -40,19 +39,13 @@ const (
 	writeBatch = 1024
 )
 
-// namespace is the prefix of the store namespace "locking", the default
-// KeyPrefix; legacyPrefix the one of versions before namespaces.
-var (
-	namespace    = store.RegisterNamespace("locking")
-	legacyPrefix = []byte("\xffLK")
-)
-
 // KeyPrefix is the default Options.KeyPrefix: the prefix of the store
-// namespace "locking".
-var KeyPrefix = namespace
+// namespace "locking". Versions before store namespaces kept the same
+// keys under "\xffLK"; Open moves them.
+var KeyPrefix = store.RegisterNamespace("locking")
 
 func init() {
-	store.RegisterLegacyPrefix("locking", legacyPrefix)
+	store.RegisterLegacyPrefix("locking", []byte("\xffLK"), nil)
 	store.RegisterNamespaceChecker("locking", checkKey)
 }
 
@@ -305,14 +298,6 @@ func decodeKey(k, v []byte) (record, error) {
 // record decodes, and the file it is about is a live node (else it is
 // stale: the file was removed while locked or open).
 func checkKey(k, v []byte, node func(uint64) bool) error {
-	switch {
-	case bytes.HasPrefix(k, namespace):
-		k = k[len(namespace):]
-	case bytes.HasPrefix(k, legacyPrefix):
-		k = k[len(legacyPrefix):]
-	default:
-		return errCorrupt
-	}
 	if len(k) == 1 && k[0] == keyEpoch {
 		if len(v) != 8 {
 			return fmt.Errorf("boot epoch of %d bytes", len(v))

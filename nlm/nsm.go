@@ -151,7 +151,7 @@ func (m *Monitor) Start(ctx context.Context) error {
 		return nil
 	}
 	if m.KeyPrefix == nil {
-		if err := migrateKeys(ctx, m.Persist); err != nil {
+		if _, err := store.MigrateNamespace(ctx, m.Persist, "nsm"); err != nil {
 			return err
 		}
 	}

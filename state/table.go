@@ -143,7 +143,7 @@ func New(ctx context.Context, o Options) (*Table, error) {
 	t.start = t.clock.Now()
 	if o.Persist != nil {
 		if migrate {
-			if err := migrateKeys(ctx, o.Persist); err != nil {
+			if _, err := store.MigrateNamespace(ctx, o.Persist, "nfs4-state"); err != nil {
 				return nil, err
 			}
 		}

@@ -87,8 +87,9 @@ func deleteKey(k []byte) func(Tx) error {
 
 // nsRecord is a record of a registered namespace, kept for its checker.
 type nsRecord struct {
-	ns   *keyspace
-	k, v []byte
+	ns     *keyspace
+	k, rel []byte // the key, and within the namespace
+	v      []byte
 }
 
 // Check verifies the store (fsck): every record decodes; every entry points
@@ -278,7 +279,7 @@ func (f *FS) check(ctx context.Context) (*checker, error) {
 				recs[id] = r
 				rep.Blocks++
 			default:
-				ns := namespaceOf(k)
+				ns, rel := namespaceOf(k)
 				if ns == nil {
 					rep.addf("unknown key %q", k)
 					return true
@@ -288,7 +289,7 @@ func (f *FS) check(ctx context.Context) (*checker, error) {
 				}
 				rep.Records[ns.name]++
 				if ns.check != nil {
-					nsRecs = append(nsRecs, nsRecord{ns, bytes.Clone(k), bytes.Clone(v)})
+					nsRecs = append(nsRecs, nsRecord{ns, bytes.Clone(k), bytes.Clone(rel), bytes.Clone(v)})
 				}
 			}
 			return true
@@ -299,7 +300,7 @@ func (f *FS) check(ctx context.Context) (*checker, error) {
 	}
 	node := func(id uint64) bool { return nodes[id] != nil }
 	for _, r := range nsRecs {
-		err := r.ns.check(r.k, r.v, node)
+		err := r.ns.check(r.rel, r.v, node)
 		switch {
 		case err == nil:
 		case errors.Is(err, ErrStaleRecord):

@@ -26,7 +26,9 @@ import (
 var ErrStaleRecord = errors.New("store: stale record")
 
 // A NamespaceChecker validates one record of its namespace for Check: key
-// is the whole key, node reports whether a node id is a live node. It
+// is the key after the namespace's prefix (a key under a legacy prefix is
+// given as it will be once moved), node reports whether a node id is a
+// live node. It
 // returns nil for a sound record, an error wrapping ErrStaleRecord for a
 // stale one, and any other error for damage. Repair deletes every record
 // a checker does not accept.
@@ -36,6 +38,7 @@ type keyspace struct {
 	name   string
 	prefix []byte
 	check  NamespaceChecker
+	legacy []prefixOwner
 }
 
 // namespaces is the process-wide registry, filled at init by the
@@ -47,9 +50,13 @@ var namespaces struct {
 	prefixes []prefixOwner // every registered and legacy prefix
 }
 
+// prefixOwner is a registered prefix: its keys belong to ns, and their
+// rest follows under within the namespace (under is nil for the
+// namespace's own prefix).
 type prefixOwner struct {
 	prefix []byte
 	ns     *keyspace
+	under  []byte
 }
 
 // maxNamespaceName bounds a namespace's name.
@@ -72,7 +79,7 @@ func RegisterNamespace(name string) []byte {
 		panic(fmt.Sprintf("store: namespace %q registered twice", name))
 	}
 	ns := &keyspace{name: name, prefix: append(append([]byte{0xff}, name...), 0)}
-	addPrefix(ns.prefix, ns)
+	addPrefix(prefixOwner{prefix: ns.prefix, ns: ns})
 	namespaces.byName[name] = ns
 	return bytes.Clone(ns.prefix)
 }
@@ -91,13 +98,13 @@ func RegisterNamespaceChecker(name string, c NamespaceChecker) {
 }
 
 // RegisterLegacyPrefix attributes keys under prefix, which a component
-// wrote before it had a namespace, to its namespace name, so that Check
-// accepts a store not yet migrated (the component moves them under its
-// namespace when it next opens the store; see MovePrefix). Legacy
-// prefixes start with 0xff and an upper-case letter, which no
-// namespace's does; it panics when prefix overlaps another registered
-// prefix.
-func RegisterLegacyPrefix(name string, prefix []byte) {
+// wrote before it had a namespace, to its namespace name: a key legacy+rest
+// belongs at namespace-prefix+under+rest. Check accepts a store not yet
+// migrated (the checker sees each key where it belongs), and
+// MigrateNamespace moves the keys there. Legacy prefixes start with 0xff
+// and an upper-case letter, which no namespace's does; it panics when
+// prefix overlaps another registered prefix.
+func RegisterLegacyPrefix(name string, prefix, under []byte) {
 	if len(prefix) < 2 || prefix[0] != 0xff || prefix[1] < 'A' || prefix[1] > 'Z' {
 		panic(fmt.Sprintf("store: legacy prefix %q: want 0xff and an upper-case letter", prefix))
 	}
@@ -107,18 +114,41 @@ func RegisterLegacyPrefix(name string, prefix []byte) {
 	if ns == nil {
 		panic(fmt.Sprintf("store: legacy prefix of unregistered namespace %q", name))
 	}
-	addPrefix(bytes.Clone(prefix), ns)
+	po := prefixOwner{prefix: bytes.Clone(prefix), ns: ns, under: bytes.Clone(under)}
+	addPrefix(po)
+	ns.legacy = append(ns.legacy, po)
 }
 
-// addPrefix records p for ns, panicking when p and another prefix would
-// both match some key.
-func addPrefix(p []byte, ns *keyspace) {
-	for _, o := range namespaces.prefixes {
-		if bytes.HasPrefix(p, o.prefix) || bytes.HasPrefix(o.prefix, p) {
-			panic(fmt.Sprintf("store: prefix %q of namespace %q overlaps %q of %q", p, ns.name, o.prefix, o.ns.name))
+// MigrateNamespace moves the keys under the legacy prefixes of the
+// namespace name to where they belong in it (MovePrefix), and returns how
+// many it moved.
+func MigrateNamespace(ctx context.Context, m Metadata, name string) (int, error) {
+	namespaces.mu.RLock()
+	ns := namespaces.byName[name]
+	namespaces.mu.RUnlock()
+	if ns == nil {
+		return 0, fmt.Errorf("store: namespace %q not registered", name)
+	}
+	moved := 0
+	for _, l := range ns.legacy {
+		n, err := MovePrefix(ctx, m, l.prefix, append(bytes.Clone(ns.prefix), l.under...))
+		moved += n
+		if err != nil {
+			return moved, fmt.Errorf("store: moving %q into namespace %q: %w", l.prefix, name, err)
 		}
 	}
-	namespaces.prefixes = append(namespaces.prefixes, prefixOwner{p, ns})
+	return moved, nil
+}
+
+// addPrefix records a prefix, panicking when it and another prefix would
+// both match some key.
+func addPrefix(p prefixOwner) {
+	for _, o := range namespaces.prefixes {
+		if bytes.HasPrefix(p.prefix, o.prefix) || bytes.HasPrefix(o.prefix, p.prefix) {
+			panic(fmt.Sprintf("store: prefix %q of namespace %q overlaps %q of %q", p.prefix, p.ns.name, o.prefix, o.ns.name))
+		}
+	}
+	namespaces.prefixes = append(namespaces.prefixes, p)
 }
 
 func validNamespace(name string) bool {
@@ -134,16 +164,20 @@ func validNamespace(name string) bool {
 	return true
 }
 
-// namespaceOf returns the namespace a key belongs to, or nil.
-func namespaceOf(k []byte) *keyspace {
+// namespaceOf returns the namespace a key belongs to, or nil, and the key
+// within the namespace (after its prefix, where a legacy key belongs).
+func namespaceOf(k []byte) (*keyspace, []byte) {
 	namespaces.mu.RLock()
 	defer namespaces.mu.RUnlock()
 	for _, o := range namespaces.prefixes {
 		if bytes.HasPrefix(k, o.prefix) {
-			return o.ns
+			if o.under == nil {
+				return o.ns, k[len(o.prefix):]
+			}
+			return o.ns, append(bytes.Clone(o.under), k[len(o.prefix):]...)
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // movePrefixBatch bounds the keys MovePrefix moves in one transaction.

@@ -34,10 +34,10 @@ func TestRegisterNamespace(t *testing.T) {
 	for _, bad := range []string{"", "Upper", "with\x00nul", "sp ace", strings.Repeat("a", 65)} {
 		mustPanic(t, fmt.Sprintf("name %q", bad), func() { store.RegisterNamespace(bad) })
 	}
-	store.RegisterLegacyPrefix("test-ns", []byte("\xffTQ"))
-	mustPanic(t, "a legacy prefix under another", func() { store.RegisterLegacyPrefix("test-ns2", []byte("\xffTQx")) })
-	mustPanic(t, "a legacy prefix over another", func() { store.RegisterLegacyPrefix("test-ns2", []byte("\xffT")) })
-	mustPanic(t, "a lower-case legacy prefix", func() { store.RegisterLegacyPrefix("test-ns2", []byte("\xfftest")) })
+	store.RegisterLegacyPrefix("test-ns", []byte("\xffTQ"), nil)
+	mustPanic(t, "a legacy prefix under another", func() { store.RegisterLegacyPrefix("test-ns2", []byte("\xffTQx"), nil) })
+	mustPanic(t, "a legacy prefix over another", func() { store.RegisterLegacyPrefix("test-ns2", []byte("\xffT"), nil) })
+	mustPanic(t, "a lower-case legacy prefix", func() { store.RegisterLegacyPrefix("test-ns2", []byte("\xfftest"), nil) })
 	mustPanic(t, "a checker of no namespace", func() { store.RegisterNamespaceChecker("test-none", nil) })
 }
 
@@ -47,7 +47,11 @@ func TestRegisterNamespace(t *testing.T) {
 // checker rejected and leaves unknown keys alone.
 func TestCheckNamespaces(t *testing.T) {
 	p := store.RegisterNamespace("test-check")
+	store.RegisterLegacyPrefix("test-check", []byte("\xffTCHK"), []byte("r"))
 	store.RegisterNamespaceChecker("test-check", func(k, v []byte, node func(uint64) bool) error {
+		if k[0] != 'r' {
+			return fmt.Errorf("key %q not within the namespace", k)
+		}
 		if len(v) != 8 {
 			return errors.New("bad length")
 		}
@@ -72,13 +76,20 @@ func TestCheckNamespaces(t *testing.T) {
 		}
 	}
 	key := func(s string) []byte { return append(append([]byte{}, p...), s...) }
-	put(key("good"), binary.BigEndian.AppendUint64(nil, root.ID))
+	put(key("rgood"), binary.BigEndian.AppendUint64(nil, root.ID))
+	put([]byte("\xffTCHKold"), binary.BigEndian.AppendUint64(nil, root.ID)) // checked as "rold"
 	rep, err := fs.Check(ctx)
-	if err != nil || len(rep.Problems) != 0 || rep.Records["test-check"] != 1 {
-		t.Fatalf("sound record: %+v %v", rep, err)
+	if err != nil || len(rep.Problems) != 0 || rep.Records["test-check"] != 2 {
+		t.Fatalf("sound records: %+v %v", rep, err)
 	}
-	put(key("bad"), []byte{1})
-	put(key("stale"), binary.BigEndian.AppendUint64(nil, 1<<50))
+	if n, err := store.MigrateNamespace(ctx, meta, "test-check"); err != nil || n != 1 {
+		t.Fatalf("migrate: %d %v", n, err)
+	}
+	if err := meta.View(ctx, func(tx store.Tx) error { _, err := tx.Get(key("rold")); return err }); err != nil {
+		t.Fatalf("migrated key: %v", err)
+	}
+	put(key("rbad"), []byte{1})
+	put(key("rstale"), binary.BigEndian.AppendUint64(nil, 1<<50))
 	put([]byte("\xffUNKNOWN"), nil)
 	rep, err = fs.Check(ctx)
 	if err != nil || len(rep.Problems) != 2 || len(rep.Notes) != 1 {
@@ -89,7 +100,7 @@ func TestCheckNamespaces(t *testing.T) {
 		t.Fatalf("findings: %q %q", rep.Problems, rep.Notes)
 	}
 	rep, err = fs.Repair(ctx)
-	if err != nil || len(rep.Repaired) != 2 || len(rep.Problems) != 1 || len(rep.Notes) != 0 || rep.Records["test-check"] != 1 {
+	if err != nil || len(rep.Repaired) != 2 || len(rep.Problems) != 1 || len(rep.Notes) != 0 || rep.Records["test-check"] != 2 {
 		t.Fatalf("after repair: %+v %v", rep, err)
 	}
 }
