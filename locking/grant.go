@@ -71,15 +71,16 @@ func (m *Manager) Grant(ctx context.Context, fileID uint64, o Owner, k GrantKind
 	defer m.forget(f)
 	c := o.client()
 	write := k == GrantWrite
-	for _, l := range f.locks {
-		if l.owner.client() != c && (write || l.excl) {
-			return 0, ErrDenied
-		}
+	// Other clients' locks and reservations: the file's counts less c's.
+	others, mine := f.total, use{}
+	if u := f.clients[c]; u != nil {
+		mine = *u
 	}
-	for _, s := range f.shares {
-		if s.owner.client() != c && (write || s.access&ModeWrite != 0 || s.deny&ModeRead != 0) {
-			return 0, ErrDenied
-		}
+	if (write && others.locks > mine.locks) || others.excl > mine.excl {
+		return 0, ErrDenied
+	}
+	if (write && others.shares > mine.shares) || others.strong > mine.strong {
+		return 0, ErrDenied
 	}
 	for _, g := range f.grants {
 		if g.breaking || (g.client != c && (write || g.kind == GrantWrite)) {
@@ -132,7 +133,8 @@ func (m *Manager) downgrade(ctx context.Context, id GrantID, to GrantKind, after
 			}
 		}
 	}
-	return m.commit(ctx, f, f.locks, f.shares, after)
+	m.grantWaiters(ctx, f, after)
+	return nil
 }
 
 // Access checks an I/O access by o to file against other clients' grants
@@ -185,9 +187,7 @@ func (m *Manager) revoke(id GrantID) {
 		if r, ok := g.breaker.(Revoker); ok {
 			after = append(after, func() { r.Revoked(id) })
 		}
-		if err := m.commit(context.Background(), f, f.locks, f.shares, &after); err != nil {
-			m.log.Warn("locking: granting after a revocation", "err", err)
-		}
+		m.grantWaiters(context.Background(), f, &after)
 		m.forget(f)
 	}
 	m.mu.Unlock()

@@ -3,10 +3,12 @@ package locking
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"slices"
 	"testing"
 	"testing/synctest"
+	"time"
 )
 
 var (
@@ -411,17 +413,17 @@ func TestBoundsAndClose(t *testing.T) {
 	if err := m.Lock(ctx, 1, Request{Owner: nlmA, Range: Range{5, 1}, Exclusive: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Lock(ctx, 1, Request{Owner: nlmA, Range: Range{9, 1}, Exclusive: true}); err != ErrNoLocks {
+	if err := m.Lock(ctx, 1, Request{Owner: nlmA, Range: Range{9, 1}, Exclusive: true}); !errors.Is(err, ErrNoLocks) {
 		t.Fatalf("third lock: %v", err)
 	}
-	if err := m.Share(ctx, 2, ShareRequest{Owner: v4C, Access: ModeRead}); err != ErrNoLocks {
+	if err := m.Share(ctx, 2, ShareRequest{Owner: v4C, Access: ModeRead}); !errors.Is(err, ErrNoLocks) {
 		t.Fatalf("share beyond MaxLocks: %v", err)
 	}
 	g := make(recorder, 1)
 	if err := m.Lock(ctx, 1, Request{Owner: nlmB, Range: Range{0, 1}, Block: true, Granted: g.granted}); err != ErrBlocked {
 		t.Fatal(err)
 	}
-	if err := m.Lock(ctx, 1, Request{Owner: v4C, Range: Range{5, 1}, Block: true}); err != ErrNoLocks {
+	if err := m.Lock(ctx, 1, Request{Owner: v4C, Range: Range{5, 1}, Block: true}); !errors.Is(err, ErrNoLocks) {
 		t.Fatalf("second waiter: %v", err)
 	}
 	if err := m.Close(); err != nil {
@@ -435,3 +437,52 @@ func TestBoundsAndClose(t *testing.T) {
 		t.Fatalf("unlock after close: %v", err)
 	}
 }
+
+// TestLimitCountedAndLogged: every refusal by a bound is counted; the
+// log gets one line a minute, saying how many it left out.
+func TestLimitCountedAndLogged(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		var logged []slog.Record
+		h := recordHandler(func(r slog.Record) { logged = append(logged, r) })
+		m := newManager(t, Options{MaxPerFile: 1, Logger: slog.New(h)})
+		if err := m.Share(ctx, 1, ShareRequest{Owner: v4C, Access: ModeRead}); err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if err := m.Lock(ctx, 1, Request{Owner: nlmA}); !errors.Is(err, ErrNoLocks) {
+				t.Fatalf("lock past the per-file bound: %v", err)
+			}
+		}
+		time.Sleep(limitLogInterval)
+		if err := m.Share(ctx, 1, ShareRequest{Owner: smbD, Access: ModeRead}); !errors.Is(err, ErrNoLocks) {
+			t.Fatalf("share past the per-file bound: %v", err)
+		}
+		if got := m.Stats().LimitHits[LimitFile]; got != 4 {
+			t.Fatalf("%d refusals counted, want 4", got)
+		}
+		if len(logged) != 2 {
+			t.Fatalf("%d log lines, want 2", len(logged))
+		}
+		var suppressed int64 = -1
+		logged[1].Attrs(func(a slog.Attr) bool {
+			if a.Key == "suppressed" {
+				suppressed = a.Value.Int64()
+			}
+			return true
+		})
+		if suppressed != 2 {
+			t.Fatalf("second line reports %d left out, want 2", suppressed)
+		}
+	})
+}
+
+type recordHandler func(slog.Record)
+
+func (h recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h recordHandler) Handle(_ context.Context, r slog.Record) error {
+	h(r)
+	return nil
+}
+func (h recordHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h recordHandler) WithGroup(string) slog.Handler      { return h }

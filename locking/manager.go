@@ -1,8 +1,12 @@
 package locking
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
+	"maps"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -16,7 +20,19 @@ const (
 	DefaultRecallTimeout = 90 * time.Second
 	DefaultMaxLocks      = 1 << 20
 	DefaultMaxWaiters    = 1 << 16
+	// DefaultMaxPerFile bounds the locks and share reservations of one
+	// file: many more than any real workload holds (an HPC job's
+	// processes each opening one shared file), few enough that a
+	// hostile client cannot grow a file's state without bound.
+	DefaultMaxPerFile = 1 << 17
+	// DefaultMaxPerClient bounds the locks and share reservations of one
+	// client across the share.
+	DefaultMaxPerClient = 1 << 18
 )
+
+// limitLogInterval is the least time between two log lines about reached
+// bounds; the lines in between are counted, not written.
+const limitLogInterval = time.Minute
 
 // Options configure a Manager. The zero value is an in-memory manager with
 // the default grace period.
@@ -25,9 +41,11 @@ type Options struct {
 	// locks and share reservations of every file are kept in it under
 	// KeyPrefix.
 	Persist store.Metadata
-	// KeyPrefix is the prefix of the Manager's keys in Persist ("\xffLK"
-	// by default, after every key of store.FS). Two Managers sharing a
-	// store need different prefixes.
+	// KeyPrefix is the prefix of the Manager's keys in Persist (by
+	// default the store namespace "locking", KeyPrefix below; keys an
+	// older version kept under "\xffLK" are moved there by Open). Two
+	// Managers sharing a store need different prefixes, each KeyPrefix
+	// followed by a name, so that Check knows their keys.
 	KeyPrefix []byte
 	// Clock is the source of time (the system clock by default).
 	Clock Clock
@@ -39,10 +57,16 @@ type Options struct {
 	// is revoked (DefaultRecallTimeout).
 	RecallTimeout time.Duration
 	// MaxLocks bounds the locks and share reservations held across the
-	// manager, MaxWaiters the queued requests; beyond them requests fail
-	// with ErrNoLocks.
-	MaxLocks, MaxWaiters int
-	// Logger receives persistence failures; nil discards.
+	// manager, MaxPerFile those of one file (DefaultMaxPerFile),
+	// MaxPerClient those of one client (DefaultMaxPerClient), and
+	// MaxWaiters the queued requests; a request that would pass one
+	// fails with a *LimitError (ErrNoLocks: NFS4ERR_RESOURCE,
+	// NLM4_DENIED_NOLOCKS), is counted in Stats and logged, at most one
+	// line a minute.
+	MaxLocks, MaxWaiters     int
+	MaxPerFile, MaxPerClient int
+	// Logger receives persistence failures and reached bounds; nil
+	// discards.
 	Logger *slog.Logger
 }
 
@@ -53,6 +77,54 @@ type errorString string
 
 func (e errorString) Error() string { return string(e) }
 
+// Limit names one of the bounds of Options.
+type Limit uint8
+
+// The bounds.
+const (
+	LimitManager Limit = iota // Options.MaxLocks
+	LimitFile                 // Options.MaxPerFile
+	LimitClient               // Options.MaxPerClient
+	LimitWaiters              // Options.MaxWaiters
+	numLimits
+)
+
+func (l Limit) String() string {
+	switch l {
+	case LimitManager:
+		return "locks"
+	case LimitFile:
+		return "per-file"
+	case LimitClient:
+		return "per-client"
+	case LimitWaiters:
+		return "waiters"
+	}
+	return fmt.Sprintf("limit(%d)", uint8(l))
+}
+
+// LimitError is ErrNoLocks with the bound that was reached.
+type LimitError struct {
+	Limit  Limit
+	Max    int
+	File   uint64
+	Client string
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("locking: %v bound of %d reached (file %d, client %q)", e.Limit, e.Max, e.File, e.Client)
+}
+
+// Is makes a LimitError match ErrNoLocks.
+func (e *LimitError) Is(target error) bool { return target == ErrNoLocks }
+
+// Stats are the Manager's figures.
+type Stats struct {
+	Files, Locks, Shares, Waiters, Grants int
+	// LimitHits counts the requests refused by each bound, by Limit.
+	LimitHits [numLimits]uint64
+}
+
 // Manager is the lock manager of one share. It is safe for concurrent use.
 type Manager struct {
 	opts   Options
@@ -62,28 +134,97 @@ type Manager struct {
 
 	mu       sync.Mutex
 	files    map[uint64]*file
+	owners   map[Owner]map[uint64]*ownerState // the files each owner holds state on
+	clients  map[clientKey]*clientState
 	waiting  map[Owner][]*waiter
 	grants   map[GrantID]*grant
 	nextID   GrantID
-	nlocks   int
+	nlocks   int // locks and share reservations
+	nshares  int
 	nwait    int
 	epoch    uint64
 	grace    bool
 	graceEnd time.Time
 	pending  map[clientKey]bool // clients that held state before the restart and have not completed reclaim
 	closed   bool
+
+	hits       [numLimits]uint64
+	lastLimit  time.Time // of the last log line about a bound
+	suppressed int       // bound log lines not written since
 }
 
+// clientState is what a client holds across the manager.
+type clientState struct {
+	held   int           // locks and share reservations
+	owners map[Owner]int // owners with state, and on how many files
+}
+
+// file is the state of one file. Every count is kept as the state
+// changes, so that no request scans the file's owners.
 type file struct {
 	id      uint64
-	locks   []heldLock
-	shares  []share
+	owners  map[Owner]*ownerState
+	excl    lockTree // exclusive locks of every owner
+	shared  lockTree // shared locks of every owner
+	seq     uint64
+	nlocks  int
+	total   use                // the whole file's
+	clients map[clientKey]*use // each client's
 	waiters []*waiter
 	grants  []*grant
 }
 
+// use counts locks and share reservations of a file.
+type use struct {
+	locks, excl int
+	shares      int
+	acc, deny   [2]int // shares with read and write access, denying read and write
+	strong      int    // shares with write access or denying read: a read grant of another client conflicts
+}
+
+func (u *use) addLock(excl bool, d int) {
+	u.locks += d
+	if excl {
+		u.excl += d
+	}
+}
+
+func (u *use) addShare(s share, d int) {
+	u.shares += d
+	for i, b := range [2]Mode{ModeRead, ModeWrite} {
+		if s.access&b != 0 {
+			u.acc[i] += d
+		}
+		if s.deny&b != 0 {
+			u.deny[i] += d
+		}
+	}
+	if s.access&ModeWrite != 0 || s.deny&ModeRead != 0 {
+		u.strong += d
+	}
+}
+
 func (f *file) empty() bool {
-	return len(f.locks) == 0 && len(f.shares) == 0 && len(f.waiters) == 0 && len(f.grants) == 0
+	return len(f.owners) == 0 && len(f.waiters) == 0 && len(f.grants) == 0
+}
+
+func (f *file) held() int { return f.nlocks + f.total.shares }
+
+func (f *file) tree(excl bool) *lockTree {
+	if excl {
+		return &f.excl
+	}
+	return &f.shared
+}
+
+// ownerState is one owner's locks and share reservation on one file.
+type ownerState struct {
+	owner    Owner
+	file     *file
+	locks    []*lockNode // sorted, disjoint
+	share    share
+	hasShare bool
+	enc      []byte // the owner's encoding in keys
 }
 
 type heldLock struct {
@@ -119,6 +260,8 @@ func Open(ctx context.Context, o Options) (*Manager, error) {
 		log:     o.Logger,
 		prefix:  o.KeyPrefix,
 		files:   make(map[uint64]*file),
+		owners:  make(map[Owner]map[uint64]*ownerState),
+		clients: make(map[clientKey]*clientState),
 		waiting: make(map[Owner][]*waiter),
 		grants:  make(map[GrantID]*grant),
 		pending: make(map[clientKey]bool),
@@ -130,7 +273,7 @@ func Open(ctx context.Context, o Options) (*Manager, error) {
 		m.log = slog.New(slog.DiscardHandler)
 	}
 	if m.prefix == nil {
-		m.prefix = []byte("\xffLK")
+		m.prefix = KeyPrefix
 	}
 	if m.opts.Grace == 0 {
 		m.opts.Grace = DefaultGrace
@@ -144,19 +287,25 @@ func Open(ctx context.Context, o Options) (*Manager, error) {
 	if m.opts.MaxWaiters <= 0 {
 		m.opts.MaxWaiters = DefaultMaxWaiters
 	}
+	if m.opts.MaxPerFile <= 0 {
+		m.opts.MaxPerFile = DefaultMaxPerFile
+	}
+	if m.opts.MaxPerClient <= 0 {
+		m.opts.MaxPerClient = DefaultMaxPerClient
+	}
 	startGrace := true
 	if o.Persist != nil {
+		if o.KeyPrefix == nil {
+			if _, err := store.MigrateNamespace(ctx, o.Persist, "locking"); err != nil {
+				return nil, err
+			}
+		}
 		prev, err := m.load(ctx)
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range prev {
-			for _, l := range r.locks {
-				m.pending[l.owner.client()] = true
-			}
-			for _, s := range r.shares {
-				m.pending[s.owner.client()] = true
-			}
+		for c := range prev {
+			m.pending[c] = true
 		}
 		startGrace = len(m.pending) > 0
 	}
@@ -209,6 +358,14 @@ func run(fs []func()) {
 	for _, f := range fs {
 		f()
 	}
+}
+
+// Stats returns the manager's figures.
+func (m *Manager) Stats() Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return Stats{Files: len(m.files), Locks: m.nlocks - m.nshares, Shares: m.nshares,
+		Waiters: m.nwait, Grants: len(m.grants), LimitHits: m.hits}
 }
 
 // InGrace reports whether the share is in its grace period.
@@ -276,7 +433,7 @@ func (m *Manager) ReclaimComplete(ctx context.Context, proto Proto, client strin
 func (m *Manager) file(id uint64) *file {
 	f := m.files[id]
 	if f == nil {
-		f = &file{id: id}
+		f = &file{id: id, owners: make(map[Owner]*ownerState), clients: make(map[clientKey]*use)}
 		m.files[id] = f
 	}
 	return f
@@ -286,6 +443,110 @@ func (m *Manager) forget(f *file) {
 	if f.empty() {
 		delete(m.files, f.id)
 	}
+}
+
+// ownerOn returns o's state on f, made empty when there is none; tidy
+// drops it again if it stays empty.
+func (m *Manager) ownerOn(f *file, o Owner) *ownerState {
+	os := f.owners[o]
+	if os != nil {
+		return os
+	}
+	os = &ownerState{owner: o, file: f}
+	f.owners[o] = os
+	byFile := m.owners[o]
+	if byFile == nil {
+		byFile = make(map[uint64]*ownerState)
+		m.owners[o] = byFile
+	}
+	byFile[f.id] = os
+	cs := m.clients[o.client()]
+	if cs == nil {
+		cs = &clientState{owners: make(map[Owner]int)}
+		m.clients[o.client()] = cs
+	}
+	cs.owners[o]++
+	return os
+}
+
+// tidy forgets an owner's state on a file that holds nothing.
+func (m *Manager) tidy(os *ownerState) {
+	if len(os.locks) > 0 || os.hasShare {
+		return
+	}
+	f, o := os.file, os.owner
+	if f.owners[o] != os {
+		return
+	}
+	delete(f.owners, o)
+	if byFile := m.owners[o]; byFile != nil {
+		delete(byFile, f.id)
+		if len(byFile) == 0 {
+			delete(m.owners, o)
+		}
+	}
+	if cs := m.clients[o.client()]; cs != nil {
+		if cs.owners[o]--; cs.owners[o] <= 0 {
+			delete(cs.owners, o)
+		}
+		if len(cs.owners) == 0 && cs.held == 0 {
+			delete(m.clients, o.client())
+		}
+	}
+}
+
+// fileUse returns the counts of a client on f.
+func (f *file) use(c clientKey) *use {
+	u := f.clients[c]
+	if u == nil {
+		u = &use{}
+		f.clients[c] = u
+	}
+	return u
+}
+
+// held adds d locks or share reservations of os to the counts.
+func (m *Manager) held(os *ownerState, d int) {
+	m.nlocks += d
+	if cs := m.clients[os.owner.client()]; cs != nil {
+		cs.held += d
+	}
+}
+
+// admit checks that o may hold d more locks or share reservations on f.
+func (m *Manager) admit(f *file, o Owner, d int) error {
+	if d <= 0 {
+		return nil
+	}
+	held := 0
+	if cs := m.clients[o.client()]; cs != nil {
+		held = cs.held
+	}
+	switch {
+	case m.nlocks+d > m.opts.MaxLocks:
+		return m.limit(LimitManager, m.opts.MaxLocks, f.id, o)
+	case f.held()+d > m.opts.MaxPerFile:
+		return m.limit(LimitFile, m.opts.MaxPerFile, f.id, o)
+	case held+d > m.opts.MaxPerClient:
+		return m.limit(LimitClient, m.opts.MaxPerClient, f.id, o)
+	}
+	return nil
+}
+
+// limit counts a request refused by bound l and logs it, at most one line
+// per limitLogInterval.
+func (m *Manager) limit(l Limit, max int, fileID uint64, o Owner) error {
+	m.hits[l]++
+	err := &LimitError{Limit: l, Max: max, File: fileID, Client: o.Client}
+	now := m.clock.Now()
+	if !m.lastLimit.IsZero() && now.Sub(m.lastLimit) < limitLogInterval {
+		m.suppressed++
+		return err
+	}
+	m.log.Warn("locking: bound reached, request refused", "limit", l.String(), "max", max,
+		"file", fileID, "proto", o.Proto.String(), "client", o.Client, "suppressed", m.suppressed)
+	m.lastLimit, m.suppressed = now, 0
+	return err
 }
 
 // Request is a byte-range lock request.
@@ -331,7 +592,7 @@ func (m *Manager) lock(ctx context.Context, fileID uint64, r Request, after *[]f
 	f := m.file(fileID)
 	defer m.forget(f)
 	first, last := r.Range.Off, r.Range.last()
-	if c := conflict(f.locks, r.Owner, first, last, r.Exclusive); c != nil {
+	if c := f.conflict(r.Owner, first, last, r.Exclusive); c != nil {
 		if !r.Block {
 			return &ConflictError{Holder: c.lock()}
 		}
@@ -344,10 +605,47 @@ func (m *Manager) lock(ctx context.Context, fileID uint64, r Request, after *[]f
 		}
 		return m.enqueue(f, r, first, last)
 	}
-	if m.nlocks >= m.opts.MaxLocks {
-		return ErrNoLocks
+	os := m.ownerOn(f, r.Owner)
+	defer m.tidy(os)
+	c := os.planSet(first, last, r.Exclusive)
+	if err := m.admit(f, r.Owner, len(c.added)-len(c.removed)); err != nil {
+		return err
 	}
-	return m.commit(ctx, f, setLock(f.locks, r.Owner, first, last, r.Exclusive), f.shares, after)
+	if err := m.saveLocks(ctx, &c); err != nil {
+		return err
+	}
+	m.applyLocks(&c)
+	if len(c.removed) > 0 {
+		// A downgrade or a cut may unblock queued requests.
+		m.grantWaiters(ctx, f, after)
+	}
+	return nil
+}
+
+// applyLocks installs a planned change that was persisted.
+func (m *Manager) applyLocks(c *lockChange) {
+	os := c.os
+	f := os.file
+	u := f.use(os.owner.client())
+	for _, n := range c.removed {
+		f.tree(n.excl).remove(n)
+		u.addLock(n.excl, -1)
+		f.total.addLock(n.excl, -1)
+	}
+	for _, n := range c.added {
+		f.seq++
+		n.seq = f.seq
+		f.tree(n.excl).insert(n)
+		u.addLock(n.excl, +1)
+		f.total.addLock(n.excl, +1)
+	}
+	os.locks = slices.Replace(os.locks, c.lo, c.hi, c.window...)
+	d := len(c.added) - len(c.removed)
+	f.nlocks += d
+	m.held(os, d)
+	if *u == (use{}) {
+		delete(f.clients, os.owner.client())
+	}
 }
 
 func (m *Manager) enqueue(f *file, r Request, first, last uint64) error {
@@ -360,7 +658,7 @@ func (m *Manager) enqueue(f *file, r Request, first, last uint64) error {
 		return ErrDeadlock
 	}
 	if m.nwait >= m.opts.MaxWaiters {
-		return ErrNoLocks
+		return m.limit(LimitWaiters, m.opts.MaxWaiters, f.id, r.Owner)
 	}
 	w := &waiter{file: f.id, owner: r.Owner, first: first, last: last, excl: r.Exclusive, granted: r.Granted}
 	f.waiters = append(f.waiters, w)
@@ -385,7 +683,7 @@ func (m *Manager) dropWaiter(f *file, w *waiter) {
 // directly or through others, for o.
 func (m *Manager) wouldDeadlock(f *file, o Owner, first, last uint64, excl bool) bool {
 	seen := make(map[Owner]bool)
-	stack := blockers(f.locks, o, first, last, excl, nil)
+	stack := f.blockers(o, first, last, excl, nil)
 	for len(stack) > 0 {
 		h := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -398,38 +696,36 @@ func (m *Manager) wouldDeadlock(f *file, o Owner, first, last uint64, excl bool)
 		seen[h] = true
 		for _, w := range m.waiting[h] {
 			if wf := m.files[w.file]; wf != nil {
-				stack = blockers(wf.locks, h, w.first, w.last, w.excl, stack)
+				stack = wf.blockers(h, w.first, w.last, w.excl, stack)
 			}
 		}
 	}
 	return false
 }
 
-// commit persists and installs new locks and shares for f, granting every
-// queued request that no longer conflicts, in queue order. The callbacks
-// of granted requests are appended to after.
-func (m *Manager) commit(ctx context.Context, f *file, locks []heldLock, shares []share, after *[]func()) error {
-	var granted []*waiter
-	for _, w := range f.waiters {
-		if conflict(locks, w.owner, w.first, w.last, w.excl) != nil {
+// grantWaiters grants, in queue order, every queued request of f that no
+// longer conflicts, each persisted in its own transaction. A request
+// whose write fails stays queued. The callbacks are appended to after.
+func (m *Manager) grantWaiters(ctx context.Context, f *file, after *[]func()) {
+	for _, w := range slices.Clone(f.waiters) {
+		if f.conflict(w.owner, w.first, w.last, w.excl) != nil {
 			continue
 		}
 		if len(conflictingGrants(f, w.owner.client(), w.excl)) > 0 {
 			continue
 		}
-		locks = setLock(locks, w.owner, w.first, w.last, w.excl)
-		granted = append(granted, w)
-	}
-	if err := m.save(ctx, f.id, locks, shares); err != nil {
-		return err
-	}
-	m.nlocks += len(locks) + len(shares) - len(f.locks) - len(f.shares)
-	f.locks, f.shares = locks, shares
-	for _, w := range granted {
+		os := m.ownerOn(f, w.owner)
+		c := os.planSet(w.first, w.last, w.excl)
+		if err := m.saveLocks(ctx, &c); err != nil {
+			m.log.Warn("locking: granting a queued request", "file", f.id, "err", err)
+			m.tidy(os)
+			continue
+		}
+		m.applyLocks(&c)
+		m.tidy(os)
 		m.dropWaiter(f, w)
 		*after = appendCallback(*after, w.granted, nil)
 	}
-	return nil
 }
 
 // Unlock releases r of owner's locks on file, splitting locks that extend
@@ -453,11 +749,24 @@ func (m *Manager) unlock(ctx context.Context, fileID uint64, o Owner, r Range, a
 		return nil
 	}
 	defer m.forget(f)
-	nl, changed := unlockRange(f.locks, o, r.Off, r.last())
-	if !changed {
+	os := f.owners[o]
+	if os == nil {
 		return nil
 	}
-	return m.commit(ctx, f, nl, f.shares, after)
+	defer m.tidy(os)
+	c := os.planUnlock(r.Off, r.last())
+	if c.empty() {
+		return nil
+	}
+	if err := m.admit(f, o, len(c.added)-len(c.removed)); err != nil {
+		return err
+	}
+	if err := m.saveLocks(ctx, &c); err != nil {
+		return err
+	}
+	m.applyLocks(&c)
+	m.grantWaiters(ctx, f, after)
+	return nil
 }
 
 // Test reports the first lock of another owner that conflicts with the
@@ -473,7 +782,7 @@ func (m *Manager) Test(ctx context.Context, fileID uint64, o Owner, r Range, exc
 	if f == nil {
 		return nil, nil
 	}
-	if c := conflict(f.locks, o, r.Off, r.last(), exclusive); c != nil {
+	if c := f.conflict(o, r.Off, r.last(), exclusive); c != nil {
 		l := c.lock()
 		return &l, nil
 	}
@@ -523,7 +832,8 @@ func (m *Manager) Wait(ctx context.Context, fileID uint64, r Request) error {
 	}
 }
 
-// Locks returns the locks held on file, for tests and diagnostics.
+// Locks returns the locks held on file, in order of their start, for
+// tests and diagnostics.
 func (m *Manager) Locks(fileID uint64) []Lock {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -531,10 +841,11 @@ func (m *Manager) Locks(fileID uint64) []Lock {
 	if f == nil {
 		return nil
 	}
-	out := make([]Lock, len(f.locks))
-	for i, l := range f.locks {
-		out[i] = l.lock()
-	}
+	out := make([]Lock, 0, f.nlocks)
+	add := func(n *lockNode) { out = append(out, n.lock()) }
+	f.excl.root.each(0, math.MaxUint64, add)
+	f.shared.root.each(0, math.MaxUint64, add)
+	slices.SortStableFunc(out, func(a, b Lock) int { return cmp.Compare(a.Range.Off, b.Range.Off) })
 	return out
 }
 
@@ -544,16 +855,23 @@ func (m *Manager) Locks(fileID uint64) []Lock {
 // (ErrCanceled); requests of others that this unblocks are granted.
 func (m *Manager) ReleaseClient(ctx context.Context, proto Proto, client string) error {
 	ck := clientKey{proto, client}
-	return m.release(ctx, func(o Owner) bool { return o.client() == ck })
+	return m.release(ctx, func(o Owner) bool { return o.client() == ck }, func() []Owner {
+		if cs := m.clients[ck]; cs != nil {
+			return slices.Collect(maps.Keys(cs.owners))
+		}
+		return nil
+	})
 }
 
 // ReleaseOwner drops every lock, share reservation and queued request of
 // one owner (NFSv4 RELEASE_LOCKOWNER, an SMB handle's close).
 func (m *Manager) ReleaseOwner(ctx context.Context, o Owner) error {
-	return m.release(ctx, func(x Owner) bool { return x == o })
+	return m.release(ctx, func(x Owner) bool { return x == o }, func() []Owner { return []Owner{o} })
 }
 
-func (m *Manager) release(ctx context.Context, match func(Owner) bool) error {
+// release drops the state of the owners match accepts; owners lists
+// those of them that hold locks or share reservations.
+func (m *Manager) release(ctx context.Context, match func(Owner) bool, owners func() []Owner) error {
 	var after []func()
 	m.mu.Lock()
 	var errs []error
@@ -561,26 +879,36 @@ func (m *Manager) release(ctx context.Context, match func(Owner) bool) error {
 		m.mu.Unlock()
 		return ErrClosed
 	}
-	for _, f := range m.files {
-		for _, w := range slices.Clone(f.waiters) {
-			if match(w.owner) {
-				m.dropWaiter(f, w)
-				after = appendCallback(after, w.granted, ErrCanceled)
-			}
+	touched := map[*file]bool{}
+	for o, ws := range m.waiting {
+		if !match(o) {
+			continue
 		}
-		ng := len(f.grants)
-		for _, g := range slices.Clone(f.grants) {
-			if match(Owner{Proto: g.client.proto, Client: g.client.client}) {
-				m.dropGrant(f, g)
-			}
+		for _, w := range slices.Clone(ws) {
+			f := m.files[w.file]
+			m.dropWaiter(f, w)
+			after = appendCallback(after, w.granted, ErrCanceled)
+			touched[f] = true
 		}
-		nl := slices.DeleteFunc(slices.Clone(f.locks), func(l heldLock) bool { return match(l.owner) })
-		ns := slices.DeleteFunc(slices.Clone(f.shares), func(s share) bool { return match(s.owner) })
-		if len(nl) != len(f.locks) || len(ns) != len(f.shares) || ng != len(f.grants) {
-			if err := m.commit(ctx, f, nl, ns, &after); err != nil {
+	}
+	for _, g := range m.grants {
+		if match(Owner{Proto: g.client.proto, Client: g.client.client}) {
+			f := m.files[g.file]
+			m.dropGrant(f, g)
+			touched[f] = true
+		}
+	}
+	for _, o := range owners() {
+		for _, os := range m.owners[o] {
+			f := os.file
+			touched[f] = true
+			if err := m.dropOwner(ctx, os); err != nil {
 				errs = append(errs, err)
 			}
 		}
+	}
+	for f := range touched {
+		m.grantWaiters(ctx, f, &after)
 		m.forget(f)
 	}
 	m.mu.Unlock()
@@ -588,5 +916,24 @@ func (m *Manager) release(ctx context.Context, match func(Owner) bool) error {
 	if len(errs) > 0 {
 		return errs[0]
 	}
+	return nil
+}
+
+// dropOwner removes every lock and the share reservation of one owner on
+// one file.
+func (m *Manager) dropOwner(ctx context.Context, os *ownerState) error {
+	c := os.planRelease()
+	var sh *share
+	if os.hasShare {
+		sh = &os.share
+	}
+	if err := m.saveOwnerRelease(ctx, &c, sh); err != nil {
+		return err
+	}
+	m.applyLocks(&c)
+	if os.hasShare {
+		m.applyShare(os, share{}, false)
+	}
+	m.tidy(os)
 	return nil
 }

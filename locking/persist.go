@@ -9,20 +9,45 @@ import (
 	"github.com/dittofs/dittofs/store"
 )
 
-// Keys under the prefix P (Options.KeyPrefix), integers big-endian:
+// Keys under the prefix P (Options.KeyPrefix, by default the store
+// namespace "locking"), integers big-endian, owner = proto(1)
+// uvarint(len) client uvarint(len) key:
 //
-//	P 'b'                     -> boot epoch (8 bytes)
-//	P 'f' epoch(8) file(8)    -> the file's locks and shares (record)
+//	P 'b'                                  -> boot epoch (8 bytes)
+//	P 'l' epoch(8) file(8) owner first(8)  -> one lock: last(8) excl(1)
+//	P 's' epoch(8) file(8) owner           -> one share reservation: access(1) deny(1)
+//	P 'f' epoch(8) file(8)                 -> a whole file's locks and shares (record, version 1)
 //
-// Each Open starts a new epoch; records of older epochs are the state held
-// before the restart, removed when the grace period ends.
+// Each lock and each share reservation has its own key, so a change
+// writes what it changes whatever else the file holds. The 'f' records
+// are the layout of earlier versions, one record per file rewritten on
+// every change; Open still reads them (and moves keys of the older
+// prefix "\xffLK" into the namespace), and they go away with the rest of
+// the previous boot's state when the grace period ends. Each Open starts
+// a new epoch; records of older epochs are the state held before the
+// restart.
 const (
 	keyEpoch  = 'b'
 	keyFile   = 'f'
+	keyLock   = 'l'
+	keyShare  = 's'
 	recordV1  = 1
 	maxRetry  = 16
 	maxString = 1 << 16
+	// writeBatch bounds the keys written in one transaction when many
+	// change at once (a client's release).
+	writeBatch = 1024
 )
+
+// KeyPrefix is the default Options.KeyPrefix: the prefix of the store
+// namespace "locking". Versions before store namespaces kept the same
+// keys under "\xffLK"; Open moves them.
+var KeyPrefix = store.RegisterNamespace("locking")
+
+func init() {
+	store.RegisterLegacyPrefix("locking", []byte("\xffLK"), nil)
+	store.RegisterNamespaceChecker("locking", checkKey)
+}
 
 var errCorrupt = errors.New("locking: corrupt lock record")
 
@@ -32,6 +57,30 @@ func (m *Manager) key(kind byte, parts ...uint64) []byte {
 		k = binary.BigEndian.AppendUint64(k, p)
 	}
 	return k
+}
+
+// ownerKey returns os's key of kind: P kind epoch file owner.
+func (m *Manager) ownerKey(os *ownerState, kind byte, extra int) []byte {
+	if os.enc == nil {
+		os.enc = appendOwner(nil, os.owner)
+	}
+	k := make([]byte, 0, len(m.prefix)+17+len(os.enc)+extra)
+	k = append(append(k, m.prefix...), kind)
+	k = binary.BigEndian.AppendUint64(k, m.epoch)
+	k = binary.BigEndian.AppendUint64(k, os.file.id)
+	return append(k, os.enc...)
+}
+
+func (m *Manager) lockKey(os *ownerState, first uint64) []byte {
+	return binary.BigEndian.AppendUint64(m.ownerKey(os, keyLock, 8), first)
+}
+
+func lockValue(n *lockNode) []byte {
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, 9), n.last)
+	if n.excl {
+		return append(v, 1)
+	}
+	return append(v, 0)
 }
 
 // update runs fn in an Update, retrying on conflicts.
@@ -46,16 +95,94 @@ func (m *Manager) update(ctx context.Context, fn func(store.Tx) error) error {
 	return err
 }
 
+// write deletes dels and puts puts, in one transaction unless there are
+// more than writeBatch of them.
+func (m *Manager) write(ctx context.Context, dels [][]byte, puts [][2][]byte) error {
+	if m.opts.Persist == nil || len(dels)+len(puts) == 0 {
+		return nil
+	}
+	for len(dels)+len(puts) > 0 {
+		nd := min(len(dels), writeBatch)
+		np := min(len(puts), writeBatch-nd)
+		d, p := dels[:nd], puts[:np]
+		err := m.update(ctx, func(tx store.Tx) error {
+			for _, k := range d {
+				if err := tx.Delete(k); err != nil {
+					return err
+				}
+			}
+			for _, kv := range p {
+				if err := tx.Put(kv[0], kv[1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		dels, puts = dels[nd:], puts[np:]
+	}
+	return nil
+}
+
+// saveLocks persists a planned change of an owner's locks: the keys of
+// the locks it removes and adds, nothing else.
+func (m *Manager) saveLocks(ctx context.Context, c *lockChange) error {
+	if m.opts.Persist == nil || c.empty() {
+		return nil
+	}
+	dels := make([][]byte, 0, len(c.removed))
+	for _, n := range c.removed {
+		dels = append(dels, m.lockKey(c.os, n.first))
+	}
+	puts := make([][2][]byte, 0, len(c.added))
+	for _, n := range c.added {
+		puts = append(puts, [2][]byte{m.lockKey(c.os, n.first), lockValue(n)})
+	}
+	return m.write(ctx, dels, puts)
+}
+
+// saveShare persists os's share reservation s, or its removal when s is
+// nil.
+func (m *Manager) saveShare(ctx context.Context, os *ownerState, s *share) error {
+	if m.opts.Persist == nil {
+		return nil
+	}
+	k := m.ownerKey(os, keyShare, 0)
+	if s == nil {
+		return m.write(ctx, [][]byte{k}, nil)
+	}
+	return m.write(ctx, nil, [][2][]byte{{k, []byte{byte(s.access), byte(s.deny)}}})
+}
+
+// saveOwnerRelease persists the removal of an owner's locks and, when sh
+// is not nil, its share reservation.
+func (m *Manager) saveOwnerRelease(ctx context.Context, c *lockChange, sh *share) error {
+	if m.opts.Persist == nil {
+		return nil
+	}
+	dels := make([][]byte, 0, len(c.removed)+1)
+	for _, n := range c.removed {
+		dels = append(dels, m.lockKey(c.os, n.first))
+	}
+	if sh != nil {
+		dels = append(dels, m.ownerKey(c.os, keyShare, 0))
+	}
+	return m.write(ctx, dels, nil)
+}
+
 type record struct {
 	locks  []heldLock
 	shares []share
 }
 
-// load reads the records of earlier epochs and starts a new epoch.
-func (m *Manager) load(ctx context.Context) ([]record, error) {
-	var recs []record
+// load reads the records of earlier epochs, returning the clients that
+// held state, and starts a new epoch.
+func (m *Manager) load(ctx context.Context) (map[clientKey]bool, error) {
+	var clients map[clientKey]bool
 	err := m.update(ctx, func(tx store.Tx) error {
-		recs = recs[:0]
+		clients = map[clientKey]bool{}
 		var epoch uint64
 		switch v, err := tx.Get(m.key(keyEpoch)); {
 		case err == nil && len(v) == 8:
@@ -65,66 +192,125 @@ func (m *Manager) load(ctx context.Context) ([]record, error) {
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		start := m.key(keyFile)
-		end := m.key(keyFile + 1)
-		var derr error
-		err := tx.Scan(start, end, func(k, v []byte) bool {
-			r, err := decodeRecord(v)
+		for _, kind := range []byte{keyFile, keyLock, keyShare} {
+			var derr error
+			err := tx.Scan(m.key(kind), m.key(kind+1), func(k, v []byte) bool {
+				r, err := decodeKey(k[len(m.prefix):], v)
+				if err != nil {
+					derr = fmt.Errorf("%w: key %x", err, k)
+					return false
+				}
+				for _, l := range r.locks {
+					clients[l.owner.client()] = true
+				}
+				for _, s := range r.shares {
+					clients[s.owner.client()] = true
+				}
+				return true
+			})
 			if err != nil {
-				derr = fmt.Errorf("%w: key %x", err, k)
-				return false
+				return err
 			}
-			recs = append(recs, r)
-			return true
-		})
-		if err != nil {
-			return err
-		}
-		if derr != nil {
-			return derr
+			if derr != nil {
+				return derr
+			}
 		}
 		m.epoch = epoch + 1
 		return tx.Put(m.key(keyEpoch), binary.BigEndian.AppendUint64(nil, m.epoch))
 	})
-	return recs, err
+	return clients, err
 }
 
-// save writes the state of one file in the current epoch.
-func (m *Manager) save(ctx context.Context, fileID uint64, locks []heldLock, shares []share) error {
-	if m.opts.Persist == nil {
-		return nil
-	}
-	k := m.key(keyFile, m.epoch, fileID)
-	var v []byte
-	if len(locks) > 0 || len(shares) > 0 {
-		v = encodeRecord(locks, shares)
-	}
-	return m.update(ctx, func(tx store.Tx) error {
-		if v == nil {
-			return tx.Delete(k)
-		}
-		return tx.Put(k, v)
-	})
-}
-
-// cleanup removes the records of earlier epochs.
+// cleanup removes the records of earlier epochs, a batch of keys per
+// transaction.
 func (m *Manager) cleanup(ctx context.Context) error {
-	start, end := m.key(keyFile), m.key(keyFile, m.epoch)
-	return m.update(ctx, func(tx store.Tx) error {
-		var keys [][]byte
-		if err := tx.Scan(start, end, func(k, _ []byte) bool {
-			keys = append(keys, append([]byte(nil), k...))
-			return true
-		}); err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if err := tx.Delete(k); err != nil {
+	for _, kind := range []byte{keyFile, keyLock, keyShare} {
+		start, end := m.key(kind), m.key(kind, m.epoch)
+		for {
+			var n int
+			err := m.update(ctx, func(tx store.Tx) error {
+				var keys [][]byte
+				if err := tx.Scan(start, end, func(k, _ []byte) bool {
+					keys = append(keys, append([]byte(nil), k...))
+					return len(keys) < writeBatch
+				}); err != nil {
+					return err
+				}
+				for _, k := range keys {
+					if err := tx.Delete(k); err != nil {
+						return err
+					}
+				}
+				n = len(keys)
+				return nil
+			})
+			if err != nil {
 				return err
 			}
+			if n < writeBatch {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// decodeKey decodes the record of key k (without the prefix) and value v:
+// a version 1 file record, one lock or one share reservation. The file
+// and epoch of k are returned in r's owner-independent fields.
+func decodeKey(k, v []byte) (record, error) {
+	var r record
+	if len(k) < 17 {
+		return r, errCorrupt
+	}
+	kind := k[0]
+	d := &recordDecoder{b: k[17:]}
+	switch kind {
+	case keyFile:
+		if len(k) != 17 {
+			return r, errCorrupt
+		}
+		return decodeRecord(v)
+	case keyLock:
+		o := d.owner()
+		first := d.u64()
+		if d.err != nil || len(d.b) != 0 || len(v) != 9 || v[8] > 1 {
+			return r, errCorrupt
+		}
+		last := binary.BigEndian.Uint64(v)
+		if last < first {
+			return r, errCorrupt
+		}
+		r.locks = []heldLock{{owner: o, first: first, last: last, excl: v[8] == 1}}
+	case keyShare:
+		o := d.owner()
+		if d.err != nil || len(d.b) != 0 || len(v) != 2 || v[0] > byte(ModeBoth) || v[1] > byte(ModeBoth) {
+			return r, errCorrupt
+		}
+		r.shares = []share{{owner: o, access: Mode(v[0]), deny: Mode(v[1])}}
+	default:
+		return r, errCorrupt
+	}
+	return r, nil
+}
+
+// checkKey is the store.NamespaceChecker of the namespace "locking": every
+// record decodes, and the file it is about is a live node (else it is
+// stale: the file was removed while locked or open).
+func checkKey(k, v []byte, node func(uint64) bool) error {
+	if len(k) == 1 && k[0] == keyEpoch {
+		if len(v) != 8 {
+			return fmt.Errorf("boot epoch of %d bytes", len(v))
 		}
 		return nil
-	})
+	}
+	if _, err := decodeKey(k, v); err != nil {
+		return err
+	}
+	if file := binary.BigEndian.Uint64(k[9:17]); !node(file) {
+		return fmt.Errorf("%w: state of file %d, which does not exist", store.ErrStaleRecord, file)
+	}
+	return nil
 }
 
 func appendOwner(b []byte, o Owner) []byte {
@@ -133,27 +319,6 @@ func appendOwner(b []byte, o Owner) []byte {
 	b = append(b, o.Client...)
 	b = binary.AppendUvarint(b, uint64(len(o.Key)))
 	return append(b, o.Key...)
-}
-
-func encodeRecord(locks []heldLock, shares []share) []byte {
-	b := []byte{recordV1}
-	b = binary.AppendUvarint(b, uint64(len(locks)))
-	for _, l := range locks {
-		b = appendOwner(b, l.owner)
-		b = binary.BigEndian.AppendUint64(b, l.first)
-		b = binary.BigEndian.AppendUint64(b, l.last)
-		if l.excl {
-			b = append(b, 1)
-		} else {
-			b = append(b, 0)
-		}
-	}
-	b = binary.AppendUvarint(b, uint64(len(shares)))
-	for _, s := range shares {
-		b = appendOwner(b, s.owner)
-		b = append(b, byte(s.access), byte(s.deny))
-	}
-	return b
 }
 
 // recordDecoder reads a record with a sticky error; every length is

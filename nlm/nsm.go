@@ -47,7 +47,8 @@ var ErrTooManyHosts = errors.New("nlm: too many monitored hosts")
 // state in memory only, so a restart cannot notify anyone.
 type Monitor struct {
 	// Persist keeps the state number and the watched hosts, under
-	// KeyPrefix ("\xffNSM" by default).
+	// KeyPrefix (the package's KeyPrefix, store namespace "nsm", by
+	// default; Start moves records of older versions there).
 	Persist   store.Metadata
 	KeyPrefix []byte
 	// Name is this server's name in the SM_NOTIFY it sends (the host
@@ -110,7 +111,7 @@ func (m *Monitor) init() {
 		m.peers = peerCaller{portmapPort: cmpOr(m.PortmapPort, DefaultPortmapPort), timeout: cmpOr(m.CallTimeout, DefaultCallTimeout), locate: m.Locate}
 		m.prefix = m.KeyPrefix
 		if m.prefix == nil {
-			m.prefix = []byte("\xffNSM")
+			m.prefix = KeyPrefix
 		}
 		if m.Name == "" {
 			m.Name, _ = os.Hostname()
@@ -150,6 +151,11 @@ func (m *Monitor) Start(ctx context.Context) error {
 		m.state = nextUp(m.state)
 		m.notifyAll()
 		return nil
+	}
+	if m.KeyPrefix == nil {
+		if _, err := store.MigrateNamespace(ctx, m.Persist, "nsm"); err != nil {
+			return err
+		}
 	}
 	err := m.update(ctx, func(tx store.Tx) error {
 		var prev int32

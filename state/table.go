@@ -65,7 +65,9 @@ type Options struct {
 	// Clock is the source of time (the system clock).
 	Clock locking.Clock
 	// Persist keeps the names of confirmed clients, under KeyPrefix
-	// ("\xffNS" by default), so that they may reclaim after a restart.
+	// (the package's KeyPrefix, store namespace "nfs4-state", by
+	// default; New moves records of older versions there), so that they
+	// may reclaim after a restart.
 	Persist   store.Metadata
 	KeyPrefix []byte
 	// MaxClients bounds client records (confirmed, unconfirmed and
@@ -126,8 +128,9 @@ func New(ctx context.Context, o Options) (*Table, error) {
 	if o.MaxStates <= 0 {
 		o.MaxStates = DefaultMaxStates
 	}
-	if o.KeyPrefix == nil {
-		o.KeyPrefix = []byte("\xffNS")
+	migrate := o.KeyPrefix == nil
+	if migrate {
+		o.KeyPrefix = KeyPrefix
 	}
 	t := &Table{opts: o, clock: o.Clock, log: o.Logger,
 		clients: map[uint32]*Client{}, byName: map[string]*names{}, previous: map[string]bool{}}
@@ -139,6 +142,11 @@ func New(ctx context.Context, o Options) (*Table, error) {
 	}
 	t.start = t.clock.Now()
 	if o.Persist != nil {
+		if migrate {
+			if _, err := store.MigrateNamespace(ctx, o.Persist, "nfs4-state"); err != nil {
+				return nil, err
+			}
+		}
 		if err := t.load(ctx); err != nil {
 			return nil, err
 		}

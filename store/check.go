@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -37,13 +39,57 @@ func (f *FS) FsInfo() FsInfo {
 // Report is the result of Check.
 type Report struct {
 	Nodes, Dirs, Entries, Extents, Blocks, Xattrs int
-	Problems                                      []string // empty when the store is consistent
+	// Records counts the records of each registered key namespace.
+	Records  map[string]int
+	Problems []string // empty when the store is consistent
+	// Notes are findings that are no damage: stale records of a
+	// namespace (see ErrStaleRecord), which Repair removes.
+	Notes []string
+	// Repaired lists what Repair changed, one line a fix.
+	Repaired []string
 }
 
+// maxReport bounds each list of a Report.
+const maxReport = 1000
+
 func (r *Report) addf(format string, a ...any) {
-	if len(r.Problems) < 1000 {
+	if len(r.Problems) < maxReport {
 		r.Problems = append(r.Problems, fmt.Sprintf(format, a...))
 	}
+}
+
+// fix is a repair of one finding of Check.
+type fix struct {
+	what  string
+	apply func(tx Tx) error
+}
+
+// checker collects a Check's findings and the fixes of those Repair can
+// make.
+type checker struct {
+	rep   Report
+	fixes []fix
+}
+
+// problem reports damage; apply, when not nil, repairs it.
+func (c *checker) problem(apply func(Tx) error, format string, a ...any) {
+	c.rep.addf(format, a...)
+	if apply != nil {
+		c.fixes = append(c.fixes, fix{fmt.Sprintf(format, a...), apply})
+	}
+}
+
+// deleteKey returns a fix that deletes k.
+func deleteKey(k []byte) func(Tx) error {
+	k = bytes.Clone(k)
+	return func(tx Tx) error { return tx.Delete(k) }
+}
+
+// nsRecord is a record of a registered namespace, kept for its checker.
+type nsRecord struct {
+	ns     *keyspace
+	k, rel []byte // the key, and within the namespace
+	v      []byte
 }
 
 // Check verifies the store (fsck): every record decodes; every entry points
@@ -57,7 +103,61 @@ func (r *Report) addf(format string, a ...any) {
 // in one snapshot but the blocks are listed after it, so run Check on a
 // quiescent FS: a block released meanwhile would be reported missing.
 func (f *FS) Check(ctx context.Context) (Report, error) {
-	var rep Report
+	c, err := f.check(ctx)
+	return c.rep, err
+}
+
+// repairBatch bounds the fixes Repair applies in one transaction.
+const repairBatch = 256
+
+// Repair runs Check and repairs what it can: it deletes records of
+// registered namespaces that their checker rejects (damaged or stale),
+// extended attributes of missing nodes, cookies without their entry and
+// orphan records of live nodes, and rewrites the usage counters from what
+// the store holds. It does not remove unknown keys (they may be another
+// program's) nor change nodes, entries, extents or blocks. It returns
+// the report of a second Check after the repairs, with Repaired listing
+// what was changed. Run it on a quiescent FS, with a backup.
+func (f *FS) Repair(ctx context.Context) (Report, error) {
+	c, err := f.check(ctx)
+	if err != nil {
+		return c.rep, err
+	}
+	var done []string
+	for i := 0; i < len(c.fixes); i += repairBatch {
+		batch := c.fixes[i:min(i+repairBatch, len(c.fixes))]
+		o := f.getOp(ctx)
+		err := f.update(ctx, o, func(o *op) error {
+			for _, x := range batch {
+				if err := x.apply(o.tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		f.putOp(o)
+		if err != nil {
+			return c.rep, ioErr("repair", err)
+		}
+		for _, x := range batch {
+			if len(done) < maxReport {
+				done = append(done, x.what)
+			}
+		}
+	}
+	if len(c.fixes) > 0 {
+		if err := f.loadUsage(ctx); err != nil {
+			return c.rep, err
+		}
+	}
+	after, err := f.check(ctx)
+	after.rep.Repaired = done
+	return after.rep, err
+}
+
+func (f *FS) check(ctx context.Context) (*checker, error) {
+	c := &checker{}
+	rep := &c.rep
 	if err := f.flushAll(ctx); err != nil {
 		rep.addf("sealing open blocks: %v", err)
 	}
@@ -87,6 +187,7 @@ func (f *FS) Check(ctx context.Context) (Report, error) {
 	var exts []idExtent
 	orphans := map[uint64]bool{}
 	cookies := map[[2]uint64]dent{}
+	var nsRecs []nsRecord
 	var sb super
 	var use usage
 	haveSuper := false
@@ -159,7 +260,7 @@ func (f *FS) Check(ctx context.Context) (Report, error) {
 			case pfxXattr:
 				rep.Xattrs++
 				if len(k) < 10 || nodes[be.Uint64(k[1:])] == nil {
-					rep.addf("xattr %q of missing node", k)
+					c.problem(deleteKey(k), "xattr %q of missing node", k)
 				}
 			case pfxOrphan:
 				if len(k) != 9 || len(v) != 0 {
@@ -178,20 +279,45 @@ func (f *FS) Check(ctx context.Context) (Report, error) {
 				recs[id] = r
 				rep.Blocks++
 			default:
-				rep.addf("unknown key %q", k)
+				ns, rel := namespaceOf(k)
+				if ns == nil {
+					rep.addf("unknown key %q", k)
+					return true
+				}
+				if rep.Records == nil {
+					rep.Records = map[string]int{}
+				}
+				rep.Records[ns.name]++
+				if ns.check != nil {
+					nsRecs = append(nsRecs, nsRecord{ns, bytes.Clone(k), bytes.Clone(rel), bytes.Clone(v)})
+				}
 			}
 			return true
 		})
 	})
 	if err != nil {
-		return rep, err
+		return c, err
+	}
+	node := func(id uint64) bool { return nodes[id] != nil }
+	for _, r := range nsRecs {
+		err := r.ns.check(r.rel, r.v, node)
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrStaleRecord):
+			if len(rep.Notes) < maxReport {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("%s record %q: %v", r.ns.name, r.k, err))
+			}
+			c.fixes = append(c.fixes, fix{fmt.Sprintf("%s record %q: %v", r.ns.name, r.k, err), deleteKey(r.k)})
+		default:
+			c.problem(deleteKey(r.k), "%s record %q: %v", r.ns.name, r.k, err)
+		}
 	}
 	if !haveSuper {
 		rep.addf("no superblock")
 	}
 	for id := range orphans {
 		if nodes[id] != nil {
-			rep.addf("orphan record of live node %d", id)
+			c.problem(deleteKey(append([]byte{pfxOrphan}, be.AppendUint64(nil, id)...)), "orphan record of live node %d", id)
 		}
 	}
 	for _, ie := range exts {
@@ -251,8 +377,9 @@ func (f *FS) Check(ctx context.Context) (Report, error) {
 			}
 		}
 	}
-	for _, c := range cookies {
-		rep.addf("cookie %d of %d/%q has no entry", c.cookie, c.dir, c.name)
+	for _, ck := range cookies {
+		k := append(append([]byte{pfxCookie}, be.AppendUint64(nil, ck.dir)...), be.AppendUint64(nil, ck.cookie)...)
+		c.problem(deleteKey(k), "cookie %d of %d/%q has no entry", ck.cookie, ck.dir, ck.name)
 	}
 	// reachability
 	rootInfo := nodes[f.root.ID]
@@ -319,24 +446,32 @@ func (f *FS) Check(ctx context.Context) (Report, error) {
 			rep.addf("file %d: used %d, extents map %d", id, n.Used, ni.used)
 		}
 	}
-	var bytes int64
+	var blockBytes int64
 	for id, r := range recs {
 		if refs[id] != r.Refs {
 			rep.addf("block %v: refcount %d, %d extents", id, r.Refs, refs[id])
 		}
-		bytes += int64(r.Size)
+		blockBytes += int64(r.Size)
 	}
 	for id := range refs {
 		if _, ok := recs[id]; !ok {
 			rep.addf("block %v referenced but has no record", id)
 		}
 	}
-	if use.Files != int64(len(nodes)) || use.Bytes != bytes {
-		rep.addf("usage counters: %d files %d bytes, found %d files %d bytes", use.Files, use.Bytes, len(nodes), bytes)
+	if use.Files != int64(len(nodes)) || use.Bytes != blockBytes {
+		found := usage{Files: int64(len(nodes)), Bytes: blockBytes}
+		c.problem(func(tx Tx) error {
+			for i := range usageShard {
+				if err := tx.Delete([]byte{pfxUsage, byte(i)}); err != nil {
+					return err
+				}
+			}
+			return tx.Put([]byte{pfxUsage, 0}, found.encode(nil))
+		}, "usage counters: %d files %d bytes, found %d files %d bytes", use.Files, use.Bytes, len(nodes), blockBytes)
 	}
 	stored := map[BlockID]bool{}
 	if err := f.blocks.Walk(ctx, func(id BlockID) error { stored[id] = true; return nil }); err != nil {
-		return rep, ioErr("check walk", err)
+		return c, ioErr("check walk", err)
 	}
 	for id, r := range recs {
 		if !stored[id] {
@@ -349,5 +484,5 @@ func (f *FS) Check(ctx context.Context) (Report, error) {
 			rep.addf("block %v shorter than %d bytes: %v", id, r.Size, err)
 		}
 	}
-	return rep, nil
+	return c, nil
 }

@@ -42,6 +42,7 @@
 //	'x' id(8) name               extended attribute value
 //	'b' blockid(32)              block record: reference count (= extents naming it), size
 //	'z' id(8)                    orphan: a freed file whose extents are still being released
+//	0xff name 0x00 ...           records of other components in registered key namespaces (RegisterNamespace)
 //
 // Extents are keyed by their end so that one forward scan from offset+1
 // finds the extent covering an offset. Directory entries get cookies from a

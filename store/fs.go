@@ -209,24 +209,7 @@ func NewFS(meta Metadata, blocks Blocks, opts Options) (*FS, error) {
 		if err := o.getInode(sb.Root, &root); err != nil {
 			return err
 		}
-		var u usage
-		for i := 0; i < usageShard; i++ {
-			v, err := o.tx.Get([]byte{pfxUsage, byte(i)})
-			if errors.Is(err, ErrNotFound) {
-				continue
-			} else if err != nil {
-				return err
-			}
-			d, err := decodeUsage(v)
-			if err != nil {
-				return err
-			}
-			u.Files += d.Files
-			u.Bytes += d.Bytes
-		}
-		f.files.Store(u.Files)
-		f.bytes.Store(u.Bytes)
-		return nil
+		return o.loadUsage()
 	})
 	if err != nil {
 		return nil, ioErr("newfs", err)
@@ -244,6 +227,35 @@ func NewFS(meta Metadata, blocks Blocks, opts Options) (*FS, error) {
 		go f.flusher(f.opts.FlushInterval)
 	}
 	return f, nil
+}
+
+// loadUsage sets the FS's usage counters from the store's.
+func (o *op) loadUsage() error {
+	var u usage
+	for i := 0; i < usageShard; i++ {
+		v, err := o.tx.Get([]byte{pfxUsage, byte(i)})
+		if errors.Is(err, ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		d, err := decodeUsage(v)
+		if err != nil {
+			return err
+		}
+		u.Files += d.Files
+		u.Bytes += d.Bytes
+	}
+	o.f.files.Store(u.Files)
+	o.f.bytes.Store(u.Bytes)
+	return nil
+}
+
+// loadUsage rereads the usage counters (after Repair rewrote them).
+func (f *FS) loadUsage(ctx context.Context) error {
+	o := f.getOp(ctx)
+	defer f.putOp(o)
+	return ioErr("repair", f.view(ctx, o, func(o *op) error { return o.loadUsage() }))
 }
 
 func (f *FS) format(o *op, sb *super) error {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/rpc"
 	"go.yaml.in/yaml/v3"
 )
@@ -49,6 +50,12 @@ type Config struct {
 	// restart, for NLM and NFSv4 reclaims alike.
 	Lease time.Duration `yaml:"lease"`
 	Grace time.Duration `yaml:"grace"`
+	// MaxLocksPerFile bounds the locks and share reservations (opens)
+	// of one file, MaxLocksPerClient those of one client; past them
+	// requests fail (NFS4ERR_RESOURCE, NLM4_DENIED_NOLOCKS), counted in
+	// dittofs_locking_refused_total.
+	MaxLocksPerFile   int `yaml:"max_locks_per_file"`
+	MaxLocksPerClient int `yaml:"max_locks_per_client"`
 	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
 	LogFormat string `yaml:"log_format"`
 	LogLevel  string `yaml:"log_level"`
@@ -62,6 +69,11 @@ type Config struct {
 	MaxReplyBytes        int           `yaml:"max_reply_bytes"`
 	RecordTimeout        time.Duration `yaml:"record_timeout"`
 	WriteTimeout         time.Duration `yaml:"write_timeout"`
+
+	// Check checks the stores of Data and exits (--check); Repair backs
+	// Data up and repairs them (--repair). Flags only.
+	Check  bool `yaml:"-"`
+	Repair bool `yaml:"-"`
 }
 
 // errHelp is returned when -h or --help was asked for.
@@ -81,7 +93,6 @@ func defaultConfig() Config {
 		Lease:       90 * time.Second,
 		Grace:       90 * time.Second,
 		LogFormat:   "text",
-		LogLevel:    "info",
 
 		MaxConns:             rpc.DefaultMaxConns,
 		MaxConnsPerAddr:      rpc.DefaultMaxConnsPerAddr,
@@ -89,6 +100,10 @@ func defaultConfig() Config {
 		MaxReplyBytes:        rpc.DefaultMaxReplyBytes,
 		RecordTimeout:        rpc.DefaultRecordTimeout,
 		WriteTimeout:         rpc.DefaultWriteTimeout,
+		// The lock manager's defaults.
+		MaxLocksPerFile:   locking.DefaultMaxPerFile,
+		MaxLocksPerClient: locking.DefaultMaxPerClient,
+		LogLevel:          "info",
 	}
 }
 
@@ -112,6 +127,10 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&flags.IDMapDomain, "idmap-domain", "", "NFSv4 ID mapping `domain` (default none: owners as numbers)")
 	fs.DurationVar(&flags.Lease, "lease", 0, "NFSv4 lease `time` (default 90s)")
 	fs.DurationVar(&flags.Grace, "grace", 0, "grace period after a restart for lock reclaims, NLM and NFSv4 (default 90s)")
+	fs.IntVar(&flags.MaxLocksPerFile, "max-locks-per-file", 0, fmt.Sprintf("bound on the locks and opens of one `file` (default %d)", locking.DefaultMaxPerFile))
+	fs.IntVar(&flags.MaxLocksPerClient, "max-locks-per-client", 0, fmt.Sprintf("bound on the locks and opens of one `client` (default %d)", locking.DefaultMaxPerClient))
+	fs.BoolVar(&flags.Check, "check", false, "check the stores of the data directory (read-only), report and exit: 0 no damage, 1 damage, 2 could not check")
+	fs.BoolVar(&flags.Repair, "repair", false, "back up the data directory to DATA.backup-TIME, repair what --check finds where it can, report and exit as --check")
 	fs.StringVar(&flags.LogFormat, "log-format", "", "log `format`: text or json (default text)")
 	fs.StringVar(&flags.LogLevel, "log-level", "", "log `level`: debug, info, warn or error (default info)")
 	fs.IntVar(&flags.MaxConns, "max-conns", 0, fmt.Sprintf("most open NFS connections (default %d)", rpc.DefaultMaxConns))
@@ -170,6 +189,14 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			cfg.Lease = flags.Lease
 		case "grace":
 			cfg.Grace = flags.Grace
+		case "max-locks-per-file":
+			cfg.MaxLocksPerFile = flags.MaxLocksPerFile
+		case "max-locks-per-client":
+			cfg.MaxLocksPerClient = flags.MaxLocksPerClient
+		case "check":
+			cfg.Check = flags.Check
+		case "repair":
+			cfg.Repair = flags.Repair
 		case "log-format":
 			cfg.LogFormat = flags.LogFormat
 		case "log-level":
@@ -227,6 +254,15 @@ func (c *Config) validate() error {
 	}
 	if c.RecordTimeout < time.Second || c.WriteTimeout < time.Second {
 		return fmt.Errorf("record_timeout %v, write_timeout %v: want at least 1s", c.RecordTimeout, c.WriteTimeout)
+	}
+	if c.MaxLocksPerFile < 1 || c.MaxLocksPerClient < 1 {
+		return fmt.Errorf("max locks per file %d, per client %d: want at least 1", c.MaxLocksPerFile, c.MaxLocksPerClient)
+	}
+	if c.Check && c.Repair {
+		return errors.New("--check and --repair: give one")
+	}
+	if (c.Check || c.Repair) && c.Memory {
+		return errors.New("--check and --repair work on a data directory, not --memory")
 	}
 	if !c.Memory && c.Data == "" {
 		return errors.New("data directory is empty; give --data DIR or --memory")

@@ -29,7 +29,8 @@ type lockManager struct {
 // notify is called, once the server's ports are open, so that their
 // reclaims find it listening.
 func openLocking(ctx context.Context, cfg Config, log *slog.Logger, st *stores, nfs *nfs3.Server, mux *rpc.ServeMux) (*lockManager, error) {
-	locks, err := locking.Open(ctx, locking.Options{Persist: st.meta, Grace: cfg.Grace, Logger: log})
+	locks, err := locking.Open(ctx, locking.Options{Persist: st.meta, Grace: cfg.Grace, Logger: log,
+		MaxPerFile: cfg.MaxLocksPerFile, MaxPerClient: cfg.MaxLocksPerClient})
 	if err != nil {
 		return nil, fmt.Errorf("lock manager: %w", err)
 	}

@@ -30,6 +30,11 @@ func main() {
 	log := cfg.logger(os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.Check || cfg.Repair {
+		code := fsck(ctx, cfg, os.Stdout, log)
+		stop()
+		os.Exit(code)
+	}
 	if err := run(ctx, cfg, log, nil); err != nil {
 		log.Error("fullserver: exiting", "err", err)
 		os.Exit(1)

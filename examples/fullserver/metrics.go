@@ -3,6 +3,7 @@ package main
 import (
 	"strconv"
 
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -142,4 +143,18 @@ func (m *limitMetrics) Collect(ch chan<- prometheus.Metric) {
 	counter("dittofs_rpc_malformed_calls_total", st.MalformedCalls)
 	counter("dittofs_rpc_auth_denied_total", st.AuthDenied)
 	counter("dittofs_rpc_log_suppressed_total", st.LogSuppressed)
+}
+
+// registerLockMetrics exports the lock manager's figures: the requests
+// its bounds refused, by bound, and what it holds.
+func registerLockMetrics(reg prometheus.Registerer, m *locking.Manager) {
+	for _, l := range []locking.Limit{locking.LimitManager, locking.LimitFile, locking.LimitClient, locking.LimitWaiters} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "dittofs_locking_refused_total", Help: "Lock, share and wait requests refused by a bound of the lock manager, by bound.",
+			ConstLabels: prometheus.Labels{"limit": l.String()},
+		}, func() float64 { return float64(m.Stats().LimitHits[l]) }))
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "dittofs_locking_held", Help: "Byte-range locks and share reservations held.",
+	}, func() float64 { s := m.Stats(); return float64(s.Locks + s.Shares) }))
 }

@@ -66,6 +66,7 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 		return err
 	}
 	defer lm.close(log)
+	registerLockMetrics(reg, lm.locks)
 	v4, err := openNFS4(ctx, cfg, log, st, exports, lm, mux)
 	if err != nil {
 		return err
