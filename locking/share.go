@@ -81,3 +81,22 @@ func (m *Manager) Unshare(ctx context.Context, fileID uint64, o Owner) error {
 	run(after)
 	return err
 }
+
+// ShareDenied reports whether a share reservation on file of an owner
+// other than except denies access a: an NFSv4 READ or WRITE, which such a
+// reservation refuses (RFC 7530 §9.1.4.4) whatever stateid it carries.
+// The zero Owner checks every reservation (the anonymous stateid).
+func (m *Manager) ShareDenied(fileID uint64, except Owner, a Mode) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := m.files[fileID]
+	if f == nil {
+		return false
+	}
+	for _, s := range f.shares {
+		if s.owner != except && s.deny&a != 0 {
+			return true
+		}
+	}
+	return false
+}
