@@ -10,7 +10,7 @@ import (
 // (rpc.DuplicateCache) which calls to keep the reply of: an NFSv4.0
 // COMPOUND with an operation that must not run twice and has no seqid to
 // catch a retransmission (CREATE, REMOVE, RENAME, LINK, SETATTR, and
-// SETCLIENTID, for which RFC 7530 §16.33.5 assumes the cache). A
+// SETCLIENTID, for which RFC 7530 §16.33 assumes the cache). A
 // retransmission with the same xid then gets the first reply instead of
 // NFS4ERR_EXIST or NFS4ERR_NOENT. The seqid operations have their
 // owners' replay cache (§9.1.7), and NFSv4.1 compounds the session's

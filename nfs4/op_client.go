@@ -69,10 +69,11 @@ func opSetclientidConfirm(c *compound) wire.Nfsstat4 {
 	return c.status(wire.NFS4_OK)
 }
 
-// RENEW (RFC 7530 §16.29): renews the lease; NFS4ERR_CB_PATH_DOWN (with
+// RENEW (RFC 7530 §16.28): renews the lease; NFS4ERR_CB_PATH_DOWN (with
 // the lease renewed) when the client holds delegations and its callback
-// path did not answer (§16.29.5). A client without delegations needs no
-// callback path.
+// path did not answer: the RFC has RENEW report the path to "the client
+// [that] holds delegations", and a client without any needs no callback
+// path (Linux knfsd's nfsd4_renew answers the same way).
 func opRenew(c *compound) wire.Nfsstat4 {
 	var a wire.RENEW4args
 	a.UnmarshalXDR(c.d)

@@ -260,7 +260,7 @@ func (c *compound) openCreate(a *wire.OPEN4args, ok *wire.OPEN4resok, w *store.W
 		// An existing file is opened: "the attributes specified by
 		// createattrs are not used, except that when a size of zero is
 		// specified, the existing file is truncated" (RFC 7530
-		// §16.16.5); Linux nfsd ignores any other size too.
+		// §16.16); Linux nfsd ignores any other size too.
 		if h, _, err := fs.Lookup(c.ctx, c.cred(), dir, name); err == nil {
 			ok.Attrset = nil
 			if sa.Mask&store.SetSize != 0 && sa.Size == 0 {

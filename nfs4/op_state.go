@@ -86,7 +86,7 @@ func (c *compound) sequenced(o *state.Owner, seqid uint32, fn func() wire.Nfssta
 		// An open-owner not yet confirmed: an OPEN out of sequence is
 		// taken as valid and the earlier OPEN as a replay, which is
 		// given up; an OPEN_CONFIRM out of sequence gives up the OPEN
-		// it was to confirm (RFC 7530 §16.18.5).
+		// it was to confirm (RFC 7530 §16.18).
 		op := c.curOp()
 		if op != wire.OP_OPEN && op != wire.OP_OPEN_CONFIRM ||
 			!c.table().CancelUnconfirmed(c.ctx, o) || op != wire.OP_OPEN {
@@ -135,7 +135,7 @@ func (c *compound) findState(sid *wire.Stateid4) (*state.State, wire.Nfsstat4) {
 	}
 	if c.minor == 0 && s.Kind() == state.KindOpen && !s.Owner().Confirmed() && c.curOp() != wire.OP_OPEN_CONFIRM {
 		// An open not yet confirmed names no state the client may use
-		// but in OPEN_CONFIRM (RFC 7530 §16.18.5: "even if the seqid is
+		// but in OPEN_CONFIRM (RFC 7530 §16.18: "even if the seqid is
 		// correct, the server returns NFS4ERR_BAD_STATEID").
 		return nil, wire.NFS4ERR_BAD_STATEID
 	}

@@ -236,7 +236,7 @@ func TestShareDeny(t *testing.T) {
 	b := ts.dial(0, 0).connect("client-b")
 	root := a.exportRoot()
 	// An OPEN for read, then one for both denying write: the downgrade
-	// below goes back to the first (RFC 7530 §16.19.4).
+	// below goes back to the first (RFC 7530 §16.19).
 	if _, _, st := a.open(root, "f", true, wire.OPEN4_SHARE_ACCESS_READ, 0); st != wire.NFS4_OK {
 		t.Fatal(st)
 	}

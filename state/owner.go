@@ -80,7 +80,7 @@ func (o *Owner) Check(seqid uint32) ([]byte, error) {
 // CancelUnconfirmed gives up the opens of an open-owner that has not
 // been confirmed (hold o.Lock): an OPEN out of sequence means the client
 // will not confirm the earlier one, and an OPEN_CONFIRM out of sequence
-// that it will not confirm the OPEN it names (RFC 7530 §16.18.5). The
+// that it will not confirm the OPEN it names (RFC 7530 §16.18). The
 // owner starts over: its next operation may use any seqid. It reports
 // whether o was unconfirmed.
 func (t *Table) CancelUnconfirmed(ctx context.Context, o *Owner) bool {

@@ -344,7 +344,7 @@ func (t *Table) clearCourtesy(ctx context.Context, f File, self *Client, holder 
 // Downgrade sets the modes of open s to access and deny (OPEN_DOWNGRADE;
 // hold the owner's lock) and advances its generation. Each must be the
 // union of the modes of some of the owner's OPENs of the file (RFC 7530
-// §16.19.4), else ErrInval; the modes outside them count as never asked
+// §16.19), else ErrInval; the modes outside them count as never asked
 // for afterwards.
 func (t *Table) Downgrade(ctx context.Context, s *State, access, deny locking.Mode) (Stateid, error) {
 	t.mu.Lock()

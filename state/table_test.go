@@ -142,7 +142,7 @@ func TestOwnerSeqid(t *testing.T) {
 	o.Done(77, true, []byte("reply77"))
 	// Unconfirmed open-owner: another seqid is out of sequence; the
 	// owner is started over (an OPEN out of sequence, RFC 7530
-	// §16.18.5), then any seqid goes.
+	// §16.18), then any seqid goes.
 	if _, err := o.Check(5); !errors.Is(err, ErrBadSeqid) {
 		t.Errorf("unconfirmed owner, other seqid: %v", err)
 	}
