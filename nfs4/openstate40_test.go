@@ -52,6 +52,21 @@ func setattrSize(sid wire.Stateid4, n uint64) wire.NfsArgop4 {
 		ObjAttributes: wire.Fattr4{Attrmask: wire.Bitmap4{}.Set(wire.FATTR4_SIZE), AttrVals: binary.BigEndian.AppendUint64(nil, n)}}}
 }
 
+// startServerLocks serves with one lock manager for every export, which
+// the test also uses directly (another protocol's locks, delegations as
+// recallable grants); opts adjust the server further.
+func startServerLocks(t *testing.T, opts ...func(*Server)) (*testServer, *locking.Manager) {
+	t.Helper()
+	mgr, err := locking.Open(context.Background(), locking.Options{Grace: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, newFS(t), exportsLine, append([]func(*Server){func(s *Server) {
+		s.Locks = func(*export.Export) *locking.Manager { return mgr }
+	}}, opts...)...)
+	return ts, mgr
+}
+
 // owner returns another open-owner of v's client, with its own seqids.
 func (v *v40) owner(name string) *v40 {
 	return &v40{client: v.client, id: v.id, name: v.name, openOwner: []byte(name)}
@@ -732,14 +747,7 @@ func TestSetclientidSamePrincipal(t *testing.T) {
 // callback path is down"]); a client without delegations needs no
 // callback path and gets NFS4_OK, as from Linux knfsd (nfsd4_renew).
 func TestRenewCallbackPath(t *testing.T) {
-	mgr, err := locking.Open(context.Background(), locking.Options{Grace: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := startServer(t, newFS(t), exportsLine, func(s *Server) {
-		s.NoCallbacks = true // the path is down
-		s.Locks = func(*export.Export) *locking.Manager { return mgr }
-	})
+	ts, mgr := startServerLocks(t, func(s *Server) { s.NoCallbacks = true }) // the path is down
 	v := ts.dial(0, 0).connect("client-a")
 	renew := wire.NfsArgop4{Argop: wire.OP_RENEW, Renew: wire.RENEW4args{Clientid: v.id}}
 	if r := v.compound(renew); r.Status != wire.NFS4_OK {

@@ -353,14 +353,7 @@ func TestLocks(t *testing.T) {
 // An NFSv4 lock conflicts with a lock of another protocol on the same
 // manager, and the denial names that holder.
 func TestLockAcrossProtocols(t *testing.T) {
-	mgr, err := locking.Open(context.Background(), locking.Options{Grace: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := startServer(t, newFS(t), exportsLine, func(s *Server) {
-		s.NoCallbacks = true
-		s.Locks = func(*export.Export) *locking.Manager { return mgr }
-	})
+	ts, mgr := startServerLocks(t, func(s *Server) { s.NoCallbacks = true })
 	a := ts.dial(0, 0).connect("client-a")
 	root := a.exportRoot()
 	asid, fh, st := a.open(root, "f", true, wire.OPEN4_SHARE_ACCESS_BOTH, 0)
@@ -458,11 +451,7 @@ func TestSetclientidCases(t *testing.T) {
 // (to a client that holds a delegation: the clients here are given a
 // recallable grant in the lock manager, which is what a delegation is).
 func TestCallbackProbe(t *testing.T) {
-	mgr, err := locking.Open(context.Background(), locking.Options{Grace: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	delegate := func(client string) {
+	delegate := func(mgr *locking.Manager, client string) {
 		t.Helper()
 		if _, err := mgr.Grant(context.Background(), 1, locking.Owner{Proto: locking.ProtoNFS4, Client: client}, locking.GrantRead, nil); err != nil {
 			t.Fatal(err)
@@ -484,12 +473,10 @@ func TestCallbackProbe(t *testing.T) {
 	go cb.Serve(l)
 	t.Cleanup(func() { cb.Close() })
 	port := l.Addr().(*net.TCPAddr).Port
-	ts := startServer(t, newFS(t), exportsLine, func(s *Server) {
-		s.Locks = func(*export.Export) *locking.Manager { return mgr }
-	})
+	ts, mgr := startServerLocks(t)
 	c := ts.dial(0, 0)
-	delegate("cb")
-	delegate("cb-dead")
+	delegate(mgr, "cb")
+	delegate(mgr, "cb-dead")
 	r := c.compound(setclientid("cb", 1, fmt.Sprintf("127.0.0.1.%d.%d", port>>8, port&0xff))).mustOK(t)
 	ok := r.Res[0].Setclientid.Resok4
 	c.compound(setclientidConfirm(ok.Clientid, ok.SetclientidConfirm)).mustOK(t)

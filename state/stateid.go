@@ -103,19 +103,13 @@ func (t *Table) stateid(s *State) Stateid {
 // generation is ErrOldStateid and a newer one ErrBadStateid. With
 // current set a generation of 0 means the current one (NFSv4.1).
 func (t *Table) Find(id Stateid, current bool) (*State, error) {
-	if binary.BigEndian.Uint32(id.Other[0:]) != t.epoch {
-		return nil, ErrStaleStateid
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := t.clients[binary.BigEndian.Uint32(id.Other[4:])]
-	if c == nil || !c.confirmed {
-		return nil, ErrBadStateid
+	c, idx, err := t.clientOf(id)
+	if err != nil {
+		return nil, err
 	}
-	if c.gone {
-		return nil, ErrExpired
-	}
-	s := c.states[binary.BigEndian.Uint32(id.Other[8:])]
+	s := c.states[idx]
 	if s == nil || s.closed {
 		return nil, ErrBadStateid
 	}
@@ -130,6 +124,23 @@ func (t *Table) Find(id Stateid, current bool) (*State, error) {
 	return s, nil
 }
 
+// clientOf returns the client of stateid id and the index of its state
+// (t.mu held): ErrStaleStateid for another boot's, ErrBadStateid for an
+// unknown client, ErrExpired for one whose state was released.
+func (t *Table) clientOf(id Stateid) (*Client, uint32, error) {
+	if binary.BigEndian.Uint32(id.Other[0:]) != t.epoch {
+		return nil, 0, ErrStaleStateid
+	}
+	c := t.clients[binary.BigEndian.Uint32(id.Other[4:])]
+	if c == nil || !c.confirmed {
+		return nil, 0, ErrBadStateid
+	}
+	if c.gone {
+		return nil, 0, ErrExpired
+	}
+	return c, binary.BigEndian.Uint32(id.Other[8:]), nil
+}
+
 // OwnerOf returns the owner of stateid id of kind k whatever its
 // generation, for the seqid check of CLOSE, OPEN_CONFIRM, OPEN_DOWNGRADE,
 // LOCK and LOCKU, which comes before the stateid's (RFC 7530 §9.1.7): a
@@ -138,19 +149,12 @@ func (t *Table) Find(id Stateid, current bool) (*State, error) {
 // errors are Find's (a stateid of another kind is ErrBadStateid), and
 // the lease is renewed as there.
 func (t *Table) OwnerOf(id Stateid, k Kind) (*Owner, error) {
-	if binary.BigEndian.Uint32(id.Other[0:]) != t.epoch {
-		return nil, ErrStaleStateid
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := t.clients[binary.BigEndian.Uint32(id.Other[4:])]
-	if c == nil || !c.confirmed {
-		return nil, ErrBadStateid
+	c, idx, err := t.clientOf(id)
+	if err != nil {
+		return nil, err
 	}
-	if c.gone {
-		return nil, ErrExpired
-	}
-	idx := binary.BigEndian.Uint32(id.Other[8:])
 	var o *Owner
 	if s := c.states[idx]; s != nil && !s.closed {
 		o = s.owner
