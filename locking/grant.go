@@ -193,3 +193,18 @@ func (m *Manager) revoke(id GrantID) {
 	m.mu.Unlock()
 	run(after)
 }
+
+// HasGrants reports whether a client holds a grant on any file of m (an
+// NFSv4 client holds delegations: RENEW then reports a callback path that
+// is down).
+func (m *Manager) HasGrants(proto Proto, client string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ck := clientKey{proto, client}
+	for _, g := range m.grants {
+		if g.client == ck {
+			return true
+		}
+	}
+	return false
+}

@@ -130,3 +130,27 @@ func (m *Manager) Unshare(ctx context.Context, fileID uint64, o Owner) error {
 	m.applyShare(os, share{}, false)
 	return nil
 }
+
+// ShareDenied reports whether a share reservation on file of an owner
+// other than except denies access a: an NFSv4 READ or WRITE, which such a
+// reservation refuses (RFC 7530 §9.1.4.4) whatever stateid it carries.
+// The zero Owner checks every reservation (the anonymous stateid).
+func (m *Manager) ShareDenied(fileID uint64, except Owner, a Mode) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := m.files[fileID]
+	if f == nil {
+		return false
+	}
+	// The file's counts of reservations denying read and write, less
+	// except's own: O(1) whatever the number of opens.
+	deny := f.total.deny
+	if os := f.owners[except]; os != nil && os.hasShare {
+		for i, b := range [2]Mode{ModeRead, ModeWrite} {
+			if os.share.deny&b != 0 {
+				deny[i]--
+			}
+		}
+	}
+	return (a&ModeRead != 0 && deny[0] > 0) || (a&ModeWrite != 0 && deny[1] > 0)
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/state"
@@ -68,8 +69,11 @@ func opSetclientidConfirm(c *compound) wire.Nfsstat4 {
 	return c.status(wire.NFS4_OK)
 }
 
-// RENEW (RFC 7530 §16.30): renews the lease; NFS4ERR_CB_PATH_DOWN (with
-// the lease renewed) when the client's callback path did not answer.
+// RENEW (RFC 7530 §16.28): renews the lease; NFS4ERR_CB_PATH_DOWN (with
+// the lease renewed) when the client holds delegations and its callback
+// path did not answer: the RFC has RENEW report the path to "the client
+// [that] holds delegations", and a client without any needs no callback
+// path (Linux knfsd's nfsd4_renew answers the same way).
 func opRenew(c *compound) wire.Nfsstat4 {
 	var a wire.RENEW4args
 	a.UnmarshalXDR(c.d)
@@ -80,10 +84,27 @@ func opRenew(c *compound) wire.Nfsstat4 {
 	if err != nil {
 		return c.status(statusOf(err))
 	}
-	if cl.CallbackDown() {
+	if cl.CallbackDown() && c.s.holdsDelegations(cl) {
 		return c.status(wire.NFS4ERR_CB_PATH_DOWN)
 	}
 	return c.status(wire.NFS4_OK)
+}
+
+// holdsDelegations reports whether cl holds a delegation: a recallable
+// grant in the lock manager of an export.
+func (s *Server) holdsDelegations(cl *state.Client) bool {
+	seen := map[*locking.Manager]bool{}
+	for _, e := range s.Exports.All() {
+		m := s.locks(e)
+		if seen[m] {
+			continue
+		}
+		seen[m] = true
+		if m.HasGrants(locking.ProtoNFS4, cl.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // callbackProbeTimeout bounds a CB_NULL probe.

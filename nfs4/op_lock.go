@@ -123,7 +123,7 @@ func opLock(c *compound) wire.Nfsstat4 {
 	var replayed bool
 	if l := &a.Locker; l.NewLockOwner {
 		var oo *state.Owner
-		if oo, st = c.ownerOf(&l.OpenOwner.OpenStateid); st != wire.NFS4_OK {
+		if oo, st = c.ownerOf(&l.OpenOwner.OpenStateid, state.KindOpen); st != wire.NFS4_OK {
 			return c.status(st)
 		}
 		st, replayed = c.sequenced(oo, uint32(l.OpenOwner.OpenSeqid), func() wire.Nfsstat4 {
@@ -147,7 +147,7 @@ func opLock(c *compound) wire.Nfsstat4 {
 		})
 	} else {
 		var lo *state.Owner
-		if lo, st = c.ownerOf(&l.LockOwner.LockStateid); st != wire.NFS4_OK {
+		if lo, st = c.ownerOf(&l.LockOwner.LockStateid, state.KindLock); st != wire.NFS4_OK {
 			return c.status(st)
 		}
 		st, replayed = c.sequenced(lo, uint32(l.LockOwner.LockSeqid), func() wire.Nfsstat4 {

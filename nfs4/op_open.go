@@ -255,12 +255,14 @@ func (c *compound) openCreate(a *wire.OPEN4args, ok *wire.OPEN4resok, w *store.W
 		return h, false, nil, wire.NFS4ERR_INVAL
 	}
 	if how.Mode == wire.UNCHECKED4 {
-		// An existing file is opened; only a size in the attributes
-		// applies to it (RFC 7530 §16.16.5).
+		// An existing file is opened: "the attributes specified by
+		// createattrs are not used, except that when a size of zero is
+		// specified, the existing file is truncated" (RFC 7530
+		// §16.16); Linux nfsd ignores any other size too.
 		if h, _, err := fs.Lookup(c.ctx, c.cred(), dir, name); err == nil {
 			ok.Attrset = nil
-			if sa.Mask&store.SetSize != 0 {
-				truncate = &store.SetAttr{Mask: store.SetSize, Size: sa.Size}
+			if sa.Mask&store.SetSize != 0 && sa.Size == 0 {
+				truncate = &store.SetAttr{Mask: store.SetSize}
 				ok.Attrset = sizeBitmap()
 			}
 			return h, false, truncate, wire.NFS4_OK
@@ -342,24 +344,27 @@ func (c *compound) stateOf(sid *wire.Stateid4, k state.Kind) (*state.State, wire
 	return s, wire.NFS4_OK
 }
 
-// ownerOf returns the owner of stateid sid without checking its
+// ownerOf returns the owner of stateid sid of kind k without checking its
 // generation, for the seqid check that must come before the stateid's
-// (RFC 7530 §9.1.7): a retransmission carries the stateid as it was.
-func (c *compound) ownerOf(sid *wire.Stateid4) (*state.Owner, wire.Nfsstat4) {
+// (RFC 7530 §9.1.7): a retransmission carries the stateid as it was, and
+// may name the state its first transmission dropped (CLOSE). A special
+// stateid is NFS4ERR_BAD_STATEID (§9.1.3).
+func (c *compound) ownerOf(sid *wire.Stateid4, k state.Kind) (*state.Owner, wire.Nfsstat4) {
 	if c.minor >= 1 && sid.IsCurrent() {
 		if !c.curStateidSet {
 			return nil, wire.NFS4ERR_BAD_STATEID
 		}
 		sid = &c.curStateid
 	}
-	cur := *sid
-	cur.Seqid = 0
-	s, err := c.table().Find(state.Stateid(cur), true)
+	if sid.IsReserved() {
+		return nil, wire.NFS4ERR_BAD_STATEID
+	}
+	o, err := c.table().OwnerOf(state.Stateid(*sid), k)
 	if err != nil {
 		st, _ := stateStatus(err)
 		return nil, st
 	}
-	return s.Owner(), wire.NFS4_OK
+	return o, wire.NFS4_OK
 }
 
 // stateOp runs OPEN_CONFIRM, OPEN_DOWNGRADE, CLOSE or LOCKU: the
@@ -373,7 +378,7 @@ func (c *compound) stateOp(sid *wire.Stateid4, seqid wire.Seqid4, k state.Kind, 
 	if st := c.needStoreFile(notFile); st != wire.NFS4_OK {
 		return c.status(st)
 	}
-	o, st := c.ownerOf(sid)
+	o, st := c.ownerOf(sid, k)
 	if st != wire.NFS4_OK {
 		return c.status(st)
 	}

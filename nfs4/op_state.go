@@ -83,7 +83,15 @@ func (c *compound) sequenced(o *state.Owner, seqid uint32, fn func() wire.Nfssta
 	}
 	replay, err := o.Check(seqid)
 	if err != nil {
-		return c.status(wire.NFS4ERR_BAD_SEQID), false
+		// An open-owner not yet confirmed: an OPEN out of sequence is
+		// taken as valid and the earlier OPEN as a replay, which is
+		// given up; an OPEN_CONFIRM out of sequence gives up the OPEN
+		// it was to confirm (RFC 7530 §16.18).
+		op := c.curOp()
+		if op != wire.OP_OPEN && op != wire.OP_OPEN_CONFIRM ||
+			!c.table().CancelUnconfirmed(c.ctx, o) || op != wire.OP_OPEN {
+			return c.status(wire.NFS4ERR_BAD_SEQID), false
+		}
 	}
 	// The cached reply is the operation number, then its result; a
 	// different operation with the last seqid is no retransmission.
@@ -98,6 +106,11 @@ func (c *compound) sequenced(o *state.Owner, seqid uint32, fn func() wire.Nfssta
 	st = fn()
 	o.Done(seqid, seqidBumps(st), c.e.Bytes()[c.resStart-4:])
 	return st, false
+}
+
+// curOp returns the operation that is running.
+func (c *compound) curOp() wire.NfsOpnum4 {
+	return wire.NfsOpnum4(binary.BigEndian.Uint32(c.e.Bytes()[c.resStart-4:]))
 }
 
 // table returns the server's state table.
@@ -120,6 +133,12 @@ func (c *compound) findState(sid *wire.Stateid4) (*state.State, wire.Nfsstat4) {
 		st, _ := stateStatus(err)
 		return nil, st
 	}
+	if c.minor == 0 && s.Kind() == state.KindOpen && !s.Owner().Confirmed() && c.curOp() != wire.OP_OPEN_CONFIRM {
+		// An open not yet confirmed names no state the client may use
+		// but in OPEN_CONFIRM (RFC 7530 §16.18: "even if the seqid is
+		// correct, the server returns NFS4ERR_BAD_STATEID").
+		return nil, wire.NFS4ERR_BAD_STATEID
+	}
 	return s, wire.NFS4_OK
 }
 
@@ -134,18 +153,27 @@ func (c *compound) fileOf() state.File {
 	return state.File{Mgr: c.s.locks(c.cur.exp), ID: c.cur.node.ID}
 }
 
-// checkStateid checks the stateid of a READ, WRITE or SETATTR of the
-// current file: the anonymous stateid, the READ bypass stateid (reads
-// only), or an open or lock stateid of this file whose open allows the
-// access (a write needs write access; a read is allowed by any open, as
-// Linux nfsd does). Locks are advisory: I/O is not checked against them.
+// checkStateid checks the stateid of a READ, WRITE or SETATTR (of the
+// size) of the current file (RFC 7530 §9.1.4.4): the anonymous stateid;
+// the all-ones stateid, with which a READ bypasses the share checks (as
+// Linux nfsd lets it) and a WRITE is taken as anonymous; or an open or
+// lock stateid of this file whose open allows the access (a write needs
+// write access, NFS4ERR_OPENMODE; a read is allowed by any open, as Linux
+// nfsd does). I/O that another open's share reservation denies is
+// NFS4ERR_LOCKED, whatever the stateid. Locks are advisory: I/O is not
+// checked against them.
 func (c *compound) checkStateid(sid *wire.Stateid4, write bool) wire.Nfsstat4 {
-	if sid.IsAnonymous() {
-		return wire.NFS4_OK
+	want := locking.ModeRead
+	if write {
+		want = locking.ModeWrite
 	}
-	if sid.IsReadBypass() {
-		if write {
-			return wire.NFS4ERR_BAD_STATEID
+	mgr := c.s.locks(c.cur.exp)
+	if sid.IsAnonymous() || sid.IsReadBypass() {
+		if !write && sid.IsReadBypass() {
+			return wire.NFS4_OK
+		}
+		if mgr.ShareDenied(c.cur.node.ID, locking.Owner{}, want) {
+			return wire.NFS4ERR_LOCKED
 		}
 		return wire.NFS4_OK
 	}
@@ -153,12 +181,17 @@ func (c *compound) checkStateid(sid *wire.Stateid4, write bool) wire.Nfsstat4 {
 	if st != wire.NFS4_OK {
 		return st
 	}
-	if f := s.File(); f.ID != c.cur.node.ID || f.Mgr != c.s.locks(c.cur.exp) {
+	if f := s.File(); f.ID != c.cur.node.ID || f.Mgr != mgr {
 		return wire.NFS4ERR_BAD_STATEID
 	}
 	access, _ := s.Modes(c.table())
 	if write && access&locking.ModeWrite == 0 {
 		return wire.NFS4ERR_OPENMODE
+	}
+	// An open with the access shuts out reservations that deny it; a
+	// read through a write-only open must still be checked.
+	if access&want == 0 && mgr.ShareDenied(c.cur.node.ID, s.ShareOwner(), want) {
+		return wire.NFS4ERR_LOCKED
 	}
 	return wire.NFS4_OK
 }

@@ -144,3 +144,28 @@ func (dc *DuplicateCache) Stats() (entries, bytes int, hits, drops uint64) {
 	defer dc.mu.Unlock()
 	return len(dc.m), dc.bytes, dc.hits, dc.drops
 }
+
+// NonIdempotentCall is implemented by handlers that tell a
+// non-idempotent call by its arguments too (an NFSv4.0 COMPOUND is
+// non-idempotent when one of its operations is). It takes the place of
+// NonIdempotent for the handler's calls and must not consume c.Args.
+type NonIdempotentCall interface {
+	NonIdempotentCall(c *Call) bool
+}
+
+// NonIdempotentCall asks the handler registered for c's program and
+// version: its NonIdempotentCall, or else its NonIdempotent.
+func (m *ServeMux) NonIdempotentCall(c *Call) bool {
+	h, _, _, _ := m.Handler(c.Prog, c.Vers)
+	return nonIdempotent(h, c)
+}
+
+// nonIdempotent reports whether the duplicate cache keeps the reply of c
+// by h.
+func nonIdempotent(h Handler, c *Call) bool {
+	if ni, ok := h.(NonIdempotentCall); ok {
+		return ni.NonIdempotentCall(c)
+	}
+	ni, ok := h.(NonIdempotent)
+	return ok && ni.NonIdempotent(c.Prog, c.Vers, c.Proc)
+}

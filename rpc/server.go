@@ -494,7 +494,7 @@ func (srv *Server) handle(ctx context.Context, r *request, addr netip.Addr) bool
 	var key drcKey
 	cached := false
 	if dc := srv.DuplicateCache; dc != nil && srv.Handler != nil {
-		if ni, ok := srv.Handler.(NonIdempotent); ok && ni.NonIdempotent(c.Prog, c.Vers, c.Proc) {
+		if nonIdempotent(srv.Handler, c) {
 			key = newDRCKey(addr, c)
 			act, reply := dc.begin(key)
 			switch act {

@@ -32,6 +32,7 @@ type Client struct {
 	renewed   time.Time
 	owners    map[ownerKey]*Owner
 	states    map[uint32]*State
+	closed    map[uint32]*Owner // 4.0: the state each owner dropped last, by index
 	nextState uint32
 	cbDown    atomic.Bool
 	reclaimed bool
@@ -217,7 +218,7 @@ func (t *Table) confirmRecord(ctx context.Context, n *names, u *Client) {
 		return
 	}
 	u.confirmed, u.renewed = true, t.clock.Now()
-	u.owners, u.states = map[ownerKey]*Owner{}, map[uint32]*State{}
+	u.owners, u.states, u.closed = map[ownerKey]*Owner{}, map[uint32]*State{}, map[uint32]*Owner{}
 	if n.unconfirmed == u {
 		n.unconfirmed = nil
 	}
@@ -225,12 +226,11 @@ func (t *Table) confirmRecord(ctx context.Context, n *names, u *Client) {
 	t.clients[u.idx] = u
 	t.mu.Unlock()
 	if old != nil {
+		// The old incarnation's record stays, released, so that its
+		// clientid and stateids answer ErrExpired (NFS4ERR_EXPIRED, as
+		// Linux knfsd answers for a client it dropped) until the record
+		// is evicted like any released one.
 		t.release(ctx, old, "client rebooted")
-		t.mu.Lock()
-		if t.clients[old.idx] == old {
-			delete(t.clients, old.idx)
-		}
-		t.mu.Unlock()
 	}
 	t.persistName(ctx, u)
 	t.log.Debug("nfs4 client confirmed", "clientid", fmt.Sprintf("%016x", u.ID), "name", u.Name)
@@ -307,7 +307,7 @@ func (t *Table) release(ctx context.Context, c *Client, why string) {
 		}
 	}
 	t.nStates -= len(c.states) + len(c.owners)
-	c.states, c.owners = map[uint32]*State{}, map[ownerKey]*Owner{}
+	c.states, c.owners, c.closed = map[uint32]*State{}, map[ownerKey]*Owner{}, map[uint32]*Owner{}
 	t.mu.Unlock()
 	for m := range mgrs {
 		if err := m.ReleaseClient(ctx, locking.ProtoNFS4, c.Name); err != nil && !errors.Is(err, locking.ErrClosed) {

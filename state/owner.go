@@ -2,7 +2,9 @@ package state
 
 import (
 	"bytes"
+	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // ownerKey names an owner within its client.
@@ -25,8 +27,13 @@ type Owner struct {
 	started   bool
 	seqid     uint32
 	reply     []byte
-	confirmed bool // open-owners: OPEN_CONFIRM done (always for 4.1)
+	confirmed atomic.Bool // open-owners: OPEN_CONFIRM done (always for 4.1)
 	states    map[File]*State
+	// lastClosed is the index of the owner's state that was dropped
+	// last (a CLOSE, or a lock state going with its open), 0 for none:
+	// a retransmission of the operation that dropped it still finds the
+	// owner through it (t.mu guards it).
+	lastClosed uint32
 
 	// users counts the callers between Owner and PutOwner; forgotten
 	// is set when the owner left its client's table (t.mu guards both).
@@ -45,18 +52,19 @@ func (o *Owner) Client() *Client { return o.client }
 // lock_owner4); the caller must not modify it.
 func (o *Owner) Name() []byte { return o.name }
 
-// Confirmed reports whether an open-owner has been confirmed. Hold o.Lock.
-func (o *Owner) Confirmed() bool { return o.confirmed }
+// Confirmed reports whether an open-owner has been confirmed.
+func (o *Owner) Confirmed() bool { return o.confirmed.Load() }
 
 // Confirm marks an open-owner confirmed (OPEN_CONFIRM, or any OPEN in
 // 4.1 where there is no confirmation). Hold o.Lock.
-func (o *Owner) Confirm() { o.confirmed = true }
+func (o *Owner) Confirm() { o.confirmed.Store(true) }
 
 // Check checks the seqid of an operation of o (hold o.Lock). It returns
 // the cached reply when seqid is that of the last operation (a
 // retransmission), nil when seqid is the next one, and ErrBadSeqid
-// otherwise. The first operation of an owner, and any OPEN of an
-// open-owner not yet confirmed (RFC 7530 §16.16.5), may use any seqid.
+// otherwise (also for an open-owner not yet confirmed: an OPEN out of
+// sequence then starts the owner over, see CancelUnconfirmed). The first
+// operation of an owner may use any seqid.
 func (o *Owner) Check(seqid uint32) ([]byte, error) {
 	switch {
 	case !o.started:
@@ -65,10 +73,33 @@ func (o *Owner) Check(seqid uint32) ([]byte, error) {
 		return o.reply, nil
 	case seqid == o.seqid+1:
 		return nil, nil
-	case !o.lock && !o.confirmed:
-		return nil, nil
 	}
 	return nil, ErrBadSeqid
+}
+
+// CancelUnconfirmed gives up the opens of an open-owner that has not
+// been confirmed (hold o.Lock): an OPEN out of sequence means the client
+// will not confirm the earlier one, and an OPEN_CONFIRM out of sequence
+// that it will not confirm the OPEN it names (RFC 7530 §16.18). The
+// owner starts over: its next operation may use any seqid. It reports
+// whether o was unconfirmed.
+func (t *Table) CancelUnconfirmed(ctx context.Context, o *Owner) bool {
+	if o.lock || o.Confirmed() {
+		return false
+	}
+	t.mu.Lock()
+	opens := make([]*State, 0, len(o.states))
+	for _, s := range o.states {
+		opens = append(opens, s)
+	}
+	t.mu.Unlock()
+	for _, s := range opens {
+		if _, err := t.Close(ctx, s); err != nil {
+			t.log.Warn("nfs4 state: giving up an unconfirmed open failed", "err", err)
+		}
+	}
+	o.started, o.reply = false, nil
+	return true
 }
 
 // Done records the end of an operation checked with seqid (hold o.Lock):
@@ -149,7 +180,16 @@ func (t *Table) forgetIdle(o *Owner) {
 	if c.v41 == nil || o.users > 0 || len(o.states) > 0 || o.forgotten || c.gone {
 		return
 	}
+	t.forgetOwner(o)
+}
+
+// forgetOwner removes o from its client (t.mu held).
+func (t *Table) forgetOwner(o *Owner) {
+	c := o.client
 	o.forgotten = true
+	if o.lastClosed != 0 && c.closed[o.lastClosed] == o {
+		delete(c.closed, o.lastClosed)
+	}
 	k := ownerKey{o.lock, string(o.name)}
 	if c.owners[k] == o {
 		delete(c.owners, k)

@@ -40,9 +40,12 @@ type State struct {
 	owner *Owner
 	file  File
 	// Opens: the union of the access and deny modes of the owner's
-	// OPENs, and the lock states opened through this open.
-	access, deny locking.Mode
-	locks        map[*State]bool
+	// OPENs, the modes those OPENs asked for (bit m of usedAccess set
+	// when an OPEN asked for access m; likewise usedDeny), for
+	// OPEN_DOWNGRADE, and the lock states opened through this open.
+	access, deny         locking.Mode
+	usedAccess, usedDeny uint8
+	locks                map[*State]bool
 	// Locks: the open the lock-owner was created through.
 	open   *State
 	closed bool
@@ -68,6 +71,16 @@ func (s *State) Modes(t *Table) (access, deny locking.Mode) {
 	return s.access, s.deny
 }
 
+// ShareOwner returns the lock manager owner of the share reservation of
+// s: its open-owner's, or for a lock state its open's.
+func (s *State) ShareOwner() locking.Owner {
+	o := s.owner
+	if s.kind == KindLock && s.open != nil {
+		o = s.open.owner
+	}
+	return o.client.owner(o.key())
+}
+
 // Stateid returns the current stateid of s.
 func (s *State) Stateid(t *Table) Stateid {
 	t.mu.Lock()
@@ -90,19 +103,13 @@ func (t *Table) stateid(s *State) Stateid {
 // generation is ErrOldStateid and a newer one ErrBadStateid. With
 // current set a generation of 0 means the current one (NFSv4.1).
 func (t *Table) Find(id Stateid, current bool) (*State, error) {
-	if binary.BigEndian.Uint32(id.Other[0:]) != t.epoch {
-		return nil, ErrStaleStateid
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := t.clients[binary.BigEndian.Uint32(id.Other[4:])]
-	if c == nil || !c.confirmed {
-		return nil, ErrBadStateid
+	c, idx, err := t.clientOf(id)
+	if err != nil {
+		return nil, err
 	}
-	if c.gone {
-		return nil, ErrExpired
-	}
-	s := c.states[binary.BigEndian.Uint32(id.Other[8:])]
+	s := c.states[idx]
 	if s == nil || s.closed {
 		return nil, ErrBadStateid
 	}
@@ -115,6 +122,50 @@ func (t *Table) Find(id Stateid, current bool) (*State, error) {
 	}
 	c.renewed = t.clock.Now()
 	return s, nil
+}
+
+// clientOf returns the client of stateid id and the index of its state
+// (t.mu held): ErrStaleStateid for another boot's, ErrBadStateid for an
+// unknown client, ErrExpired for one whose state was released.
+func (t *Table) clientOf(id Stateid) (*Client, uint32, error) {
+	if binary.BigEndian.Uint32(id.Other[0:]) != t.epoch {
+		return nil, 0, ErrStaleStateid
+	}
+	c := t.clients[binary.BigEndian.Uint32(id.Other[4:])]
+	if c == nil || !c.confirmed {
+		return nil, 0, ErrBadStateid
+	}
+	if c.gone {
+		return nil, 0, ErrExpired
+	}
+	return c, binary.BigEndian.Uint32(id.Other[8:]), nil
+}
+
+// OwnerOf returns the owner of stateid id of kind k whatever its
+// generation, for the seqid check of CLOSE, OPEN_CONFIRM, OPEN_DOWNGRADE,
+// LOCK and LOCKU, which comes before the stateid's (RFC 7530 §9.1.7): a
+// retransmission carries the stateid as it was. An NFSv4.0 owner is also
+// found through the stateid it dropped last (a retransmitted CLOSE). The
+// errors are Find's (a stateid of another kind is ErrBadStateid), and
+// the lease is renewed as there.
+func (t *Table) OwnerOf(id Stateid, k Kind) (*Owner, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c, idx, err := t.clientOf(id)
+	if err != nil {
+		return nil, err
+	}
+	var o *Owner
+	if s := c.states[idx]; s != nil && !s.closed {
+		o = s.owner
+	} else {
+		o = c.closed[idx]
+	}
+	if o == nil || o.lock != (k == KindLock) {
+		return nil, ErrBadStateid
+	}
+	c.renewed = t.clock.Now()
+	return o, nil
 }
 
 // newState adds a state of o on f (t.mu held).
@@ -130,7 +181,8 @@ func (t *Table) newState(o *Owner, k Kind, f File) (*State, error) {
 	}
 	for {
 		c.nextState++
-		if _, used := c.states[c.nextState]; c.nextState != 0 && !used {
+		_, used := c.states[c.nextState]
+		if _, dropped := c.closed[c.nextState]; c.nextState != 0 && !used && !dropped {
 			break
 		}
 	}
@@ -160,6 +212,15 @@ func (t *Table) dropState(s *State) {
 	}
 	if s.open != nil {
 		delete(s.open.locks, s)
+	}
+	if o := s.owner; c.v41 == nil && !o.forgotten && !c.gone {
+		// A 4.0 owner keeps its last reply for a retransmission, which
+		// names this stateid (RFC 7530 §9.1.7): one per owner.
+		if o.lastClosed != 0 && c.closed[o.lastClosed] == o {
+			delete(c.closed, o.lastClosed)
+		}
+		o.lastClosed = s.idx
+		c.closed[s.idx] = o
 	}
 	t.forgetIdle(s.owner)
 }
@@ -192,6 +253,13 @@ func (t *Table) Open(ctx context.Context, o *Owner, f File, access, deny locking
 	s := o.states[f]
 	newAccess, newDeny := access, deny
 	if s != nil {
+		// The owner's own open counts like any other (RFC 7530 §9.9:
+		// "no exception for an existing OPEN for the same
+		// open_owner"); the lock manager only checks other owners.
+		if access&s.deny != 0 || deny&s.access != 0 {
+			t.mu.Unlock()
+			return nil, Stateid{}, locking.ErrDenied
+		}
 		newAccess |= s.access
 		newDeny |= s.deny
 	}
@@ -218,8 +286,35 @@ func (t *Table) Open(ctx context.Context, o *Owner, f File, access, deny locking
 		}
 	}
 	s.access, s.deny = newAccess, newDeny
+	s.usedAccess |= 1 << access
+	s.usedDeny |= 1 << deny
 	bump(s)
 	return s, t.stateid(s), nil
+}
+
+// unionOf reports whether m is the union of some of the modes in used
+// (bit v set for mode v): of all those within m, which is the largest
+// such union.
+func unionOf(used uint8, m locking.Mode) bool {
+	var u locking.Mode
+	within := false
+	for v := range locking.Mode(4) {
+		if used&(1<<v) != 0 && v&^m == 0 {
+			u |= v
+			within = true
+		}
+	}
+	return within && u == m
+}
+
+// within keeps the modes of used that are within m.
+func within(used uint8, m locking.Mode) uint8 {
+	for v := range locking.Mode(4) {
+		if v&^m != 0 {
+			used &^= 1 << v
+		}
+	}
+	return used
 }
 
 // clearCourtesy releases the courtesy clients (other than self) that hold
@@ -251,15 +346,18 @@ func (t *Table) clearCourtesy(ctx context.Context, f File, self *Client, holder 
 }
 
 // Downgrade sets the modes of open s to access and deny (OPEN_DOWNGRADE;
-// hold the owner's lock), which must be within its current modes (else
-// ErrInval), and advances its generation.
+// hold the owner's lock) and advances its generation. Each must be the
+// union of the modes of some of the owner's OPENs of the file (RFC 7530
+// §16.19), else ErrInval; the modes outside them count as never asked
+// for afterwards.
 func (t *Table) Downgrade(ctx context.Context, s *State, access, deny locking.Mode) (Stateid, error) {
 	t.mu.Lock()
 	if s.kind != KindOpen || s.closed {
 		t.mu.Unlock()
 		return Stateid{}, ErrBadStateid
 	}
-	if access == 0 || access&^s.access != 0 || deny&^s.deny != 0 {
+	if access == 0 || access&^s.access != 0 || deny&^s.deny != 0 ||
+		!unionOf(s.usedAccess, access) || !unionOf(s.usedDeny, deny) {
 		t.mu.Unlock()
 		return Stateid{}, ErrInval
 	}
@@ -274,6 +372,7 @@ func (t *Table) Downgrade(ctx context.Context, s *State, access, deny locking.Mo
 		return Stateid{}, ErrExpired
 	}
 	s.access, s.deny = access, deny
+	s.usedAccess, s.usedDeny = within(s.usedAccess, access), within(s.usedDeny, deny)
 	bump(s)
 	return t.stateid(s), nil
 }
@@ -283,7 +382,7 @@ func (t *Table) Downgrade(ctx context.Context, s *State, access, deny locking.Mo
 func (t *Table) Confirm(s *State) Stateid {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	s.owner.confirmed = true
+	s.owner.confirmed.Store(true)
 	bump(s)
 	return t.stateid(s)
 }
@@ -421,11 +520,7 @@ func (t *Table) ReleaseLockOwner(ctx context.Context, c *Client, name []byte) er
 	for _, s := range lo.states {
 		t.dropState(s)
 	}
-	if k := (ownerKey{true, string(name)}); c.owners[k] == lo {
-		delete(c.owners, k)
-		t.nStates--
-	}
-	lo.forgotten = true
+	t.forgetOwner(lo)
 	return nil
 }
 

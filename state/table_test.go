@@ -109,7 +109,9 @@ func TestSetClientIDCases(t *testing.T) {
 	if _, err := tb.ConfirmClientID(ctx, id4, conf4, "p"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tb.Client(id); !errors.Is(err, ErrStaleClientID) {
+	// The old incarnation's record stays, released: its clientid (and
+	// stateids) are expired, as Linux knfsd answers.
+	if _, err := tb.Client(id); !errors.Is(err, ErrExpired) {
 		t.Errorf("old incarnation after the reboot's confirm: %v", err)
 	}
 	if _, err := tb.Owner(c, []byte("oo"), false, false); !errors.Is(err, ErrExpired) {
@@ -125,6 +127,7 @@ func TestSetClientIDCases(t *testing.T) {
 }
 
 func TestOwnerSeqid(t *testing.T) {
+	ctx := context.Background()
 	tb := newTable(t, Options{})
 	c := confirmed(t, tb, "x", 1, "p")
 	o, err := tb.Owner(c, []byte("oo"), false, true)
@@ -137,11 +140,23 @@ func TestOwnerSeqid(t *testing.T) {
 		t.Fatalf("first seqid: %v %v", r, err)
 	}
 	o.Done(77, true, []byte("reply77"))
-	// Unconfirmed open-owner: any seqid starts over (RFC 7530 §16.16.5).
-	if _, err := o.Check(5); err != nil {
+	// Unconfirmed open-owner: another seqid is out of sequence; the
+	// owner is started over (an OPEN out of sequence, RFC 7530
+	// §16.18), then any seqid goes.
+	if _, err := o.Check(5); !errors.Is(err, ErrBadSeqid) {
 		t.Errorf("unconfirmed owner, other seqid: %v", err)
 	}
+	if !tb.CancelUnconfirmed(ctx, o) {
+		t.Errorf("CancelUnconfirmed of an unconfirmed owner did nothing")
+	}
+	if _, err := o.Check(5); err != nil {
+		t.Errorf("unconfirmed owner started over, other seqid: %v", err)
+	}
+	o.Done(77, true, []byte("reply77"))
 	o.Confirm()
+	if tb.CancelUnconfirmed(ctx, o) {
+		t.Errorf("CancelUnconfirmed of a confirmed owner")
+	}
 	cases := []struct {
 		seqid  uint32
 		replay string

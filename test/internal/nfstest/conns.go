@@ -99,6 +99,14 @@ func (w *Sessions) NonIdempotent(prog, vers, proc uint32) bool {
 	return ok && ni.NonIdempotent(prog, vers, proc)
 }
 
+// NonIdempotentCall asks the NFSv4 program whether the call's reply is
+// kept by the duplicate cache (a 4.0 COMPOUND that changes the namespace),
+// so that the kernel-client tests run with the server's own cache.
+func (w *Sessions) NonIdempotentCall(c *rpc.Call) bool {
+	ni, ok := w.next.(rpc.NonIdempotentCall)
+	return ok && ni.NonIdempotentCall(c)
+}
+
 // ServeRPC notes c and passes it on.
 func (w *Sessions) ServeRPC(ctx context.Context, rw *rpc.ReplyWriter, c *rpc.Call) {
 	var info compoundInfo
