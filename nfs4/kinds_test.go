@@ -355,3 +355,26 @@ func TestEmptyOwner(t *testing.T) {
 		}
 	}
 }
+
+// TestWrongKindReadWrite: READ and WRITE (anonymous stateid) on every type
+// of object, in both minor versions. RFC 8881 §18.22.3 and §18.32.3: a
+// directory is NFS4ERR_ISDIR, a symbolic link NFS4ERR_SYMLINK, any other
+// type NFS4ERR_WRONG_TYPE. RFC 7530 §16.23.5 and §16.36.5 say
+// NFS4ERR_INVAL for what is neither a regular file nor a directory; Linux
+// knfsd answers NFS4ERR_SYMLINK for a symbolic link there too
+// (nfsd_mode_check), as for COMMIT, and so do we.
+func TestWrongKindReadWrite(t *testing.T) {
+	ts := start41(t)
+	kindObjects(t, ts.fs)
+	for _, minor := range []uint32{0, 1} {
+		k := newKindClient(t, ts, minor)
+		for _, name := range kindNames {
+			want := wrongKind(name, minor)
+			for _, op := range []wire.NfsArgop4{read(0, 16), write(0, []byte("x"))} {
+				if r := k.do(putrootfh(), lookup("export"), lookup(name), op); r.Status != want {
+					t.Errorf("4.%d %v on %s: %v, want %v", minor, op.Argop, name, r.Status, want)
+				}
+			}
+		}
+	}
+}

@@ -5,14 +5,31 @@ import (
 	"github.com/dittofs/dittofs/store"
 )
 
-// regularFile checks that the current file is a regular file for READ and
-// WRITE: a directory is NFS4ERR_ISDIR, a symlink or device NFS4ERR_INVAL
-// (RFC 7530 §16.23.5).
+// regularFile checks that the current file is a file of an export for
+// READ and WRITE; the store refuses other types (ioTypeStatus).
 func (c *compound) regularFile() wire.Nfsstat4 {
 	if st := c.needStoreFile(wire.NFS4ERR_ISDIR); st != wire.NFS4_OK {
 		return st
 	}
 	return wire.NFS4_OK
+}
+
+// ioTypeStatus maps the store's refusal of READ or WRITE on a node that
+// is not a regular file to kindStatus: NFS4ERR_ISDIR, NFS4ERR_SYMLINK, and
+// NFS4ERR_WRONG_TYPE in 4.1 (RFC 8881 §18.22.3, §18.32.3) or NFS4ERR_INVAL
+// in 4.0 (RFC 7530 §16.23.5) for the other types, as knfsd answers
+// (nfsd_mode_check). Only this error path reads the node's type, so the
+// hot path pays nothing for it.
+func (c *compound) ioTypeStatus(err error) (wire.Nfsstat4, bool) {
+	st, ok := typeStatus(err)
+	if !ok || st != wire.NFS4ERR_INVAL {
+		return st, ok
+	}
+	at, aerr := c.fs().GetAttr(c.ctx, nil, c.cur.node)
+	if aerr != nil || at.Type == store.TypeRegular {
+		return st, ok
+	}
+	return kindStatus(at.Type, c.minor), true
 }
 
 // kindStatus is the status of an operation that needs a regular file
@@ -87,7 +104,7 @@ func opRead(c *compound) wire.Nfsstat4 {
 	}
 	got, eof, err := c.fs().ReadAt(c.ctx, c.cred(), c.cur.node, buf, int64(off))
 	if err != nil {
-		if st, ok := typeStatus(err); ok {
+		if st, ok := c.ioTypeStatus(err); ok {
 			return c.status(st)
 		}
 		return c.status(c.fail("READ", err))
@@ -141,7 +158,7 @@ func opWrite(c *compound) wire.Nfsstat4 {
 	}
 	n, _, err := c.fs().WriteAt(c.ctx, c.cred(), c.cur.node, a.Data, int64(a.Offset), how)
 	if err != nil {
-		if st, ok := typeStatus(err); ok {
+		if st, ok := c.ioTypeStatus(err); ok {
 			return c.status(st)
 		}
 		return c.status(c.fail("WRITE", err))
