@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/internal/ratelog"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/attr"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
@@ -99,6 +100,8 @@ type Server struct {
 	// ownLocks are the private lock managers of exports Locks gives none.
 	locksMu  sync.Mutex
 	ownLocks map[*export.Export]*locking.Manager
+	// logs rate-limits the lines hostile calls can trigger.
+	logs ratelog.Limiter
 }
 
 func (s *Server) init() {
