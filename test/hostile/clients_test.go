@@ -224,7 +224,8 @@ func clientsNew41(c *rpc.Client, name string) (uint32, error) {
 		e.Uint64(clientid)
 		e.Uint32(seq)
 		e.Uint32(0) // csa_flags
-		for range 2 { // fore and back channel_attrs4
+		// Fore and back channel_attrs4.
+		for range 2 {
 			for _, v := range []uint32{0, 8192, 8192, 1024, 8, 1} {
 				e.Uint32(v)
 			}
