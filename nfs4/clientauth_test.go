@@ -73,8 +73,8 @@ func TestClientIDAuthNone(t *testing.T) {
 
 // A new client past its address's cap is refused with the error of its
 // minor version: NFS4ERR_RESOURCE in 4.0 (RFC 7530 §16.33.4 lists it),
-// NFS4ERR_DELAY in 4.1, which has no NFS4ERR_RESOURCE (RFC 8881 §15.1;
-// Linux knfsd's answer when it cannot make a client record).
+// NFS4ERR_DELAY in 4.1, which has no NFS4ERR_RESOURCE (RFC 5662, the
+// NFSv4.1 XDR; Linux knfsd's answer when it cannot make a client record).
 func TestClientIDRefusedPerAddress(t *testing.T) {
 	tbl, err := state.New(context.Background(), state.Options{MaxClientsPerAddr: 1})
 	if err != nil {

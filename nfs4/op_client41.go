@@ -50,9 +50,9 @@ func opExchangeID(c *compound) wire.Nfsstat4 {
 	x, err := c.table().ExchangeIDFrom(c.ctx, addrPort(c.call.Remote).Addr(), a.Clientowner.Ownerid,
 		[8]byte(a.Clientowner.Verifier), principalOf(&c.call.Cred), a.Flags&wire.EXCHGID4_FLAG_UPD_CONFIRMED_REC_A != 0)
 	if errors.Is(err, state.ErrResource) {
-		// NFS4ERR_RESOURCE is not an NFSv4.1 error (RFC 8881 §15.1);
-		// Linux knfsd answers a client record it cannot make with
-		// NFS4ERR_DELAY, and the client retries.
+		// "NFS4ERR_RESOURCE is not a valid error in NFSv4.1" (the
+		// NFSv4.1 XDR, RFC 5662); Linux knfsd answers a client record
+		// it cannot make with NFS4ERR_DELAY, and the client retries.
 		return c.status(wire.NFS4ERR_DELAY)
 	}
 	if err != nil {
