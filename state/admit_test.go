@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"sync"
@@ -271,7 +272,7 @@ func TestPerAddressCaps41(t *testing.T) {
 		}
 		// An existing client's EXCHANGE_ID (a new mount) makes no record
 		// and is not refused.
-		if x, err := tb.ExchangeIDFrom(ctx, from, []byte("x1"), [8]byte{1}, "p", false); err != nil || !x.Confirmed {
+		if x, err := tb.ExchangeIDFrom(ctx, from, []byte("x2"), [8]byte{1}, "p", false); err != nil || !x.Confirmed {
 			t.Errorf("EXCHANGE_ID of a confirmed client at the cap: %+v %v", x, err)
 		}
 		if _, err := exchange(netip.MustParseAddr("198.51.100.8"), "y"); err != nil {
@@ -285,5 +286,92 @@ func TestPerAddressCaps41(t *testing.T) {
 			t.Errorf("evicted 4.1 client not released through OnRelease: %x", released)
 		}
 		tb.Stop()
+	})
+}
+
+// A courtesy client evicted while a callback update of it waits for its
+// SETCLIENTID_CONFIRM takes that record along (it shares the client's
+// index and could never be confirmed): nothing of the name stays, and
+// nothing stays charged to its address.
+func TestEvictedCallbackUpdateForgotten(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		tb := newTable(t, Options{MaxClients: 2, Courtesy: time.Hour})
+		x := netip.MustParseAddr("192.0.2.9")
+		if _, err := confirmedFrom(t, tb, x.String(), "a"); err != nil {
+			t.Fatal(err)
+		}
+		id, conf, err := tb.SetClientIDFrom(ctx, x, []byte("a"), [8]byte{1}, "p", Callback{Addr: "new"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		if _, err := confirmedFrom(t, tb, "192.0.2.11", "c"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * lease)
+		if _, err := confirmedFrom(t, tb, "192.0.2.10", "b"); err != nil {
+			t.Fatalf("new client in a table of courtesy clients: %v", err)
+		}
+		if _, err := tb.ConfirmClientID(ctx, id, conf, "p"); !errors.Is(err, ErrStaleClientID) {
+			t.Errorf("confirm of the evicted client's callback update: %v, want ErrStaleClientID", err)
+		}
+		tb.mu.Lock()
+		n, charged := tb.byName["a"], len(tb.sources[sourceOf(x)])
+		tb.mu.Unlock()
+		if n != nil || charged != 0 {
+			t.Errorf("after the eviction: name record %+v, %d records charged to its address", n, charged)
+		}
+		tb.Stop()
+	})
+}
+
+// New clients from several addresses at once, over a table of courtesy
+// clients: the lock-manager work of evictions runs outside the table's
+// lock, and the bounds hold throughout.
+func TestAdmissionConcurrent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		mgr, _ := locking.Open(ctx, locking.Options{Grace: -1})
+		const maxClients, perAddr = 32, 8
+		tb := newTable(t, Options{MaxClients: maxClients, MaxClientsPerAddr: perAddr, MaxUnconfirmedPerAddr: 2, Courtesy: time.Hour})
+		for i := range maxClients {
+			c, err := confirmedFrom(t, tb, fmt.Sprintf("192.0.2.%d", i%4), fmt.Sprintf("old %d", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			openAndLock(t, tb, c, File{Mgr: mgr, ID: uint64(i)})
+		}
+		time.Sleep(2 * lease)
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				for i := range 20 {
+					_, err := confirmedFrom(t, tb, fmt.Sprintf("198.51.100.%d", g), fmt.Sprintf("new %d %d", g, i))
+					if err != nil && !errors.Is(err, ErrResource) && !errors.Is(err, ErrStaleClientID) {
+						t.Errorf("new client: %v", err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		tb.mu.Lock()
+		n := len(tb.clients)
+		for src, recs := range tb.sources {
+			if len(recs) > perAddr {
+				t.Errorf("%v holds %d records, cap %d", src, len(recs), perAddr)
+			}
+		}
+		tb.mu.Unlock()
+		if st := tb.Stats(); n > maxClients || st.EvictedCourtesy != maxClients {
+			t.Errorf("%d records, stats %+v: want at most %d and every courtesy client evicted", n, st, maxClients)
+		}
+		for i := range maxClients {
+			if got := mgr.Locks(uint64(i)); len(got) != 0 {
+				t.Errorf("file %d: evicted client's locks still held: %v", i, got)
+			}
+		}
+		tb.Stop()
+		mgr.Close()
 	})
 }

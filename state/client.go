@@ -172,6 +172,12 @@ func (t *Table) forget(c *Client) {
 		}
 		if n.confirmed == c {
 			n.confirmed = nil
+			// A callback update of c shares its index and can no
+			// longer be confirmed: it goes too.
+			if u := n.unconfirmed; u != nil && u.idx == c.idx {
+				t.untrack(u)
+				n.unconfirmed = nil
+			}
 		}
 		if n.confirmed == nil && n.unconfirmed == nil {
 			delete(t.byName, c.Name)
