@@ -77,23 +77,27 @@ func (s *nfs4Service) registerMetrics(reg prometheus.Registerer) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "dittofs_nfs4_clients", Help: "NFSv4 client records held (confirmed, unconfirmed and released).",
 	}, func() float64 { return float64(tbl.Stats().Clients) }))
-	for limit, f := range map[string]func(state.Stats) uint64{
-		"table": func(s state.Stats) uint64 { return s.RefusedFull },
-		"addr":  func(s state.Stats) uint64 { return s.RefusedAddr },
+	type counter = func(state.Stats) uint64
+	for _, m := range []struct {
+		name, help, label string
+		values            map[string]counter
+	}{
+		{"dittofs_nfs4_clients_refused_total", "New NFSv4 clients refused by a bound on client records, by bound.", "limit",
+			map[string]counter{
+				"table": func(s state.Stats) uint64 { return s.RefusedFull },
+				"addr":  func(s state.Stats) uint64 { return s.RefusedAddr },
+			}},
+		{"dittofs_nfs4_clients_evicted_total", "NFSv4 client records evicted to make room for a new client, by kind.", "kind",
+			map[string]counter{
+				"courtesy":    func(s state.Stats) uint64 { return s.EvictedCourtesy },
+				"unconfirmed": func(s state.Stats) uint64 { return s.EvictedUnconfirmed },
+			}},
 	} {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "dittofs_nfs4_clients_refused_total", Help: "New NFSv4 clients refused by a bound on client records, by bound.",
-			ConstLabels: prometheus.Labels{"limit": limit},
-		}, func() float64 { return float64(f(tbl.Stats())) }))
-	}
-	for kind, f := range map[string]func(state.Stats) uint64{
-		"courtesy":    func(s state.Stats) uint64 { return s.EvictedCourtesy },
-		"unconfirmed": func(s state.Stats) uint64 { return s.EvictedUnconfirmed },
-	} {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "dittofs_nfs4_clients_evicted_total", Help: "NFSv4 client records evicted to make room for a new client, by kind.",
-			ConstLabels: prometheus.Labels{"kind": kind},
-		}, func() float64 { return float64(f(tbl.Stats())) }))
+		for v, f := range m.values {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: m.name, Help: m.help, ConstLabels: prometheus.Labels{m.label: v},
+			}, func() float64 { return float64(f(tbl.Stats())) }))
+		}
 	}
 }
 
