@@ -375,3 +375,19 @@ func TestAdmissionConcurrent(t *testing.T) {
 		mgr.Close()
 	})
 }
+
+// A negative MaxClientsPerAddr or MaxUnconfirmedPerAddr turns that cap
+// off: 300 unconfirmed records of one address, past both defaults.
+func TestPerAddressCapsOff(t *testing.T) {
+	tb := newTable(t, Options{MaxClients: 300, MaxClientsPerAddr: -1, MaxUnconfirmedPerAddr: -1})
+	ctx := context.Background()
+	from := netip.MustParseAddr("192.0.2.1")
+	for i := range 300 {
+		if _, _, err := tb.SetClientIDFrom(ctx, from, []byte(fmt.Sprint("u", i)), [8]byte{1}, "p", Callback{}); err != nil {
+			t.Fatalf("unconfirmed record %d with the caps off: %v", i, err)
+		}
+	}
+	if st := tb.Stats(); st.Clients != 300 || st.EvictedUnconfirmed != 0 {
+		t.Errorf("stats %+v, want 300 records and nothing evicted", st)
+	}
+}

@@ -88,6 +88,8 @@ func (t *Table) SetClientIDFrom(ctx context.Context, from netip.Addr, name []byt
 	return r.id, r.confirm, err
 }
 
+// setClientID is SetClientID charging a new record to src; a *needRoom
+// error asks the caller to evict a courtesy client and try again.
 func (t *Table) setClientID(src netip.Prefix, name []byte, verf [8]byte, principal string, cb Callback) (uint64, [8]byte, error) {
 	if len(name) == 0 || len(name) > MaxClientName {
 		return 0, [8]byte{}, ErrInval

@@ -49,6 +49,7 @@ func (t *Table) ExchangeIDFrom(ctx context.Context, from netip.Addr, owner []byt
 	})
 }
 
+// exchangeID is ExchangeID charging a new record to src, as setClientID.
 func (t *Table) exchangeID(src netip.Prefix, owner []byte, verf [8]byte, principal string, update bool) (Exchange, error) {
 	if len(owner) == 0 || len(owner) > MaxClientName {
 		return Exchange{}, ErrInval

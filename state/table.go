@@ -23,8 +23,9 @@ const (
 	DefaultMaxClients = 1 << 14
 	DefaultMaxStates  = 1 << 20
 	// DefaultMaxClientsPerAddr bounds the client records of one source
-	// address. Linux knfsd has no such cap (it bounds clients by memory
-	// only), but one address must not be able to take the whole table:
+	// address. Linux knfsd has no such cap (it derives a client count
+	// from memory, past which it reaps courtesy clients first), but one
+	// address must not be able to take the whole table:
 	// 256 leaves room for a NAT'd site or a host running many containers
 	// (each NFS client instance has its own record) while 64 addresses
 	// are still needed to fill DefaultMaxClients with live clients.
