@@ -60,6 +60,9 @@ type compound struct {
 	checkedExp *export.Export
 	checked    export.Access
 	checkedErr error
+	// authDenied is set when an operation denied the whole call at the RPC
+	// level (clientIDFlavorOK); the operation stops the COMPOUND.
+	authDenied bool
 
 	// Scratch space of GETATTR and VERIFY, here so that it does not
 	// escape per call.
@@ -110,7 +113,8 @@ func (s *Server) compound(ctx context.Context, w *rpc.ReplyWriter, call *rpc.Cal
 	res.Patch(e, c.headOff)
 	w.SetStatus(uint32(res.Status))
 	if c.session != nil {
-		c.session.fore.end(c.slotid, e.Bytes()[c.headOff:], c.cachethis)
+		// A denied call's reply is not this COMPOUND's: nothing to cache.
+		c.session.fore.end(c.slotid, e.Bytes()[c.headOff:], c.cachethis && !c.authDenied)
 	}
 }
 

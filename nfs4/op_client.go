@@ -27,17 +27,23 @@ func principalOf(cr *rpc.Cred) string {
 	return "none"
 }
 
-// SETCLIENTID (RFC 7530 §16.33).
+// SETCLIENTID (RFC 7530 §16.33). AUTH_NONE callers are refused unless an
+// export allows them (clientIDFlavorOK); a new client past the state
+// table's bounds gets NFS4ERR_RESOURCE.
 func opSetclientid(c *compound) wire.Nfsstat4 {
 	var a wire.SETCLIENTID4args
 	a.UnmarshalXDR(c.d)
 	if c.badArgs() {
 		return wire.NFS4ERR_BADXDR
 	}
+	if !c.clientIDFlavorOK("SETCLIENTID") {
+		return wire.NFS4ERR_PERM // not sent: the call is denied AUTH_TOOWEAK
+	}
 	cb := state.Callback{Program: a.Callback.CbProgram, Netid: a.Callback.CbLocation.RNetid,
 		Addr: a.Callback.CbLocation.RAddr, Ident: a.CallbackIdent}
 	var res wire.SETCLIENTID4res
-	id, confirm, err := c.table().SetClientID(a.Client.ID, [8]byte(a.Client.Verifier), principalOf(&c.call.Cred), cb)
+	id, confirm, err := c.table().SetClientIDFrom(c.ctx, addrPort(c.call.Remote).Addr(),
+		a.Client.ID, [8]byte(a.Client.Verifier), principalOf(&c.call.Cred), cb)
 	var inUse *state.InUseError
 	switch {
 	case err == nil:

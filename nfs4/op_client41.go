@@ -2,6 +2,7 @@ package nfs4
 
 import (
 	"encoding/binary"
+	"errors"
 	"os"
 
 	"github.com/dittofs/dittofs/locking"
@@ -23,7 +24,8 @@ func serverOwnerOf(owner string) []byte {
 	return []byte("dittofs:" + h)
 }
 
-// EXCHANGE_ID (RFC 8881 §18.35). State protection is SP4_NONE only
+// EXCHANGE_ID (RFC 8881 §18.35). AUTH_NONE callers are refused unless an
+// export allows them (clientIDFlavorOK). State protection is SP4_NONE only
 // (SP4_MACH_CRED and SP4_SSV are NFS4ERR_NOTSUPP, after which clients use
 // SP4_NONE); this is a non-pNFS server (EXCHGID4_FLAG_USE_NON_PNFS).
 func opExchangeID(c *compound) wire.Nfsstat4 {
@@ -31,6 +33,9 @@ func opExchangeID(c *compound) wire.Nfsstat4 {
 	a.UnmarshalXDR(c.d)
 	if c.badArgs() {
 		return wire.NFS4ERR_BADXDR
+	}
+	if !c.clientIDFlavorOK("EXCHANGE_ID") {
+		return wire.NFS4ERR_PERM // not sent: the call is denied AUTH_TOOWEAK
 	}
 	const known = wire.EXCHGID4_FLAG_SUPP_MOVED_REFER | wire.EXCHGID4_FLAG_SUPP_MOVED_MIGR |
 		wire.EXCHGID4_FLAG_SUPP_FENCE_OPS | wire.EXCHGID4_FLAG_BIND_PRINC_STATEID |
@@ -42,8 +47,14 @@ func opExchangeID(c *compound) wire.Nfsstat4 {
 	if a.StateProtect.How != wire.SP4_NONE {
 		return c.status(wire.NFS4ERR_NOTSUPP)
 	}
-	x, err := c.table().ExchangeID(a.Clientowner.Ownerid, [8]byte(a.Clientowner.Verifier), principalOf(&c.call.Cred),
-		a.Flags&wire.EXCHGID4_FLAG_UPD_CONFIRMED_REC_A != 0)
+	x, err := c.table().ExchangeIDFrom(c.ctx, addrPort(c.call.Remote).Addr(), a.Clientowner.Ownerid,
+		[8]byte(a.Clientowner.Verifier), principalOf(&c.call.Cred), a.Flags&wire.EXCHGID4_FLAG_UPD_CONFIRMED_REC_A != 0)
+	if errors.Is(err, state.ErrResource) {
+		// "NFS4ERR_RESOURCE is not a valid error in NFSv4.1" (the
+		// NFSv4.1 XDR, RFC 5662); Linux knfsd answers a client record
+		// it cannot make with NFS4ERR_DELAY, and the client retries.
+		return c.status(wire.NFS4ERR_DELAY)
+	}
 	if err != nil {
 		return c.status(statusOf(err))
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +38,10 @@ type Client struct {
 	cbDown    atomic.Bool
 	reclaimed bool
 	v41       *session41 // NFSv4.1 clients (EXCHANGE_ID)
+	// src is the source address the record is charged to (admit.go);
+	// evicting is set once admission chose it to make room.
+	src      netip.Prefix
+	evicting bool
 }
 
 // CallbackDown reports whether the probe of the client's callback path
@@ -64,6 +69,29 @@ func (c *Client) owner(key string) locking.Owner {
 // confirm it with. A name confirmed by another principal whose lease has
 // not expired fails with an *InUseError.
 func (t *Table) SetClientID(name []byte, verf [8]byte, principal string, cb Callback) (uint64, [8]byte, error) {
+	return t.SetClientIDFrom(context.Background(), netip.Addr{}, name, verf, principal, cb)
+}
+
+// SetClientIDFrom is SetClientID of a caller at address from: a new
+// record is charged to from and admitted under the table's bounds
+// (Options.MaxClients, MaxClientsPerAddr, MaxUnconfirmedPerAddr), which
+// may release a courtesy client to make room; past them it fails with
+// ErrResource.
+func (t *Table) SetClientIDFrom(ctx context.Context, from netip.Addr, name []byte, verf [8]byte, principal string, cb Callback) (uint64, [8]byte, error) {
+	type result struct {
+		id      uint64
+		confirm [8]byte
+	}
+	r, err := admitting(t, ctx, func() (result, error) {
+		id, confirm, err := t.setClientID(sourceOf(from), name, verf, principal, cb)
+		return result{id, confirm}, err
+	})
+	return r.id, r.confirm, err
+}
+
+// setClientID is SetClientID charging a new record to src; a *needRoom
+// error asks the caller to evict a courtesy client and try again.
+func (t *Table) setClientID(src netip.Prefix, name []byte, verf [8]byte, principal string, cb Callback) (uint64, [8]byte, error) {
 	if len(name) == 0 || len(name) > MaxClientName {
 		return 0, [8]byte{}, ErrInval
 	}
@@ -87,8 +115,8 @@ func (t *Table) SetClientID(name []byte, verf [8]byte, principal string, cb Call
 	if u := n.unconfirmed; u != nil {
 		t.forget(u)
 	}
-	if len(t.clients) >= t.opts.MaxClients && !t.evictOne() {
-		return 0, [8]byte{}, ErrResource
+	if err := t.admit(src, now); err != nil {
+		return 0, [8]byte{}, err
 	}
 	u := &Client{Name: string(name), Verifier: verf, Principal: principal, cb: cb, renewed: now}
 	if _, err := rand.Read(u.confirm[:]); err != nil {
@@ -101,6 +129,7 @@ func (t *Table) SetClientID(name []byte, verf [8]byte, principal string, cb Call
 	u.idx, u.ID = idx, t.clientID(idx)
 	n.unconfirmed = u
 	t.byName[u.Name] = n
+	t.track(u, src)
 	return u.ID, u.confirm, nil
 }
 
@@ -138,6 +167,7 @@ func (t *Table) evictOne() bool {
 
 // forget removes a record without state (unconfirmed or gone).
 func (t *Table) forget(c *Client) {
+	t.untrack(c)
 	n := t.byName[c.Name]
 	if n != nil {
 		if n.unconfirmed == c {
@@ -145,6 +175,12 @@ func (t *Table) forget(c *Client) {
 		}
 		if n.confirmed == c {
 			n.confirmed = nil
+			// A callback update of c shares its index and can no
+			// longer be confirmed: it goes too.
+			if u := n.unconfirmed; u != nil && u.idx == c.idx {
+				t.untrack(u)
+				n.unconfirmed = nil
+			}
 		}
 		if n.confirmed == nil && n.unconfirmed == nil {
 			delete(t.byName, c.Name)
@@ -187,6 +223,7 @@ func (t *Table) ConfirmClientID(ctx context.Context, id uint64, confirm [8]byte,
 			conf.cb, conf.confirm, conf.renewed = u.cb, u.confirm, t.clock.Now()
 			conf.cbDown.Store(false)
 			n.unconfirmed = nil
+			t.untrack(u)
 			t.mu.Unlock()
 			return conf, nil
 		}
@@ -300,6 +337,7 @@ func (t *Table) release(ctx context.Context, c *Client, why string) {
 		return
 	}
 	c.gone = true
+	t.untrack(c)
 	mgrs := map[*locking.Manager]bool{}
 	for _, s := range c.states {
 		if s.file.Mgr != nil {

@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"sync"
 )
 
@@ -37,6 +38,19 @@ type Exchange struct {
 // SP4_NONE) for a client owner, its verifier and the caller's principal;
 // update is EXCHGID4_FLAG_UPD_CONFIRMED_REC_A.
 func (t *Table) ExchangeID(owner []byte, verf [8]byte, principal string, update bool) (Exchange, error) {
+	return t.ExchangeIDFrom(context.Background(), netip.Addr{}, owner, verf, principal, update)
+}
+
+// ExchangeIDFrom is ExchangeID of a caller at address from: a new record
+// is charged to from and admitted as SetClientIDFrom's.
+func (t *Table) ExchangeIDFrom(ctx context.Context, from netip.Addr, owner []byte, verf [8]byte, principal string, update bool) (Exchange, error) {
+	return admitting(t, ctx, func() (Exchange, error) {
+		return t.exchangeID(sourceOf(from), owner, verf, principal, update)
+	})
+}
+
+// exchangeID is ExchangeID charging a new record to src, as setClientID.
+func (t *Table) exchangeID(src netip.Prefix, owner []byte, verf [8]byte, principal string, update bool) (Exchange, error) {
 	if len(owner) == 0 || len(owner) > MaxClientName {
 		return Exchange{}, ErrInval
 	}
@@ -77,8 +91,8 @@ func (t *Table) ExchangeID(owner []byte, verf [8]byte, principal string, update 
 	if u := n.unconfirmed; u != nil {
 		t.forget(u)
 	}
-	if len(t.clients) >= t.opts.MaxClients && !t.evictOne() {
-		return Exchange{}, ErrResource
+	if err := t.admit(src, now); err != nil {
+		return Exchange{}, err
 	}
 	u := &Client{Name: string(owner), Verifier: verf, Principal: principal, renewed: now, v41: &session41{seq: 1}}
 	u.idx = t.newIndex()
@@ -86,6 +100,7 @@ func (t *Table) ExchangeID(owner []byte, verf [8]byte, principal string, update 
 	t.clients[u.idx] = u
 	n.unconfirmed = u
 	t.byName[u.Name] = n
+	t.track(u, src)
 	return Exchange{ID: u.ID, Seq: 1}, nil
 }
 

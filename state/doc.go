@@ -34,6 +34,16 @@
 // Only then is its state released and its stateids answer
 // NFS4ERR_EXPIRED.
 //
+// # Admission
+//
+// New client records are bounded in all (Options.MaxClients) and per
+// source address (MaxClientsPerAddr, MaxUnconfirmedPerAddr; the caller's
+// address reaches SetClientIDFrom and ExchangeIDFrom). A new client
+// finds room by taking the place of an unconfirmed or released record or
+// of the courtesy client idle longest, whose state is then released; a
+// live client is never evicted, and only when every candidate is live is
+// the new client refused (ErrResource). Stats counts both.
+//
 // # Restart
 //
 // With Options.Persist set, the name of every confirmed client is kept in

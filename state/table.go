@@ -7,9 +7,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/ratelog"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/store"
 )
@@ -20,6 +22,19 @@ const (
 	DefaultCourtesy   = 24 * time.Hour
 	DefaultMaxClients = 1 << 14
 	DefaultMaxStates  = 1 << 20
+	// DefaultMaxClientsPerAddr bounds the client records of one source
+	// address. Linux knfsd has no such cap (it derives a client count
+	// from memory, past which it reaps courtesy clients first), but one
+	// address must not be able to take the whole table:
+	// 256 leaves room for a NAT'd site or a host running many containers
+	// (each NFS client instance has its own record) while 64 addresses
+	// are still needed to fill DefaultMaxClients with live clients.
+	DefaultMaxClientsPerAddr = 256
+	// DefaultMaxUnconfirmedPerAddr bounds the unconfirmed records of one
+	// source address: a client holds one only for the round trip from
+	// SETCLIENTID (EXCHANGE_ID) to its confirmation, so even many clients
+	// starting at once behind one address rarely have more than a few.
+	DefaultMaxUnconfirmedPerAddr = 32
 	// MaxOwnerName bounds open-owner and lock-owner names (RFC 7530
 	// NFS4_OPAQUE_LIMIT is 1024).
 	MaxOwnerName = 1024
@@ -72,8 +87,22 @@ type Options struct {
 	KeyPrefix []byte
 	// MaxClients bounds client records (confirmed, unconfirmed and
 	// expired), MaxStates the owners and stateids of all clients; past
-	// them requests fail with ErrResource.
+	// them requests fail with ErrResource. A new client that finds the
+	// table full takes the place of an unconfirmed or released record or,
+	// failing that, of the courtesy client idle longest, whose state is
+	// released (RFC 8881 §8.4.3); only when every record is a live
+	// client is it refused.
 	MaxClients, MaxStates int
+	// MaxClientsPerAddr bounds the records (unconfirmed, confirmed and
+	// courtesy) made by SETCLIENTID or EXCHANGE_ID from one source
+	// address, an IPv4 address or an IPv6 /64
+	// (DefaultMaxClientsPerAddr); a new record past it takes the place
+	// of that address's own oldest unconfirmed record or longest-idle
+	// courtesy client, and fails with ErrResource when all of them are
+	// live. MaxUnconfirmedPerAddr bounds the unconfirmed ones
+	// (DefaultMaxUnconfirmedPerAddr): past it the address's oldest
+	// unconfirmed record is dropped. Negative turns a cap off.
+	MaxClientsPerAddr, MaxUnconfirmedPerAddr int
 	// Logger receives state changes worth a line (client confirmed,
 	// expired, purged) and persistence failures; nil discards.
 	Logger *slog.Logger
@@ -105,6 +134,11 @@ type Table struct {
 	timer      locking.Timer
 	closed     bool
 	onRelease  func(clientid uint64)
+	// sources are the records charged to each source address
+	// (admit.go); stats and logs count and report admission refusals.
+	sources map[netip.Prefix]map[*Client]struct{}
+	stats   admitStats
+	logs    ratelog.Limiter
 }
 
 // names are the confirmed and unconfirmed records of one client name.
@@ -128,15 +162,23 @@ func New(ctx context.Context, o Options) (*Table, error) {
 	if o.MaxStates <= 0 {
 		o.MaxStates = DefaultMaxStates
 	}
+	if o.MaxClientsPerAddr == 0 {
+		o.MaxClientsPerAddr = DefaultMaxClientsPerAddr
+	}
+	if o.MaxUnconfirmedPerAddr == 0 {
+		o.MaxUnconfirmedPerAddr = DefaultMaxUnconfirmedPerAddr
+	}
 	migrate := o.KeyPrefix == nil
 	if migrate {
 		o.KeyPrefix = KeyPrefix
 	}
 	t := &Table{opts: o, clock: o.Clock, log: o.Logger,
-		clients: map[uint32]*Client{}, byName: map[string]*names{}, previous: map[string]bool{}}
+		clients: map[uint32]*Client{}, byName: map[string]*names{}, previous: map[string]bool{},
+		sources: map[netip.Prefix]map[*Client]struct{}{}}
 	if t.clock == nil {
 		t.clock = systemClock{}
 	}
+	t.logs.Now = t.clock.Now
 	if t.log == nil {
 		t.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/state"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -46,6 +47,15 @@ type Config struct {
 	// numbers otherwise. Empty (the default) sends and accepts numbers
 	// only, as Linux clients do with AUTH_SYS.
 	IDMapDomain string `yaml:"idmap_domain"`
+	// NFS4MaxClients bounds the NFSv4 client records; a new client finds
+	// room by taking the place of a client whose lease expired, and is
+	// refused only when all are live. NFS4MaxClientsPerAddr and
+	// NFS4MaxUnconfirmedPerAddr bound the records, and the unconfirmed
+	// ones, of one source address (an IPv4 address, an IPv6 /64). Zero
+	// is the state table's default (state.DefaultMaxClients...).
+	NFS4MaxClients            int `yaml:"nfs4_max_clients"`
+	NFS4MaxClientsPerAddr     int `yaml:"nfs4_max_clients_per_addr"`
+	NFS4MaxUnconfirmedPerAddr int `yaml:"nfs4_max_unconfirmed_per_addr"`
 	// Lease is the NFSv4 lease time; Grace the grace period after a
 	// restart, for NLM and NFSv4 reclaims alike.
 	Lease time.Duration `yaml:"lease"`
@@ -125,6 +135,9 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.BoolVar(&flags.NLM, "nlm", true, "serve NLM v4 and NSM v1 (file locking for NFSv3); --nlm=false turns them off")
 	fs.BoolVar(&flags.NFS4, "nfs4", true, "serve NFS version 4 on the NFS port; --nfs4=false turns it off")
 	fs.StringVar(&flags.IDMapDomain, "idmap-domain", "", "NFSv4 ID mapping `domain` (default none: owners as numbers)")
+	fs.IntVar(&flags.NFS4MaxClients, "nfs4-max-clients", 0, fmt.Sprintf("bound on NFSv4 client `records` (default %d)", state.DefaultMaxClients))
+	fs.IntVar(&flags.NFS4MaxClientsPerAddr, "nfs4-max-clients-per-addr", 0, fmt.Sprintf("bound on the NFSv4 client `records` of one address or IPv6 /64 (default %d)", state.DefaultMaxClientsPerAddr))
+	fs.IntVar(&flags.NFS4MaxUnconfirmedPerAddr, "nfs4-max-unconfirmed-per-addr", 0, fmt.Sprintf("bound on the unconfirmed NFSv4 client `records` of one address or IPv6 /64 (default %d)", state.DefaultMaxUnconfirmedPerAddr))
 	fs.DurationVar(&flags.Lease, "lease", 0, "NFSv4 lease `time` (default 90s)")
 	fs.DurationVar(&flags.Grace, "grace", 0, "grace period after a restart for lock reclaims, NLM and NFSv4 (default 90s)")
 	fs.IntVar(&flags.MaxLocksPerFile, "max-locks-per-file", 0, fmt.Sprintf("bound on the locks and opens of one `file` (default %d)", locking.DefaultMaxPerFile))
@@ -185,6 +198,12 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			cfg.NFS4 = flags.NFS4
 		case "idmap-domain":
 			cfg.IDMapDomain = flags.IDMapDomain
+		case "nfs4-max-clients":
+			cfg.NFS4MaxClients = flags.NFS4MaxClients
+		case "nfs4-max-clients-per-addr":
+			cfg.NFS4MaxClientsPerAddr = flags.NFS4MaxClientsPerAddr
+		case "nfs4-max-unconfirmed-per-addr":
+			cfg.NFS4MaxUnconfirmedPerAddr = flags.NFS4MaxUnconfirmedPerAddr
 		case "lease":
 			cfg.Lease = flags.Lease
 		case "grace":
@@ -231,6 +250,10 @@ func (c *Config) validate() error {
 	}
 	if c.Grace < time.Second || c.Grace > time.Hour {
 		return fmt.Errorf("grace %v: want 1s to 1h", c.Grace)
+	}
+	if c.NFS4MaxClients < 0 || c.NFS4MaxClientsPerAddr < 0 || c.NFS4MaxUnconfirmedPerAddr < 0 {
+		return fmt.Errorf("nfs4 max clients %d, per address %d, unconfirmed per address %d: want at least 1 (0: the default)",
+			c.NFS4MaxClients, c.NFS4MaxClientsPerAddr, c.NFS4MaxUnconfirmedPerAddr)
 	}
 	if !strings.HasPrefix(c.Export, "/") {
 		return fmt.Errorf("export %q: want an absolute path", c.Export)

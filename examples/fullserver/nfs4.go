@@ -11,6 +11,7 @@ import (
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // nfs4Service is the NFSv4 server and its state table, or nothing when
@@ -33,7 +34,9 @@ func openNFS4(ctx context.Context, cfg Config, log *slog.Logger, st *stores, exp
 	if !cfg.Memory {
 		persist = st.meta
 	}
-	tbl, err := state.New(ctx, state.Options{Lease: cfg.Lease, Grace: cfg.Grace, Persist: persist, Logger: log})
+	tbl, err := state.New(ctx, state.Options{Lease: cfg.Lease, Grace: cfg.Grace, Persist: persist, Logger: log,
+		MaxClients: cfg.NFS4MaxClients, MaxClientsPerAddr: cfg.NFS4MaxClientsPerAddr,
+		MaxUnconfirmedPerAddr: cfg.NFS4MaxUnconfirmedPerAddr})
 	if err != nil {
 		return nil, fmt.Errorf("nfsv4 state: %w", err)
 	}
@@ -58,6 +61,44 @@ func idMapper(domain string) nfs4.IDMapper {
 		return nfs4.NumericMapper()
 	}
 	return nfs4.DomainMapper(domain, nfs4.SystemUsers(), nfs4.SystemGroups())
+}
+
+// registerMetrics exports the state table's figures: client records
+// held, new clients refused by a bound (limit "table": every record a
+// live client; "addr": the address's own records all live), and records
+// evicted to make room (kind "courtesy": a client whose lease had
+// expired, released; "unconfirmed"). SETCLIENTID and EXCHANGE_ID refused
+// for AUTH_NONE are dittofs_rpc_errors_total{status="AUTH_TOOWEAK"}.
+func (s *nfs4Service) registerMetrics(reg prometheus.Registerer) {
+	tbl := s.state
+	if tbl == nil {
+		return
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "dittofs_nfs4_clients", Help: "NFSv4 client records held (confirmed, unconfirmed and released).",
+	}, func() float64 { return float64(tbl.Stats().Clients) }))
+	type counter = func(state.Stats) uint64
+	for _, m := range []struct {
+		name, help, label string
+		values            map[string]counter
+	}{
+		{"dittofs_nfs4_clients_refused_total", "New NFSv4 clients refused by a bound on client records, by bound.", "limit",
+			map[string]counter{
+				"table": func(s state.Stats) uint64 { return s.RefusedFull },
+				"addr":  func(s state.Stats) uint64 { return s.RefusedAddr },
+			}},
+		{"dittofs_nfs4_clients_evicted_total", "NFSv4 client records evicted to make room for a new client, by kind.", "kind",
+			map[string]counter{
+				"courtesy":    func(s state.Stats) uint64 { return s.EvictedCourtesy },
+				"unconfirmed": func(s state.Stats) uint64 { return s.EvictedUnconfirmed },
+			}},
+	} {
+		for v, f := range m.values {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: m.name, Help: m.help, ConstLabels: prometheus.Labels{m.label: v},
+			}, func() float64 { return float64(f(tbl.Stats())) }))
+		}
+	}
 }
 
 // stop ends the state table's lease timers.

@@ -72,6 +72,7 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 		return err
 	}
 	defer v4.stop()
+	v4.registerMetrics(reg)
 
 	nfsd := &rpc.Server{
 		Handler:        mux,
