@@ -270,7 +270,15 @@ func (c *compound) lookupOp(op wire.NfsOpnum4) opFunc {
 }
 
 // status encodes a result that is only a status and returns it.
+//
+// "NFS4ERR_RESOURCE is not a valid error in NFSv4.1" (RFC 5662, the 4.1
+// XDR): in 4.1 an operation refused for want of state (a full client or
+// state table, a lock manager's bound) is NFS4ERR_DELAY, as knfsd answers
+// resource exhaustion (nfserr_jukebox); the client retries.
 func (c *compound) status(st wire.Nfsstat4) wire.Nfsstat4 {
+	if st == wire.NFS4ERR_RESOURCE && c.minor >= 1 {
+		st = wire.NFS4ERR_DELAY
+	}
 	c.e.Uint32(uint32(st))
 	return st
 }
