@@ -145,7 +145,8 @@ func tryOp(a []string) error {
 			return err
 		}
 		return syscall.Chmod(a[1], uint32(m))
-	case "chown":
+	case "chown", "lchown":
+		// chown PATH UID GID follows a symlink; lchown changes the link.
 		if err := need(3); err != nil {
 			return err
 		}
@@ -153,18 +154,11 @@ func tryOp(a []string) error {
 		g, err2 := strconv.Atoi(a[3])
 		if err := errors.Join(err1, err2); err != nil {
 			return err
+		}
+		if a[0] == "lchown" {
+			return syscall.Lchown(a[1], u, g)
 		}
 		return syscall.Chown(a[1], u, g)
-	case "lchown":
-		if err := need(3); err != nil {
-			return err
-		}
-		u, err1 := strconv.Atoi(a[2])
-		g, err2 := strconv.Atoi(a[3])
-		if err := errors.Join(err1, err2); err != nil {
-			return err
-		}
-		return syscall.Lchown(a[1], u, g)
 	case "fcntl-wrlck":
 		// fcntl-wrlck PATH START LEN: try a write lock without waiting.
 		if err := need(3); err != nil {
