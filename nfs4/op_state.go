@@ -172,6 +172,12 @@ func (c *compound) checkStateid(sid *wire.Stateid4, write bool) wire.Nfsstat4 {
 		if !write && sid.IsReadBypass() {
 			return wire.NFS4_OK
 		}
+		// No open covers this I/O, and a reservation that would deny it
+		// may still be reclaimed: NFS4ERR_GRACE in the grace period
+		// (RFC 7530 §9.6.2; knfsd check_special_stateids).
+		if mgr.InGrace(c.ctx) {
+			return wire.NFS4ERR_GRACE
+		}
 		if mgr.ShareDenied(c.cur.node.ID, locking.Owner{}, want) {
 			return wire.NFS4ERR_LOCKED
 		}
