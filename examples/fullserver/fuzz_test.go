@@ -110,12 +110,13 @@ func xdrArgs(f func(e *xdr.Encoder)) []byte {
 }
 
 // FuzzServer sends random sequences of RPC calls, pipelined over one TCP
-// connection, to the whole reference server: NFSv3, MOUNT, NLM, NSM and
+// connection that lives across inputs, to the whole reference server: NFSv3, MOUNT, NLM, NSM and
 // NFSv4 (4.0 and 4.1 COMPOUNDs) over memory stores, with the credentials
 // of root, a user, AUTH_NONE and nobody, and garbage records between
 // them. After each input it checks that the server still answers a NULL
-// call on the same connection (unless it closed the connection, which is
-// its right for a garbage record), and, every few hundred inputs, that the
+// call on the connection (unless it closed the connection, which is its
+// right after a garbage record; the next input dials again), and, every
+// few hundred inputs, that the
 // heap stays bounded. State accumulates across inputs, as on a real
 // server. Run it with `go test -run '^$' -fuzz FuzzServer ./examples/fullserver`
 // (docs/fullserver.md has the figure of a long run).
@@ -170,49 +171,26 @@ func FuzzServer(f *testing.F) {
 		f.Add(encodeFuzzInput(s...))
 	}
 	execs := 0
+	var fc *fuzzConn
 	f.Fuzz(func(t *testing.T, data []byte) {
 		addr := startFuzzServer(t)
 		calls := parseFuzzInput(data)
-		nc, err := net.DialTimeout("tcp", addr, 20*time.Second)
+		// One connection carries input after input, as a client's
+		// would; a new one only when the server closed the last.
+		if fc == nil {
+			nc, err := net.DialTimeout("tcp", addr, 20*time.Second)
+			if err != nil {
+				t.Fatalf("the server stopped accepting: %v", err)
+			}
+			fc = &fuzzConn{nc: nc, r: bufio.NewReader(nc), w: bufio.NewWriter(nc)}
+		}
+		closed, err := fc.send(calls)
+		if closed {
+			fc.nc.Close()
+			fc = nil
+		}
 		if err != nil {
-			t.Fatalf("the server stopped accepting: %v", err)
-		}
-		defer nc.Close()
-		// The deadline is a bound for a hung server, not a timing
-		// assertion: a live server answers in microseconds.
-		nc.SetDeadline(time.Now().Add(20 * time.Second))
-		w := bufio.NewWriter(nc)
-		for i, c := range calls {
-			if c.raw {
-				w.Write(record(c.args))
-				continue
-			}
-			p := fuzzPrograms[int(c.sel)%len(fuzzPrograms)]
-			w.Write(record(callBody(uint32(i+1), p[0], p[1], uint32(c.proc%48), fuzzCreds[c.cred], c.args)))
-		}
-		const nullXID = 0xfeedf00d
-		w.Write(record(callBody(nullXID, progNFS, 3, 0, fuzzCreds[0], nil)))
-		if err := w.Flush(); err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				t.Fatalf("the server stopped reading: %d calls not sent in 20 s", len(calls))
-			}
-			return // the server closed the connection: its right
-		}
-		// Read replies until the NULL's.
-		r := bufio.NewReader(nc)
-		for {
-			body, err := readRecord(r)
-			var ne net.Error
-			switch {
-			case errors.As(err, &ne) && ne.Timeout():
-				t.Fatalf("the server stopped answering: no reply to NULL after %d calls", len(calls))
-			case err != nil:
-				return // closed by the server after a garbage record
-			}
-			if len(body) >= 4 && binary.BigEndian.Uint32(body) == nullXID {
-				break
-			}
+			t.Fatal(err)
 		}
 		if execs++; execs%256 == 0 {
 			var ms runtime.MemStats
@@ -222,6 +200,55 @@ func FuzzServer(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzConn is the fuzzing client's connection to the server.
+type fuzzConn struct {
+	nc  net.Conn
+	r   *bufio.Reader
+	w   *bufio.Writer
+	xid uint32
+}
+
+// send sends calls, pipelined, then a NULL, and reads replies until the
+// NULL's. It reports whether the connection is closed (the server may
+// close it after a garbage record: its right) and, as an error, a server
+// that stopped reading or answering. The 20 s deadline bounds a hung
+// server; it is no timing assertion, as a live server answers a NULL in
+// microseconds.
+func (fc *fuzzConn) send(calls []fuzzCall) (closed bool, err error) {
+	fc.nc.SetDeadline(time.Now().Add(20 * time.Second))
+	for _, c := range calls {
+		if c.raw {
+			fc.w.Write(record(c.args))
+			continue
+		}
+		fc.xid++
+		p := fuzzPrograms[int(c.sel)%len(fuzzPrograms)]
+		fc.w.Write(record(callBody(fc.xid, p[0], p[1], uint32(c.proc%48), fuzzCreds[c.cred], c.args)))
+	}
+	fc.xid++
+	nullXID := fc.xid | 1<<31
+	fc.w.Write(record(callBody(nullXID, progNFS, 3, 0, fuzzCreds[0], nil)))
+	var ne net.Error
+	if err := fc.w.Flush(); err != nil {
+		if errors.As(err, &ne) && ne.Timeout() {
+			return true, errors.New("the server stopped reading")
+		}
+		return true, nil
+	}
+	for {
+		body, err := readRecord(fc.r)
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			return true, errors.New("the server stopped answering: no reply to NULL")
+		case err != nil:
+			return true, nil
+		}
+		if len(body) >= 4 && binary.BigEndian.Uint32(body) == nullXID {
+			return false, nil
+		}
+	}
 }
 
 // readRecord reads one whole record (all its fragments), bounded.
