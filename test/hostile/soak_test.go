@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,7 +44,7 @@ var (
 	soakDuration = flag.Duration("soak.duration", 10*time.Minute, "length of the soak (the attack slices; setup excluded)")
 	soakRounds   = flag.Int("soak.rounds", 2, "times the attacks are run in turn")
 	soakClients  = flag.Int("soak.clients", 8, "well-behaved clients")
-	soakMaxRSS   = flag.Int("soak.maxrss", 512, "bound on the server's peak RSS (VmHWM), MiB")
+	soakMaxRSS   = flag.Int("soak.maxrss", 1280, "bound on the server's peak RSS (VmHWM), MiB")
 	soakReport   = flag.String("soak.report", "", "file to write the report (markdown) to, besides the test log")
 	soakLogFile  = flag.String("soak.serverlog", "", "file to keep the server's log in (default: a temporary file)")
 )
@@ -137,7 +138,7 @@ func TestSoak(t *testing.T) {
 	t0 := time.Now()
 	for round := range *soakRounds {
 		for k, a := range soakAttacks {
-			before, logBefore := srv.scrape(t), srv.logLines.Load()
+			before, logBefore, net0 := srv.scrape(t), srv.logLines.Load(), soakNetCounters()
 			st := &soakAttackStats{notes: map[string]int64{}}
 			kind.Store(int32(k))
 			sctx, cancel := context.WithTimeout(ctx, slice)
@@ -152,6 +153,9 @@ func TestSoak(t *testing.T) {
 			cancel()
 			after := srv.scrape(t)
 			results[k].add(st, before, after, srv.logLines.Load()-logBefore)
+			net1 := soakNetCounters()
+			results[k].retrans += net1[0] - net0[0]
+			results[k].drops += net1[1] - net0[1]
 			t.Logf("round %d, %s: %d ops, %d refused, %d bytes sent; server RSS %d MiB", round+1, a.name,
 				st.ops.Load(), st.refused.Load(), st.bytes.Load(), soakStatus(srv.cmd.Process.Pid)["VmRSS"]>>10)
 		}
@@ -175,7 +179,7 @@ func TestSoak(t *testing.T) {
 	status := soakStatus(srv.cmd.Process.Pid)
 	load1 := soakLoadavg()
 
-	report := soakMakeReport(clients, results, &rss, status, probe, srv, load0, load1, slice, t0)
+	report := soakMakeReport(clients, results, &rss, status, probe, srv, load0, load1, slice, t0, srv.scrape(t))
 	t.Log("\n" + report)
 	if *soakReport != "" {
 		if err := os.WriteFile(*soakReport, []byte(report), 0o644); err != nil {
@@ -315,6 +319,12 @@ func (s *soakServer) scrape(t *testing.T) map[string]float64 {
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
+		if strings.HasPrefix(line, "go_memstats_heap_inuse_bytes ") || strings.HasPrefix(line, "go_goroutines ") ||
+			strings.HasPrefix(line, `go_gc_duration_seconds{quantile="1"} `) {
+			name, val, _ := strings.Cut(line, " ")
+			m[name], _ = strconv.ParseFloat(val, 64)
+			continue
+		}
 		if !strings.HasPrefix(line, "dittofs_rpc_") && !strings.HasPrefix(line, "dittofs_locking_") {
 			continue
 		}
@@ -368,6 +378,40 @@ func soakStatus(pid int) map[string]int64 {
 	return m
 }
 
+// soakNetCounters returns the TCP segments retransmitted (RetransSegs of
+// /proc/net/snmp) and the packets dropped at the backlog queue (second
+// column of /proc/net/softnet_stat) of this network namespace: a stall
+// of well-behaved calls that lines up with them is TCP recovering a loss
+// on loopback, not the server.
+func soakNetCounters() [2]int64 {
+	var c [2]int64
+	if b, err := os.ReadFile("/proc/net/snmp"); err == nil {
+		var names []string
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 0 || f[0] != "Tcp:" {
+				continue
+			}
+			if names == nil {
+				names = f
+				continue
+			}
+			if i := slices.Index(names, "RetransSegs"); i > 0 && i < len(f) {
+				c[0], _ = strconv.ParseInt(f[i], 10, 64)
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/net/softnet_stat"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) > 1 {
+				n, _ := strconv.ParseInt(f[1], 16, 64)
+				c[1] += n
+			}
+		}
+	}
+	return c
+}
+
 // soakLoadavg returns the first three fields of /proc/loadavg.
 func soakLoadavg() string {
 	b, _ := os.ReadFile("/proc/loadavg")
@@ -378,26 +422,42 @@ func soakLoadavg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// soakRSS is the server's resident memory sampled every second, the peak
-// for each kind of slice, and the peaks of threads and descriptors.
+// soakRSS is the server's resident memory sampled every 250 ms, the
+// peak for each kind of slice, and the peaks of threads and descriptors;
+// with it, the server's CPU time and run-queue wait, and the gaps of a
+// heartbeat in the test process, to tell a stall of the server from one
+// of the whole machine.
 type soakRSS struct {
 	mu           sync.Mutex
 	peakByKind   [16]int64 // kB
 	fdsByKind    [16]int64
 	peakThreads  int64
 	peakFDs      int64
-	samples      int
 	peakSampled  int64
-	lastVmRSS    int64
-	lastVmHWMkB  int64
 	peakSampleAt string
+	series       []soakSample
+	gaps         []soakGap
+}
+
+// soakSample is the server's CPU time and the time its threads waited
+// for a CPU, both cumulative, at a time.
+type soakSample struct {
+	at          time.Time
+	cpu, waited time.Duration
+}
+
+// soakGap is a heartbeat of the test process (every 10 ms) that came
+// late: the clients' process was not running either.
+type soakGap struct {
+	at  time.Time
+	gap time.Duration
 }
 
 func (r *soakRSS) sample(pid int, kind *atomic.Int32) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		tick := time.NewTicker(time.Second)
+		tick := time.NewTicker(250 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			select {
@@ -406,9 +466,10 @@ func (r *soakRSS) sample(pid int, kind *atomic.Int32) (stop func()) {
 			case <-tick.C:
 			}
 			st := soakStatus(pid)
+			cpu, waited := soakSched(pid)
 			k := kind.Load()
 			r.mu.Lock()
-			r.samples++
+			r.series = append(r.series, soakSample{time.Now(), cpu, waited})
 			if k >= 0 {
 				r.peakByKind[k] = max(r.peakByKind[k], st["VmRSS"])
 				r.fdsByKind[k] = max(r.fdsByKind[k], st["fds"])
@@ -424,7 +485,74 @@ func (r *soakRSS) sample(pid int, kind *atomic.Int32) (stop func()) {
 			r.mu.Unlock()
 		}
 	})
+	wg.Go(func() {
+		last := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			now := time.Now()
+			if gap := now.Sub(last); gap > 100*time.Millisecond {
+				r.mu.Lock()
+				if len(r.gaps) < 10000 {
+					r.gaps = append(r.gaps, soakGap{last, gap})
+				}
+				r.mu.Unlock()
+			}
+			last = now
+		}
+	})
 	return func() { close(done); wg.Wait() }
+}
+
+// soakSched returns the CPU time of process pid (utime + stime of
+// /proc/PID/stat) and the time its threads waited on a run queue (the
+// second field of /proc/PID/task/*/schedstat, summed).
+func soakSched(pid int) (cpu, waited time.Duration) {
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 {
+			f := strings.Fields(string(b[i+1:]))
+			if len(f) > 12 {
+				u, _ := strconv.ParseInt(f[11], 10, 64)
+				s, _ := strconv.ParseInt(f[12], 10, 64)
+				cpu = time.Duration(u+s) * 10 * time.Millisecond // USER_HZ 100
+			}
+		}
+	}
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	for _, task := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, task.Name()))
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) > 1 {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			waited += time.Duration(n)
+		}
+	}
+	return cpu, waited
+}
+
+// during returns the server's CPU time and run-queue wait between the
+// samples around [from, to], the span they cover, and the longest
+// heartbeat gap of the test process overlapping [from, to].
+func (r *soakRSS) during(from, to time.Time) (cpu, waited, span, gap time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	i := sort.Search(len(r.series), func(i int) bool { return r.series[i].at.After(from) }) - 1
+	j := sort.Search(len(r.series), func(i int) bool { return !r.series[i].at.Before(to) })
+	if i >= 0 && j < len(r.series) {
+		a, b := r.series[i], r.series[j]
+		cpu, waited, span = b.cpu-a.cpu, b.waited-a.waited, b.at.Sub(a.at)
+	}
+	for _, g := range r.gaps {
+		if g.at.Before(to) && g.at.Add(g.gap).After(from) {
+			gap = max(gap, g.gap)
+		}
+	}
+	return cpu, waited, span, gap
 }
 
 // soakClient is a well-behaved NFSv3 client: its own connection from
@@ -1148,6 +1276,7 @@ func soakLocks(ctx context.Context, a *soakAttacker, st *soakAttackStats) {
 // soakResult sums the slices of one attack.
 type soakResult struct {
 	ops, refused, bytes, logLines int64
+	retrans, drops                int64 // soakNetCounters over the slices
 	slices                        int
 	notes                         map[string]int64
 	metrics                       map[string]float64 // counter deltas, gauge values at the end
@@ -1188,11 +1317,18 @@ func soakQuantiles(ds []time.Duration) (p50, p99, top time.Duration) {
 	return at(0.50), at(0.99), s[len(s)-1]
 }
 
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 func soakMs(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
 
 // soakMakeReport formats the run as markdown.
 func soakMakeReport(clients []*soakClient, results []soakResult, rss *soakRSS, status map[string]int64,
-	probe *soakProbe, srv *soakServer, load0, load1 string, slice time.Duration, t0 time.Time) string {
+	probe *soakProbe, srv *soakServer, load0, load1 string, slice time.Duration, t0 time.Time, final map[string]float64) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Soak of %v: %d well-behaved clients, %d rounds of %d slices of %v. Load average %s at the start, %s at the end.\n\n",
 		*soakDuration, len(clients), *soakRounds, len(soakAttacks), slice.Round(time.Millisecond), load0, load1)
@@ -1218,8 +1354,8 @@ func soakMakeReport(clients []*soakClient, results []soakResult, rss *soakRSS, s
 	fmt.Fprintf(&b, "| **all** | %d | %s | %s | %s | %d |\n\n", len(all), soakMs(p50), soakMs(p99), soakMs(top), totalErrs)
 
 	b.WriteString("By slice (well-behaved calls of all operations while each attack ran; server RSS sampled every second):\n\n" +
-		"| attack | well-behaved calls/s | p50 ms | p99 ms | max ms | errors | attack ops | refusals seen | attack MiB sent | server log lines | peak RSS MiB | peak fds |\n" +
-		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		"| attack | well-behaved calls/s | p50 ms | p99 ms | max ms | errors | attack ops | refusals seen | attack MiB sent | server log lines | peak RSS MiB | peak fds | TCP retransmits, backlog drops |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for k, a := range soakAttacks {
 		var ds []time.Duration
 		errs := 0
@@ -1232,11 +1368,11 @@ func soakMakeReport(clients []*soakClient, results []soakResult, rss *soakRSS, s
 		r := results[k]
 		secs := float64(r.slices) * slice.Seconds()
 		p50, p99, top := soakQuantiles(ds)
-		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %d | %d | %d | %.1f | %d | %d | %d |\n", a.name, float64(len(ds))/secs,
-			soakMs(p50), soakMs(p99), soakMs(top), errs, r.ops, r.refused, float64(r.bytes)/(1<<20), r.logLines, rss.peakByKind[k]>>10, rss.fdsByKind[k])
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %d | %d | %d | %.1f | %d | %d | %d | %d, %d |\n", a.name, float64(len(ds))/secs,
+			soakMs(p50), soakMs(p99), soakMs(top), errs, r.ops, r.refused, float64(r.bytes)/(1<<20), r.logLines, rss.peakByKind[k]>>10, rss.fdsByKind[k], r.retrans, r.drops)
 	}
 
-	b.WriteString("\nWhat each attack met (attacker's outcomes; server counters, deltas over the attack's slices; locks and opens held at the end of its last slice):\n\n")
+	b.WriteString("\nWhat each attack met (attacker's outcomes; server counters, deltas over the attack's slices; locks and opens held, heap and goroutines at the end of its last slice):\n\n")
 	for k, a := range soakAttacks[1:] {
 		r := results[k+1]
 		fmt.Fprintf(&b, "- **%s**: ", a.name)
@@ -1249,6 +1385,8 @@ func soakMakeReport(clients []*soakClient, results []soakResult, rss *soakRSS, s
 				parts = append(parts, fmt.Sprintf("%s %.0f", strings.TrimPrefix(n, "dittofs_"), v))
 			}
 		}
+		parts = append(parts, fmt.Sprintf("at the end: heap in use %.0f MiB, %.0f goroutines",
+			r.metrics["go_memstats_heap_inuse_bytes"]/(1<<20), r.metrics["go_goroutines"]))
 		b.WriteString(strings.Join(parts, "; ") + "\n")
 	}
 
@@ -1257,11 +1395,23 @@ func soakMakeReport(clients []*soakClient, results []soakResult, rss *soakRSS, s
 		slow = append(slow, c.slowest...)
 	}
 	slices.SortFunc(slow, func(a, b soakSlowCall) int { return a.start.Compare(b.start) })
-	fmt.Fprintf(&b, "\nWell-behaved calls over %v (start relative to the first slice, client, operation, latency, slice):", soakSlowLog)
-	for _, sc := range slow {
-		fmt.Fprintf(&b, " %.3fs c%d %s %s ms (%s);", sc.start.Sub(t0).Seconds(), sc.client, soakOpNames[sc.op], soakMs(sc.took), soakAttacks[sc.kind].name)
+	fmt.Fprintf(&b, "\nStalls: well-behaved calls over %v, grouped where they overlap (start relative to the first slice; the server's CPU time and run-queue wait, summed over its threads, between the samples around the stall; the longest late heartbeat of the test process, which runs the clients):\n\n", soakSlowLog)
+	for i := 0; i < len(slow); {
+		from, to := slow[i].start, slow[i].start.Add(slow[i].took)
+		who := map[int]bool{}
+		ops := map[string]bool{}
+		j := i
+		for ; j < len(slow) && !slow[j].start.After(to); j++ {
+			to = later(to, slow[j].start.Add(slow[j].took))
+			who[slow[j].client] = true
+			ops[soakOpNames[slow[j].op]] = true
+		}
+		cpu, waited, span, gap := rss.during(from, to)
+		fmt.Fprintf(&b, "- %.2f s, %.0f ms, during %q: %d clients (%s); server CPU %d ms and run-queue wait %d ms in %d ms; test-process heartbeat late by up to %d ms\n",
+			from.Sub(t0).Seconds(), float64(to.Sub(from))/float64(time.Millisecond), soakAttacks[slow[i].kind].name, len(who),
+			strings.Join(slices.Sorted(maps.Keys(ops)), ", "), cpu.Milliseconds(), waited.Milliseconds(), span.Milliseconds(), gap.Milliseconds())
+		i = j
 	}
-	b.WriteString("\n")
 
 	b.WriteString("\nNewcomer NFSv4.0 client (SETCLIENTID + CONFIRM from 127.0.0.1 every 5 s), by slice: ")
 	var parts []string
@@ -1286,7 +1436,8 @@ func soakMakeReport(clients []*soakClient, results []soakResult, rss *soakRSS, s
 	for _, m := range slices.Sorted(maps.Keys(msgs)) {
 		fmt.Fprintf(&b, " %q %d;", m, msgs[m])
 	}
-	fmt.Fprintf(&b, "\n\nServer memory: peak RSS (VmHWM) %d MiB, RSS at the end %d MiB (bound %d MiB); highest sampled RSS %d MiB during %q; peak threads %d, peak open descriptors %d.\n",
-		status["VmHWM"]>>10, status["VmRSS"]>>10, *soakMaxRSS, rss.peakSampled>>10, rss.peakSampleAt, rss.peakThreads, rss.peakFDs)
+	fmt.Fprintf(&b, "\n\nServer memory: peak RSS (VmHWM) %d MiB, RSS at the end %d MiB (bound %d MiB); highest sampled RSS %d MiB during %q; peak threads %d, peak open descriptors %d; heap in use at the end %.0f MiB; longest GC pause %.1f ms.\n",
+		status["VmHWM"]>>10, status["VmRSS"]>>10, *soakMaxRSS, rss.peakSampled>>10, rss.peakSampleAt, rss.peakThreads, rss.peakFDs,
+		final["go_memstats_heap_inuse_bytes"]/(1<<20), final[`go_gc_duration_seconds{quantile="1"}`]*1000)
 	return b.String()
 }
