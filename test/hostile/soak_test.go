@@ -825,6 +825,34 @@ func (a *soakAttacker) dial(ctx context.Context, network string) (net.Conn, erro
 	return d.DialContext(ctx, network, addr)
 }
 
+// connect dials TCP from the attacker's address until it succeeds (every
+// 100 ms) or ctx ends.
+func (a *soakAttacker) connect(ctx context.Context, st *soakAttackStats) (net.Conn, bool) {
+	for ctx.Err() == nil {
+		nc, err := a.dial(ctx, "tcp")
+		if err == nil {
+			return nc, true
+		}
+		if ctx.Err() == nil {
+			st.note("tcp dial failed", 1)
+			soakWait(ctx, 100*time.Millisecond)
+		}
+	}
+	return nil, false
+}
+
+// withUDP runs fn over a UDP socket from the attacker's address, whose
+// writes through w count in st.
+func (a *soakAttacker) withUDP(ctx context.Context, st *soakAttackStats, fn func(nc net.Conn, w io.Writer)) {
+	nc, err := a.dial(ctx, "udp")
+	if err != nil {
+		st.note("udp dial failed", 1)
+		return
+	}
+	defer nc.Close()
+	fn(nc, soakCountConn{nc, &st.bytes})
+}
+
 // client returns an RPC client from the attacker's address, with the
 // root credential, whose writes count in st.
 func (a *soakAttacker) client(ctx context.Context, st *soakAttackStats) (*rpc.Client, error) {
@@ -905,30 +933,21 @@ func soakLogFlood(ctx context.Context, a *soakAttacker, st *soakAttackStats) {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { // UDP
-		nc, err := a.dial(ctx, "udp")
-		if err != nil {
-			st.note("udp dial failed", 1)
-			return
-		}
-		defer nc.Close()
-		w := soakCountConn{nc, &st.bytes}
-		for ctx.Err() == nil {
-			for _, k := range kinds {
-				w.Write(k)
+		a.withUDP(ctx, st, func(nc net.Conn, w io.Writer) {
+			for ctx.Err() == nil {
+				for _, k := range kinds {
+					w.Write(k)
+				}
+				w.Write([]byte{1, 2, 3, 4, 0, 0, 0, 1, 5, 6}) // a reply, to a server
+				st.ops.Add(int64(len(kinds) + 1))
 			}
-			w.Write([]byte{1, 2, 3, 4, 0, 0, 0, 1, 5, 6}) // a reply, to a server
-			st.ops.Add(int64(len(kinds) + 1))
-		}
+		})
 	})
 	wg.Go(func() { // TCP, replies drained
 		for ctx.Err() == nil {
-			nc, err := a.dial(ctx, "tcp")
-			if err != nil {
-				if ctx.Err() == nil {
-					st.note("tcp dial failed", 1)
-					soakWait(ctx, 100*time.Millisecond)
-				}
-				continue
+			nc, ok := a.connect(ctx, st)
+			if !ok {
+				break
 			}
 			go io.Copy(io.Discard, nc)
 			w := soakCountConn{nc, &st.bytes}
@@ -945,13 +964,9 @@ func soakLogFlood(ctx context.Context, a *soakAttacker, st *soakAttackStats) {
 	})
 	wg.Go(func() { // records neither call nor reply
 		for i := 0; ctx.Err() == nil; i++ {
-			nc, err := a.dial(ctx, "tcp")
-			if err != nil {
-				if ctx.Err() == nil {
-					st.note("tcp dial failed", 1)
-					soakWait(ctx, 100*time.Millisecond)
-				}
-				continue
+			nc, ok := a.connect(ctx, st)
+			if !ok {
+				break
 			}
 			(soakCountConn{nc, &st.bytes}).Write(record([]byte{0, 0, 0, byte(i), 0, 0, 0, 7}))
 			st.ops.Add(1)
@@ -973,13 +988,9 @@ func soakEmptyFragments(ctx context.Context, a *soakAttacker, st *soakAttackStat
 	for range 48 {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				nc, err := a.dial(ctx, "tcp")
-				if err != nil {
-					if ctx.Err() == nil {
-						st.note("dial failed", 1)
-						soakWait(ctx, 100*time.Millisecond)
-					}
-					continue
+				nc, ok := a.connect(ctx, st)
+				if !ok {
+					break
 				}
 				st.ops.Add(1)
 				w := soakCountConn{nc, &st.bytes}
@@ -1058,13 +1069,9 @@ func soakBigCreds(ctx context.Context, a *soakAttacker, st *soakAttackStats) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for ctx.Err() == nil {
-			nc, err := a.dial(ctx, "tcp")
-			if err != nil {
-				if ctx.Err() == nil {
-					st.note("dial failed", 1)
-					soakWait(ctx, 100*time.Millisecond)
-				}
-				continue
+			nc, ok := a.connect(ctx, st)
+			if !ok {
+				break
 			}
 			w := soakCountConn{nc, &st.bytes}
 			for xid := uint32(0); ctx.Err() == nil; {
@@ -1097,61 +1104,68 @@ func soakBigCreds(ctx context.Context, a *soakAttacker, st *soakAttackStats) {
 		}
 	})
 	wg.Go(func() {
-		nc, err := a.dial(ctx, "udp")
-		if err != nil {
-			st.note("udp dial failed", 1)
-			return
-		}
-		defer nc.Close()
-		w := soakCountConn{nc, &st.bytes}
-		buf := make([]byte, 1<<16)
-		for xid := uint32(1 << 31); ctx.Err() == nil; xid++ {
-			w.Write(callRecord(xid, progNFS, 3, procGetattr, cred, soakFH(a.bigFH)))
-			st.ops.Add(1)
-			nc.SetReadDeadline(time.Now().Add(time.Second))
-			n, err := nc.Read(buf)
-			if err != nil {
-				st.note("udp reply lost", 1)
-				continue
+		a.withUDP(ctx, st, func(nc net.Conn, w io.Writer) {
+			buf := make([]byte, 1<<16)
+			for xid := uint32(1 << 31); ctx.Err() == nil; xid++ {
+				w.Write(callRecord(xid, progNFS, 3, procGetattr, cred, soakFH(a.bigFH)))
+				st.ops.Add(1)
+				nc.SetReadDeadline(time.Now().Add(time.Second))
+				n, err := nc.Read(buf)
+				if err != nil {
+					st.note("udp reply lost", 1)
+					continue
+				}
+				check(buf[:n])
 			}
-			check(buf[:n])
-		}
+		})
 	})
 	wg.Wait()
 }
 
-// soakClientFlood: SETCLIENTID and SETCLIENTID_CONFIRM with a new client
-// name each time, soakWorkers at once over one connection.
-func soakClientFlood(ctx context.Context, a *soakAttacker, st *soakAttackStats) {
+// flood runs call soakWorkers at a time, over one connection from the
+// attacker's address, until ctx ends; setup, when not nil, runs first on
+// that connection and may call the attack off.
+func (a *soakAttacker) flood(ctx context.Context, st *soakAttackStats, setup func(c *rpc.Client) bool, call func(c *rpc.Client)) {
 	c, err := a.client(ctx, st)
 	if err != nil {
 		st.note("dial failed", 1)
 		return
 	}
 	defer c.Close()
+	if setup != nil && !setup(c) {
+		return
+	}
 	var wg sync.WaitGroup
 	for range soakWorkers {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				n := a.clients.Add(1)
-				cctx, cancel := context.WithTimeout(ctx, soakCallTimeout)
-				_, status, err := soakNewClient4(cctx, c, fmt.Sprintf("soak-flood-%d", n), uint64(n))
-				cancel()
-				st.ops.Add(1)
-				switch {
-				case err != nil:
-					st.callErr(ctx, err)
-				case status == 10018: // NFS4ERR_RESOURCE
-					st.refused.Add(1)
-				case status != 0:
-					st.note(fmt.Sprintf("nfsstat4 %d", status), 1)
-				default:
-					st.note("clients confirmed", 1)
-				}
+				call(c)
 			}
 		})
 	}
 	wg.Wait()
+}
+
+// soakClientFlood: SETCLIENTID and SETCLIENTID_CONFIRM with a new client
+// name each time, soakWorkers at once over one connection.
+func soakClientFlood(ctx context.Context, a *soakAttacker, st *soakAttackStats) {
+	a.flood(ctx, st, nil, func(c *rpc.Client) {
+		n := a.clients.Add(1)
+		cctx, cancel := context.WithTimeout(ctx, soakCallTimeout)
+		_, status, err := soakNewClient4(cctx, c, fmt.Sprintf("soak-flood-%d", n), uint64(n))
+		cancel()
+		st.ops.Add(1)
+		switch {
+		case err != nil:
+			st.callErr(ctx, err)
+		case status == 10018: // NFS4ERR_RESOURCE
+			st.refused.Add(1)
+		case status != 0:
+			st.note(fmt.Sprintf("nfsstat4 %d", status), 1)
+		default:
+			st.note("clients confirmed", 1)
+		}
+	})
 }
 
 // soakOpens: OPENs of one file by a new open-owner each (PUTROOTFH,
@@ -1160,70 +1174,60 @@ func soakClientFlood(ctx context.Context, a *soakAttacker, st *soakAttackStats) 
 // first slice (so that the client-table flood does not keep it out) and
 // renewed every 20 s while it opens.
 func soakOpens(ctx context.Context, a *soakAttacker, st *soakAttackStats) {
-	c, err := a.client(ctx, st)
-	if err != nil {
-		st.note("dial failed", 1)
-		return
-	}
-	defer c.Close()
 	id := a.opener
-	cctx, cancel := context.WithTimeout(ctx, soakCallTimeout)
-	res, err := soakCompound(cctx, c, soakRenew(id))
-	cancel()
-	if err != nil || !soakRenewed(res.status) {
-		st.note(fmt.Sprintf("RENEW of the client ID: status %d, %v", res.status, err), 1)
-	}
 	component := strings.TrimPrefix(exportPath, "/")
-	cctx, cancel = context.WithTimeout(ctx, soakCallTimeout)
-	res, err = soakCompound(cctx, c, soakPutrootfh(), soakLookup4(component), soakLookup4(a.opensName), soakGetfh())
-	cancel()
-	if err != nil || res.status != 0 {
-		st.note(fmt.Sprintf("no file handle: status %d at op %d, %v", res.status, res.failedOp, err), 1)
-		return
+	var fh []byte
+	var renewed atomic.Int64 // time of the last RENEW, Unix ns
+	renew := func(c *rpc.Client) {
+		cctx, cancel := context.WithTimeout(ctx, soakCallTimeout)
+		defer cancel()
+		if res, err := soakCompound(cctx, c, soakRenew(id)); ctx.Err() == nil && (err != nil || !soakRenewed(res.status)) {
+			st.note(fmt.Sprintf("RENEW: status %d, %v", res.status, err), 1)
+		}
 	}
-	fh := res.fh
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for soakWait(ctx, 20*time.Second) {
-			cctx, cancel := context.WithTimeout(ctx, soakCallTimeout)
-			if res, err := soakCompound(cctx, c, soakRenew(id)); err != nil || !soakRenewed(res.status) {
-				st.note(fmt.Sprintf("RENEW: status %d, %v", res.status, err), 1)
+	setup := func(c *rpc.Client) bool {
+		renew(c)
+		renewed.Store(time.Now().UnixNano())
+		cctx, cancel := context.WithTimeout(ctx, soakCallTimeout)
+		defer cancel()
+		res, err := soakCompound(cctx, c, soakPutrootfh(), soakLookup4(component), soakLookup4(a.opensName), soakGetfh())
+		if err != nil || res.status != 0 {
+			st.note(fmt.Sprintf("no file handle: status %d at op %d, %v", res.status, res.failedOp, err), 1)
+			return false
+		}
+		fh = res.fh
+		return true
+	}
+	a.flood(ctx, st, setup, func(c *rpc.Client) {
+		if last := renewed.Load(); time.Since(time.Unix(0, last)) > 20*time.Second && renewed.CompareAndSwap(last, time.Now().UnixNano()) {
+			renew(c)
+		}
+		owner := fmt.Sprintf("soak-owner-%d", a.owner.Add(1))
+		cctx, cancel := context.WithTimeout(ctx, soakCallTimeout)
+		defer cancel()
+		res, err := soakCompound(cctx, c, soakPutrootfh(), soakLookup4(component), soakOpen4(id, owner, a.opensName))
+		st.ops.Add(1)
+		switch {
+		case err != nil:
+			st.callErr(ctx, err)
+		case res.status == 10018: // NFS4ERR_RESOURCE
+			st.refused.Add(1)
+		case res.status != 0:
+			st.note(fmt.Sprintf("OPEN: nfsstat4 %d at op %d", res.status, res.failedOp), 1)
+		case res.rflags&soakOpen4ResultConfirm != 0:
+			cres, err := soakCompound(cctx, c, soakPutfh(fh), soakOpenConfirm(res.stateid, 1))
+			switch {
+			case err != nil:
+				st.callErr(ctx, err)
+			case cres.status != 0:
+				st.note(fmt.Sprintf("OPEN_CONFIRM: nfsstat4 %d", cres.status), 1)
+			default:
+				st.note("opens confirmed", 1)
 			}
-			cancel()
+		default:
+			st.note("opens (no confirm asked)", 1)
 		}
 	})
-	for range soakWorkers {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				owner := fmt.Sprintf("soak-owner-%d", a.owner.Add(1))
-				cctx, cancel := context.WithTimeout(ctx, soakCallTimeout)
-				res, err := soakCompound(cctx, c, soakPutrootfh(), soakLookup4(component), soakOpen4(id, owner, a.opensName))
-				st.ops.Add(1)
-				switch {
-				case err != nil:
-					st.callErr(ctx, err)
-				case res.status == 10018: // NFS4ERR_RESOURCE
-					st.refused.Add(1)
-				case res.status != 0:
-					st.note(fmt.Sprintf("OPEN: nfsstat4 %d at op %d", res.status, res.failedOp), 1)
-				case res.rflags&soakOpen4ResultConfirm != 0:
-					cres, err := soakCompound(cctx, c, soakPutfh(fh), soakOpenConfirm(res.stateid, 1))
-					switch {
-					case err != nil:
-						st.callErr(ctx, err)
-					case cres.status != 0:
-						st.note(fmt.Sprintf("OPEN_CONFIRM: nfsstat4 %d", cres.status), 1)
-					default:
-						st.note("opens confirmed", 1)
-					}
-				default:
-					st.note("opens (no confirm asked)", 1)
-				}
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // soakRenewed reports whether RENEW renewed the lease: NFS4_OK, or
@@ -1234,43 +1238,31 @@ func soakRenewed(status uint32) bool { return status == 0 || status == 10048 }
 // soakLocks: NLM LOCKs (non-blocking, shared, byte 0) of one file by a
 // new owner each.
 func soakLocks(ctx context.Context, a *soakAttacker, st *soakAttackStats) {
-	c, err := a.client(ctx, st)
-	if err != nil {
-		st.note("dial failed", 1)
-		return
-	}
-	defer c.Close()
-	var wg sync.WaitGroup
-	for range soakWorkers {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				n := a.owner.Add(1)
-				cctx, cancel := context.WithTimeout(ctx, soakCallTimeout)
-				var res raw
-				err := c.Call(cctx, soakProgNLM, 4, soakProcLock, raw(soakLockArgs(uint64(n), "soak-attacker", a.lockFH, fmt.Sprintf("soak-oh-%d", n), int32(n))), &res)
-				cancel()
-				st.ops.Add(1)
-				if err != nil {
-					st.callErr(ctx, err)
-					continue
-				}
-				d := xdr.NewDecoder(res)
-				d.Opaque(1024) // cookie
-				stat := d.Uint32()
-				switch {
-				case d.Err() != nil:
-					st.note("undecodable reply", 1)
-				case stat == 2: // NLM4_DENIED_NOLOCKS
-					st.refused.Add(1)
-				case int(stat) < len(soakNLMStats):
-					st.note(soakNLMStats[stat], 1)
-				default:
-					st.note(fmt.Sprintf("nlm4_stats %d", stat), 1)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	a.flood(ctx, st, nil, func(c *rpc.Client) {
+		n := a.owner.Add(1)
+		cctx, cancel := context.WithTimeout(ctx, soakCallTimeout)
+		var res raw
+		err := c.Call(cctx, soakProgNLM, 4, soakProcLock, raw(soakLockArgs(uint64(n), "soak-attacker", a.lockFH, fmt.Sprintf("soak-oh-%d", n), int32(n))), &res)
+		cancel()
+		st.ops.Add(1)
+		if err != nil {
+			st.callErr(ctx, err)
+			return
+		}
+		d := xdr.NewDecoder(res)
+		d.Opaque(1024) // cookie
+		stat := d.Uint32()
+		switch {
+		case d.Err() != nil:
+			st.note("undecodable reply", 1)
+		case stat == 2: // NLM4_DENIED_NOLOCKS
+			st.refused.Add(1)
+		case int(stat) < len(soakNLMStats):
+			st.note(soakNLMStats[stat], 1)
+		default:
+			st.note(fmt.Sprintf("nlm4_stats %d", stat), 1)
+		}
+	})
 }
 
 // soakResult sums the slices of one attack.
