@@ -6,7 +6,7 @@ GO       ?= go
 FUZZTIME ?= 5s
 export FUZZTIME
 
-.PHONY: test deps lint generate generate-check unit e2e bench bench-nfs3 bench-nfs4 fuzz
+.PHONY: test deps lint generate generate-check unit e2e bench bench-nfs3 bench-nfs4 fuzz soak
 
 test: deps lint generate-check unit e2e
 
@@ -18,6 +18,7 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/...
+	$(GO) vet -tags soak ./test/hostile/
 
 generate:
 	$(GO) generate ./...
@@ -54,3 +55,12 @@ bench-nfs4:
 
 fuzz:
 	./scripts/fuzz.sh
+
+# The hostile-client soak: the reference server binary, 8 well-behaved
+# NFSv3 clients and one client running every attack of test/hostile in
+# turn, for SOAK_DURATION (10 minutes; not part of make test). It fails on
+# any error or stall of a well-behaved client, or a server peak RSS over
+# 512 MiB; docs/benchmarks.md ("Hostile-client soak") has a run's figures.
+SOAK_DURATION ?= 10m
+soak:
+	$(GO) test -tags soak -count=1 -timeout 40m -run 'TestSoak$$' -v ./test/hostile/ -soak.duration $(SOAK_DURATION)
