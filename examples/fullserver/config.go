@@ -66,6 +66,10 @@ type Config struct {
 	// dittofs_locking_refused_total.
 	MaxLocksPerFile   int `yaml:"max_locks_per_file"`
 	MaxLocksPerClient int `yaml:"max_locks_per_client"`
+	// MaxLocks bounds them all together; each held lock or open costs
+	// some 1 to 3.4 KiB of memory (docs/locking.md), so this is also the
+	// lock manager's memory bound.
+	MaxLocks int `yaml:"max_locks"`
 	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
 	LogFormat string `yaml:"log_format"`
 	LogLevel  string `yaml:"log_level"`
@@ -113,6 +117,7 @@ func defaultConfig() Config {
 		// The lock manager's defaults.
 		MaxLocksPerFile:   locking.DefaultMaxPerFile,
 		MaxLocksPerClient: locking.DefaultMaxPerClient,
+		MaxLocks:          locking.DefaultMaxLocks,
 		LogLevel:          "info",
 	}
 }
@@ -142,6 +147,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar(&flags.Grace, "grace", 0, "grace period after a restart for lock reclaims, NLM and NFSv4 (default 90s)")
 	fs.IntVar(&flags.MaxLocksPerFile, "max-locks-per-file", 0, fmt.Sprintf("bound on the locks and opens of one `file` (default %d)", locking.DefaultMaxPerFile))
 	fs.IntVar(&flags.MaxLocksPerClient, "max-locks-per-client", 0, fmt.Sprintf("bound on the locks and opens of one `client` (default %d)", locking.DefaultMaxPerClient))
+	fs.IntVar(&flags.MaxLocks, "max-locks", 0, fmt.Sprintf("bound on all locks and opens together, and so on the lock manager's memory (default %d)", locking.DefaultMaxLocks))
 	fs.BoolVar(&flags.Check, "check", false, "check the stores of the data directory (read-only), report and exit: 0 no damage, 1 damage, 2 could not check")
 	fs.BoolVar(&flags.Repair, "repair", false, "back up the data directory to DATA.backup-TIME, repair what --check finds where it can, report and exit as --check")
 	fs.StringVar(&flags.LogFormat, "log-format", "", "log `format`: text or json (default text)")
@@ -212,6 +218,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			cfg.MaxLocksPerFile = flags.MaxLocksPerFile
 		case "max-locks-per-client":
 			cfg.MaxLocksPerClient = flags.MaxLocksPerClient
+		case "max-locks":
+			cfg.MaxLocks = flags.MaxLocks
 		case "check":
 			cfg.Check = flags.Check
 		case "repair":
@@ -278,8 +286,8 @@ func (c *Config) validate() error {
 	if c.RecordTimeout < time.Second || c.WriteTimeout < time.Second {
 		return fmt.Errorf("record_timeout %v, write_timeout %v: want at least 1s", c.RecordTimeout, c.WriteTimeout)
 	}
-	if c.MaxLocksPerFile < 1 || c.MaxLocksPerClient < 1 {
-		return fmt.Errorf("max locks per file %d, per client %d: want at least 1", c.MaxLocksPerFile, c.MaxLocksPerClient)
+	if c.MaxLocksPerFile < 1 || c.MaxLocksPerClient < 1 || c.MaxLocks < 1 {
+		return fmt.Errorf("max locks per file %d, per client %d, in all %d: want at least 1", c.MaxLocksPerFile, c.MaxLocksPerClient, c.MaxLocks)
 	}
 	if c.Check && c.Repair {
 		return errors.New("--check and --repair: give one")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -13,7 +14,9 @@ import (
 	"testing"
 
 	"github.com/dittofs/dittofs/locking"
+	"github.com/dittofs/dittofs/nfs3"
 	"github.com/dittofs/dittofs/nlm"
+	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/badger"
@@ -217,5 +220,37 @@ func TestCheckFlags(t *testing.T) {
 	}
 	if code, out := fsckRun(t, filepath.Join(t.TempDir(), "none"), false); code != fsckFailed {
 		t.Fatalf("no store: exit %d\n%s", code, out)
+	}
+}
+
+// TestMaxLocksFlag: --max-locks reaches the lock manager: with a bound of
+// 2, a third share reservation (of another file and client, so that only
+// the total bound applies) is refused.
+func TestMaxLocksFlag(t *testing.T) {
+	cfg, err := parseConfig([]string{"--memory", "--max-locks", "2"}, &bytes.Buffer{})
+	if err != nil || cfg.MaxLocks != 2 {
+		t.Fatalf("%+v %v", cfg, err)
+	}
+	if _, err := parseConfig([]string{"--max-locks", "0"}, &bytes.Buffer{}); err == nil {
+		t.Errorf("--max-locks 0 accepted")
+	}
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	st, err := openStores(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	lm, err := openLocking(ctx, cfg, log, st, &nfs3.Server{}, rpc.NewServeMux())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lm.close(log)
+	for i := range 3 {
+		err := lm.locks.Share(ctx, uint64(100+i), locking.ShareRequest{
+			Owner: locking.Owner{Proto: locking.ProtoNFS4, Client: fmt.Sprint("c", i), Key: "o"}, Access: locking.ModeRead})
+		if want := i == 2; (err != nil) != want || (want && !errors.Is(err, locking.ErrNoLocks)) {
+			t.Errorf("share %d with --max-locks 2: %v", i, err)
+		}
 	}
 }

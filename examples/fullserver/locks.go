@@ -30,7 +30,7 @@ type lockManager struct {
 // reclaims find it listening.
 func openLocking(ctx context.Context, cfg Config, log *slog.Logger, st *stores, nfs *nfs3.Server, mux *rpc.ServeMux) (*lockManager, error) {
 	locks, err := locking.Open(ctx, locking.Options{Persist: st.meta, Grace: cfg.Grace, Logger: log,
-		MaxPerFile: cfg.MaxLocksPerFile, MaxPerClient: cfg.MaxLocksPerClient})
+		MaxPerFile: cfg.MaxLocksPerFile, MaxPerClient: cfg.MaxLocksPerClient, MaxLocks: cfg.MaxLocks})
 	if err != nil {
 		return nil, fmt.Errorf("lock manager: %w", err)
 	}
