@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -75,6 +76,7 @@ type Server struct {
 	cmd      *exec.Cmd
 	done     chan struct{}
 	waitErr  error
+	stopping atomic.Bool
 	ownDir   bool
 	stopOnce sync.Once
 	log      *bytes.Buffer
@@ -272,10 +274,50 @@ func (s *Server) Log() string {
 	return s.log.String()
 }
 
+// Err returns nil while Ganesha runs and after Stop ended it, and an error
+// saying how it exited when it ended on its own: Ganesha 4.3 crashes in
+// some races of its state handling (see vmhelper's flock), and the clients
+// of a dead server only hang until their tests time out.
+func (s *Server) Err() error {
+	select {
+	case <-s.done:
+	default:
+		return nil
+	}
+	if s.stopping.Load() {
+		return nil
+	}
+	return fmt.Errorf("ganesha: exited on its own (%v); the end of its log:\n%s", s.waitErr, tailLines(s.Log(), 20))
+}
+
+// Watch returns a context that ends with ctx, or with Err as its cause
+// when Ganesha exits on its own, so that guests of a crashed server are
+// stopped at once and report why (vm.Run returns the cause).
+func (s *Server) Watch(ctx context.Context) context.Context {
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-s.done:
+			if err := s.Err(); err != nil {
+				cancel(err)
+			}
+		case <-ctx.Done():
+		}
+	}()
+	return ctx
+}
+
+// tailLines returns the last n lines of text.
+func tailLines(text string, n int) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
 // Stop ends Ganesha and its rpcbind and removes the directory Start made.
 // It is safe to call more than once.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
+		s.stopping.Store(true)
 		if s.cmd != nil && s.cmd.Process != nil {
 			pgid := s.cmd.Process.Pid
 			_ = syscall.Kill(-pgid, syscall.SIGTERM)

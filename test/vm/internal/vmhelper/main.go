@@ -21,7 +21,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -79,7 +81,16 @@ func usage() {
 }
 
 // withFlock runs argv with an exclusive flock(2) on file held, and returns
-// its exit status.
+// its exit status. It unlocks before closing the file, and over NFSv4 it
+// closes only once the server has answered the request that frees the
+// lock's state, which the Linux client sends on its own when the last lock
+// of a lock-owner goes (FREE_STATEID in NFSv4.1 and later, RELEASE_LOCKOWNER
+// in 4.0) and does not wait for. Left to race, that request and the CLOSE
+// (which frees the same lock state on the server) crash NFS-Ganesha 4.3,
+// the reference server of the tests: a FREE_STATEID that finds the lock
+// state just before the CLOSE deletes it drops the last reference with no
+// export in its context and dereferences NULL (dec_nfs4_state_ref, nfs-ganesha
+// issues 904 and 1151; RELEASE_LOCKOWNER the same way, issue 1062).
 func withFlock(file string, argv []string) (int, error) {
 	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
@@ -91,15 +102,106 @@ func withFlock(file string, argv []string) (int, error) {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	err = cmd.Run()
+	runErr := cmd.Run()
+	rc := 0
 	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return exit.ExitCode(), nil
+	switch {
+	case errors.As(runErr, &exit):
+		rc = exit.ExitCode()
+	case runErr != nil:
+		return 0, runErr
 	}
+	freed, err := stateFrees()
 	if err != nil {
 		return 0, err
 	}
-	return 0, nil
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_UN); err != nil {
+		return 0, fmt.Errorf("unlock %s: %w", file, err)
+	}
+	if err := awaitStateFree(freed, 30*time.Second); err != nil {
+		return 0, fmt.Errorf("unlock %s: %w", file, err)
+	}
+	return rc, nil
+}
+
+// mountstats is where the kernel counts each NFS mount's calls.
+const mountstats = "/proc/self/mountstats"
+
+// stateFrees returns how many calls that free a lock state the NFSv4
+// mounts have completed (the kernel counts a call once its reply is
+// decoded), or -1 when there is no NFSv4 mount.
+func stateFrees() (int64, error) {
+	b, err := os.ReadFile(mountstats)
+	if err != nil {
+		return 0, err
+	}
+	return parseStateFrees(string(b))
+}
+
+// parseStateFrees sums, over the NFSv4 mounts in mountstats text, the
+// per-op count of FREE_STATEID (minor version 1 and later) or
+// RELEASE_LOCKOWNER (4.0): the line "\tFREE_STATEID: OPS TRANS ...". The
+// kernel lists every procedure of NFSv4 for every minor version, so the
+// mount's "vers=" option says which one counts. It is -1 when no NFSv4
+// mount is there.
+func parseStateFrees(text string) (int64, error) {
+	n := int64(-1)
+	want := ""
+	for _, line := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "device ") {
+			want = ""
+			if strings.Contains(t, " with fstype nfs4 ") {
+				want = "?"
+			}
+			continue
+		}
+		name, rest, ok := strings.Cut(t, ":")
+		switch {
+		case !ok || want == "":
+		case name == "opts":
+			want = "FREE_STATEID"
+			if slices.Contains(strings.Split(strings.TrimSpace(rest), ","), "vers=4.0") {
+				want = "RELEASE_LOCKOWNER"
+			}
+			n = max(n, 0)
+		case name == want:
+			f := strings.Fields(rest)
+			if len(f) == 0 {
+				return 0, fmt.Errorf("%s: no count in %q", mountstats, t)
+			}
+			ops, err := strconv.ParseInt(f[0], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("%s: %q: %w", mountstats, t, err)
+			}
+			n += ops
+		}
+	}
+	return n, nil
+}
+
+// awaitStateFree waits until the mounts have completed more state frees
+// than before (from stateFrees), at most timeout; it returns at once when
+// before is -1 (no mount sends them).
+func awaitStateFree(before int64, timeout time.Duration) error {
+	if before < 0 {
+		return nil
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		n, err := stateFrees()
+		if err != nil {
+			return err
+		}
+		if n > before {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the client sent no FREE_STATEID or RELEASE_LOCKOWNER within %v", timeout)
+		}
+		// No notification exists for a call's completion: poll.
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // rpcPing sends an ONC RPC NULL call (RFC 5531: procedure 0, AUTH_NONE)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -196,4 +197,52 @@ func FuzzCheckReply(f *testing.F) {
 			t.Fatal("accepted a short reply")
 		}
 	})
+}
+
+// mountstatsOf returns /proc/self/mountstats text as a Linux 6.1 guest
+// shows it (trimmed), with one NFS mount of vers and the given counts of
+// RELEASE_LOCKOWNER and FREE_STATEID.
+func mountstatsOf(fstype, vers string, release, free int) string {
+	return "device rootfs mounted on / with fstype rootfs\n" +
+		"device proc mounted on /proc with fstype proc\n" +
+		"device 10.0.2.100:/export mounted on /mnt/nfs with fstype " + fstype + " statvers=1.1\n" +
+		"\topts:\trw,vers=" + vers + ",rsize=1048576,wsize=1048576,namlen=255,hard,proto=tcp,timeo=600,retrans=2,sec=sys,clientaddr=0.0.0.0,local_lock=none\n" +
+		"\tage:\t0\n" +
+		"\tnfsv4:\tbm0=0xfdffafff,bm1=0x40f9be3e,bm2=0x802,acl=0x1,sessions,pnfs=not configured,lease_time=15,lease_expired=0\n" +
+		"\tRPC iostats version: 1.1  p/v: 100003/4 (nfs)\n" +
+		"\txprt:\ttcp 0 0 2 0 0 33 33 0 33 0 2 0 0\n" +
+		"\tper-op statistics\n" +
+		"\t        NULL: 1 1 0 44 24 88 32 122 0\n" +
+		"\t       LOCKU: 2 2 0 432 224 0 5 6 0\n" +
+		fmt.Sprintf("\tRELEASE_LOCKOWNER: %d %d 0 0 0 0 0 0 0\n", release, release) +
+		fmt.Sprintf("\tFREE_STATEID: %d %d 0 312 176 2 1 4 0\n", free, free) +
+		"\n"
+}
+
+// TestParseStateFrees checks which call counts as freeing a lock state:
+// FREE_STATEID in NFSv4.1 and later (RFC 8881 §18.38), RELEASE_LOCKOWNER
+// in 4.0 (RFC 7530 §16.37), nothing for NFSv3 or without an NFS mount.
+func TestParseStateFrees(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		text string
+		want int64
+	}{
+		{"v4.1", mountstatsOf("nfs4", "4.1", 0, 7), 7},
+		{"v4.2", mountstatsOf("nfs4", "4.2", 3, 5), 5},
+		{"v4.0", mountstatsOf("nfs4", "4.0", 4, 0), 4},
+		{"v3", strings.Replace(mountstatsOf("nfs", "3", 0, 0), "RELEASE_LOCKOWNER", "X", 1), -1},
+		{"no NFS mount", "device rootfs mounted on / with fstype rootfs\ndevice proc mounted on /proc with fstype proc\n", -1},
+		{"fresh v4.1 mount", mountstatsOf("nfs4", "4.1", 0, 0), 0},
+		{"two mounts", mountstatsOf("nfs4", "4.1", 0, 2) + mountstatsOf("nfs4", "4.0", 3, 0), 5},
+	} {
+		got, err := parseStateFrees(c.text)
+		if err != nil || got != c.want {
+			t.Errorf("%s: %d, %v; want %d", c.name, got, err, c.want)
+		}
+	}
+	bad := strings.Replace(mountstatsOf("nfs4", "4.1", 0, 1), "FREE_STATEID: 1", "FREE_STATEID: x", 1)
+	if _, err := parseStateFrees(bad); err == nil {
+		t.Error("a count that is not a number was accepted")
+	}
 }
