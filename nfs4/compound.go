@@ -275,9 +275,18 @@ func (c *compound) lookupOp(op wire.NfsOpnum4) opFunc {
 // XDR): in 4.1 an operation refused for want of state (a full client or
 // state table, a lock manager's bound) is NFS4ERR_DELAY, as knfsd answers
 // resource exhaustion (nfserr_jukebox); the client retries.
+//
+// Likewise NFS4ERR_STALE_STATEID "is moot in NFSv4.1" (RFC 8881
+// §15.1.16.5) and no 4.1 operation lists it: a stateid of an earlier boot
+// is NFS4ERR_BAD_STATEID there, whatever path found it (stateidStatus).
 func (c *compound) status(st wire.Nfsstat4) wire.Nfsstat4 {
-	if st == wire.NFS4ERR_RESOURCE && c.minor >= 1 {
-		st = wire.NFS4ERR_DELAY
+	if c.minor >= 1 {
+		switch st {
+		case wire.NFS4ERR_RESOURCE:
+			st = wire.NFS4ERR_DELAY
+		case wire.NFS4ERR_STALE_STATEID:
+			st = wire.NFS4ERR_BAD_STATEID
+		}
 	}
 	c.e.Uint32(uint32(st))
 	return st

@@ -361,8 +361,7 @@ func (c *compound) ownerOf(sid *wire.Stateid4, k state.Kind) (*state.Owner, wire
 	}
 	o, err := c.table().OwnerOf(state.Stateid(*sid), k)
 	if err != nil {
-		st, _ := stateStatus(err)
-		return nil, st
+		return nil, c.stateidStatus(err)
 	}
 	return o, wire.NFS4_OK
 }

@@ -130,8 +130,7 @@ func (c *compound) findState(sid *wire.Stateid4) (*state.State, wire.Nfsstat4) {
 	}
 	s, err := c.table().Find(state.Stateid(*sid), c.minor >= 1)
 	if err != nil {
-		st, _ := stateStatus(err)
-		return nil, st
+		return nil, c.stateidStatus(err)
 	}
 	if c.minor == 0 && s.Kind() == state.KindOpen && !s.Owner().Confirmed() && c.curOp() != wire.OP_OPEN_CONFIRM {
 		// An open not yet confirmed names no state the client may use
@@ -140,6 +139,21 @@ func (c *compound) findState(sid *wire.Stateid4) (*state.State, wire.Nfsstat4) {
 		return nil, wire.NFS4ERR_BAD_STATEID
 	}
 	return s, wire.NFS4_OK
+}
+
+// stateidStatus maps an error of state.Table.Find. A stateid of an
+// earlier boot is NFS4ERR_STALE_STATEID in 4.0 (RFC 7530 §9.1.3) but
+// NFS4ERR_BAD_STATEID in a 4.1 session, where STALE_STATEID is moot (RFC
+// 8881 §15.1.16.5) and no operation lists it; knfsd does the same
+// (nfsd4_lookup_stateid). The Linux 4.1 client recovers from BAD_STATEID,
+// but answers STALE_STATEID by checking its lease and resending the same
+// stateid, without end.
+func (c *compound) stateidStatus(err error) wire.Nfsstat4 {
+	st, _ := stateStatus(err)
+	if st == wire.NFS4ERR_STALE_STATEID && c.minor >= 1 {
+		return wire.NFS4ERR_BAD_STATEID
+	}
+	return st
 }
 
 // setCurStateid makes sid the current stateid (NFSv4.1, RFC 8881

@@ -673,9 +673,16 @@ func (c *Conn) serve() {
 		srv.Metrics.ConnChange(1)
 	}
 	defer func() {
-		c.cancel()
+		// A graceful Shutdown lets the calls in flight finish with their
+		// context alive, as it promises (ended, a store operation fails and
+		// the client gets an error in place of the result); otherwise the
+		// connection is gone and their replies with it.
+		if !srv.closed.Load() {
+			c.cancel()
+		}
 		close(c.work)
 		c.workers.Wait()
+		c.cancel()
 		c.nc.Close()
 		c.caller.fail(net.ErrClosed)
 		srv.trackConn(c, false)
