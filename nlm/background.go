@@ -3,6 +3,7 @@ package nlm
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // background runs the goroutines of callbacks and notifications, so that
@@ -13,6 +14,8 @@ type background struct {
 	mu     sync.Mutex
 	closed bool
 	wg     sync.WaitGroup
+	// running counts the goroutines running (tests bound it).
+	running atomic.Int64
 }
 
 func (b *background) init() {
@@ -27,8 +30,10 @@ func (b *background) start(f func()) {
 		return
 	}
 	b.wg.Add(1)
+	b.running.Add(1)
 	go func() {
 		defer b.wg.Done()
+		defer b.running.Add(-1)
 		f()
 	}()
 }

@@ -88,7 +88,15 @@ type Monitor struct {
 	hosts     map[string]netip.Addr
 	mons      map[monKey][16]byte
 	listeners []func(ctx context.Context, name string, addr netip.Addr)
+	// notifying holds the cancel of each host's notification in flight:
+	// a newer state number supersedes it, so there is at most one
+	// notifying goroutine per watched host, however often the state
+	// moves (SM_SIMU_CRASH in a loop).
+	notifying map[string]*notification
 }
+
+// notification is one host's SM_NOTIFY in flight.
+type notification struct{ cancel context.CancelFunc }
 
 // monKey is one SM_MON registration: a monitored host and the procedure to
 // call when it restarts.
@@ -264,18 +272,35 @@ func (m *Monitor) addListener(f func(ctx context.Context, name string, addr neti
 	m.listeners = append(m.listeners, f)
 }
 
-// notifyAll sends SM_NOTIFY to every watched host; m.mu is held.
+// notifyAll sends SM_NOTIFY to every watched host, in place of a
+// notification of an earlier state still in flight; m.mu is held.
 func (m *Monitor) notifyAll() {
+	if m.notifying == nil {
+		m.notifying = map[string]*notification{}
+	}
 	for name, addr := range m.hosts {
 		state := m.state
-		m.bg.start(func() { m.notify(name, addr, state) })
+		if old := m.notifying[name]; old != nil {
+			old.cancel()
+		}
+		ctx, cancel := context.WithCancel(m.bg.ctx)
+		n := &notification{cancel: cancel}
+		m.notifying[name] = n
+		m.bg.start(func() {
+			m.notify(ctx, name, addr, state)
+			cancel()
+			m.mu.Lock()
+			if m.notifying[name] == n {
+				delete(m.notifying, name)
+			}
+			m.mu.Unlock()
+		})
 	}
 }
 
 // notify sends SM_NOTIFY{m.Name, state} to one host's status monitor,
-// retrying with a doubling interval.
-func (m *Monitor) notify(name string, addr netip.Addr, state int32) {
-	ctx := m.bg.ctx
+// retrying with a doubling interval, until ctx ends.
+func (m *Monitor) notify(ctx context.Context, name string, addr netip.Addr, state int32) {
 	args := &wire.StatChge{MonName: m.Name, State: state}
 	var err error
 	for attempt := range m.NotifyRetries {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/dittofs/dittofs/nlm/internal/wire"
 )
@@ -114,5 +115,40 @@ func TestServerRestartReclaim(t *testing.T) {
 	ls := e.locks.Load().Locks(1)
 	if len(ls) != 1 || ls[0].Owner != owner("hostA", 7, []byte("oh-hostA")) || ls[0].Range.Len != 4096 || !ls[0].Exclusive {
 		t.Fatalf("locks after reclaim %+v", ls)
+	}
+}
+
+// TestSimuCrashFlood: every SM_SIMU_CRASH moves the state number on and
+// notifies every watched host; a notification that cannot be delivered is
+// retried for a long time. A local caller sending SM_SIMU_CRASH in a loop
+// (the whole-server fuzz target found it) used to start one retrying
+// goroutine per call and host, without bound; a newer state number now
+// supersedes the notification in flight, so one goroutine per host runs.
+func TestSimuCrashFlood(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// A lock monitors hostA, whose statd is not reachable: the
+	// notification is retried on the fake clock, which never fires. Its
+	// armed channel is drained for the rest of the test binary's life,
+	// so that AfterFunc never blocks (also while Close waits).
+	go func() {
+		for range e.clock.armed {
+		}
+	}()
+	wantStat(t, "A lock", e.lock(alock("hostA", 1, 1, 0, 0), true, false, false), wire.NLM4_GRANTED)
+	for range 200 {
+		if err := e.rpc.Call(ctx, SM_PROG, SM_VERS, SM_SIMU_CRASH, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Superseded notifications end as soon as they are cancelled; wait
+	// for that (bounded), then at most one per watched host is left.
+	hosts := int64(len(e.nsm.Hosts()))
+	deadline := time.Now().Add(10 * time.Second)
+	for e.nsm.bg.running.Load() > hosts && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := e.nsm.bg.running.Load(); n > hosts {
+		t.Fatalf("%d notification goroutines for %d watched hosts after 200 SM_SIMU_CRASH", n, hosts)
 	}
 }

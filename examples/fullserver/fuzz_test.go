@@ -178,11 +178,7 @@ func FuzzServer(f *testing.F) {
 		// One connection carries input after input, as a client's
 		// would; a new one only when the server closed the last.
 		if fc == nil {
-			nc, err := net.DialTimeout("tcp", addr, 20*time.Second)
-			if err != nil {
-				t.Fatalf("the server stopped accepting: %v", err)
-			}
-			fc = &fuzzConn{nc: nc, r: bufio.NewReader(nc), w: bufio.NewWriter(nc)}
+			fc = dialFuzz(t, addr)
 		}
 		closed, err := fc.send(calls)
 		if closed {
@@ -200,6 +196,15 @@ func FuzzServer(f *testing.F) {
 			}
 		}
 	})
+}
+
+// dialFuzz connects to the fuzzed server.
+func dialFuzz(t *testing.T, addr string) *fuzzConn {
+	nc, err := net.DialTimeout("tcp", addr, 20*time.Second)
+	if err != nil {
+		t.Fatalf("the server stopped accepting: %v", err)
+	}
+	return &fuzzConn{nc: nc, r: bufio.NewReader(nc), w: bufio.NewWriter(nc)}
 }
 
 // fuzzConn is the fuzzing client's connection to the server.
