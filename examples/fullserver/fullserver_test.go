@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -271,7 +272,9 @@ func TestBinary(t *testing.T) {
 	if addr == "" {
 		t.Fatalf("no nfs listener in the log:\n%s", strings.Join(lines, "\n"))
 	}
-	go io.Copy(io.Discard, stderr)
+	var rest bytes.Buffer
+	copied := make(chan struct{})
+	go func() { io.Copy(&rest, stderr); close(copied) }()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c, err := rpc.Dial(ctx, "tcp", addr)
@@ -283,8 +286,9 @@ func TestBinary(t *testing.T) {
 	}
 	c.Close()
 	cmd.Process.Signal(syscall.SIGTERM)
+	<-copied
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("exit after SIGTERM: %v", err)
+		t.Fatalf("exit after SIGTERM: %v; the log after the listeners:\n%s", err, rest.String())
 	}
 }
 

@@ -136,6 +136,13 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 		if metricsL != nil {
 			metricsL.Close()
 		}
+		if ctx.Err() != nil {
+			// Stopped (SIGTERM) while the status monitor was starting:
+			// a clean stop, not a failure; its store transaction was
+			// rolled back.
+			log.Info("stopped during start-up", "err", err)
+			return nil
+		}
 		return err
 	}
 	logMount(log, cfg, nfsTCP.Addr(), pm, cfg.NLM)
