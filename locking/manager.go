@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/ratelog"
 	"github.com/dittofs/dittofs/store"
 )
 
@@ -148,9 +149,8 @@ type Manager struct {
 	pending  map[clientKey]bool // clients that held state before the restart and have not completed reclaim
 	closed   bool
 
-	hits       [numLimits]uint64
-	lastLimit  time.Time // of the last log line about a bound
-	suppressed int       // bound log lines not written since
+	hits [numLimits]uint64
+	logs ratelog.Limiter // lines about reached bounds
 }
 
 // clientState is what a client holds across the manager.
@@ -269,6 +269,7 @@ func Open(ctx context.Context, o Options) (*Manager, error) {
 	if m.clock == nil {
 		m.clock = realClock{}
 	}
+	m.logs.Interval, m.logs.Now = limitLogInterval, m.clock.Now
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
@@ -537,16 +538,9 @@ func (m *Manager) admit(f *file, o Owner, d int) error {
 // per limitLogInterval.
 func (m *Manager) limit(l Limit, max int, fileID uint64, o Owner) error {
 	m.hits[l]++
-	err := &LimitError{Limit: l, Max: max, File: fileID, Client: o.Client}
-	now := m.clock.Now()
-	if !m.lastLimit.IsZero() && now.Sub(m.lastLimit) < limitLogInterval {
-		m.suppressed++
-		return err
-	}
-	m.log.Warn("locking: bound reached, request refused", "limit", l.String(), "max", max,
-		"file", fileID, "proto", o.Proto.String(), "client", o.Client, "suppressed", m.suppressed)
-	m.lastLimit, m.suppressed = now, 0
-	return err
+	m.logs.Warn(m.log, "locking: bound reached, request refused", "limit", l.String(), "max", max,
+		"file", fileID, "proto", o.Proto.String(), "client", o.Client)
+	return &LimitError{Limit: l, Max: max, File: fileID, Client: o.Client}
 }
 
 // Request is a byte-range lock request.
