@@ -5,12 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dittofs/dittofs/export"
-	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
-	"github.com/dittofs/dittofs/state"
-	"github.com/dittofs/dittofs/store"
-	"github.com/dittofs/dittofs/store/memory"
 )
 
 // TestSpecialStateidIOInGrace: in the grace period the server "must
@@ -23,29 +18,9 @@ import (
 // knfsd answers (check_special_stateids); an all-ones READ bypasses, as
 // there. After the grace period the same calls succeed.
 func TestSpecialStateidIOInGrace(t *testing.T) {
-	meta := memory.NewMetadata()
-	fsys, err := store.NewFS(meta, memory.NewBlocks(), store.Options{RootMode: 0o777})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fsys.Close()
 	ctx := context.Background()
 	clock := &graceClock{now: time.Unix(1e9, 0)}
-	boot := func() (*testServer, *locking.Manager) {
-		mgr, err := locking.Open(ctx, locking.Options{Persist: meta, Grace: time.Minute, Clock: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tbl, err := state.New(ctx, state.Options{Persist: meta, Grace: time.Minute, Clock: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(tbl.Stop)
-		return startServer(t, fsys, exportsLine, func(s *Server) {
-			s.NoCallbacks, s.State = true, tbl
-			s.Locks = func(*export.Export) *locking.Manager { return mgr }
-		}), mgr
-	}
+	boot := restartable(t, clock, 0)
 	ts1, _ := boot()
 	a := ts1.dial(0, 0).connect("client-a")
 	root := a.exportRoot()

@@ -1,16 +1,9 @@
 package nfs4
 
 import (
-	"context"
 	"testing"
-	"time"
 
-	"github.com/dittofs/dittofs/export"
-	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
-	"github.com/dittofs/dittofs/state"
-	"github.com/dittofs/dittofs/store"
-	"github.com/dittofs/dittofs/store/memory"
 )
 
 // TestStaleStateid41 uses, after a restart, a stateid of the last boot in
@@ -22,28 +15,8 @@ import (
 // fine) and send the same stateid again, forever. A 4.0 client still gets
 // NFS4ERR_STALE_STATEID (TestRestartReclaim).
 func TestStaleStateid41(t *testing.T) {
-	meta := memory.NewMetadata()
-	fsys, err := store.NewFS(meta, memory.NewBlocks(), store.Options{RootMode: 0o777})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fsys.Close()
-	ctx := context.Background()
-	boot := func() *testServer {
-		mgr, err := locking.Open(ctx, locking.Options{Persist: meta, Grace: time.Minute})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tbl, err := state.New(ctx, state.Options{Persist: meta, Grace: time.Minute})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(tbl.Stop)
-		return startServer(t, fsys, exportsLine, func(s *Server) {
-			s.maxMinor, s.NoCallbacks, s.State = 1, true, tbl
-			s.Locks = func(*export.Export) *locking.Manager { return mgr }
-		})
-	}
+	bootMgr := restartable(t, nil, 0)
+	boot := func() *testServer { ts, _ := bootMgr(); return ts }
 	ts1 := boot()
 	c := ts1.dial(0, 0)
 	c.minor = 1

@@ -8,13 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
-	"github.com/dittofs/dittofs/store/memory"
 )
 
 // A 4.0 client session in tests: its clientid and the seqids of its
@@ -518,28 +516,8 @@ func waitStatus(t *testing.T, c *client, op wire.NfsArgop4, want wire.Nfsstat4) 
 // clientids of the old boot are stale, and the client reclaims its open
 // and lock in the grace period; another client gets NFS4ERR_GRACE.
 func TestRestartReclaim(t *testing.T) {
-	meta := memory.NewMetadata()
-	fsys, err := store.NewFS(meta, memory.NewBlocks(), store.Options{RootMode: 0o777})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fsys.Close()
 	ctx := context.Background()
-	boot := func() (*testServer, *locking.Manager) {
-		mgr, err := locking.Open(ctx, locking.Options{Persist: meta, Grace: time.Minute})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tbl, err := state.New(ctx, state.Options{Persist: meta, Grace: time.Minute})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(tbl.Stop)
-		return startServer(t, fsys, exportsLine, func(s *Server) {
-			s.NoCallbacks, s.State = true, tbl
-			s.Locks = func(*export.Export) *locking.Manager { return mgr }
-		}), mgr
-	}
+	boot := restartable(t, nil, 0)
 	ts1, _ := boot()
 	a := ts1.dial(0, 0).connect("client-a")
 	root := a.exportRoot()

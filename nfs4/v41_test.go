@@ -7,12 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
-	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
-	"github.com/dittofs/dittofs/store/memory"
 )
 
 // TestCurrentStateidCleared: an operation that sets the current
@@ -246,30 +243,10 @@ func (graceTimer) Stop() bool { return true }
 // the grace period, or its own RECLAIM_COMPLETE, a reclaim is
 // NFS4ERR_NO_GRACE.
 func TestGrace41(t *testing.T) {
-	meta := memory.NewMetadata()
-	fsys, err := store.NewFS(meta, memory.NewBlocks(), store.Options{RootMode: 0o777})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fsys.Close()
+	const grace, lease = time.Minute, 10 * time.Minute
 	ctx := context.Background()
 	clock := &graceClock{now: time.Unix(1e9, 0)}
-	const grace, lease = time.Minute, 10 * time.Minute
-	boot := func() (*testServer, *locking.Manager) {
-		mgr, err := locking.Open(ctx, locking.Options{Persist: meta, Grace: grace, Clock: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tbl, err := state.New(ctx, state.Options{Persist: meta, Grace: grace, Lease: lease, Clock: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(tbl.Stop)
-		return startServer(t, fsys, exportsLine, func(s *Server) {
-			s.maxMinor, s.NoCallbacks, s.State, s.Lease = 1, true, tbl, lease
-			s.Locks = func(*export.Export) *locking.Manager { return mgr }
-		}), mgr
-	}
+	boot := restartable(t, clock, lease)
 	ts1, _ := boot()
 	a1 := ts1.dial(0, 0)
 	a1.minor = 1
