@@ -94,6 +94,7 @@ func (m *Manager) Grant(ctx context.Context, fileID uint64, o Owner, k GrantKind
 	g := &grant{id: m.nextID, file: fileID, client: c, kind: k, breaker: b}
 	f.grants = append(f.grants, g)
 	m.grants[g.id] = g
+	m.nGrants[c]++
 	return g.id, nil
 }
 
@@ -174,6 +175,9 @@ func (m *Manager) dropGrant(f *file, g *grant) {
 	}
 	f.grants = slices.DeleteFunc(f.grants, func(x *grant) bool { return x == g })
 	delete(m.grants, g.id)
+	if m.nGrants[g.client]--; m.nGrants[g.client] <= 0 {
+		delete(m.nGrants, g.client)
+	}
 }
 
 // revoke removes a grant whose break timed out.
@@ -200,11 +204,5 @@ func (m *Manager) revoke(id GrantID) {
 func (m *Manager) HasGrants(proto Proto, client string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	ck := clientKey{proto, client}
-	for _, g := range m.grants {
-		if g.client == ck {
-			return true
-		}
-	}
-	return false
+	return m.nGrants[clientKey{proto, client}] > 0
 }

@@ -35,6 +35,9 @@ func TestGrantBreakAndReturn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !m.HasGrants(v4C.Proto, v4C.Client) || m.HasGrants(smbD.Proto, smbD.Client) {
+		t.Fatal("HasGrants after one grant to C")
+	}
 	// A second read grant to another client and reads are fine.
 	if _, err := m.Grant(ctx, 1, smbD, GrantRead, nil); err != nil {
 		t.Fatal(err)
@@ -76,6 +79,9 @@ func TestGrantBreakAndReturn(t *testing.T) {
 	}
 	if err := m.Return(ctx, id); err != nil {
 		t.Fatal(err)
+	}
+	if m.HasGrants(v4C.Proto, v4C.Client) || !m.HasGrants(smbD.Proto, smbD.Client) {
+		t.Fatal("HasGrants after C returned its grant")
 	}
 	g.none(t) // D's grant still holds it up
 	for gid := range m.grants {

@@ -139,6 +139,7 @@ type Manager struct {
 	clients  map[clientKey]*clientState
 	waiting  map[Owner][]*waiter
 	grants   map[GrantID]*grant
+	nGrants  map[clientKey]int // grants held by each client (HasGrants)
 	nextID   GrantID
 	nlocks   int // locks and share reservations
 	nshares  int
@@ -264,6 +265,7 @@ func Open(ctx context.Context, o Options) (*Manager, error) {
 		clients: make(map[clientKey]*clientState),
 		waiting: make(map[Owner][]*waiter),
 		grants:  make(map[GrantID]*grant),
+		nGrants: make(map[clientKey]int),
 		pending: make(map[clientKey]bool),
 	}
 	if m.clock == nil {
