@@ -269,26 +269,32 @@ func (c *compound) lookupOp(op wire.NfsOpnum4) opFunc {
 	return ent.fn
 }
 
-// status encodes a result that is only a status and returns it.
-//
-// "NFS4ERR_RESOURCE is not a valid error in NFSv4.1" (RFC 5662, the 4.1
-// XDR): in 4.1 an operation refused for want of state (a full client or
-// state table, a lock manager's bound) is NFS4ERR_DELAY, as knfsd answers
-// resource exhaustion (nfserr_jukebox); the client retries.
-//
-// Likewise NFS4ERR_STALE_STATEID "is moot in NFSv4.1" (RFC 8881
-// §15.1.16.5) and no 4.1 operation lists it: a stateid of an earlier boot
-// is NFS4ERR_BAD_STATEID there, whatever path found it (stateidStatus).
+// status encodes a result that is only a status, as minorStatus maps it
+// for the compound's minor version, and returns it.
 func (c *compound) status(st wire.Nfsstat4) wire.Nfsstat4 {
+	st = c.minorStatus(st)
+	c.e.Uint32(uint32(st))
+	return st
+}
+
+// minorStatus maps the 4.0 statuses that 4.1 does not have. "NFS4ERR_RESOURCE
+// is not a valid error in NFSv4.1" (RFC 5662, the 4.1 XDR): an operation
+// refused for want of state (a full client or state table, a lock
+// manager's bound) is NFS4ERR_DELAY, as knfsd answers resource exhaustion
+// (nfserr_jukebox), and the client retries. NFS4ERR_STALE_STATEID "is moot
+// in NFSv4.1" (RFC 8881 §15.1.16.5) and no 4.1 operation lists it: a
+// stateid of an earlier boot is NFS4ERR_BAD_STATEID, as knfsd answers
+// (nfsd4_lookup_stateid); the Linux 4.1 client recovers from that, while
+// STALE_STATEID makes it resend the same stateid without end.
+func (c *compound) minorStatus(st wire.Nfsstat4) wire.Nfsstat4 {
 	if c.minor >= 1 {
 		switch st {
 		case wire.NFS4ERR_RESOURCE:
-			st = wire.NFS4ERR_DELAY
+			return wire.NFS4ERR_DELAY
 		case wire.NFS4ERR_STALE_STATEID:
-			st = wire.NFS4ERR_BAD_STATEID
+			return wire.NFS4ERR_BAD_STATEID
 		}
 	}
-	c.e.Uint32(uint32(st))
 	return st
 }
 

@@ -2,7 +2,6 @@ package nfs4
 
 import (
 	"encoding/binary"
-	"errors"
 	"os"
 
 	"github.com/dittofs/dittofs/locking"
@@ -49,13 +48,8 @@ func opExchangeID(c *compound) wire.Nfsstat4 {
 	}
 	x, err := c.table().ExchangeIDFrom(c.ctx, addrPort(c.call.Remote).Addr(), a.Clientowner.Ownerid,
 		[8]byte(a.Clientowner.Verifier), principalOf(&c.call.Cred), a.Flags&wire.EXCHGID4_FLAG_UPD_CONFIRMED_REC_A != 0)
-	if errors.Is(err, state.ErrResource) {
-		// "NFS4ERR_RESOURCE is not a valid error in NFSv4.1" (the
-		// NFSv4.1 XDR, RFC 5662); Linux knfsd answers a client record
-		// it cannot make with NFS4ERR_DELAY, and the client retries.
-		return c.status(wire.NFS4ERR_DELAY)
-	}
 	if err != nil {
+		// A full table is NFS4ERR_DELAY in 4.1 (minorStatus).
 		return c.status(statusOf(err))
 	}
 	flags := uint32(wire.EXCHGID4_FLAG_USE_NON_PNFS)

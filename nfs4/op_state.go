@@ -141,19 +141,13 @@ func (c *compound) findState(sid *wire.Stateid4) (*state.State, wire.Nfsstat4) {
 	return s, wire.NFS4_OK
 }
 
-// stateidStatus maps an error of state.Table.Find. A stateid of an
-// earlier boot is NFS4ERR_STALE_STATEID in 4.0 (RFC 7530 §9.1.3) but
-// NFS4ERR_BAD_STATEID in a 4.1 session, where STALE_STATEID is moot (RFC
-// 8881 §15.1.16.5) and no operation lists it; knfsd does the same
-// (nfsd4_lookup_stateid). The Linux 4.1 client recovers from BAD_STATEID,
-// but answers STALE_STATEID by checking its lease and resending the same
-// stateid, without end.
+// stateidStatus maps an error of state.Table.Find for the compound's
+// minor version (minorStatus: NFS4ERR_STALE_STATEID in 4.0, RFC 7530
+// §9.1.3, NFS4ERR_BAD_STATEID in 4.1); TEST_STATEID reports it per
+// stateid without status.
 func (c *compound) stateidStatus(err error) wire.Nfsstat4 {
 	st, _ := stateStatus(err)
-	if st == wire.NFS4ERR_STALE_STATEID && c.minor >= 1 {
-		return wire.NFS4ERR_BAD_STATEID
-	}
-	return st
+	return c.minorStatus(st)
 }
 
 // setCurStateid makes sid the current stateid (NFSv4.1, RFC 8881
