@@ -68,9 +68,7 @@ type Stats struct {
 
 // Stats returns the table's figures.
 func (t *Table) Stats() Stats {
-	t.mu.Lock()
-	clients, states := len(t.clients), t.nStates
-	t.mu.Unlock()
+	clients, states := t.Counts()
 	return Stats{Clients: clients, States: states,
 		RefusedFull: t.stats.refusedFull.Load(), RefusedAddr: t.stats.refusedAddr.Load(),
 		EvictedCourtesy: t.stats.evictedCourtesy.Load(), EvictedUnconfirmed: t.stats.evictedUnconfirmed.Load()}
