@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,6 +85,16 @@ type Config struct {
 	MaxReplyBytes        int           `yaml:"max_reply_bytes"`
 	RecordTimeout        time.Duration `yaml:"record_timeout"`
 	WriteTimeout         time.Duration `yaml:"write_timeout"`
+	// Capacity bounds the bytes of file content the store holds (after
+	// dedup) and MaxFiles its files, directories and other nodes; past
+	// them writes and creates fail with NFS3ERR_NOSPC / NFS4ERR_NOSPC,
+	// and FSSTAT reports them. Sizes take a K, M, G or T suffix (powers
+	// of 1024). Zero means unbounded, except with Memory, where the
+	// defaults are a quarter of the machine's RAM for content and one
+	// node per 4 KiB of that for files, so that no client can make the
+	// server run out of memory by writing.
+	Capacity Size   `yaml:"capacity"`
+	MaxFiles uint64 `yaml:"max_files"`
 
 	// Check checks the stores of Data and exits (--check); Repair backs
 	// Data up and repairs them (--repair). Flags only.
@@ -157,6 +169,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&flags.MaxReplyBytesPerConn, "max-reply-bytes-per-conn", 0, fmt.Sprintf("most reply `bytes` held for one connection before it is no longer read (default %d)", rpc.DefaultMaxReplyBytesPerConn))
 	fs.IntVar(&flags.MaxReplyBytes, "max-reply-bytes", 0, fmt.Sprintf("most reply `bytes` held for all connections (default %d)", rpc.DefaultMaxReplyBytes))
 	fs.DurationVar(&flags.RecordTimeout, "record-timeout", 0, "time a started call record may take to arrive (default 30s)")
+	fs.Var(&flags.Capacity, "capacity", "bound on the `bytes` of file content, e.g. 100G (default unbounded; with --memory a quarter of RAM)")
+	fs.Uint64Var(&flags.MaxFiles, "max-files", 0, "bound on the number of files and directories (default unbounded; with --memory one per 4 KiB of --capacity)")
 	fs.DurationVar(&flags.WriteTimeout, "write-timeout", 0, "time a reply may take to be written before the connection is closed (default 30s)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -236,6 +250,10 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			cfg.MaxReplyBytesPerConn = flags.MaxReplyBytesPerConn
 		case "max-reply-bytes":
 			cfg.MaxReplyBytes = flags.MaxReplyBytes
+		case "capacity":
+			cfg.Capacity = flags.Capacity
+		case "max-files":
+			cfg.MaxFiles = flags.MaxFiles
 		case "record-timeout":
 			cfg.RecordTimeout = flags.RecordTimeout
 		case "write-timeout":
@@ -319,4 +337,49 @@ func (c *Config) logger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Size is a number of bytes, written with an optional K, M, G or T suffix
+// (powers of 1024) in flags and in the configuration file.
+type Size uint64
+
+// Set parses s as a Size (flag.Value).
+func (z *Size) Set(s string) error {
+	t := strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(s)), "B")
+	shift := 0
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'K':
+			shift = 10
+		case 'M':
+			shift = 20
+		case 'G':
+			shift = 30
+		case 'T':
+			shift = 40
+		}
+		if shift > 0 {
+			t = t[:n-1]
+		}
+	}
+	v, err := strconv.ParseUint(t, 10, 64)
+	if err != nil || v > math.MaxUint64>>shift {
+		return fmt.Errorf("%q is not a size (a number of bytes with an optional K, M, G or T suffix)", s)
+	}
+	*z = Size(v << shift)
+	return nil
+}
+
+// String formats z in bytes (flag.Value).
+func (z *Size) String() string {
+	if z == nil {
+		return "0"
+	}
+	return strconv.FormatUint(uint64(*z), 10)
+}
+
+// UnmarshalYAML reads a Size written as a number or as a string with a
+// suffix.
+func (z *Size) UnmarshalYAML(n *yaml.Node) error {
+	return z.Set(n.Value)
 }

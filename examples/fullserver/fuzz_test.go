@@ -7,7 +7,10 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"runtime"
+	"runtime/pprof"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -191,8 +194,8 @@ func FuzzServer(f *testing.F) {
 		if execs++; execs%256 == 0 {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > 1<<30 {
-				t.Fatalf("heap in use %d MiB after %d inputs", ms.HeapInuse>>20, execs)
+			if ms.HeapInuse > fuzzHeapLimit() {
+				t.Fatalf("heap in use %d MiB after %d inputs; %s", ms.HeapInuse>>20, execs, dumpFuzzHeap())
 			}
 		}
 	})
@@ -313,4 +316,29 @@ func startFuzzServer(t *testing.T) string {
 		t.Fatal("no NFS TCP listener")
 	}
 	return fuzzServer.addr
+}
+
+// fuzzHeapLimit is the heap FuzzServer allows: 1 GiB, or
+// FUZZ_HEAP_LIMIT_MIB mebibytes (to find a growth sooner).
+func fuzzHeapLimit() uint64 {
+	if v, err := strconv.ParseUint(os.Getenv("FUZZ_HEAP_LIMIT_MIB"), 10, 32); err == nil && v > 0 {
+		return v << 20
+	}
+	return 1 << 30
+}
+
+// dumpFuzzHeap writes a heap profile next to the fuzz cache, so that a
+// heap past the limit can be told from what the inputs stored, and says
+// where.
+func dumpFuzzHeap() string {
+	runtime.GC()
+	f, err := os.CreateTemp("", "fuzzserver-heap-*.pprof")
+	if err != nil {
+		return "no heap profile: " + err.Error()
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		return "no heap profile: " + err.Error()
+	}
+	return "heap profile in " + f.Name()
 }

@@ -56,7 +56,8 @@ func openStores(cfg Config, log *slog.Logger) (*stores, error) {
 		}
 		s.meta, s.blocks = meta, blocks
 	}
-	fsys, err := store.NewFS(s.meta, s.blocks, store.Options{RootMode: exportRootMode})
+	capacity, maxFiles := storeBounds(cfg)
+	fsys, err := store.NewFS(s.meta, s.blocks, store.Options{RootMode: exportRootMode, Capacity: capacity, MaxFiles: maxFiles})
 	if err != nil {
 		s.closeBackends()
 		return nil, err
@@ -101,4 +102,22 @@ func (s *stores) closeBackends() error {
 		err = errors.Join(err, c.Close())
 	}
 	return err
+}
+
+// storeBounds returns the content and node bounds of the store: the
+// configured ones, or, for the memory stores, a quarter of the machine's
+// RAM and one node per 4 KiB of it, so that clients cannot exhaust the
+// server's memory by writing or creating files.
+func storeBounds(cfg Config) (capacity, maxFiles uint64) {
+	capacity, maxFiles = uint64(cfg.Capacity), cfg.MaxFiles
+	if !cfg.Memory {
+		return capacity, maxFiles
+	}
+	if capacity == 0 {
+		capacity = totalRAM() / 4
+	}
+	if maxFiles == 0 {
+		maxFiles = max(capacity/4096, 1024)
+	}
+	return capacity, maxFiles
 }
