@@ -80,13 +80,13 @@ func TestExportRulesOnEveryCall(t *testing.T) {
 	c.c.Call(context.Background(), MountProgram, MountVersion, wire.MOUNTPROC3_MNT, &wire.MNTArgs{Dirpath: "/none"}, &mres)
 	wantStatus(t, "MNT /none", wire.NFSStat3(mres.Status), wire.NFSStat3(wire.MNT3ERR_ACCES))
 	var buf [handleSize]byte
-	noneRoot := ts.nfs.encodeHandle(buf[:], ts.tab.Lookup("/none").ID, fsys.Root())
+	noneRoot := ts.nfs.encodeHandle(&buf, ts.tab.Lookup("/none").ID, fsys.Root())
 	if _, st := c.getattr(noneRoot); st != wire.NFS3ERR_ACCES {
 		t.Fatalf("GETATTR on an export not for this client: %d", st)
 	}
 
 	// An export that wants krb5p: AUTH_SYS calls are denied AUTH_TOOWEAK.
-	krbRoot := ts.nfs.encodeHandle(buf[:], ts.tab.Lookup("/krb").ID, fsys.Root())
+	krbRoot := ts.nfs.encodeHandle(&buf, ts.tab.Lookup("/krb").ID, fsys.Root())
 	var re *rpc.ReplyError
 	err := c.c.Call(context.Background(), NFSProgram, NFSVersion, wire.NFSPROC3_GETATTR, &wire.GETATTR3args{Object: fh(krbRoot)}, &wire.GETATTR3res{})
 	if !errors.As(err, &re) || re.Accepted || re.Auth != rpc.AUTH_TOOWEAK {
@@ -98,7 +98,7 @@ func TestExportRulesOnEveryCall(t *testing.T) {
 	}
 
 	// A secure export: calls from an unprivileged port are refused.
-	secRoot := ts.nfs.encodeHandle(buf[:], ts.tab.Lookup("/secure").ID, fsys.Root())
+	secRoot := ts.nfs.encodeHandle(&buf, ts.tab.Lookup("/secure").ID, fsys.Root())
 	err = c.c.Call(context.Background(), NFSProgram, NFSVersion, wire.NFSPROC3_GETATTR, &wire.GETATTR3args{Object: fh(secRoot)}, &wire.GETATTR3res{})
 	if !errors.As(err, &re) || re.Auth != rpc.AUTH_TOOWEAK {
 		t.Fatalf("GETATTR from port >= 1024 on a secure export: %v", err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs3/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/xdr"
@@ -44,14 +45,19 @@ func startServer(t testing.TB, fsys *store.FS, lines string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range exps {
-		e.FS = fsys
-	}
-	tab, err := export.NewTable(context.Background(), exps...)
+	locks, err := locking.Open(context.Background(), locking.Options{Grace: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{t: t, fs: fsys, tab: tab, nfs: &Server{Exports: tab, HandleKey: []byte("test key")}}
+	t.Cleanup(func() { locks.Close() })
+	for _, e := range exps {
+		e.FS, e.Locks = fsys, locks
+	}
+	tab, err := export.NewTable(context.Background(), export.Options{HandleKey: []byte("test key")}, exps...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{t: t, fs: fsys, tab: tab, nfs: &Server{Exports: tab}}
 	mux := rpc.NewServeMux()
 	ts.nfs.Register(mux)
 	ts.rpc = &rpc.Server{Handler: mux, DuplicateCache: &rpc.DuplicateCache{}}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/xdr"
@@ -40,21 +41,33 @@ type testServer struct {
 }
 
 // startServer serves the exports of lines (exports(5) syntax), all on
-// fsys, with the server adjusted by opts before Register.
+// fsys with a new in-memory lock manager, with the server adjusted by
+// opts before Register.
 func startServer(t testing.TB, fsys *store.FS, lines string, opts ...func(*Server)) *testServer {
+	t.Helper()
+	mgr, err := locking.Open(context.Background(), locking.Options{Grace: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mgr.Close() })
+	return startServerMgr(t, fsys, lines, mgr, opts...)
+}
+
+// startServerMgr is startServer with the lock manager of fsys.
+func startServerMgr(t testing.TB, fsys *store.FS, lines string, mgr *locking.Manager, opts ...func(*Server)) *testServer {
 	t.Helper()
 	exps, err := export.Parse(strings.NewReader(lines))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range exps {
-		e.FS = fsys
+		e.FS, e.Locks = fsys, mgr
 	}
-	tab, err := export.NewTable(context.Background(), exps...)
+	tab, err := export.NewTable(context.Background(), export.Options{HandleKey: []byte("test key")}, exps...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{t: t, fs: fsys, tab: tab, srv: &Server{Exports: tab, HandleKey: []byte("test key")}}
+	ts := &testServer{t: t, fs: fsys, tab: tab, srv: &Server{Exports: tab}}
 	for _, o := range opts {
 		o(ts.srv)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc/xdr"
 	"github.com/dittofs/dittofs/store"
@@ -114,7 +115,7 @@ func TestPseudoFS(t *testing.T) {
 		t.Fatalf("LOOKUPP twice from /data/projects is not the root")
 	}
 	proj := r.Res[3].Getfh.Resok4.Object
-	if h, ok := ts.srv.decodeHandle(proj); !ok || h.kind != fhNode {
+	if h, ok := ts.tab.DecodeHandle(proj); !ok || h.Kind != export.KindNode {
 		t.Fatalf("/data/projects handle is not an export node: %+v", h)
 	}
 	// LOOKUPP at the root.

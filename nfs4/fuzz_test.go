@@ -1,7 +1,6 @@
 package nfs4
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -12,27 +11,6 @@ import (
 	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
 )
-
-// FuzzDecodeHandle checks the file handle decoder: it never panics, and
-// what it accepts re-encodes to the same bytes.
-func FuzzDecodeHandle(f *testing.F) {
-	s := &Server{HandleKey: []byte("k")}
-	var buf [fhSize]byte
-	f.Add([]byte{})
-	f.Add(s.encodeHandle(&buf, handle{kind: fhNode, id: 7, node: store.Handle{ID: 1, Gen: 2}}))
-	f.Add(s.encodeHandle(&buf, handle{kind: fhPseudo, id: 9}))
-	f.Add(make([]byte, fhSize))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		h, ok := s.decodeHandle(b)
-		if !ok {
-			return
-		}
-		var out [fhSize]byte
-		if got := s.encodeHandle(&out, h); !bytes.Equal(got, b) {
-			t.Fatalf("decode/encode of %x gave %x", b, got)
-		}
-	})
-}
 
 // opsBytes encodes operations as they follow a COMPOUND head.
 func opsBytes(ops ...wire.NfsArgop4) []byte {

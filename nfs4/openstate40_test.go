@@ -8,7 +8,6 @@ import (
 	"net"
 	"testing"
 
-	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
@@ -61,10 +60,8 @@ func startServerLocks(t *testing.T, opts ...func(*Server)) (*testServer, *lockin
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := startServer(t, newFS(t), exportsLine, append([]func(*Server){func(s *Server) {
-		s.Locks = func(*export.Export) *locking.Manager { return mgr }
-	}}, opts...)...)
-	return ts, mgr
+	t.Cleanup(func() { mgr.Close() })
+	return startServerMgr(t, newFS(t), exportsLine, mgr, opts...), mgr
 }
 
 // owner returns another open-owner of v's client, with its own seqids.

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
@@ -40,12 +39,8 @@ func restartable(t *testing.T, clock locking.Clock, lease time.Duration) func() 
 			t.Fatal(err)
 		}
 		t.Cleanup(tbl.Stop)
-		return startServer(t, fsys, exportsLine, func(s *Server) {
+		return startServerMgr(t, fsys, exportsLine, mgr, func(s *Server) {
 			s.maxMinor, s.NoCallbacks, s.State = 1, true, tbl
-			if lease != 0 {
-				s.Lease = lease
-			}
-			s.Locks = func(*export.Export) *locking.Manager { return mgr }
 		}), mgr
 	}
 }

@@ -1,16 +1,18 @@
 package nlm
 
 import (
+	"bytes"
 	"context"
-	"encoding/binary"
 	"log/slog"
 	"net"
 	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nlm/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
@@ -192,27 +194,70 @@ func (fakeTimer) Stop() bool { return true }
 // server and its monitor, a portmapper, and one client host's NLM and
 // statd.
 type env struct {
-	t      testing.TB
-	meta   store.Metadata
-	locks  atomic.Pointer[locking.Manager]
-	srv    *Server
-	nsm    *Monitor
-	pm     *portmapper
-	client *clientNLM
-	statd  *clientStatd
-	clock  *fakeClock
-	logs   logRecorder
-	rpc    *rpc.Client
-	port   int
-	udp    int // the server's UDP port
+	t    testing.TB
+	meta store.Metadata
+	fsys *store.FS
+	tab  *export.Table
+	// files are the store handles of the numbered test files.
+	filesMu sync.Mutex
+	files   map[uint64]store.Handle
+	locks   atomic.Pointer[locking.Manager]
+	srv     *Server
+	nsm     *Monitor
+	pm      *portmapper
+	client  *clientNLM
+	statd   *clientStatd
+	clock   *fakeClock
+	logs    logRecorder
+	rpc     *rpc.Client
+	port    int
+	udp     int // the server's UDP port
 }
 
-func fh(id uint64) wire.Netobj { return wire.Netobj{Data: binary.BigEndian.AppendUint64(nil, id)} }
-
+// staleID is the number of a file that is removed as soon as it is made.
 const staleID = 999
 
+// file returns the store handle of the file numbered n, made on first use
+// (and removed at once for staleID).
+func (e *env) file(n uint64) store.Handle {
+	e.t.Helper()
+	e.filesMu.Lock()
+	defer e.filesMu.Unlock()
+	if h, ok := e.files[n]; ok {
+		return h
+	}
+	ctx, root := context.Background(), &store.Cred{}
+	name := "f" + strconv.FormatUint(n, 10)
+	h, _, err := e.fsys.Create(ctx, root, e.fsys.Root(), name, store.CreateUnchecked, &store.SetAttr{}, store.Verifier{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if n == staleID {
+		if err := e.fsys.Remove(ctx, root, e.fsys.Root(), name); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	e.files[n] = h
+	return h
+}
+
+// id returns the file id (lock manager key) of the file numbered n.
+func (e *env) id(n uint64) uint64 { return e.file(n).ID }
+
+// fh returns the NFSv3 file handle of the file numbered n.
+func (e *env) fh(n uint64) wire.Netobj {
+	var buf [export.HandleSize]byte
+	return wire.Netobj{Data: bytes.Clone(e.tab.EncodeHandle(&buf, export.NodeHandle(e.tab.Lookup("/"), e.file(n))))}
+}
+
 func newEnv(t testing.TB) *env {
-	e := &env{t: t, meta: memory.NewMetadata(), clock: newFakeClock(), logs: make(logRecorder, 64)}
+	e := &env{t: t, meta: memory.NewMetadata(), clock: newFakeClock(), logs: make(logRecorder, 64), files: map[uint64]store.Handle{}}
+	fsys, err := store.NewFS(e.meta, memory.NewBlocks(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fsys.Close() })
+	e.fsys = fsys
 	e.pm = newPortmapper(t)
 	e.client = newClientNLM(t, e.pm)
 	e.statd = newClientStatd(t)
@@ -226,29 +271,28 @@ func newEnv(t testing.TB) *env {
 	return e
 }
 
+// restartLocks opens a new lock manager over the store, as after a
+// restart, and the export table with it; the next startServer serves it.
 func (e *env) restartLocks(grace time.Duration) {
 	m, err := locking.Open(context.Background(), locking.Options{Persist: e.meta, Grace: grace})
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.t.Cleanup(func() { m.Close() })
+	tab, err := export.NewTable(context.Background(), export.Options{HandleKey: []byte("nlm test key")},
+		&export.Export{Name: "/", FS: e.fsys, Locks: m})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.tab = tab
 	if old := e.locks.Swap(m); old != nil {
 		old.Close()
 	}
-	e.t.Cleanup(func() { m.Close() })
 }
 
 func (e *env) startServer() {
 	e.srv = &Server{
-		Files: FilesFunc(func(ctx context.Context, b []byte) (*locking.Manager, uint64, error) {
-			if len(b) != 8 {
-				return nil, 0, store.ErrBadHandle
-			}
-			id := binary.BigEndian.Uint64(b)
-			if id == staleID {
-				return nil, 0, store.ErrStale
-			}
-			return e.locks.Load(), id, nil
-		}),
+		Exports:     e.tab,
 		NSM:         e.nsm,
 		PortmapPort: e.pm.port,
 		Clock:       e.clock,
@@ -274,8 +318,8 @@ func (e *env) call(proc uint32, args xdr.Marshaler, res xdr.Unmarshaler) {
 	}
 }
 
-func alock(host string, svid int32, file, off, n uint64) wire.NLM4Lock {
-	return wire.NLM4Lock{CallerName: host, FH: fh(file), OH: wire.Netobj{Data: []byte("oh-" + host)}, Svid: svid, LOffset: off, LLen: n}
+func (e *env) alock(host string, svid int32, file, off, n uint64) wire.NLM4Lock {
+	return wire.NLM4Lock{CallerName: host, FH: e.fh(file), OH: wire.Netobj{Data: []byte("oh-" + host)}, Svid: svid, LOffset: off, LLen: n}
 }
 
 func (e *env) lock(l wire.NLM4Lock, excl, block, reclaim bool) wire.NLM4Stats {

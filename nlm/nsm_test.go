@@ -20,7 +20,7 @@ func TestNotifyAfterRestart(t *testing.T) {
 		t.Fatalf("SM_STAT %+v %v", st, err)
 	}
 	// A lock monitors hostA (at 127.0.0.1).
-	wantStat(t, "A lock", e.lock(alock("hostA", 1, 1, 0, 0), true, false, false), wire.NLM4_GRANTED)
+	wantStat(t, "A lock", e.lock(e.alock("hostA", 1, 1, 0, 0), true, false, false), wire.NLM4_GRANTED)
 	e.nsm.Close()
 
 	// Restart. hostA's statd is not reachable at first: the notification
@@ -92,7 +92,7 @@ func TestServerRestartReclaim(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.pm.set(SM_PROG, SM_VERS, IPPROTO_UDP, e.statd.port)
-	a := alock("hostA", 7, 1, 0, 4096)
+	a := e.alock("hostA", 7, 1, 0, 4096)
 	wantStat(t, "A lock", e.lock(a, true, false, false), wire.NLM4_GRANTED)
 
 	// Restart: lock manager, monitor and server.
@@ -110,9 +110,9 @@ func TestServerRestartReclaim(t *testing.T) {
 	if n.MonName != "server1" || n.State != 3 {
 		t.Fatalf("SM_NOTIFY %+v", n)
 	}
-	wantStat(t, "B lock in grace", e.lock(alock("hostB", 1, 1, 0, 1), false, false, false), wire.NLM4_DENIED_GRACE_PERIOD)
+	wantStat(t, "B lock in grace", e.lock(e.alock("hostB", 1, 1, 0, 1), false, false, false), wire.NLM4_DENIED_GRACE_PERIOD)
 	wantStat(t, "A reclaim", e.lock(a, true, false, true), wire.NLM4_GRANTED)
-	ls := e.locks.Load().Locks(1)
+	ls := e.locks.Load().Locks(e.id(1))
 	if len(ls) != 1 || ls[0].Owner != owner("hostA", 7, []byte("oh-hostA")) || ls[0].Range.Len != 4096 || !ls[0].Exclusive {
 		t.Fatalf("locks after reclaim %+v", ls)
 	}
@@ -135,7 +135,7 @@ func TestSimuCrashFlood(t *testing.T) {
 		for range e.clock.armed {
 		}
 	}()
-	wantStat(t, "A lock", e.lock(alock("hostA", 1, 1, 0, 0), true, false, false), wire.NLM4_GRANTED)
+	wantStat(t, "A lock", e.lock(e.alock("hostA", 1, 1, 0, 0), true, false, false), wire.NLM4_GRANTED)
 	for range 200 {
 		if err := e.rpc.Call(ctx, SM_PROG, SM_VERS, SM_SIMU_CRASH, nil, nil); err != nil {
 			t.Fatal(err)

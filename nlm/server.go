@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/internal/ratelog"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nlm/internal/wire"
@@ -58,28 +59,15 @@ const (
 	DefaultCallTimeout      = 10 * time.Second
 )
 
-// Files resolves the file handle of an NLM request.
-type Files interface {
-	// Resolve returns the lock manager of the share fh (an NFSv3 file
-	// handle, nfs_fh3 data) belongs to and the file's id in it. An
-	// error matching store.ErrStale, store.ErrBadHandle or
-	// store.ErrNotExist is answered NLM4_STALE_FH.
-	Resolve(ctx context.Context, fh []byte) (*locking.Manager, uint64, error)
-}
-
-// FilesFunc adapts a function to Files.
-type FilesFunc func(ctx context.Context, fh []byte) (*locking.Manager, uint64, error)
-
-// Resolve calls f.
-func (f FilesFunc) Resolve(ctx context.Context, fh []byte) (*locking.Manager, uint64, error) {
-	return f(ctx, fh)
-}
-
-// Server serves NLM v4. Set Files; the other fields have working zero
+// Server serves NLM v4. Set Exports; the other fields have working zero
 // values and must not change after Register.
 type Server struct {
-	// Files resolves file handles to lock managers and file ids.
-	Files Files
+	// Exports is the table of exports: it resolves the NFSv3 file handle
+	// of a request (those nfs3.Server gives out for the same table) to
+	// the file and to its export's lock manager (Export.Locks), which
+	// NFSv4 and SMB given the same table share, so that their locks
+	// conflict. nil serves nothing (every handle is NLM4_STALE_FH).
+	Exports *export.Table
 	// NSM, when not nil, is the status monitor: the Server monitors every
 	// client that takes a lock through it, releases a client's locks
 	// when it reports a reboot, and Register also registers it.
@@ -108,9 +96,6 @@ type Server struct {
 	logs     ratelog.Limiter // per-request and per-client lines
 	clock    locking.Clock
 	peers    peerCaller
-
-	mu       sync.Mutex
-	managers map[*locking.Manager]struct{}
 }
 
 func (s *Server) init() {
@@ -127,7 +112,6 @@ func (s *Server) init() {
 		s.peers = peerCaller{portmapPort: cmpOr(s.PortmapPort, DefaultPortmapPort), timeout: cmpOr(s.CallTimeout, DefaultCallTimeout), locate: s.Locate}
 		s.CallbackRetries = cmpOr(s.CallbackRetries, DefaultCallbackRetries)
 		s.CallbackInterval = cmpOr(s.CallbackInterval, DefaultCallbackInterval)
-		s.managers = make(map[*locking.Manager]struct{})
 	})
 }
 
@@ -346,21 +330,15 @@ func stat(err error) wire.NLM4Stats {
 	return wire.NLM4_FAILED
 }
 
+// resolve returns the lock manager and file id of an NFSv3 file handle.
+// An error matching store.ErrStale, store.ErrBadHandle or
+// store.ErrNotExist is answered NLM4_STALE_FH.
 func (s *Server) resolve(ctx context.Context, fh []byte) (*locking.Manager, uint64, error) {
-	if s.Files == nil {
-		return nil, 0, store.ErrStale
-	}
-	m, id, err := s.Files.Resolve(ctx, fh)
+	e, h, err := s.Exports.ResolveHandle(ctx, fh)
 	if err != nil {
 		return nil, 0, err
 	}
-	if m == nil {
-		return nil, 0, store.ErrStale
-	}
-	s.mu.Lock()
-	s.managers[m] = struct{}{}
-	s.mu.Unlock()
-	return m, id, nil
+	return e.Locks, h.ID, nil
 }
 
 func (s *Server) test(ctx context.Context, a *wire.NLM4TestArgs) wire.NLM4TestRes {
@@ -504,21 +482,11 @@ func (s *Server) share(ctx context.Context, a *wire.NLM4ShareArgs, unshare bool)
 
 // freeAll releases every lock and share of host name (FREE_ALL).
 func (s *Server) freeAll(ctx context.Context, name string) {
-	for _, m := range s.knownManagers() {
+	for _, m := range s.Exports.LockManagers() {
 		if err := m.ReleaseClient(ctx, locking.ProtoNLM, name); err != nil {
 			s.logs.Warn(s.log, "nlm: releasing a client's locks", "host", name, "err", err)
 		}
 	}
-}
-
-func (s *Server) knownManagers() []*locking.Manager {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]*locking.Manager, 0, len(s.managers))
-	for m := range s.managers {
-		out = append(out, m)
-	}
-	return out
 }
 
 // hostRebooted is told by the Monitor that a host restarted: its locks

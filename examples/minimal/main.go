@@ -8,6 +8,7 @@ import (
 	"log"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs3"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/store"
@@ -19,9 +20,14 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	exports, err := export.NewTable(context.Background(), &export.Export{
+	locks, err := locking.Open(context.Background(), locking.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	exports, err := export.NewTable(context.Background(), export.Options{}, &export.Export{
 		Name:  "/",
 		FS:    fsys,
+		Locks: locks,
 		Rules: []export.Rule{{Client: "127.0.0.0/8", Insecure: true}},
 	})
 	if err != nil {

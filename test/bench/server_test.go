@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs3"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/store"
@@ -30,8 +31,13 @@ func startInProcess(tb testing.TB) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	exps[0].FS = fsys
-	tab, err := export.NewTable(context.Background(), exps...)
+	locks, err := locking.Open(context.Background(), locking.Options{Grace: -1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { locks.Close() })
+	exps[0].FS, exps[0].Locks = fsys, locks
+	tab, err := export.NewTable(context.Background(), export.Options{}, exps...)
 	if err != nil {
 		tb.Fatal(err)
 	}

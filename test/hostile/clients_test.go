@@ -93,10 +93,15 @@ func clientsStart(t *testing.T) *clientsServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range exps {
-		e.FS = fsys
+	locks, err := locking.Open(ctx, locking.Options{Grace: -1})
+	if err != nil {
+		t.Fatal(err)
 	}
-	tab, err := export.NewTable(ctx, exps...)
+	t.Cleanup(func() { locks.Close() })
+	for _, e := range exps {
+		e.FS, e.Locks = fsys, locks
+	}
+	tab, err := export.NewTable(ctx, export.Options{HandleKey: []byte("hostile clients key")}, exps...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +113,7 @@ func clientsStart(t *testing.T) *clientsServer {
 	}
 	t.Cleanup(tbl.Stop)
 	mux := rpc.NewServeMux()
-	(&nfs4.Server{Exports: tab, State: tbl, NoCallbacks: true, HandleKey: []byte("hostile clients key")}).Register(mux)
+	(&nfs4.Server{Exports: tab, State: tbl, NoCallbacks: true}).Register(mux)
 	srv := &rpc.Server{Handler: mux}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

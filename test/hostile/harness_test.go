@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs3"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/xdr"
@@ -73,17 +74,22 @@ func start(t testing.TB, configure func(*rpc.Server)) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range exps {
-		e.FS = fsys
+	locks, err := locking.Open(ctx, locking.Options{Grace: -1})
+	if err != nil {
+		t.Fatal(err)
 	}
-	tab, err := export.NewTable(ctx, exps...)
+	t.Cleanup(func() { locks.Close() })
+	for _, e := range exps {
+		e.FS, e.Locks = fsys, locks
+	}
+	tab, err := export.NewTable(ctx, export.Options{HandleKey: []byte("hostile test key")}, exps...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &server{t: t, fs: fsys, log: &logCounter{}}
 	logger := slog.New(s.log)
 	mux := rpc.NewServeMux()
-	(&nfs3.Server{Exports: tab, HandleKey: []byte("hostile test key"), Logger: logger}).Register(mux)
+	(&nfs3.Server{Exports: tab, Logger: logger}).Register(mux)
 	s.rpc = &rpc.Server{Handler: mux, DuplicateCache: &rpc.DuplicateCache{}, Logger: logger}
 	if configure != nil {
 		configure(s.rpc)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs3"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/store"
@@ -56,8 +57,13 @@ func startExport(t *testing.T, name string) (*store.FS, string, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exps[0].FS = fsys
-	tab, err := export.NewTable(t.Context(), exps...)
+	locks, err := locking.Open(t.Context(), locking.Options{Grace: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { locks.Close() })
+	exps[0].FS, exps[0].Locks = fsys, locks
+	tab, err := export.NewTable(t.Context(), export.Options{}, exps...)
 	if err != nil {
 		t.Fatal(err)
 	}
