@@ -78,6 +78,9 @@ func (c *compound) lockFail(op string, err error, denied *wire.LOCK4denied) wire
 // error will be returned"; Linux knfsd nfsd4_open does the same).
 func (c *compound) checkGrace(cl *state.Client, reclaim bool) wire.Nfsstat4 {
 	g := c.cur.exp.Locks.InGrace(c.ctx)
+	if !g {
+		c.s.endGrace(c.ctx)
+	}
 	switch {
 	case reclaim && (!g || !c.table().MayReclaim(cl)):
 		return wire.NFS4ERR_NO_GRACE

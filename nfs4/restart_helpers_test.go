@@ -34,7 +34,7 @@ func restartable(t *testing.T, clock locking.Clock, lease time.Duration) func() 
 		if err != nil {
 			t.Fatal(err)
 		}
-		tbl, err := state.New(ctx, state.Options{Persist: meta, Grace: restartGrace, Lease: lease, Clock: clock})
+		tbl, err := state.New(ctx, state.Options{Persist: meta, Lease: lease, Clock: clock})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dittofs/dittofs/export"
@@ -90,6 +91,8 @@ type Server struct {
 	renewSession func(clientid uint64) (uint32, wire.Nfsstat4)
 	statMu       sync.Mutex
 	stats        map[*export.Export]func() store.FsStat
+	// graceOver is set once every lock manager's grace period has ended.
+	graceOver atomic.Bool
 	// logs rate-limits per-request and per-client lines.
 	logs ratelog.Limiter
 }
@@ -154,6 +157,24 @@ func (s *Server) reclaimDone(ctx context.Context, cl *state.Client) {
 	}
 	for _, m := range s.Exports.LockManagers() {
 		m.ReclaimComplete(ctx, locking.ProtoNFS4, cl.Name)
+	}
+}
+
+// endGrace tells the state table, once, that the grace period of every
+// export's lock manager is over (the lock managers own the setting, which
+// NLM shares), so that it forgets the previous boot's clients that have
+// not come back.
+func (s *Server) endGrace(ctx context.Context) {
+	if s.graceOver.Load() {
+		return
+	}
+	for _, m := range s.Exports.LockManagers() {
+		if m.InGrace(ctx) {
+			return
+		}
+	}
+	if s.graceOver.CompareAndSwap(false, true) {
+		s.State.EndGrace(ctx)
 	}
 }
 

@@ -73,10 +73,6 @@ type Options struct {
 	// other client conflicts with it (DefaultCourtesy); negative releases
 	// it as soon as the lease expires.
 	Courtesy time.Duration
-	// Grace is the grace period of the lock managers: records of clients
-	// of the previous boot that have not come back by then are removed
-	// (locking.DefaultGrace).
-	Grace time.Duration
 	// Clock is the source of time (the system clock).
 	Clock locking.Clock
 	// Persist keeps the names of confirmed clients, under KeyPrefix
@@ -152,9 +148,6 @@ func New(ctx context.Context, o Options) (*Table, error) {
 	}
 	if o.Courtesy == 0 {
 		o.Courtesy = DefaultCourtesy
-	}
-	if o.Grace == 0 {
-		o.Grace = locking.DefaultGrace
 	}
 	if o.MaxClients <= 0 {
 		o.MaxClients = DefaultMaxClients
@@ -238,10 +231,9 @@ func (t *Table) schedule() {
 	})
 }
 
-// Sweep releases the state of clients expired past the courtesy time,
-// forgets unconfirmed records older than a lease and, once the grace
-// period is over, the records of previous-boot clients that did not come
-// back. The Table calls it by itself every half lease.
+// Sweep releases the state of clients expired past the courtesy time and
+// forgets unconfirmed records older than a lease. The Table calls it by
+// itself every half lease.
 func (t *Table) Sweep(ctx context.Context) {
 	now := t.clock.Now()
 	t.mu.Lock()
@@ -257,8 +249,21 @@ func (t *Table) Sweep(ctx context.Context) {
 			purge = append(purge, c)
 		}
 	}
+	t.mu.Unlock()
+	for _, c := range purge {
+		t.Purge(ctx, c, "lease expired")
+	}
+}
+
+// EndGrace is told that the grace period is over: the grace period of
+// the lock managers, which is the one setting of it (locking.Options.Grace),
+// so that NFSv4 and NLM reclaims end together. It forgets the persisted
+// records of previous-boot clients that have not come back; a later
+// restart does not let them reclaim. Calls after the first do nothing.
+func (t *Table) EndGrace(ctx context.Context) {
+	t.mu.Lock()
 	var stale []string
-	if !t.cleaned && now.Sub(t.start) > t.opts.Grace {
+	if !t.cleaned {
 		t.cleaned = true
 		for name := range t.previous {
 			if n := t.byName[name]; n == nil || n.confirmed == nil {
@@ -267,9 +272,6 @@ func (t *Table) Sweep(ctx context.Context) {
 		}
 	}
 	t.mu.Unlock()
-	for _, c := range purge {
-		t.Purge(ctx, c, "lease expired")
-	}
 	if len(stale) > 0 {
 		t.persist(ctx, func(tx store.Tx) error {
 			for _, name := range stale {

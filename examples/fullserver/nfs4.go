@@ -34,7 +34,7 @@ func openNFS4(ctx context.Context, cfg Config, log *slog.Logger, st *stores, exp
 	if !cfg.Memory {
 		persist = st.meta
 	}
-	tbl, err := state.New(ctx, state.Options{Lease: cfg.Lease, Grace: cfg.Grace, Persist: persist, Logger: log,
+	tbl, err := state.New(ctx, state.Options{Lease: cfg.Lease, Persist: persist, Logger: log,
 		MaxClients: cfg.NFS4MaxClients, MaxClientsPerAddr: cfg.NFS4MaxClientsPerAddr,
 		MaxUnconfirmedPerAddr: cfg.NFS4MaxUnconfirmedPerAddr})
 	if err != nil {

@@ -260,8 +260,8 @@ type Config struct {
 	// NFSAddr and PMAddr are the addresses to listen on; "127.0.0.1:0"
 	// the first time, the same ports after a restart.
 	NFSAddr, PMAddr string
-	// Grace is the lock manager's (and the NFSv4 state's) grace period
-	// after a restart (locking.DefaultGrace when zero); Lease the NFSv4
+	// Grace is the lock manager's grace period, which NLM and NFSv4
+	// share, after a restart (locking.DefaultGrace when zero); Lease the NFSv4
 	// lease (state.DefaultLease when zero).
 	Grace, Lease time.Duration
 	// NFS4 also serves NFS version 4 (minor version 0), with its client
@@ -324,7 +324,7 @@ func Start(ctx context.Context, t testing.TB, c Config) *Server {
 
 	s := &Server{FS: fsys, Locks: locks, NLM: nlmSrv, NSM: mon}
 	if c.NFS4 {
-		s.State, err = state.New(ctx, state.Options{Lease: c.Lease, Grace: c.Grace, Persist: c.Meta, Logger: c.Logger})
+		s.State, err = state.New(ctx, state.Options{Lease: c.Lease, Persist: c.Meta, Logger: c.Logger})
 		if err != nil {
 			t.Fatal(err)
 		}
