@@ -12,6 +12,7 @@ import (
 
 	"github.com/dittofs/dittofs/nfs3/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/store"
 )
 
@@ -213,7 +214,7 @@ func TestMountProtocol(t *testing.T) {
 	if h, _, _, _ := mux.Handler(MountProgram, MountVersion); h == nil {
 		t.Fatal("RegisterMount did not register MOUNT")
 	}
-	if got := Programs(); !slices.Equal(got, []Program{{100003, 3}, {100005, 3}}) {
+	if got := Programs(); !slices.Equal(got, []rpc.Program{{Prog: 100003, Vers: 3}, {Prog: 100005, Vers: 3}}) {
 		t.Fatalf("Programs() = %v", got)
 	}
 }
@@ -296,18 +297,7 @@ func TestDuplicateRequestCache(t *testing.T) {
 // READ, WRITE and READDIR are bounded by 32 KiB there.
 func TestUDP(t *testing.T) {
 	ts := startServer(t, newFS(t), exportsLine)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); ts.rpc.ServePacket(pc) }()
-	t.Cleanup(func() { ts.rpc.Close(); <-done })
-	uc, err := rpc.Dial(context.Background(), "udp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer uc.Close()
+	uc := rpctest.Dial(t, rpc.UDP, rpctest.StartUDP(t, ts.rpc))
 	uc.Cred = rpc.EncodeAuthSys(1, "udp", 1000, 1000, nil)
 	c := &client{t: t, c: uc, ts: ts}
 	root := c.mount("/export")

@@ -2,7 +2,6 @@ package nfs3
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs3/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/rpc/xdr"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/memory"
@@ -61,14 +61,7 @@ func startServer(t testing.TB, fsys *store.FS, lines string) *testServer {
 	mux := rpc.NewServeMux()
 	ts.nfs.Register(mux)
 	ts.rpc = &rpc.Server{Handler: mux, DuplicateCache: &rpc.DuplicateCache{}}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.addr = l.Addr().String()
-	done := make(chan struct{})
-	go func() { defer close(done); ts.rpc.Serve(l) }()
-	t.Cleanup(func() { ts.rpc.Close(); <-done })
+	ts.addr = rpctest.Start(t, ts.rpc).String()
 	return ts
 }
 

@@ -14,7 +14,8 @@ import (
 	"github.com/dittofs/dittofs/store"
 )
 
-// Program and version numbers served by this package.
+// Program and version numbers served by this package (each protocol
+// package names its programs <Name>Program and <Name>Version).
 const (
 	NFSProgram   = wire.NFS_PROGRAM   // 100003
 	NFSVersion   = wire.NFS_V3        // 3
@@ -22,13 +23,10 @@ const (
 	MountVersion = wire.MOUNT_V3      // 3
 )
 
-// Program is an RPC program and version, for portmapper registration.
-type Program struct{ Prog, Vers uint32 }
-
 // Programs returns the (program, version) pairs Register serves: NFS v3
 // and MOUNT v3.
-func Programs() []Program {
-	return []Program{{NFSProgram, NFSVersion}, {MountProgram, MountVersion}}
+func Programs() []rpc.Program {
+	return []rpc.Program{{Prog: NFSProgram, Vers: NFSVersion}, {Prog: MountProgram, Vers: MountVersion}}
 }
 
 // Server serves NFS version 3 (RFC 1813 §3) and MOUNT version 3 (RFC 1813

@@ -2,7 +2,6 @@ package nfs4
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/rpc/xdr"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/memory"
@@ -74,14 +74,7 @@ func startServerMgr(t testing.TB, fsys *store.FS, lines string, mgr *locking.Man
 	mux := rpc.NewServeMux()
 	ts.srv.Register(mux)
 	ts.rpc = &rpc.Server{Handler: mux}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.addr = l.Addr().String()
-	done := make(chan struct{})
-	go func() { defer close(done); ts.rpc.Serve(l) }()
-	t.Cleanup(func() { ts.rpc.Close(); <-done })
+	ts.addr = rpctest.Start(t, ts.rpc).String()
 	return ts
 }
 
@@ -140,7 +133,7 @@ func (r *compoundRes) UnmarshalXDR(d *xdr.Decoder) {
 func (c *client) compound(ops ...wire.NfsArgop4) *compoundRes {
 	c.t.Helper()
 	var res compoundRes
-	if err := c.c.Call(context.Background(), Program, Version, 1, &compoundArgs{tag: "test", minor: c.minor, ops: ops}, &res); err != nil {
+	if err := c.c.Call(context.Background(), NFSProgram, NFSVersion, 1, &compoundArgs{tag: "test", minor: c.minor, ops: ops}, &res); err != nil {
 		c.t.Fatalf("COMPOUND: %v", err)
 	}
 	return &res

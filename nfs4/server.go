@@ -18,11 +18,16 @@ import (
 	"github.com/dittofs/dittofs/store"
 )
 
-// Program and version served by this package.
+// Program and version served by this package (each protocol package
+// names its programs <Name>Program and <Name>Version).
 const (
-	Program = 100003
-	Version = 4
+	NFSProgram = 100003
+	NFSVersion = 4
 )
+
+// Programs returns the (program, version) pairs Register serves: NFS v4
+// (minor versions are negotiated inside COMPOUND).
+func Programs() []rpc.Program { return []rpc.Program{{Prog: NFSProgram, Vers: NFSVersion}} }
 
 // Limits of one COMPOUND.
 const (
@@ -135,7 +140,7 @@ const servedMinor = 1
 // Register registers NFS version 4 on mux.
 func (s *Server) Register(mux *rpc.ServeMux) {
 	s.init()
-	mux.Handle(Program, Version, program{s})
+	mux.Handle(NFSProgram, NFSVersion, program{s})
 }
 
 // renewLease renews the lease of a session's client for SEQUENCE and

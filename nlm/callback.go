@@ -16,15 +16,6 @@ import (
 	"github.com/dittofs/dittofs/rpc/xdr"
 )
 
-// Portmapper v2 (RFC 1833 §3).
-const (
-	PMAP_PROG        = 100000
-	PMAP_VERS        = 2
-	PMAPPROC_GETPORT = 3
-	IPPROTO_TCP      = 6
-	IPPROTO_UDP      = 17
-)
-
 // errNotRegistered is a program the peer's portmapper does not know.
 var errNotRegistered = errors.New("nlm: program not registered with the peer's portmapper")
 
@@ -59,9 +50,9 @@ type peerCaller struct {
 // getPort asks the portmapper of addr for the port of (prog, vers) over
 // network (PMAPPROC_GETPORT, RFC 1833 §3.2).
 func (pc peerCaller) getPort(ctx context.Context, addr netip.Addr, prog, vers uint32, network string) (uint16, error) {
-	prot := uint32(IPPROTO_TCP)
+	prot := uint32(portmap.IPPROTO_TCP)
 	if network == rpc.UDP {
-		prot = IPPROTO_UDP
+		prot = portmap.IPPROTO_UDP
 	}
 	cl, err := portmap.Dial(ctx, rpc.TCP, net.JoinHostPort(addr.String(), strconv.Itoa(pc.portmapPort)))
 	if err != nil {
@@ -139,7 +130,7 @@ retry:
 			}
 		}
 		var res wire.NLM4Res
-		err = s.peers.call(ctx, p, NLM_PROG, NLM4_VERS, NLMPROC4_GRANTED, args, &res)
+		err = s.peers.call(ctx, p, NLMProgram, NLMVersion, NLMPROC4_GRANTED, args, &res)
 		if err != nil {
 			continue
 		}
@@ -170,7 +161,7 @@ func (s *Server) sendRes(c *rpc.Call, name string, proc uint32, res xdr.Marshale
 	// res aliases the request buffer (the cookie); encode it now.
 	raw := rawArgs(xdr.Marshal(res))
 	s.bg.start(func() {
-		if err := s.peers.call(s.bg.ctx, p, NLM_PROG, NLM4_VERS, proc, raw, nil); err != nil {
+		if err := s.peers.call(s.bg.ctx, p, NLMProgram, NLMVersion, proc, raw, nil); err != nil {
 			s.log.Debug("nlm: sending a _RES message", "proc", proc, "addr", p.addr, "err", err)
 		}
 	})

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
-	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -16,36 +14,12 @@ import (
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nlm/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/portmap"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/rpc/xdr"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/memory"
 )
-
-// serveTCP serves h on 127.0.0.1 over TCP and returns the port.
-func serveTCP(t testing.TB, h rpc.Handler) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &rpc.Server{Handler: h}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// serveUDP serves h on 127.0.0.1 over UDP and returns the port.
-func serveUDP(t testing.TB, h rpc.Handler) int {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &rpc.Server{Handler: h}
-	go srv.ServePacket(pc)
-	t.Cleanup(func() { srv.Close() })
-	return pc.LocalAddr().(*net.UDPAddr).Port
-}
 
 // portmapper is a test portmapper v2 with GETPORT only.
 type portmapper struct {
@@ -57,7 +31,7 @@ type portmapper struct {
 func newPortmapper(t testing.TB) *portmapper {
 	pm := &portmapper{ports: make(map[[3]uint32]uint32)}
 	mux := rpc.NewServeMux()
-	mux.Handle(PMAP_PROG, PMAP_VERS, rpc.Procs{rpc.Null, nil, nil, func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
+	mux.Handle(portmap.PortmapProgram, portmap.PortmapVersion2, rpc.Procs{rpc.Null, nil, nil, func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		var m wire.Mapping
 		if !decode(w, c, &m) {
 			return
@@ -67,7 +41,7 @@ func newPortmapper(t testing.TB) *portmapper {
 		pm.mu.Unlock()
 		res.MarshalXDR(w.Encoder())
 	}})
-	pm.port = serveTCP(t, mux)
+	pm.port = int(rpctest.Serve(t, mux).Port())
 	return pm
 }
 
@@ -108,9 +82,9 @@ func newClientNLM(t testing.TB, pm *portmapper) *clientNLM {
 		}
 	}
 	mux := rpc.NewServeMux()
-	mux.Handle(NLM_PROG, NLM4_VERS, p)
-	pm.set(NLM_PROG, NLM4_VERS, IPPROTO_TCP, serveTCP(t, mux))
-	pm.set(NLM_PROG, NLM4_VERS, IPPROTO_UDP, serveUDP(t, mux))
+	mux.Handle(NLMProgram, NLMVersion, p)
+	pm.set(NLMProgram, NLMVersion, portmap.IPPROTO_TCP, int(rpctest.Serve(t, mux).Port()))
+	pm.set(NLMProgram, NLMVersion, portmap.IPPROTO_UDP, int(rpctest.StartUDP(t, &rpc.Server{Handler: mux}).Port()))
 	return cn
 }
 
@@ -131,7 +105,7 @@ func newClientStatd(t testing.TB) *clientStatd {
 		}
 	}
 	mux := rpc.NewServeMux()
-	mux.Handle(SM_PROG, SM_VERS, p)
+	mux.Handle(NSMProgram, NSMVersion, p)
 	// A lock manager's status callback (my_id), prog 200000 proc 1.
 	mux.Handle(200000, 1, rpc.Procs{rpc.Null, func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		var a wire.Status
@@ -139,7 +113,7 @@ func newClientStatd(t testing.TB) *clientStatd {
 			cs.status <- a
 		}
 	}})
-	cs.port = serveUDP(t, mux)
+	cs.port = int(rpctest.StartUDP(t, &rpc.Server{Handler: mux}).Port())
 	return cs
 }
 
@@ -300,20 +274,16 @@ func (e *env) startServer() {
 	}
 	mux := rpc.NewServeMux()
 	e.srv.Register(mux)
-	e.port = serveTCP(e.t, mux)
-	e.udp = serveUDP(e.t, mux)
+	addr := rpctest.Serve(e.t, mux)
+	e.port = int(addr.Port())
+	e.udp = int(rpctest.StartUDP(e.t, &rpc.Server{Handler: mux}).Port())
 	e.t.Cleanup(func() { e.srv.Close() })
-	cl, err := rpc.Dial(context.Background(), "tcp", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(e.port)).String())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { cl.Close() })
-	e.rpc = cl
+	e.rpc = rpctest.Dial(e.t, rpc.TCP, addr)
 }
 
 func (e *env) call(proc uint32, args xdr.Marshaler, res xdr.Unmarshaler) {
 	e.t.Helper()
-	if err := e.rpc.Call(context.Background(), NLM_PROG, NLM4_VERS, proc, args, res); err != nil {
+	if err := e.rpc.Call(context.Background(), NLMProgram, NLMVersion, proc, args, res); err != nil {
 		e.t.Fatalf("proc %d: %v", proc, err)
 	}
 }

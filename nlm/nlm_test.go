@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nlm/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/portmap"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 )
 
 func wantStat(t *testing.T, what string, got, want wire.NLM4Stats) {
@@ -62,13 +65,13 @@ func TestBadRequests(t *testing.T) {
 	wantStat(t, "bad handle", e.lock(l, true, false, false), wire.NLM4_STALE_FH)
 	wantStat(t, "stale test", e.test(e.alock("h", 1, staleID, 0, 0), true).TestStat.Stat, wire.NLM4_STALE_FH)
 	// Truncated arguments are GARBAGE_ARGS.
-	err := e.rpc.Call(context.Background(), NLM_PROG, NLM4_VERS, NLMPROC4_LOCK, rawArgs{0, 0, 0, 1}, nil)
+	err := e.rpc.Call(context.Background(), NLMProgram, NLMVersion, NLMPROC4_LOCK, rawArgs{0, 0, 0, 1}, nil)
 	var re *rpc.ReplyError
 	if !errors.As(err, &re) || re.Accept != rpc.GARBAGE_ARGS {
 		t.Fatalf("truncated LOCK: %v", err)
 	}
 	// Procedures 16-19 do not exist.
-	err = e.rpc.Call(context.Background(), NLM_PROG, NLM4_VERS, 17, nil, nil)
+	err = e.rpc.Call(context.Background(), NLMProgram, NLMVersion, 17, nil, nil)
 	if !errors.As(err, &re) || re.Accept != rpc.PROC_UNAVAIL {
 		t.Fatalf("proc 17: %v", err)
 	}
@@ -124,7 +127,7 @@ func TestRefusedGrantIsReleased(t *testing.T) {
 
 func TestUnreachableClientRetriesThenReleases(t *testing.T) {
 	e := newEnv(t)
-	e.pm.set(NLM_PROG, NLM4_VERS, IPPROTO_TCP, 0) // hostB's NLM is not registered
+	e.pm.set(NLMProgram, NLMVersion, portmap.IPPROTO_TCP, 0) // hostB's NLM is not registered
 	a := e.alock("hostA", 1, 1, 0, 0)
 	b := e.alock("hostB", 2, 1, 0, 0)
 	wantStat(t, "A lock", e.lock(a, true, false, false), wire.NLM4_GRANTED)
@@ -221,7 +224,7 @@ func TestFreeAllAndClientReboot(t *testing.T) {
 		t.Fatalf("after FREE_ALL: %+v %+v", m.Locks(e.id(1)), m.Locks(e.id(2)))
 	}
 	// hostB's statd tells ours that hostB rebooted.
-	if err := e.rpc.Call(context.Background(), SM_PROG, SM_VERS, SM_NOTIFY, &wire.StatChge{MonName: "hostB", State: 5}, nil); err != nil {
+	if err := e.rpc.Call(context.Background(), NSMProgram, NSMVersion, SM_NOTIFY, &wire.StatChge{MonName: "hostB", State: 5}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if ls := m.Locks(e.id(1)); len(ls) != 0 {
@@ -249,8 +252,8 @@ func TestLockMsgSendsRes(t *testing.T) {
 func TestLocateReplacesPortmapper(t *testing.T) {
 	e := newEnv(t)
 	e.client.answer.Store(uint32(wire.NLM4_GRANTED))
-	clientPort := e.pm.ports[[3]uint32{NLM_PROG, NLM4_VERS, IPPROTO_TCP}]
-	e.pm.set(NLM_PROG, NLM4_VERS, IPPROTO_TCP, 0) // the portmapper cannot help
+	clientPort := e.pm.ports[[3]uint32{NLMProgram, NLMVersion, portmap.IPPROTO_TCP}]
+	e.pm.set(NLMProgram, NLMVersion, portmap.IPPROTO_TCP, 0) // the portmapper cannot help
 	located := make(chan string, 4)
 	e.srv.Close()
 	e.srv = &Server{
@@ -263,7 +266,7 @@ func TestLocateReplacesPortmapper(t *testing.T) {
 	mux := rpc.NewServeMux()
 	e.srv.Register(mux)
 	defer e.srv.Close()
-	cl, err := rpc.Dial(context.Background(), "tcp", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(serveTCP(t, mux))).String())
+	cl, err := rpc.Dial(context.Background(), "tcp", rpctest.Serve(t, mux).String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,8 +325,20 @@ func TestNonIdempotent(t *testing.T) {
 		NLMPROC4_UNLOCK: true, NLMPROC4_LOCK_MSG: true, NLMPROC4_GRANTED: false, NLMPROC4_SHARE: true,
 		NLMPROC4_UNSHARE: true, NLMPROC4_NM_LOCK: true, NLMPROC4_FREE_ALL: true, NLMPROC4_LOCK_RES: false,
 	} {
-		if got := mux.NonIdempotent(NLM_PROG, NLM4_VERS, proc); got != want {
+		if got := mux.NonIdempotent(NLMProgram, NLMVersion, proc); got != want {
 			t.Errorf("proc %d: NonIdempotent %v, want %v", proc, got, want)
 		}
+	}
+}
+
+// TestPrograms: Programs lists what Register serves with a status
+// monitor, for portmapper registration.
+func TestPrograms(t *testing.T) {
+	mux := rpc.NewServeMux()
+	(&Server{NSM: &Monitor{}}).Register(mux)
+	want := Programs()
+	rpctest.Sort(want)
+	if got := rpctest.Registered(mux); !slices.Equal(got, want) {
+		t.Fatalf("registered %v, Programs() %v", got, want)
 	}
 }

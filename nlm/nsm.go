@@ -1,6 +1,7 @@
 package nlm
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -116,7 +117,7 @@ func (m *Monitor) init() {
 		if m.clock == nil {
 			m.clock = systemClock{}
 		}
-		m.peers = peerCaller{portmapPort: cmpOr(m.PortmapPort, DefaultPortmapPort), timeout: cmpOr(m.CallTimeout, DefaultCallTimeout), locate: m.Locate}
+		m.peers = peerCaller{portmapPort: cmp.Or(m.PortmapPort, DefaultPortmapPort), timeout: cmp.Or(m.CallTimeout, DefaultCallTimeout), locate: m.Locate}
 		m.prefix = m.KeyPrefix
 		if m.prefix == nil {
 			m.prefix = KeyPrefix
@@ -124,10 +125,10 @@ func (m *Monitor) init() {
 		if m.Name == "" {
 			m.Name, _ = os.Hostname()
 		}
-		m.Network = cmpOr(m.Network, rpc.UDP)
-		m.NotifyRetries = cmpOr(m.NotifyRetries, DefaultNotifyRetries)
-		m.NotifyInterval = cmpOr(m.NotifyInterval, DefaultNotifyInterval)
-		m.MaxHosts = cmpOr(m.MaxHosts, DefaultMaxHosts)
+		m.Network = cmp.Or(m.Network, rpc.UDP)
+		m.NotifyRetries = cmp.Or(m.NotifyRetries, DefaultNotifyRetries)
+		m.NotifyInterval = cmp.Or(m.NotifyInterval, DefaultNotifyInterval)
+		m.MaxHosts = cmp.Or(m.MaxHosts, DefaultMaxHosts)
 		m.hosts = make(map[string]netip.Addr)
 		m.mons = make(map[monKey][16]byte)
 	})
@@ -313,7 +314,7 @@ func (m *Monitor) notify(ctx context.Context, name string, addr netip.Addr, stat
 				continue
 			}
 		}
-		if err = m.peers.call(ctx, peer{name: name, addr: a, network: m.Network}, SM_PROG, SM_VERS, SM_NOTIFY, args, nil); err == nil {
+		if err = m.peers.call(ctx, peer{name: name, addr: a, network: m.Network}, NSMProgram, NSMVersion, SM_NOTIFY, args, nil); err == nil {
 			m.log.Debug("nlm: SM_NOTIFY delivered", "host", name, "state", state, "attempt", attempt+1)
 			return
 		}
@@ -339,7 +340,7 @@ func lookup(ctx context.Context, name string) (netip.Addr, error) {
 // Register registers NSM v1 on mux.
 func (m *Monitor) Register(mux *rpc.ServeMux) {
 	m.init()
-	mux.Handle(SM_PROG, SM_VERS, m.procs())
+	mux.Handle(NSMProgram, NSMVersion, m.procs())
 }
 
 // local reports whether the call comes from this machine: SM_MON,

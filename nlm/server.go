@@ -1,6 +1,7 @@
 package nlm
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -19,13 +20,21 @@ import (
 	"github.com/dittofs/dittofs/store"
 )
 
-// Program numbers.
+// Program and version numbers served by this package (each protocol
+// package names its programs <Name>Program and <Name>Version): NLM v4
+// and NSM v1 (the XNFS specification; RFC 1813 Appendix II).
 const (
-	NLM_PROG  = 100021
-	NLM4_VERS = 4
-	SM_PROG   = 100024
-	SM_VERS   = 1
+	NLMProgram = 100021
+	NLMVersion = 4
+	NSMProgram = 100024
+	NSMVersion = 1
 )
+
+// Programs returns the (program, version) pairs Register serves: NLM v4,
+// and NSM v1 when Server.NSM is set, which portmappers must map.
+func Programs() []rpc.Program {
+	return []rpc.Program{{Prog: NLMProgram, Vers: NLMVersion}, {Prog: NSMProgram, Vers: NSMVersion}}
+}
 
 // NLM v4 procedures (RFC 1813 §6.2).
 const (
@@ -109,24 +118,16 @@ func (s *Server) init() {
 		if s.clock == nil {
 			s.clock = systemClock{}
 		}
-		s.peers = peerCaller{portmapPort: cmpOr(s.PortmapPort, DefaultPortmapPort), timeout: cmpOr(s.CallTimeout, DefaultCallTimeout), locate: s.Locate}
-		s.CallbackRetries = cmpOr(s.CallbackRetries, DefaultCallbackRetries)
-		s.CallbackInterval = cmpOr(s.CallbackInterval, DefaultCallbackInterval)
+		s.peers = peerCaller{portmapPort: cmp.Or(s.PortmapPort, DefaultPortmapPort), timeout: cmp.Or(s.CallTimeout, DefaultCallTimeout), locate: s.Locate}
+		s.CallbackRetries = cmp.Or(s.CallbackRetries, DefaultCallbackRetries)
+		s.CallbackInterval = cmp.Or(s.CallbackInterval, DefaultCallbackInterval)
 	})
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Register registers NLM v4 on mux, and NSM v1 when s.NSM is set.
 func (s *Server) Register(mux *rpc.ServeMux) {
 	s.init()
-	mux.Handle(NLM_PROG, NLM4_VERS, nlmHandler{s: s, procs: s.procs()})
+	mux.Handle(NLMProgram, NLMVersion, nlmHandler{s: s, procs: s.procs()})
 	if s.NSM != nil {
 		s.NSM.addListener(s.hostRebooted)
 		s.NSM.Register(mux)

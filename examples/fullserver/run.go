@@ -21,15 +21,6 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// RPC programs of the NFS family (RFC 1813; the Open Group XNFS
-// specification for NLM and NSM).
-const (
-	progNFS   = 100003
-	progMount = 100005
-	progNLM   = 100021
-	progNSM   = 100024
-)
-
 // listener describes one bound listener, for the log and for tests.
 type listener struct {
 	Name    string // "nfs", "portmap", "metrics"

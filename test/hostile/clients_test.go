@@ -15,6 +15,7 @@ import (
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/rpc/xdr"
 	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
@@ -114,15 +115,7 @@ func clientsStart(t *testing.T) *clientsServer {
 	t.Cleanup(tbl.Stop)
 	mux := rpc.NewServeMux()
 	(&nfs4.Server{Exports: tab, State: tbl, NoCallbacks: true}).Register(mux)
-	srv := &rpc.Server{Handler: mux}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close(); <-done })
-	return &clientsServer{addr: l.Addr().String(), state: tbl, clock: clock}
+	return &clientsServer{addr: rpctest.Serve(t, mux).String(), state: tbl, clock: clock}
 }
 
 // clientsDial connects to s from local address from (an address of
@@ -183,7 +176,7 @@ func clientsCall(c *rpc.Client, minor, op uint32, enc func(e *xdr.Encoder)) (*cl
 	var e xdr.Encoder
 	enc(&e)
 	var r clientsRes
-	err := c.Call(context.Background(), nfs4.Program, nfs4.Version, 1, &clientsArgs{minor: minor, op: op, args: e.Bytes()}, &r)
+	err := c.Call(context.Background(), nfs4.NFSProgram, nfs4.NFSVersion, 1, &clientsArgs{minor: minor, op: op, args: e.Bytes()}, &r)
 	return &r, err
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs3"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/rpc/xdr"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/memory"
@@ -94,21 +95,7 @@ func start(t testing.TB, configure func(*rpc.Server)) *server {
 	if configure != nil {
 		configure(s.rpc)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		l.Close()
-		t.Fatal(err)
-	}
-	s.tcp, s.udp = l.Addr().String(), pc.LocalAddr().String()
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); s.rpc.Serve(l) }()
-	go func() { defer wg.Done(); s.rpc.ServePacket(pc) }()
-	t.Cleanup(func() { s.rpc.Close(); wg.Wait() })
+	s.tcp, s.udp = rpctest.Start(t, s.rpc).String(), rpctest.StartUDP(t, s.rpc).String()
 	return s
 }
 
