@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/clock"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
@@ -19,7 +20,7 @@ const restartGrace = time.Minute
 // state table over the store, as after a restart, with a grace period of
 // restartGrace. clock nil is the system clock; lease 0 the default lease.
 // The caller stops the previous boot (ts.rpc.Close) before the next.
-func restartable(t *testing.T, clock locking.Clock, lease time.Duration) func() (*testServer, *locking.Manager) {
+func restartable(t *testing.T, clock clock.Clock, lease time.Duration) func() (*testServer, *locking.Manager) {
 	t.Helper()
 	meta := memory.NewMetadata()
 	fsys, err := store.NewFS(meta, memory.NewBlocks(), store.Options{RootMode: 0o777})

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/clock"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nlm/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
@@ -18,13 +19,6 @@ import (
 
 // errNotRegistered is a program the peer's portmapper does not know.
 var errNotRegistered = errors.New("nlm: program not registered with the peer's portmapper")
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-func (systemClock) AfterFunc(d time.Duration, f func()) locking.Timer {
-	return time.AfterFunc(d, f)
-}
 
 // peer is a client host as seen by the server.
 type peer struct {
@@ -99,9 +93,9 @@ func (pc peerCaller) call(ctx context.Context, p peer, prog, vers, proc uint32, 
 }
 
 // wait waits d on the clock, or until ctx ends.
-func wait(ctx context.Context, clock locking.Clock, d time.Duration) error {
+func wait(ctx context.Context, c clock.Clock, d time.Duration) error {
 	ch := make(chan struct{})
-	t := clock.AfterFunc(d, func() { close(ch) })
+	t := c.AfterFunc(d, func() { close(ch) })
 	select {
 	case <-ch:
 		return nil

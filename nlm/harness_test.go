@@ -142,7 +142,7 @@ func newFakeClock() *fakeClock { return &fakeClock{armed: make(chan struct{}, 64
 
 func (c *fakeClock) Now() time.Time { return time.Unix(0, 0) }
 
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) locking.Timer {
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) interface{ Stop() bool } {
 	c.mu.Lock()
 	c.timers = append(c.timers, f)
 	c.mu.Unlock()

@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/clock"
 	"github.com/dittofs/dittofs/internal/ratelog"
-	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nlm/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/store"
@@ -71,8 +71,8 @@ type Monitor struct {
 	CallTimeout    time.Duration
 	// MaxHosts bounds the watched hosts (DefaultMaxHosts).
 	MaxHosts int
-	// Clock times retries (the system clock by default).
-	Clock locking.Clock
+	// Clock times retries; nil is the system clock (see Server.Clock).
+	Clock clock.Clock
 	// Logger receives failed notifications; nil discards.
 	Logger *slog.Logger
 
@@ -80,7 +80,7 @@ type Monitor struct {
 	bg       background
 	log      *slog.Logger
 	logs     ratelog.Limiter // per-request and per-host lines
-	clock    locking.Clock
+	clock    clock.Clock
 	peers    peerCaller
 	prefix   []byte
 
@@ -113,10 +113,7 @@ func (m *Monitor) init() {
 		if m.log == nil {
 			m.log = slog.New(slog.DiscardHandler)
 		}
-		m.clock = m.Clock
-		if m.clock == nil {
-			m.clock = systemClock{}
-		}
+		m.clock = clock.Or(m.Clock)
 		m.peers = peerCaller{portmapPort: cmp.Or(m.PortmapPort, DefaultPortmapPort), timeout: cmp.Or(m.CallTimeout, DefaultCallTimeout), locate: m.Locate}
 		m.prefix = m.KeyPrefix
 		if m.prefix == nil {

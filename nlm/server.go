@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/internal/clock"
 	"github.com/dittofs/dittofs/internal/ratelog"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nlm/internal/wire"
@@ -94,8 +95,10 @@ type Server struct {
 	CallbackRetries  int
 	CallbackInterval time.Duration
 	CallTimeout      time.Duration
-	// Clock times callback retries (the system clock by default).
-	Clock locking.Clock
+	// Clock times callback retries; nil is the system clock. Any value
+	// with the methods Now() time.Time and AfterFunc(time.Duration,
+	// func()) interface{ Stop() bool } is one.
+	Clock clock.Clock
 	// Logger receives failed callbacks; nil discards.
 	Logger *slog.Logger
 
@@ -103,7 +106,7 @@ type Server struct {
 	bg       background
 	log      *slog.Logger
 	logs     ratelog.Limiter // per-request and per-client lines
-	clock    locking.Clock
+	clock    clock.Clock
 	peers    peerCaller
 }
 
@@ -114,10 +117,7 @@ func (s *Server) init() {
 		if s.log == nil {
 			s.log = slog.New(slog.DiscardHandler)
 		}
-		s.clock = s.Clock
-		if s.clock == nil {
-			s.clock = systemClock{}
-		}
+		s.clock = clock.Or(s.Clock)
 		s.peers = peerCaller{portmapPort: cmp.Or(s.PortmapPort, DefaultPortmapPort), timeout: cmp.Or(s.CallTimeout, DefaultCallTimeout), locate: s.Locate}
 		s.CallbackRetries = cmp.Or(s.CallbackRetries, DefaultCallbackRetries)
 		s.CallbackInterval = cmp.Or(s.CallbackInterval, DefaultCallbackInterval)

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/clock"
 	"github.com/dittofs/dittofs/internal/ratelog"
-	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/store"
 )
 
@@ -73,8 +73,10 @@ type Options struct {
 	// other client conflicts with it (DefaultCourtesy); negative releases
 	// it as soon as the lease expires.
 	Courtesy time.Duration
-	// Clock is the source of time (the system clock).
-	Clock locking.Clock
+	// Clock is the source of time and timers (leases); nil is the system
+	// clock. Any value with the methods Now() time.Time and
+	// AfterFunc(time.Duration, func()) interface{ Stop() bool } is one.
+	Clock clock.Clock
 	// Persist keeps the names of confirmed clients, under KeyPrefix
 	// (the package's KeyPrefix, store namespace "nfs4-state", by
 	// default; New moves records of older versions there), so that they
@@ -115,7 +117,7 @@ type Callback struct {
 // Table is the NFSv4 state of a server.
 type Table struct {
 	opts  Options
-	clock locking.Clock
+	clock clock.Clock
 	log   *slog.Logger
 	epoch uint32
 	start time.Time
@@ -127,7 +129,7 @@ type Table struct {
 	nStates    int
 	previous   map[string]bool // confirmed clients of the previous boot
 	cleaned    bool            // previous records pruned after grace
-	timer      locking.Timer
+	timer      clock.Timer
 	closed     bool
 	onRelease  func(clientid uint64)
 	// sources are the records charged to each source address
@@ -165,12 +167,9 @@ func New(ctx context.Context, o Options) (*Table, error) {
 	if migrate {
 		o.KeyPrefix = KeyPrefix
 	}
-	t := &Table{opts: o, clock: o.Clock, log: o.Logger,
+	t := &Table{opts: o, clock: clock.Or(o.Clock), log: o.Logger,
 		clients: map[uint32]*Client{}, byName: map[string]*names{}, previous: map[string]bool{},
 		sources: map[netip.Prefix]map[*Client]struct{}{}}
-	if t.clock == nil {
-		t.clock = systemClock{}
-	}
 	t.logs.Now = t.clock.Now
 	if t.log == nil {
 		t.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -298,14 +297,6 @@ func (t *Table) courtesyOver(c *Client, now time.Time) bool {
 
 // clientID composes a clientid from the epoch and a client's index.
 func (t *Table) clientID(idx uint32) uint64 { return uint64(t.epoch)<<32 | uint64(idx) }
-
-// systemClock is the real time.
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-func (systemClock) AfterFunc(d time.Duration, f func()) locking.Timer {
-	return time.AfterFunc(d, f)
-}
 
 // Counts returns the client records (confirmed, unconfirmed and
 // expired) and the owners and stateids the table holds, for metrics and

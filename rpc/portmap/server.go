@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/clock"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/portmap/internal/wire"
 	"github.com/dittofs/dittofs/rpc/xdr"
@@ -80,8 +81,10 @@ type Mapping struct {
 // cannot run the call answer a broadcast. Forwarding calls would make the
 // server a reflector for spoofed UDP traffic.
 type Server struct {
-	// Now returns the time for RPCBPROC_GETTIME; nil means time.Now.
-	Now func() time.Time
+	// Clock gives the time of RPCBPROC_GETTIME; nil is the system clock.
+	// Any value with the methods Now() time.Time and
+	// AfterFunc(time.Duration, func()) interface{ Stop() bool } is one.
+	Clock clock.Clock
 	// MaxMappings bounds the table (DefaultMaxMappings when zero).
 	MaxMappings int
 	// Logger receives a line for each registration change; nil discards.
@@ -109,12 +112,7 @@ func (s *Server) log() *slog.Logger {
 	return s.Logger
 }
 
-func (s *Server) now() time.Time {
-	if s.Now == nil {
-		return time.Now()
-	}
-	return s.Now()
-}
+func (s *Server) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // Register makes s the handler of program 100000 versions 2, 3 and 4 on
 // mux. It does not add mappings for them; Advertise does.

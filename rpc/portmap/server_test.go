@@ -78,7 +78,7 @@ func dial(t *testing.T, network string, port int) *Client {
 
 func TestRpcbindOverTCPAndUDP(t *testing.T) {
 	clock := time.Unix(1_700_000_000, 0)
-	s := &Server{Now: func() time.Time { return clock }}
+	s := &Server{Clock: fixedClock(clock)}
 	mux, port := serveLocal(t, s)
 	if err := s.Advertise(mux, port, TCP, UDP); err != nil {
 		t.Fatal(err)
@@ -550,4 +550,12 @@ func TestPrograms(t *testing.T) {
 	if got := rpctest.Registered(mux); !slices.Equal(got, want) {
 		t.Fatalf("registered %v, Programs() %v", got, want)
 	}
+}
+
+// fixedClock is a clock stopped at one time.
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }
+func (fixedClock) AfterFunc(d time.Duration, f func()) interface{ Stop() bool } {
+	return time.AfterFunc(d, f)
 }

@@ -62,7 +62,9 @@ func (c *clientsClock) Now() time.Time {
 	return c.now
 }
 
-func (c *clientsClock) AfterFunc(time.Duration, func()) locking.Timer { return clientsTimer{} }
+func (c *clientsClock) AfterFunc(time.Duration, func()) interface{ Stop() bool } {
+	return clientsTimer{}
+}
 
 func (c *clientsClock) advance(d time.Duration) {
 	c.mu.Lock()
