@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"log/slog"
-	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -363,13 +362,7 @@ func (s *Server) test(ctx context.Context, a *wire.NLM4TestArgs) wire.NLM4TestRe
 
 // peerOf returns the caller's address and transport.
 func peerOf(c *rpc.Call) peer {
-	p := peer{network: c.Network}
-	switch a := c.Remote.(type) {
-	case *net.TCPAddr:
-		p.addr = a.AddrPort().Addr().Unmap()
-	case *net.UDPAddr:
-		p.addr = a.AddrPort().Addr().Unmap()
-	}
+	p := peer{network: c.Network, addr: export.AddrPort(c.Remote).Addr().Unmap()}
 	if p.network == "" {
 		p.network = rpc.TCP
 	}
