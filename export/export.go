@@ -2,8 +2,24 @@
 // exports, each a *store.FS and a directory in it, with per-client rules
 // (addresses or networks, read-write or read-only, root and all squashing
 // with the anonymous uid and gid, allowed security flavors, whether
-// unprivileged source ports are accepted). It is protocol-neutral: nfs3
-// checks every call against it, and nfs4 and smb are meant to share it.
+// unprivileged source ports are accepted).
+//
+// It is also the one place the protocols are wired from. Each export
+// carries the *locking.Manager of its store, and the Table carries the
+// file-handle codec and its key, so that NFSv3, NLM, NFSv4 (and SMB) given
+// the same Table hand out the same file handles and see each other's
+// locks, opens and delegations, with nothing else to connect:
+//
+//	locks, _ := locking.Open(ctx, locking.Options{Persist: meta})
+//	table, _ := export.NewTable(ctx, export.Options{HandleKey: key},
+//		&export.Export{Name: "/data", FS: fsys, Locks: locks, Rules: rules})
+//	(&nfs3.Server{Exports: table}).Register(mux)
+//	(&nlm.Server{Exports: table}).Register(mux)
+//	(&nfs4.Server{Exports: table}).Register(mux)
+//
+// NewTable refuses an export without a lock manager, and two exports of
+// one store with different managers, so locks either conflict across
+// every protocol or the server does not start.
 //
 // Tables are built in Go or parsed from the /etc/exports syntax of
 // exports(5) with Parse.
@@ -19,6 +35,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/store"
 )
 
@@ -190,6 +207,12 @@ type Export struct {
 	// The most specific matching rule applies (a longer network prefix
 	// before a shorter one, "*" last; the first written among equals).
 	Rules []Rule
+	// Locks is the lock manager of FS's files: byte-range locks, share
+	// reservations and delegations of every protocol (NLM, NFSv4, SMB)
+	// live in it, so they conflict with each other. It is required, and
+	// every export of one FS must have the same one (NewTable refuses
+	// otherwise); open it once per store with locking.Open.
+	Locks *locking.Manager
 
 	root store.Handle
 }
@@ -273,21 +296,58 @@ func (r *Rule) Squash(sec Sec, id Identity) store.Cred {
 	return c
 }
 
-// Table is a set of exports, looked up by name or ID. It does not change
-// after NewTable and is safe for concurrent use.
+// Table is a set of exports, looked up by name or ID, and the codec of
+// their file handles. It does not change after NewTable and is safe for
+// concurrent use.
 type Table struct {
 	exports []*Export
 	byName  map[string]*Export
 	byID    map[uint32]*Export
+	key     []byte
+	locks   []*locking.Manager // distinct, in export order
 }
 
-// NewTable checks the exports, resolves each export's Path in its FS (as
-// uid 0) and returns the table. The exports must not be changed afterwards.
-func NewTable(ctx context.Context, exports ...*Export) (*Table, error) {
-	t := &Table{byName: map[string]*Export{}, byID: map[uint32]*Export{}}
+// Options are what the exports of a Table share.
+type Options struct {
+	// HandleKey keys the check bytes of file handles (up to 64 bytes are
+	// used), so that clients cannot make valid handles themselves: give
+	// it at least 16 secret bytes. It must stay the same across
+	// restarts, or every handle clients hold becomes stale (NFS3ERR_BADHANDLE,
+	// NFS4ERR_BADHANDLE). nil leaves handles unkeyed: still checked
+	// against corruption, but forgeable.
+	HandleKey []byte
+}
+
+// Errors of NewTable for a lock manager missing or not shared.
+var (
+	// ErrNoLocks: an export has no lock manager (Export.Locks).
+	ErrNoLocks = errors.New("export: no lock manager (Export.Locks): NLM, NFSv4 and SMB locks would not conflict")
+	// ErrSplitLocks: two exports of one store have different lock
+	// managers, so locks taken through one would not conflict with
+	// locks taken through the other.
+	ErrSplitLocks = errors.New("export: exports of one store with different lock managers")
+)
+
+// NewTable checks the exports (names absolute and unique, IDs unique, a
+// lock manager on each, one per store), resolves each export's Path in its
+// FS (as uid 0) and returns the table. The exports must not be changed
+// afterwards.
+func NewTable(ctx context.Context, o Options, exports ...*Export) (*Table, error) {
+	t := &Table{byName: map[string]*Export{}, byID: map[uint32]*Export{}, key: slices.Clone(o.HandleKey)}
+	managers := map[*store.FS]*Export{}
 	for _, e := range exports {
 		if e.FS == nil {
 			return nil, fmt.Errorf("export: %q has no FS", e.Name)
+		}
+		if e.Locks == nil {
+			return nil, fmt.Errorf("%w (export %q)", ErrNoLocks, e.Name)
+		}
+		if o := managers[e.FS]; o != nil && o.Locks != e.Locks {
+			return nil, fmt.Errorf("%w (%q and %q)", ErrSplitLocks, o.Name, e.Name)
+		}
+		managers[e.FS] = e
+		if !slices.Contains(t.locks, e.Locks) {
+			t.locks = append(t.locks, e.Locks)
 		}
 		if !strings.HasPrefix(e.Name, "/") {
 			return nil, fmt.Errorf("export: name %q is not absolute", e.Name)
@@ -382,6 +442,16 @@ func (t *Table) ByID(id uint32) *Export {
 		return nil
 	}
 	return t.byID[id]
+}
+
+// LockManagers returns the distinct lock managers of the exports, in
+// export order: what a protocol walks to release or reclaim all of a
+// client's state.
+func (t *Table) LockManagers() []*locking.Manager {
+	if t == nil {
+		return nil
+	}
+	return slices.Clone(t.locks)
 }
 
 // All returns the exports in the order given to NewTable.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/memory"
 )
@@ -97,6 +98,17 @@ func newFS(t *testing.T) *store.FS {
 	return fsys
 }
 
+// newLocks returns an in-memory lock manager without a grace period.
+func newLocks(t testing.TB) *locking.Manager {
+	t.Helper()
+	m, err := locking.Open(context.Background(), locking.Options{Grace: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
 func TestTable(t *testing.T) {
 	ctx := context.Background()
 	fsys := newFS(t)
@@ -104,9 +116,10 @@ func TestTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &Export{Name: "/a/", FS: fsys}
-	b := &Export{Name: "/a/b", FS: fsys, Path: "/sub", ID: 9}
-	tab, err := NewTable(ctx, a, b)
+	locks := newLocks(t)
+	a := &Export{Name: "/a/", FS: fsys, Locks: locks}
+	b := &Export{Name: "/a/b", FS: fsys, Path: "/sub", ID: 9, Locks: locks}
+	tab, err := NewTable(ctx, Options{}, a, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,34 +144,37 @@ func TestTable(t *testing.T) {
 	if got := tab.All(); len(got) != 2 || got[0] != a {
 		t.Fatal("All")
 	}
+	if got := tab.LockManagers(); len(got) != 1 || got[0] != locks {
+		t.Fatalf("LockManagers = %v", got)
+	}
 	for _, bad := range [][]*Export{
-		{{Name: "/x"}},
-		{{Name: "x", FS: fsys}},
-		{{Name: "/x", FS: fsys}, {Name: "/x/", FS: fsys}},
-		{{Name: "/x", FS: fsys, ID: 3}, {Name: "/y", FS: fsys, ID: 3}},
-		{{Name: "/x", FS: fsys, Path: "/missing"}},
-		{{Name: "/x", FS: fsys, Rules: []Rule{{Client: "nohost"}}}},
-		{{Name: "/x", FS: fsys, Rules: []Rule{{Sec: []Sec{42}}}}},
+		{{Name: "/x", Locks: locks}},
+		{{Name: "x", FS: fsys, Locks: locks}},
+		{{Name: "/x", FS: fsys, Locks: locks}, {Name: "/x/", FS: fsys, Locks: locks}},
+		{{Name: "/x", FS: fsys, ID: 3, Locks: locks}, {Name: "/y", FS: fsys, ID: 3, Locks: locks}},
+		{{Name: "/x", FS: fsys, Path: "/missing", Locks: locks}},
+		{{Name: "/x", FS: fsys, Rules: []Rule{{Client: "nohost"}}, Locks: locks}},
+		{{Name: "/x", FS: fsys, Rules: []Rule{{Sec: []Sec{42}}}, Locks: locks}},
 	} {
-		if _, err := NewTable(ctx, bad...); err == nil {
+		if _, err := NewTable(ctx, Options{}, bad...); err == nil {
 			t.Errorf("NewTable(%+v): no error", bad[0])
 		}
 	}
 	var nilTab *Table
-	if nilTab.Lookup("/a") != nil || nilTab.ByID(1) != nil || nilTab.All() != nil {
+	if nilTab.Lookup("/a") != nil || nilTab.ByID(1) != nil || nilTab.All() != nil || nilTab.LockManagers() != nil {
 		t.Fatal("nil table")
 	}
 }
 
 func TestCheck(t *testing.T) {
 	fsys := newFS(t)
-	e := &Export{Name: "/e", FS: fsys, Rules: []Rule{
+	e := &Export{Name: "/e", FS: fsys, Locks: newLocks(t), Rules: []Rule{
 		{Client: "*", ReadOnly: true},
 		{Client: "10.0.0.0/8", Insecure: true},
 		{Client: "10.1.2.3", NoRootSquash: true, Sec: []Sec{SecSys, SecKrb5}},
 		{Client: "192.168.0.0/16", AllSquash: true, Anon: &Anon{UID: 5, GID: 6}, Insecure: true, Sec: []Sec{SecNone, SecSys}},
 	}}
-	if _, err := NewTable(context.Background(), e); err != nil {
+	if _, err := NewTable(context.Background(), Options{}, e); err != nil {
 		t.Fatal(err)
 	}
 	ap := netip.MustParseAddrPort
@@ -200,8 +216,8 @@ func TestCheck(t *testing.T) {
 	if root.Groups[0] != 0 {
 		t.Fatal("Check changed the caller's groups")
 	}
-	only := &Export{Name: "/o", FS: fsys, Rules: []Rule{{Client: "10.0.0.1"}}}
-	if _, err := NewTable(context.Background(), only); err != nil {
+	only := &Export{Name: "/o", FS: fsys, Locks: e.Locks, Rules: []Rule{{Client: "10.0.0.1"}}}
+	if _, err := NewTable(context.Background(), Options{}, only); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := only.Check(ap("10.0.0.2:700"), SecSys, user); !errors.Is(err, ErrClientDenied) {

@@ -3,6 +3,8 @@ package locking
 import (
 	"context"
 	"slices"
+
+	"github.com/dittofs/dittofs/internal/clock"
 )
 
 type grant struct {
@@ -13,7 +15,7 @@ type grant struct {
 	breaker  Breaker
 	breaking bool
 	target   GrantKind // what the break asks for, when breaking
-	timer    Timer
+	timer    clock.Timer
 }
 
 // conflictingGrants returns the grants of clients other than c that an

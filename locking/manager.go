@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/clock"
 	"github.com/dittofs/dittofs/internal/ratelog"
 	"github.com/dittofs/dittofs/store"
 )
@@ -48,8 +49,11 @@ type Options struct {
 	// Managers sharing a store need different prefixes, each KeyPrefix
 	// followed by a name, so that Check knows their keys.
 	KeyPrefix []byte
-	// Clock is the source of time (the system clock by default).
-	Clock Clock
+	// Clock is the source of time and timers (grace period, recall
+	// timeouts); nil is the system clock. Any value with the methods
+	// Now() time.Time and AfterFunc(time.Duration, func())
+	// interface{ Stop() bool } is one.
+	Clock clock.Clock
 	// Grace is the grace period after Open during which only reclaims
 	// are granted (DefaultGrace); negative means none. With Persist set
 	// and nothing held before the restart there is no grace period.
@@ -129,7 +133,7 @@ type Stats struct {
 // Manager is the lock manager of one share. It is safe for concurrent use.
 type Manager struct {
 	opts   Options
-	clock  Clock
+	clock  clock.Clock
 	log    *slog.Logger
 	prefix []byte
 
@@ -257,7 +261,7 @@ type waiter struct {
 func Open(ctx context.Context, o Options) (*Manager, error) {
 	m := &Manager{
 		opts:    o,
-		clock:   o.Clock,
+		clock:   clock.Or(o.Clock),
 		log:     o.Logger,
 		prefix:  o.KeyPrefix,
 		files:   make(map[uint64]*file),
@@ -267,9 +271,6 @@ func Open(ctx context.Context, o Options) (*Manager, error) {
 		grants:  make(map[GrantID]*grant),
 		nGrants: make(map[clientKey]int),
 		pending: make(map[clientKey]bool),
-	}
-	if m.clock == nil {
-		m.clock = realClock{}
 	}
 	m.logs.Interval, m.logs.Now = limitLogInterval, m.clock.Now
 	if m.log == nil {

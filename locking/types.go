@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 )
 
 // Proto is the protocol an owner belongs to.
@@ -118,24 +117,6 @@ type Breaker interface {
 // grant was revoked because its break was not answered in time.
 type Revoker interface {
 	Revoked(id GrantID)
-}
-
-// Clock is the Manager's source of time.
-type Clock interface {
-	Now() time.Time
-	AfterFunc(d time.Duration, f func()) Timer
-}
-
-// Timer is a timer started by Clock.AfterFunc.
-type Timer interface {
-	Stop() bool
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-func (realClock) AfterFunc(d time.Duration, f func()) Timer {
-	return time.AfterFunc(d, f)
 }
 
 // Errors of the Manager.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs3"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/store"
@@ -28,8 +29,13 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	exps[0].FS = fsys
-	tab, err := export.NewTable(ctx, exps...)
+	locks, err := locking.Open(ctx, locking.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer locks.Close()
+	exps[0].FS, exps[0].Locks = fsys, locks
+	tab, err := export.NewTable(ctx, export.Options{HandleKey: []byte("a secret kept across restarts")}, exps...)
 	if err != nil {
 		log.Fatal(err)
 	}

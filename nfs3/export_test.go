@@ -12,6 +12,7 @@ import (
 
 	"github.com/dittofs/dittofs/nfs3/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/store"
 )
 
@@ -80,13 +81,13 @@ func TestExportRulesOnEveryCall(t *testing.T) {
 	c.c.Call(context.Background(), MountProgram, MountVersion, wire.MOUNTPROC3_MNT, &wire.MNTArgs{Dirpath: "/none"}, &mres)
 	wantStatus(t, "MNT /none", wire.NFSStat3(mres.Status), wire.NFSStat3(wire.MNT3ERR_ACCES))
 	var buf [handleSize]byte
-	noneRoot := ts.nfs.encodeHandle(buf[:], ts.tab.Lookup("/none").ID, fsys.Root())
+	noneRoot := ts.nfs.encodeHandle(&buf, ts.tab.Lookup("/none").ID, fsys.Root())
 	if _, st := c.getattr(noneRoot); st != wire.NFS3ERR_ACCES {
 		t.Fatalf("GETATTR on an export not for this client: %d", st)
 	}
 
 	// An export that wants krb5p: AUTH_SYS calls are denied AUTH_TOOWEAK.
-	krbRoot := ts.nfs.encodeHandle(buf[:], ts.tab.Lookup("/krb").ID, fsys.Root())
+	krbRoot := ts.nfs.encodeHandle(&buf, ts.tab.Lookup("/krb").ID, fsys.Root())
 	var re *rpc.ReplyError
 	err := c.c.Call(context.Background(), NFSProgram, NFSVersion, wire.NFSPROC3_GETATTR, &wire.GETATTR3args{Object: fh(krbRoot)}, &wire.GETATTR3res{})
 	if !errors.As(err, &re) || re.Accepted || re.Auth != rpc.AUTH_TOOWEAK {
@@ -98,7 +99,7 @@ func TestExportRulesOnEveryCall(t *testing.T) {
 	}
 
 	// A secure export: calls from an unprivileged port are refused.
-	secRoot := ts.nfs.encodeHandle(buf[:], ts.tab.Lookup("/secure").ID, fsys.Root())
+	secRoot := ts.nfs.encodeHandle(&buf, ts.tab.Lookup("/secure").ID, fsys.Root())
 	err = c.c.Call(context.Background(), NFSProgram, NFSVersion, wire.NFSPROC3_GETATTR, &wire.GETATTR3args{Object: fh(secRoot)}, &wire.GETATTR3res{})
 	if !errors.As(err, &re) || re.Auth != rpc.AUTH_TOOWEAK {
 		t.Fatalf("GETATTR from port >= 1024 on a secure export: %v", err)
@@ -213,7 +214,7 @@ func TestMountProtocol(t *testing.T) {
 	if h, _, _, _ := mux.Handler(MountProgram, MountVersion); h == nil {
 		t.Fatal("RegisterMount did not register MOUNT")
 	}
-	if got := Programs(); !slices.Equal(got, []Program{{100003, 3}, {100005, 3}}) {
+	if got := Programs(); !slices.Equal(got, []rpc.Program{{Prog: 100003, Vers: 3}, {Prog: 100005, Vers: 3}}) {
 		t.Fatalf("Programs() = %v", got)
 	}
 }
@@ -296,18 +297,7 @@ func TestDuplicateRequestCache(t *testing.T) {
 // READ, WRITE and READDIR are bounded by 32 KiB there.
 func TestUDP(t *testing.T) {
 	ts := startServer(t, newFS(t), exportsLine)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); ts.rpc.ServePacket(pc) }()
-	t.Cleanup(func() { ts.rpc.Close(); <-done })
-	uc, err := rpc.Dial(context.Background(), "udp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer uc.Close()
+	uc := rpctest.Dial(t, rpc.UDP, rpctest.StartUDP(t, ts.rpc))
 	uc.Cred = rpc.EncodeAuthSys(1, "udp", 1000, 1000, nil)
 	c := &client{t: t, c: uc, ts: ts}
 	root := c.mount("/export")

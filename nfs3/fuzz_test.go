@@ -1,7 +1,6 @@
 package nfs3
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -10,27 +9,6 @@ import (
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/xdr"
 )
-
-// FuzzDecodeHandle checks the hand-written file handle decoder: it never
-// panics, and what it accepts re-encodes to the same bytes.
-func FuzzDecodeHandle(f *testing.F) {
-	s := &Server{HandleKey: []byte("k")}
-	var buf [handleSize]byte
-	f.Add([]byte{})
-	f.Add(s.encodeHandle(buf[:], 7, storeHandle(1, 2)))
-	f.Add(make([]byte, handleSize))
-	f.Add(make([]byte, 64))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		fh, ok := s.decodeHandle(b)
-		if !ok {
-			return
-		}
-		var out [handleSize]byte
-		if got := s.encodeHandle(out[:], fh.export, fh.node); !bytes.Equal(got, b) {
-			t.Fatalf("decode/encode of %x gave %x", b, got)
-		}
-	})
-}
 
 // FuzzServeNFS sends arbitrary arguments to every NFS and MOUNT procedure
 // of a live server. The server must answer each call (a handler panic

@@ -2,13 +2,14 @@ package nfs3
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs3/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/rpc/xdr"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/memory"
@@ -44,25 +45,23 @@ func startServer(t testing.TB, fsys *store.FS, lines string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range exps {
-		e.FS = fsys
-	}
-	tab, err := export.NewTable(context.Background(), exps...)
+	locks, err := locking.Open(context.Background(), locking.Options{Grace: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{t: t, fs: fsys, tab: tab, nfs: &Server{Exports: tab, HandleKey: []byte("test key")}}
+	t.Cleanup(func() { locks.Close() })
+	for _, e := range exps {
+		e.FS, e.Locks = fsys, locks
+	}
+	tab, err := export.NewTable(context.Background(), export.Options{HandleKey: []byte("test key")}, exps...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{t: t, fs: fsys, tab: tab, nfs: &Server{Exports: tab}}
 	mux := rpc.NewServeMux()
 	ts.nfs.Register(mux)
 	ts.rpc = &rpc.Server{Handler: mux, DuplicateCache: &rpc.DuplicateCache{}}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.addr = l.Addr().String()
-	done := make(chan struct{})
-	go func() { defer close(done); ts.rpc.Serve(l) }()
-	t.Cleanup(func() { ts.rpc.Close(); <-done })
+	ts.addr = rpctest.Start(t, ts.rpc).String()
 	return ts
 }
 

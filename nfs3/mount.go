@@ -85,7 +85,7 @@ func (s *Server) mount(ctx context.Context, c *rpc.Call, dir string, ok *wire.Mo
 	if e == nil {
 		return wire.MNT3ERR_NOENT
 	}
-	ap := addrPort(c.Remote)
+	ap := export.AddrPort(c.Remote)
 	rule := e.Rule(ap.Addr())
 	if rule == nil {
 		return wire.MNT3ERR_ACCES
@@ -93,7 +93,7 @@ func (s *Server) mount(ctx context.Context, c *rpc.Call, dir string, ok *wire.Mo
 	if !rule.Insecure && ap.Port() >= 1024 {
 		return wire.MNT3ERR_PERM
 	}
-	cred := rule.Squash(secOf(&c.Cred), export.Identity{UID: c.Cred.UID, GID: c.Cred.GID, Groups: c.Cred.GIDs})
+	cred := rule.Squash(export.SecOf(&c.Cred), export.IdentityOf(&c.Cred))
 	h := e.Root()
 	for _, name := range strings.Split(rest, "/") {
 		if name == "" {
@@ -108,7 +108,7 @@ func (s *Server) mount(ctx context.Context, c *rpc.Call, dir string, ok *wire.Mo
 		}
 		h = nh
 	}
-	ok.FHandle = s.encodeHandle(buf[:], e.ID, h)
+	ok.FHandle = s.encodeHandle(buf, e.ID, h)
 	for _, f := range rule.Flavors() {
 		ok.AuthFlavors = append(ok.AuthFlavors, f.Flavor())
 	}
@@ -147,7 +147,7 @@ func (s *Server) umnt(w *rpc.ReplyWriter, c *rpc.Call) {
 		garbage(w)
 		return
 	}
-	m := mountEntry{host: addrPort(c.Remote).Addr().String(), dir: path.Clean(string(args.Dirpath))}
+	m := mountEntry{host: export.AddrPort(c.Remote).Addr().String(), dir: path.Clean(string(args.Dirpath))}
 	s.mu.Lock()
 	s.mounts = slices.DeleteFunc(s.mounts, func(x mountEntry) bool { return x == m })
 	s.mu.Unlock()
@@ -155,7 +155,7 @@ func (s *Server) umnt(w *rpc.ReplyWriter, c *rpc.Call) {
 
 // umntall is MOUNTPROC3_UMNTALL.
 func (s *Server) umntall(c *rpc.Call) {
-	host := addrPort(c.Remote).Addr().String()
+	host := export.AddrPort(c.Remote).Addr().String()
 	s.mu.Lock()
 	s.mounts = slices.DeleteFunc(s.mounts, func(x mountEntry) bool { return x.host == host })
 	s.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/nfs3/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/store"
@@ -351,16 +352,20 @@ func TestHostileInput(t *testing.T) {
 	var id fileHandle
 	id, _ = ts.nfs.decodeHandle(f)
 	var buf [handleSize]byte
-	if _, st := c.getattr(ts.nfs.encodeHandle(buf[:], id.export+1, id.node)); st != wire.NFS3ERR_STALE {
+	if _, st := c.getattr(ts.nfs.encodeHandle(&buf, id.export+1, id.node)); st != wire.NFS3ERR_STALE {
 		t.Fatalf("GETATTR of a handle of an unknown export: %d", st)
 	}
-	if _, st := c.getattr(ts.nfs.encodeHandle(buf[:], id.export, store.Handle{ID: id.node.ID, Gen: id.node.Gen + 1})); st != wire.NFS3ERR_STALE {
+	if _, st := c.getattr(ts.nfs.encodeHandle(&buf, id.export, store.Handle{ID: id.node.ID, Gen: id.node.Gen + 1})); st != wire.NFS3ERR_STALE {
 		t.Fatalf("GETATTR with a wrong generation: %d", st)
 	}
-	if _, st := c.getattr(ts.nfs.encodeHandle(buf[:], id.export, store.Handle{ID: 1 << 40, Gen: 7})); st != wire.NFS3ERR_STALE {
+	if _, st := c.getattr(ts.nfs.encodeHandle(&buf, id.export, store.Handle{ID: 1 << 40, Gen: 7})); st != wire.NFS3ERR_STALE {
 		t.Fatalf("GETATTR of a node that never existed: %d", st)
 	}
-	other := (&Server{Exports: ts.tab, HandleKey: []byte("another key")}).encodeHandle(buf[:], id.export, id.node)
+	otherKey, kerr := export.NewTable(context.Background(), export.Options{HandleKey: []byte("another key")})
+	if kerr != nil {
+		t.Fatal(kerr)
+	}
+	other := (&Server{Exports: otherKey}).encodeHandle(&buf, id.export, id.node)
 	if _, st := c.getattr(other); st != wire.NFS3ERR_BADHANDLE {
 		t.Fatalf("GETATTR of a handle made with another key: %d", st)
 	}

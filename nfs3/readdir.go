@@ -121,7 +121,7 @@ func (s *Server) readdir(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call, p
 			p := r.post(a)
 			p.MarshalXDR(e)
 			e.Bool(true)
-			e.Opaque(r.s.encodeHandle(hbuf[:], r.exp.ID, h))
+			e.Opaque(r.s.encodeHandle(&hbuf, r.exp.ID, h))
 		}
 		return true
 	}

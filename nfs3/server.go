@@ -5,8 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
-	"net/netip"
 	"sync"
 
 	"github.com/dittofs/dittofs/export"
@@ -16,7 +14,8 @@ import (
 	"github.com/dittofs/dittofs/store"
 )
 
-// Program and version numbers served by this package.
+// Program and version numbers served by this package (each protocol
+// package names its programs <Name>Program and <Name>Version).
 const (
 	NFSProgram   = wire.NFS_PROGRAM   // 100003
 	NFSVersion   = wire.NFS_V3        // 3
@@ -24,13 +23,10 @@ const (
 	MountVersion = wire.MOUNT_V3      // 3
 )
 
-// Program is an RPC program and version, for portmapper registration.
-type Program struct{ Prog, Vers uint32 }
-
 // Programs returns the (program, version) pairs Register serves: NFS v3
 // and MOUNT v3.
-func Programs() []Program {
-	return []Program{{NFSProgram, NFSVersion}, {MountProgram, MountVersion}}
+func Programs() []rpc.Program {
+	return []rpc.Program{{Prog: NFSProgram, Vers: NFSVersion}, {Prog: MountProgram, Vers: MountVersion}}
 }
 
 // Server serves NFS version 3 (RFC 1813 §3) and MOUNT version 3 (RFC 1813
@@ -42,14 +38,10 @@ func Programs() []Program {
 // The zero value with Exports set is ready to use. Fields must not change
 // after Register.
 type Server struct {
-	// Exports is the table of exports; nil serves nothing (every MNT is
-	// refused and every handle is stale).
+	// Exports is the table of exports and the codec of their file
+	// handles, which NLM and NFSv4 given the same table share; nil
+	// serves nothing (every MNT is refused and every handle is bad).
 	Exports *export.Table
-	// HandleKey, when set, keys the check bytes of file handles (up to 64
-	// bytes are used), so that clients cannot make valid handles
-	// themselves. It must stay the same across restarts, or every handle
-	// clients hold becomes NFS3ERR_BADHANDLE.
-	HandleKey []byte
 	// Logger receives server faults (one line each); nil discards.
 	Logger *slog.Logger
 	// MaxMounts bounds the MOUNT list DUMP reports (default 4096); past it
@@ -156,43 +148,6 @@ func (p nfsProgram) ServeRPC(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Cal
 	}
 }
 
-// addrPort returns the caller's address and port.
-func addrPort(a net.Addr) netip.AddrPort {
-	switch a := a.(type) {
-	case *net.TCPAddr:
-		return a.AddrPort()
-	case *net.UDPAddr:
-		return a.AddrPort()
-	}
-	if a == nil {
-		return netip.AddrPort{}
-	}
-	ap, _ := netip.ParseAddrPort(a.String())
-	return ap
-}
-
-// secOf returns the export security flavor of a call's credential, 0 for
-// one no export can allow.
-func secOf(c *rpc.Cred) export.Sec {
-	switch c.Flavor {
-	case rpc.AUTH_NONE:
-		return export.SecNone
-	case rpc.AUTH_SYS:
-		return export.SecSys
-	case rpc.RPCSEC_GSS:
-		// rpc_gss_service_t (RFC 2203 §5): none 1, integrity 2, privacy 3.
-		switch c.Service {
-		case 1:
-			return export.SecKrb5
-		case 2:
-			return export.SecKrb5i
-		case 3:
-			return export.SecKrb5p
-		}
-	}
-	return 0
-}
-
 // req is the context of one NFS call on one export: the store, the
 // squashed credential and whether the export is read-only for the caller.
 type req struct {
@@ -225,7 +180,7 @@ func (s *Server) begin(w *rpc.ReplyWriter, c *rpc.Call, fhb []byte) (req, fileHa
 
 // check applies the rules of export e to the call.
 func (s *Server) check(w *rpc.ReplyWriter, c *rpc.Call, e *export.Export) (req, wire.NFSStat3, error) {
-	acc, err := e.Check(addrPort(c.Remote), secOf(&c.Cred), export.Identity{UID: c.Cred.UID, GID: c.Cred.GID, Groups: c.Cred.GIDs})
+	acc, err := e.CheckCall(c)
 	switch {
 	case err == nil:
 		return req{s: s, exp: e, fs: e.FS, cred: acc.Cred, ro: acc.ReadOnly}, wire.NFS3_OK, nil
@@ -290,7 +245,7 @@ func (r *req) wcc(ctx context.Context, h store.Handle, before wire.PreOpAttr) wi
 
 // fh returns the handle bytes of node h of the request's export in buf.
 func (r *req) fh(buf *[handleSize]byte, h store.Handle) wire.NFSFH3 {
-	return wire.NFSFH3{Data: r.s.encodeHandle(buf[:], r.exp.ID, h)}
+	return wire.NFSFH3{Data: r.s.encodeHandle(buf, r.exp.ID, h)}
 }
 
 // fail records and logs a store error and returns its status.

@@ -56,7 +56,7 @@ func benchCompound(b *testing.B, c *client, bytesPer int64, ops ...wire.NfsArgop
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := c.c.Call(context.Background(), Program, Version, 1, args, &res); err != nil || res.status != wire.NFS4_OK {
+		if err := c.c.Call(context.Background(), NFSProgram, NFSVersion, 1, args, &res); err != nil || res.status != wire.NFS4_OK {
 			b.Fatal(err, res.status)
 		}
 	}
@@ -147,7 +147,7 @@ func BenchmarkSmallFile41(b *testing.B) {
 				// 16-byte session id.
 				binary.BigEndian.PutUint32(args.ops[4+16:], seq)
 				seq++
-				if err := c.c.Call(context.Background(), Program, Version, 1, args, &res); err != nil || res.status != wire.NFS4_OK {
+				if err := c.c.Call(context.Background(), NFSProgram, NFSVersion, 1, args, &res); err != nil || res.status != wire.NFS4_OK {
 					b.Fatal(err, res.status)
 				}
 			}

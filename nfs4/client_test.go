@@ -2,13 +2,14 @@ package nfs4
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/rpc/xdr"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/memory"
@@ -40,35 +41,40 @@ type testServer struct {
 }
 
 // startServer serves the exports of lines (exports(5) syntax), all on
-// fsys, with the server adjusted by opts before Register.
+// fsys with a new in-memory lock manager, with the server adjusted by
+// opts before Register.
 func startServer(t testing.TB, fsys *store.FS, lines string, opts ...func(*Server)) *testServer {
+	t.Helper()
+	mgr, err := locking.Open(context.Background(), locking.Options{Grace: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mgr.Close() })
+	return startServerMgr(t, fsys, lines, mgr, opts...)
+}
+
+// startServerMgr is startServer with the lock manager of fsys.
+func startServerMgr(t testing.TB, fsys *store.FS, lines string, mgr *locking.Manager, opts ...func(*Server)) *testServer {
 	t.Helper()
 	exps, err := export.Parse(strings.NewReader(lines))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range exps {
-		e.FS = fsys
+		e.FS, e.Locks = fsys, mgr
 	}
-	tab, err := export.NewTable(context.Background(), exps...)
+	tab, err := export.NewTable(context.Background(), export.Options{HandleKey: []byte("test key")}, exps...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{t: t, fs: fsys, tab: tab, srv: &Server{Exports: tab, HandleKey: []byte("test key")}}
+	ts := &testServer{t: t, fs: fsys, tab: tab, srv: &Server{Exports: tab}}
 	for _, o := range opts {
 		o(ts.srv)
 	}
 	mux := rpc.NewServeMux()
 	ts.srv.Register(mux)
 	ts.rpc = &rpc.Server{Handler: mux}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.addr = l.Addr().String()
-	done := make(chan struct{})
-	go func() { defer close(done); ts.rpc.Serve(l) }()
-	t.Cleanup(func() { ts.rpc.Close(); <-done })
+	ts.addr = rpctest.Start(t, ts.rpc).String()
 	return ts
 }
 
@@ -127,7 +133,7 @@ func (r *compoundRes) UnmarshalXDR(d *xdr.Decoder) {
 func (c *client) compound(ops ...wire.NfsArgop4) *compoundRes {
 	c.t.Helper()
 	var res compoundRes
-	if err := c.c.Call(context.Background(), Program, Version, 1, &compoundArgs{tag: "test", minor: c.minor, ops: ops}, &res); err != nil {
+	if err := c.c.Call(context.Background(), NFSProgram, NFSVersion, 1, &compoundArgs{tag: "test", minor: c.minor, ops: ops}, &res); err != nil {
 		c.t.Fatalf("COMPOUND: %v", err)
 	}
 	return &res

@@ -28,7 +28,7 @@ func (c *compound) clientIDFlavorOK(op string) bool {
 	if c.call.Cred.Flavor != rpc.AUTH_NONE {
 		return true
 	}
-	addr := addrPort(c.call.Remote).Addr()
+	addr := export.AddrPort(c.call.Remote).Addr()
 	if c.s.allowsNone(addr) {
 		return true
 	}

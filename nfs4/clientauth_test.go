@@ -14,7 +14,7 @@ import (
 // reply or the RPC-level error.
 func (c *client) callRaw(minor uint32, ops ...wire.NfsArgop4) (*compoundRes, error) {
 	var res compoundRes
-	err := c.c.Call(context.Background(), Program, Version, 1, &compoundArgs{tag: "test", minor: minor, ops: ops}, &res)
+	err := c.c.Call(context.Background(), NFSProgram, NFSVersion, 1, &compoundArgs{tag: "test", minor: minor, ops: ops}, &res)
 	return &res, err
 }
 

@@ -2,8 +2,6 @@ package nfs4
 
 import (
 	"context"
-	"net"
-	"net/netip"
 	"sync"
 	"unicode/utf8"
 
@@ -315,48 +313,10 @@ func opIllegal(c *compound) wire.Nfsstat4 { return c.status(wire.NFS4ERR_OP_ILLE
 // RELEASE_LOCKOWNER): RFC 8881 §18 says NFS4ERR_NOTSUPP.
 func opNotsupp41(c *compound) wire.Nfsstat4 { return c.status(wire.NFS4ERR_NOTSUPP) }
 
-// addrPort returns the caller's address and port.
-func addrPort(a net.Addr) netip.AddrPort {
-	switch a := a.(type) {
-	case *net.TCPAddr:
-		return a.AddrPort()
-	case *net.UDPAddr:
-		return a.AddrPort()
-	}
-	if a == nil {
-		return netip.AddrPort{}
-	}
-	ap, _ := netip.ParseAddrPort(a.String())
-	return ap
-}
-
-// secOf returns the export security flavor of a call's credential, 0 for
-// one no export can allow.
-func secOf(c *rpc.Cred) export.Sec {
-	switch c.Flavor {
-	case rpc.AUTH_NONE:
-		return export.SecNone
-	case rpc.AUTH_SYS:
-		return export.SecSys
-	case rpc.RPCSEC_GSS:
-		switch c.Service {
-		case 1:
-			return export.SecKrb5
-		case 2:
-			return export.SecKrb5i
-		case 3:
-			return export.SecKrb5p
-		}
-	}
-	return 0
-}
-
 // check applies the rules of e to the caller (cached for the compound).
 func (c *compound) check(e *export.Export) (export.Access, error) {
 	if c.checkedExp != e {
-		cr := &c.call.Cred
-		c.checked, c.checkedErr = e.Check(addrPort(c.call.Remote), secOf(cr),
-			export.Identity{UID: cr.UID, GID: cr.GID, Groups: cr.GIDs})
+		c.checked, c.checkedErr = e.CheckCall(c.call)
 		c.checkedExp = e
 	}
 	return c.checked, c.checkedErr

@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"slices"
 	"testing"
 
+	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
+	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/rpc/xdr"
 	"github.com/dittofs/dittofs/store"
 )
@@ -28,7 +32,7 @@ func (a *rawArgs) MarshalXDR(e *xdr.Encoder) {
 func (c *client) raw(minor, n uint32, ops []byte) *compoundRes {
 	c.t.Helper()
 	var res compoundRes
-	if err := c.c.Call(context.Background(), Program, Version, 1, &rawArgs{minor, n, ops}, &res); err != nil {
+	if err := c.c.Call(context.Background(), NFSProgram, NFSVersion, 1, &rawArgs{minor, n, ops}, &res); err != nil {
 		c.t.Fatalf("COMPOUND: %v", err)
 	}
 	return &res
@@ -114,7 +118,7 @@ func TestPseudoFS(t *testing.T) {
 		t.Fatalf("LOOKUPP twice from /data/projects is not the root")
 	}
 	proj := r.Res[3].Getfh.Resok4.Object
-	if h, ok := ts.srv.decodeHandle(proj); !ok || h.kind != fhNode {
+	if h, ok := ts.tab.DecodeHandle(proj); !ok || h.Kind != export.KindNode {
 		t.Fatalf("/data/projects handle is not an export node: %+v", h)
 	}
 	// LOOKUPP at the root.
@@ -312,4 +316,13 @@ func TestChangeInfoAtomic(t *testing.T) {
 	check("RENAME target", ri.TargetCinfo, exAfter, true)
 	r = c.compound(putfh(d), remove("f"), change).mustOK(t)
 	check("REMOVE", r.Res[1].Remove.Resok4.Cinfo, changeOf(r), true)
+}
+
+// TestPrograms: Programs lists what Register serves.
+func TestPrograms(t *testing.T) {
+	mux := rpc.NewServeMux()
+	(&Server{}).Register(mux)
+	if got := rpctest.Registered(mux); !slices.Equal(got, Programs()) {
+		t.Fatalf("registered %v, Programs() %v", got, Programs())
+	}
 }

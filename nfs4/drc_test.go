@@ -33,7 +33,7 @@ func FuzzNonIdempotentCall(f *testing.F) {
 	}
 	p := drcProgram()
 	f.Fuzz(func(t *testing.T, args []byte) {
-		c := &rpc.Call{Prog: Program, Vers: Version, Proc: 1, Args: xdr.NewDecoder(args)}
+		c := &rpc.Call{Prog: NFSProgram, Vers: NFSVersion, Proc: 1, Args: xdr.NewDecoder(args)}
 		keep := p.NonIdempotentCall(c)
 		if c.Args.Offset() != 0 {
 			t.Fatal("the classification consumed the arguments")
@@ -56,7 +56,7 @@ func BenchmarkNonIdempotentCall(b *testing.B) {
 		putfh(make([]byte, 32)), write(0, make([]byte, 4096)), getattr(wire.FATTR4_SIZE, wire.FATTR4_CHANGE)}})
 	b.ReportAllocs()
 	for b.Loop() {
-		if p.NonIdempotentCall(&rpc.Call{Prog: Program, Vers: Version, Proc: 1, Args: xdr.NewDecoder(args)}) {
+		if p.NonIdempotentCall(&rpc.Call{Prog: NFSProgram, Vers: NFSVersion, Proc: 1, Args: xdr.NewDecoder(args)}) {
 			b.Fatal("WRITE kept")
 		}
 	}

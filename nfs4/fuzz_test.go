@@ -1,7 +1,6 @@
 package nfs4
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -12,27 +11,6 @@ import (
 	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
 )
-
-// FuzzDecodeHandle checks the file handle decoder: it never panics, and
-// what it accepts re-encodes to the same bytes.
-func FuzzDecodeHandle(f *testing.F) {
-	s := &Server{HandleKey: []byte("k")}
-	var buf [fhSize]byte
-	f.Add([]byte{})
-	f.Add(s.encodeHandle(&buf, handle{kind: fhNode, id: 7, node: store.Handle{ID: 1, Gen: 2}}))
-	f.Add(s.encodeHandle(&buf, handle{kind: fhPseudo, id: 9}))
-	f.Add(make([]byte, fhSize))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		h, ok := s.decodeHandle(b)
-		if !ok {
-			return
-		}
-		var out [fhSize]byte
-		if got := s.encodeHandle(&out, h); !bytes.Equal(got, b) {
-			t.Fatalf("decode/encode of %x gave %x", b, got)
-		}
-	})
-}
 
 // opsBytes encodes operations as they follow a COMPOUND head.
 func opsBytes(ops ...wire.NfsArgop4) []byte {
@@ -85,7 +63,7 @@ func FuzzCompound(f *testing.F) {
 		f.Add(uint8(0), uint8(len(ops)), opsBytes(ops...))
 	}
 	f.Fuzz(func(t *testing.T, minor, n uint8, ops []byte) {
-		err := c.c.Call(context.Background(), Program, Version, 1, &rawArgs{uint32(minor % 3), uint32(n), ops}, nil)
+		err := c.c.Call(context.Background(), NFSProgram, NFSVersion, 1, &rawArgs{uint32(minor % 3), uint32(n), ops}, nil)
 		var re *rpc.ReplyError
 		if errors.As(err, &re) {
 			t.Fatalf("COMPOUND answered %v", re)
@@ -94,7 +72,7 @@ func FuzzCompound(f *testing.F) {
 			t.Fatalf("COMPOUND: %v", err)
 		}
 		var res compoundRes
-		err = c.c.Call(context.Background(), Program, Version, 1, &compoundArgs{ops: []wire.NfsArgop4{putrootfh(), getfh()}}, &res)
+		err = c.c.Call(context.Background(), NFSProgram, NFSVersion, 1, &compoundArgs{ops: []wire.NfsArgop4{putrootfh(), getfh()}}, &res)
 		if err != nil || res.Status != wire.NFS4_OK {
 			t.Fatalf("the server stopped serving: %v, %v", err, res.Status)
 		}
@@ -127,7 +105,7 @@ func FuzzSequence(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, slot, seq uint32, cache bool, n uint8, ops []byte) {
 		args := &rawArgs{minor: 1, n: uint32(n), ops: append(opsBytes(sequence(sid, slot, seq, cache)), ops...)}
-		if err := c.c.Call(context.Background(), Program, Version, 1, args, nil); err != nil {
+		if err := c.c.Call(context.Background(), NFSProgram, NFSVersion, 1, args, nil); err != nil {
 			t.Fatalf("COMPOUND: %v", err)
 		}
 		ts.srv.sessions.mu.Lock()
@@ -137,7 +115,7 @@ func FuzzSequence(f *testing.F) {
 			t.Fatalf("reply cache %d over its budget %d", cached, budget)
 		}
 		var res compoundRes
-		if err := c.c.Call(context.Background(), Program, Version, 1, &compoundArgs{minor: 1, ops: []wire.NfsArgop4{putrootfh()}}, &res); err != nil {
+		if err := c.c.Call(context.Background(), NFSProgram, NFSVersion, 1, &compoundArgs{minor: 1, ops: []wire.NfsArgop4{putrootfh()}}, &res); err != nil {
 			t.Fatalf("the server stopped serving: %v", err)
 		}
 	})

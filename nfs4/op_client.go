@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
@@ -42,7 +43,7 @@ func opSetclientid(c *compound) wire.Nfsstat4 {
 	cb := state.Callback{Program: a.Callback.CbProgram, Netid: a.Callback.CbLocation.RNetid,
 		Addr: a.Callback.CbLocation.RAddr, Ident: a.CallbackIdent}
 	var res wire.SETCLIENTID4res
-	id, confirm, err := c.table().SetClientIDFrom(c.ctx, addrPort(c.call.Remote).Addr(),
+	id, confirm, err := c.table().SetClientIDFrom(c.ctx, export.AddrPort(c.call.Remote).Addr(),
 		a.Client.ID, [8]byte(a.Client.Verifier), principalOf(&c.call.Cred), cb)
 	var inUse *state.InUseError
 	switch {
@@ -99,13 +100,7 @@ func opRenew(c *compound) wire.Nfsstat4 {
 // holdsDelegations reports whether cl holds a delegation: a recallable
 // grant in the lock manager of an export.
 func (s *Server) holdsDelegations(cl *state.Client) bool {
-	seen := map[*locking.Manager]bool{}
-	for _, e := range s.Exports.All() {
-		m := s.locks(e)
-		if seen[m] {
-			continue
-		}
-		seen[m] = true
+	for _, m := range s.Exports.LockManagers() {
 		if m.HasGrants(locking.ProtoNFS4, cl.Name) {
 			return true
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 
+	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/state"
@@ -46,7 +47,7 @@ func opExchangeID(c *compound) wire.Nfsstat4 {
 	if a.StateProtect.How != wire.SP4_NONE {
 		return c.status(wire.NFS4ERR_NOTSUPP)
 	}
-	x, err := c.table().ExchangeIDFrom(c.ctx, addrPort(c.call.Remote).Addr(), a.Clientowner.Ownerid,
+	x, err := c.table().ExchangeIDFrom(c.ctx, export.AddrPort(c.call.Remote).Addr(), a.Clientowner.Ownerid,
 		[8]byte(a.Clientowner.Verifier), principalOf(&c.call.Cred), a.Flags&wire.EXCHGID4_FLAG_UPD_CONFIRMED_REC_A != 0)
 	if err != nil {
 		// A full table is NFS4ERR_DELAY in 4.1 (minorStatus).
@@ -196,8 +197,8 @@ func opReclaimComplete(c *compound) wire.Nfsstat4 {
 	if err := c.table().ReclaimComplete(cl); err != nil {
 		return c.status(statusOf(err))
 	}
-	for _, e := range c.s.Exports.All() {
-		c.s.locks(e).ReclaimComplete(c.ctx, locking.ProtoNFS4, cl.Name)
+	for _, m := range c.s.Exports.LockManagers() {
+		m.ReclaimComplete(c.ctx, locking.ProtoNFS4, cl.Name)
 	}
 	return c.status(wire.NFS4_OK)
 }

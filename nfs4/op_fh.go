@@ -20,23 +20,23 @@ func opPutfh(c *compound) wire.Nfsstat4 {
 }
 
 func (c *compound) putfh(b []byte) wire.Nfsstat4 {
-	h, ok := c.s.decodeHandle(b)
+	h, ok := c.s.Exports.DecodeHandle(b)
 	if !ok {
 		return wire.NFS4ERR_BADHANDLE
 	}
-	if h.kind == fhPseudo {
-		d := c.s.pseudo.byID[h.id]
+	if h.Kind == export.KindPseudo {
+		d := c.s.pseudo.byID[h.ID]
 		if d == nil {
 			return wire.NFS4ERR_STALE
 		}
 		c.cur = fileRef{set: true, pseudo: d}
 		return wire.NFS4_OK
 	}
-	e := c.s.Exports.ByID(h.id)
+	e := c.s.Exports.ByID(h.ID)
 	if e == nil {
 		return wire.NFS4ERR_STALE
 	}
-	return c.setFile(e, h.node)
+	return c.setFile(e, h.Node)
 }
 
 // PUTROOTFH (RFC 7530 §16.22) and PUTPUBFH (§16.21: the public
@@ -126,7 +126,7 @@ func opLookup(c *compound) wire.Nfsstat4 {
 	name := string(a.Objname)
 	if d := c.cur.pseudo; d != nil {
 		ent := d.find(name)
-		if ent == nil || !ent.visible(addrPort(c.call.Remote).Addr()) {
+		if ent == nil || !ent.visible(export.AddrPort(c.call.Remote).Addr()) {
 			return c.status(wire.NFS4ERR_NOENT)
 		}
 		if ent.dir != nil {
@@ -202,7 +202,7 @@ func opSecinfo(c *compound) wire.Nfsstat4 {
 	e := c.cur.exp
 	if d := c.cur.pseudo; d != nil {
 		ent := d.find(string(a.Name))
-		if ent == nil || !ent.visible(addrPort(c.call.Remote).Addr()) {
+		if ent == nil || !ent.visible(export.AddrPort(c.call.Remote).Addr()) {
 			return c.status(wire.NFS4ERR_NOENT)
 		}
 		e = ent.exp
@@ -225,7 +225,7 @@ func (c *compound) secinfoOf(e *export.Export) []wire.Secinfo4 {
 		return []wire.Secinfo4{{Flavor: rpcAuthSys}}
 	}
 	var list []wire.Secinfo4
-	if r := e.Rule(addrPort(c.call.Remote).Addr()); r != nil {
+	if r := e.Rule(export.AddrPort(c.call.Remote).Addr()); r != nil {
 		for _, f := range r.Flavors() {
 			list = append(list, secinfoOf(f))
 		}

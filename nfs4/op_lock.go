@@ -77,7 +77,10 @@ func (c *compound) lockFail(op string, err error, denied *wire.LOCK4denied) wire
 // operations are done before the RECLAIM_COMPLETE, an NFS4ERR_GRACE
 // error will be returned"; Linux knfsd nfsd4_open does the same).
 func (c *compound) checkGrace(cl *state.Client, reclaim bool) wire.Nfsstat4 {
-	g := c.s.locks(c.cur.exp).InGrace(c.ctx)
+	g := c.cur.exp.Locks.InGrace(c.ctx)
+	if !g {
+		c.s.endGrace(c.ctx)
+	}
 	switch {
 	case reclaim && (!g || !c.table().MayReclaim(cl)):
 		return wire.NFS4ERR_NO_GRACE
@@ -221,7 +224,7 @@ func (c *compound) lockt(a *wire.LOCKT4args, res *wire.LOCKT4res) wire.Nfsstat4 
 	if st := c.needRegular("LOCKT"); st != wire.NFS4_OK {
 		return st
 	}
-	l, err := c.s.locks(c.cur.exp).Test(c.ctx, c.cur.node.ID, state.LockingOwner(cl, a.Owner.Owner), r, exclusive)
+	l, err := c.cur.exp.Locks.Test(c.ctx, c.cur.node.ID, state.LockingOwner(cl, a.Owner.Owner), r, exclusive)
 	if err != nil {
 		return c.fail("LOCKT", err)
 	}

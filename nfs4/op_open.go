@@ -3,6 +3,7 @@ package nfs4
 import (
 	"errors"
 
+	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/attr"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
@@ -122,7 +123,7 @@ func (c *compound) open(a *wire.OPEN4args, cl *state.Client, oo *state.Owner, ac
 	if c.cur.pseudo != nil {
 		return c.openPseudo(a)
 	}
-	mgr := c.s.locks(c.cur.exp)
+	mgr := c.cur.exp.Locks
 	if st := c.checkGrace(cl, reclaim); st != wire.NFS4_OK {
 		return st
 	}
@@ -207,7 +208,7 @@ func (c *compound) openPseudo(a *wire.OPEN4args) wire.Nfsstat4 {
 	if a.Openhow.Opentype == wire.OPEN4_CREATE {
 		return wire.NFS4ERR_ROFS
 	}
-	if ent := c.cur.pseudo.find(string(a.Claim.File)); ent == nil || !ent.visible(addrPort(c.call.Remote).Addr()) {
+	if ent := c.cur.pseudo.find(string(a.Claim.File)); ent == nil || !ent.visible(export.AddrPort(c.call.Remote).Addr()) {
 		return wire.NFS4ERR_NOENT
 	}
 	return wire.NFS4ERR_ISDIR
@@ -338,7 +339,7 @@ func (c *compound) stateOf(sid *wire.Stateid4, k state.Kind) (*state.State, wire
 	if s.Kind() != k {
 		return nil, wire.NFS4ERR_BAD_STATEID
 	}
-	if f := s.File(); f.ID != c.cur.node.ID || f.Mgr != c.s.locks(c.cur.exp) {
+	if f := s.File(); f.ID != c.cur.node.ID || f.Mgr != c.cur.exp.Locks {
 		return nil, wire.NFS4ERR_BAD_STATEID
 	}
 	return s, wire.NFS4_OK

@@ -3,6 +3,7 @@ package nfs4
 import (
 	"encoding/binary"
 
+	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/nfs4/internal/attr"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc/xdr"
@@ -151,7 +152,7 @@ func (r *dirReply) pseudo(d *pseudoDir, cookie uint64, verf store.Verifier) (sto
 		r.failed = wire.NFS4ERR_BAD_COOKIE
 		return pv, false
 	}
-	addr := addrPort(c.call.Remote).Addr()
+	addr := export.AddrPort(c.call.Remote).Addr()
 	for i := range d.entries {
 		ck := uint64(i) + 3
 		ent := &d.entries[i]

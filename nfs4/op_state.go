@@ -158,7 +158,7 @@ func (c *compound) setCurStateid(sid wire.Stateid4) {
 
 // fileOf returns the lock-manager file of the current filehandle.
 func (c *compound) fileOf() state.File {
-	return state.File{Mgr: c.s.locks(c.cur.exp), ID: c.cur.node.ID}
+	return state.File{Mgr: c.cur.exp.Locks, ID: c.cur.node.ID}
 }
 
 // checkStateid checks the stateid of a READ, WRITE or SETATTR (of the
@@ -175,7 +175,7 @@ func (c *compound) checkStateid(sid *wire.Stateid4, write bool) wire.Nfsstat4 {
 	if write {
 		want = locking.ModeWrite
 	}
-	mgr := c.s.locks(c.cur.exp)
+	mgr := c.cur.exp.Locks
 	if sid.IsAnonymous() || sid.IsReadBypass() {
 		if !write && sid.IsReadBypass() {
 			return wire.NFS4_OK

@@ -8,10 +8,10 @@ import (
 	"net"
 	"testing"
 
-	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/rpc/xdr"
 	"github.com/dittofs/dittofs/store"
 )
@@ -61,10 +61,8 @@ func startServerLocks(t *testing.T, opts ...func(*Server)) (*testServer, *lockin
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := startServer(t, newFS(t), exportsLine, append([]func(*Server){func(s *Server) {
-		s.Locks = func(*export.Export) *locking.Manager { return mgr }
-	}}, opts...)...)
-	return ts, mgr
+	t.Cleanup(func() { mgr.Close() })
+	return startServerMgr(t, newFS(t), exportsLine, mgr, opts...), mgr
 }
 
 // owner returns another open-owner of v's client, with its own seqids.
@@ -397,8 +395,8 @@ func rawCall(t *testing.T, nc net.Conn, xid uint32, cred rpc.OpaqueAuth, args *c
 	e.Uint32(xid)
 	e.Uint32(0) // CALL
 	e.Uint32(2)
-	e.Uint32(Program)
-	e.Uint32(Version)
+	e.Uint32(NFSProgram)
+	e.Uint32(NFSVersion)
 	e.Uint32(1) // COMPOUND
 	e.Uint32(uint32(cred.Flavor))
 	e.Opaque(cred.Body)
@@ -463,14 +461,8 @@ func TestCompoundDRC40(t *testing.T) {
 	ts.srv.Register(mux)
 	dc := &rpc.DuplicateCache{}
 	srv := &rpc.Server{Handler: mux, DuplicateCache: dc}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close(); <-done })
-	nc, err := net.Dial("tcp", l.Addr().String())
+	addr := rpctest.Start(t, srv).String()
+	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -491,7 +483,7 @@ func TestCompoundDRC40(t *testing.T) {
 			t.Errorf("%s retransmitted with the same xid: %v, want the first reply again", name, st)
 		}
 		// And on a new connection, as after a reconnect.
-		nc2, err := net.Dial("tcp", l.Addr().String())
+		nc2, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -518,7 +510,7 @@ func TestCompoundDRC40(t *testing.T) {
 	p := program{ts.srv}
 	call := func(minor uint32, ops ...wire.NfsArgop4) *rpc.Call {
 		b := xdr.Marshal(&compoundArgs{tag: "t", minor: minor, ops: ops})
-		return &rpc.Call{Prog: Program, Vers: Version, Proc: 1, Args: xdr.NewDecoder(b)}
+		return &rpc.Call{Prog: NFSProgram, Vers: NFSVersion, Proc: 1, Args: xdr.NewDecoder(b)}
 	}
 	for _, tc := range []struct {
 		name string
@@ -531,8 +523,8 @@ func TestCompoundDRC40(t *testing.T) {
 		{"4.0 LOOKUP GETATTR", call(0, putfh(root), lookup("x"), getattr(wire.FATTR4_SIZE)), false},
 		{"4.0 READ", call(0, putfh(root), read(0, 10)), false},
 		{"4.1 SEQUENCE REMOVE", call(1, wire.NfsArgop4{Argop: wire.OP_SEQUENCE}, putfh(root), remove("x")), false},
-		{"NULL", &rpc.Call{Prog: Program, Vers: Version, Proc: 0, Args: xdr.NewDecoder(nil)}, false},
-		{"garbage", &rpc.Call{Prog: Program, Vers: Version, Proc: 1, Args: xdr.NewDecoder([]byte{0, 0, 0, 9})}, false},
+		{"NULL", &rpc.Call{Prog: NFSProgram, Vers: NFSVersion, Proc: 0, Args: xdr.NewDecoder(nil)}, false},
+		{"garbage", &rpc.Call{Prog: NFSProgram, Vers: NFSVersion, Proc: 1, Args: xdr.NewDecoder([]byte{0, 0, 0, 9})}, false},
 	} {
 		if got := p.NonIdempotentCall(tc.c); got != tc.want {
 			t.Errorf("%s: NonIdempotentCall %v, want %v", tc.name, got, tc.want)

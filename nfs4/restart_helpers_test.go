@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/internal/clock"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
@@ -20,7 +20,7 @@ const restartGrace = time.Minute
 // state table over the store, as after a restart, with a grace period of
 // restartGrace. clock nil is the system clock; lease 0 the default lease.
 // The caller stops the previous boot (ts.rpc.Close) before the next.
-func restartable(t *testing.T, clock locking.Clock, lease time.Duration) func() (*testServer, *locking.Manager) {
+func restartable(t *testing.T, clock clock.Clock, lease time.Duration) func() (*testServer, *locking.Manager) {
 	t.Helper()
 	meta := memory.NewMetadata()
 	fsys, err := store.NewFS(meta, memory.NewBlocks(), store.Options{RootMode: 0o777})
@@ -35,17 +35,13 @@ func restartable(t *testing.T, clock locking.Clock, lease time.Duration) func() 
 		if err != nil {
 			t.Fatal(err)
 		}
-		tbl, err := state.New(ctx, state.Options{Persist: meta, Grace: restartGrace, Lease: lease, Clock: clock})
+		tbl, err := state.New(ctx, state.Options{Persist: meta, Lease: lease, Clock: clock})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(tbl.Stop)
-		return startServer(t, fsys, exportsLine, func(s *Server) {
+		return startServerMgr(t, fsys, exportsLine, mgr, func(s *Server) {
 			s.maxMinor, s.NoCallbacks, s.State = 1, true, tbl
-			if lease != 0 {
-				s.Lease = lease
-			}
-			s.Locks = func(*export.Export) *locking.Manager { return mgr }
 		}), mgr
 	}
 }

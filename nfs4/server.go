@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dittofs/dittofs/export"
@@ -17,11 +18,16 @@ import (
 	"github.com/dittofs/dittofs/store"
 )
 
-// Program and version served by this package.
+// Program and version served by this package (each protocol package
+// names its programs <Name>Program and <Name>Version).
 const (
-	Program = 100003
-	Version = 4
+	NFSProgram = 100003
+	NFSVersion = 4
 )
+
+// Programs returns the (program, version) pairs Register serves: NFS v4
+// (minor versions are negotiated inside COMPOUND).
+func Programs() []rpc.Program { return []rpc.Program{{Prog: NFSProgram, Vers: NFSVersion}} }
 
 // Limits of one COMPOUND.
 const (
@@ -38,18 +44,18 @@ const (
 )
 
 // Server serves NFSv4 over the exports of Exports. The zero value with
-// Exports and State set is usable; fields must not change after Register.
+// Exports set is usable; fields must not change after Register.
 type Server struct {
 	// Exports is the table of exports; the pseudo-filesystem root leads
-	// to each of them by its name.
+	// to each of them by its name. Its handle codec makes NFSv4 handles
+	// the NFSv3 handles of the same files, and the lock manager of each
+	// export (Export.Locks) holds NFSv4 opens, locks and delegations with
+	// NLM's and SMB's, so that they conflict.
 	Exports *export.Table
-	// State holds NFSv4 clients, open and lock state. nil gives the
-	// server an in-memory table (nothing survives a restart).
+	// State holds NFSv4 clients, open and lock state, and the lease time
+	// (announced in lease_time). nil gives the server an in-memory table
+	// with the default lease (nothing survives a restart).
 	State *state.Table
-	// Locks returns the lock manager of an export (the one NLM uses for
-	// the same files, so that locks conflict across protocols). nil, or a
-	// nil result, gives the export a private in-memory manager.
-	Locks func(*export.Export) *locking.Manager
 	// NoCallbacks turns off the CB_NULL probe of NFSv4.0 callback
 	// addresses; the callback path is then reported down (RENEW's
 	// NFS4ERR_CB_PATH_DOWN). The server grants no delegations yet, so the
@@ -59,17 +65,10 @@ type Server struct {
 	// default); tests and embedders that must keep traffic on some
 	// networks set it.
 	CallbackDial func(ctx context.Context, network, addr string) (*rpc.Client, error)
-	// HandleKey keys the check bytes of file handles, as nfs3.Server's:
-	// give both servers the same key and an NFSv3 handle is also a valid
-	// NFSv4 handle of the same file.
-	HandleKey []byte
 	// IDMapper maps owner and owner_group strings; nil maps numerically
 	// ("1000"), which is what Linux clients with nfs4_disable_idmapping
 	// (the default for AUTH_SYS) send and expect.
-	IDMapper attr.IDMapper
-	// Lease is the lease time announced in lease_time; it should equal
-	// State's lease. Default 90 s.
-	Lease time.Duration
+	IDMapper IDMapper
 	// Owner is the server owner and scope EXCHANGE_ID reports; clients
 	// detect trunking by it, so it must stay the same across restarts
 	// and be shared only by servers that share state. Default
@@ -97,9 +96,8 @@ type Server struct {
 	renewSession func(clientid uint64) (uint32, wire.Nfsstat4)
 	statMu       sync.Mutex
 	stats        map[*export.Export]func() store.FsStat
-	// ownLocks are the private lock managers of exports Locks gives none.
-	locksMu  sync.Mutex
-	ownLocks map[*export.Export]*locking.Manager
+	// graceOver is set once every lock manager's grace period has ended.
+	graceOver atomic.Bool
 	// logs rate-limits per-request and per-client lines.
 	logs ratelog.Limiter
 }
@@ -113,21 +111,18 @@ func (s *Server) init() {
 		if s.maxMinor == 0 {
 			s.maxMinor = servedMinor
 		}
-		if s.Lease <= 0 {
-			s.Lease = 90 * time.Second
-		}
 		if s.MaxOps <= 0 {
 			s.MaxOps = DefaultMaxOps
 		}
 		if s.MaxReply <= 0 {
 			s.MaxReply = DefaultMaxReply
 		}
-		for i := range s.attrs {
-			s.attrs[i] = attr.Config{Minor: uint32(i), LeaseTime: uint32(s.Lease / time.Second), Mapper: s.IDMapper}
-		}
 		if s.State == nil {
 			// Without persistence New cannot fail.
-			s.State, _ = state.New(context.Background(), state.Options{Lease: s.Lease, Logger: s.Logger})
+			s.State, _ = state.New(context.Background(), state.Options{Logger: s.Logger})
+		}
+		for i := range s.attrs {
+			s.attrs[i] = attr.Config{Minor: uint32(i), LeaseTime: uint32(s.State.Lease() / time.Second), Mapper: s.IDMapper}
 		}
 		s.owner = serverOwnerOf(s.Owner)
 		s.pseudo = newPseudoFS(s.Exports)
@@ -145,29 +140,7 @@ const servedMinor = 1
 // Register registers NFS version 4 on mux.
 func (s *Server) Register(mux *rpc.ServeMux) {
 	s.init()
-	mux.Handle(Program, Version, program{s})
-}
-
-// locks returns the lock manager of e: the one Locks gives, or the
-// export's private one.
-func (s *Server) locks(e *export.Export) *locking.Manager {
-	if s.Locks != nil {
-		if m := s.Locks(e); m != nil {
-			return m
-		}
-	}
-	s.locksMu.Lock()
-	defer s.locksMu.Unlock()
-	m := s.ownLocks[e]
-	if m == nil {
-		// Without persistence Open cannot fail.
-		m, _ = locking.Open(context.Background(), locking.Options{Grace: -1, Logger: s.Logger})
-		if s.ownLocks == nil {
-			s.ownLocks = map[*export.Export]*locking.Manager{}
-		}
-		s.ownLocks[e] = m
-	}
-	return m
+	mux.Handle(NFSProgram, NFSVersion, program{s})
 }
 
 // renewLease renews the lease of a session's client for SEQUENCE and
@@ -187,8 +160,26 @@ func (s *Server) reclaimDone(ctx context.Context, cl *state.Client) {
 	if !s.State.ReclaimDone(cl) {
 		return
 	}
-	for _, e := range s.Exports.All() {
-		s.locks(e).ReclaimComplete(ctx, locking.ProtoNFS4, cl.Name)
+	for _, m := range s.Exports.LockManagers() {
+		m.ReclaimComplete(ctx, locking.ProtoNFS4, cl.Name)
+	}
+}
+
+// endGrace tells the state table, once, that the grace period of every
+// export's lock manager is over (the lock managers own the setting, which
+// NLM shares), so that it forgets the previous boot's clients that have
+// not come back.
+func (s *Server) endGrace(ctx context.Context) {
+	if s.graceOver.Load() {
+		return
+	}
+	for _, m := range s.Exports.LockManagers() {
+		if m.InGrace(ctx) {
+			return
+		}
+	}
+	if s.graceOver.CompareAndSwap(false, true) {
+		s.State.EndGrace(ctx)
 	}
 }
 

@@ -116,7 +116,7 @@ func BenchmarkSequenceGetattr(b *testing.B) {
 					var res statusOnly
 					for seq := uint32(1); left.Add(-1) >= 0; seq++ {
 						args := &rawArgs{minor: 1, n: 3, ops: opsBytes(sequence(sid, slot, seq, false), putfh(fh), getattr(linuxGetattr...))}
-						if err := c.c.Call(context.Background(), Program, Version, 1, args, &res); err != nil || res.status != wire.NFS4_OK {
+						if err := c.c.Call(context.Background(), NFSProgram, NFSVersion, 1, args, &res); err != nil || res.status != wire.NFS4_OK {
 							b.Error(err, res.status)
 							return
 						}

@@ -20,7 +20,7 @@ func (r *rawReply) UnmarshalXDR(d *xdr.Decoder) {
 func (c *client) rawCompound(ops ...wire.NfsArgop4) []byte {
 	c.t.Helper()
 	var res rawReply
-	if err := c.c.Call(context.Background(), Program, Version, 1, &compoundArgs{tag: "raw", minor: c.minor, ops: ops}, &res); err != nil {
+	if err := c.c.Call(context.Background(), NFSProgram, NFSVersion, 1, &compoundArgs{tag: "raw", minor: c.minor, ops: ops}, &res); err != nil {
 		c.t.Fatalf("COMPOUND: %v", err)
 	}
 	return res.b

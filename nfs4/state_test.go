@@ -11,6 +11,7 @@ import (
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
 )
@@ -463,14 +464,7 @@ func TestCallbackProbe(t *testing.T) {
 		default:
 		}
 	}))
-	cb := &rpc.Server{Handler: mux}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go cb.Serve(l)
-	t.Cleanup(func() { cb.Close() })
-	port := l.Addr().(*net.TCPAddr).Port
+	port := rpctest.Serve(t, mux).Port()
 	ts, mgr := startServerLocks(t)
 	c := ts.dial(0, 0)
 	delegate(mgr, "cb")

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/store"
 )
@@ -227,7 +226,7 @@ func (c *graceClock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func (c *graceClock) AfterFunc(time.Duration, func()) locking.Timer { return graceTimer{} }
+func (c *graceClock) AfterFunc(time.Duration, func()) interface{ Stop() bool } { return graceTimer{} }
 
 type graceTimer struct{}
 

@@ -10,7 +10,7 @@ import (
 // 127.0.0.1: the cost of a client's uncontended fcntl lock and unlock.
 func BenchmarkLockUnlockRPC(b *testing.B) {
 	e := newEnv(b)
-	l := alock("hostA", 1, 1, 0, 100)
+	l := e.alock("hostA", 1, 1, 0, 100)
 	b.ReportAllocs()
 	for b.Loop() {
 		var res wire.NLM4Res

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/clock"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nlm/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
@@ -16,24 +17,8 @@ import (
 	"github.com/dittofs/dittofs/rpc/xdr"
 )
 
-// Portmapper v2 (RFC 1833 §3).
-const (
-	PMAP_PROG        = 100000
-	PMAP_VERS        = 2
-	PMAPPROC_GETPORT = 3
-	IPPROTO_TCP      = 6
-	IPPROTO_UDP      = 17
-)
-
 // errNotRegistered is a program the peer's portmapper does not know.
 var errNotRegistered = errors.New("nlm: program not registered with the peer's portmapper")
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-func (systemClock) AfterFunc(d time.Duration, f func()) locking.Timer {
-	return time.AfterFunc(d, f)
-}
 
 // peer is a client host as seen by the server.
 type peer struct {
@@ -59,9 +44,9 @@ type peerCaller struct {
 // getPort asks the portmapper of addr for the port of (prog, vers) over
 // network (PMAPPROC_GETPORT, RFC 1833 §3.2).
 func (pc peerCaller) getPort(ctx context.Context, addr netip.Addr, prog, vers uint32, network string) (uint16, error) {
-	prot := uint32(IPPROTO_TCP)
+	prot := uint32(portmap.IPPROTO_TCP)
 	if network == rpc.UDP {
-		prot = IPPROTO_UDP
+		prot = portmap.IPPROTO_UDP
 	}
 	cl, err := portmap.Dial(ctx, rpc.TCP, net.JoinHostPort(addr.String(), strconv.Itoa(pc.portmapPort)))
 	if err != nil {
@@ -108,9 +93,9 @@ func (pc peerCaller) call(ctx context.Context, p peer, prog, vers, proc uint32, 
 }
 
 // wait waits d on the clock, or until ctx ends.
-func wait(ctx context.Context, clock locking.Clock, d time.Duration) error {
+func wait(ctx context.Context, c clock.Clock, d time.Duration) error {
 	ch := make(chan struct{})
-	t := clock.AfterFunc(d, func() { close(ch) })
+	t := c.AfterFunc(d, func() { close(ch) })
 	select {
 	case <-ch:
 		return nil
@@ -139,7 +124,7 @@ retry:
 			}
 		}
 		var res wire.NLM4Res
-		err = s.peers.call(ctx, p, NLM_PROG, NLM4_VERS, NLMPROC4_GRANTED, args, &res)
+		err = s.peers.call(ctx, p, NLMProgram, NLMVersion, NLMPROC4_GRANTED, args, &res)
 		if err != nil {
 			continue
 		}
@@ -170,7 +155,7 @@ func (s *Server) sendRes(c *rpc.Call, name string, proc uint32, res xdr.Marshale
 	// res aliases the request buffer (the cookie); encode it now.
 	raw := rawArgs(xdr.Marshal(res))
 	s.bg.start(func() {
-		if err := s.peers.call(s.bg.ctx, p, NLM_PROG, NLM4_VERS, proc, raw, nil); err != nil {
+		if err := s.peers.call(s.bg.ctx, p, NLMProgram, NLMVersion, proc, raw, nil); err != nil {
 			s.log.Debug("nlm: sending a _RES message", "proc", proc, "addr", p.addr, "err", err)
 		}
 	})

@@ -5,8 +5,9 @@
 // locks on the same files.
 //
 // A Server answers NLM calls. It resolves the NFSv3 file handle of each
-// request to a share's *locking.Manager and a file id through its Files
-// field, so it does not depend on the NFSv3 handle format. Blocking
+// request through its export table (Server.Exports, the table nfs3 and
+// nfs4 serve) to the file and to its export's *locking.Manager, the one
+// NFSv4 and SMB use for the same files, so their locks conflict. Blocking
 // requests are answered NLM4_BLOCKED and later granted with an
 // NLMPROC4_GRANTED call to the client's lock manager, whose port is found
 // through the client's portmapper. The grace period after a restart is the

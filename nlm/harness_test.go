@@ -1,49 +1,25 @@
 package nlm
 
 import (
+	"bytes"
 	"context"
-	"encoding/binary"
 	"log/slog"
-	"net"
-	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nlm/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/portmap"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/rpc/xdr"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/memory"
 )
-
-// serveTCP serves h on 127.0.0.1 over TCP and returns the port.
-func serveTCP(t testing.TB, h rpc.Handler) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &rpc.Server{Handler: h}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// serveUDP serves h on 127.0.0.1 over UDP and returns the port.
-func serveUDP(t testing.TB, h rpc.Handler) int {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &rpc.Server{Handler: h}
-	go srv.ServePacket(pc)
-	t.Cleanup(func() { srv.Close() })
-	return pc.LocalAddr().(*net.UDPAddr).Port
-}
 
 // portmapper is a test portmapper v2 with GETPORT only.
 type portmapper struct {
@@ -55,7 +31,7 @@ type portmapper struct {
 func newPortmapper(t testing.TB) *portmapper {
 	pm := &portmapper{ports: make(map[[3]uint32]uint32)}
 	mux := rpc.NewServeMux()
-	mux.Handle(PMAP_PROG, PMAP_VERS, rpc.Procs{rpc.Null, nil, nil, func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
+	mux.Handle(portmap.PortmapProgram, portmap.PortmapVersion2, rpc.Procs{rpc.Null, nil, nil, func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		var m wire.Mapping
 		if !decode(w, c, &m) {
 			return
@@ -65,7 +41,7 @@ func newPortmapper(t testing.TB) *portmapper {
 		pm.mu.Unlock()
 		res.MarshalXDR(w.Encoder())
 	}})
-	pm.port = serveTCP(t, mux)
+	pm.port = int(rpctest.Serve(t, mux).Port())
 	return pm
 }
 
@@ -106,9 +82,9 @@ func newClientNLM(t testing.TB, pm *portmapper) *clientNLM {
 		}
 	}
 	mux := rpc.NewServeMux()
-	mux.Handle(NLM_PROG, NLM4_VERS, p)
-	pm.set(NLM_PROG, NLM4_VERS, IPPROTO_TCP, serveTCP(t, mux))
-	pm.set(NLM_PROG, NLM4_VERS, IPPROTO_UDP, serveUDP(t, mux))
+	mux.Handle(NLMProgram, NLMVersion, p)
+	pm.set(NLMProgram, NLMVersion, portmap.IPPROTO_TCP, int(rpctest.Serve(t, mux).Port()))
+	pm.set(NLMProgram, NLMVersion, portmap.IPPROTO_UDP, int(rpctest.StartUDP(t, &rpc.Server{Handler: mux}).Port()))
 	return cn
 }
 
@@ -129,7 +105,7 @@ func newClientStatd(t testing.TB) *clientStatd {
 		}
 	}
 	mux := rpc.NewServeMux()
-	mux.Handle(SM_PROG, SM_VERS, p)
+	mux.Handle(NSMProgram, NSMVersion, p)
 	// A lock manager's status callback (my_id), prog 200000 proc 1.
 	mux.Handle(200000, 1, rpc.Procs{rpc.Null, func(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		var a wire.Status
@@ -137,7 +113,7 @@ func newClientStatd(t testing.TB) *clientStatd {
 			cs.status <- a
 		}
 	}})
-	cs.port = serveUDP(t, mux)
+	cs.port = int(rpctest.StartUDP(t, &rpc.Server{Handler: mux}).Port())
 	return cs
 }
 
@@ -166,7 +142,7 @@ func newFakeClock() *fakeClock { return &fakeClock{armed: make(chan struct{}, 64
 
 func (c *fakeClock) Now() time.Time { return time.Unix(0, 0) }
 
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) locking.Timer {
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) interface{ Stop() bool } {
 	c.mu.Lock()
 	c.timers = append(c.timers, f)
 	c.mu.Unlock()
@@ -192,27 +168,70 @@ func (fakeTimer) Stop() bool { return true }
 // server and its monitor, a portmapper, and one client host's NLM and
 // statd.
 type env struct {
-	t      testing.TB
-	meta   store.Metadata
-	locks  atomic.Pointer[locking.Manager]
-	srv    *Server
-	nsm    *Monitor
-	pm     *portmapper
-	client *clientNLM
-	statd  *clientStatd
-	clock  *fakeClock
-	logs   logRecorder
-	rpc    *rpc.Client
-	port   int
-	udp    int // the server's UDP port
+	t    testing.TB
+	meta store.Metadata
+	fsys *store.FS
+	tab  *export.Table
+	// files are the store handles of the numbered test files.
+	filesMu sync.Mutex
+	files   map[uint64]store.Handle
+	locks   atomic.Pointer[locking.Manager]
+	srv     *Server
+	nsm     *Monitor
+	pm      *portmapper
+	client  *clientNLM
+	statd   *clientStatd
+	clock   *fakeClock
+	logs    logRecorder
+	rpc     *rpc.Client
+	port    int
+	udp     int // the server's UDP port
 }
 
-func fh(id uint64) wire.Netobj { return wire.Netobj{Data: binary.BigEndian.AppendUint64(nil, id)} }
-
+// staleID is the number of a file that is removed as soon as it is made.
 const staleID = 999
 
+// file returns the store handle of the file numbered n, made on first use
+// (and removed at once for staleID).
+func (e *env) file(n uint64) store.Handle {
+	e.t.Helper()
+	e.filesMu.Lock()
+	defer e.filesMu.Unlock()
+	if h, ok := e.files[n]; ok {
+		return h
+	}
+	ctx, root := context.Background(), &store.Cred{}
+	name := "f" + strconv.FormatUint(n, 10)
+	h, _, err := e.fsys.Create(ctx, root, e.fsys.Root(), name, store.CreateUnchecked, &store.SetAttr{}, store.Verifier{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if n == staleID {
+		if err := e.fsys.Remove(ctx, root, e.fsys.Root(), name); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	e.files[n] = h
+	return h
+}
+
+// id returns the file id (lock manager key) of the file numbered n.
+func (e *env) id(n uint64) uint64 { return e.file(n).ID }
+
+// fh returns the NFSv3 file handle of the file numbered n.
+func (e *env) fh(n uint64) wire.Netobj {
+	var buf [export.HandleSize]byte
+	return wire.Netobj{Data: bytes.Clone(e.tab.EncodeHandle(&buf, export.NodeHandle(e.tab.Lookup("/"), e.file(n))))}
+}
+
 func newEnv(t testing.TB) *env {
-	e := &env{t: t, meta: memory.NewMetadata(), clock: newFakeClock(), logs: make(logRecorder, 64)}
+	e := &env{t: t, meta: memory.NewMetadata(), clock: newFakeClock(), logs: make(logRecorder, 64), files: map[uint64]store.Handle{}}
+	fsys, err := store.NewFS(e.meta, memory.NewBlocks(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fsys.Close() })
+	e.fsys = fsys
 	e.pm = newPortmapper(t)
 	e.client = newClientNLM(t, e.pm)
 	e.statd = newClientStatd(t)
@@ -226,29 +245,28 @@ func newEnv(t testing.TB) *env {
 	return e
 }
 
+// restartLocks opens a new lock manager over the store, as after a
+// restart, and the export table with it; the next startServer serves it.
 func (e *env) restartLocks(grace time.Duration) {
 	m, err := locking.Open(context.Background(), locking.Options{Persist: e.meta, Grace: grace})
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.t.Cleanup(func() { m.Close() })
+	tab, err := export.NewTable(context.Background(), export.Options{HandleKey: []byte("nlm test key")},
+		&export.Export{Name: "/", FS: e.fsys, Locks: m})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.tab = tab
 	if old := e.locks.Swap(m); old != nil {
 		old.Close()
 	}
-	e.t.Cleanup(func() { m.Close() })
 }
 
 func (e *env) startServer() {
 	e.srv = &Server{
-		Files: FilesFunc(func(ctx context.Context, b []byte) (*locking.Manager, uint64, error) {
-			if len(b) != 8 {
-				return nil, 0, store.ErrBadHandle
-			}
-			id := binary.BigEndian.Uint64(b)
-			if id == staleID {
-				return nil, 0, store.ErrStale
-			}
-			return e.locks.Load(), id, nil
-		}),
+		Exports:     e.tab,
 		NSM:         e.nsm,
 		PortmapPort: e.pm.port,
 		Clock:       e.clock,
@@ -256,26 +274,22 @@ func (e *env) startServer() {
 	}
 	mux := rpc.NewServeMux()
 	e.srv.Register(mux)
-	e.port = serveTCP(e.t, mux)
-	e.udp = serveUDP(e.t, mux)
+	addr := rpctest.Serve(e.t, mux)
+	e.port = int(addr.Port())
+	e.udp = int(rpctest.StartUDP(e.t, &rpc.Server{Handler: mux}).Port())
 	e.t.Cleanup(func() { e.srv.Close() })
-	cl, err := rpc.Dial(context.Background(), "tcp", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(e.port)).String())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { cl.Close() })
-	e.rpc = cl
+	e.rpc = rpctest.Dial(e.t, rpc.TCP, addr)
 }
 
 func (e *env) call(proc uint32, args xdr.Marshaler, res xdr.Unmarshaler) {
 	e.t.Helper()
-	if err := e.rpc.Call(context.Background(), NLM_PROG, NLM4_VERS, proc, args, res); err != nil {
+	if err := e.rpc.Call(context.Background(), NLMProgram, NLMVersion, proc, args, res); err != nil {
 		e.t.Fatalf("proc %d: %v", proc, err)
 	}
 }
 
-func alock(host string, svid int32, file, off, n uint64) wire.NLM4Lock {
-	return wire.NLM4Lock{CallerName: host, FH: fh(file), OH: wire.Netobj{Data: []byte("oh-" + host)}, Svid: svid, LOffset: off, LLen: n}
+func (e *env) alock(host string, svid int32, file, off, n uint64) wire.NLM4Lock {
+	return wire.NLM4Lock{CallerName: host, FH: e.fh(file), OH: wire.Netobj{Data: []byte("oh-" + host)}, Svid: svid, LOffset: off, LLen: n}
 }
 
 func (e *env) lock(l wire.NLM4Lock, excl, block, reclaim bool) wire.NLM4Stats {

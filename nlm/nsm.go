@@ -1,6 +1,7 @@
 package nlm
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -12,8 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/clock"
 	"github.com/dittofs/dittofs/internal/ratelog"
-	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nlm/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/store"
@@ -70,8 +71,8 @@ type Monitor struct {
 	CallTimeout    time.Duration
 	// MaxHosts bounds the watched hosts (DefaultMaxHosts).
 	MaxHosts int
-	// Clock times retries (the system clock by default).
-	Clock locking.Clock
+	// Clock times retries; nil is the system clock (see Server.Clock).
+	Clock clock.Clock
 	// Logger receives failed notifications; nil discards.
 	Logger *slog.Logger
 
@@ -79,7 +80,7 @@ type Monitor struct {
 	bg       background
 	log      *slog.Logger
 	logs     ratelog.Limiter // per-request and per-host lines
-	clock    locking.Clock
+	clock    clock.Clock
 	peers    peerCaller
 	prefix   []byte
 
@@ -112,11 +113,8 @@ func (m *Monitor) init() {
 		if m.log == nil {
 			m.log = slog.New(slog.DiscardHandler)
 		}
-		m.clock = m.Clock
-		if m.clock == nil {
-			m.clock = systemClock{}
-		}
-		m.peers = peerCaller{portmapPort: cmpOr(m.PortmapPort, DefaultPortmapPort), timeout: cmpOr(m.CallTimeout, DefaultCallTimeout), locate: m.Locate}
+		m.clock = clock.Or(m.Clock)
+		m.peers = peerCaller{portmapPort: cmp.Or(m.PortmapPort, DefaultPortmapPort), timeout: cmp.Or(m.CallTimeout, DefaultCallTimeout), locate: m.Locate}
 		m.prefix = m.KeyPrefix
 		if m.prefix == nil {
 			m.prefix = KeyPrefix
@@ -124,10 +122,10 @@ func (m *Monitor) init() {
 		if m.Name == "" {
 			m.Name, _ = os.Hostname()
 		}
-		m.Network = cmpOr(m.Network, rpc.UDP)
-		m.NotifyRetries = cmpOr(m.NotifyRetries, DefaultNotifyRetries)
-		m.NotifyInterval = cmpOr(m.NotifyInterval, DefaultNotifyInterval)
-		m.MaxHosts = cmpOr(m.MaxHosts, DefaultMaxHosts)
+		m.Network = cmp.Or(m.Network, rpc.UDP)
+		m.NotifyRetries = cmp.Or(m.NotifyRetries, DefaultNotifyRetries)
+		m.NotifyInterval = cmp.Or(m.NotifyInterval, DefaultNotifyInterval)
+		m.MaxHosts = cmp.Or(m.MaxHosts, DefaultMaxHosts)
 		m.hosts = make(map[string]netip.Addr)
 		m.mons = make(map[monKey][16]byte)
 	})
@@ -313,7 +311,7 @@ func (m *Monitor) notify(ctx context.Context, name string, addr netip.Addr, stat
 				continue
 			}
 		}
-		if err = m.peers.call(ctx, peer{name: name, addr: a, network: m.Network}, SM_PROG, SM_VERS, SM_NOTIFY, args, nil); err == nil {
+		if err = m.peers.call(ctx, peer{name: name, addr: a, network: m.Network}, NSMProgram, NSMVersion, SM_NOTIFY, args, nil); err == nil {
 			m.log.Debug("nlm: SM_NOTIFY delivered", "host", name, "state", state, "attempt", attempt+1)
 			return
 		}
@@ -339,7 +337,7 @@ func lookup(ctx context.Context, name string) (netip.Addr, error) {
 // Register registers NSM v1 on mux.
 func (m *Monitor) Register(mux *rpc.ServeMux) {
 	m.init()
-	mux.Handle(SM_PROG, SM_VERS, m.procs())
+	mux.Handle(NSMProgram, NSMVersion, m.procs())
 }
 
 // local reports whether the call comes from this machine: SM_MON,

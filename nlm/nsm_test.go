@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/nlm/internal/wire"
+	"github.com/dittofs/dittofs/rpc/portmap"
 )
 
 func TestNotifyAfterRestart(t *testing.T) {
@@ -16,11 +17,11 @@ func TestNotifyAfterRestart(t *testing.T) {
 		t.Fatalf("first state %d", s)
 	}
 	var st wire.SMStatRes
-	if err := e.rpc.Call(ctx, SM_PROG, SM_VERS, SM_STAT, &wire.SMName{MonName: "x"}, &st); err != nil || st.ResStat != wire.STAT_SUCC || st.State != 1 {
+	if err := e.rpc.Call(ctx, NSMProgram, NSMVersion, SM_STAT, &wire.SMName{MonName: "x"}, &st); err != nil || st.ResStat != wire.STAT_SUCC || st.State != 1 {
 		t.Fatalf("SM_STAT %+v %v", st, err)
 	}
 	// A lock monitors hostA (at 127.0.0.1).
-	wantStat(t, "A lock", e.lock(alock("hostA", 1, 1, 0, 0), true, false, false), wire.NLM4_GRANTED)
+	wantStat(t, "A lock", e.lock(e.alock("hostA", 1, 1, 0, 0), true, false, false), wire.NLM4_GRANTED)
 	e.nsm.Close()
 
 	// Restart. hostA's statd is not reachable at first: the notification
@@ -35,7 +36,7 @@ func TestNotifyAfterRestart(t *testing.T) {
 		t.Fatalf("state after restart %d, want 3", s)
 	}
 	<-clock.armed
-	e.pm.set(SM_PROG, SM_VERS, IPPROTO_UDP, e.statd.port)
+	e.pm.set(NSMProgram, NSMVersion, portmap.IPPROTO_UDP, e.statd.port)
 	clock.fire()
 	n := <-e.statd.notify
 	if n.MonName != "server1" || n.State != 3 {
@@ -49,14 +50,14 @@ func TestNotifyAfterRestart(t *testing.T) {
 func TestMonCallback(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.pm.set(200000, 1, IPPROTO_UDP, e.statd.port)
+	e.pm.set(200000, 1, portmap.IPPROTO_UDP, e.statd.port)
 	priv := [16]byte{1, 2, 3}
 	id := wire.MyID{MyName: "localhost", MyProg: 200000, MyVers: 1, MyProc: 1}
 	var st wire.SMStatRes
-	if err := e.rpc.Call(ctx, SM_PROG, SM_VERS, SM_MON, &wire.Mon{MonID: wire.MonID{MonName: "peer1", MyID: id}, Priv: priv}, &st); err != nil || st.ResStat != wire.STAT_SUCC || st.State != 1 {
+	if err := e.rpc.Call(ctx, NSMProgram, NSMVersion, SM_MON, &wire.Mon{MonID: wire.MonID{MonName: "peer1", MyID: id}, Priv: priv}, &st); err != nil || st.ResStat != wire.STAT_SUCC || st.State != 1 {
 		t.Fatalf("SM_MON %+v %v", st, err)
 	}
-	if err := e.rpc.Call(ctx, SM_PROG, SM_VERS, SM_NOTIFY, &wire.StatChge{MonName: "peer1", State: 7}, nil); err != nil {
+	if err := e.rpc.Call(ctx, NSMProgram, NSMVersion, SM_NOTIFY, &wire.StatChge{MonName: "peer1", State: 7}, nil); err != nil {
 		t.Fatal(err)
 	}
 	s := <-e.statd.status
@@ -64,17 +65,17 @@ func TestMonCallback(t *testing.T) {
 		t.Fatalf("status callback %+v", s)
 	}
 	var us wire.SMStat
-	if err := e.rpc.Call(ctx, SM_PROG, SM_VERS, SM_UNMON_ALL, &id, &us); err != nil || us.State != 1 {
+	if err := e.rpc.Call(ctx, NSMProgram, NSMVersion, SM_UNMON_ALL, &id, &us); err != nil || us.State != 1 {
 		t.Fatalf("SM_UNMON_ALL %+v %v", us, err)
 	}
 	// SIMU_CRASH moves the state to the next odd number.
-	if err := e.rpc.Call(ctx, SM_PROG, SM_VERS, SM_SIMU_CRASH, nil, nil); err != nil {
+	if err := e.rpc.Call(ctx, NSMProgram, NSMVersion, SM_SIMU_CRASH, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if s := e.nsm.State(); s != 3 {
 		t.Fatalf("state after SIMU_CRASH %d", s)
 	}
-	if err := e.rpc.Call(ctx, SM_PROG, SM_VERS, SM_NOTIFY, &wire.StatChge{MonName: "peer1", State: 9}, nil); err != nil {
+	if err := e.rpc.Call(ctx, NSMProgram, NSMVersion, SM_NOTIFY, &wire.StatChge{MonName: "peer1", State: 9}, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.nsm.Close() // waits for callbacks
@@ -91,8 +92,8 @@ func TestMonCallback(t *testing.T) {
 func TestServerRestartReclaim(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.pm.set(SM_PROG, SM_VERS, IPPROTO_UDP, e.statd.port)
-	a := alock("hostA", 7, 1, 0, 4096)
+	e.pm.set(NSMProgram, NSMVersion, portmap.IPPROTO_UDP, e.statd.port)
+	a := e.alock("hostA", 7, 1, 0, 4096)
 	wantStat(t, "A lock", e.lock(a, true, false, false), wire.NLM4_GRANTED)
 
 	// Restart: lock manager, monitor and server.
@@ -110,9 +111,9 @@ func TestServerRestartReclaim(t *testing.T) {
 	if n.MonName != "server1" || n.State != 3 {
 		t.Fatalf("SM_NOTIFY %+v", n)
 	}
-	wantStat(t, "B lock in grace", e.lock(alock("hostB", 1, 1, 0, 1), false, false, false), wire.NLM4_DENIED_GRACE_PERIOD)
+	wantStat(t, "B lock in grace", e.lock(e.alock("hostB", 1, 1, 0, 1), false, false, false), wire.NLM4_DENIED_GRACE_PERIOD)
 	wantStat(t, "A reclaim", e.lock(a, true, false, true), wire.NLM4_GRANTED)
-	ls := e.locks.Load().Locks(1)
+	ls := e.locks.Load().Locks(e.id(1))
 	if len(ls) != 1 || ls[0].Owner != owner("hostA", 7, []byte("oh-hostA")) || ls[0].Range.Len != 4096 || !ls[0].Exclusive {
 		t.Fatalf("locks after reclaim %+v", ls)
 	}
@@ -135,9 +136,9 @@ func TestSimuCrashFlood(t *testing.T) {
 		for range e.clock.armed {
 		}
 	}()
-	wantStat(t, "A lock", e.lock(alock("hostA", 1, 1, 0, 0), true, false, false), wire.NLM4_GRANTED)
+	wantStat(t, "A lock", e.lock(e.alock("hostA", 1, 1, 0, 0), true, false, false), wire.NLM4_GRANTED)
 	for range 200 {
-		if err := e.rpc.Call(ctx, SM_PROG, SM_VERS, SM_SIMU_CRASH, nil, nil); err != nil {
+		if err := e.rpc.Call(ctx, NSMProgram, NSMVersion, SM_SIMU_CRASH, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,15 +1,17 @@
 package nlm
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"log/slog"
-	"net"
 	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/internal/clock"
 	"github.com/dittofs/dittofs/internal/ratelog"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nlm/internal/wire"
@@ -18,13 +20,21 @@ import (
 	"github.com/dittofs/dittofs/store"
 )
 
-// Program numbers.
+// Program and version numbers served by this package (each protocol
+// package names its programs <Name>Program and <Name>Version): NLM v4
+// and NSM v1 (the XNFS specification; RFC 1813 Appendix II).
 const (
-	NLM_PROG  = 100021
-	NLM4_VERS = 4
-	SM_PROG   = 100024
-	SM_VERS   = 1
+	NLMProgram = 100021
+	NLMVersion = 4
+	NSMProgram = 100024
+	NSMVersion = 1
 )
+
+// Programs returns the (program, version) pairs Register serves: NLM v4,
+// and NSM v1 when Server.NSM is set, which portmappers must map.
+func Programs() []rpc.Program {
+	return []rpc.Program{{Prog: NLMProgram, Vers: NLMVersion}, {Prog: NSMProgram, Vers: NSMVersion}}
+}
 
 // NLM v4 procedures (RFC 1813 §6.2).
 const (
@@ -58,28 +68,15 @@ const (
 	DefaultCallTimeout      = 10 * time.Second
 )
 
-// Files resolves the file handle of an NLM request.
-type Files interface {
-	// Resolve returns the lock manager of the share fh (an NFSv3 file
-	// handle, nfs_fh3 data) belongs to and the file's id in it. An
-	// error matching store.ErrStale, store.ErrBadHandle or
-	// store.ErrNotExist is answered NLM4_STALE_FH.
-	Resolve(ctx context.Context, fh []byte) (*locking.Manager, uint64, error)
-}
-
-// FilesFunc adapts a function to Files.
-type FilesFunc func(ctx context.Context, fh []byte) (*locking.Manager, uint64, error)
-
-// Resolve calls f.
-func (f FilesFunc) Resolve(ctx context.Context, fh []byte) (*locking.Manager, uint64, error) {
-	return f(ctx, fh)
-}
-
-// Server serves NLM v4. Set Files; the other fields have working zero
+// Server serves NLM v4. Set Exports; the other fields have working zero
 // values and must not change after Register.
 type Server struct {
-	// Files resolves file handles to lock managers and file ids.
-	Files Files
+	// Exports is the table of exports: it resolves the NFSv3 file handle
+	// of a request (those nfs3.Server gives out for the same table) to
+	// the file and to its export's lock manager (Export.Locks), which
+	// NFSv4 and SMB given the same table share, so that their locks
+	// conflict. nil serves nothing (every handle is NLM4_STALE_FH).
+	Exports *export.Table
 	// NSM, when not nil, is the status monitor: the Server monitors every
 	// client that takes a lock through it, releases a client's locks
 	// when it reports a reboot, and Register also registers it.
@@ -97,8 +94,10 @@ type Server struct {
 	CallbackRetries  int
 	CallbackInterval time.Duration
 	CallTimeout      time.Duration
-	// Clock times callback retries (the system clock by default).
-	Clock locking.Clock
+	// Clock times callback retries; nil is the system clock. Any value
+	// with the methods Now() time.Time and AfterFunc(time.Duration,
+	// func()) interface{ Stop() bool } is one.
+	Clock clock.Clock
 	// Logger receives failed callbacks; nil discards.
 	Logger *slog.Logger
 
@@ -106,11 +105,8 @@ type Server struct {
 	bg       background
 	log      *slog.Logger
 	logs     ratelog.Limiter // per-request and per-client lines
-	clock    locking.Clock
+	clock    clock.Clock
 	peers    peerCaller
-
-	mu       sync.Mutex
-	managers map[*locking.Manager]struct{}
 }
 
 func (s *Server) init() {
@@ -120,29 +116,17 @@ func (s *Server) init() {
 		if s.log == nil {
 			s.log = slog.New(slog.DiscardHandler)
 		}
-		s.clock = s.Clock
-		if s.clock == nil {
-			s.clock = systemClock{}
-		}
-		s.peers = peerCaller{portmapPort: cmpOr(s.PortmapPort, DefaultPortmapPort), timeout: cmpOr(s.CallTimeout, DefaultCallTimeout), locate: s.Locate}
-		s.CallbackRetries = cmpOr(s.CallbackRetries, DefaultCallbackRetries)
-		s.CallbackInterval = cmpOr(s.CallbackInterval, DefaultCallbackInterval)
-		s.managers = make(map[*locking.Manager]struct{})
+		s.clock = clock.Or(s.Clock)
+		s.peers = peerCaller{portmapPort: cmp.Or(s.PortmapPort, DefaultPortmapPort), timeout: cmp.Or(s.CallTimeout, DefaultCallTimeout), locate: s.Locate}
+		s.CallbackRetries = cmp.Or(s.CallbackRetries, DefaultCallbackRetries)
+		s.CallbackInterval = cmp.Or(s.CallbackInterval, DefaultCallbackInterval)
 	})
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Register registers NLM v4 on mux, and NSM v1 when s.NSM is set.
 func (s *Server) Register(mux *rpc.ServeMux) {
 	s.init()
-	mux.Handle(NLM_PROG, NLM4_VERS, nlmHandler{s: s, procs: s.procs()})
+	mux.Handle(NLMProgram, NLMVersion, nlmHandler{s: s, procs: s.procs()})
 	if s.NSM != nil {
 		s.NSM.addListener(s.hostRebooted)
 		s.NSM.Register(mux)
@@ -346,21 +330,15 @@ func stat(err error) wire.NLM4Stats {
 	return wire.NLM4_FAILED
 }
 
+// resolve returns the lock manager and file id of an NFSv3 file handle.
+// An error matching store.ErrStale, store.ErrBadHandle or
+// store.ErrNotExist is answered NLM4_STALE_FH.
 func (s *Server) resolve(ctx context.Context, fh []byte) (*locking.Manager, uint64, error) {
-	if s.Files == nil {
-		return nil, 0, store.ErrStale
-	}
-	m, id, err := s.Files.Resolve(ctx, fh)
+	e, h, err := s.Exports.ResolveHandle(ctx, fh)
 	if err != nil {
 		return nil, 0, err
 	}
-	if m == nil {
-		return nil, 0, store.ErrStale
-	}
-	s.mu.Lock()
-	s.managers[m] = struct{}{}
-	s.mu.Unlock()
-	return m, id, nil
+	return e.Locks, h.ID, nil
 }
 
 func (s *Server) test(ctx context.Context, a *wire.NLM4TestArgs) wire.NLM4TestRes {
@@ -384,13 +362,7 @@ func (s *Server) test(ctx context.Context, a *wire.NLM4TestArgs) wire.NLM4TestRe
 
 // peerOf returns the caller's address and transport.
 func peerOf(c *rpc.Call) peer {
-	p := peer{network: c.Network}
-	switch a := c.Remote.(type) {
-	case *net.TCPAddr:
-		p.addr = a.AddrPort().Addr().Unmap()
-	case *net.UDPAddr:
-		p.addr = a.AddrPort().Addr().Unmap()
-	}
+	p := peer{network: c.Network, addr: export.AddrPort(c.Remote).Addr().Unmap()}
 	if p.network == "" {
 		p.network = rpc.TCP
 	}
@@ -504,21 +476,11 @@ func (s *Server) share(ctx context.Context, a *wire.NLM4ShareArgs, unshare bool)
 
 // freeAll releases every lock and share of host name (FREE_ALL).
 func (s *Server) freeAll(ctx context.Context, name string) {
-	for _, m := range s.knownManagers() {
+	for _, m := range s.Exports.LockManagers() {
 		if err := m.ReleaseClient(ctx, locking.ProtoNLM, name); err != nil {
 			s.logs.Warn(s.log, "nlm: releasing a client's locks", "host", name, "err", err)
 		}
 	}
-}
-
-func (s *Server) knownManagers() []*locking.Manager {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]*locking.Manager, 0, len(s.managers))
-	for m := range s.managers {
-		out = append(out, m)
-	}
-	return out
 }
 
 // hostRebooted is told by the Monitor that a host restarted: its locks

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"net"
@@ -90,7 +91,7 @@ func (c *Client) sendRecord(ctx context.Context, rec []byte) error {
 
 // retransmit resends a UDP call until its reply arrives or ctx ends.
 func (c *Client) retransmit(ctx context.Context, xid uint32, dgram []byte) {
-	wait := cmpOr(c.Retransmit, 500*time.Millisecond)
+	wait := cmp.Or(c.Retransmit, 500*time.Millisecond)
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	for {

@@ -340,6 +340,10 @@ func (m *ServeMux) Remove(prog, vers uint32) {
 	}
 }
 
+// Program is an RPC program number and version: what a protocol
+// package's Programs function lists for portmapper registration.
+type Program struct{ Prog, Vers uint32 }
+
 // Programs calls fn for every registered (prog, vers).
 func (m *ServeMux) Programs(fn func(prog, vers uint32)) {
 	m.mu.RLock()

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -170,24 +171,16 @@ func (srv *Server) init() {
 				srv.extra = append(srv.extra, f)
 			}
 		}
-		srv.sem = make(chan struct{}, cmpOr(srv.MaxInFlight, DefaultMaxInFlight))
+		srv.sem = make(chan struct{}, cmp.Or(srv.MaxInFlight, DefaultMaxInFlight))
 		srv.listeners = make(map[net.Listener]struct{})
 		srv.packets = make(map[net.PacketConn]struct{})
 		srv.conns = make(map[*Conn]struct{})
 		srv.perAddr = make(map[netip.Addr]int)
-		srv.replies.limit = int64(cmpOr(srv.MaxReplyBytes, DefaultMaxReplyBytes))
+		srv.replies.limit = int64(cmp.Or(srv.MaxReplyBytes, DefaultMaxReplyBytes))
 		srv.done = make(chan struct{})
 		srv.ctx, srv.cancel = context.WithCancel(context.Background())
 		srv.calls.New = func() any { return srv.newRequest() }
 	})
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 func (srv *Server) flavor(n uint32) Flavor {
@@ -245,10 +238,10 @@ func (srv *Server) Serve(l net.Listener) error {
 			return err
 		}
 		delay = 0
-		if n := srv.nconns.Add(1); n > int64(cmpOr(srv.MaxConns, DefaultMaxConns)) {
+		if n := srv.nconns.Add(1); n > int64(cmp.Or(srv.MaxConns, DefaultMaxConns)) {
 			srv.nconns.Add(-1)
 			srv.counters.connsRejected.Add(1)
-			srv.logs.Warn(srv.log, "rpc: connection limit reached; closing new connections", "remote", nc.RemoteAddr().String(), "limit", cmpOr(srv.MaxConns, DefaultMaxConns))
+			srv.logs.Warn(srv.log, "rpc: connection limit reached; closing new connections", "remote", nc.RemoteAddr().String(), "limit", cmp.Or(srv.MaxConns, DefaultMaxConns))
 			nc.Close()
 			continue
 		}
@@ -262,7 +255,7 @@ func (srv *Server) Serve(l net.Listener) error {
 			srv.nconns.Add(-1)
 			c.cancel()
 			srv.counters.connsRejectedPerAddr.Add(1)
-			srv.logs.Warn(srv.log, "rpc: connection limit of one address reached; closing its new connections", "remote", addrString(c.remote), "limit", cmpOr(srv.MaxConnsPerAddr, DefaultMaxConnsPerAddr))
+			srv.logs.Warn(srv.log, "rpc: connection limit of one address reached; closing its new connections", "remote", addrString(c.remote), "limit", cmp.Or(srv.MaxConnsPerAddr, DefaultMaxConnsPerAddr))
 			nc.Close()
 			continue
 		}
@@ -314,7 +307,7 @@ func (srv *Server) trackConn(c *Conn, add bool) error {
 		return errServerClosed
 	}
 	if key.IsValid() {
-		if srv.perAddr[key] >= cmpOr(srv.MaxConnsPerAddr, DefaultMaxConnsPerAddr) {
+		if srv.perAddr[key] >= cmp.Or(srv.MaxConnsPerAddr, DefaultMaxConnsPerAddr) {
 			return errAddrLimit
 		}
 		srv.perAddr[key]++
@@ -605,8 +598,8 @@ func (srv *Server) newConn(nc net.Conn) *Conn {
 		c.addr = ta.AddrPort().Addr()
 	}
 	c.ctx, c.cancel = context.WithCancel(srv.ctx)
-	c.sem = make(chan struct{}, cmpOr(srv.MaxInFlightPerConn, DefaultMaxInFlightPerConn))
-	c.replies.limit = int64(cmpOr(srv.MaxReplyBytesPerConn, DefaultMaxReplyBytesPerConn))
+	c.sem = make(chan struct{}, cmp.Or(srv.MaxInFlightPerConn, DefaultMaxInFlightPerConn))
+	c.replies.limit = int64(cmp.Or(srv.MaxReplyBytesPerConn, DefaultMaxReplyBytesPerConn))
 	c.work = make(chan *request)
 	c.caller.init()
 	return c
@@ -663,7 +656,7 @@ func (c *Conn) Call(ctx context.Context, prog, vers, proc uint32, cred OpaqueAut
 func (c *Conn) sendRecord(_ context.Context, rec []byte) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	c.nc.SetWriteDeadline(time.Now().Add(cmpOr(c.srv.WriteTimeout, DefaultWriteTimeout)))
+	c.nc.SetWriteDeadline(time.Now().Add(cmp.Or(c.srv.WriteTimeout, DefaultWriteTimeout)))
 	return writeRecord(c.nc, [][]byte{rec}, c.srv.MaxFragmentSize, &c.iov)
 }
 
@@ -693,9 +686,9 @@ func (c *Conn) serve() {
 		srv.wg.Done()
 	}()
 	br := bufio.NewReaderSize(c.nc, 4<<10)
-	rr := recordReader{r: br, max: cmpOr(srv.MaxRecordSize, DefaultMaxRecordSize), bufs: &srv.bufs}
-	idle := cmpOr(srv.IdleTimeout, DefaultIdleTimeout)
-	recTimeout := cmpOr(srv.RecordTimeout, DefaultRecordTimeout)
+	rr := recordReader{r: br, max: cmp.Or(srv.MaxRecordSize, DefaultMaxRecordSize), bufs: &srv.bufs}
+	idle := cmp.Or(srv.IdleTimeout, DefaultIdleTimeout)
+	recTimeout := cmp.Or(srv.RecordTimeout, DefaultRecordTimeout)
 	armed := time.Time{} // when the idle deadline was last set
 	inRecord := false    // the record deadline is set
 	// armRecord sets the record deadline: from the first byte of a
@@ -788,7 +781,7 @@ func (c *Conn) readFailed(err error, inRecord bool) {
 	switch {
 	case inRecord && errors.As(err, &ne) && ne.Timeout():
 		srv.counters.recordTimeouts.Add(1)
-		srv.logs.Info(srv.log, "rpc: record not received within the record timeout; closing connection", "remote", addrString(c.remote), "timeout", cmpOr(srv.RecordTimeout, DefaultRecordTimeout))
+		srv.logs.Info(srv.log, "rpc: record not received within the record timeout; closing connection", "remote", addrString(c.remote), "timeout", cmp.Or(srv.RecordTimeout, DefaultRecordTimeout))
 	case !isClosedOrEOF(err):
 		srv.logs.Info(srv.log, "rpc: closing connection", "remote", addrString(c.remote), "err", err)
 	}
@@ -959,7 +952,7 @@ func (c *Conn) writeBatch(batch []*request) {
 		iov.backing = append(iov.backing, frame(r.segs, srv.MaxFragmentSize)...)
 	}
 	iov.bufs = iov.backing
-	c.nc.SetWriteDeadline(time.Now().Add(cmpOr(srv.WriteTimeout, DefaultWriteTimeout)))
+	c.nc.SetWriteDeadline(time.Now().Add(cmp.Or(srv.WriteTimeout, DefaultWriteTimeout)))
 	var err error
 	if len(iov.backing) == 1 {
 		_, err = c.nc.Write(iov.backing[0])
@@ -974,7 +967,7 @@ func (c *Conn) writeBatch(batch []*request) {
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
 		srv.counters.writeTimeouts.Add(1)
-		srv.logs.Warn(srv.log, "rpc: client does not read its replies; closing connection", "remote", addrString(c.remote), "timeout", cmpOr(srv.WriteTimeout, DefaultWriteTimeout))
+		srv.logs.Warn(srv.log, "rpc: client does not read its replies; closing connection", "remote", addrString(c.remote), "timeout", cmp.Or(srv.WriteTimeout, DefaultWriteTimeout))
 	case !isClosedOrEOF(err):
 		srv.logs.Info(srv.log, "rpc: writing reply failed; closing connection", "remote", addrString(c.remote), "err", err)
 	}

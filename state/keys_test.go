@@ -3,7 +3,6 @@ package state
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/memory"
@@ -23,7 +22,7 @@ func TestLegacyKeysMigrated(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	tb := newTable(t, Options{Persist: meta, Grace: time.Minute})
+	tb := newTable(t, Options{Persist: meta})
 	if tb.Epoch() != 8 {
 		t.Fatalf("epoch %d, want 8 after the legacy epoch 7", tb.Epoch())
 	}

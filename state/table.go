@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/clock"
 	"github.com/dittofs/dittofs/internal/ratelog"
-	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/store"
 )
 
@@ -73,12 +73,10 @@ type Options struct {
 	// other client conflicts with it (DefaultCourtesy); negative releases
 	// it as soon as the lease expires.
 	Courtesy time.Duration
-	// Grace is the grace period of the lock managers: records of clients
-	// of the previous boot that have not come back by then are removed
-	// (locking.DefaultGrace).
-	Grace time.Duration
-	// Clock is the source of time (the system clock).
-	Clock locking.Clock
+	// Clock is the source of time and timers (leases); nil is the system
+	// clock. Any value with the methods Now() time.Time and
+	// AfterFunc(time.Duration, func()) interface{ Stop() bool } is one.
+	Clock clock.Clock
 	// Persist keeps the names of confirmed clients, under KeyPrefix
 	// (the package's KeyPrefix, store namespace "nfs4-state", by
 	// default; New moves records of older versions there), so that they
@@ -119,7 +117,7 @@ type Callback struct {
 // Table is the NFSv4 state of a server.
 type Table struct {
 	opts  Options
-	clock locking.Clock
+	clock clock.Clock
 	log   *slog.Logger
 	epoch uint32
 	start time.Time
@@ -131,7 +129,7 @@ type Table struct {
 	nStates    int
 	previous   map[string]bool // confirmed clients of the previous boot
 	cleaned    bool            // previous records pruned after grace
-	timer      locking.Timer
+	timer      clock.Timer
 	closed     bool
 	onRelease  func(clientid uint64)
 	// sources are the records charged to each source address
@@ -153,9 +151,6 @@ func New(ctx context.Context, o Options) (*Table, error) {
 	if o.Courtesy == 0 {
 		o.Courtesy = DefaultCourtesy
 	}
-	if o.Grace == 0 {
-		o.Grace = locking.DefaultGrace
-	}
 	if o.MaxClients <= 0 {
 		o.MaxClients = DefaultMaxClients
 	}
@@ -172,12 +167,9 @@ func New(ctx context.Context, o Options) (*Table, error) {
 	if migrate {
 		o.KeyPrefix = KeyPrefix
 	}
-	t := &Table{opts: o, clock: o.Clock, log: o.Logger,
+	t := &Table{opts: o, clock: clock.Or(o.Clock), log: o.Logger,
 		clients: map[uint32]*Client{}, byName: map[string]*names{}, previous: map[string]bool{},
 		sources: map[netip.Prefix]map[*Client]struct{}{}}
-	if t.clock == nil {
-		t.clock = systemClock{}
-	}
 	t.logs.Now = t.clock.Now
 	if t.log == nil {
 		t.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -238,10 +230,9 @@ func (t *Table) schedule() {
 	})
 }
 
-// Sweep releases the state of clients expired past the courtesy time,
-// forgets unconfirmed records older than a lease and, once the grace
-// period is over, the records of previous-boot clients that did not come
-// back. The Table calls it by itself every half lease.
+// Sweep releases the state of clients expired past the courtesy time and
+// forgets unconfirmed records older than a lease. The Table calls it by
+// itself every half lease.
 func (t *Table) Sweep(ctx context.Context) {
 	now := t.clock.Now()
 	t.mu.Lock()
@@ -257,8 +248,21 @@ func (t *Table) Sweep(ctx context.Context) {
 			purge = append(purge, c)
 		}
 	}
+	t.mu.Unlock()
+	for _, c := range purge {
+		t.Purge(ctx, c, "lease expired")
+	}
+}
+
+// EndGrace is told that the grace period is over: the grace period of
+// the lock managers, which is the one setting of it (locking.Options.Grace),
+// so that NFSv4 and NLM reclaims end together. It forgets the persisted
+// records of previous-boot clients that have not come back; a later
+// restart does not let them reclaim. Calls after the first do nothing.
+func (t *Table) EndGrace(ctx context.Context) {
+	t.mu.Lock()
 	var stale []string
-	if !t.cleaned && now.Sub(t.start) > t.opts.Grace {
+	if !t.cleaned {
 		t.cleaned = true
 		for name := range t.previous {
 			if n := t.byName[name]; n == nil || n.confirmed == nil {
@@ -267,9 +271,6 @@ func (t *Table) Sweep(ctx context.Context) {
 		}
 	}
 	t.mu.Unlock()
-	for _, c := range purge {
-		t.Purge(ctx, c, "lease expired")
-	}
 	if len(stale) > 0 {
 		t.persist(ctx, func(tx store.Tx) error {
 			for _, name := range stale {
@@ -296,14 +297,6 @@ func (t *Table) courtesyOver(c *Client, now time.Time) bool {
 
 // clientID composes a clientid from the epoch and a client's index.
 func (t *Table) clientID(idx uint32) uint64 { return uint64(t.epoch)<<32 | uint64(idx) }
-
-// systemClock is the real time.
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-func (systemClock) AfterFunc(d time.Duration, f func()) locking.Timer {
-	return time.AfterFunc(d, f)
-}
 
 // Counts returns the client records (confirmed, unconfirmed and
 // expired) and the owners and stateids the table holds, for metrics and

@@ -303,7 +303,7 @@ func TestPersistedClients(t *testing.T) {
 	tb1 := newTable(t, Options{Persist: meta})
 	x := confirmed(t, tb1, "x", 1, "p")
 	tb1.Stop()
-	tb2 := newTable(t, Options{Persist: meta, Grace: time.Minute})
+	tb2 := newTable(t, Options{Persist: meta})
 	if tb2.Epoch() == tb1.Epoch() {
 		t.Fatal("the epoch did not change")
 	}
@@ -324,6 +324,29 @@ func TestPersistedClients(t *testing.T) {
 		t.Errorf("stateid of another epoch: %v", err)
 	}
 	_ = ctx
+}
+
+// TestEndGrace: when the grace period ends (RFC 7530 §9.6.2), the
+// records of previous-boot clients that did not come back are forgotten,
+// so they cannot reclaim after the next restart either; the clients that
+// came back keep theirs.
+func TestEndGrace(t *testing.T) {
+	ctx := context.Background()
+	meta := memory.NewMetadata()
+	tb1 := newTable(t, Options{Persist: meta})
+	confirmed(t, tb1, "back", 1, "p")
+	confirmed(t, tb1, "gone", 1, "p")
+	tb1.Stop()
+	tb2 := newTable(t, Options{Persist: meta})
+	confirmed(t, tb2, "back", 1, "p")
+	tb2.EndGrace(ctx)
+	tb2.EndGrace(ctx)
+	tb2.Stop()
+	tb3 := newTable(t, Options{Persist: meta})
+	back, gone := confirmed(t, tb3, "back", 1, "p"), confirmed(t, tb3, "gone", 1, "p")
+	if !tb3.MayReclaim(back) || tb3.MayReclaim(gone) {
+		t.Errorf("after EndGrace: MayReclaim back %v (want true), gone %v (want false)", tb3.MayReclaim(back), tb3.MayReclaim(gone))
+	}
 }
 
 func TestBounds(t *testing.T) {

@@ -43,7 +43,7 @@ func TestBatchedTruncateAndReap(t *testing.T) {
 	meta := &failing{Metadata: memory.NewMetadata()}
 	meta.armed.Store(-1)
 	blocks := memory.NewBlocks()
-	opts := store.Options{BlockSize: 512, RootMode: 0o777, Now: newClock().Now}
+	opts := store.Options{BlockSize: 512, RootMode: 0o777, Clock: newClock()}
 	fs, err := store.NewFS(meta, blocks, opts)
 	if err != nil {
 		t.Fatal(err)

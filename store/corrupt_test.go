@@ -15,7 +15,7 @@ import (
 func TestCorruptionSweep(t *testing.T) {
 	build := func() (*memory.Metadata, *memory.Blocks, []store.Handle) {
 		meta, blocks := memory.NewMetadata(), memory.NewBlocks()
-		fs, err := store.NewFS(meta, blocks, store.Options{BlockSize: 512, RootMode: 0o777, Now: newClock().Now, FlushInterval: -1})
+		fs, err := store.NewFS(meta, blocks, store.Options{BlockSize: 512, RootMode: 0o777, Clock: newClock(), FlushInterval: -1})
 		if err != nil {
 			t.Fatal(err)
 		}

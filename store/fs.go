@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dittofs/dittofs/internal/clock"
 )
 
 // AtimePolicy says when reads update a file's access time.
@@ -26,8 +28,10 @@ const (
 // Options configure an FS. The zero value is usable: every zero field takes
 // the default given in its comment.
 type Options struct {
-	// Now is the clock (default time.Now). Tests inject their own.
-	Now func() time.Time
+	// Clock gives the times of attributes; nil is the system clock. Any
+	// value with the methods Now() time.Time and
+	// AfterFunc(time.Duration, func()) interface{ Stop() bool } is one.
+	Clock clock.Clock
 	// Root is how UID 0 is treated (default RootPrivileged).
 	Root RootPolicy
 	// OwnerOverride lets the owner of a regular file read and write it
@@ -82,9 +86,7 @@ type Options struct {
 }
 
 func (o *Options) setDefaults() error {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	o.Clock = clock.Or(o.Clock)
 	if o.MaxName == 0 || o.MaxName > 255 {
 		o.MaxName = 255
 	}
@@ -297,7 +299,7 @@ func (f *FS) Close() error {
 	return err
 }
 
-func (f *FS) now() int64 { return f.opts.Now().UnixNano() }
+func (f *FS) now() int64 { return f.opts.Clock.Now().UnixNano() }
 
 func newGen() uint64 {
 	for {

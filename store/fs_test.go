@@ -28,6 +28,10 @@ func (c *clock) Now() time.Time {
 	return c.t
 }
 
+func (c *clock) AfterFunc(d time.Duration, f func()) interface{ Stop() bool } {
+	return time.AfterFunc(d, f)
+}
+
 var (
 	root  = &store.Cred{UID: 0, GID: 0}
 	alice = &store.Cred{UID: 1000, GID: 1000, Groups: []uint32{50}}
@@ -37,8 +41,8 @@ var (
 
 func newFS(t testing.TB, opts store.Options) *store.FS {
 	t.Helper()
-	if opts.Now == nil {
-		opts.Now = newClock().Now
+	if opts.Clock == nil {
+		opts.Clock = newClock()
 	}
 	if opts.RootMode == 0 {
 		opts.RootMode = 0o777
@@ -509,7 +513,7 @@ func TestWriteErrors(t *testing.T) {
 
 func TestDedupAndRefcounts(t *testing.T) {
 	blocks := memory.NewBlocks()
-	fs, err := store.NewFS(memory.NewMetadata(), blocks, store.Options{BlockSize: 4096, Now: newClock().Now, RootMode: 0o777})
+	fs, err := store.NewFS(memory.NewMetadata(), blocks, store.Options{BlockSize: 4096, Clock: newClock(), RootMode: 0o777})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func TestCheckNamespaces(t *testing.T) {
 		return nil
 	})
 	meta, blocks := memory.NewMetadata(), memory.NewBlocks()
-	fs, err := store.NewFS(meta, blocks, store.Options{Now: newClock().Now, FlushInterval: -1})
+	fs, err := store.NewFS(meta, blocks, store.Options{Clock: newClock(), FlushInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestCheckNamespaces(t *testing.T) {
 // wrong usage counters, and FsStat follows.
 func TestRepairFS(t *testing.T) {
 	meta, blocks := memory.NewMetadata(), memory.NewBlocks()
-	fs, err := store.NewFS(meta, blocks, store.Options{RootMode: 0o777, Now: newClock().Now, FlushInterval: -1})
+	fs, err := store.NewFS(meta, blocks, store.Options{RootMode: 0o777, Clock: newClock(), FlushInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

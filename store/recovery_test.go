@@ -68,7 +68,7 @@ func (c *alwaysConflict) Update(ctx context.Context, fn func(store.Tx) error) er
 // fsck is clean, and GC collects what the crash left behind.
 func TestCrash(t *testing.T) {
 	meta, blocks := memory.NewMetadata(), memory.NewBlocks()
-	opts := store.Options{BlockSize: 4096, RootMode: 0o777, Now: newClock().Now}
+	opts := store.Options{BlockSize: 4096, RootMode: 0o777, Clock: newClock()}
 	fs, err := store.NewFS(meta, blocks, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -155,7 +155,7 @@ func TestSparseSeekAllocate(t *testing.T) {
 
 func TestCloneCopy(t *testing.T) {
 	blocks := memory.NewBlocks()
-	fs, err := store.NewFS(memory.NewMetadata(), blocks, store.Options{BlockSize: 4096, RootMode: 0o777, Now: newClock().Now})
+	fs, err := store.NewFS(memory.NewMetadata(), blocks, store.Options{BlockSize: 4096, RootMode: 0o777, Clock: newClock()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,7 @@ import (
 	"testing"
 
 	"github.com/dittofs/dittofs/locking"
-	"github.com/dittofs/dittofs/nfs3"
 	"github.com/dittofs/dittofs/nlm"
-	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/badger"
@@ -241,7 +239,7 @@ func TestMaxLocksFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.close()
-	lm, err := openLocking(ctx, cfg, log, st, &nfs3.Server{}, rpc.NewServeMux())
+	lm, err := openLocking(ctx, cfg, log, st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,9 +18,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dittofs/dittofs/nfs3"
+	"github.com/dittofs/dittofs/nlm"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/portmap"
 	"github.com/dittofs/dittofs/rpc/xdr"
+)
+
+// RPC programs the tests call by number.
+const (
+	progNFS   = nfs3.NFSProgram
+	progMount = nfs3.MountProgram
+	progNLM   = nlm.NLMProgram
+	progNSM   = nlm.NSMProgram
 )
 
 type xdrString string
@@ -189,14 +199,14 @@ func TestServesNullAndPortmap(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pm.Close()
-	port, err := pm.GetPort(ctx, progNFS, 3, 6 /* IPPROTO_TCP */)
+	port, err := pm.GetPort(ctx, progNFS, 3, portmap.IPPROTO_TCP)
 	if err != nil || port != portOf(addrs["nfs/tcp"]) {
 		t.Fatalf("GETPORT nfs v3 tcp = %d, %v; nfs listens on %v", port, err, nfs)
 	}
-	if port, err := pm.GetPort(ctx, progNLM, 4, 17); err != nil || port != portOf(addrs["nfs/tcp"]) {
+	if port, err := pm.GetPort(ctx, progNLM, 4, portmap.IPPROTO_UDP); err != nil || port != portOf(addrs["nfs/tcp"]) {
 		t.Fatalf("GETPORT nlm v4 udp = %d, %v", port, err)
 	}
-	port, err = pm.GetPort(ctx, progMount, 3, 17 /* IPPROTO_UDP */)
+	port, err = pm.GetPort(ctx, progMount, 3, portmap.IPPROTO_UDP)
 	if err != nil || port != portOf(addrs["nfs/tcp"]) {
 		t.Fatalf("GETPORT mount v3 udp = %d, %v", port, err)
 	}
@@ -384,10 +394,10 @@ func TestServesNFSv4(t *testing.T) {
 			}
 			var tcpPort, udpPort uint32
 			for _, m := range maps {
-				if m.Prog == progNFS && m.Vers == 4 && m.Prot == 6 {
+				if m.Prog == progNFS && m.Vers == 4 && m.Prot == portmap.IPPROTO_TCP {
 					tcpPort = m.Port
 				}
-				if m.Prog == progNFS && m.Vers == 4 && m.Prot == 17 {
+				if m.Prog == progNFS && m.Vers == 4 && m.Prot == portmap.IPPROTO_UDP {
 					udpPort = m.Port
 				}
 			}

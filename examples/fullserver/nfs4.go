@@ -21,12 +21,12 @@ type nfs4Service struct {
 }
 
 // openNFS4 registers NFS version 4 (program 100003 v4) on mux, the same
-// mux and port as NFSv3, over the exports and the lock manager NLM uses,
-// so that NFSv4 opens and locks conflict with NLM's. With a data
+// mux and port as NFSv3, over the exports, whose lock manager NLM uses
+// too, so that NFSv4 opens and locks conflict with NLM's. With a data
 // directory the names of confirmed clients are kept in the default
 // export's metadata store, so that they may reclaim their opens and locks
 // in the grace period after a restart; with --memory nothing survives.
-func openNFS4(ctx context.Context, cfg Config, log *slog.Logger, st *stores, exports *export.Table, lm *lockManager, mux *rpc.ServeMux) (*nfs4Service, error) {
+func openNFS4(ctx context.Context, cfg Config, log *slog.Logger, st *stores, exports *export.Table, mux *rpc.ServeMux) (*nfs4Service, error) {
 	if !cfg.NFS4 {
 		return &nfs4Service{}, nil
 	}
@@ -34,20 +34,17 @@ func openNFS4(ctx context.Context, cfg Config, log *slog.Logger, st *stores, exp
 	if !cfg.Memory {
 		persist = st.meta
 	}
-	tbl, err := state.New(ctx, state.Options{Lease: cfg.Lease, Grace: cfg.Grace, Persist: persist, Logger: log,
+	tbl, err := state.New(ctx, state.Options{Lease: cfg.Lease, Persist: persist, Logger: log,
 		MaxClients: cfg.NFS4MaxClients, MaxClientsPerAddr: cfg.NFS4MaxClientsPerAddr,
 		MaxUnconfirmedPerAddr: cfg.NFS4MaxUnconfirmedPerAddr})
 	if err != nil {
 		return nil, fmt.Errorf("nfsv4 state: %w", err)
 	}
 	srv := &nfs4.Server{
-		Exports:   exports,
-		State:     tbl,
-		Locks:     lm.of,
-		HandleKey: st.handleKey,
-		IDMapper:  idMapper(cfg.IDMapDomain),
-		Lease:     cfg.Lease,
-		Logger:    log,
+		Exports:  exports,
+		State:    tbl,
+		IDMapper: idMapper(cfg.IDMapDomain),
+		Logger:   log,
 	}
 	srv.Register(mux)
 	return &nfs4Service{state: tbl}, nil

@@ -37,11 +37,16 @@ func TestNFS4ClientLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.close()
-	exports, err := export.NewTable(ctx, defaultExport(cfg, st.fs))
+	lm, err := openLocking(ctx, cfg, slog.New(slog.DiscardHandler), st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v4, err := openNFS4(ctx, cfg, slog.New(slog.DiscardHandler), st, exports, &lockManager{}, rpc.NewServeMux())
+	defer lm.close(slog.New(slog.DiscardHandler))
+	exports, err := export.NewTable(ctx, export.Options{}, defaultExport(cfg, st.fs, lm.locks))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v4, err := openNFS4(ctx, cfg, slog.New(slog.DiscardHandler), st, exports, rpc.NewServeMux())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/dittofs/dittofs/nfs4"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/portmap"
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,7 +60,7 @@ func startPortmap(cfg Config, log *slog.Logger, reg prometheus.Registerer, mux *
 		return nil, nil, fmt.Errorf("portmapper: %w", err)
 	}
 	// NFSv4 is for TCP only (RFC 7530 §3.1).
-	table.Unset(progNFS, 4, portmap.UDP)
+	table.Unset(nfs4.NFSProgram, nfs4.NFSVersion, portmap.UDP)
 	srv := &rpc.Server{Handler: pmux, Logger: log, Metrics: newRPCMetrics(reg, "portmap")}
 	cfg.limit(srv)
 	registerLimitMetrics(reg, "portmap", srv)
@@ -80,7 +81,7 @@ func registerSystem(log *slog.Logger, mux *rpc.ServeMux, port int) {
 		log.Warn("portmapper: cannot build the mappings", "err", err)
 		return
 	}
-	tmp.Unset(progNFS, 4, portmap.UDP)
+	tmp.Unset(nfs4.NFSProgram, nfs4.NFSVersion, portmap.UDP)
 	ms := tmp.Mappings()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

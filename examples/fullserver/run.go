@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs3"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/store"
@@ -18,15 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
-)
-
-// RPC programs of the NFS family (RFC 1813; the Open Group XNFS
-// specification for NLM and NSM).
-const (
-	progNFS   = 100003
-	progMount = 100005
-	progNLM   = 100021
-	progNSM   = 100024
 )
 
 // listener describes one bound listener, for the log and for tests.
@@ -54,20 +46,20 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 			log.Error("closing the stores", "err", cerr)
 		}
 	}()
-	exports, err := export.NewTable(ctx, defaultExport(cfg, st.fs))
-	if err != nil {
-		return err
-	}
-	mux := rpc.NewServeMux()
-	nfs := &nfs3.Server{Exports: exports, HandleKey: st.handleKey, Logger: log}
-	nfs.Register(mux)
-	lm, err := openLocking(ctx, cfg, log, st, nfs, mux)
+	lm, err := openLocking(ctx, cfg, log, st)
 	if err != nil {
 		return err
 	}
 	defer lm.close(log)
 	registerLockMetrics(reg, lm.locks)
-	v4, err := openNFS4(ctx, cfg, log, st, exports, lm, mux)
+	exports, err := export.NewTable(ctx, export.Options{HandleKey: st.handleKey}, defaultExport(cfg, st.fs, lm.locks))
+	if err != nil {
+		return err
+	}
+	mux := rpc.NewServeMux()
+	(&nfs3.Server{Exports: exports, Logger: log}).Register(mux)
+	lm.registerNLM(cfg, log, st, exports, mux)
+	v4, err := openNFS4(ctx, cfg, log, st, exports, mux)
 	if err != nil {
 		return err
 	}
@@ -178,13 +170,14 @@ func serveErr(err error) error {
 }
 
 // defaultExport is the export the server serves with embedded defaults:
-// the whole store as cfg.Export, read-write for every AUTH_SYS client,
-// from any source port (macOS mounts from unprivileged ports), root
-// squashed unless cfg.NoRootSquash.
-func defaultExport(cfg Config, fsys *store.FS) *export.Export {
+// the whole store as cfg.Export, with the store's lock manager,
+// read-write for every AUTH_SYS client, from any source port (macOS
+// mounts from unprivileged ports), root squashed unless cfg.NoRootSquash.
+func defaultExport(cfg Config, fsys *store.FS, locks *locking.Manager) *export.Export {
 	return &export.Export{
-		Name: cfg.Export,
-		FS:   fsys,
+		Name:  cfg.Export,
+		FS:    fsys,
+		Locks: locks,
 		Rules: []export.Rule{{
 			Client:       "*",
 			NoRootSquash: cfg.NoRootSquash,

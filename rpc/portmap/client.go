@@ -48,7 +48,7 @@ func (c *Client) Close() error { return c.rc.Close() }
 func (c *Client) Set(ctx context.Context, m Mapping) (bool, error) {
 	var ok wire.Bool
 	arg := wire.Rpcb{Prog: m.Prog, Vers: m.Vers, Netid: m.Netid, Addr: m.Addr, Owner: m.Owner}
-	err := c.rc.Call(ctx, Program, Version4, wire.RPCBPROC_SET, &arg, &ok)
+	err := c.rc.Call(ctx, PortmapProgram, PortmapVersion4, wire.RPCBPROC_SET, &arg, &ok)
 	return bool(ok), err
 }
 
@@ -57,7 +57,7 @@ func (c *Client) Set(ctx context.Context, m Mapping) (bool, error) {
 func (c *Client) Unset(ctx context.Context, prog, vers uint32, netid string) (bool, error) {
 	var ok wire.Bool
 	arg := wire.Rpcb{Prog: prog, Vers: vers, Netid: netid}
-	err := c.rc.Call(ctx, Program, Version4, wire.RPCBPROC_UNSET, &arg, &ok)
+	err := c.rc.Call(ctx, PortmapProgram, PortmapVersion4, wire.RPCBPROC_UNSET, &arg, &ok)
 	return bool(ok), err
 }
 
@@ -71,14 +71,14 @@ func (c *Client) GetAddr(ctx context.Context, prog, vers uint32, exact bool) (st
 		proc = wire.RPCBPROC_GETVERSADDR
 	}
 	arg := wire.Rpcb{Prog: prog, Vers: vers}
-	err := c.rc.Call(ctx, Program, Version4, proc, &arg, &addr)
+	err := c.rc.Call(ctx, PortmapProgram, PortmapVersion4, proc, &arg, &addr)
 	return string(addr), err
 }
 
 // Dump returns every registration (rpcbind version 4 DUMP).
 func (c *Client) Dump(ctx context.Context) ([]Mapping, error) {
 	var l wire.RpcbList
-	if err := c.rc.Call(ctx, Program, Version4, wire.RPCBPROC_DUMP, nil, &l); err != nil {
+	if err := c.rc.Call(ctx, PortmapProgram, PortmapVersion4, wire.RPCBPROC_DUMP, nil, &l); err != nil {
 		return nil, err
 	}
 	out := make([]Mapping, len(l.Maps))
@@ -92,7 +92,7 @@ func (c *Client) Dump(ctx context.Context) ([]Mapping, error) {
 // second.
 func (c *Client) GetTime(ctx context.Context) (time.Time, error) {
 	var t wire.Uint32
-	err := c.rc.Call(ctx, Program, Version4, wire.RPCBPROC_GETTIME, nil, &t)
+	err := c.rc.Call(ctx, PortmapProgram, PortmapVersion4, wire.RPCBPROC_GETTIME, nil, &t)
 	return time.Unix(int64(t), 0), err
 }
 
@@ -101,7 +101,7 @@ func (c *Client) GetTime(ctx context.Context) (time.Time, error) {
 func (c *Client) SetPort(ctx context.Context, prog, vers, prot uint32, port int) (bool, error) {
 	var ok wire.Bool
 	arg := wire.Mapping{Prog: prog, Vers: vers, Prot: prot, Port: uint32(port)}
-	err := c.rc.Call(ctx, Program, Version2, wire.PMAPPROC_SET, &arg, &ok)
+	err := c.rc.Call(ctx, PortmapProgram, PortmapVersion2, wire.PMAPPROC_SET, &arg, &ok)
 	return bool(ok), err
 }
 
@@ -110,7 +110,7 @@ func (c *Client) SetPort(ctx context.Context, prog, vers, prot uint32, port int)
 func (c *Client) UnsetPort(ctx context.Context, prog, vers uint32) (bool, error) {
 	var ok wire.Bool
 	arg := wire.Mapping{Prog: prog, Vers: vers}
-	err := c.rc.Call(ctx, Program, Version2, wire.PMAPPROC_UNSET, &arg, &ok)
+	err := c.rc.Call(ctx, PortmapProgram, PortmapVersion2, wire.PMAPPROC_UNSET, &arg, &ok)
 	return bool(ok), err
 }
 
@@ -119,7 +119,7 @@ func (c *Client) UnsetPort(ctx context.Context, prog, vers uint32) (bool, error)
 func (c *Client) GetPort(ctx context.Context, prog, vers, prot uint32) (int, error) {
 	var port wire.Uint32
 	arg := wire.Mapping{Prog: prog, Vers: vers, Prot: prot}
-	err := c.rc.Call(ctx, Program, Version2, wire.PMAPPROC_GETPORT, &arg, &port)
+	err := c.rc.Call(ctx, PortmapProgram, PortmapVersion2, wire.PMAPPROC_GETPORT, &arg, &port)
 	return int(port), err
 }
 
@@ -131,7 +131,7 @@ type PortMapping struct {
 // DumpPorts returns the registrations portmapper version 2 DUMP reports.
 func (c *Client) DumpPorts(ctx context.Context) ([]PortMapping, error) {
 	var l wire.Pmaplist
-	if err := c.rc.Call(ctx, Program, Version2, wire.PMAPPROC_DUMP, nil, &l); err != nil {
+	if err := c.rc.Call(ctx, PortmapProgram, PortmapVersion2, wire.PMAPPROC_DUMP, nil, &l); err != nil {
 		return nil, err
 	}
 	out := make([]PortMapping, len(l.Maps))

@@ -102,9 +102,9 @@ func TestRpcinfo(t *testing.T) {
 			t.Skipf("udp 127.0.0.1:111 is not free: %v", err)
 		}
 		startServer(t, mux, l, pc)
-		for _, v := range []uint32{Version2, Version3, Version4} {
+		for _, v := range []uint32{PortmapVersion2, PortmapVersion3, PortmapVersion4} {
 			for _, n := range []string{TCP, UDP} {
-				if err := s.SetPort(Program, v, n, Port); err != nil {
+				if err := s.SetPort(PortmapProgram, v, n, Port); err != nil {
 					t.Fatal(err)
 				}
 			}

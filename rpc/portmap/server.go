@@ -1,6 +1,7 @@
 package portmap
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -11,20 +12,35 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/clock"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/portmap/internal/wire"
 	"github.com/dittofs/dittofs/rpc/xdr"
 )
 
-// Program, versions and well-known port (RFC 1833 §3 and §2.2).
+// Program, versions and well-known port (RFC 1833 §3 and §2.2). Each
+// protocol package names its programs <Name>Program and <Name>Version.
 const (
-	Program   = wire.PMAP_PROG
-	Version2  = wire.PMAP_VERS // portmapper
-	Version3  = wire.RPCBVERS  // rpcbind
-	Version4  = wire.RPCBVERS4 // rpcbind
-	Port      = wire.PMAP_PORT
-	SuperUser = "superuser"
+	PortmapProgram  = wire.PMAP_PROG
+	PortmapVersion2 = wire.PMAP_VERS // portmapper
+	PortmapVersion3 = wire.RPCBVERS  // rpcbind
+	PortmapVersion4 = wire.RPCBVERS4 // rpcbind
+	Port            = wire.PMAP_PORT
+	SuperUser       = "superuser"
 )
+
+// The transport protocols of portmapper v2 mappings (PortMapping.Prot,
+// GetPort, SetPort; RFC 1833 §3.1).
+const (
+	IPPROTO_TCP = wire.IPPROTO_TCP
+	IPPROTO_UDP = wire.IPPROTO_UDP
+)
+
+// Programs returns the (program, version) pairs Register serves:
+// portmapper v2 and rpcbind v3 and v4.
+func Programs() []rpc.Program {
+	return []rpc.Program{{Prog: PortmapProgram, Vers: PortmapVersion2}, {Prog: PortmapProgram, Vers: PortmapVersion3}, {Prog: PortmapProgram, Vers: PortmapVersion4}}
+}
 
 // DefaultMaxMappings bounds the registration table of a Server whose
 // MaxMappings is zero.
@@ -65,8 +81,10 @@ type Mapping struct {
 // cannot run the call answer a broadcast. Forwarding calls would make the
 // server a reflector for spoofed UDP traffic.
 type Server struct {
-	// Now returns the time for RPCBPROC_GETTIME; nil means time.Now.
-	Now func() time.Time
+	// Clock gives the time of RPCBPROC_GETTIME; nil is the system clock.
+	// Any value with the methods Now() time.Time and
+	// AfterFunc(time.Duration, func()) interface{ Stop() bool } is one.
+	Clock clock.Clock
 	// MaxMappings bounds the table (DefaultMaxMappings when zero).
 	MaxMappings int
 	// Logger receives a line for each registration change; nil discards.
@@ -94,18 +112,13 @@ func (s *Server) log() *slog.Logger {
 	return s.Logger
 }
 
-func (s *Server) now() time.Time {
-	if s.Now == nil {
-		return time.Now()
-	}
-	return s.Now()
-}
+func (s *Server) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // Register makes s the handler of program 100000 versions 2, 3 and 4 on
 // mux. It does not add mappings for them; Advertise does.
 func (s *Server) Register(mux *rpc.ServeMux) {
-	for _, v := range []uint32{Version2, Version3, Version4} {
-		mux.Handle(Program, v, s)
+	for _, v := range []uint32{PortmapVersion2, PortmapVersion3, PortmapVersion4} {
+		mux.Handle(PortmapProgram, v, s)
 	}
 }
 
@@ -129,7 +142,7 @@ func (s *Server) setLocked(m Mapping, replace bool) error {
 		return ErrExists
 	case i >= 0:
 		s.maps[i] = m
-	case len(s.maps) >= cmpOr(s.MaxMappings, DefaultMaxMappings):
+	case len(s.maps) >= cmp.Or(s.MaxMappings, DefaultMaxMappings):
 		return ErrFull
 	default:
 		s.maps = append(s.maps, m)
@@ -247,7 +260,7 @@ func (s *Server) ServeRPC(_ context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 	case resNoProc:
 		w.Fail(rpc.PROC_UNAVAIL)
 	case resMismatch:
-		w.FailMismatch(Version2, Version4)
+		w.FailMismatch(PortmapVersion2, PortmapVersion4)
 	case resDrop:
 		w.Drop()
 	case resTooWeak:
@@ -259,7 +272,7 @@ func (s *Server) ServeRPC(_ context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 // DuplicateCache answers a retransmitted SET with its first reply (TRUE)
 // rather than running it again (FALSE).
 func (s *Server) NonIdempotent(prog, vers, proc uint32) bool {
-	return prog == Program && vers >= Version2 && vers <= Version4 &&
+	return prog == PortmapProgram && vers >= PortmapVersion2 && vers <= PortmapVersion4 &&
 		(proc == wire.PMAPPROC_SET || proc == wire.PMAPPROC_UNSET)
 }
 
@@ -330,18 +343,18 @@ const (
 // serve runs procedure proc of version vers with arguments from d and
 // encodes its results into e.
 func (s *Server) serve(vers, proc uint32, d *xdr.Decoder, e *xdr.Encoder, ci *callInfo) result {
-	if vers < Version2 || vers > Version4 {
+	if vers < PortmapVersion2 || vers > PortmapVersion4 {
 		return resMismatch
 	}
 	var r result
-	if vers == Version2 {
+	if vers == PortmapVersion2 {
 		r = s.serveV2(proc, d, e, ci)
 	} else {
 		r = s.serveRpcb(vers, proc, d, e, ci)
 	}
 	if r == resOK && proc < wire.RPCBSTAT_HIGHPROC {
 		s.mu.Lock()
-		s.stats[vers-Version2].info[proc]++
+		s.stats[vers-PortmapVersion2].info[proc]++
 		s.mu.Unlock()
 	}
 	return r
@@ -450,7 +463,7 @@ func (s *Server) refuseCallit(d *xdr.Decoder, ci *callInfo) result {
 
 // serveRpcb implements rpcbind versions 3 and 4 (RFC 1833 §2.2).
 func (s *Server) serveRpcb(vers, proc uint32, d *xdr.Decoder, e *xdr.Encoder, ci *callInfo) result {
-	si := vers - Version2
+	si := vers - PortmapVersion2
 	switch proc {
 	case wire.RPCBPROC_NULL:
 		return resOK
@@ -480,7 +493,7 @@ func (s *Server) serveRpcb(vers, proc uint32, d *xdr.Decoder, e *xdr.Encoder, ci
 		res := wire.Bool(ok)
 		res.MarshalXDR(e)
 	case wire.RPCBPROC_GETADDR, wire.RPCBPROC_GETVERSADDR:
-		if proc == wire.RPCBPROC_GETVERSADDR && vers < Version4 {
+		if proc == wire.RPCBPROC_GETVERSADDR && vers < PortmapVersion4 {
 			return resNoProc
 		}
 		var r wire.Rpcb
@@ -541,7 +554,7 @@ func (s *Server) serveRpcb(vers, proc uint32, d *xdr.Decoder, e *xdr.Encoder, ci
 		}
 		u.MarshalXDR(e)
 	case wire.RPCBPROC_INDIRECT:
-		if vers < Version4 {
+		if vers < PortmapVersion4 {
 			return resNoProc
 		}
 		var a wire.RmtCallArgs
@@ -550,7 +563,7 @@ func (s *Server) serveRpcb(vers, proc uint32, d *xdr.Decoder, e *xdr.Encoder, ci
 		}
 		return resNoProc
 	case wire.RPCBPROC_GETADDRLIST:
-		if vers < Version4 {
+		if vers < PortmapVersion4 {
 			return resNoProc
 		}
 		var r wire.Rpcb
@@ -559,7 +572,7 @@ func (s *Server) serveRpcb(vers, proc uint32, d *xdr.Decoder, e *xdr.Encoder, ci
 		}
 		s.getAddrList(r, e, ci)
 	case wire.RPCBPROC_GETSTAT:
-		if vers < Version4 {
+		if vers < PortmapVersion4 {
 			return resNoProc
 		}
 		var st wire.RpcbStatByvers
@@ -642,12 +655,4 @@ func protNetid(prot uint32) string {
 		return UDP
 	}
 	return ""
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/portmap/internal/wire"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/rpc/xdr"
 )
 
@@ -77,7 +78,7 @@ func dial(t *testing.T, network string, port int) *Client {
 
 func TestRpcbindOverTCPAndUDP(t *testing.T) {
 	clock := time.Unix(1_700_000_000, 0)
-	s := &Server{Now: func() time.Time { return clock }}
+	s := &Server{Clock: fixedClock(clock)}
 	mux, port := serveLocal(t, s)
 	if err := s.Advertise(mux, port, TCP, UDP); err != nil {
 		t.Fatal(err)
@@ -113,7 +114,7 @@ func TestRpcbindOverTCPAndUDP(t *testing.T) {
 			}
 			// 100000 v2-4 and 400123 v1-2, on tcp and udp.
 			if len(ms) != 10 || !slices.ContainsFunc(ms, func(m Mapping) bool {
-				return m.Prog == Program && m.Vers == Version4 && m.Netid == UDP && m.Owner == SuperUser
+				return m.Prog == PortmapProgram && m.Vers == PortmapVersion4 && m.Netid == UDP && m.Owner == SuperUser
 			}) {
 				t.Fatalf("DUMP = %+v", ms)
 			}
@@ -212,7 +213,7 @@ func TestRegisterSystem(t *testing.T) {
 func TestRegisterSystemV2Only(t *testing.T) {
 	s := &Server{}
 	mux := rpc.NewServeMux()
-	mux.Handle(Program, Version2, s)
+	mux.Handle(PortmapProgram, PortmapVersion2, s)
 	l, pc := listenPair(t, "127.0.0.1:0")
 	startServer(t, mux, l, pc)
 	if err := RegisterSystem(t.Context(), l.Addr().String(), PortMappings(100005, 3, 635, TCP, UDP)...); err != nil {
@@ -300,7 +301,7 @@ func TestCallitRefused(t *testing.T) {
 	_, port := serveLocal(t, s)
 	c := dial(t, "tcp", port)
 	var res wire.CallResult
-	err := c.rc.Call(t.Context(), Program, Version2, wire.PMAPPROC_CALLIT, xdrArgs(args), &res)
+	err := c.rc.Call(t.Context(), PortmapProgram, PortmapVersion2, wire.PMAPPROC_CALLIT, xdrArgs(args), &res)
 	var re *rpc.ReplyError
 	if !errors.As(err, &re) || re.Accept != rpc.PROC_UNAVAIL {
 		t.Fatalf("CALLIT over TCP: %v, want PROC_UNAVAIL", err)
@@ -534,8 +535,27 @@ func TestNonIdempotent(t *testing.T) {
 		{2, wire.PMAPPROC_SET, true}, {3, wire.RPCBPROC_UNSET, true}, {4, wire.RPCBPROC_SET, true},
 		{2, wire.PMAPPROC_GETPORT, false}, {4, wire.RPCBPROC_DUMP, false},
 	} {
-		if got := mux.NonIdempotent(Program, tc.vers, tc.proc); got != tc.want {
+		if got := mux.NonIdempotent(PortmapProgram, tc.vers, tc.proc); got != tc.want {
 			t.Errorf("v%d proc %d: NonIdempotent = %v", tc.vers, tc.proc, got)
 		}
 	}
+}
+
+// TestPrograms: Programs lists what Register serves.
+func TestPrograms(t *testing.T) {
+	mux := rpc.NewServeMux()
+	(&Server{}).Register(mux)
+	want := Programs()
+	rpctest.Sort(want)
+	if got := rpctest.Registered(mux); !slices.Equal(got, want) {
+		t.Fatalf("registered %v, Programs() %v", got, want)
+	}
+}
+
+// fixedClock is a clock stopped at one time.
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }
+func (fixedClock) AfterFunc(d time.Duration, f func()) interface{ Stop() bool } {
+	return time.AfterFunc(d, f)
 }

@@ -3,15 +3,15 @@ package bench
 import (
 	"context"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs3"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/memory"
 )
@@ -30,8 +30,13 @@ func startInProcess(tb testing.TB) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	exps[0].FS = fsys
-	tab, err := export.NewTable(context.Background(), exps...)
+	locks, err := locking.Open(context.Background(), locking.Options{Grace: -1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { locks.Close() })
+	exps[0].FS, exps[0].Locks = fsys, locks
+	tab, err := export.NewTable(context.Background(), export.Options{}, exps...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -39,19 +44,7 @@ func startInProcess(tb testing.TB) string {
 	mux := rpc.NewServeMux()
 	(&nfs3.Server{Exports: tab, Logger: logger}).Register(mux)
 	srv := &rpc.Server{Handler: mux, DuplicateCache: &rpc.DuplicateCache{}, Logger: logger}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Serve(l) }()
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-done
-	})
-	return l.Addr().String()
+	return rpctest.Start(tb, srv).String()
 }
 
 func selfPID() int { return os.Getpid() }

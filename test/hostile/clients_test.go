@@ -15,6 +15,7 @@ import (
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/rpc/xdr"
 	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
@@ -61,7 +62,9 @@ func (c *clientsClock) Now() time.Time {
 	return c.now
 }
 
-func (c *clientsClock) AfterFunc(time.Duration, func()) locking.Timer { return clientsTimer{} }
+func (c *clientsClock) AfterFunc(time.Duration, func()) interface{ Stop() bool } {
+	return clientsTimer{}
+}
 
 func (c *clientsClock) advance(d time.Duration) {
 	c.mu.Lock()
@@ -93,10 +96,15 @@ func clientsStart(t *testing.T) *clientsServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range exps {
-		e.FS = fsys
+	locks, err := locking.Open(ctx, locking.Options{Grace: -1})
+	if err != nil {
+		t.Fatal(err)
 	}
-	tab, err := export.NewTable(ctx, exps...)
+	t.Cleanup(func() { locks.Close() })
+	for _, e := range exps {
+		e.FS, e.Locks = fsys, locks
+	}
+	tab, err := export.NewTable(ctx, export.Options{HandleKey: []byte("hostile clients key")}, exps...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,16 +116,8 @@ func clientsStart(t *testing.T) *clientsServer {
 	}
 	t.Cleanup(tbl.Stop)
 	mux := rpc.NewServeMux()
-	(&nfs4.Server{Exports: tab, State: tbl, NoCallbacks: true, HandleKey: []byte("hostile clients key")}).Register(mux)
-	srv := &rpc.Server{Handler: mux}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close(); <-done })
-	return &clientsServer{addr: l.Addr().String(), state: tbl, clock: clock}
+	(&nfs4.Server{Exports: tab, State: tbl, NoCallbacks: true}).Register(mux)
+	return &clientsServer{addr: rpctest.Serve(t, mux).String(), state: tbl, clock: clock}
 }
 
 // clientsDial connects to s from local address from (an address of
@@ -178,7 +178,7 @@ func clientsCall(c *rpc.Client, minor, op uint32, enc func(e *xdr.Encoder)) (*cl
 	var e xdr.Encoder
 	enc(&e)
 	var r clientsRes
-	err := c.Call(context.Background(), nfs4.Program, nfs4.Version, 1, &clientsArgs{minor: minor, op: op, args: e.Bytes()}, &r)
+	err := c.Call(context.Background(), nfs4.NFSProgram, nfs4.NFSVersion, 1, &clientsArgs{minor: minor, op: op, args: e.Bytes()}, &r)
 	return &r, err
 }
 

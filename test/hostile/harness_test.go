@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs3"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/rpc/xdr"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/memory"
@@ -73,36 +75,27 @@ func start(t testing.TB, configure func(*rpc.Server)) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range exps {
-		e.FS = fsys
+	locks, err := locking.Open(ctx, locking.Options{Grace: -1})
+	if err != nil {
+		t.Fatal(err)
 	}
-	tab, err := export.NewTable(ctx, exps...)
+	t.Cleanup(func() { locks.Close() })
+	for _, e := range exps {
+		e.FS, e.Locks = fsys, locks
+	}
+	tab, err := export.NewTable(ctx, export.Options{HandleKey: []byte("hostile test key")}, exps...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &server{t: t, fs: fsys, log: &logCounter{}}
 	logger := slog.New(s.log)
 	mux := rpc.NewServeMux()
-	(&nfs3.Server{Exports: tab, HandleKey: []byte("hostile test key"), Logger: logger}).Register(mux)
+	(&nfs3.Server{Exports: tab, Logger: logger}).Register(mux)
 	s.rpc = &rpc.Server{Handler: mux, DuplicateCache: &rpc.DuplicateCache{}, Logger: logger}
 	if configure != nil {
 		configure(s.rpc)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		l.Close()
-		t.Fatal(err)
-	}
-	s.tcp, s.udp = l.Addr().String(), pc.LocalAddr().String()
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); s.rpc.Serve(l) }()
-	go func() { defer wg.Done(); s.rpc.ServePacket(pc) }()
-	t.Cleanup(func() { s.rpc.Close(); wg.Wait() })
+	s.tcp, s.udp = rpctest.Start(t, s.rpc).String(), rpctest.StartUDP(t, s.rpc).String()
 	return s
 }
 

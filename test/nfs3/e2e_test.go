@@ -3,12 +3,10 @@
 package nfs3_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"os"
 	"slices"
@@ -17,8 +15,10 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs3"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/rpc/rpctest"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/memory"
 	"github.com/dittofs/dittofs/test/conformance"
@@ -56,8 +56,13 @@ func startExport(t *testing.T, name string) (*store.FS, string, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exps[0].FS = fsys
-	tab, err := export.NewTable(t.Context(), exps...)
+	locks, err := locking.Open(t.Context(), locking.Options{Grace: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { locks.Close() })
+	exps[0].FS, exps[0].Locks = fsys, locks
+	tab, err := export.NewTable(t.Context(), export.Options{}, exps...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,19 +70,8 @@ func startExport(t *testing.T, name string) (*store.FS, string, int) {
 	mux := rpc.NewServeMux()
 	(&nfs3.Server{Exports: tab, Logger: logger}).Register(mux)
 	srv := &rpc.Server{Handler: mux, DuplicateCache: &rpc.DuplicateCache{}, Logger: logger}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-done
-	})
-	return fsys, l.Addr().String(), l.Addr().(*net.TCPAddr).Port
+	addr := rpctest.Start(t, srv)
+	return fsys, addr.String(), int(addr.Port())
 }
 
 // TestKernelClient writes 256 MiB and copies a tree of 2,000 files

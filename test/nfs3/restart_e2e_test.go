@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs3"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/store"
@@ -76,13 +77,18 @@ func TestKernelClientRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		exps[0].FS = fsys
-		tab, err := export.NewTable(t.Context(), exps...)
+		locks, err := locking.Open(t.Context(), locking.Options{Grace: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { locks.Close() })
+		exps[0].FS, exps[0].Locks = fsys, locks
+		tab, err := export.NewTable(t.Context(), export.Options{HandleKey: key}, exps...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		mux := rpc.NewServeMux()
-		(&nfs3.Server{Exports: tab, Logger: logger, HandleKey: key}).Register(mux)
+		(&nfs3.Server{Exports: tab, Logger: logger}).Register(mux)
 		srv := &rpc.Server{Handler: marker{mux, fsys, "phase1-done", &once, seen}, DuplicateCache: &rpc.DuplicateCache{}, Logger: logger}
 		l, err := net.Listen("tcp", addr)
 		if err != nil {

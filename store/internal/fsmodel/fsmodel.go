@@ -167,11 +167,16 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time {
+// Now moves the clock on a microsecond: every change gets a new time.
+func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(time.Microsecond)
 	return c.t
+}
+
+func (c *clock) AfterFunc(d time.Duration, f func()) interface{ Stop() bool } {
+	return time.AfterFunc(d, f)
 }
 
 type runner struct {
@@ -194,7 +199,7 @@ func newRunner(t *testing.T, meta store.Metadata, blocks store.Blocks, cfg Confi
 	clk := &clock{t: time.Unix(1_700_000_000, 0)}
 	r := &runner{t: t, ctx: context.Background(), rnd: rand.New(rand.NewPCG(seed, 0x5eed)),
 		meta: meta, blocks: blocks, cfg: cfg,
-		opts: store.Options{Now: clk.now, BlockSize: cfg.BlockSize, RootMode: 0o777,
+		opts: store.Options{Clock: clk, BlockSize: cfg.BlockSize, RootMode: 0o777,
 			BufferBytes: int64(8 * cfg.BlockSize), MaxXattrSize: 64, MaxXattrTotal: 256}}
 	fs, err := store.NewFS(meta, blocks, r.opts)
 	if err != nil {

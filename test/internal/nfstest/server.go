@@ -260,8 +260,8 @@ type Config struct {
 	// NFSAddr and PMAddr are the addresses to listen on; "127.0.0.1:0"
 	// the first time, the same ports after a restart.
 	NFSAddr, PMAddr string
-	// Grace is the lock manager's (and the NFSv4 state's) grace period
-	// after a restart (locking.DefaultGrace when zero); Lease the NFSv4
+	// Grace is the lock manager's grace period, which NLM and NFSv4
+	// share, after a restart (locking.DefaultGrace when zero); Lease the NFSv4
 	// lease (state.DefaultLease when zero).
 	Grace, Lease time.Duration
 	// NFS4 also serves NFS version 4 (minor version 0), with its client
@@ -284,8 +284,12 @@ func Start(ctx context.Context, t testing.TB, c Config) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exps[0].FS = fsys
-	tab, err := export.NewTable(ctx, exps...)
+	locks, err := locking.Open(ctx, locking.Options{Persist: c.Meta, Logger: c.Logger, Grace: c.Grace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exps[0].FS, exps[0].Locks = fsys, locks
+	tab, err := export.NewTable(ctx, export.Options{HandleKey: c.HandleKey}, exps...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,12 +305,7 @@ func Start(ctx context.Context, t testing.TB, c Config) *Server {
 		t.Fatal(err)
 	}
 	mux := rpc.NewServeMux()
-	nfs := &nfs3.Server{Exports: tab, HandleKey: c.HandleKey, Logger: c.Logger}
-	nfs.Register(mux)
-	locks, err := locking.Open(ctx, locking.Options{Persist: c.Meta, Logger: c.Logger, Grace: c.Grace})
-	if err != nil {
-		t.Fatal(err)
-	}
+	(&nfs3.Server{Exports: tab, Logger: c.Logger}).Register(mux)
 	// SM_NOTIFY over TCP: QEMU's UDP hostfwd delivers the first datagram
 	// to the guest's statd, but its reply does not come back (the
 	// server's socket gets "connection refused"), and later datagrams
@@ -316,33 +315,24 @@ func Start(ctx context.Context, t testing.TB, c Config) *Server {
 		t.Fatal(err)
 	}
 	nlmSrv := &nlm.Server{
-		Files: nlm.FilesFunc(func(ctx context.Context, fh []byte) (*locking.Manager, uint64, error) {
-			_, h, err := nfs.ResolveHandle(ctx, fh)
-			if err != nil {
-				return nil, 0, err
-			}
-			return locks, h.ID, nil
-		}),
-		NSM:    mon,
-		Locate: c.Locator.Locate,
-		Logger: c.Logger,
+		Exports: tab,
+		NSM:     mon,
+		Locate:  c.Locator.Locate,
+		Logger:  c.Logger,
 	}
 	nlmSrv.Register(mux)
 
 	s := &Server{FS: fsys, Locks: locks, NLM: nlmSrv, NSM: mon}
 	if c.NFS4 {
-		s.State, err = state.New(ctx, state.Options{Lease: c.Lease, Grace: c.Grace, Persist: c.Meta, Logger: c.Logger})
+		s.State, err = state.New(ctx, state.Options{Lease: c.Lease, Persist: c.Meta, Logger: c.Logger})
 		if err != nil {
 			t.Fatal(err)
 		}
 		(&nfs4.Server{
-			Exports:   tab,
-			State:     s.State,
-			Locks:     func(*export.Export) *locking.Manager { return locks },
-			HandleKey: c.HandleKey,
-			IDMapper:  nfs4.NumericMapper(),
-			Lease:     c.Lease,
-			Logger:    c.Logger,
+			Exports:  tab,
+			State:    s.State,
+			IDMapper: nfs4.NumericMapper(),
+			Logger:   c.Logger,
 		}).Register(mux)
 	}
 	s.NFSAddr, s.PMAddr = l.Addr().String(), pl.Addr().String()
