@@ -3,7 +3,8 @@
 // flight (-depth) over one or more connections (-conns), calls pipelined
 // on each connection. It runs the workloads
 //
-//	seqwrite        1 MiB UNSTABLE writes through the data file, COMMIT at the end
+//	seqwrite        1 MiB UNSTABLE writes through the data file and round again,
+//	                COMMIT after each file's worth and at the end
 //	seqwrite-sync   the same with FILE_SYNC writes
 //	seqread         1 MiB reads through the data file
 //	randread        4 KiB reads at random offsets

@@ -281,6 +281,11 @@ func (r *runner) seqwrite(ctx context.Context, how stableHow) (result, error) {
 			return err
 		}
 		r.filled[off/uint64(r.p.ioSize)].Store(true)
+		// Commit each file's worth of unstable data, as a client's
+		// writeback would, not only at the end.
+		if how == unstable && (i+1)%int64(len(r.filled)) == 0 {
+			return r.c.commit(ctx, w, r.data)
+		}
 		return nil
 	}, finish)
 }
