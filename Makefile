@@ -56,7 +56,7 @@ bench-nfs4:
 # Host-native NFS load (test/bench/cmd/hostbench): NFSv3 and NFSv4.1 from
 # user space at 1 and 32 calls in flight, examples/fullserver (memory
 # stores, and a data directory on disk) against NFS-Ganesha (FSAL_VFS on
-# tmpfs, and on the same disk), interleaved D G D G (about 12 minutes,
+# tmpfs, and on the same disk), interleaved D G D G (about 15 minutes,
 # root; docs/benchmarks.md, "Host-native NFS load").
 BENCH_HOST_FLAGS ?= -duration 2s -ops 100000 -seq-mib 1024 -file-mib 128
 bench-host:
