@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
@@ -63,9 +60,8 @@ func runCompare(ctx context.Context, cfg config, out io.Writer) error {
 	if bin == "" {
 		bin = filepath.Join(dir, "fullserver")
 		fmt.Fprintln(out, "building examples/fullserver")
-		build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "github.com/dittofs/dittofs/examples/fullserver")
-		if b, err := build.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build fullserver: %v\n%s", err, b)
+		if err := bench.BuildFullserver(ctx, bin); err != nil {
+			return err
 		}
 	}
 	var servers [][2]*server // per store: DittoFS, Ganesha
@@ -102,6 +98,9 @@ func runCompare(ctx context.Context, cfg config, out io.Writer) error {
 			for _, depth := range cfg.depths {
 				for si, store := range cfg.stores {
 					for _, s := range servers[si] {
+						if err := s.err(); err != nil {
+							return fmt.Errorf("%s (%s store), round %d: %w", s.name, store, round+1, err)
+						}
 						rs, err := runCell(ctx, cfg, s.target, vers, depth, s.cpu)
 						for _, r := range rs {
 							fmt.Fprintln(out, resultLine(s.name, store, vers, depth, r))
@@ -115,9 +114,7 @@ func runCompare(ctx context.Context, cfg config, out io.Writer) error {
 							}
 							res[c][s.name].add(r)
 						}
-						if err == nil {
-							err = s.err()
-						}
+						err = errors.Join(err, s.err())
 						if err != nil {
 							return fmt.Errorf("%s (%s store), round %d: %w", s.name, store, round+1, err)
 						}
@@ -153,7 +150,7 @@ func loadavg() string {
 
 // startFullserver runs examples/fullserver on an ephemeral port of
 // 127.0.0.1 without the portmapper or NLM, with memory stores or a data
-// directory, and returns once it logs its NFS listener.
+// directory.
 func startFullserver(ctx context.Context, bin, store, data string) (*server, error) {
 	args := []string{"--nfs-addr", "127.0.0.1:0", "--portmap-addr", "off", "--nlm=false",
 		"--no-root-squash", "--export", "/export", "--grace", "1s"}
@@ -162,74 +159,17 @@ func startFullserver(ctx context.Context, bin, store, data string) (*server, err
 	} else {
 		args = append(args, "--data", data)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stderr, err := cmd.StderrPipe()
+	f, err := bench.StartFullserver(ctx, bin, func(line string) { fmt.Fprintln(os.Stderr, "fullserver:", line) }, args...)
 	if err != nil {
 		return nil, err
 	}
-	cmd.Stdout = cmd.Stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan struct{})
-	addrCh := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`msg=listening service=nfs network=tcp addr=(\S+)`)
-		sc := bufio.NewScanner(stderr)
-		sent := false
-		for sc.Scan() {
-			line := sc.Text()
-			if m := re.FindStringSubmatch(line); m != nil && !sent {
-				addrCh <- m[1]
-				sent = true
-			}
-			if strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN") {
-				fmt.Fprintln(os.Stderr, "fullserver:", line)
-			}
-		}
-		io.Copy(io.Discard, stderr)
-	}()
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(exited) }()
-	s := &server{name: nameDittoFS, store: store, pid: cmd.Process.Pid}
-	s.stop = func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	}
-	s.err = func() error {
-		select {
-		case <-exited:
-			return fmt.Errorf("fullserver exited: %v", waitErr)
-		default:
-			return nil
-		}
-	}
-	timer := time.NewTimer(30 * time.Second)
-	defer timer.Stop()
-	select {
-	case addr := <-addrCh:
-		s.target = target{addr: addr, mountAddr: addr, export: "/export", dial: tcpDialer}
-		return s, nil
-	case <-exited:
-		return nil, fmt.Errorf("fullserver exited during start-up: %v", waitErr)
-	case <-timer.C:
-		s.stop()
-		return nil, errors.New("fullserver logged no NFS listener within 30 s")
-	case <-ctx.Done():
-		s.stop()
-		return nil, ctx.Err()
-	}
+	return &server{name: nameDittoFS, store: store, pid: f.PID,
+		target: target{addr: f.Addr, mountAddr: f.Addr, export: "/export", dial: tcpDialer},
+		err:    f.Err, stop: f.Stop}, nil
 }
 
 // startGanesha starts NFS-Ganesha (FSAL_VFS) on a tmpfs (store memory) or
-// on dir (store disk), and finds the ganesha.nfsd process: the only child
-// of the unshare process whose namespace srv.Netns names.
+// on dir (store disk).
 func startGanesha(ctx context.Context, store, dir string) (*server, error) {
 	gc := ganesha.Config{}
 	if store == "disk" {
@@ -239,19 +179,10 @@ func startGanesha(ctx context.Context, store, dir string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	var unsharePID int
-	if _, err := fmt.Sscanf(srv.Netns, "/proc/%d/ns/net", &unsharePID); err != nil {
-		srv.Stop()
-		return nil, fmt.Errorf("netns %q: %w", srv.Netns, err)
-	}
-	pid, err := bench.ChildPID(unsharePID)
+	pid, err := bench.GaneshaPID(srv)
 	if err != nil {
 		srv.Stop()
 		return nil, err
-	}
-	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err != nil || strings.TrimSpace(string(comm)) != "ganesha.nfsd" {
-		srv.Stop()
-		return nil, fmt.Errorf("process %d is %q (%v), want ganesha.nfsd", pid, comm, err)
 	}
 	netns := srv.Netns
 	dial := func(ctx context.Context, addr string) (net.Conn, error) { return bench.DialInNetns(ctx, netns, addr) }

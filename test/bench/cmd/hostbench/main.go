@@ -47,6 +47,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -186,14 +187,7 @@ func splitList(s string) []string {
 	return out
 }
 
-func known(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func known(list []string, s string) bool { return slices.Contains(list, s) }
 
 // runOne runs the workloads against the server of -addr.
 func runOne(ctx context.Context, cfg config, out io.Writer) error {

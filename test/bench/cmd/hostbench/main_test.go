@@ -2,64 +2,19 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/dittofs/dittofs/export"
-	"github.com/dittofs/dittofs/nfs3"
-	"github.com/dittofs/dittofs/nfs4"
-	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/xdr"
-	"github.com/dittofs/dittofs/store"
-	"github.com/dittofs/dittofs/store/memory"
+	"github.com/dittofs/dittofs/test/bench"
 )
 
-// startServer serves NFSv3, MOUNT v3 and NFSv4 on one port of 127.0.0.1
-// over memory stores, exporting /export as examples/fullserver does, and
-// returns the address. The server stops at the end of the test.
-func startServer(t *testing.T) string {
-	t.Helper()
-	fsys, err := store.NewFS(memory.NewMetadata(), memory.NewBlocks(), store.Options{RootMode: 0o777})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fsys.Close() })
-	exps, err := export.Parse(strings.NewReader("/export *(rw,insecure,no_root_squash)\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	exps[0].FS = fsys
-	tab, err := export.NewTable(context.Background(), exps...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.DiscardHandler)
-	mux := rpc.NewServeMux()
-	key := bytes.Repeat([]byte{7}, 32)
-	(&nfs3.Server{Exports: tab, Logger: logger, HandleKey: key}).Register(mux)
-	v4 := &nfs4.Server{Exports: tab, Logger: logger, HandleKey: key, NoCallbacks: true}
-	v4.Register(mux)
-	srv := &rpc.Server{Handler: mux, DuplicateCache: &rpc.DuplicateCache{}, Logger: logger}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-done
-	})
-	return l.Addr().String()
-}
+// startServer serves NFSv3, MOUNT v3 and NFSv4 over memory stores,
+// exporting /export as examples/fullserver does, on a port of 127.0.0.1.
+func startServer(t *testing.T) string { return bench.StartInProcess(t, "/export", true) }
 
 // smallConfig is a run short enough for make test: counts, not time,
 // bound every workload.

@@ -258,6 +258,15 @@ func (r *runner) cpuNow() (time.Duration, error) {
 	return r.cpu()
 }
 
+// writeVariant returns the name of a write workload with how, and the
+// end of its timed part: a COMMIT of the data file after UNSTABLE writes.
+func (r *runner) writeVariant(base string, how stableHow) (string, func(context.Context) error) {
+	if how == fileSync {
+		return base + "-sync", nil
+	}
+	return base, func(ctx context.Context) error { return r.c.commit(ctx, 0, r.data) }
+}
+
 // seqIOs returns the sequential I/O count of seqMiB.
 func (r *runner) seqIOs() int64 { return int64(r.p.seqMiB) << 20 / int64(r.p.ioSize) }
 
@@ -268,13 +277,7 @@ func (r *runner) seqOffset(i int64) uint64 {
 }
 
 func (r *runner) seqwrite(ctx context.Context, how stableHow) (result, error) {
-	name := "seqwrite"
-	var finish func(context.Context) error
-	if how == fileSync {
-		name = "seqwrite-sync"
-	} else {
-		finish = func(ctx context.Context) error { return r.c.commit(ctx, 0, r.data) }
-	}
+	name, finish := r.writeVariant("seqwrite", how)
 	return r.timed(ctx, name, r.seqIOs(), int64(r.p.ioSize), func(ctx context.Context, w int, i int64) error {
 		off := r.seqOffset(i)
 		if err := r.c.write(ctx, w, r.data, off, r.content[off:off+uint64(r.p.ioSize)], how); err != nil {
@@ -388,13 +391,7 @@ func (r *runner) randread(ctx context.Context) (result, error) {
 }
 
 func (r *runner) randwrite(ctx context.Context, how stableHow) (result, error) {
-	name := "randwrite"
-	var finish func(context.Context) error
-	if how == fileSync {
-		name = "randwrite-sync"
-	} else {
-		finish = func(ctx context.Context) error { return r.c.commit(ctx, 0, r.data) }
-	}
+	name, finish := r.writeVariant("randwrite", how)
 	rs := r.rngs()
 	return r.timed(ctx, name, int64(r.p.ops), smallSize, func(ctx context.Context, w int, _ int64) error {
 		off := r.randOffset(rs[w])
