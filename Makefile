@@ -6,7 +6,7 @@ GO       ?= go
 FUZZTIME ?= 5s
 export FUZZTIME
 
-.PHONY: test deps lint generate generate-check unit e2e bench bench-nfs3 bench-nfs4 fuzz soak
+.PHONY: test deps lint generate generate-check unit e2e bench bench-nfs3 bench-nfs4 bench-host fuzz soak
 
 test: deps lint generate-check unit e2e
 
@@ -52,6 +52,15 @@ bench-nfs4:
 	$(GO) test -tags bench -count=1 -timeout 60m -run 'TestNFSBench$$' -v ./test/bench/ -bench.rounds 3 -bench.vers 4.0
 	$(GO) test -tags bench -count=1 -timeout 60m -run 'TestNFSBench$$' -v ./test/bench/ -bench.rounds 3 -bench.vers 4.1
 	$(GO) test -tags bench -count=1 -timeout 60m -run 'TestNFSBench$$' -v ./test/bench/ -bench.rounds 3 -bench.vers 4.1 -bench.options nconnect=4
+
+# Host-native NFS load (test/bench/cmd/hostbench): NFSv3 and NFSv4.1 from
+# user space at 1 and 32 calls in flight, examples/fullserver (memory
+# stores, and a data directory on disk) against NFS-Ganesha (FSAL_VFS on
+# tmpfs, and on the same disk), interleaved D G D G (about 15 minutes,
+# root; docs/benchmarks.md, "Host-native NFS load").
+BENCH_HOST_FLAGS ?= -duration 2s -ops 100000 -seq-mib 1024 -file-mib 128
+bench-host:
+	$(GO) run ./test/bench/cmd/hostbench -compare -rounds 2 -depth 1,32 -vers 3,4.1 $(BENCH_HOST_FLAGS)
 
 fuzz:
 	./scripts/fuzz.sh

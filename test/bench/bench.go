@@ -21,12 +21,10 @@ import (
 	"io"
 	"net"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -253,32 +251,9 @@ func (m *Marker) Spent() (map[string]time.Duration, error) {
 // ListenInNetns listens on 127.0.0.1:0 inside the network namespace at path
 // (/proc/PID/ns/net), so that a guest started in that namespace can reach
 // it. It needs CAP_SYS_ADMIN. The socket stays in that namespace; the OS
-// thread used to create it is left locked and so ends with its goroutine.
+// thread used to create it goes back to its own (see inNetns).
 func ListenInNetns(path string) (net.Listener, error) {
-	type res struct {
-		l   net.Listener
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		// Never unlocked: the thread has moved to another namespace, and
-		// the runtime discards a thread whose goroutine exits locked.
-		runtime.LockOSThread()
-		f, err := os.Open(path)
-		if err != nil {
-			ch <- res{nil, err}
-			return
-		}
-		defer f.Close()
-		if _, _, e := syscall.RawSyscall(sysSetns, f.Fd(), syscall.CLONE_NEWNET, 0); e != 0 {
-			ch <- res{nil, fmt.Errorf("bench: setns %s: %w", path, e)}
-			return
-		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		ch <- res{l, err}
-	}()
-	r := <-ch
-	return r.l, r.err
+	return inNetns(path, func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") })
 }
 
 // Row is one workload of the results table, medians over the rounds.

@@ -3,20 +3,15 @@
 package bench
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -70,85 +65,33 @@ type target struct {
 // logs its NFS listener.
 func startFullserver(t *testing.T, dir string) target {
 	bin := filepath.Join(dir, "fullserver")
-	build := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-o", bin, "github.com/dittofs/dittofs/examples/fullserver")
-	if b, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build fullserver: %v\n%s", err, b)
+	if err := BuildFullserver(t.Context(), bin); err != nil {
+		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--memory", "--nfs-addr", "127.0.0.1:0", "--portmap-addr", "off",
-		"--nlm=false", "--no-root-squash", "--export", "/export")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stderr, err := cmd.StderrPipe()
+	f, err := StartFullserver(t.Context(), bin, func(line string) { t.Log("fullserver:", line) },
+		"--memory", "--nfs-addr", "127.0.0.1:0", "--portmap-addr", "off", "--nlm=false", "--no-root-squash", "--export", "/export")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout = cmd.Stderr
-	if err := cmd.Start(); err != nil {
+	t.Cleanup(f.Stop)
+	_, p, err := net.SplitHostPort(f.Addr)
+	if err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan struct{})
-	addrCh := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`msg=listening service=nfs network=tcp addr=(\S+)`)
-		sc := bufio.NewScanner(stderr)
-		sent := false
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil && !sent {
-				addrCh <- m[1]
-				sent = true
-			}
-			if strings.Contains(sc.Text(), "level=ERROR") || strings.Contains(sc.Text(), "level=WARN") {
-				t.Log("fullserver:", sc.Text())
-			}
-		}
-		io.Copy(io.Discard, stderr)
-	}()
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	timer := time.NewTimer(30 * time.Second)
-	defer timer.Stop()
-	select {
-	case addr := <-addrCh:
-		_, p, err := net.SplitHostPort(addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		port, _ := strconv.Atoi(p)
-		return target{name: "DittoFS", addr: addr, mountPort: port, export: "/export", pid: cmd.Process.Pid}
-	case <-exited:
-		t.Fatal("fullserver exited during start-up")
-	case <-timer.C:
-		t.Fatal("fullserver logged no NFS listener within 30 s")
-	}
-	return target{}
+	port, _ := strconv.Atoi(p)
+	return target{name: "DittoFS", addr: f.Addr, mountPort: port, export: "/export", pid: f.PID}
 }
 
-// startGanesha starts the reference and finds the ganesha.nfsd process:
-// the only child of the unshare process whose namespace srv.Netns names.
+// startGanesha starts the reference and finds the ganesha.nfsd process.
 func startGanesha(t *testing.T, logger *slog.Logger) target {
 	srv, err := ganesha.Start(t.Context(), ganesha.Config{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Stop() })
-	var unsharePID int
-	if _, err := fmt.Sscanf(srv.Netns, "/proc/%d/ns/net", &unsharePID); err != nil {
-		t.Fatalf("netns %q: %v", srv.Netns, err)
-	}
-	pid, err := ChildPID(unsharePID)
+	pid, err := GaneshaPID(srv)
 	if err != nil {
 		t.Fatal(err)
-	}
-	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-	if err != nil || strings.TrimSpace(string(comm)) != "ganesha.nfsd" {
-		t.Fatalf("process %d is %q (%v), want ganesha.nfsd", pid, comm, err)
 	}
 	return target{name: "Ganesha", addr: srv.Addr(), mountPort: srv.MountPort, export: srv.Export, netns: srv.Netns, pid: pid}
 }

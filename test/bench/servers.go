@@ -1,0 +1,184 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/locking"
+	"github.com/dittofs/dittofs/nfs3"
+	"github.com/dittofs/dittofs/nfs4"
+	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/store"
+	"github.com/dittofs/dittofs/store/memory"
+	"github.com/dittofs/dittofs/test/ganesha"
+)
+
+// BuildFullserver builds examples/fullserver into bin (run from within the
+// module).
+func BuildFullserver(ctx context.Context, bin string) error {
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "github.com/dittofs/dittofs/examples/fullserver")
+	if b, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build fullserver: %v\n%s", err, b)
+	}
+	return nil
+}
+
+// Fullserver is examples/fullserver running as a child process.
+type Fullserver struct {
+	// Addr is the address of its NFS (and MOUNT) listener.
+	Addr string
+	// PID is its process id, for CPUTime.
+	PID int
+
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	waitErr error
+}
+
+// StartFullserver runs bin with args (which should include --nfs-addr
+// 127.0.0.1:0) and returns once it logs its NFS listener. Its WARN and
+// ERROR log lines go to logLine. It dies with this process.
+func StartFullserver(ctx context.Context, bin string, logLine func(string), args ...string) (*Fullserver, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout = cmd.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	f := &Fullserver{PID: cmd.Process.Pid, cmd: cmd, exited: make(chan struct{})}
+	addrCh := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`msg=listening service=nfs network=tcp addr=(\S+)`)
+		sc := bufio.NewScanner(stderr)
+		sent := false
+		for sc.Scan() {
+			line := sc.Text()
+			if m := re.FindStringSubmatch(line); m != nil && !sent {
+				addrCh <- m[1]
+				sent = true
+			}
+			if strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN") {
+				logLine(line)
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	go func() { f.waitErr = cmd.Wait(); close(f.exited) }()
+	timer := time.NewTimer(30 * time.Second)
+	defer timer.Stop()
+	select {
+	case f.Addr = <-addrCh:
+		return f, nil
+	case <-f.exited:
+		return nil, fmt.Errorf("fullserver exited during start-up: %v", f.waitErr)
+	case <-timer.C:
+		err = errors.New("fullserver logged no NFS listener within 30 s")
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	f.Stop()
+	return nil, err
+}
+
+// Err returns nil while the server runs, and how it exited once it has.
+func (f *Fullserver) Err() error {
+	select {
+	case <-f.exited:
+		return fmt.Errorf("fullserver exited: %v", f.waitErr)
+	default:
+		return nil
+	}
+}
+
+// Stop ends the server: SIGTERM, then SIGKILL after 15 s.
+func (f *Fullserver) Stop() {
+	f.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-f.exited:
+	case <-time.After(15 * time.Second):
+		f.cmd.Process.Kill()
+		<-f.exited
+	}
+}
+
+// GaneshaPID returns the pid of srv's ganesha.nfsd: the only child of the
+// unshare process whose namespace srv.Netns names.
+func GaneshaPID(srv *ganesha.Server) (int, error) {
+	var unsharePID int
+	if _, err := fmt.Sscanf(srv.Netns, "/proc/%d/ns/net", &unsharePID); err != nil {
+		return 0, fmt.Errorf("netns %q: %w", srv.Netns, err)
+	}
+	pid, err := ChildPID(unsharePID)
+	if err != nil {
+		return 0, err
+	}
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil || strings.TrimSpace(string(comm)) != "ganesha.nfsd" {
+		return 0, fmt.Errorf("process %d is %q (%v), want ganesha.nfsd", pid, comm, err)
+	}
+	return pid, nil
+}
+
+// StartInProcess serves NFSv3 and MOUNT v3 (and NFSv4 when nfs4 is set) on
+// one port of 127.0.0.1 over memory stores, exporting path read-write
+// without root squashing, with a root everyone may write, and returns the
+// address. The server stops at the end of tb.
+func StartInProcess(tb testing.TB, path string, withNFS4 bool) string {
+	tb.Helper()
+	fsys, err := store.NewFS(memory.NewMetadata(), memory.NewBlocks(), store.Options{RootMode: 0o777})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { fsys.Close() })
+	exps, err := export.Parse(strings.NewReader(path + " *(rw,insecure,no_root_squash)\n"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	locks, err := locking.Open(context.Background(), locking.Options{Grace: -1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { locks.Close() })
+	exps[0].FS, exps[0].Locks = fsys, locks
+	tab, err := export.NewTable(context.Background(), export.Options{}, exps...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	mux := rpc.NewServeMux()
+	(&nfs3.Server{Exports: tab, Logger: logger}).Register(mux)
+	if withNFS4 {
+		(&nfs4.Server{Exports: tab, Logger: logger, NoCallbacks: true}).Register(mux)
+	}
+	srv := &rpc.Server{Handler: mux, DuplicateCache: &rpc.DuplicateCache{}, Logger: logger}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Serve(l) }()
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-done
+	})
+	return l.Addr().String()
+}
