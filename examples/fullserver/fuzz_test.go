@@ -191,7 +191,7 @@ func FuzzServer(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if execs++; execs%256 == 0 {
+		if execs++; execs%4096 == 0 {
 			// The live heap, after a collection: what the server
 			// keeps, plus the fuzzing engine's own 100 MiB.
 			runtime.GC()
@@ -297,6 +297,7 @@ func startFuzzServer(t *testing.T) string {
 		// bound it, so that the heap check finds leaks, not files.
 		cfg.Capacity = 64 << 20
 		cfg.MaxFiles = 100_000
+		cfg.MaxLocks = 100_000
 		cfg.NFSAddr = "127.0.0.1:0"
 		cfg.PortmapAddr = "off"
 		cfg.LogLevel = "error"
