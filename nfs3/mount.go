@@ -167,7 +167,7 @@ func (s *Server) exportList(w *rpc.ReplyWriter) {
 	var res wire.Exports
 	for _, e := range s.Exports.All() {
 		n := wire.Exportnode{Dir: wire.Dirpath(e.Name)}
-		for _, r := range e.Rules {
+		for _, r := range e.CurrentRules() {
 			cl := r.Client
 			if cl == "" {
 				cl = "*"
