@@ -88,9 +88,11 @@ func (s *Server) mount(ctx context.Context, c *rpc.Call, dir string, ok *wire.Mo
 	ap := addrPort(c.Remote)
 	rule := e.Rule(ap.Addr())
 	if rule == nil {
+		s.logs.Warn(s.log, "mount: refused by the export rules", export.RefusalAttrs(e, ap, nil, export.ErrClientDenied)...)
 		return wire.MNT3ERR_ACCES
 	}
 	if !rule.Insecure && ap.Port() >= 1024 {
+		s.logs.Warn(s.log, "mount: refused by the export rules", export.RefusalAttrs(e, ap, rule, export.ErrInsecurePort)...)
 		return wire.MNT3ERR_PERM
 	}
 	cred := rule.Squash(secOf(&c.Cred), export.Identity{UID: c.Cred.UID, GID: c.Cred.GID, Groups: c.Cred.GIDs})

@@ -225,7 +225,11 @@ func (s *Server) begin(w *rpc.ReplyWriter, c *rpc.Call, fhb []byte) (req, fileHa
 
 // check applies the rules of export e to the call.
 func (s *Server) check(w *rpc.ReplyWriter, c *rpc.Call, e *export.Export) (req, wire.NFSStat3, error) {
-	acc, err := e.Check(addrPort(c.Remote), secOf(&c.Cred), export.Identity{UID: c.Cred.UID, GID: c.Cred.GID, Groups: c.Cred.GIDs})
+	ap := addrPort(c.Remote)
+	acc, err := e.Check(ap, secOf(&c.Cred), export.Identity{UID: c.Cred.UID, GID: c.Cred.GID, Groups: c.Cred.GIDs})
+	if err != nil {
+		s.logs.Warn(s.log, "nfs3: client refused by the export rules", export.RefusalAttrs(e, ap, acc.Rule, err)...)
+	}
 	switch {
 	case err == nil:
 		return req{s: s, exp: e, fs: e.FS, cred: acc.Cred, ro: acc.ReadOnly}, wire.NFS3_OK, nil

@@ -355,22 +355,45 @@ func secOf(c *rpc.Cred) export.Sec {
 func (c *compound) check(e *export.Export) (export.Access, error) {
 	if c.checkedExp != e {
 		cr := &c.call.Cred
-		c.checked, c.checkedErr = e.Check(addrPort(c.call.Remote), secOf(cr),
+		ap := addrPort(c.call.Remote)
+		c.checked, c.checkedErr = e.Check(ap, secOf(cr),
 			export.Identity{UID: cr.UID, GID: cr.GID, Groups: cr.GIDs})
 		c.checkedExp = e
+		if c.checkedErr != nil {
+			c.s.logs.Warn(c.s.log, "nfs4: client refused by the export rules",
+				export.RefusalAttrs(e, ap, c.checked.Rule, c.checkedErr)...)
+		}
 	}
 	return c.checked, c.checkedErr
 }
 
-// checkStatus is the status of a failed export check.
+// checkStatus is the status of a failed export check: NFS4ERR_WRONGSEC
+// only when the security flavor is what is wrong (RFC 7530 §3.3.2: the
+// client then picks another with SECINFO), else NFS4ERR_ACCESS (an
+// address no rule admits, an unprivileged port on a secure export).
 func checkStatus(err error) wire.Nfsstat4 {
 	switch err {
 	case nil:
 		return wire.NFS4_OK
-	case export.ErrClientDenied:
-		return wire.NFS4ERR_ACCESS
+	case export.ErrWeakSecurity:
+		return wire.NFS4ERR_WRONGSEC
 	}
-	return wire.NFS4ERR_WRONGSEC
+	return wire.NFS4ERR_ACCESS
+}
+
+// pseudoAccess checks an entry of a pseudo-filesystem directory against
+// the caller's address: an entry that leads to no export admitting it is
+// NFS4ERR_ACCESS (logged), not hidden behind NFS4ERR_NOENT.
+func (c *compound) pseudoAccess(ent *pseudoEntry) wire.Nfsstat4 {
+	ap := addrPort(c.call.Remote)
+	if ent.visible(ap.Addr()) {
+		return wire.NFS4_OK
+	}
+	if e := ent.firstExport(); e != nil {
+		c.s.logs.Warn(c.s.log, "nfs4: client refused by the export rules",
+			export.RefusalAttrs(e, ap, nil, export.ErrClientDenied)...)
+	}
+	return wire.NFS4ERR_ACCESS
 }
 
 // setFile makes node of e the current filehandle, checking the export's
