@@ -39,6 +39,15 @@ type Config struct {
 	// NoRootSquash lets clients' root act as root on the default export;
 	// by default uid 0 is squashed to the anonymous uid (65534).
 	NoRootSquash bool `yaml:"no_root_squash"`
+	// Exports are the exports in the /etc/exports syntax of exports(5)
+	// (export.Parse), one per line, e.g. "/export 10.0.0.0/8(rw)"; or
+	// ExportsFile names a file of them (--exports). When either is set,
+	// they are what is served, and Export and NoRootSquash (the default
+	// export, read-write for every client) are not. Every export is a
+	// directory of the one store: path=DIR picks it (default the root).
+	// SIGHUP reloads them (see reloadExports).
+	Exports     string `yaml:"exports"`
+	ExportsFile string `yaml:"exports_file"`
 	// NLM serves the lock manager (NLM v4) and the status monitor (NSM
 	// v1); on by default.
 	NLM bool `yaml:"nlm"`
@@ -149,6 +158,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&flags.MetricsAddr, "metrics-addr", "", "`host:port` of /metrics and /healthz (default off)")
 	fs.StringVar(&flags.Export, "export", "", "`path` clients mount the default export as (default /export)")
 	fs.BoolVar(&flags.NoRootSquash, "no-root-squash", false, "let clients' root act as root on the default export")
+	fs.StringVar(&flags.ExportsFile, "exports", "", "exports `file` in the /etc/exports syntax, served instead of the default export; SIGHUP reloads it")
 	fs.BoolVar(&flags.NLM, "nlm", true, "serve NLM v4 and NSM v1 (file locking for NFSv3); --nlm=false turns them off")
 	fs.BoolVar(&flags.NFS4, "nfs4", true, "serve NFS version 4 on the NFS port; --nfs4=false turns it off")
 	fs.StringVar(&flags.IDMapDomain, "idmap-domain", "", "NFSv4 ID mapping `domain` (default none: owners as numbers)")
@@ -212,6 +222,9 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			cfg.Export = flags.Export
 		case "no-root-squash":
 			cfg.NoRootSquash = flags.NoRootSquash
+		case "exports":
+			// The file replaces the configuration file's exports.
+			cfg.ExportsFile, cfg.Exports = flags.ExportsFile, ""
 		case "nlm":
 			cfg.NLM = flags.NLM
 		case "nfs4":
@@ -283,6 +296,12 @@ func (c *Config) validate() error {
 	}
 	if !strings.HasPrefix(c.Export, "/") {
 		return fmt.Errorf("export %q: want an absolute path", c.Export)
+	}
+	if c.Exports != "" && c.ExportsFile != "" {
+		return errors.New("exports and exports_file: give one")
+	}
+	if _, err := c.exportList(); err != nil {
+		return err
 	}
 	if c.NFSAddr == "" {
 		return errors.New("nfs address is empty")
