@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -151,6 +152,7 @@ func (c *compound) run(head *wire.COMPOUND4argsHead, res *wire.COMPOUND4resHead)
 			e.Uint32(uint32(st))
 			res.Status = st
 			res.NumResults++
+			s.opDone(op, st)
 			return false
 		}
 		fn := c.lookupOp(op)
@@ -175,6 +177,7 @@ func (c *compound) run(head *wire.COMPOUND4argsHead, res *wire.COMPOUND4resHead)
 		if st == wire.NFS4_OK && c.data == data {
 			st = c.checkReplySize()
 		}
+		s.opDone(op, st)
 		res.Status = st
 		if st != wire.NFS4_OK {
 			return false
@@ -184,6 +187,13 @@ func (c *compound) run(head *wire.COMPOUND4argsHead, res *wire.COMPOUND4resHead)
 		}
 	}
 	return false
+}
+
+// opDone tells OpDone of an operation run.
+func (s *Server) opDone(op wire.NfsOpnum4, st wire.Nfsstat4) {
+	if s.OpDone != nil {
+		s.OpDone(strings.TrimPrefix(op.String(), "OP_"), st.String())
+	}
 }
 
 // checkReplySize fails the operation that just ran when its result made

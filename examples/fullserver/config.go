@@ -32,7 +32,8 @@ type Config struct {
 	PortmapAddr string `yaml:"portmap_addr"`
 	// SMBAddr is where SMB is served (empty: off).
 	SMBAddr string `yaml:"smb_addr"`
-	// MetricsAddr serves /metrics (Prometheus) and /healthz (empty: off).
+	// MetricsAddr serves /metrics (Prometheus) and /healthz (empty or
+	// "off": off).
 	MetricsAddr string `yaml:"metrics_addr"`
 	// Export is the path clients mount the default export as.
 	Export string `yaml:"export"`
@@ -111,8 +112,34 @@ type Config struct {
 	Repair bool `yaml:"-"`
 }
 
-// errHelp is returned when -h or --help was asked for.
-var errHelp = flag.ErrHelp
+// errHelp is returned when -h or --help was asked for, errVersion when
+// --version was.
+var (
+	errHelp    = flag.ErrHelp
+	errVersion = errors.New("version printed")
+)
+
+// usageHeader opens the -h output.
+const usageHeader = `fullserver: the DittoFS reference server (NFSv3 with MOUNT, NLM and NSM,
+NFSv4.0 and 4.1, an embedded portmapper) over a BadgerDB metadata store and a
+block directory, or in memory.
+
+Usage: fullserver [flags]
+
+Examples:
+  fullserver --memory                      # try it: everything in memory
+  fullserver --data /var/lib/dittofs       # persistent, default export /export
+  fullserver --data /srv/dfs --exports /etc/dittofs/exports
+                                           # exports(5) file; SIGHUP reloads it
+  fullserver --config /etc/dittofs/fullserver.yaml --metrics-addr 127.0.0.1:9100
+  fullserver --check --data /var/lib/dittofs   # check the stores and exit
+
+Configuration: embedded defaults, then the YAML file of --config (keys are
+the flag names with _ for -, except exports_file for --exports; exports:
+holds exports inline), then flags. Documentation: docs/fullserver.md.
+
+Flags:
+`
 
 // defaultPortmapAddr is the portmapper's well-known address.
 const defaultPortmapAddr = ":111"
@@ -148,14 +175,19 @@ func defaultConfig() Config {
 func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("fullserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageHeader)
+		fs.PrintDefaults()
+	}
 	var flags Config
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	configFile := fs.String("config", "", "YAML configuration `file`; flags override it")
 	fs.StringVar(&flags.Data, "data", "", "`directory` of the persistent stores (default ./data)")
 	fs.BoolVar(&flags.Memory, "memory", false, "keep everything in memory; write nothing to disk")
 	fs.StringVar(&flags.NFSAddr, "nfs-addr", "", "`host:port` of NFS, MOUNT, NLM and NSM, TCP and UDP (default :2049)")
 	fs.StringVar(&flags.PortmapAddr, "portmap-addr", "", "`host:port` of the portmapper, or off (default :111, else a high port)")
 	fs.StringVar(&flags.SMBAddr, "smb-addr", "", "`host:port` of SMB (not implemented yet)")
-	fs.StringVar(&flags.MetricsAddr, "metrics-addr", "", "`host:port` of /metrics and /healthz (default off)")
+	fs.StringVar(&flags.MetricsAddr, "metrics-addr", "", "`host:port` of /metrics and /healthz, or off (default off)")
 	fs.StringVar(&flags.Export, "export", "", "`path` clients mount the default export as (default /export)")
 	fs.BoolVar(&flags.NoRootSquash, "no-root-squash", false, "let clients' root act as root on the default export")
 	fs.StringVar(&flags.ExportsFile, "exports", "", "exports `file` in the /etc/exports syntax, served instead of the default export; SIGHUP reloads it")
@@ -190,6 +222,9 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if *showVersion {
+		return Config{}, errVersion
 	}
 
 	cfg := defaultConfig()
@@ -351,7 +386,7 @@ func (c *Config) limit(srv *rpc.Server) {
 func (c *Config) logger(w io.Writer) *slog.Logger {
 	var level slog.Level
 	level.UnmarshalText([]byte(c.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: durationString}
 	if c.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
@@ -401,4 +436,13 @@ func (z *Size) String() string {
 // suffix.
 func (z *Size) UnmarshalYAML(n *yaml.Node) error {
 	return z.Set(n.Value)
+}
+
+// durationString writes durations as Go duration strings ("1.5s"), not
+// as nanosecond counts, in the JSON log (the text log already does).
+func durationString(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
 }

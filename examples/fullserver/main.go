@@ -23,6 +23,10 @@ import (
 func main() {
 	cfg, err := parseConfig(os.Args[1:], os.Stderr)
 	if err != nil {
+		if errors.Is(err, errVersion) {
+			fmt.Println(versionString())
+			os.Exit(0)
+		}
 		if errors.Is(err, errHelp) {
 			os.Exit(0)
 		}
@@ -30,6 +34,7 @@ func main() {
 		os.Exit(2)
 	}
 	log := cfg.logger(os.Stderr)
+	log.Info("starting", "version", versionString())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if cfg.Check || cfg.Repair {

@@ -73,6 +73,7 @@ func runWith(ctx context.Context, cfg Config, log *slog.Logger, h hooks) error {
 			log.Error("closing the stores", "err", cerr)
 		}
 	}()
+	registerStoreMetrics(reg, &st.counts, st.fs)
 	exps, err := servedExports(cfg, st.fs)
 	if err != nil {
 		return err
@@ -123,7 +124,7 @@ func runWith(ctx context.Context, cfg Config, log *slog.Logger, h hooks) error {
 
 	var metricsSrv *http.Server
 	var metricsL net.Listener
-	if cfg.MetricsAddr != "" {
+	if cfg.MetricsAddr != "" && cfg.MetricsAddr != "off" {
 		metricsL, err = net.Listen("tcp", cfg.MetricsAddr)
 		if err != nil {
 			nfsTCP.Close()
