@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +107,36 @@ func TestStoreCounters(t *testing.T) {
 	c := &s.counts
 	if c.updates.Load() == 0 || c.views.Load() == 0 || c.bytesWrite.Load() < uint64(len(data)) || c.bytesRead.Load() == 0 {
 		t.Fatalf("counters: views %d updates %d written %d read %d", c.views.Load(), c.updates.Load(), c.bytesWrite.Load(), c.bytesRead.Load())
+	}
+}
+
+// TestFlagTable: every flag is in the flag table of docs/fullserver.md
+// and every flag of the table exists, so that the documentation matches
+// what is served.
+func TestFlagTable(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/fullserver.md")
+	if err != nil {
+		t.Skip("docs not found:", err)
+	}
+	var b bytes.Buffer
+	parseConfig([]string{"-h"}, &b)
+	flags := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^  -([a-z0-9-]+)`).FindAllStringSubmatch(b.String(), -1) {
+		flags[m[1]] = true
+	}
+	inTable := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `--([a-z0-9-]+)").FindAllStringSubmatch(string(doc), -1) {
+		inTable[m[1]] = true
+		if !flags[m[1]] {
+			t.Errorf("docs/fullserver.md lists --%s, which is not a flag", m[1])
+		}
+	}
+	if len(flags) < 30 {
+		t.Fatalf("only %d flags in -h", len(flags))
+	}
+	for f := range flags {
+		if !inTable[f] {
+			t.Errorf("--%s is not in the flag table of docs/fullserver.md", f)
+		}
 	}
 }
