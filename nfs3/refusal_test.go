@@ -1,7 +1,6 @@
 package nfs3
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -9,32 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dittofs/dittofs/internal/logtest"
 	"github.com/dittofs/dittofs/nfs3/internal/wire"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // TestRefusalLogged: a MNT the export rules refuse (RFC 1813 Appendix I,
 // MNT3ERR_ACCES for an address no rule admits, MNT3ERR_PERM for an
 // unprivileged port on a secure export) and an NFS call on a refused
 // export's handle are logged with the client's address and the rule.
 func TestRefusalLogged(t *testing.T) {
-	var logs syncBuffer
+	var logs logtest.Buffer
 	fsys := newFS(t)
 	var mu sync.Mutex
 	now := time.Unix(1e9, 0)

@@ -1,32 +1,13 @@
 package nfs4
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/dittofs/dittofs/internal/logtest"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 )
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // TestExportRefusal: a client the export rules refuse gets
 // NFS4ERR_ACCESS, and NFS4ERR_WRONGSEC only when its security flavor
@@ -41,7 +22,7 @@ func (b *syncBuffer) String() string {
 // refused. Each refusal is logged with the client address and the rule.
 func TestExportRefusal(t *testing.T) {
 	fsys := newFS(t)
-	var logs syncBuffer
+	var logs logtest.Buffer
 	withLog := func(s *Server) { s.Logger = slog.New(slog.NewTextHandler(&logs, nil)) }
 	const lines = "/open *(rw,insecure)\n/other 10.9.9.9(rw,insecure)\n/deep/er 10.9.9.9(rw,insecure)\n" +
 		"/kerb *(rw,insecure,sec=krb5)\n/secure *(rw)\n"

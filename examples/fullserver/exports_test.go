@@ -15,32 +15,13 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/internal/logtest"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/xdr"
-	"github.com/dittofs/dittofs/store"
-	"github.com/dittofs/dittofs/store/memory"
 )
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // startRunWith is startRun with a logger and hooks.
-func startRunWith(t *testing.T, cfg Config, log *slog.Logger, h hooks) map[string]net.Addr {
+func startRunWith(t *testing.T, cfg Config, log *slog.Logger, h hooks) (map[string]net.Addr, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	readyc := make(chan []listener, 1)
@@ -57,13 +38,14 @@ func startRunWith(t *testing.T, cfg Config, log *slog.Logger, h hooks) map[strin
 		cancel()
 		t.Fatalf("run: %v", err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
-	return addrs
+	var once sync.Once
+	var runErr error
+	stop := func() error {
+		once.Do(func() { cancel(); runErr = <-errc })
+		return runErr
+	}
+	t.Cleanup(func() { stop() })
+	return addrs, stop
 }
 
 // lookup4 is COMPOUND {PUTROOTFH, LOOKUP name} (RFC 7530 §16.22, §16.15).
@@ -133,8 +115,8 @@ func TestExportsRefuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
-	addrs := startRunWith(t, cfg, slog.New(slog.NewTextHandler(&logs, nil)), hooks{})
+	var logs logtest.Buffer
+	addrs, _ := startRunWith(t, cfg, slog.New(slog.NewTextHandler(&logs, nil)), hooks{})
 	mnt, v4 := mountAndLookup(t, addrs["nfs/tcp"], "/export")
 	if mnt != mnt3ErrAcces || v4 != nfs4ErrAccess {
 		t.Errorf("/export from 127.0.0.1: MNT %d, NFSv4 %d; want %d, %d", mnt, v4, mnt3ErrAcces, nfs4ErrAccess)
@@ -174,8 +156,8 @@ func TestExportsReload(t *testing.T) {
 	}
 	hup := make(chan os.Signal)
 	done := make(chan error)
-	var logs syncBuffer
-	addrs := startRunWith(t, cfg, slog.New(slog.NewTextHandler(&logs, nil)), hooks{
+	var logs logtest.Buffer
+	addrs, _ := startRunWith(t, cfg, slog.New(slog.NewTextHandler(&logs, nil)), hooks{
 		reload:   hup,
 		config:   func() (Config, error) { return parseConfig(args, io.Discard) },
 		reloaded: func(err error) { done <- err },
@@ -247,7 +229,12 @@ func TestExportsReload(t *testing.T) {
 // the NFS port listens on every interface, and only then.
 func TestWarnOpen(t *testing.T) {
 	cfg := defaultConfig()
-	tab, err := export.NewTable(context.Background(), defaultExport(cfg, newTestFS(t)))
+	st, err := openStores(Config{Memory: true}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	tab, err := export.NewTable(context.Background(), defaultExport(cfg, st.fs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +251,7 @@ func TestWarnOpen(t *testing.T) {
 	}
 	exps, _ := export.Parse(strings.NewReader("/ro *(ro)\n/lan 192.168.0.0/16(rw)\n"))
 	for _, e := range exps {
-		e.FS = newTestFS(t)
+		e.FS = st.fs
 	}
 	tab, err = export.NewTable(context.Background(), exps...)
 	if err != nil {
@@ -305,14 +292,4 @@ func TestExportsConfig(t *testing.T) {
 			t.Errorf("%q: no error", args)
 		}
 	}
-}
-
-func newTestFS(t *testing.T) *store.FS {
-	t.Helper()
-	fsys, err := store.NewFS(memory.NewMetadata(), memory.NewBlocks(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fsys.Close() })
-	return fsys
 }

@@ -120,26 +120,7 @@ func TestConfigErrors(t *testing.T) {
 
 func startRun(t *testing.T, cfg Config) (map[string]net.Addr, func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	readyc := make(chan []listener, 1)
-	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, cfg, slog.New(slog.DiscardHandler), func(l []listener) { readyc <- l }) }()
-	addrs := map[string]net.Addr{}
-	select {
-	case ls := <-readyc:
-		for _, l := range ls {
-			addrs[l.Name+"/"+l.Network] = l.Addr
-		}
-	case err := <-errc:
-		cancel()
-		t.Fatalf("run: %v", err)
-	}
-	stop := func() error {
-		cancel()
-		return <-errc
-	}
-	t.Cleanup(func() { cancel() })
-	return addrs, stop
+	return startRunWith(t, cfg, slog.New(slog.DiscardHandler), hooks{})
 }
 
 func TestServesNullAndPortmap(t *testing.T) {
