@@ -34,6 +34,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/store"
@@ -206,6 +207,8 @@ type Export struct {
 	// Rules are the client rules; a client matched by none is refused.
 	// The most specific matching rule applies (a longer network prefix
 	// before a shorter one, "*" last; the first written among equals).
+	// They are read by NewTable; to change them while the export is
+	// served use SetRules, and read them with CurrentRules.
 	Rules []Rule
 	// Locks is the lock manager of FS's files: byte-range locks, share
 	// reservations and delegations of every protocol (NLM, NFSv4, SMB)
@@ -215,6 +218,8 @@ type Export struct {
 	Locks *locking.Manager
 
 	root store.Handle
+	// live are the rules of the last SetRules, replacing Rules.
+	live atomic.Pointer[[]Rule]
 }
 
 // Root returns the handle of the export's root directory (after NewTable).
@@ -223,8 +228,9 @@ func (e *Export) Root() store.Handle { return e.root }
 // Rule returns the rule that applies to a client address, or nil.
 func (e *Export) Rule(a netip.Addr) *Rule {
 	var best *Rule
-	for i := range e.Rules {
-		r := &e.Rules[i]
+	rules := e.CurrentRules()
+	for i := range rules {
+		r := &rules[i]
 		if r.matches(a) && (best == nil || r.specificity() > best.specificity()) {
 			best = r
 		}

@@ -285,3 +285,43 @@ func secByName(n string) (Sec, bool) {
 	}
 	return 0, false
 }
+
+// String formats r in the exports(5) syntax that Parse reads, with every
+// option spelled out: "10.0.0.0/8(rw,root_squash,sec=sys,secure)".
+func (r *Rule) String() string {
+	var b strings.Builder
+	c := r.Client
+	if c == "" {
+		c = "*"
+	}
+	b.WriteString(c)
+	if r.ReadOnly {
+		b.WriteString("(ro")
+	} else {
+		b.WriteString("(rw")
+	}
+	if r.NoRootSquash {
+		b.WriteString(",no_root_squash")
+	} else {
+		b.WriteString(",root_squash")
+	}
+	if r.AllSquash {
+		b.WriteString(",all_squash")
+	}
+	if r.Anon != nil {
+		fmt.Fprintf(&b, ",anonuid=%d,anongid=%d", r.Anon.UID, r.Anon.GID)
+	}
+	b.WriteString(",sec=")
+	for i, s := range r.Flavors() {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(s.String())
+	}
+	if r.Insecure {
+		b.WriteString(",insecure)")
+	} else {
+		b.WriteString(",secure)")
+	}
+	return b.String()
+}

@@ -38,8 +38,9 @@ func newFS(t testing.TB) *store.FS {
 	return fsys
 }
 
-// startServer serves the exports of lines (all on fsys) over TCP.
-func startServer(t testing.TB, fsys *store.FS, lines string) *testServer {
+// startServer serves the exports of lines (all on fsys) over TCP, with
+// the server adjusted by opts before Register.
+func startServer(t testing.TB, fsys *store.FS, lines string, opts ...func(*Server)) *testServer {
 	t.Helper()
 	exps, err := export.Parse(strings.NewReader(lines))
 	if err != nil {
@@ -58,6 +59,9 @@ func startServer(t testing.TB, fsys *store.FS, lines string) *testServer {
 		t.Fatal(err)
 	}
 	ts := &testServer{t: t, fs: fsys, tab: tab, nfs: &Server{Exports: tab}}
+	for _, o := range opts {
+		o(ts.nfs)
+	}
 	mux := rpc.NewServeMux()
 	ts.nfs.Register(mux)
 	ts.rpc = &rpc.Server{Handler: mux, DuplicateCache: &rpc.DuplicateCache{}}

@@ -88,9 +88,11 @@ func (s *Server) mount(ctx context.Context, c *rpc.Call, dir string, ok *wire.Mo
 	ap := export.AddrPort(c.Remote)
 	rule := e.Rule(ap.Addr())
 	if rule == nil {
+		s.logs.Warn(s.log, "mount: refused by the export rules", export.RefusalAttrs(e, ap, nil, export.ErrClientDenied)...)
 		return wire.MNT3ERR_ACCES
 	}
 	if !rule.Insecure && ap.Port() >= 1024 {
+		s.logs.Warn(s.log, "mount: refused by the export rules", export.RefusalAttrs(e, ap, rule, export.ErrInsecurePort)...)
 		return wire.MNT3ERR_PERM
 	}
 	cred := rule.Squash(export.SecOf(&c.Cred), export.IdentityOf(&c.Cred))
@@ -167,7 +169,7 @@ func (s *Server) exportList(w *rpc.ReplyWriter) {
 	var res wire.Exports
 	for _, e := range s.Exports.All() {
 		n := wire.Exportnode{Dir: wire.Dirpath(e.Name)}
-		for _, r := range e.Rules {
+		for _, r := range e.CurrentRules() {
 			cl := r.Client
 			if cl == "" {
 				cl = "*"

@@ -180,7 +180,11 @@ func (s *Server) begin(w *rpc.ReplyWriter, c *rpc.Call, fhb []byte) (req, fileHa
 
 // check applies the rules of export e to the call.
 func (s *Server) check(w *rpc.ReplyWriter, c *rpc.Call, e *export.Export) (req, wire.NFSStat3, error) {
-	acc, err := e.CheckCall(c)
+	ap := export.AddrPort(c.Remote)
+	acc, err := e.Check(ap, export.SecOf(&c.Cred), export.IdentityOf(&c.Cred))
+	if err != nil {
+		s.logs.Warn(s.log, "nfs3: client refused by the export rules", export.RefusalAttrs(e, ap, acc.Rule, err)...)
+	}
 	switch {
 	case err == nil:
 		return req{s: s, exp: e, fs: e.FS, cred: acc.Cred, ro: acc.ReadOnly}, wire.NFS3_OK, nil

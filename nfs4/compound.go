@@ -2,6 +2,7 @@ package nfs4
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -149,6 +150,7 @@ func (c *compound) run(head *wire.COMPOUND4argsHead, res *wire.COMPOUND4resHead)
 			e.Uint32(uint32(st))
 			res.Status = st
 			res.NumResults++
+			s.opDone(op, st)
 			return false
 		}
 		fn := c.lookupOp(op)
@@ -173,6 +175,7 @@ func (c *compound) run(head *wire.COMPOUND4argsHead, res *wire.COMPOUND4resHead)
 		if st == wire.NFS4_OK && c.data == data {
 			st = c.checkReplySize()
 		}
+		s.opDone(op, st)
 		res.Status = st
 		if st != wire.NFS4_OK {
 			return false
@@ -182,6 +185,13 @@ func (c *compound) run(head *wire.COMPOUND4argsHead, res *wire.COMPOUND4resHead)
 		}
 	}
 	return false
+}
+
+// opDone tells OpDone of an operation run.
+func (s *Server) opDone(op wire.NfsOpnum4, st wire.Nfsstat4) {
+	if s.OpDone != nil {
+		s.OpDone(strings.TrimPrefix(op.String(), "OP_"), st.String())
+	}
 }
 
 // checkReplySize fails the operation that just ran when its result made
@@ -316,21 +326,45 @@ func opNotsupp41(c *compound) wire.Nfsstat4 { return c.status(wire.NFS4ERR_NOTSU
 // check applies the rules of e to the caller (cached for the compound).
 func (c *compound) check(e *export.Export) (export.Access, error) {
 	if c.checkedExp != e {
-		c.checked, c.checkedErr = e.CheckCall(c.call)
+		cr := &c.call.Cred
+		ap := export.AddrPort(c.call.Remote)
+		c.checked, c.checkedErr = e.Check(ap, export.SecOf(cr), export.IdentityOf(cr))
 		c.checkedExp = e
+		if c.checkedErr != nil {
+			c.s.logs.Warn(c.s.log, "nfs4: client refused by the export rules",
+				export.RefusalAttrs(e, ap, c.checked.Rule, c.checkedErr)...)
+		}
 	}
 	return c.checked, c.checkedErr
 }
 
-// checkStatus is the status of a failed export check.
+// checkStatus is the status of a failed export check: NFS4ERR_WRONGSEC
+// only when the security flavor is what is wrong (RFC 7530 §3.3.2: the
+// client then picks another with SECINFO), else NFS4ERR_ACCESS (an
+// address no rule admits, an unprivileged port on a secure export).
 func checkStatus(err error) wire.Nfsstat4 {
 	switch err {
 	case nil:
 		return wire.NFS4_OK
-	case export.ErrClientDenied:
-		return wire.NFS4ERR_ACCESS
+	case export.ErrWeakSecurity:
+		return wire.NFS4ERR_WRONGSEC
 	}
-	return wire.NFS4ERR_WRONGSEC
+	return wire.NFS4ERR_ACCESS
+}
+
+// pseudoAccess checks an entry of a pseudo-filesystem directory against
+// the caller's address: an entry that leads to no export admitting it is
+// NFS4ERR_ACCESS (logged), not hidden behind NFS4ERR_NOENT.
+func (c *compound) pseudoAccess(ent *pseudoEntry) wire.Nfsstat4 {
+	ap := export.AddrPort(c.call.Remote)
+	if ent.visible(ap.Addr()) {
+		return wire.NFS4_OK
+	}
+	if e := ent.firstExport(); e != nil {
+		c.s.logs.Warn(c.s.log, "nfs4: client refused by the export rules",
+			export.RefusalAttrs(e, ap, nil, export.ErrClientDenied)...)
+	}
+	return wire.NFS4ERR_ACCESS
 }
 
 // setFile makes node of e the current filehandle, checking the export's

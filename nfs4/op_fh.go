@@ -126,8 +126,11 @@ func opLookup(c *compound) wire.Nfsstat4 {
 	name := string(a.Objname)
 	if d := c.cur.pseudo; d != nil {
 		ent := d.find(name)
-		if ent == nil || !ent.visible(export.AddrPort(c.call.Remote).Addr()) {
+		if ent == nil {
 			return c.status(wire.NFS4ERR_NOENT)
+		}
+		if st := c.pseudoAccess(ent); st != wire.NFS4_OK {
+			return c.status(st)
 		}
 		if ent.dir != nil {
 			c.cur = fileRef{set: true, pseudo: ent.dir}
@@ -202,8 +205,11 @@ func opSecinfo(c *compound) wire.Nfsstat4 {
 	e := c.cur.exp
 	if d := c.cur.pseudo; d != nil {
 		ent := d.find(string(a.Name))
-		if ent == nil || !ent.visible(export.AddrPort(c.call.Remote).Addr()) {
+		if ent == nil {
 			return c.status(wire.NFS4ERR_NOENT)
+		}
+		if st := c.pseudoAccess(ent); st != wire.NFS4_OK {
+			return c.status(st)
 		}
 		e = ent.exp
 	} else if _, _, err := c.fs().Lookup(c.ctx, c.cred(), c.cur.node, string(a.Name)); err != nil {

@@ -3,7 +3,6 @@ package nfs4
 import (
 	"errors"
 
-	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs4/internal/attr"
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
@@ -208,8 +207,12 @@ func (c *compound) openPseudo(a *wire.OPEN4args) wire.Nfsstat4 {
 	if a.Openhow.Opentype == wire.OPEN4_CREATE {
 		return wire.NFS4ERR_ROFS
 	}
-	if ent := c.cur.pseudo.find(string(a.Claim.File)); ent == nil || !ent.visible(export.AddrPort(c.call.Remote).Addr()) {
+	ent := c.cur.pseudo.find(string(a.Claim.File))
+	if ent == nil {
 		return wire.NFS4ERR_NOENT
+	}
+	if st := c.pseudoAccess(ent); st != wire.NFS4_OK {
+		return st
 	}
 	return wire.NFS4ERR_ISDIR
 }

@@ -116,6 +116,19 @@ func (e *pseudoEntry) visible(a netip.Addr) bool {
 	return false
 }
 
+// firstExport returns the export of e, or the first one below it.
+func (e *pseudoEntry) firstExport() *export.Export {
+	if e.exp != nil {
+		return e.exp
+	}
+	for i := range e.dir.entries {
+		if x := e.dir.entries[i].firstExport(); x != nil {
+			return x
+		}
+	}
+	return nil
+}
+
 // attr returns the attributes of a pseudo directory.
 func (ps *pseudoFS) attr(d *pseudoDir) store.Attr {
 	n := uint32(2)

@@ -80,6 +80,13 @@ type Server struct {
 	MaxReply int
 	// Logger receives server faults (one line each); nil discards.
 	Logger *slog.Logger
+	// OpDone, when not nil, is told of every operation a COMPOUND ran
+	// (not of replies replayed from a session's slot): its name as RFC
+	// 7530 §16 and RFC 8881 §18 spell it without "OP_" ("OPEN",
+	// "ILLEGAL" for an unknown one) and its status ("NFS4_OK",
+	// "NFS4ERR_ACCESS"), for metrics. It must be quick and safe for
+	// concurrent use.
+	OpDone func(op, status string)
 
 	// maxMinor is the highest minor version served (servedMinor; the
 	// tests of work in progress raise it).

@@ -8,20 +8,39 @@ import (
 	"time"
 )
 
-// FsStat returns the file system's usage figures. Without Options.Capacity
-// and Options.MaxFiles the totals are nominal (1 PiB, 1<<40 files).
+// Space is implemented by block backends whose room is bounded by a
+// device, such as store/localfs: Space returns the size of the file
+// system the blocks are kept on, and the bytes of it still free to the
+// server (statfs f_blocks and f_bavail).
+type Space interface {
+	Space() (total, free uint64, err error)
+}
+
+// FsStat returns the file system's usage figures. The bytes are those of
+// Options.Capacity, and of the device of a Blocks that implements Space
+// (the lesser free room of the two); with neither they are nominal (1
+// PiB). Without Options.MaxFiles the files are nominal (1<<40).
 func (f *FS) FsStat(ctx context.Context) FsStat {
 	used := uint64(max(f.bytes.Load(), 0))
 	files := uint64(max(f.files.Load(), 0))
 	total := f.opts.Capacity
+	free := total - min(total, used)
+	if sp, ok := f.blocks.(Space); ok {
+		if dt, df, err := sp.Space(); err == nil {
+			if total == 0 {
+				total, free = dt, df
+			}
+			free = min(free, df)
+		}
+	}
 	if total == 0 {
 		total = 1 << 50
+		free = total - min(total, used)
 	}
 	tfiles := f.opts.MaxFiles
 	if tfiles == 0 {
 		tfiles = 1 << 40
 	}
-	free := total - min(total, used)
 	ffree := tfiles - min(tfiles, files)
 	return FsStat{TotalBytes: total, FreeBytes: free, AvailBytes: free,
 		TotalFiles: tfiles, FreeFiles: ffree, AvailFiles: ffree, UsedBytes: used, Files: files}

@@ -61,7 +61,8 @@ type Options struct {
 	// (default 64 MiB); past it the least recently written are sealed.
 	BufferBytes int64
 	// Capacity is the number of bytes of blocks the store may hold, after
-	// dedup (default 0: unlimited, reported as 1 PiB). Past it writes fail
+	// dedup (default 0: unlimited, reported as the room of the blocks' device
+	// when Blocks implements Space, else as 1 PiB). Past it writes fail
 	// with ErrNoSpace.
 	Capacity uint64
 	// MaxFiles is the number of nodes the store may hold (default 0:

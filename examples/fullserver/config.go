@@ -32,13 +32,23 @@ type Config struct {
 	PortmapAddr string `yaml:"portmap_addr"`
 	// SMBAddr is where SMB is served (empty: off).
 	SMBAddr string `yaml:"smb_addr"`
-	// MetricsAddr serves /metrics (Prometheus) and /healthz (empty: off).
+	// MetricsAddr serves /metrics (Prometheus) and /healthz (empty or
+	// "off": off).
 	MetricsAddr string `yaml:"metrics_addr"`
 	// Export is the path clients mount the default export as.
 	Export string `yaml:"export"`
 	// NoRootSquash lets clients' root act as root on the default export;
 	// by default uid 0 is squashed to the anonymous uid (65534).
 	NoRootSquash bool `yaml:"no_root_squash"`
+	// Exports are the exports in the /etc/exports syntax of exports(5)
+	// (export.Parse), one per line, e.g. "/export 10.0.0.0/8(rw)"; or
+	// ExportsFile names a file of them (--exports). When either is set,
+	// they are what is served, and Export and NoRootSquash (the default
+	// export, read-write for every client) are not. Every export is a
+	// directory of the one store: path=DIR picks it (default the root).
+	// SIGHUP reloads them (see reloadExports).
+	Exports     string `yaml:"exports"`
+	ExportsFile string `yaml:"exports_file"`
 	// NLM serves the lock manager (NLM v4) and the status monitor (NSM
 	// v1); on by default.
 	NLM bool `yaml:"nlm"`
@@ -102,8 +112,34 @@ type Config struct {
 	Repair bool `yaml:"-"`
 }
 
-// errHelp is returned when -h or --help was asked for.
-var errHelp = flag.ErrHelp
+// errHelp is returned when -h or --help was asked for, errVersion when
+// --version was.
+var (
+	errHelp    = flag.ErrHelp
+	errVersion = errors.New("version printed")
+)
+
+// usageHeader opens the -h output.
+const usageHeader = `fullserver: the DittoFS reference server (NFSv3 with MOUNT, NLM and NSM,
+NFSv4.0 and 4.1, an embedded portmapper) over a BadgerDB metadata store and a
+block directory, or in memory.
+
+Usage: fullserver [flags]
+
+Examples:
+  fullserver --memory                      # try it: everything in memory
+  fullserver --data /var/lib/dittofs       # persistent, default export /export
+  fullserver --data /srv/dfs --exports /etc/dittofs/exports
+                                           # exports(5) file; SIGHUP reloads it
+  fullserver --config /etc/dittofs/fullserver.yaml --metrics-addr 127.0.0.1:9100
+  fullserver --check --data /var/lib/dittofs   # check the stores and exit
+
+Configuration: embedded defaults, then the YAML file of --config (keys are
+the flag names with _ for -, except exports_file for --exports; exports:
+holds exports inline), then flags. Documentation: docs/fullserver.md.
+
+Flags:
+`
 
 // defaultPortmapAddr is the portmapper's well-known address.
 const defaultPortmapAddr = ":111"
@@ -139,16 +175,22 @@ func defaultConfig() Config {
 func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("fullserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageHeader)
+		fs.PrintDefaults()
+	}
 	var flags Config
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	configFile := fs.String("config", "", "YAML configuration `file`; flags override it")
 	fs.StringVar(&flags.Data, "data", "", "`directory` of the persistent stores (default ./data)")
 	fs.BoolVar(&flags.Memory, "memory", false, "keep everything in memory; write nothing to disk")
 	fs.StringVar(&flags.NFSAddr, "nfs-addr", "", "`host:port` of NFS, MOUNT, NLM and NSM, TCP and UDP (default :2049)")
 	fs.StringVar(&flags.PortmapAddr, "portmap-addr", "", "`host:port` of the portmapper, or off (default :111, else a high port)")
 	fs.StringVar(&flags.SMBAddr, "smb-addr", "", "`host:port` of SMB (not implemented yet)")
-	fs.StringVar(&flags.MetricsAddr, "metrics-addr", "", "`host:port` of /metrics and /healthz (default off)")
+	fs.StringVar(&flags.MetricsAddr, "metrics-addr", "", "`host:port` of /metrics and /healthz, or off (default off)")
 	fs.StringVar(&flags.Export, "export", "", "`path` clients mount the default export as (default /export)")
 	fs.BoolVar(&flags.NoRootSquash, "no-root-squash", false, "let clients' root act as root on the default export")
+	fs.StringVar(&flags.ExportsFile, "exports", "", "exports `file` in the /etc/exports syntax, served instead of the default export; SIGHUP reloads it")
 	fs.BoolVar(&flags.NLM, "nlm", true, "serve NLM v4 and NSM v1 (file locking for NFSv3); --nlm=false turns them off")
 	fs.BoolVar(&flags.NFS4, "nfs4", true, "serve NFS version 4 on the NFS port; --nfs4=false turns it off")
 	fs.StringVar(&flags.IDMapDomain, "idmap-domain", "", "NFSv4 ID mapping `domain` (default none: owners as numbers)")
@@ -181,6 +223,9 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
+	if *showVersion {
+		return Config{}, errVersion
+	}
 
 	cfg := defaultConfig()
 	if *configFile != "" {
@@ -212,6 +257,9 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			cfg.Export = flags.Export
 		case "no-root-squash":
 			cfg.NoRootSquash = flags.NoRootSquash
+		case "exports":
+			// The file replaces the configuration file's exports.
+			cfg.ExportsFile, cfg.Exports = flags.ExportsFile, ""
 		case "nlm":
 			cfg.NLM = flags.NLM
 		case "nfs4":
@@ -284,6 +332,12 @@ func (c *Config) validate() error {
 	if !strings.HasPrefix(c.Export, "/") {
 		return fmt.Errorf("export %q: want an absolute path", c.Export)
 	}
+	if c.Exports != "" && c.ExportsFile != "" {
+		return errors.New("exports and exports_file: give one")
+	}
+	if _, err := c.exportList(); err != nil {
+		return err
+	}
 	if c.NFSAddr == "" {
 		return errors.New("nfs address is empty")
 	}
@@ -332,7 +386,7 @@ func (c *Config) limit(srv *rpc.Server) {
 func (c *Config) logger(w io.Writer) *slog.Logger {
 	var level slog.Level
 	level.UnmarshalText([]byte(c.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: durationString}
 	if c.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
@@ -382,4 +436,13 @@ func (z *Size) String() string {
 // suffix.
 func (z *Size) UnmarshalYAML(n *yaml.Node) error {
 	return z.Set(n.Value)
+}
+
+// durationString writes durations as Go duration strings ("1.5s"), not
+// as nanosecond counts, in the JSON log (the text log already does).
+func durationString(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
 }

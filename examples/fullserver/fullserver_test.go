@@ -130,26 +130,7 @@ func TestConfigErrors(t *testing.T) {
 
 func startRun(t *testing.T, cfg Config) (map[string]net.Addr, func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	readyc := make(chan []listener, 1)
-	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, cfg, slog.New(slog.DiscardHandler), func(l []listener) { readyc <- l }) }()
-	addrs := map[string]net.Addr{}
-	select {
-	case ls := <-readyc:
-		for _, l := range ls {
-			addrs[l.Name+"/"+l.Network] = l.Addr
-		}
-	case err := <-errc:
-		cancel()
-		t.Fatalf("run: %v", err)
-	}
-	stop := func() error {
-		cancel()
-		return <-errc
-	}
-	t.Cleanup(func() { cancel() })
-	return addrs, stop
+	return startRunWith(t, cfg, slog.New(slog.DiscardHandler), hooks{})
 }
 
 func TestServesNullAndPortmap(t *testing.T) {
@@ -194,6 +175,12 @@ func TestServesNullAndPortmap(t *testing.T) {
 		t.Fatalf("GETATTR root: %+v, %v", attr, err)
 	}
 
+	// An NFSv4 COMPOUND, counted per operation.
+	var res4 compound4Res
+	if err := c.Call(ctx, progNFS, 4, nfsproc4Compound, compound4{ops: []uint32{opPUTROOTFH, opGETFH}}, &res4); err != nil || res4.status != nfs4OK {
+		t.Fatalf("COMPOUND: %+v %v", res4, err)
+	}
+
 	pm, err := portmap.Dial(ctx, "tcp", addrs["portmap/tcp"].String())
 	if err != nil {
 		t.Fatal(err)
@@ -217,11 +204,16 @@ func TestServesNullAndPortmap(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(body), `dittofs_rpc_calls_total{procedure="1",program="nfs",server="nfs",version="3"}`) ||
+	if !strings.Contains(string(body), `dittofs_rpc_calls_total{procedure="GETATTR",program="nfs",server="nfs",version="3"} 1`) ||
+		!strings.Contains(string(body), `dittofs_rpc_calls_total{procedure="MNT",program="mount",server="nfs",version="3"} 1`) ||
+		!strings.Contains(string(body), `dittofs_rpc_calls_total{procedure="COMPOUND",program="nfs",server="nfs",version="4"} 1`) ||
 		!strings.Contains(string(body), `dittofs_rpc_errors_total{procedure="other",program="nfs",server="nfs",status="PROC_UNAVAIL",version="3"}`) {
 		t.Errorf("metrics lack the calls just made:\n%s", grepLines(string(body), "dittofs_rpc"))
 	}
-	for _, m := range []string{`dittofs_rpc_reply_bytes{server="nfs"}`, `dittofs_rpc_conns_rejected_per_addr_total{server="nfs"} 0`, `dittofs_rpc_write_timeouts_total{server="portmap"} 0`} {
+	for _, m := range []string{`dittofs_nfs4_ops_total{op="PUTROOTFH"} 1`, `dittofs_nfs4_ops_total{op="GETFH"} 1`,
+		`dittofs_store_metadata_transactions_total{kind="view"}`, `dittofs_store_metadata_transactions_total{kind="update"}`,
+		`dittofs_store_block_bytes_read_total`, `dittofs_store_block_bytes_written_total`, `dittofs_store_open_block_bytes`,
+		`dittofs_rpc_reply_bytes{server="nfs"}`, `dittofs_rpc_conns_rejected_per_addr_total{server="nfs"} 0`, `dittofs_rpc_write_timeouts_total{server="portmap"} 0`} {
 		if !strings.Contains(string(body), m) {
 			t.Errorf("metrics lack %s:\n%s", m, grepLines(string(body), "dittofs_rpc"))
 		}

@@ -61,10 +61,55 @@ func callLabels(s rpc.CallStat) (prog, vers, proc string) {
 		vers = strconv.Itoa(int(s.Vers))
 	}
 	proc = "other"
-	if s.Proc < maxProcLabel {
+	if names := procNames[[2]uint32{s.Prog, s.Vers}]; int(s.Proc) < len(names) {
+		proc = names[s.Proc]
+	} else if s.Proc < maxProcLabel {
 		proc = strconv.Itoa(int(s.Proc))
 	}
 	return prog, vers, proc
+}
+
+// procNames label the procedures of the programs and versions served by
+// their names in the specifications (RFC 1813 §3 and Appendix I, RFC
+// 7530 §16, the XNFS NLM v4 and NSM, RFC 1833).
+var procNames = map[[2]uint32][]string{
+	{100003, 3}: {"NULL", "GETATTR", "SETATTR", "LOOKUP", "ACCESS", "READLINK", "READ", "WRITE", "CREATE", "MKDIR",
+		"SYMLINK", "MKNOD", "REMOVE", "RMDIR", "RENAME", "LINK", "READDIR", "READDIRPLUS", "FSSTAT", "FSINFO", "PATHCONF", "COMMIT"},
+	{100003, 4}: {"NULL", "COMPOUND"},
+	{100005, 3}: {"NULL", "MNT", "DUMP", "UMNT", "UMNTALL", "EXPORT"},
+	{100021, 4}: {"NULL", "TEST", "LOCK", "CANCEL", "UNLOCK", "GRANTED", "TEST_MSG", "LOCK_MSG", "CANCEL_MSG", "UNLOCK_MSG",
+		"GRANTED_MSG", "TEST_RES", "LOCK_RES", "CANCEL_RES", "UNLOCK_RES", "GRANTED_RES", "16", "17", "18", "19",
+		"SHARE", "UNSHARE", "NM_LOCK", "FREE_ALL"},
+	{100024, 1}: {"NULL", "STAT", "MON", "UNMON", "UNMON_ALL", "SIMU_CRASH", "NOTIFY"},
+	{100000, 2}: {"NULL", "SET", "UNSET", "GETPORT", "DUMP", "CALLIT"},
+}
+
+// nfs4OpMetrics counts NFSv4 operations by name, and their errors by
+// status (nfs4.Server.OpDone).
+type nfs4OpMetrics struct {
+	ops    *prometheus.CounterVec
+	errors *prometheus.CounterVec
+}
+
+func newNFS4OpMetrics() *nfs4OpMetrics {
+	m := &nfs4OpMetrics{
+		ops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dittofs_nfs4_ops_total", Help: "NFSv4 operations run in COMPOUNDs, by operation.",
+		}, []string{"op"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dittofs_nfs4_op_errors_total", Help: "NFSv4 operations that failed, by operation and status.",
+		}, []string{"op", "status"}),
+	}
+	return m
+}
+
+// opDone implements nfs4.Server.OpDone. The names are the server's own
+// (a fixed set), so the labels are bounded.
+func (m *nfs4OpMetrics) opDone(op, status string) {
+	m.ops.WithLabelValues(op).Inc()
+	if status != "NFS4_OK" {
+		m.errors.WithLabelValues(op, status).Inc()
+	}
 }
 
 // CallDone implements rpc.Metrics.

@@ -18,6 +18,7 @@ import (
 // --nfs4 is off.
 type nfs4Service struct {
 	state *state.Table
+	ops   *nfs4OpMetrics // registered by registerMetrics
 }
 
 // openNFS4 registers NFS version 4 (program 100003 v4) on mux, the same
@@ -46,8 +47,10 @@ func openNFS4(ctx context.Context, cfg Config, log *slog.Logger, st *stores, exp
 		IDMapper: idMapper(cfg.IDMapDomain),
 		Logger:   log,
 	}
+	ops := newNFS4OpMetrics()
+	srv.OpDone = ops.opDone
 	srv.Register(mux)
-	return &nfs4Service{state: tbl}, nil
+	return &nfs4Service{state: tbl, ops: ops}, nil
 }
 
 // idMapper maps owners numerically without a domain (what Linux clients
@@ -71,6 +74,7 @@ func (s *nfs4Service) registerMetrics(reg prometheus.Registerer) {
 	if tbl == nil {
 		return
 	}
+	reg.MustRegister(s.ops.ops, s.ops.errors)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "dittofs_nfs4_clients", Help: "NFSv4 client records held (confirmed, unconfirmed and released).",
 	}, func() float64 { return float64(tbl.Stats().Clients) }))

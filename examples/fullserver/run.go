@@ -7,14 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
 	"github.com/dittofs/dittofs/export"
-	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/nfs3"
 	"github.com/dittofs/dittofs/rpc"
-	"github.com/dittofs/dittofs/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -31,9 +30,28 @@ type listener struct {
 // shutdownTimeout bounds how long calls in flight may take to finish.
 const shutdownTimeout = 10 * time.Second
 
+// hooks are what main and tests attach to a running server.
+type hooks struct {
+	// ready, when not nil, receives the bound listeners once everything
+	// serves.
+	ready func([]listener)
+	// Each value from reload (SIGHUP) re-reads the configuration with
+	// config and applies its exports (reloadExports); reloaded, when not
+	// nil, is told the outcome. A bad configuration is logged and the
+	// exports in force are kept.
+	reload   <-chan os.Signal
+	config   func() (Config, error)
+	reloaded func(error)
+}
+
 // run serves until ctx ends, then shuts down cleanly. ready, when not nil,
 // receives the bound listeners once everything serves.
 func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listener)) error {
+	return runWith(ctx, cfg, log, hooks{ready: ready})
+}
+
+// runWith is run with hooks.
+func runWith(ctx context.Context, cfg Config, log *slog.Logger, h hooks) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -46,16 +64,22 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 			log.Error("closing the stores", "err", cerr)
 		}
 	}()
+	registerStoreMetrics(reg, &st.counts, st.fs)
 	lm, err := openLocking(ctx, cfg, log, st)
 	if err != nil {
 		return err
 	}
 	defer lm.close(log)
 	registerLockMetrics(reg, lm.locks)
-	exports, err := export.NewTable(ctx, export.Options{HandleKey: st.handleKey}, defaultExport(cfg, st.fs, lm.locks))
+	exps, err := servedExports(cfg, st.fs, lm.locks)
 	if err != nil {
 		return err
 	}
+	exports, err := export.NewTable(ctx, export.Options{HandleKey: st.handleKey}, exps...)
+	if err != nil {
+		return err
+	}
+	warnOpen(log, cfg, exports)
 	mux := rpc.NewServeMux()
 	(&nfs3.Server{Exports: exports, Logger: log}).Register(mux)
 	lm.registerNLM(cfg, log, st, exports, mux)
@@ -91,7 +115,7 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 
 	var metricsSrv *http.Server
 	var metricsL net.Listener
-	if cfg.MetricsAddr != "" {
+	if cfg.MetricsAddr != "" && cfg.MetricsAddr != "off" {
 		metricsL, err = net.Listen("tcp", cfg.MetricsAddr)
 		if err != nil {
 			nfsTCP.Close()
@@ -137,10 +161,40 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ready func([]listene
 		}
 		return err
 	}
-	logMount(log, cfg, nfsTCP.Addr(), pm, cfg.NLM)
-	v4.logMount4(log, cfg, nfsTCP.Addr())
-	if ready != nil {
-		ready(bound)
+	// The mount commands name the first export.
+	mcfg := cfg
+	if first := exports.All()[0]; first.Name != cfg.Export {
+		mcfg.Export = first.Name
+		mcfg.NoRootSquash = len(first.Rules) > 0 && first.Rules[0].NoRootSquash
+	}
+	logMount(log, mcfg, nfsTCP.Addr(), pm, cfg.NLM)
+	v4.logMount4(log, mcfg, nfsTCP.Addr())
+	if h.ready != nil {
+		h.ready(bound)
+	}
+	if h.reload != nil {
+		g.Go(func() error {
+			for {
+				select {
+				case <-gctx.Done():
+					return nil
+				case <-h.reload:
+				}
+				err := errors.New("no configuration to reload")
+				if h.config != nil {
+					var ncfg Config
+					if ncfg, err = h.config(); err == nil {
+						err = reloadExports(log, ncfg, exports)
+					}
+				}
+				if err != nil {
+					log.Error("reloading the exports: keeping the rules in force", "err", err)
+				}
+				if h.reloaded != nil {
+					h.reloaded(err)
+				}
+			}
+		})
 	}
 
 	g.Go(func() error {
@@ -167,24 +221,6 @@ func serveErr(err error) error {
 		return nil
 	}
 	return err
-}
-
-// defaultExport is the export the server serves with embedded defaults:
-// the whole store as cfg.Export, with the store's lock manager,
-// read-write for every AUTH_SYS client, from any source port (macOS
-// mounts from unprivileged ports), root squashed unless cfg.NoRootSquash.
-func defaultExport(cfg Config, fsys *store.FS, locks *locking.Manager) *export.Export {
-	return &export.Export{
-		Name:  cfg.Export,
-		FS:    fsys,
-		Locks: locks,
-		Rules: []export.Rule{{
-			Client:       "*",
-			NoRootSquash: cfg.NoRootSquash,
-			Insecure:     true,
-			Sec:          []export.Sec{export.SecSys},
-		}},
-	}
 }
 
 // logMount logs how to mount the default export from Linux and macOS.

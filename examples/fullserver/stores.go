@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -21,6 +22,8 @@ type stores struct {
 	blocks    store.Blocks
 	fs        *store.FS
 	handleKey []byte
+	// counts are the file system's work on meta and blocks.
+	counts storeCounters
 }
 
 // exportRootMode is the mode of the export's root when a store is first
@@ -45,7 +48,7 @@ func openStores(cfg Config, log *slog.Logger) (*stores, error) {
 			return nil, err
 		}
 		s.handleKey = key
-		meta, err := badger.Open(filepath.Join(cfg.Data, "meta"), badger.Options{Logger: log.With("component", "badger")})
+		meta, err := badger.Open(filepath.Join(cfg.Data, "meta"), badger.Options{Logger: slog.New(demoteInfo{log.Handler()}).With("component", "badger")})
 		if err != nil {
 			return nil, fmt.Errorf("metadata store: %w", err)
 		}
@@ -57,7 +60,7 @@ func openStores(cfg Config, log *slog.Logger) (*stores, error) {
 		s.meta, s.blocks = meta, blocks
 	}
 	capacity, maxFiles := storeBounds(cfg)
-	fsys, err := store.NewFS(s.meta, s.blocks, store.Options{RootMode: exportRootMode, Capacity: capacity, MaxFiles: maxFiles})
+	fsys, err := store.NewFS(countingMeta{s.meta, &s.counts}, countingBlocks{s.blocks, &s.counts}, store.Options{RootMode: exportRootMode, Capacity: capacity, MaxFiles: maxFiles})
 	if err != nil {
 		s.closeBackends()
 		return nil, err
@@ -121,3 +124,27 @@ func storeBounds(cfg Config) (capacity, maxFiles uint64) {
 	}
 	return capacity, maxFiles
 }
+
+// demoteInfo logs Badger's INFO lines (compactions, table flushes, value
+// log replays: routine work) at DEBUG, keeping its warnings and errors.
+type demoteInfo struct{ slog.Handler }
+
+func (d demoteInfo) Enabled(ctx context.Context, l slog.Level) bool {
+	if l == slog.LevelInfo {
+		l = slog.LevelDebug
+	}
+	return d.Handler.Enabled(ctx, l)
+}
+
+func (d demoteInfo) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level == slog.LevelInfo {
+		r.Level = slog.LevelDebug
+	}
+	return d.Handler.Handle(ctx, r)
+}
+
+func (d demoteInfo) WithAttrs(as []slog.Attr) slog.Handler {
+	return demoteInfo{d.Handler.WithAttrs(as)}
+}
+
+func (d demoteInfo) WithGroup(name string) slog.Handler { return demoteInfo{d.Handler.WithGroup(name)} }

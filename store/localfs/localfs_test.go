@@ -286,3 +286,20 @@ func TestNoSpace(t *testing.T) {
 		t.Fatalf("failed Put left %q", names)
 	}
 }
+
+// TestSpace: the block directory's file system's size and free room, as
+// statfs gives them, for FSSTAT.
+func TestSpace(t *testing.T) {
+	b, err := localfs.Open(t.TempDir(), localfs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	total, free, err := b.Space()
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skip("no statfs here")
+	}
+	if err != nil || total == 0 || free > total {
+		t.Fatalf("Space() = %d, %d, %v", total, free, err)
+	}
+}
