@@ -32,11 +32,14 @@
 package storetest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/dittofs/dittofs/store"
 )
@@ -48,6 +51,10 @@ type MetadataOptions struct {
 	// process restart would. The returned backend's cleanup is Reopen's
 	// job. When nil, the persistence tests are skipped.
 	Reopen func(t *testing.T, m store.Metadata) store.Metadata
+	// Timeout is how long a subtest may make no progress before it fails
+	// (zero: DefaultTimeout). Raise it for a backend whose single calls
+	// can take longer, such as one across a slow network.
+	Timeout time.Duration
 }
 
 // BlocksOptions configures Blocks. The zero value runs every test that
@@ -56,11 +63,13 @@ type BlocksOptions struct {
 	// Reopen closes b (when it has a Close method) and returns a backend
 	// over the same storage. When nil, the persistence tests are skipped.
 	Reopen func(t *testing.T, b store.Blocks) store.Blocks
+	// Timeout is as in MetadataOptions.
+	Timeout time.Duration
 }
 
 // testRand returns a deterministic random source for a test, so that a
 // failure reproduces.
-func testRand(t *testing.T) *rand.Rand {
+func testRand(t interface{ Name() string }) *rand.Rand {
 	h := sha256.Sum256([]byte(t.Name()))
 	return rand.New(rand.NewPCG(binary.LittleEndian.Uint64(h[:8]), binary.LittleEndian.Uint64(h[8:16])))
 }
@@ -83,4 +92,43 @@ func short(b []byte) string {
 	}
 	h := sha256.Sum256(b)
 	return fmt.Sprintf("%q...(%d bytes, sha256 %x)", b[:16], len(b), h[:4])
+}
+
+// testPersistence checks what the backend declares (store.Persistence,
+// store.Syncer) against what the suite was told (a Reopen function):
+// the optional interfaces a wrapper hides make it fail here instead of
+// silently in production. write stores something for Sync to flush.
+func testPersistence(t *tt, hasReopen bool, write func()) {
+	b := t.backend
+	p, declared := b.(store.Persistence)
+	s, syncer := b.(store.Syncer)
+	switch {
+	case declared:
+	case syncer:
+		t.Errorf("%T implements store.Syncer but not store.Persistence: declare Persistent() (a Syncer without it is taken as persistent)", b)
+	default:
+		t.Fatalf("%T declares no persistence: implement store.Persistence (Persistent() false for a backend that keeps nothing across a restart). "+
+			"A wrapper that embeds the store interface hides its backend's Persistence and Syncer: forward both", b)
+	}
+	persistent := !declared || p.Persistent()
+	switch {
+	case persistent && !syncer:
+		t.Fatalf("%T is persistent but does not implement store.Syncer: store.FS could not make NFS COMMIT durable (store.NewFS refuses it). "+
+			"A wrapper must forward Sync", b)
+	case persistent && !hasReopen:
+		t.Errorf("%T is persistent: pass a Reopen function in the options so that the suite checks that its data survives a restart", b)
+	case !persistent && hasReopen:
+		t.Errorf("%T declares Persistent() false, yet the suite was given a Reopen function: a backend whose data survives a restart declares Persistent() true", b)
+	}
+	if syncer {
+		write()
+		if err := s.Sync(t.ctx); err != nil {
+			t.Fatalf("Sync: %v", err)
+		}
+		ctx, cancel := context.WithCancel(t.ctx)
+		cancel()
+		if err := s.Sync(ctx); !errors.Is(err, context.Canceled) && err != nil {
+			t.Errorf("Sync with a canceled context: %v, want nil or context.Canceled", err)
+		}
+	}
 }
