@@ -170,7 +170,7 @@ type brokenBackend struct {
 var broken = map[string]brokenBackend{
 	"scanInclusive": {meta: func() store.Metadata { return scanInclusive{memory.NewMetadata()} }, failing: "ScanRanges"},
 	"commitOnError": {meta: func() store.Metadata { return commitOnError{memory.NewMetadata()} }, failing: "Rollback"},
-	"lostUpdates":   {meta: func() store.Metadata { return lostUpdates{memory.NewMetadata()} }, failing: "ConcurrentCounter|Phantom"},
+	"lostUpdates":   {meta: func() store.Metadata { return lostUpdates{memory.NewMetadata()} }, failing: "LostUpdate"},
 	"silentView":    {meta: func() store.Metadata { return silentView{memory.NewMetadata()} }, failing: "ReadOnlyView"},
 	"eofAtEnd":      {blocks: func() store.Blocks { return eofAtEnd{memory.NewBlocks()} }, failing: "PutRead"},
 	"keepsBuffer": {blocks: func() store.Blocks {
