@@ -81,6 +81,36 @@ func (b walkLocked) Delete(ctx context.Context, id store.BlockID) error {
 	return b.Blocks.Delete(ctx, id)
 }
 
+// scanLocked holds a transaction's lock over Scan that Get needs too, so
+// a Get from a Scan callback (a directory walk looking up each entry)
+// deadlocks.
+type scanLocked struct{ *memory.Metadata }
+
+type scanLockedTx struct {
+	store.Tx
+	mu *sync.Mutex
+}
+
+func (tx scanLockedTx) Get(key []byte) ([]byte, error) {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	return tx.Tx.Get(key)
+}
+
+func (tx scanLockedTx) Scan(start, end []byte, fn func(k, v []byte) bool) error {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	return tx.Tx.Scan(start, end, fn)
+}
+
+func (m scanLocked) View(ctx context.Context, fn func(store.Tx) error) error {
+	return m.Metadata.View(ctx, func(tx store.Tx) error { return fn(scanLockedTx{tx, &sync.Mutex{}}) })
+}
+
+func (m scanLocked) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return m.Metadata.Update(ctx, func(tx store.Tx) error { return fn(scanLockedTx{tx, &sync.Mutex{}}) })
+}
+
 // hidesPersistence is a logging wrapper that embeds the store.Metadata
 // interface, hiding its backend's Persistence and Syncer.
 type hidesPersistence struct{ store.Metadata }
@@ -95,13 +125,20 @@ func (persistentNoSync) Persistent() bool { return true }
 var hangs = map[string]brokenBackend{
 	"viewWaits":       {meta: func() store.Metadata { return viewWaits{memory.NewMetadata(), &sync.RWMutex{}} }, failing: "Isolation|RepeatableRead"},
 	"closeTwiceHangs": {meta: func() store.Metadata { return closeTwiceHangs{memory.NewMetadata(), make(chan struct{}, 1)} }, failing: "Close"},
-	"walkLocked":      {blocks: func() store.Blocks { return walkLocked{memory.NewBlocks(), &sync.Mutex{}} }, failing: "Walk"},
+	"scanLocked":      {meta: func() store.Metadata { return scanLocked{memory.NewMetadata()} }, failing: "ScanNested"},
+	"fsScanLocked": {fs: func() (store.Metadata, store.Blocks) {
+		return scanLocked{memory.NewMetadata()}, memory.NewBlocks()
+	}, failing: "seed1|seed2"},
+	"walkLocked": {blocks: func() store.Blocks { return walkLocked{memory.NewBlocks(), &sync.Mutex{}} }, failing: "Walk"},
 }
 
 func init() {
 	for k, v := range hangs {
 		broken[k] = v
 	}
+	broken["fsWrongNotFound"] = brokenBackend{fs: func() (store.Metadata, store.Blocks) {
+		return wrongNotFound{memory.NewMetadata()}, memory.NewBlocks()
+	}, failing: "seed1|seed2"}
 	broken["wrongNotFound"] = brokenBackend{meta: func() store.Metadata { return wrongNotFound{memory.NewMetadata()} }, failing: "NotFound"}
 	broken["hidesPersistence"] = brokenBackend{meta: func() store.Metadata { return hidesPersistence{memory.NewMetadata()} }, failing: "Persistence"}
 	broken["persistentNoSync"] = brokenBackend{meta: func() store.Metadata { return persistentNoSync{memory.NewMetadata()} }, failing: "Persistence"}

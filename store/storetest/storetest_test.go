@@ -164,6 +164,7 @@ func (b keepsBuffer) ReadAt(ctx context.Context, id store.BlockID, p []byte, off
 type brokenBackend struct {
 	meta    func() store.Metadata
 	blocks  func() store.Blocks
+	fs      func() (store.Metadata, store.Blocks) // runs storetest.FS
 	failing string // a subtest that must fail, or alternatives split by |
 }
 
@@ -186,7 +187,10 @@ func TestBrokenChild(t *testing.T) {
 		t.Skip("run by TestSuiteCatchesBrokenBackends")
 	}
 	b := broken[name]
-	if b.meta != nil {
+	if b.fs != nil {
+		storetest.FS(t, func(t *testing.T) (store.Metadata, store.Blocks) { return b.fs() },
+			storetest.FSOptions{Seeds: 2, Steps: 200, Timeout: childTimeout})
+	} else if b.meta != nil {
 		storetest.Metadata(t, func(t *testing.T) store.Metadata { return b.meta() }, storetest.MetadataOptions{Timeout: childTimeout})
 	} else {
 		storetest.Blocks(t, func(t *testing.T) store.Blocks { return b.blocks() }, storetest.BlocksOptions{Timeout: childTimeout})
@@ -238,5 +242,9 @@ func TestSuitePassesMemory(t *testing.T) {
 	})
 	t.Run("Blocks", func(t *testing.T) {
 		storetest.Blocks(t, func(t *testing.T) store.Blocks { return memory.NewBlocks() })
+	})
+	t.Run("FS", func(t *testing.T) {
+		storetest.FS(t, func(t *testing.T) (store.Metadata, store.Blocks) { return memory.NewMetadata(), memory.NewBlocks() },
+			storetest.FSOptions{Seeds: 2, Steps: 200})
 	})
 }
