@@ -165,7 +165,7 @@ type brokenBackend struct {
 	meta    func() store.Metadata
 	blocks  func() store.Blocks
 	fs      func() (store.Metadata, store.Blocks) // runs storetest.FS
-	failing string // a subtest that must fail, or alternatives split by |
+	failing string                                // a subtest that must fail, or alternatives split by |
 }
 
 var broken = map[string]brokenBackend{
