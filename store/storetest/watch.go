@@ -153,7 +153,7 @@ func run(t *testing.T, timeout time.Duration, backend any, body func(t *tt)) {
 			close(abort)
 			// Give the goroutines that honour ctx or abort a moment to
 			// leave.
-			grace := time.NewTimer(timeout / 4)
+			grace := time.NewTimer(min(timeout/4, time.Second))
 			select {
 			case <-done:
 			case <-grace.C:
