@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite for store.Metadata and
-// store.Blocks backends. Every backend in this module passes it, and an
-// embedder who brings their own backend runs it in one line:
+// store.Blocks backends, and the model-based test of store.FS over a pair
+// of them. Every backend in this module passes it, and an embedder who
+// brings their own backend runs it in a few lines:
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Metadata(t, func(t *testing.T) store.Metadata {
@@ -10,25 +11,38 @@
 //		})
 //	}
 //
-// Each subtest asks newBackend for a fresh, empty backend. The factory
-// should register its own cleanup; the suite closes backends itself in the
-// tests of Close, so Close must tolerate being called twice (the second
-// call may return an error, which the cleanup should ignore).
+//	func TestFS(t *testing.T) {
+//		storetest.FS(t, func(t *testing.T) (store.Metadata, store.Blocks) {
+//			return newMeta(t), newBlocks(t)
+//		})
+//	}
 //
-// Persistence (close and reopen) is tested only when the options carry a
-// Reopen function.
+// Each subtest asks the factory for a fresh, empty backend. The factory
+// should register its own cleanup; the suite closes backends itself in
+// the tests of Close, so Close must be idempotent.
 //
-// The suite assumes what the contracts in package store say, plus these
-// properties, which every backend here has and which store.FS relies on:
+// The suite assumes exactly what the documentation of store.Metadata,
+// store.Tx, store.Blocks, store.Persistence and store.Syncer says; the
+// properties beyond the method contracts (a View never waits for an
+// Update, a done context fails View and Update, a Tx used after its
+// transaction errors, Close is idempotent, Scan sees the transaction as
+// of the call, the sizes a backend must take) are listed in
+// store.Metadata's documentation.
 //
-//   - a View never waits for a running Update (reads run on a snapshot);
-//   - Scan sees the transaction's state as of the call, and fn may Put and
-//     Delete, also keys in the range being scanned;
-//   - View and Update return the context's error when ctx is already done,
-//     without running fn;
-//   - using a Tx after its transaction ended returns an error, never panics;
-//   - ReadAt fills p exactly to the end of a block with a nil error, and
-//     returns io.EOF only when the block ends before p is full.
+// A backend must declare its persistence (store.Persistence): the
+// Persistence subtest fails one that does not, which is what a wrapper
+// that embeds the store interface and so hides its backend's optional
+// interfaces looks like. A persistent backend must implement store.Syncer,
+// and the suite must be given a Reopen function (MetadataOptions.Reopen,
+// BlocksOptions.Reopen) to check that data survives a restart.
+//
+// A failing backend fails the suite, never hangs it: every subtest runs
+// under a watchdog that fails it when neither the test nor the backend
+// makes progress for DefaultTimeout (or the Timeout option), naming the
+// calls in progress ("View: waiting to run its function for 10s; Update:
+// in its function for 10s"), and then cancels the contexts it passed so
+// that the goroutines of the test can leave. A panic in the backend fails
+// the subtest it happens in.
 package storetest
 
 import (
