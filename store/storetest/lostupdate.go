@@ -26,11 +26,7 @@ func testLostUpdate(t *tt, m store.Metadata) {
 	key := []byte("counter")
 	putAll(t, m, []kv{{key, binaryUint(0)}})
 	increment := func(tx store.Tx, stop func()) error {
-		v, err := tx.Get(key)
-		if err != nil {
-			return err
-		}
-		n, err := parseUint(v)
+		n, err := getUint(tx, key)
 		if err != nil {
 			return err
 		}

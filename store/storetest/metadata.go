@@ -783,11 +783,7 @@ func testConcurrentCounter(t *tt, m store.Metadata) {
 		wg.Go(func() {
 			for range perWorker {
 				_, err := update(t.ctx, m, func(tx store.Tx) error {
-					v, err := tx.Get(key)
-					if err != nil {
-						return err
-					}
-					n, err := parseUint(v)
+					n, err := getUint(tx, key)
 					if err != nil {
 						return err
 					}
@@ -822,6 +818,15 @@ func testConcurrentCounter(t *tt, m store.Metadata) {
 }
 
 func binaryUint(n uint64) []byte { return fmt.Appendf(nil, "%d", n) }
+
+// getUint reads the counter under key.
+func getUint(tx store.Tx, key []byte) (uint64, error) {
+	v, err := tx.Get(key)
+	if err != nil {
+		return 0, err
+	}
+	return parseUint(v)
+}
 
 func parseUint(b []byte) (uint64, error) {
 	var n uint64
