@@ -180,6 +180,9 @@ func NewFS(meta Metadata, blocks Blocks, opts Options) (*FS, error) {
 	if meta == nil || blocks == nil {
 		return nil, NewError(CodeInvalid, "newfs", "", nil)
 	}
+	if err := checkBackends(meta, blocks); err != nil {
+		return nil, err
+	}
 	if err := opts.setDefaults(); err != nil {
 		return nil, err
 	}

@@ -74,9 +74,14 @@ type Metadata struct {
 }
 
 var (
-	_ store.Metadata = (*Metadata)(nil)
-	_ store.Syncer   = (*Metadata)(nil)
+	_ store.Metadata    = (*Metadata)(nil)
+	_ store.Syncer      = (*Metadata)(nil)
+	_ store.Persistence = (*Metadata)(nil)
 )
+
+// Persistent reports whether the data survives a restart: true unless the
+// database was opened with Badger's InMemory option.
+func (m *Metadata) Persistent() bool { return !m.inMemory }
 
 // Open opens (creating when needed) the Badger database in dir.
 func Open(dir string, o Options) (*Metadata, error) {

@@ -109,10 +109,15 @@ type Blocks struct {
 }
 
 var (
-	_ store.Blocks = (*Blocks)(nil)
-	_ store.Syncer = (*Blocks)(nil)
-	_ io.Closer    = (*Blocks)(nil)
+	_ store.Blocks      = (*Blocks)(nil)
+	_ store.Syncer      = (*Blocks)(nil)
+	_ store.Persistence = (*Blocks)(nil)
+	_ io.Closer         = (*Blocks)(nil)
 )
+
+// Persistent returns true: blocks are files that survive a restart (with
+// NoSync, not necessarily a power failure).
+func (b *Blocks) Persistent() bool { return true }
 
 // Open opens the block store in dir, creating dir when needed, locks it
 // against other processes, and removes temporary files left by a crash.

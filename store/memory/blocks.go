@@ -26,7 +26,13 @@ type blockShard struct {
 	m  map[store.BlockID][]byte
 }
 
-var _ store.Blocks = (*Blocks)(nil)
+var (
+	_ store.Blocks      = (*Blocks)(nil)
+	_ store.Persistence = (*Blocks)(nil)
+)
+
+// Persistent returns false: nothing survives the process.
+func (b *Blocks) Persistent() bool { return false }
 
 // NewBlocks returns an empty in-memory block store.
 func NewBlocks() *Blocks {

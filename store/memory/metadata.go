@@ -24,7 +24,13 @@ type Metadata struct {
 	closed atomic.Bool
 }
 
-var _ store.Metadata = (*Metadata)(nil)
+var (
+	_ store.Metadata    = (*Metadata)(nil)
+	_ store.Persistence = (*Metadata)(nil)
+)
+
+// Persistent returns false: nothing survives the process.
+func (m *Metadata) Persistent() bool { return false }
 
 // NewMetadata returns an empty in-memory metadata store.
 func NewMetadata() *Metadata {

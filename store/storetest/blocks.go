@@ -29,7 +29,7 @@ func Blocks(t *testing.T, newBackend func(t *testing.T) store.Blocks, opts ...Bl
 	}
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, b store.Blocks)
+		fn   func(t *tt, b store.Blocks)
 	}{
 		{"PutRead", testBlockPutRead},
 		{"ReadAtOffsets", testBlockOffsets},
@@ -45,17 +45,26 @@ func Blocks(t *testing.T, newBackend func(t *testing.T) store.Blocks, opts ...Bl
 		{"Large", testBlockLarge},
 		{"Context", testBlockContext},
 		{"Sync", testBlockSync},
+		{"Close", testBlockClose},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.fn(t, newBackend(t))
+			b := newBackend(t)
+			run(t, o.Timeout, b, func(t *tt) { tc.fn(t, watchedBlocks{b, t.w}) })
 		})
 	}
+	t.Run("Persistence", func(t *testing.T) {
+		b := newBackend(t)
+		run(t, o.Timeout, b, func(t *tt) {
+			testPersistence(t, o.Reopen != nil, func() { putBlock(t, watchedBlocks{b, t.w}, blockID("p"), []byte("x")) })
+		})
+	})
 	t.Run("Reopen", func(t *testing.T) {
 		if o.Reopen == nil {
 			t.Skip("no BlocksOptions.Reopen")
 		}
-		testBlockReopen(t, newBackend(t), o.Reopen)
+		b := newBackend(t)
+		run(t, o.Timeout, b, func(t *tt) { testBlockReopen(t, b, o.Reopen) })
 	})
 }
 
@@ -64,20 +73,20 @@ func blockID(s string) store.BlockID {
 	return store.BlockID(sha256.Sum256([]byte(s)))
 }
 
-func putBlock(t *testing.T, b store.Blocks, id store.BlockID, data []byte) {
+func putBlock(t *tt, b store.Blocks, id store.BlockID, data []byte) {
 	t.Helper()
-	if err := b.Put(context.Background(), id, data); err != nil {
+	if err := b.Put(t.ctx, id, data); err != nil {
 		t.Fatalf("Put(%s, %d bytes): %v", id, len(data), err)
 	}
 }
 
 // readAll reads block id in chunks of n bytes until io.EOF.
-func readAll(t *testing.T, b store.Blocks, id store.BlockID, chunk int) []byte {
+func readAll(t *tt, b store.Blocks, id store.BlockID, chunk int) []byte {
 	t.Helper()
 	var out []byte
 	p := make([]byte, chunk)
 	for off := int64(0); ; {
-		n, err := b.ReadAt(context.Background(), id, p, off)
+		n, err := b.ReadAt(t.ctx, id, p, off)
 		if n < 0 || n > len(p) {
 			t.Fatalf("ReadAt(%s, %d) returned n=%d for a %d-byte buffer", id, off, n, len(p))
 		}
@@ -95,7 +104,7 @@ func readAll(t *testing.T, b store.Blocks, id store.BlockID, chunk int) []byte {
 	}
 }
 
-func wantBlock(t *testing.T, b store.Blocks, id store.BlockID, want []byte) {
+func wantBlock(t *tt, b store.Blocks, id store.BlockID, want []byte) {
 	t.Helper()
 	for _, chunk := range []int{len(want) + 1, 4096, 1000} {
 		if got := readAll(t, b, id, chunk); !bytes.Equal(got, want) {
@@ -104,7 +113,7 @@ func wantBlock(t *testing.T, b store.Blocks, id store.BlockID, want []byte) {
 	}
 }
 
-func testBlockPutRead(t *testing.T, b store.Blocks) {
+func testBlockPutRead(t *tt, b store.Blocks) {
 	r := testRand(t)
 	for _, n := range []int{1, 100, 4096, 4097, 65536, 1<<20 + 3} {
 		id := blockID(fmt.Sprint("size", n))
@@ -113,7 +122,7 @@ func testBlockPutRead(t *testing.T, b store.Blocks) {
 		wantBlock(t, b, id, data)
 		// Filling p exactly to the end of the block is not io.EOF.
 		p := make([]byte, n)
-		got, err := b.ReadAt(context.Background(), id, p, 0)
+		got, err := b.ReadAt(t.ctx, id, p, 0)
 		if got != n || err != nil {
 			t.Fatalf("ReadAt of exactly the whole %d-byte block = %d, %v; want %d, nil", n, got, err, n)
 		}
@@ -123,12 +132,12 @@ func testBlockPutRead(t *testing.T, b store.Blocks) {
 	}
 }
 
-func testBlockOffsets(t *testing.T, b store.Blocks) {
+func testBlockOffsets(t *tt, b store.Blocks) {
 	const size = 10000
 	data := randBytes(testRand(t), size)
 	id := blockID("offsets")
 	putBlock(t, b, id, data)
-	ctx := context.Background()
+	ctx := t.ctx
 	for _, tc := range []struct {
 		off    int64
 		len    int
@@ -168,22 +177,22 @@ func testBlockOffsets(t *testing.T, b store.Blocks) {
 	}
 }
 
-func testBlockEmpty(t *testing.T, b store.Blocks) {
+func testBlockEmpty(t *tt, b store.Blocks) {
 	id := blockID("empty")
 	putBlock(t, b, id, nil)
-	n, err := b.ReadAt(context.Background(), id, make([]byte, 8), 0)
+	n, err := b.ReadAt(t.ctx, id, make([]byte, 8), 0)
 	if n != 0 || err != io.EOF {
 		t.Fatalf("ReadAt of an empty block = %d, %v; want 0, io.EOF", n, err)
 	}
 	putBlock(t, b, blockID("empty2"), []byte{})
-	n, err = b.ReadAt(context.Background(), blockID("empty2"), make([]byte, 8), 0)
+	n, err = b.ReadAt(t.ctx, blockID("empty2"), make([]byte, 8), 0)
 	if n != 0 || err != io.EOF {
 		t.Fatalf("ReadAt of an empty block = %d, %v; want 0, io.EOF", n, err)
 	}
 }
 
-func testBlockNotFound(t *testing.T, b store.Blocks) {
-	ctx := context.Background()
+func testBlockNotFound(t *tt, b store.Blocks) {
+	ctx := t.ctx
 	for _, id := range []store.BlockID{{}, blockID("absent"), {0xff, 0xff}} {
 		if _, err := b.ReadAt(ctx, id, make([]byte, 8), 0); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("ReadAt(%s) of an absent block: %v, want ErrNotFound", id, err)
@@ -195,7 +204,7 @@ func testBlockNotFound(t *testing.T, b store.Blocks) {
 	}
 }
 
-func testBlockOverwrite(t *testing.T, b store.Blocks) {
+func testBlockOverwrite(t *tt, b store.Blocks) {
 	id := blockID("over")
 	putBlock(t, b, id, bytes.Repeat([]byte("a"), 5000))
 	putBlock(t, b, id, []byte("short"))
@@ -207,7 +216,7 @@ func testBlockOverwrite(t *testing.T, b store.Blocks) {
 // testBlockOverwriteAtomic has readers race a writer that replaces a
 // block with versions of different sizes and contents: every read sees one
 // whole version, never a mix or a torn length.
-func testBlockOverwriteAtomic(t *testing.T, b store.Blocks) {
+func testBlockOverwriteAtomic(t *tt, b store.Blocks) {
 	const writes, readers = 200, 4
 	id := blockID("atomic")
 	versions := [][]byte{
@@ -216,7 +225,7 @@ func testBlockOverwriteAtomic(t *testing.T, b store.Blocks) {
 		bytes.Repeat([]byte{'C'}, 3<<10),
 	}
 	putBlock(t, b, id, versions[0])
-	ctx := context.Background()
+	ctx := t.ctx
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	errs := make(chan error, readers+1)
@@ -263,7 +272,7 @@ func testBlockOverwriteAtomic(t *testing.T, b store.Blocks) {
 	}
 }
 
-func testBlockCallerBuffer(t *testing.T, b store.Blocks) {
+func testBlockCallerBuffer(t *tt, b store.Blocks) {
 	id := blockID("buf")
 	data := []byte("original")
 	putBlock(t, b, id, data)
@@ -271,15 +280,15 @@ func testBlockCallerBuffer(t *testing.T, b store.Blocks) {
 	wantBlock(t, b, id, []byte("original"))
 	// Nor does a read buffer alias the stored block.
 	p := make([]byte, 8)
-	if _, err := b.ReadAt(context.Background(), id, p, 0); err != nil {
+	if _, err := b.ReadAt(t.ctx, id, p, 0); err != nil {
 		t.Fatal(err)
 	}
 	copy(p, "XXXXXXXX")
 	wantBlock(t, b, id, []byte("original"))
 }
 
-func testBlockDelete(t *testing.T, b store.Blocks) {
-	ctx := context.Background()
+func testBlockDelete(t *tt, b store.Blocks) {
+	ctx := t.ctx
 	id := blockID("del")
 	keep := blockID("keep")
 	putBlock(t, b, id, []byte("x"))
@@ -302,10 +311,10 @@ func testBlockDelete(t *testing.T, b store.Blocks) {
 	wantBlock(t, b, id, []byte("back"))
 }
 
-func walkAll(t *testing.T, b store.Blocks) map[store.BlockID]int {
+func walkAll(t *tt, b store.Blocks) map[store.BlockID]int {
 	t.Helper()
 	seen := map[store.BlockID]int{}
-	if err := b.Walk(context.Background(), func(id store.BlockID) error {
+	if err := b.Walk(t.ctx, func(id store.BlockID) error {
 		seen[id]++
 		return nil
 	}); err != nil {
@@ -314,7 +323,7 @@ func walkAll(t *testing.T, b store.Blocks) map[store.BlockID]int {
 	return seen
 }
 
-func wantWalk(t *testing.T, b store.Blocks, want map[store.BlockID]bool) {
+func wantWalk(t *tt, b store.Blocks, want map[store.BlockID]bool) {
 	t.Helper()
 	seen := walkAll(t, b)
 	for id, n := range seen {
@@ -335,7 +344,7 @@ func wantWalk(t *testing.T, b store.Blocks, want map[store.BlockID]bool) {
 	}
 }
 
-func testBlockWalk(t *testing.T, b store.Blocks) {
+func testBlockWalk(t *tt, b store.Blocks) {
 	wantWalk(t, b, nil)
 	want := map[store.BlockID]bool{}
 	for i := range 300 {
@@ -349,7 +358,7 @@ func testBlockWalk(t *testing.T, b store.Blocks) {
 		want[id] = true
 	}
 	wantWalk(t, b, want)
-	ctx := context.Background()
+	ctx := t.ctx
 	for _, id := range slices.Collect(maps.Keys(want))[:100] {
 		if err := b.Delete(ctx, id); err != nil {
 			t.Fatal(err)
@@ -366,13 +375,13 @@ func testBlockWalk(t *testing.T, b store.Blocks) {
 	wantWalk(t, b, nil)
 }
 
-func testBlockWalkStops(t *testing.T, b store.Blocks) {
+func testBlockWalkStops(t *tt, b store.Blocks) {
 	for i := range 10 {
 		putBlock(t, b, blockID(fmt.Sprint(i)), []byte("x"))
 	}
 	stop := errors.New("storetest: stop")
 	calls := 0
-	err := b.Walk(context.Background(), func(store.BlockID) error {
+	err := b.Walk(t.ctx, func(store.BlockID) error {
 		calls++
 		if calls == 3 {
 			return fmt.Errorf("wrapped: %w", stop)
@@ -387,9 +396,9 @@ func testBlockWalkStops(t *testing.T, b store.Blocks) {
 	}
 }
 
-func testBlockConcurrent(t *testing.T, b store.Blocks) {
+func testBlockConcurrent(t *tt, b store.Blocks) {
 	const workers, each = 8, 40
-	ctx := context.Background()
+	ctx := t.ctx
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := range workers {
@@ -426,7 +435,7 @@ func testBlockConcurrent(t *testing.T, b store.Blocks) {
 	}
 }
 
-func testBlockLarge(t *testing.T, b store.Blocks) {
+func testBlockLarge(t *tt, b store.Blocks) {
 	data := randBytes(testRand(t), 8<<20+5)
 	id := blockID("large")
 	putBlock(t, b, id, data)
@@ -435,19 +444,19 @@ func testBlockLarge(t *testing.T, b store.Blocks) {
 		t.Fatalf("8 MiB block read back as %s", short(got))
 	}
 	p := make([]byte, 10)
-	if n, err := b.ReadAt(context.Background(), id, p, 8<<20); n != 5 || err != io.EOF || !bytes.Equal(p[:5], data[8<<20:]) {
+	if n, err := b.ReadAt(t.ctx, id, p, 8<<20); n != 5 || err != io.EOF || !bytes.Equal(p[:5], data[8<<20:]) {
 		t.Fatalf("tail read = %d, %v", n, err)
 	}
 }
 
-func testBlockContext(t *testing.T, b store.Blocks) {
-	ctx, cancel := context.WithCancel(context.Background())
+func testBlockContext(t *tt, b store.Blocks) {
+	ctx, cancel := context.WithCancel(t.ctx)
 	cancel()
 	id := blockID("ctx")
 	if err := b.Put(ctx, id, []byte("x")); !errors.Is(err, context.Canceled) {
 		t.Errorf("Put with a canceled context: %v, want context.Canceled", err)
 	}
-	if _, err := b.ReadAt(context.Background(), id, make([]byte, 1), 0); !errors.Is(err, store.ErrNotFound) {
+	if _, err := b.ReadAt(t.ctx, id, make([]byte, 1), 0); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a Put with a canceled context stored the block: %v", err)
 	}
 	putBlock(t, b, id, []byte("x"))
@@ -456,19 +465,20 @@ func testBlockContext(t *testing.T, b store.Blocks) {
 	}
 }
 
-func testBlockSync(t *testing.T, b store.Blocks) {
-	s, ok := b.(store.Syncer)
+func testBlockSync(t *tt, b store.Blocks) {
+	s, ok := t.backend.(store.Syncer)
 	if !ok {
 		t.Skip("backend does not implement store.Syncer")
 	}
 	putBlock(t, b, blockID("s"), []byte("x"))
-	if err := s.Sync(context.Background()); err != nil {
+	if err := s.Sync(t.ctx); err != nil {
 		t.Fatalf("Sync: %v", err)
 	}
 	wantBlock(t, b, blockID("s"), []byte("x"))
 }
 
-func testBlockReopen(t *testing.T, b store.Blocks, reopen func(*testing.T, store.Blocks) store.Blocks) {
+func testBlockReopen(t *tt, raw store.Blocks, reopen func(*testing.T, store.Blocks) store.Blocks) {
+	var b store.Blocks = watchedBlocks{raw, t.w}
 	r := testRand(t)
 	want := map[store.BlockID][]byte{}
 	for i := range 50 {
@@ -477,7 +487,7 @@ func testBlockReopen(t *testing.T, b store.Blocks, reopen func(*testing.T, store
 		putBlock(t, b, id, data)
 		want[id] = data
 	}
-	ctx := context.Background()
+	ctx := t.ctx
 	gone := blockID("re0")
 	if err := b.Delete(ctx, gone); err != nil {
 		t.Fatal(err)
@@ -486,13 +496,16 @@ func testBlockReopen(t *testing.T, b store.Blocks, reopen func(*testing.T, store
 	over := blockID("re1")
 	putBlock(t, b, over, []byte("overwritten"))
 	want[over] = []byte("overwritten")
-	if s, ok := b.(store.Syncer); ok {
+	if s, ok := raw.(store.Syncer); ok {
 		if err := s.Sync(ctx); err != nil {
 			t.Fatalf("Sync: %v", err)
 		}
 	}
 	for round := range 2 {
-		b = reopen(t, b)
+		call := t.w.begin("BlocksOptions.Reopen", "running")
+		raw = reopen(t.T, raw)
+		t.w.end(call)
+		b = watchedBlocks{raw, t.w}
 		ids := map[store.BlockID]bool{}
 		for id := range want {
 			ids[id] = true
@@ -507,5 +520,24 @@ func testBlockReopen(t *testing.T, b store.Blocks, reopen func(*testing.T, store
 		id := blockID(fmt.Sprint("round", round))
 		putBlock(t, b, id, []byte("new"))
 		want[id] = []byte("new")
+	}
+}
+
+// testBlockClose checks an io.Closer backend: Close is idempotent and
+// later calls fail.
+func testBlockClose(t *tt, b store.Blocks) {
+	c, ok := t.backend.(io.Closer)
+	if !ok {
+		t.Skip("backend does not implement io.Closer")
+	}
+	putBlock(t, b, blockID("c"), []byte("x"))
+	if err := c.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("second Close: %v, want nil (Close is idempotent)", err)
+	}
+	if err := b.Put(t.ctx, blockID("d"), []byte("x")); err == nil {
+		t.Errorf("Put after Close succeeded")
 	}
 }

@@ -26,7 +26,7 @@ func Metadata(t *testing.T, newBackend func(t *testing.T) store.Metadata, opts .
 	}
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, m store.Metadata)
+		fn   func(t *tt, m store.Metadata)
 	}{
 		{"GetPutDelete", testGetPutDelete},
 		{"NotFound", testNotFound},
@@ -41,8 +41,10 @@ func Metadata(t *testing.T, newBackend func(t *testing.T) store.Metadata, opts .
 		{"ScanOwnWrites", testScanOwnWrites},
 		{"ScanWhileWriting", testScanWhileWriting},
 		{"ScanNested", testScanNested},
+		{"ScanAhead", testScanAhead},
 		{"Isolation", testIsolation},
 		{"RepeatableRead", testRepeatableRead},
+		{"LostUpdate", testLostUpdate},
 		{"ConcurrentCounter", testConcurrentCounter},
 		{"WriteSkew", testWriteSkew},
 		{"Phantom", testPhantom},
@@ -58,14 +60,22 @@ func Metadata(t *testing.T, newBackend func(t *testing.T) store.Metadata, opts .
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.fn(t, newBackend(t))
+			m := newBackend(t)
+			run(t, o.Timeout, m, func(t *tt) { tc.fn(t, watchedMeta{m, t.w}) })
 		})
 	}
+	t.Run("Persistence", func(t *testing.T) {
+		m := newBackend(t)
+		run(t, o.Timeout, m, func(t *tt) {
+			testPersistence(t, o.Reopen != nil, func() { putAll(t, watchedMeta{m, t.w}, kvs("k", "v")) })
+		})
+	})
 	t.Run("Reopen", func(t *testing.T) {
 		if o.Reopen == nil {
 			t.Skip("no MetadataOptions.Reopen")
 		}
-		testReopen(t, newBackend(t), o.Reopen)
+		m := newBackend(t)
+		run(t, o.Timeout, m, func(t *tt) { testReopen(t, m, o.Reopen) })
 	})
 }
 
@@ -79,21 +89,21 @@ func kvs(pairs ...string) []kv {
 	return out
 }
 
-func mustUpdate(t *testing.T, m store.Metadata, fn func(tx store.Tx) error) {
+func mustUpdate(t *tt, m store.Metadata, fn func(tx store.Tx) error) {
 	t.Helper()
-	if err := m.Update(context.Background(), fn); err != nil {
+	if err := m.Update(t.ctx, fn); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
 }
 
-func mustView(t *testing.T, m store.Metadata, fn func(tx store.Tx) error) {
+func mustView(t *tt, m store.Metadata, fn func(tx store.Tx) error) {
 	t.Helper()
-	if err := m.View(context.Background(), fn); err != nil {
+	if err := m.View(t.ctx, fn); err != nil {
 		t.Fatalf("View: %v", err)
 	}
 }
 
-func putAll(t *testing.T, m store.Metadata, pairs []kv) {
+func putAll(t *tt, m store.Metadata, pairs []kv) {
 	t.Helper()
 	mustUpdate(t, m, func(tx store.Tx) error {
 		for _, p := range pairs {
@@ -106,7 +116,7 @@ func putAll(t *testing.T, m store.Metadata, pairs []kv) {
 }
 
 // get reads key in its own View and returns a copy of the value.
-func get(t *testing.T, m store.Metadata, key []byte) ([]byte, error) {
+func get(t *tt, m store.Metadata, key []byte) ([]byte, error) {
 	t.Helper()
 	var val []byte
 	var gerr error
@@ -118,7 +128,7 @@ func get(t *testing.T, m store.Metadata, key []byte) ([]byte, error) {
 	return val, gerr
 }
 
-func wantValue(t *testing.T, m store.Metadata, key, want []byte) {
+func wantValue(t *tt, m store.Metadata, key, want []byte) {
 	t.Helper()
 	got, err := get(t, m, key)
 	if err != nil {
@@ -129,7 +139,7 @@ func wantValue(t *testing.T, m store.Metadata, key, want []byte) {
 	}
 }
 
-func wantAbsent(t *testing.T, m store.Metadata, key []byte) {
+func wantAbsent(t *tt, m store.Metadata, key []byte) {
 	t.Helper()
 	got, err := get(t, m, key)
 	if !errors.Is(err, store.ErrNotFound) {
@@ -138,7 +148,7 @@ func wantAbsent(t *testing.T, m store.Metadata, key []byte) {
 }
 
 // scan collects copies of the pairs of [start, end) in tx.
-func scan(t *testing.T, tx store.Tx, start, end []byte) []kv {
+func scan(t *tt, tx store.Tx, start, end []byte) []kv {
 	t.Helper()
 	var out []kv
 	err := tx.Scan(start, end, func(k, v []byte) bool {
@@ -151,7 +161,7 @@ func scan(t *testing.T, tx store.Tx, start, end []byte) []kv {
 	return out
 }
 
-func scanView(t *testing.T, m store.Metadata, start, end []byte) []kv {
+func scanView(t *tt, m store.Metadata, start, end []byte) []kv {
 	t.Helper()
 	var out []kv
 	mustView(t, m, func(tx store.Tx) error {
@@ -161,7 +171,7 @@ func scanView(t *testing.T, m store.Metadata, start, end []byte) []kv {
 	return out
 }
 
-func wantPairs(t *testing.T, what string, got, want []kv) {
+func wantPairs(t *tt, what string, got, want []kv) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d pairs %s, want %d %s", what, len(got), describe(got), len(want), describe(want))
@@ -196,7 +206,7 @@ func sortedPairs(p []kv) []kv {
 	return p
 }
 
-func testGetPutDelete(t *testing.T, m store.Metadata) {
+func testGetPutDelete(t *tt, m store.Metadata) {
 	putAll(t, m, kvs("a", "1", "b", "2"))
 	wantValue(t, m, []byte("a"), []byte("1"))
 	wantValue(t, m, []byte("b"), []byte("2"))
@@ -225,7 +235,7 @@ func testGetPutDelete(t *testing.T, m store.Metadata) {
 	wantValue(t, m, []byte("a"), []byte("again"))
 }
 
-func testNotFound(t *testing.T, m store.Metadata) {
+func testNotFound(t *tt, m store.Metadata) {
 	wantAbsent(t, m, []byte("missing"))
 	putAll(t, m, kvs("ab", "x"))
 	// Neighbours and prefixes of a present key are absent.
@@ -246,7 +256,7 @@ func testNotFound(t *testing.T, m store.Metadata) {
 	})
 }
 
-func testEmptyValue(t *testing.T, m store.Metadata) {
+func testEmptyValue(t *tt, m store.Metadata) {
 	mustUpdate(t, m, func(tx store.Tx) error {
 		if err := tx.Put([]byte("nil"), nil); err != nil {
 			return err
@@ -262,7 +272,7 @@ func testEmptyValue(t *testing.T, m store.Metadata) {
 	wantPairs(t, "scan", scanView(t, m, nil, nil), kvs("empty", "", "nil", ""))
 }
 
-func testReadOnlyView(t *testing.T, m store.Metadata) {
+func testReadOnlyView(t *tt, m store.Metadata) {
 	putAll(t, m, kvs("k", "v"))
 	mustView(t, m, func(tx store.Tx) error {
 		if err := tx.Put([]byte("k"), []byte("changed")); !errors.Is(err, store.ErrReadOnly) {
@@ -288,9 +298,9 @@ func testReadOnlyView(t *testing.T, m store.Metadata) {
 
 var errRollback = errors.New("storetest: roll back")
 
-func testRollback(t *testing.T, m store.Metadata) {
+func testRollback(t *tt, m store.Metadata) {
 	putAll(t, m, kvs("keep", "1", "gone", "2"))
-	err := m.Update(context.Background(), func(tx store.Tx) error {
+	err := m.Update(t.ctx, func(tx store.Tx) error {
 		if err := tx.Put([]byte("keep"), []byte("changed")); err != nil {
 			return err
 		}
@@ -309,7 +319,7 @@ func testRollback(t *testing.T, m store.Metadata) {
 
 	// A wrapped error is returned unchanged too.
 	wrapped := fmt.Errorf("op failed: %w", store.ErrExist)
-	err = m.Update(context.Background(), func(tx store.Tx) error {
+	err = m.Update(t.ctx, func(tx store.Tx) error {
 		if err := tx.Put([]byte("new"), []byte("3")); err != nil {
 			return err
 		}
@@ -325,7 +335,7 @@ func testRollback(t *testing.T, m store.Metadata) {
 	wantValue(t, m, []byte("new"), []byte("4"))
 }
 
-func testReadYourWrites(t *testing.T, m store.Metadata) {
+func testReadYourWrites(t *tt, m store.Metadata) {
 	putAll(t, m, kvs("a", "1", "b", "2"))
 	mustUpdate(t, m, func(tx store.Tx) error {
 		check := func(key, want string) {
@@ -367,7 +377,7 @@ func testReadYourWrites(t *testing.T, m store.Metadata) {
 	wantPairs(t, "after commit", scanView(t, m, nil, nil), kvs("a", "10", "b", "20"))
 }
 
-func testCallerBuffers(t *testing.T, m store.Metadata) {
+func testCallerBuffers(t *tt, m store.Metadata) {
 	key := []byte("key")
 	val := []byte("value")
 	putAll(t, m, []kv{{key, val}})
@@ -377,19 +387,20 @@ func testCallerBuffers(t *testing.T, m store.Metadata) {
 	wantValue(t, m, []byte("key"), []byte("value"))
 	wantAbsent(t, m, []byte("KEY"))
 
-	// A value got in one transaction stays intact when the next one
-	// overwrites the key.
-	var old []byte
+	// A value got in a View stays intact while the View is open, also
+	// when an Update overwrites the key meanwhile.
 	mustView(t, m, func(tx store.Tx) error {
-		v, err := tx.Get([]byte("key"))
-		old = v
-		return err
+		old, err := tx.Get([]byte("key"))
+		if err != nil {
+			return err
+		}
+		oldCopy := bytes.Clone(old)
+		putAll(t, m, kvs("key", "other"))
+		if !bytes.Equal(old, oldCopy) {
+			t.Errorf("an Update changed the bytes a Get of an open View returned")
+		}
+		return nil
 	})
-	oldCopy := bytes.Clone(old)
-	putAll(t, m, kvs("key", "other"))
-	if !bytes.Equal(old, oldCopy) {
-		t.Fatalf("a later Update changed the bytes an earlier Get returned")
-	}
 }
 
 // orderKeys are keys whose byte order differs from naive expectations:
@@ -404,7 +415,7 @@ var orderKeys = []string{
 	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
 }
 
-func testScanOrder(t *testing.T, m store.Metadata) {
+func testScanOrder(t *tt, m store.Metadata) {
 	r := testRand(t)
 	var pairs []kv
 	for i, k := range orderKeys {
@@ -439,7 +450,7 @@ func prefixEnd(p []byte) []byte {
 	return nil
 }
 
-func testScanRanges(t *testing.T, m store.Metadata) {
+func testScanRanges(t *tt, m store.Metadata) {
 	var pairs []kv
 	for _, k := range orderKeys {
 		pairs = append(pairs, kv{[]byte(k), []byte("v" + k)})
@@ -509,7 +520,7 @@ func testScanRanges(t *testing.T, m store.Metadata) {
 	}
 }
 
-func testScanEarlyStop(t *testing.T, m store.Metadata) {
+func testScanEarlyStop(t *tt, m store.Metadata) {
 	var pairs []kv
 	for i := range 100 {
 		pairs = append(pairs, kv{fmt.Appendf(nil, "k%03d", i), []byte("v")})
@@ -544,7 +555,7 @@ func testScanEarlyStop(t *testing.T, m store.Metadata) {
 	wantValue(t, m, []byte("after"), []byte("scan"))
 }
 
-func testScanOwnWrites(t *testing.T, m store.Metadata) {
+func testScanOwnWrites(t *tt, m store.Metadata) {
 	putAll(t, m, kvs("a", "1", "c", "3", "e", "5", "g", "7"))
 	mustUpdate(t, m, func(tx store.Tx) error {
 		for _, op := range []struct{ k, v string }{
@@ -581,7 +592,7 @@ func testScanOwnWrites(t *testing.T, m store.Metadata) {
 		kvs("\x00", "0", "b", "2", "c", "30", "d", "4", "f", "6", "g", "7", "h", "8"))
 }
 
-func testScanWhileWriting(t *testing.T, m store.Metadata) {
+func testScanWhileWriting(t *tt, m store.Metadata) {
 	var pairs []kv
 	for i := range 500 {
 		pairs = append(pairs, kv{fmt.Appendf(nil, "k%04d", i), fmt.Appendf(nil, "%d", i)})
@@ -636,7 +647,7 @@ func testScanWhileWriting(t *testing.T, m store.Metadata) {
 
 // testScanNested calls Get and Scan from inside a Scan callback, as a
 // directory walk that looks up each entry's node does.
-func testScanNested(t *testing.T, m store.Metadata) {
+func testScanNested(t *tt, m store.Metadata) {
 	putAll(t, m, kvs("d/a", "n/1", "d/b", "n/2", "n/1", "one", "n/2", "two"))
 	run := func(tx store.Tx) error {
 		var got []string
@@ -667,13 +678,15 @@ func testScanNested(t *testing.T, m store.Metadata) {
 	mustUpdate(t, m, run)
 }
 
-func testIsolation(t *testing.T, m store.Metadata) {
+func testIsolation(t *tt, m store.Metadata) {
 	putAll(t, m, kvs("x", "old", "y", "old"))
 	started := make(chan struct{})
 	release := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- m.Update(context.Background(), func(tx store.Tx) error {
+		once := sync.OnceFunc(func() { close(started) })
+		defer once() // the Update failed before its function got far
+		done <- m.Update(t.ctx, func(tx store.Tx) error {
 			if err := tx.Put([]byte("x"), []byte("new")); err != nil {
 				return err
 			}
@@ -683,17 +696,23 @@ func testIsolation(t *testing.T, m store.Metadata) {
 			if err := tx.Delete([]byte("y")); err != nil {
 				return err
 			}
+			once() // not again on a retry after a conflict
 			select {
-			case <-started: // a retry after a conflict: no need to signal again
-			default:
-				close(started)
+			case <-release:
+				return nil
+			case <-t.abort:
+				return errRollback
 			}
-			<-release
-			return nil
 		})
 	}()
-	<-started
-	// The Update is in progress: a View sees none of its writes.
+	t.wait(started)
+	select {
+	case err := <-done:
+		t.Fatalf("Update returned %v before its function finished", err)
+	default:
+	}
+	// The Update is in its function: a View neither waits for it nor sees
+	// its writes.
 	wantPairs(t, "View during Update", scanView(t, m, nil, nil), kvs("x", "old", "y", "old"))
 	wantValue(t, m, []byte("x"), []byte("old"))
 	wantAbsent(t, m, []byte("z"))
@@ -704,15 +723,15 @@ func testIsolation(t *testing.T, m store.Metadata) {
 	wantPairs(t, "View after Update", scanView(t, m, nil, nil), kvs("x", "new", "z", "new"))
 }
 
-func testRepeatableRead(t *testing.T, m store.Metadata) {
+func testRepeatableRead(t *tt, m store.Metadata) {
 	putAll(t, m, kvs("k", "v1", "j", "1"))
-	err := m.View(context.Background(), func(tx store.Tx) error {
+	err := m.View(t.ctx, func(tx store.Tx) error {
 		v, err := tx.Get([]byte("k"))
 		if err != nil || string(v) != "v1" {
 			return fmt.Errorf("first Get = %q, %v", v, err)
 		}
 		// Commit a change while this View is open.
-		if err := m.Update(context.Background(), func(tx store.Tx) error {
+		if err := m.Update(t.ctx, func(tx store.Tx) error {
 			if err := tx.Put([]byte("k"), []byte("v2")); err != nil {
 				return err
 			}
@@ -740,10 +759,10 @@ func testRepeatableRead(t *testing.T, m store.Metadata) {
 
 // update runs fn in an Update, retrying while it returns ErrConflict, at
 // most maxRetries times.
-func update(m store.Metadata, fn func(tx store.Tx) error) (retries int, err error) {
+func update(ctx context.Context, m store.Metadata, fn func(tx store.Tx) error) (retries int, err error) {
 	const maxRetries = 10000
 	for {
-		err := m.Update(context.Background(), fn)
+		err := m.Update(ctx, fn)
 		if !errors.Is(err, store.ErrConflict) {
 			return retries, err
 		}
@@ -754,7 +773,7 @@ func update(m store.Metadata, fn func(tx store.Tx) error) (retries int, err erro
 	}
 }
 
-func testConcurrentCounter(t *testing.T, m store.Metadata) {
+func testConcurrentCounter(t *tt, m store.Metadata) {
 	const workers, perWorker = 8, 50
 	key := []byte("counter")
 	putAll(t, m, []kv{{key, binaryUint(0)}})
@@ -763,12 +782,8 @@ func testConcurrentCounter(t *testing.T, m store.Metadata) {
 	for range workers {
 		wg.Go(func() {
 			for range perWorker {
-				_, err := update(m, func(tx store.Tx) error {
-					v, err := tx.Get(key)
-					if err != nil {
-						return err
-					}
-					n, err := parseUint(v)
+				_, err := update(t.ctx, m, func(tx store.Tx) error {
+					n, err := getUint(tx, key)
 					if err != nil {
 						return err
 					}
@@ -804,6 +819,15 @@ func testConcurrentCounter(t *testing.T, m store.Metadata) {
 
 func binaryUint(n uint64) []byte { return fmt.Appendf(nil, "%d", n) }
 
+// getUint reads the counter under key.
+func getUint(tx store.Tx, key []byte) (uint64, error) {
+	v, err := tx.Get(key)
+	if err != nil {
+		return 0, err
+	}
+	return parseUint(v)
+}
+
 func parseUint(b []byte) (uint64, error) {
 	var n uint64
 	if _, err := fmt.Sscanf(string(b), "%d", &n); err != nil {
@@ -815,7 +839,7 @@ func parseUint(b []byte) (uint64, error) {
 // testWriteSkew checks the anomaly that snapshot isolation allows and
 // serializability forbids: two transactions each read both keys and, seeing
 // both set, clear a different one. At least one key must stay set.
-func testWriteSkew(t *testing.T, m store.Metadata) {
+func testWriteSkew(t *tt, m store.Metadata) {
 	const rounds = 100
 	a, b := []byte("a"), []byte("b")
 	for round := range rounds {
@@ -824,7 +848,7 @@ func testWriteSkew(t *testing.T, m store.Metadata) {
 		errs := make([]error, 2)
 		for i, mine := range [][]byte{a, b} {
 			wg.Go(func() {
-				_, errs[i] = update(m, func(tx store.Tx) error {
+				_, errs[i] = update(t.ctx, m, func(tx store.Tx) error {
 					va, err := tx.Get(a)
 					if err != nil {
 						return err
@@ -856,14 +880,14 @@ func testWriteSkew(t *testing.T, m store.Metadata) {
 // if a transaction's Scan missed a key that a concurrent transaction
 // inserted into the range (a phantom), two transactions would write the
 // same name and the range would end with fewer keys than transactions.
-func testPhantom(t *testing.T, m store.Metadata) {
+func testPhantom(t *tt, m store.Metadata) {
 	const workers, perWorker = 8, 25
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for range workers {
 		wg.Go(func() {
 			for range perWorker {
-				_, err := update(m, func(tx store.Tx) error {
+				_, err := update(t.ctx, m, func(tx store.Tx) error {
 					n := 0
 					if err := tx.Scan([]byte("e/"), []byte("e0"), func(k, v []byte) bool { n++; return true }); err != nil {
 						return err
@@ -891,14 +915,14 @@ func testPhantom(t *testing.T, m store.Metadata) {
 // Scan finds no entries in it) against create (add an entry when the
 // directory exists): a directory may never be deleted while it has an
 // entry.
-func testPhantomDelete(t *testing.T, m store.Metadata) {
+func testPhantomDelete(t *tt, m store.Metadata) {
 	const rounds = 100
 	for round := range rounds {
 		putAll(t, m, kvs("dir", "1"))
 		var wg sync.WaitGroup
 		var rmErr, createErr error
 		wg.Go(func() {
-			_, rmErr = update(m, func(tx store.Tx) error {
+			_, rmErr = update(t.ctx, m, func(tx store.Tx) error {
 				empty := true
 				if err := tx.Scan([]byte("dir/"), []byte("dir0"), func(k, v []byte) bool { empty = false; return false }); err != nil {
 					return err
@@ -910,7 +934,7 @@ func testPhantomDelete(t *testing.T, m store.Metadata) {
 			})
 		})
 		wg.Go(func() {
-			_, createErr = update(m, func(tx store.Tx) error {
+			_, createErr = update(t.ctx, m, func(tx store.Tx) error {
 				if _, err := tx.Get([]byte("dir")); errors.Is(err, store.ErrNotFound) {
 					return nil
 				} else if err != nil {
@@ -939,7 +963,7 @@ func testPhantomDelete(t *testing.T, m store.Metadata) {
 	}
 }
 
-func testLargeValues(t *testing.T, m store.Metadata) {
+func testLargeValues(t *tt, m store.Metadata) {
 	r := testRand(t)
 	sizes := []int{1 << 10, 64 << 10, 1<<20 + 7, 5 << 20}
 	var pairs []kv
@@ -959,7 +983,7 @@ func testLargeValues(t *testing.T, m store.Metadata) {
 	wantValue(t, m, []byte("grow"), pairs[3].v)
 }
 
-func testLargeKey(t *testing.T, m store.Metadata) {
+func testLargeKey(t *tt, m store.Metadata) {
 	r := testRand(t)
 	for _, n := range []int{255, 1024, 4096} {
 		k := randBytes(r, n)
@@ -970,7 +994,7 @@ func testLargeKey(t *testing.T, m store.Metadata) {
 	}
 }
 
-func testManyKeys(t *testing.T, m store.Metadata) {
+func testManyKeys(t *tt, m store.Metadata) {
 	const n, batch = 20000, 1000
 	r := testRand(t)
 	perm := r.Perm(n)
@@ -1041,7 +1065,7 @@ func testManyKeys(t *testing.T, m store.Metadata) {
 
 // testBigTransaction writes 20,000 keys (about 1.5 MB) in one transaction:
 // the size of a large directory removal or extent map rewrite.
-func testBigTransaction(t *testing.T, m store.Metadata) {
+func testBigTransaction(t *tt, m store.Metadata) {
 	const n = 20000
 	val := bytes.Repeat([]byte("x"), 64)
 	mustUpdate(t, m, func(tx store.Tx) error {
@@ -1074,8 +1098,8 @@ func testBigTransaction(t *testing.T, m store.Metadata) {
 
 // testEmptyKey checks that an empty key is either rejected with an error
 // matching store.ErrInvalid or stored like any other key.
-func testEmptyKey(t *testing.T, m store.Metadata) {
-	err := m.Update(context.Background(), func(tx store.Tx) error {
+func testEmptyKey(t *tt, m store.Metadata) {
+	err := m.Update(t.ctx, func(tx store.Tx) error {
 		return tx.Put([]byte{}, []byte("v"))
 	})
 	switch {
@@ -1091,8 +1115,8 @@ func testEmptyKey(t *testing.T, m store.Metadata) {
 	}
 }
 
-func testContext(t *testing.T, m store.Metadata) {
-	ctx, cancel := context.WithCancel(context.Background())
+func testContext(t *tt, m store.Metadata) {
+	ctx, cancel := context.WithCancel(t.ctx)
 	cancel()
 	ran := false
 	err := m.Update(ctx, func(tx store.Tx) error {
@@ -1119,7 +1143,7 @@ func testContext(t *testing.T, m store.Metadata) {
 
 	// A context canceled while fn runs keeps the transaction from
 	// committing: fn's writes are all kept or all dropped.
-	ctx, cancel = context.WithCancel(context.Background())
+	ctx, cancel = context.WithCancel(t.ctx)
 	err = m.Update(ctx, func(tx store.Tx) error {
 		if err := tx.Put([]byte("a"), []byte("1")); err != nil {
 			return err
@@ -1138,7 +1162,7 @@ func testContext(t *testing.T, m store.Metadata) {
 	}
 }
 
-func testTxAfterEnd(t *testing.T, m store.Metadata) {
+func testTxAfterEnd(t *tt, m store.Metadata) {
 	putAll(t, m, kvs("k", "v"))
 	var kept store.Tx
 	mustUpdate(t, m, func(tx store.Tx) error { kept = tx; return nil })
@@ -1164,20 +1188,24 @@ func testTxAfterEnd(t *testing.T, m store.Metadata) {
 	wantPairs(t, "after late writes", scanView(t, m, nil, nil), kvs("k", "v"))
 }
 
-func testClose(t *testing.T, m store.Metadata) {
+func testClose(t *tt, m store.Metadata) {
 	putAll(t, m, kvs("k", "v"))
 	if err := m.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if err := m.View(context.Background(), func(tx store.Tx) error { return nil }); err == nil {
+	if err := m.Close(); err != nil {
+		t.Errorf("second Close: %v, want nil (Close is idempotent)", err)
+	}
+	if err := m.View(t.ctx, func(tx store.Tx) error { return nil }); err == nil {
 		t.Errorf("View after Close succeeded")
 	}
-	if err := m.Update(context.Background(), func(tx store.Tx) error { return tx.Put([]byte("a"), nil) }); err == nil {
+	if err := m.Update(t.ctx, func(tx store.Tx) error { return tx.Put([]byte("a"), nil) }); err == nil {
 		t.Errorf("Update after Close succeeded")
 	}
 }
 
-func testReopen(t *testing.T, m store.Metadata, reopen func(*testing.T, store.Metadata) store.Metadata) {
+func testReopen(t *tt, raw store.Metadata, reopen func(*testing.T, store.Metadata) store.Metadata) {
+	var m store.Metadata = watchedMeta{raw, t.w}
 	r := testRand(t)
 	big := randBytes(r, 3<<20)
 	var pairs []kv
@@ -1195,7 +1223,7 @@ func testReopen(t *testing.T, m store.Metadata, reopen func(*testing.T, store.Me
 		return nil
 	})
 	// A rolled-back Update must not reappear after reopening.
-	if err := m.Update(context.Background(), func(tx store.Tx) error {
+	if err := m.Update(t.ctx, func(tx store.Tx) error {
 		if err := tx.Put([]byte("rolledback"), []byte("x")); err != nil {
 			return err
 		}
@@ -1211,7 +1239,10 @@ func testReopen(t *testing.T, m store.Metadata, reopen func(*testing.T, store.Me
 	wantPairs(t, "before reopen", scanView(t, m, nil, nil), want)
 
 	for round := range 3 {
-		m = reopen(t, m)
+		id := t.w.begin("MetadataOptions.Reopen", "running")
+		raw = reopen(t.T, raw)
+		t.w.end(id)
+		m = watchedMeta{raw, t.w}
 		wantPairs(t, fmt.Sprintf("after reopen %d", round), scanView(t, m, nil, nil), want)
 		wantValue(t, m, []byte("big"), big)
 		wantAbsent(t, m, []byte("rolledback"))

@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite for store.Metadata and
-// store.Blocks backends. Every backend in this module passes it, and an
-// embedder who brings their own backend runs it in one line:
+// store.Blocks backends, and the model-based test of store.FS over a pair
+// of them. Every backend in this module passes it, and an embedder who
+// brings their own backend runs it in a few lines:
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Metadata(t, func(t *testing.T) store.Metadata {
@@ -10,33 +11,49 @@
 //		})
 //	}
 //
-// Each subtest asks newBackend for a fresh, empty backend. The factory
-// should register its own cleanup; the suite closes backends itself in the
-// tests of Close, so Close must tolerate being called twice (the second
-// call may return an error, which the cleanup should ignore).
+//	func TestFS(t *testing.T) {
+//		storetest.FS(t, func(t *testing.T) (store.Metadata, store.Blocks) {
+//			return newMeta(t), newBlocks(t)
+//		})
+//	}
 //
-// Persistence (close and reopen) is tested only when the options carry a
-// Reopen function.
+// Each subtest asks the factory for a fresh, empty backend. The factory
+// should register its own cleanup; the suite closes backends itself in
+// the tests of Close, so Close must be idempotent.
 //
-// The suite assumes what the contracts in package store say, plus these
-// properties, which every backend here has and which store.FS relies on:
+// The suite assumes exactly what the documentation of store.Metadata,
+// store.Tx, store.Blocks, store.Persistence and store.Syncer says; the
+// properties beyond the method contracts (a View never waits for an
+// Update, a done context fails View and Update, a Tx used after its
+// transaction errors, Close is idempotent, Scan sees the transaction as
+// of the call, the sizes a backend must take) are listed in
+// store.Metadata's documentation.
 //
-//   - a View never waits for a running Update (reads run on a snapshot);
-//   - Scan sees the transaction's state as of the call, and fn may Put and
-//     Delete, also keys in the range being scanned;
-//   - View and Update return the context's error when ctx is already done,
-//     without running fn;
-//   - using a Tx after its transaction ended returns an error, never panics;
-//   - ReadAt fills p exactly to the end of a block with a nil error, and
-//     returns io.EOF only when the block ends before p is full.
+// A backend must declare its persistence (store.Persistence): the
+// Persistence subtest fails one that does not, which is what a wrapper
+// that embeds the store interface and so hides its backend's optional
+// interfaces looks like. A persistent backend must implement store.Syncer,
+// and the suite must be given a Reopen function (MetadataOptions.Reopen,
+// BlocksOptions.Reopen) to check that data survives a restart.
+//
+// A failing backend fails the suite, never hangs it: every subtest runs
+// under a watchdog that fails it when neither the test nor the backend
+// makes progress for DefaultTimeout (or the Timeout option), naming the
+// calls in progress ("View: waiting to run its function for 10s; Update:
+// in its function for 10s"), and then cancels the contexts it passed so
+// that the goroutines of the test can leave. A panic in the backend fails
+// the subtest it happens in.
 package storetest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/dittofs/dittofs/store"
 )
@@ -48,6 +65,10 @@ type MetadataOptions struct {
 	// process restart would. The returned backend's cleanup is Reopen's
 	// job. When nil, the persistence tests are skipped.
 	Reopen func(t *testing.T, m store.Metadata) store.Metadata
+	// Timeout is how long a subtest may make no progress before it fails
+	// (zero: DefaultTimeout). Raise it for a backend whose single calls
+	// can take longer, such as one across a slow network.
+	Timeout time.Duration
 }
 
 // BlocksOptions configures Blocks. The zero value runs every test that
@@ -56,11 +77,13 @@ type BlocksOptions struct {
 	// Reopen closes b (when it has a Close method) and returns a backend
 	// over the same storage. When nil, the persistence tests are skipped.
 	Reopen func(t *testing.T, b store.Blocks) store.Blocks
+	// Timeout is as in MetadataOptions.
+	Timeout time.Duration
 }
 
 // testRand returns a deterministic random source for a test, so that a
 // failure reproduces.
-func testRand(t *testing.T) *rand.Rand {
+func testRand(t interface{ Name() string }) *rand.Rand {
 	h := sha256.Sum256([]byte(t.Name()))
 	return rand.New(rand.NewPCG(binary.LittleEndian.Uint64(h[:8]), binary.LittleEndian.Uint64(h[8:16])))
 }
@@ -83,4 +106,43 @@ func short(b []byte) string {
 	}
 	h := sha256.Sum256(b)
 	return fmt.Sprintf("%q...(%d bytes, sha256 %x)", b[:16], len(b), h[:4])
+}
+
+// testPersistence checks what the backend declares (store.Persistence,
+// store.Syncer) against what the suite was told (a Reopen function):
+// the optional interfaces a wrapper hides make it fail here instead of
+// silently in production. write stores something for Sync to flush.
+func testPersistence(t *tt, hasReopen bool, write func()) {
+	b := t.backend
+	p, declared := b.(store.Persistence)
+	s, syncer := b.(store.Syncer)
+	switch {
+	case declared:
+	case syncer:
+		t.Errorf("%T implements store.Syncer but not store.Persistence: declare Persistent() (a Syncer without it is taken as persistent)", b)
+	default:
+		t.Fatalf("%T declares no persistence: implement store.Persistence (Persistent() false for a backend that keeps nothing across a restart). "+
+			"A wrapper that embeds the store interface hides its backend's Persistence and Syncer: forward both", b)
+	}
+	persistent := !declared || p.Persistent()
+	switch {
+	case persistent && !syncer:
+		t.Fatalf("%T is persistent but does not implement store.Syncer: store.FS could not make NFS COMMIT durable (store.NewFS refuses it). "+
+			"A wrapper must forward Sync", b)
+	case persistent && !hasReopen:
+		t.Errorf("%T is persistent: pass a Reopen function in the options so that the suite checks that its data survives a restart", b)
+	case !persistent && hasReopen:
+		t.Errorf("%T declares Persistent() false, yet the suite was given a Reopen function: a backend whose data survives a restart declares Persistent() true", b)
+	}
+	if syncer {
+		write()
+		if err := s.Sync(t.ctx); err != nil {
+			t.Fatalf("Sync: %v", err)
+		}
+		ctx, cancel := context.WithCancel(t.ctx)
+		cancel()
+		if err := s.Sync(ctx); !errors.Is(err, context.Canceled) && err != nil {
+			t.Errorf("Sync with a canceled context: %v, want nil or context.Canceled", err)
+		}
+	}
 }

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/memory"
@@ -158,14 +161,17 @@ func (b keepsBuffer) ReadAt(ctx context.Context, id store.BlockID, p []byte, off
 	return b.Blocks.ReadAt(ctx, id, p, off)
 }
 
-var broken = map[string]struct {
+type brokenBackend struct {
 	meta    func() store.Metadata
 	blocks  func() store.Blocks
-	failing string // a subtest that must fail, or alternatives split by |
-}{
+	fs      func() (store.Metadata, store.Blocks) // runs storetest.FS
+	failing string                                // a subtest that must fail, or alternatives split by |
+}
+
+var broken = map[string]brokenBackend{
 	"scanInclusive": {meta: func() store.Metadata { return scanInclusive{memory.NewMetadata()} }, failing: "ScanRanges"},
 	"commitOnError": {meta: func() store.Metadata { return commitOnError{memory.NewMetadata()} }, failing: "Rollback"},
-	"lostUpdates":   {meta: func() store.Metadata { return lostUpdates{memory.NewMetadata()} }, failing: "ConcurrentCounter|Phantom"},
+	"lostUpdates":   {meta: func() store.Metadata { return lostUpdates{memory.NewMetadata()} }, failing: "LostUpdate"},
 	"silentView":    {meta: func() store.Metadata { return silentView{memory.NewMetadata()} }, failing: "ReadOnlyView"},
 	"eofAtEnd":      {blocks: func() store.Blocks { return eofAtEnd{memory.NewBlocks()} }, failing: "PutRead"},
 	"keepsBuffer": {blocks: func() store.Blocks {
@@ -181,21 +187,42 @@ func TestBrokenChild(t *testing.T) {
 		t.Skip("run by TestSuiteCatchesBrokenBackends")
 	}
 	b := broken[name]
-	if b.meta != nil {
-		storetest.Metadata(t, func(t *testing.T) store.Metadata { return b.meta() })
+	if b.fs != nil {
+		storetest.FS(t, func(t *testing.T) (store.Metadata, store.Blocks) { return b.fs() },
+			storetest.FSOptions{Seeds: 2, Steps: 200, Timeout: childTimeout})
+	} else if b.meta != nil {
+		storetest.Metadata(t, func(t *testing.T) store.Metadata { return b.meta() }, storetest.MetadataOptions{Timeout: childTimeout})
 	} else {
-		storetest.Blocks(t, func(t *testing.T) store.Blocks { return b.blocks() })
+		storetest.Blocks(t, func(t *testing.T) store.Blocks { return b.blocks() }, storetest.BlocksOptions{Timeout: childTimeout})
 	}
 }
 
+// childTimeout is the suite's no-progress timeout in the children, shorter
+// than storetest.DefaultTimeout to keep this test quick.
+const childTimeout = 3 * time.Second
+
+// TestSuiteCatchesBrokenBackends runs the suite against each broken
+// backend in a child process, which must fail, in the subtest aimed at
+// the fault, within a minute: a suite that hangs on a broken backend is
+// killed at the deadline and reported.
 func TestSuiteCatchesBrokenBackends(t *testing.T) {
-	for name, b := range broken {
+	for _, name := range slices.Sorted(maps.Keys(broken)) {
+		b := broken[name]
 		t.Run(name, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenChild$")
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestBrokenChild$", "-test.timeout=5m")
 			cmd.Env = append(os.Environ(), "STORETEST_BROKEN="+name)
 			out, err := cmd.CombinedOutput()
+			if ctx.Err() != nil {
+				t.Fatalf("the suite hung on a backend that is %s (killed after a minute); output:\n%s", name, out)
+			}
 			if err == nil {
 				t.Fatalf("the suite passed a backend that is %s", name)
+			}
+			if strings.Contains(string(out), "panic: test timed out") {
+				t.Fatalf("the suite hung on a backend that is %s until -test.timeout; output:\n%s", name, out)
 			}
 			for _, sub := range strings.Split(b.failing, "|") {
 				if strings.Contains(string(out), "--- FAIL: TestBrokenChild/"+sub+" ") {
@@ -215,5 +242,9 @@ func TestSuitePassesMemory(t *testing.T) {
 	})
 	t.Run("Blocks", func(t *testing.T) {
 		storetest.Blocks(t, func(t *testing.T) store.Blocks { return memory.NewBlocks() })
+	})
+	t.Run("FS", func(t *testing.T) {
+		storetest.FS(t, func(t *testing.T) (store.Metadata, store.Blocks) { return memory.NewMetadata(), memory.NewBlocks() },
+			storetest.FSOptions{Seeds: 2, Steps: 200})
 	})
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/badger"
-	"github.com/dittofs/dittofs/store/memory"
+	"github.com/dittofs/dittofs/store/localfs"
 	"github.com/dittofs/dittofs/test/vm"
 )
 
@@ -58,7 +58,13 @@ func (m marker) ServeRPC(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 // resends what it had not committed.
 func TestKernelClientRestart(t *testing.T) {
 	dir := t.TempDir()
-	blocks := memory.NewBlocks()
+	// Persistent metadata needs persistent blocks: store.NewFS refuses
+	// badger over memory blocks.
+	blocks, err := localfs.Open(t.TempDir(), localfs.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { blocks.Close() })
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	key := []byte("restart test key")
 	var once sync.Once

@@ -1,17 +1,14 @@
-// Package fsmodel is a model-based test of store.FS: random sequences of
+// Package fsmodel is the model-based test of store.FS, published as
+// storetest.FS (which runs it under storetest's watchdog). It is a
+// model-based test: random sequences of
 // operations, by several credentials, are applied both to a store.FS over
 // the backends under test and to a simple in-memory model of POSIX
 // semantics, and every observable result — error codes, attributes,
 // contents, directory listings, xattrs — must agree. The run also restarts
 // the FS on the same backends (checking persistence) and runs fsck.
 //
-// Backends run it from their own tests:
-//
-//	func TestModel(t *testing.T) {
-//		fsmodel.Run(t, func(t testing.TB) (store.Metadata, store.Blocks) {
-//			return newMeta(t), newBlocks(t)
-//		}, fsmodel.Config{})
-//	}
+// Backends outside this module run it as storetest.FS; the tests of this
+// module may also call Run directly.
 package fsmodel
 
 import (
@@ -46,6 +43,37 @@ type Config struct {
 
 // Run runs the model test, one subtest per seed.
 func Run(t *testing.T, newBackend Backend, cfg Config) {
+	cfg = Defaults(cfg)
+	for i := 0; i < cfg.Seeds; i++ {
+		seed := cfg.Seed + uint64(i)
+		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
+			meta, blocks := newBackend(t)
+			RunSeed(t, meta, blocks, cfg, seed, nil)
+		})
+	}
+}
+
+// TB is what a run uses of its test: a *testing.T, or storetest's
+// watched stand-in.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+}
+
+// RunSeed runs one sequence of cfg.Steps operations from seed (cfg must
+// have its defaults filled, as Run does) over meta and blocks. step, when
+// not nil, is called before every operation with its number and the last
+// operation logged, so that a watchdog sees progress.
+func RunSeed(t TB, meta store.Metadata, blocks store.Blocks, cfg Config, seed uint64, step func(n int, last string)) {
+	r := newRunner(t, meta, blocks, cfg, seed)
+	r.onStep = step
+	r.run(cfg.Steps)
+}
+
+// Defaults returns cfg with its zero fields set to their defaults.
+func Defaults(cfg Config) Config {
 	if cfg.Seeds == 0 {
 		cfg.Seeds = 8
 	}
@@ -58,14 +86,7 @@ func Run(t *testing.T, newBackend Backend, cfg Config) {
 	if cfg.BlockSize == 0 {
 		cfg.BlockSize = 1024
 	}
-	for i := 0; i < cfg.Seeds; i++ {
-		seed := cfg.Seed + uint64(i)
-		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
-			meta, blocks := newBackend(t)
-			r := newRunner(t, meta, blocks, cfg, seed)
-			r.run(cfg.Steps)
-		})
-	}
+	return cfg
 }
 
 // ---- the model -------------------------------------------------------------------
@@ -180,7 +201,8 @@ func (c *clock) AfterFunc(d time.Duration, f func()) interface{ Stop() bool } {
 }
 
 type runner struct {
-	t      *testing.T
+	t      TB
+	onStep func(n int, last string)
 	ctx    context.Context
 	rnd    *rand.Rand
 	meta   store.Metadata
@@ -195,7 +217,7 @@ type runner struct {
 	stats  map[string][2]int // op -> (ok, error)
 }
 
-func newRunner(t *testing.T, meta store.Metadata, blocks store.Blocks, cfg Config, seed uint64) *runner {
+func newRunner(t TB, meta store.Metadata, blocks store.Blocks, cfg Config, seed uint64) *runner {
 	clk := &clock{t: time.Unix(1_700_000_000, 0)}
 	r := &runner{t: t, ctx: context.Background(), rnd: rand.New(rand.NewPCG(seed, 0x5eed)),
 		meta: meta, blocks: blocks, cfg: cfg,
@@ -310,6 +332,13 @@ func stale(n *mnode) bool { return n.dead }
 
 func (r *runner) run(steps int) {
 	for r.step = 0; r.step < steps; r.step++ {
+		if r.onStep != nil {
+			last := ""
+			if len(r.trace) > 0 {
+				last = r.trace[len(r.trace)-1]
+			}
+			r.onStep(r.step, last)
+		}
 		switch k := r.rnd.IntN(100); {
 		case k < 14:
 			r.opCreate()
