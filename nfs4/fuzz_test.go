@@ -30,7 +30,7 @@ func FuzzCompound(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(tbl.Stop)
+	f.Cleanup(func() { tbl.Close() })
 	ts := startServer(f, fsys, exportsLine+"/ro *(ro,insecure)\n", func(s *Server) { s.State, s.NoCallbacks = tbl, true; s.maxMinor = 1 })
 	c := ts.dial(1000, 1000)
 	ex := c.exportFH()

@@ -451,7 +451,7 @@ func opClose(c *compound) wire.Nfsstat4 {
 		return wire.NFS4ERR_BADXDR
 	}
 	return c.stateOp(&a.OpenStateid, a.Seqid, state.KindOpen, wire.NFS4ERR_BAD_STATEID, func(s *state.State) (wire.Nfsstat4, *wire.Stateid4) {
-		sid, err := c.table().Close(c.ctx, s)
+		sid, err := c.table().CloseOpen(c.ctx, s)
 		if err != nil {
 			return c.status(c.fail("CLOSE", err)), nil
 		}

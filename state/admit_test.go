@@ -134,7 +134,7 @@ func TestCourtesyEvictedForNewClient(t *testing.T) {
 		if st := tb.Stats(); st.EvictedCourtesy != 3 || st.RefusedFull != 1 {
 			t.Errorf("stats %+v, want 3 evicted, 1 refused", st)
 		}
-		tb.Stop()
+		tb.Close()
 		mgr.Close()
 	})
 }
@@ -233,7 +233,7 @@ func TestPerAddressCaps(t *testing.T) {
 		if st := tb.Stats(); st.EvictedCourtesy != 1 {
 			t.Errorf("stats %+v, want 1 courtesy client evicted", st)
 		}
-		tb.Stop()
+		tb.Close()
 	})
 }
 
@@ -285,7 +285,7 @@ func TestPerAddressCaps41(t *testing.T) {
 		if !slices.Contains(released, first.ID) {
 			t.Errorf("evicted 4.1 client not released through OnRelease: %x", released)
 		}
-		tb.Stop()
+		tb.Close()
 	})
 }
 
@@ -322,7 +322,7 @@ func TestEvictedCallbackUpdateForgotten(t *testing.T) {
 		if n != nil || charged != 0 {
 			t.Errorf("after the eviction: name record %+v, %d records charged to its address", n, charged)
 		}
-		tb.Stop()
+		tb.Close()
 	})
 }
 
@@ -371,7 +371,7 @@ func TestAdmissionConcurrent(t *testing.T) {
 				t.Errorf("file %d: evicted client's locks still held: %v", i, got)
 			}
 		}
-		tb.Stop()
+		tb.Close()
 		mgr.Close()
 	})
 }

@@ -94,7 +94,7 @@ func (t *Table) CancelUnconfirmed(ctx context.Context, o *Owner) bool {
 	}
 	t.mu.Unlock()
 	for _, s := range opens {
-		if _, err := t.Close(ctx, s); err != nil {
+		if _, err := t.CloseOpen(ctx, s); err != nil {
 			t.log.Warn("nfs4 state: giving up an unconfirmed open failed", "err", err)
 		}
 	}

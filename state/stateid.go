@@ -387,10 +387,10 @@ func (t *Table) Confirm(s *State) Stateid {
 	return t.stateid(s)
 }
 
-// Close ends open s (CLOSE; hold the owner's lock): the locks taken
+// CloseOpen ends open s (CLOSE; hold the owner's lock): the locks taken
 // through it are released with their lock stateids, then its share
 // reservation. It returns the stateid with its generation advanced.
-func (t *Table) Close(ctx context.Context, s *State) (Stateid, error) {
+func (t *Table) CloseOpen(ctx context.Context, s *State) (Stateid, error) {
 	t.mu.Lock()
 	if s.kind != KindOpen || s.closed {
 		t.mu.Unlock()

@@ -208,14 +208,20 @@ func (t *Table) Lease() time.Duration { return t.opts.Lease }
 // Epoch returns the boot epoch carried by clientids and stateids.
 func (t *Table) Epoch() uint32 { return t.epoch }
 
-// Stop stops the table's timer. State is not released.
-func (t *Table) Stop() {
+// Close stops the table's lease timer; calling it again does nothing.
+// State is not released (persisted client records stay for the next
+// boot's reclaims), and the table must not be used afterwards.
+func (t *Table) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.closed {
+		return nil
+	}
 	t.closed = true
 	if t.timer != nil {
 		t.timer.Stop()
 	}
+	return nil
 }
 
 // schedule arms the sweep timer: every half lease.

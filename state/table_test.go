@@ -24,7 +24,7 @@ func newTable(t *testing.T, o Options) *Table {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(tb.Stop)
+	t.Cleanup(func() { tb.Close() })
 	return tb
 }
 
@@ -247,7 +247,7 @@ func TestLeaseCourtesyAndExpiry(t *testing.T) {
 		if err := mgr.Share(ctx, 43, locking.ShareRequest{Owner: locking.Owner{Proto: locking.ProtoLocal, Client: "z"}, Access: locking.ModeRead}); err != nil {
 			t.Errorf("share reservation of the expired client still held: %v", err)
 		}
-		tb.Stop()
+		tb.Close()
 		mgr.Close()
 	})
 }
@@ -292,7 +292,7 @@ func TestLockCourtesyConflict(t *testing.T) {
 		if err := lock(b, bs); err != nil {
 			t.Errorf("lock over an expired client's lock: %v", err)
 		}
-		tb.Stop()
+		tb.Close()
 		mgr.Close()
 	})
 }
@@ -302,7 +302,7 @@ func TestPersistedClients(t *testing.T) {
 	meta := memory.NewMetadata()
 	tb1 := newTable(t, Options{Persist: meta})
 	x := confirmed(t, tb1, "x", 1, "p")
-	tb1.Stop()
+	tb1.Close()
 	tb2 := newTable(t, Options{Persist: meta})
 	if tb2.Epoch() == tb1.Epoch() {
 		t.Fatal("the epoch did not change")
@@ -336,12 +336,12 @@ func TestEndGrace(t *testing.T) {
 	tb1 := newTable(t, Options{Persist: meta})
 	confirmed(t, tb1, "back", 1, "p")
 	confirmed(t, tb1, "gone", 1, "p")
-	tb1.Stop()
+	tb1.Close()
 	tb2 := newTable(t, Options{Persist: meta})
 	confirmed(t, tb2, "back", 1, "p")
 	tb2.EndGrace(ctx)
 	tb2.EndGrace(ctx)
-	tb2.Stop()
+	tb2.Close()
 	tb3 := newTable(t, Options{Persist: meta})
 	back, gone := confirmed(t, tb3, "back", 1, "p"), confirmed(t, tb3, "gone", 1, "p")
 	if !tb3.MayReclaim(back) || tb3.MayReclaim(gone) {
@@ -413,7 +413,7 @@ func TestConcurrentOpenLockClose(t *testing.T) {
 				lo.Unlock()
 				tb.PutOwner(lo)
 				o.Lock()
-				_, _ = tb.Close(ctx, s)
+				_, _ = tb.CloseOpen(ctx, s)
 				o.Unlock()
 			}
 		})
@@ -492,7 +492,7 @@ func TestIdleOwnersForgotten41(t *testing.T) {
 			}
 		}
 		oo.Lock()
-		_, err = tb.Close(ctx, open)
+		_, err = tb.CloseOpen(ctx, open)
 		oo.Unlock()
 		tb.PutOwner(oo)
 		if err != nil {
@@ -508,7 +508,7 @@ func TestIdleOwnersForgotten41(t *testing.T) {
 	oo.Lock()
 	open, _, err := tb.Open(ctx, oo, f, locking.ModeRead, 0, false)
 	if err == nil {
-		_, err = tb.Close(ctx, open)
+		_, err = tb.CloseOpen(ctx, open)
 	}
 	oo.Unlock()
 	if err != nil {
@@ -530,7 +530,7 @@ func TestIdleOwnersForgotten41(t *testing.T) {
 	o40.Lock()
 	open, _, err = tb.Open(ctx, o40, f, locking.ModeRead, 0, false)
 	if err == nil {
-		_, err = tb.Close(ctx, open)
+		_, err = tb.CloseOpen(ctx, open)
 	}
 	o40.Unlock()
 	tb.PutOwner(o40)
@@ -540,4 +540,36 @@ func TestIdleOwnersForgotten41(t *testing.T) {
 	if again, _ := tb.Owner(v40, []byte("oo"), false, false); again != o40 {
 		t.Errorf("a 4.0 open-owner was forgotten after its last close")
 	}
+}
+
+// TestCloseStopsSweep: Close is the table's lifecycle end, as for every
+// other Go type: it stops the lease sweep (an unconfirmed record is then
+// no longer forgotten by the timer), releases no state, and a second
+// Close does nothing and returns nil.
+func TestCloseStopsSweep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tb := newTable(t, Options{})
+		id, _, err := tb.SetClientID([]byte("u"), [8]byte{1}, "p", Callback{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Sweeps ran at half a lease and at a lease, too early to forget
+		// the record; the next would at a lease and a half.
+		time.Sleep(lease + lease/5)
+		synctest.Wait()
+		if err := tb.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if err := tb.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+		time.Sleep(3 * lease)
+		synctest.Wait()
+		tb.mu.Lock()
+		_, kept := tb.clients[uint32(id)]
+		tb.mu.Unlock()
+		if !kept {
+			t.Error("the sweep ran after Close: the unconfirmed record was forgotten")
+		}
+	})
 }

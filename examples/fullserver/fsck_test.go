@@ -108,7 +108,7 @@ func workload(t *testing.T, cfg Config) {
 	if _, err := tbl.ConfirmClientID(ctx, id, conf, "p"); err != nil {
 		t.Fatal(err)
 	}
-	tbl.Stop()
+	tbl.Close()
 	if err := st.meta.Update(ctx, func(tx store.Tx) error {
 		return tx.Put([]byte("\xffNSMhhostB"), []byte("127.0.0.2")) // a legacy NSM record
 	}); err != nil {
