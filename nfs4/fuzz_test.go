@@ -108,9 +108,7 @@ func FuzzSequence(f *testing.F) {
 		if err := c.c.Call(context.Background(), NFSProgram, NFSVersion, 1, args, nil); err != nil {
 			t.Fatalf("COMPOUND: %v", err)
 		}
-		ts.srv.sessions.mu.Lock()
-		cached, budget := ts.srv.sessions.cached, ts.srv.sessions.maxCached
-		ts.srv.sessions.mu.Unlock()
+		cached, budget := ts.srv.State.Stats().ReplyCache, int64(state.DefaultMaxReplyCache)
 		if cached > budget {
 			t.Fatalf("reply cache %d over its budget %d", cached, budget)
 		}

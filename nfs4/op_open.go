@@ -45,7 +45,7 @@ func opOpen(c *compound) wire.Nfsstat4 {
 	}
 	if c.minor >= 1 && c.session != nil {
 		// The owner's clientid is the session's (RFC 8881 §18.16.3).
-		a.Owner.Clientid = wire.Clientid4(c.session.clientid)
+		a.Owner.Clientid = wire.Clientid4(c.session.ClientID())
 	}
 	cl, err := c.table().Client(uint64(a.Owner.Clientid))
 	if err != nil {

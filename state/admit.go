@@ -64,14 +64,22 @@ type Stats struct {
 	// newer one of the same address (MaxUnconfirmedPerAddr,
 	// MaxClientsPerAddr).
 	EvictedCourtesy, EvictedUnconfirmed uint64
+	// Sessions are the NFSv4.1 sessions; ReplyCache is the part of
+	// Options.MaxReplyCache they hold (slots × cached reply size).
+	Sessions   int
+	ReplyCache int64
 }
 
 // Stats returns the table's figures.
 func (t *Table) Stats() Stats {
 	clients, states := t.Counts()
+	t.sessions.mu.Lock()
+	sessions, cached := len(t.sessions.byID), t.sessions.cached
+	t.sessions.mu.Unlock()
 	return Stats{Clients: clients, States: states,
 		RefusedFull: t.stats.refusedFull.Load(), RefusedAddr: t.stats.refusedAddr.Load(),
-		EvictedCourtesy: t.stats.evictedCourtesy.Load(), EvictedUnconfirmed: t.stats.evictedUnconfirmed.Load()}
+		EvictedCourtesy: t.stats.evictedCourtesy.Load(), EvictedUnconfirmed: t.stats.evictedUnconfirmed.Load(),
+		Sessions: sessions, ReplyCache: cached}
 }
 
 // needRoom is the error of an admission that a courtesy client's release

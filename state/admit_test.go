@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -54,8 +53,7 @@ func openAndLock(t *testing.T, tb *Table, c *Client, f File) {
 
 // A table full of courtesy clients takes a new client: the courtesy
 // client idle longest is released (its locks and share reservations in
-// the lock manager, its persisted name, its 4.1 sessions through
-// OnRelease) and forgotten, as RFC 8881 §8.4.3 allows for a client whose
+// the lock manager, its persisted name, its 4.1 sessions) and forgotten, as RFC 8881 §8.4.3 allows for a client whose
 // lease expired. A live client is never evicted, however old, and a
 // table full of live clients refuses the new one (ErrResource).
 func TestCourtesyEvictedForNewClient(t *testing.T) {
@@ -64,9 +62,6 @@ func TestCourtesyEvictedForNewClient(t *testing.T) {
 		meta := memory.NewMetadata()
 		mgr, _ := locking.Open(ctx, locking.Options{Grace: -1})
 		tb := newTable(t, Options{MaxClients: 4, Courtesy: time.Hour, Persist: meta})
-		var mu sync.Mutex
-		var released []uint64
-		tb.OnRelease(func(id uint64) { mu.Lock(); released = append(released, id); mu.Unlock() })
 		// live is the oldest client but keeps its lease; a, b and c
 		// follow a second apart and let theirs expire.
 		live := confirmed(t, tb, "live", 1, "p")
@@ -75,6 +70,9 @@ func TestCourtesyEvictedForNewClient(t *testing.T) {
 			time.Sleep(time.Second)
 			c := confirmed(t, tb, name, 1, "p")
 			openAndLock(t, tb, c, File{Mgr: mgr, ID: uint64(100 + i)})
+			if _, err := tb.CreateSession(c.ID, testChannel); err != nil {
+				t.Fatal(err)
+			}
 			cs = append(cs, c)
 		}
 		a, b, c := cs[0], cs[1], cs[2]
@@ -104,11 +102,12 @@ func TestCourtesyEvictedForNewClient(t *testing.T) {
 		if err := meta.View(ctx, func(tx store.Tx) error { _, err := tx.Get(tb.nameKey("a")); return err }); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("evicted client's persisted name: %v, want ErrNotFound", err)
 		}
-		mu.Lock()
-		if !slices.Contains(released, a.ID) {
-			t.Errorf("OnRelease (4.1 sessions) not called for the evicted client: %x", released)
+		if n := tb.Sessions(a.ID); n != 0 {
+			t.Errorf("evicted client keeps %d sessions", n)
 		}
-		mu.Unlock()
+		if n := tb.Sessions(b.ID); n != 1 {
+			t.Errorf("courtesy client not in the way has %d sessions, want 1", n)
+		}
 		// b and c keep their state until a new client needs their room.
 		if tb.ClientByName("b") != b || tb.ClientByName("c") != c || len(mgr.Locks(101)) != 1 {
 			t.Errorf("courtesy clients not in the way were released")
@@ -238,14 +237,11 @@ func TestPerAddressCaps(t *testing.T) {
 }
 
 // The caps hold for NFSv4.1 clients (EXCHANGE_ID) too, and a courtesy
-// 4.1 client evicted for a new one is released through OnRelease, which
-// destroys its sessions.
+// 4.1 client evicted for a new one is released with its sessions.
 func TestPerAddressCaps41(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		tb := newTable(t, Options{MaxClientsPerAddr: 2})
-		var released []uint64
-		tb.OnRelease(func(id uint64) { released = append(released, id) })
 		from := netip.MustParseAddr("198.51.100.7")
 		exchange := func(from netip.Addr, name string) (*Client, error) {
 			x, err := tb.ExchangeIDFrom(ctx, from, []byte(name), [8]byte{1}, "p", false)
@@ -260,6 +256,10 @@ func TestPerAddressCaps41(t *testing.T) {
 			return c, nil
 		}
 		first, err := exchange(from, "x1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss, err := tb.CreateSession(first.ID, testChannel)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -282,8 +282,8 @@ func TestPerAddressCaps41(t *testing.T) {
 		if _, err := exchange(from, "x3"); err != nil {
 			t.Fatalf("4.1 client after the address's clients expired: %v", err)
 		}
-		if !slices.Contains(released, first.ID) {
-			t.Errorf("evicted 4.1 client not released through OnRelease: %x", released)
+		if tb.Session(ss.ID()) != nil || tb.Sessions(first.ID) != 0 {
+			t.Errorf("evicted 4.1 client's session not destroyed")
 		}
 		tb.Close()
 	})

@@ -352,16 +352,9 @@ func (t *Table) release(ctx context.Context, c *Client, why string) {
 			t.log.Warn("nfs4 state: releasing a client's locks failed", "name", c.Name, "err", err)
 		}
 	}
-	if f := t.onRelease; f != nil {
-		f(c.ID)
-	}
+	t.destroySessions(c.ID)
 	t.log.Debug("nfs4 client state released", "clientid", fmt.Sprintf("%016x", c.ID), "name", c.Name, "why", why)
 }
-
-// OnRelease sets a function called with the clientid of every client
-// whose state is released (a server drops the client's NFSv4.1 sessions
-// there). Set it before the table is used.
-func (t *Table) OnRelease(f func(clientid uint64)) { t.onRelease = f }
 
 // Courtesy reports whether c's lease has expired (its state is kept as a
 // courtesy until someone conflicts with it).

@@ -9,12 +9,11 @@ import (
 
 // Errors of the NFSv4.1 client operations.
 var (
-	ErrNoEnt           = errors.New("state: no client record to update")              // NFS4ERR_NOENT
-	ErrNotSame         = errors.New("state: client record has another verifier")      // NFS4ERR_NOT_SAME
-	ErrPerm            = errors.New("state: client record of another principal")      // NFS4ERR_PERM
-	ErrSeqMisordered   = errors.New("state: create_session sequence id out of order") // NFS4ERR_SEQ_MISORDERED
-	ErrClientBusy      = errors.New("state: client has sessions")                     // NFS4ERR_CLIENTID_BUSY
-	ErrCompleteAlready = errors.New("state: reclaim already complete")                // NFS4ERR_COMPLETE_ALREADY
+	ErrNoEnt           = errors.New("state: no client record to update")         // NFS4ERR_NOENT
+	ErrNotSame         = errors.New("state: client record has another verifier") // NFS4ERR_NOT_SAME
+	ErrPerm            = errors.New("state: client record of another principal") // NFS4ERR_PERM
+	ErrClientBusy      = errors.New("state: client has sessions")                // NFS4ERR_CLIENTID_BUSY
+	ErrCompleteAlready = errors.New("state: reclaim already complete")           // NFS4ERR_COMPLETE_ALREADY
 )
 
 // session41 is the NFSv4.1 part of a client record: the CREATE_SESSION
@@ -175,9 +174,12 @@ func (t *Table) EndCreateSession(ctx context.Context, c *Client, ok bool, reply 
 }
 
 // DestroyClient removes client id and releases its state
-// (DESTROY_CLIENTID, RFC 8881 §18.50); the caller checks it has no
-// sessions.
+// (DESTROY_CLIENTID, RFC 8881 §18.50); it is ErrClientBusy while the
+// client has sessions.
 func (t *Table) DestroyClient(ctx context.Context, id uint64) error {
+	if t.Sessions(id) > 0 {
+		return ErrClientBusy
+	}
 	if uint32(id>>32) != t.epoch {
 		return ErrStaleClientID
 	}

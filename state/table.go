@@ -101,6 +101,12 @@ type Options struct {
 	// (DefaultMaxUnconfirmedPerAddr): past it the address's oldest
 	// unconfirmed record is dropped. Negative turns a cap off.
 	MaxClientsPerAddr, MaxUnconfirmedPerAddr int
+	// MaxReplyCache bounds the memory of the NFSv4.1 reply cache of all
+	// sessions together, counted as slots × ca_maxresponsesize_cached
+	// (DefaultMaxReplyCache): CREATE_SESSION gives a session fewer slots
+	// when the budget is short, and fails with ErrNoSpace when not one
+	// fits.
+	MaxReplyCache int64
 	// Logger receives state changes worth a line (client confirmed,
 	// expired, purged) and persistence failures; nil discards.
 	Logger *slog.Logger
@@ -131,7 +137,9 @@ type Table struct {
 	cleaned    bool            // previous records pruned after grace
 	timer      clock.Timer
 	closed     bool
-	onRelease  func(clientid uint64)
+	// sessions are the NFSv4.1 sessions (session.go), under their own
+	// lock.
+	sessions *sessionTable
 	// sources are the records charged to each source address
 	// (admit.go); stats and logs count and report admission refusals.
 	sources map[netip.Prefix]map[*Client]struct{}
@@ -163,13 +171,16 @@ func New(ctx context.Context, o Options) (*Table, error) {
 	if o.MaxUnconfirmedPerAddr == 0 {
 		o.MaxUnconfirmedPerAddr = DefaultMaxUnconfirmedPerAddr
 	}
+	if o.MaxReplyCache <= 0 {
+		o.MaxReplyCache = DefaultMaxReplyCache
+	}
 	migrate := o.KeyPrefix == nil
 	if migrate {
 		o.KeyPrefix = KeyPrefix
 	}
 	t := &Table{opts: o, clock: clock.Or(o.Clock), log: o.Logger,
 		clients: map[uint32]*Client{}, byName: map[string]*names{}, previous: map[string]bool{},
-		sources: map[netip.Prefix]map[*Client]struct{}{}}
+		sources: map[netip.Prefix]map[*Client]struct{}{}, sessions: newSessionTable(o.MaxReplyCache)}
 	t.logs.Now = t.clock.Now
 	if t.log == nil {
 		t.log = slog.New(slog.NewTextHandler(io.Discard, nil))
