@@ -76,8 +76,8 @@ func FuzzCompound(f *testing.F) {
 		if err != nil || res.Status != wire.NFS4_OK {
 			t.Fatalf("the server stopped serving: %v, %v", err, res.Status)
 		}
-		if cl, st := tbl.Counts(); cl > fuzzClients || st > fuzzStates {
-			t.Fatalf("state past its bounds: %d clients, %d states", cl, st)
+		if st := tbl.Stats(); st.Clients > fuzzClients || st.States > fuzzStates {
+			t.Fatalf("state past its bounds: %d clients, %d states", st.Clients, st.States)
 		}
 	})
 }

@@ -47,7 +47,7 @@ func opExchangeID(c *compound) wire.Nfsstat4 {
 	if a.StateProtect.How != wire.SP4_NONE {
 		return c.status(wire.NFS4ERR_NOTSUPP)
 	}
-	x, err := c.table().ExchangeIDFrom(c.ctx, export.AddrPort(c.call.Remote).Addr(), a.Clientowner.Ownerid,
+	x, err := c.table().ExchangeID(c.ctx, export.AddrPort(c.call.Remote).Addr(), a.Clientowner.Ownerid,
 		[8]byte(a.Clientowner.Verifier), principalOf(&c.call.Cred), a.Flags&wire.EXCHGID4_FLAG_UPD_CONFIRMED_REC_A != 0)
 	if err != nil {
 		// A full table is NFS4ERR_DELAY in 4.1 (minorStatus).

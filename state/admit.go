@@ -72,7 +72,7 @@ type Stats struct {
 
 // Stats returns the table's figures.
 func (t *Table) Stats() Stats {
-	clients, states := t.Counts()
+	clients, states := t.counts()
 	t.sessions.mu.Lock()
 	sessions, cached := len(t.sessions.byID), t.sessions.cached
 	t.sessions.mu.Unlock()
@@ -113,7 +113,7 @@ func admitting[T any](t *Table, ctx context.Context, try func() (T, error)) (T, 
 // forgets its record: the client finds its clientid stale and its 4.1
 // sessions gone (RFC 8881 §8.4.3, the first way to report lost state).
 func (t *Table) evict(ctx context.Context, c *Client) {
-	t.Purge(ctx, c, "courtesy client evicted to make room for a new client")
+	t.purge(ctx, c, "courtesy client evicted to make room for a new client")
 	t.mu.Lock()
 	t.forget(c)
 	t.mu.Unlock()

@@ -38,7 +38,7 @@
 //
 // New client records are bounded in all (Options.MaxClients) and per
 // source address (MaxClientsPerAddr, MaxUnconfirmedPerAddr; the caller's
-// address reaches SetClientIDFrom and ExchangeIDFrom). A new client
+// address reaches SetClientID and ExchangeID). A new client
 // finds room by taking the place of an unconfirmed or released record or
 // of the courtesy client idle longest, whose state is then released; a
 // live client is never evicted, and only when every candidate is live is

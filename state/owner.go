@@ -216,6 +216,6 @@ func OwnerName(key string) (name []byte, lock, ok bool) {
 	return []byte(key[1:]), key[0] == 'l', true
 }
 
-// LockKey is the lock manager key of a lock-owner named name (LOCKT tests
+// lockKey is the lock manager key of a lock-owner named name (LOCKT tests
 // for an owner that may hold no state yet).
-func LockKey(name []byte) string { return "l" + string(name) }
+func lockKey(name []byte) string { return "l" + string(name) }

@@ -290,8 +290,8 @@ func (t *Table) destroySessions(clientid uint64) {
 	}
 }
 
-// Sessions returns the number of sessions of clientid.
-func (t *Table) Sessions(clientid uint64) int {
+// sessionsOf returns the number of sessions of clientid.
+func (t *Table) sessionsOf(clientid uint64) int {
 	t.sessions.mu.Lock()
 	defer t.sessions.mu.Unlock()
 	return len(t.sessions.byClient[clientid])

@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"testing"
 )
 
@@ -53,7 +54,7 @@ func TestSessionBudget(t *testing.T) {
 func TestSessionsPerClient(t *testing.T) {
 	ctx := context.Background()
 	tb := newTable(t, Options{})
-	x, err := tb.ExchangeID([]byte("c"), [8]byte{1}, "p", false)
+	x, err := tb.ExchangeID(context.Background(), netip.Addr{}, []byte("c"), [8]byte{1}, "p", false)
 	if err != nil {
 		t.Fatal(err)
 	}

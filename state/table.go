@@ -38,8 +38,8 @@ const (
 	// MaxOwnerName bounds open-owner and lock-owner names (RFC 7530
 	// NFS4_OPAQUE_LIMIT is 1024).
 	MaxOwnerName = 1024
-	// MaxClientName bounds nfs_client_id4.id (NFS4_OPAQUE_LIMIT).
-	MaxClientName = 1024
+	// maxClientName bounds nfs_client_id4.id (NFS4_OPAQUE_LIMIT).
+	maxClientName = 1024
 )
 
 // Errors of the Table; a server maps each to its protocol status.
@@ -216,9 +216,6 @@ func New(ctx context.Context, o Options) (*Table, error) {
 // Lease returns the lease time.
 func (t *Table) Lease() time.Duration { return t.opts.Lease }
 
-// Epoch returns the boot epoch carried by clientids and stateids.
-func (t *Table) Epoch() uint32 { return t.epoch }
-
 // Close stops the table's lease timer; calling it again does nothing.
 // State is not released (persisted client records stay for the next
 // boot's reclaims), and the table must not be used afterwards.
@@ -238,7 +235,7 @@ func (t *Table) Close() error {
 // schedule arms the sweep timer: every half lease.
 func (t *Table) schedule() {
 	t.timer = t.clock.AfterFunc(t.opts.Lease/2, func() {
-		t.Sweep(context.Background())
+		t.sweep(context.Background())
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		if !t.closed {
@@ -247,10 +244,10 @@ func (t *Table) schedule() {
 	})
 }
 
-// Sweep releases the state of clients expired past the courtesy time and
+// sweep releases the state of clients expired past the courtesy time and
 // forgets unconfirmed records older than a lease. The Table calls it by
 // itself every half lease.
-func (t *Table) Sweep(ctx context.Context) {
+func (t *Table) sweep(ctx context.Context) {
 	now := t.clock.Now()
 	t.mu.Lock()
 	var purge []*Client
@@ -267,7 +264,7 @@ func (t *Table) Sweep(ctx context.Context) {
 	}
 	t.mu.Unlock()
 	for _, c := range purge {
-		t.Purge(ctx, c, "lease expired")
+		t.purge(ctx, c, "lease expired")
 	}
 }
 
@@ -315,10 +312,10 @@ func (t *Table) courtesyOver(c *Client, now time.Time) bool {
 // clientID composes a clientid from the epoch and a client's index.
 func (t *Table) clientID(idx uint32) uint64 { return uint64(t.epoch)<<32 | uint64(idx) }
 
-// Counts returns the client records (confirmed, unconfirmed and
+// counts returns the client records (confirmed, unconfirmed and
 // expired) and the owners and stateids the table holds, for metrics and
 // for tests of its bounds.
-func (t *Table) Counts() (clients, states int) {
+func (t *Table) counts() (clients, states int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.clients), t.nStates

@@ -101,7 +101,7 @@ func workload(t *testing.T, cfg Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, conf, err := tbl.SetClientID([]byte("linux-client"), [8]byte{1}, "p", state.Callback{})
+	id, conf, err := tbl.SetClientID(ctx, netip.Addr{}, []byte("linux-client"), [8]byte{1}, "p", state.Callback{})
 	if err != nil {
 		t.Fatal(err)
 	}
