@@ -151,8 +151,8 @@ func BenchmarkSmallFile41(b *testing.B) {
 					b.Fatal(err, res.status)
 				}
 			}
-			if clients, states := c.ts.srv.State.Counts(); states != 0 {
-				b.Errorf("%d clients hold %d states after the loop, want none", clients, states)
+			if st := c.ts.srv.State.Stats(); st.States != 0 {
+				b.Errorf("%d clients hold %d states after the loop, want none", st.Clients, st.States)
 			}
 		})
 	}

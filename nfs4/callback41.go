@@ -8,6 +8,7 @@ import (
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/xdr"
+	"github.com/dittofs/dittofs/state"
 )
 
 // The NFSv4.1 back channel (RFC 8881 §2.10.3.1): callbacks go to the
@@ -17,28 +18,29 @@ import (
 
 var errNoBackChannel = errors.New("nfs4: no connection bound to the back channel")
 
+// errGSSCallbacks is the callback path of a session whose client offered
+// only RPCSEC_GSS for callbacks.
+var errGSSCallbacks = errors.New("nfs4: only RPCSEC_GSS callbacks offered")
+
 // cbCred is the credential of callbacks: AUTH_NONE or AUTH_SYS as the
 // client offered in its callback_sec_parms4 (RPCSEC_GSS callbacks are not
-// supported: the path is then down).
-func (ss *session) cbCred() (rpc.OpaqueAuth, uint32, error) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	prog := ss.cbProgram
-	if len(ss.cbSec) == 0 {
-		return rpc.OpaqueAuth{}, prog, nil
+// supported: the path is then down, errGSSCallbacks).
+func cbCred(sec []wire.CallbackSecParms4) (rpc.OpaqueAuth, error) {
+	if len(sec) == 0 {
+		return rpc.OpaqueAuth{}, nil
 	}
-	for _, p := range ss.cbSec {
+	for _, p := range sec {
 		if p.CbSecflavor == rpc.AUTH_NONE {
-			return rpc.OpaqueAuth{}, prog, nil
+			return rpc.OpaqueAuth{}, nil
 		}
 	}
-	for _, p := range ss.cbSec {
+	for _, p := range sec {
 		if p.CbSecflavor == rpc.AUTH_SYS {
 			s := p.SysCred
-			return rpc.EncodeAuthSys(s.Stamp, s.Machinename, s.UID, s.GID, s.Gids), prog, nil
+			return rpc.EncodeAuthSys(s.Stamp, s.Machinename, s.UID, s.GID, s.Gids), nil
 		}
 	}
-	return rpc.OpaqueAuth{}, prog, errors.New("nfs4: only RPCSEC_GSS callbacks offered")
+	return rpc.OpaqueAuth{}, errGSSCallbacks
 }
 
 // cbCompoundArgs is a CB_COMPOUND request.
@@ -86,22 +88,20 @@ func (r *cbCompoundRes) UnmarshalXDR(d *xdr.Decoder) {
 // cbCompound sends CB_COMPOUND {CB_SEQUENCE, ops...} over the session's
 // back channel and returns the results after CB_SEQUENCE's. The slot's
 // sequence id advances when the client answered CB_SEQUENCE.
-func (s *Server) cbCompound(ctx context.Context, ss *session, ops ...wire.NfsCbArgop4) (*cbCompoundRes, error) {
-	conn := ss.backConn()
+func (s *Server) cbCompound(ctx context.Context, ss *state.Session, ops ...wire.NfsCbArgop4) (*cbCompoundRes, error) {
+	conn := ss.BackConn()
 	if conn == nil {
 		return nil, errNoBackChannel
 	}
-	cred, prog, err := ss.cbCred()
+	prog, cred, err := ss.Callback()
 	if err != nil {
 		return nil, err
 	}
-	ss.backMu.Lock()
-	defer ss.backMu.Unlock()
-	ss.mu.Lock()
-	seq := ss.backSeq + 1
-	ss.mu.Unlock()
+	seq, release := ss.BackSlot()
+	advance := false
+	defer func() { release(advance) }()
 	all := append([]wire.NfsCbArgop4{{Argop: wire.OP_CB_SEQUENCE, Sequence: wire.CB_SEQUENCE4args{
-		Sessionid: ss.id, Sequenceid: wire.Sequenceid4(seq)}}}, ops...)
+		Sessionid: wire.Sessionid4(ss.ID()), Sequenceid: wire.Sequenceid4(seq)}}}, ops...)
 	var res cbCompoundRes
 	if err := conn.Call(ctx, prog, 1, wire.CB_COMPOUND, cred, &cbCompoundArgs{ops: all}, &res); err != nil {
 		return nil, err
@@ -110,9 +110,7 @@ func (s *Server) cbCompound(ctx context.Context, ss *session, ops ...wire.NfsCbA
 		return &res, fmt.Errorf("nfs4: CB_COMPOUND answered %v without CB_SEQUENCE", res.Status)
 	}
 	if st := res.Res[0].Sequence.Status; st != wire.NFS4ERR_SEQ_MISORDERED && st != wire.NFS4ERR_BADSESSION {
-		ss.mu.Lock()
-		ss.backSeq = seq
-		ss.mu.Unlock()
+		advance = true
 	}
 	if st := res.Res[0].Sequence.Status; st != wire.NFS4_OK {
 		return &res, fmt.Errorf("nfs4: CB_SEQUENCE: %v", st)
@@ -122,12 +120,12 @@ func (s *Server) cbCompound(ctx context.Context, ss *session, ops ...wire.NfsCbA
 }
 
 // cbNull sends CB_NULL over the session's back channel.
-func (s *Server) cbNull(ctx context.Context, ss *session) error {
-	conn := ss.backConn()
+func (s *Server) cbNull(ctx context.Context, ss *state.Session) error {
+	conn := ss.BackConn()
 	if conn == nil {
 		return errNoBackChannel
 	}
-	cred, prog, err := ss.cbCred()
+	prog, cred, err := ss.Callback()
 	if err != nil {
 		return err
 	}
@@ -137,16 +135,16 @@ func (s *Server) cbNull(ctx context.Context, ss *session) error {
 // probeBack checks the back channel with CB_NULL (as Linux nfsd does) and
 // records the outcome: SEQUENCE reports SEQ4_STATUS_CB_PATH_DOWN while it
 // is down, and the client binds a connection again.
-func (s *Server) probeBack(ss *session) {
+func (s *Server) probeBack(ss *state.Session) {
 	if s.NoCallbacks {
-		ss.cbDown.Store(true)
+		ss.SetCallbackDown(true)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callbackProbeTimeout)
 	defer cancel()
 	err := s.cbNull(ctx, ss)
-	ss.cbDown.Store(err != nil)
+	ss.SetCallbackDown(err != nil)
 	if err != nil {
-		s.logs.Debug(s.log, "nfs4: back channel down", "clientid", fmt.Sprintf("%016x", ss.clientid), "err", err)
+		s.logs.Debug(s.log, "nfs4: back channel down", "clientid", fmt.Sprintf("%016x", ss.ClientID()), "err", err)
 	}
 }

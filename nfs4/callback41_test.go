@@ -7,6 +7,7 @@ import (
 
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
+	"github.com/dittofs/dittofs/state"
 )
 
 // cbClient answers the server's callbacks on its own connection: CB_NULL,
@@ -72,7 +73,7 @@ func TestBackChannel(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no CB_NULL probe over the fore connection")
 	}
-	ss := ts.srv.sessions.get(sid)
+	ss := ts.srv.State.Session(state.SessionID(sid))
 	// The server's CB_COMPOUNDs carry CB_SEQUENCE with the session and
 	// a sequence id that advances.
 	for want := uint32(1); want <= 2; want++ {

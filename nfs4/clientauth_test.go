@@ -80,7 +80,7 @@ func TestClientIDRefusedPerAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(tbl.Stop)
+	t.Cleanup(func() { tbl.Close() })
 	ts := startServer(t, newFS(t), exportsLine, func(s *Server) { s.State = tbl; s.NoCallbacks = true })
 	c := ts.dial(0, 0)
 	c.connect("first")

@@ -11,6 +11,7 @@ import (
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/xdr"
+	"github.com/dittofs/dittofs/state"
 	"github.com/dittofs/dittofs/store"
 )
 
@@ -29,7 +30,7 @@ type compound struct {
 	headOff int
 	// session is the NFSv4.1 session of the compound (after SEQUENCE),
 	// with the slot it runs on and whether its reply is to be cached.
-	session   *session
+	session   *state.Session
 	slotid    uint32
 	cachethis bool
 	// replayed is set by SEQUENCE when it answered a retransmission from
@@ -113,7 +114,7 @@ func (s *Server) compound(ctx context.Context, w *rpc.ReplyWriter, call *rpc.Cal
 	w.SetStatus(uint32(res.Status))
 	if c.session != nil {
 		// A denied call's reply is not this COMPOUND's: nothing to cache.
-		c.session.fore.end(c.slotid, e.Bytes()[c.headOff:], c.cachethis && !c.authDenied)
+		c.session.End(c.slotid, e.Bytes()[c.headOff:], c.cachethis && !c.authDenied)
 	}
 }
 
@@ -181,7 +182,7 @@ func (c *compound) run(head *wire.COMPOUND4argsHead, res *wire.COMPOUND4resHead)
 			return false
 		}
 		if i == 0 && c.session != nil {
-			maxOps = min(maxOps, int(c.session.foreAttr.Maxoperations))
+			maxOps = min(maxOps, int(c.session.Fore().MaxOperations))
 		}
 	}
 	return false
@@ -207,9 +208,9 @@ func (c *compound) checkReplySize() wire.Nfsstat4 {
 		if c.minor >= 1 {
 			st = wire.NFS4ERR_REP_TOO_BIG
 		}
-	case c.session != nil && n > int(c.session.foreAttr.Maxresponsesize):
+	case c.session != nil && n > int(c.session.Fore().MaxResponseSize):
 		st = wire.NFS4ERR_REP_TOO_BIG
-	case c.session != nil && c.cachethis && n > int(c.session.foreAttr.MaxresponsesizeCached):
+	case c.session != nil && c.cachethis && n > int(c.session.Fore().MaxResponseSizeCached):
 		st = wire.NFS4ERR_REP_TOO_BIG_TO_CACHE
 	}
 	if st != wire.NFS4_OK {
@@ -225,9 +226,9 @@ func (c *compound) checkReplySize() wire.Nfsstat4 {
 func (c *compound) room() int {
 	r := c.s.MaxReply - c.e.Len() - c.data
 	if ss := c.session; ss != nil {
-		lim := int(ss.foreAttr.Maxresponsesize)
+		lim := int(ss.Fore().MaxResponseSize)
 		if c.cachethis {
-			lim = int(ss.foreAttr.MaxresponsesizeCached)
+			lim = int(ss.Fore().MaxResponseSizeCached)
 		}
 		r = min(r, lim-(c.e.Len()-c.headOff)-c.data)
 	}

@@ -30,7 +30,7 @@ func FuzzCompound(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(tbl.Stop)
+	f.Cleanup(func() { tbl.Close() })
 	ts := startServer(f, fsys, exportsLine+"/ro *(ro,insecure)\n", func(s *Server) { s.State, s.NoCallbacks = tbl, true; s.maxMinor = 1 })
 	c := ts.dial(1000, 1000)
 	ex := c.exportFH()
@@ -76,8 +76,8 @@ func FuzzCompound(f *testing.F) {
 		if err != nil || res.Status != wire.NFS4_OK {
 			t.Fatalf("the server stopped serving: %v, %v", err, res.Status)
 		}
-		if cl, st := tbl.Counts(); cl > fuzzClients || st > fuzzStates {
-			t.Fatalf("state past its bounds: %d clients, %d states", cl, st)
+		if st := tbl.Stats(); st.Clients > fuzzClients || st.States > fuzzStates {
+			t.Fatalf("state past its bounds: %d clients, %d states", st.Clients, st.States)
 		}
 	})
 }
@@ -108,9 +108,7 @@ func FuzzSequence(f *testing.F) {
 		if err := c.c.Call(context.Background(), NFSProgram, NFSVersion, 1, args, nil); err != nil {
 			t.Fatalf("COMPOUND: %v", err)
 		}
-		ts.srv.sessions.mu.Lock()
-		cached, budget := ts.srv.sessions.cached, ts.srv.sessions.maxCached
-		ts.srv.sessions.mu.Unlock()
+		cached, budget := ts.srv.State.Stats().ReplyCache, int64(state.DefaultMaxReplyCache)
 		if cached > budget {
 			t.Fatalf("reply cache %d over its budget %d", cached, budget)
 		}

@@ -43,7 +43,7 @@ func opSetclientid(c *compound) wire.Nfsstat4 {
 	cb := state.Callback{Program: a.Callback.CbProgram, Netid: a.Callback.CbLocation.RNetid,
 		Addr: a.Callback.CbLocation.RAddr, Ident: a.CallbackIdent}
 	var res wire.SETCLIENTID4res
-	id, confirm, err := c.table().SetClientIDFrom(c.ctx, export.AddrPort(c.call.Remote).Addr(),
+	id, confirm, err := c.table().SetClientID(c.ctx, export.AddrPort(c.call.Remote).Addr(),
 		a.Client.ID, [8]byte(a.Client.Verifier), principalOf(&c.call.Cred), cb)
 	var inUse *state.InUseError
 	switch {

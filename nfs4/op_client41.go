@@ -47,7 +47,7 @@ func opExchangeID(c *compound) wire.Nfsstat4 {
 	if a.StateProtect.How != wire.SP4_NONE {
 		return c.status(wire.NFS4ERR_NOTSUPP)
 	}
-	x, err := c.table().ExchangeIDFrom(c.ctx, export.AddrPort(c.call.Remote).Addr(), a.Clientowner.Ownerid,
+	x, err := c.table().ExchangeID(c.ctx, export.AddrPort(c.call.Remote).Addr(), a.Clientowner.Ownerid,
 		[8]byte(a.Clientowner.Verifier), principalOf(&c.call.Cred), a.Flags&wire.EXCHGID4_FLAG_UPD_CONFIRMED_REC_A != 0)
 	if err != nil {
 		// A full table is NFS4ERR_DELAY in 4.1 (minorStatus).
@@ -135,27 +135,44 @@ func foreChannelFits(a *wire.ChannelAttrs4) wire.Nfsstat4 {
 	return wire.NFS4_OK
 }
 
+// createSession makes the session of CREATE_SESSION a for client cl.
+// The fore channel's request and response sizes are lowered to the
+// server's here; the state table lowers the rest and applies the reply
+// cache budget (NFS4ERR_NOSPC past it).
 func (c *compound) createSession(a *wire.CREATE_SESSION4args, cl *state.Client, ok *wire.CREATE_SESSION4resok) wire.Nfsstat4 {
-	fore := negotiate(a.ForeChanAttrs, maxRequest, uint32(c.s.MaxReply))
+	f := a.ForeChanAttrs
+	ss, err := c.table().CreateSession(cl.ID, state.Channel{
+		MaxRequestSize:        min(uint32(f.Maxrequestsize), maxRequest),
+		MaxResponseSize:       min(uint32(f.Maxresponsesize), uint32(c.s.MaxReply)),
+		MaxResponseSizeCached: uint32(f.MaxresponsesizeCached),
+		MaxOperations:         uint32(f.Maxoperations),
+		MaxRequests:           uint32(f.Maxrequests)})
+	if err != nil {
+		return statusOf(err)
+	}
 	back := a.BackChanAttrs
 	back.Headerpadsize, back.RdmaIrd = 0, nil
 	back.Maxrequests = 1 // one back channel slot
 	back.MaxresponsesizeCached = 0
-	ss, st := c.s.sessions.create(cl.ID, fore, back, a.CbProgram)
-	if st != wire.NFS4_OK {
-		return st
-	}
-	ss.cbSec = append([]wire.CallbackSecParms4(nil), a.SecParms...)
-	ss.bind(c.call.Conn, wire.CDFS4_FORE)
+	cred, err := cbCred(a.SecParms)
+	ss.SetCallback(a.CbProgram, cred, err)
+	ss.Bind(c.call.Conn, state.DirFore)
 	flags := uint32(0)
 	if a.Flags&wire.CREATE_SESSION4_FLAG_CONN_BACK_CHAN != 0 && c.call.Conn != nil {
-		ss.bind(c.call.Conn, wire.CDFS4_BACK)
+		ss.Bind(c.call.Conn, state.DirBack)
 		flags |= wire.CREATE_SESSION4_FLAG_CONN_BACK_CHAN
 		go c.s.probeBack(ss)
 	}
-	*ok = wire.CREATE_SESSION4resok{Sessionid: ss.id, Sequence: a.Sequence, Flags: flags,
-		ForeChanAttrs: ss.foreAttr, BackChanAttrs: ss.backAttr}
+	*ok = wire.CREATE_SESSION4resok{Sessionid: wire.Sessionid4(ss.ID()), Sequence: a.Sequence, Flags: flags,
+		ForeChanAttrs: channelAttrs(ss.Fore()), BackChanAttrs: back}
 	return wire.NFS4_OK
+}
+
+// channelAttrs is the channel_attrs4 of a session's fore channel.
+func channelAttrs(f state.Channel) wire.ChannelAttrs4 {
+	return wire.ChannelAttrs4{Maxrequestsize: wire.Count4(f.MaxRequestSize), Maxresponsesize: wire.Count4(f.MaxResponseSize),
+		MaxresponsesizeCached: wire.Count4(f.MaxResponseSizeCached), Maxoperations: wire.Count4(f.MaxOperations),
+		Maxrequests: wire.Count4(f.MaxRequests)}
 }
 
 // DESTROY_CLIENTID (RFC 8881 §18.50): NFS4ERR_CLIENTID_BUSY while the
@@ -166,9 +183,6 @@ func opDestroyClientID(c *compound) wire.Nfsstat4 {
 	a.UnmarshalXDR(c.d)
 	if c.badArgs() {
 		return wire.NFS4ERR_BADXDR
-	}
-	if c.s.sessions.count(uint64(a.Clientid)) > 0 {
-		return c.status(wire.NFS4ERR_CLIENTID_BUSY)
 	}
 	if err := c.table().DestroyClient(c.ctx, uint64(a.Clientid)); err != nil {
 		return c.status(statusOf(err))
@@ -190,7 +204,7 @@ func opReclaimComplete(c *compound) wire.Nfsstat4 {
 	if a.OneFs {
 		return c.status(c.needFile())
 	}
-	cl, err := c.table().Client(c.session.clientid)
+	cl, err := c.table().Client(c.session.ClientID())
 	if err != nil {
 		return c.status(statusOf(err))
 	}

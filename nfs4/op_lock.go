@@ -211,7 +211,7 @@ func (c *compound) lockt(a *wire.LOCKT4args, res *wire.LOCKT4res) wire.Nfsstat4 
 		return st
 	}
 	if c.minor >= 1 && c.session != nil {
-		a.Owner.Clientid = wire.Clientid4(c.session.clientid)
+		a.Owner.Clientid = wire.Clientid4(c.session.ClientID())
 	}
 	cl, err := c.table().Client(uint64(a.Owner.Clientid))
 	if err != nil {

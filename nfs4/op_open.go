@@ -44,7 +44,7 @@ func opOpen(c *compound) wire.Nfsstat4 {
 	}
 	if c.minor >= 1 && c.session != nil {
 		// The owner's clientid is the session's (RFC 8881 §18.16.3).
-		a.Owner.Clientid = wire.Clientid4(c.session.clientid)
+		a.Owner.Clientid = wire.Clientid4(c.session.ClientID())
 	}
 	cl, err := c.table().Client(uint64(a.Owner.Clientid))
 	if err != nil {
@@ -454,7 +454,7 @@ func opClose(c *compound) wire.Nfsstat4 {
 		return wire.NFS4ERR_BADXDR
 	}
 	return c.stateOp(&a.OpenStateid, a.Seqid, state.KindOpen, wire.NFS4ERR_BAD_STATEID, func(s *state.State) (wire.Nfsstat4, *wire.Stateid4) {
-		sid, err := c.table().Close(c.ctx, s)
+		sid, err := c.table().CloseOpen(c.ctx, s)
 		if err != nil {
 			return c.status(c.fail("CLOSE", err)), nil
 		}

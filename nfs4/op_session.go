@@ -2,6 +2,7 @@ package nfs4
 
 import (
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
+	"github.com/dittofs/dittofs/state"
 )
 
 // SEQUENCE (RFC 8881 §18.46): the first operation of every NFSv4.1
@@ -18,19 +19,19 @@ func opSequence(c *compound) wire.Nfsstat4 {
 	if c.session != nil {
 		return c.status(wire.NFS4ERR_SEQUENCE_POS)
 	}
-	ss := c.s.sessions.get(a.Sessionid)
+	ss := c.table().Session(state.SessionID(a.Sessionid))
 	if ss == nil {
 		return c.status(wire.NFS4ERR_BADSESSION)
 	}
-	if c.requestSize() > int(ss.foreAttr.Maxrequestsize) {
+	if c.requestSize() > int(ss.Fore().MaxRequestSize) {
 		// Before the slot, as Linux knfsd decides it: nothing of the
 		// compound runs and the slot is left as it was (RFC 8881
 		// §2.10.6.4, §18.36.3).
 		return c.status(wire.NFS4ERR_REQ_TOO_BIG)
 	}
-	replay, st := ss.fore.begin(uint32(a.Slotid), uint32(a.Sequenceid))
-	if st != wire.NFS4_OK {
-		return c.status(st)
+	replay, err := ss.Begin(uint32(a.Slotid), uint32(a.Sequenceid))
+	if err != nil {
+		return c.status(statusOf(err))
 	}
 	if replay != nil {
 		c.e.Truncate(c.headOff)
@@ -44,18 +45,18 @@ func opSequence(c *compound) wire.Nfsstat4 {
 	c.session, c.slotid, c.cachethis = ss, uint32(a.Slotid), a.Cachethis
 	// A connection is bound to the fore channel by its first SEQUENCE
 	// (RFC 8881 §2.10.3.1, state protection SP4_NONE).
-	ss.bind(c.call.Conn, wire.CDFS4_FORE)
+	ss.Bind(c.call.Conn, state.DirFore)
 	flags := uint32(0)
 	if c.s.renewSession != nil {
 		var st wire.Nfsstat4
-		if flags, st = c.s.renewSession(ss.clientid); st != wire.NFS4_OK {
+		if flags, st = c.s.renewSession(ss.ClientID()); st != wire.NFS4_OK {
 			return c.status(st)
 		}
 	}
-	if ss.backConn() == nil || ss.cbDown.Load() {
+	if ss.BackConn() == nil || ss.CallbackDown() {
 		flags |= wire.SEQ4_STATUS_CB_PATH_DOWN_SESSION | wire.SEQ4_STATUS_CB_PATH_DOWN
 	}
-	top := wire.Slotid4(ss.fore.size() - 1)
+	top := wire.Slotid4(ss.Fore().MaxRequests - 1)
 	res := wire.SEQUENCE4res{Status: wire.NFS4_OK, Resok4: wire.SEQUENCE4resok{
 		Sessionid: a.Sessionid, Sequenceid: a.Sequenceid, Slotid: a.Slotid,
 		HighestSlotid: top, TargetHighestSlotid: top, StatusFlags: flags}}
@@ -80,18 +81,18 @@ func opDestroySession(c *compound) wire.Nfsstat4 {
 	if c.badArgs() {
 		return wire.NFS4ERR_BADXDR
 	}
-	ss := c.s.sessions.get(a.Sessionid)
+	ss := c.table().Session(state.SessionID(a.Sessionid))
 	if ss == nil {
 		return c.status(wire.NFS4ERR_BADSESSION)
 	}
-	if c.session == nil && !ss.boundTo(c.call.Conn) {
+	if c.session == nil && !ss.BoundTo(c.call.Conn) {
 		return c.status(wire.NFS4ERR_CONN_NOT_BOUND_TO_SESSION)
 	}
 	if c.session == ss {
 		// The session ends with this compound; its slot is not needed.
 		c.session = nil
 	}
-	c.s.sessions.destroy(ss)
+	c.table().DestroySession(ss)
 	return c.status(wire.NFS4_OK)
 }
 
@@ -103,18 +104,18 @@ func opBindConnToSession(c *compound) wire.Nfsstat4 {
 	if c.badArgs() {
 		return wire.NFS4ERR_BADXDR
 	}
-	ss := c.s.sessions.get(a.Sessid)
+	ss := c.table().Session(state.SessionID(a.Sessid))
 	if ss == nil {
 		return c.status(wire.NFS4ERR_BADSESSION)
 	}
-	var dir wire.ChannelDirFromServer4
+	var dir state.Dir
 	switch a.Dir {
 	case wire.CDFC4_FORE:
-		dir = wire.CDFS4_FORE
+		dir = state.DirFore
 	case wire.CDFC4_BACK:
-		dir = wire.CDFS4_BACK
+		dir = state.DirBack
 	case wire.CDFC4_FORE_OR_BOTH, wire.CDFC4_BACK_OR_BOTH:
-		dir = wire.CDFS4_BOTH
+		dir = state.DirBoth
 	default:
 		return c.status(wire.NFS4ERR_INVAL)
 	}
@@ -122,11 +123,12 @@ func opBindConnToSession(c *compound) wire.Nfsstat4 {
 		// UDP: there is no connection to bind.
 		return c.status(wire.NFS4ERR_INVAL)
 	}
-	ss.bind(c.call.Conn, dir)
-	if dir&wire.CDFS4_BACK != 0 {
+	ss.Bind(c.call.Conn, dir)
+	if dir&state.DirBack != 0 {
 		go c.s.probeBack(ss)
 	}
-	res := wire.BIND_CONN_TO_SESSION4res{Status: wire.NFS4_OK, Resok4: wire.BIND_CONN_TO_SESSION4resok{Sessid: a.Sessid, Dir: dir}}
+	// state.Dir has the values of channel_dir_from_server4.
+	res := wire.BIND_CONN_TO_SESSION4res{Status: wire.NFS4_OK, Resok4: wire.BIND_CONN_TO_SESSION4resok{Sessid: a.Sessid, Dir: wire.ChannelDirFromServer4(dir)}}
 	res.MarshalXDR(c.e)
 	return wire.NFS4_OK
 }
@@ -140,10 +142,8 @@ func opBackchannelCtl(c *compound) wire.Nfsstat4 {
 		return wire.NFS4ERR_BADXDR
 	}
 	ss := c.session
-	ss.mu.Lock()
-	ss.cbProgram = a.CbProgram
-	ss.cbSec = append([]wire.CallbackSecParms4(nil), a.SecParms...)
-	ss.mu.Unlock()
+	cred, err := cbCred(a.SecParms)
+	ss.SetCallback(a.CbProgram, cred, err)
 	go c.s.probeBack(ss)
 	return c.status(wire.NFS4_OK)
 }

@@ -565,7 +565,7 @@ func TestStateidErrors40(t *testing.T) {
 		t.Fatal(st)
 	}
 	closed.Seqid++
-	epoch := ts.srv.State.Epoch()
+	epoch := binary.BigEndian.Uint32(live.Other[0:]) // the boot epoch, in every stateid
 	withOther := func(epoch, client, idx uint32) wire.Stateid4 {
 		s := wire.Stateid4{Seqid: 1}
 		binary.BigEndian.PutUint32(s.Other[0:], epoch)

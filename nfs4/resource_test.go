@@ -20,7 +20,7 @@ func TestStateExhaustion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(tbl.Stop)
+	t.Cleanup(func() { tbl.Close() })
 	ts := startServer(t, newFS(t), exportsLine, func(s *Server) { s.State, s.NoCallbacks = tbl, true; s.maxMinor = 1 })
 
 	// 4.0: opens by new owners until the table is full.

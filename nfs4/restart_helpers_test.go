@@ -39,7 +39,7 @@ func restartable(t *testing.T, clock clock.Clock, lease time.Duration) func() (*
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(tbl.Stop)
+		t.Cleanup(func() { tbl.Close() })
 		return startServerMgr(t, fsys, exportsLine, mgr, func(s *Server) {
 			s.maxMinor, s.NoCallbacks, s.State = 1, true, tbl
 		}), mgr

@@ -96,8 +96,6 @@ type Server struct {
 	log      *slog.Logger
 	attrs    [3]attr.Config // per minor version
 	pseudo   *pseudoFS
-	// sessions are the NFSv4.1 sessions.
-	sessions *sessionTable
 	// renewSession renews the lease of a session's client for SEQUENCE
 	// and returns the sr_status_flags of its state; nil renews nothing.
 	renewSession func(clientid uint64) (uint32, wire.Nfsstat4)
@@ -133,8 +131,6 @@ func (s *Server) init() {
 		}
 		s.owner = serverOwnerOf(s.Owner)
 		s.pseudo = newPseudoFS(s.Exports)
-		s.sessions = newSessionTable(DefaultMaxReplyCache)
-		s.State.OnRelease(s.sessions.destroyClient)
 		if s.renewSession == nil {
 			s.renewSession = s.renewLease
 		}

@@ -17,7 +17,7 @@ func TestSequenceErrors(t *testing.T) {
 	ts, ss := startSessions(t)
 	c := ts.dial(0, 0)
 	c.minor = 1
-	c.compound(sequence(ss.id, 0, 1, false)).mustOK(t)
+	c.compound(sequence(idOf(ss), 0, 1, false)).mustOK(t)
 	for _, tc := range []struct {
 		name      string
 		slot, seq uint32
@@ -28,7 +28,7 @@ func TestSequenceErrors(t *testing.T) {
 		{"slot past the table", 99, 1, wire.NFS4ERR_BADSLOT},
 		{"unknown session", 0, 2, wire.NFS4ERR_BADSESSION},
 	} {
-		id := ss.id
+		id := idOf(ss)
 		if tc.want == wire.NFS4ERR_BADSESSION {
 			id[0] ^= 0xff
 		}
@@ -37,13 +37,13 @@ func TestSequenceErrors(t *testing.T) {
 		}
 	}
 	// A slot in use: the compound on it has not ended yet.
-	if _, st := ss.fore.begin(1, 1); st != wire.NFS4_OK {
-		t.Fatal(st)
+	if _, err := ss.Begin(1, 1); err != nil {
+		t.Fatal(err)
 	}
-	if r := c.compound(sequence(ss.id, 1, 1, false)); r.Status != wire.NFS4ERR_DELAY {
+	if r := c.compound(sequence(idOf(ss), 1, 1, false)); r.Status != wire.NFS4ERR_DELAY {
 		t.Errorf("slot in use: %v, want NFS4ERR_DELAY", r.Status)
 	}
-	ss.fore.end(1, nil, false)
+	ss.End(1, nil, false)
 }
 
 // A cached OPEN-create + WRITE replayed on the same and on another

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dittofs/dittofs/nfs4/internal/wire"
 	"github.com/dittofs/dittofs/rpc/xdr"
+	"github.com/dittofs/dittofs/state"
 )
 
 // rawReply keeps a COMPOUND reply's bytes.
@@ -33,12 +34,12 @@ func sequence(id wire.Sessionid4, slot, seq uint32, cache bool) wire.NfsArgop4 {
 
 // startSessions starts a server serving minor version 1 with one
 // session of a client made by EXCHANGE_ID and CREATE_SESSION.
-func startSessions(t *testing.T) (*testServer, *session) {
+func startSessions(t *testing.T) (*testServer, *state.Session) {
 	ts := startServer(t, newFS(t), exportsLine, func(s *Server) { s.maxMinor = 1 })
 	c := ts.dial(0, 0)
 	c.minor = 1
 	id, _ := c.newSession("session-test")
-	ss := ts.srv.sessions.get(id)
+	ss := ts.srv.State.Session(state.SessionID(id))
 	if ss == nil {
 		t.Fatal("no session")
 	}
@@ -90,12 +91,12 @@ func TestSessionRules(t *testing.T) {
 		n    int
 	}{
 		{"no SEQUENCE", []wire.NfsArgop4{putrootfh()}, wire.NFS4ERR_OP_NOT_IN_SESSION, 1},
-		{"SEQUENCE second", []wire.NfsArgop4{sequence(ss.id, 0, 1, false), sequence(ss.id, 1, 1, false)}, wire.NFS4ERR_SEQUENCE_POS, 2},
+		{"SEQUENCE second", []wire.NfsArgop4{sequence(idOf(ss), 0, 1, false), sequence(idOf(ss), 1, 1, false)}, wire.NFS4ERR_SEQUENCE_POS, 2},
 		{"DESTROY_SESSION not alone", []wire.NfsArgop4{{Argop: wire.OP_DESTROY_SESSION}, putrootfh()}, wire.NFS4ERR_NOT_ONLY_OP, 1},
 		{"unknown session", []wire.NfsArgop4{sequence(wire.Sessionid4{1}, 0, 1, false)}, wire.NFS4ERR_BADSESSION, 1},
-		{"bad slot", []wire.NfsArgop4{sequence(ss.id, 4, 1, false)}, wire.NFS4ERR_BADSLOT, 1},
-		{"misordered", []wire.NfsArgop4{sequence(ss.id, 2, 5, false)}, wire.NFS4ERR_SEQ_MISORDERED, 1},
-		{"4.0 operation", []wire.NfsArgop4{sequence(ss.id, 3, 2, false), {Argop: wire.OP_RENEW}}, wire.NFS4ERR_NOTSUPP, 2},
+		{"bad slot", []wire.NfsArgop4{sequence(idOf(ss), 4, 1, false)}, wire.NFS4ERR_BADSLOT, 1},
+		{"misordered", []wire.NfsArgop4{sequence(idOf(ss), 2, 5, false)}, wire.NFS4ERR_SEQ_MISORDERED, 1},
+		{"4.0 operation", []wire.NfsArgop4{sequence(idOf(ss), 3, 2, false), {Argop: wire.OP_RENEW}}, wire.NFS4ERR_NOTSUPP, 2},
 	} {
 		r := c.compound(tc.ops...)
 		if r.Status != tc.want || len(r.Res) != tc.n {
@@ -103,13 +104,13 @@ func TestSessionRules(t *testing.T) {
 		}
 	}
 	// A slot whose request is still running: NFS4ERR_DELAY.
-	if _, st := ss.fore.begin(1, 1); st != wire.NFS4_OK {
-		t.Fatal(st)
+	if _, err := ss.Begin(1, 1); err != nil {
+		t.Fatal(err)
 	}
-	if r := c.compound(sequence(ss.id, 1, 1, false)); r.Status != wire.NFS4ERR_DELAY {
+	if r := c.compound(sequence(idOf(ss), 1, 1, false)); r.Status != wire.NFS4ERR_DELAY {
 		t.Errorf("slot in use: %v", r.Status)
 	}
-	ss.fore.end(1, nil, false)
+	ss.End(1, nil, false)
 }
 
 // TestSessionReplay retransmits a non-idempotent compound (a CREATE) on
@@ -123,7 +124,7 @@ func TestSessionReplay(t *testing.T) {
 	c2 := ts.dial(1000, 1000)
 	c2.minor = 1
 
-	ops := []wire.NfsArgop4{sequence(ss.id, 0, 1, true), putfh(ex), mkdir("once"), getfh(), getattr(wire.FATTR4_FILEID, wire.FATTR4_CHANGE)}
+	ops := []wire.NfsArgop4{sequence(idOf(ss), 0, 1, true), putfh(ex), mkdir("once"), getfh(), getattr(wire.FATTR4_FILEID, wire.FATTR4_CHANGE)}
 	first := c.rawCompound(ops...)
 	again := c.rawCompound(ops...)
 	other := c2.rawCompound(ops...)
@@ -134,38 +135,22 @@ func TestSessionReplay(t *testing.T) {
 	res.UnmarshalXDR(xdr.NewDecoder(first))
 	res.mustOK(t)
 	// The next sequence id runs anew: the name now exists.
-	r := c.compound(sequence(ss.id, 0, 2, false), putfh(ex), mkdir("once"))
+	r := c.compound(sequence(idOf(ss), 0, 2, false), putfh(ex), mkdir("once"))
 	if r.Status != wire.NFS4ERR_EXIST {
 		t.Fatalf("CREATE again with a new sequence id: %v", r.Status)
 	}
 	// Not cached: its retransmission is NFS4ERR_RETRY_UNCACHED_REP.
-	if r := c.compound(sequence(ss.id, 0, 2, false), putfh(ex), mkdir("once")); r.Status != wire.NFS4ERR_RETRY_UNCACHED_REP || len(r.Res) != 1 {
+	if r := c.compound(sequence(idOf(ss), 0, 2, false), putfh(ex), mkdir("once")); r.Status != wire.NFS4ERR_RETRY_UNCACHED_REP || len(r.Res) != 1 {
 		t.Fatalf("retransmission of an uncached reply: %v, %d results", r.Status, len(r.Res))
 	}
 	// The session ends with DESTROY_SESSION (on a bound connection).
-	if r := c.compound(wire.NfsArgop4{Argop: wire.OP_DESTROY_SESSION, DestroySession: wire.DESTROY_SESSION4args{Sessionid: ss.id}}); r.Status != wire.NFS4_OK {
+	if r := c.compound(wire.NfsArgop4{Argop: wire.OP_DESTROY_SESSION, DestroySession: wire.DESTROY_SESSION4args{Sessionid: idOf(ss)}}); r.Status != wire.NFS4_OK {
 		t.Fatalf("DESTROY_SESSION: %v", r.Status)
 	}
-	if r := c.compound(sequence(ss.id, 0, 3, false)); r.Status != wire.NFS4ERR_BADSESSION {
+	if r := c.compound(sequence(idOf(ss), 0, 3, false)); r.Status != wire.NFS4ERR_BADSESSION {
 		t.Fatalf("SEQUENCE on a destroyed session: %v", r.Status)
 	}
 }
 
-func TestSessionBudget(t *testing.T) {
-	tab := newSessionTable(3 * 4096)
-	a := negotiate(wire.ChannelAttrs4{Maxrequestsize: 1 << 20, Maxresponsesize: 1 << 20, MaxresponsesizeCached: 4096, Maxoperations: 999, Maxrequests: 1000}, 1<<20, 1<<20)
-	if a.Maxrequests != MaxSlots || a.Maxoperations != MaxSessionOps {
-		t.Fatalf("negotiated %+v", a)
-	}
-	s1, st := tab.create(1, a, a, 0)
-	if st != wire.NFS4_OK || s1.fore.size() != 3 {
-		t.Fatalf("first session: %v, %d slots", st, s1.fore.size())
-	}
-	if _, st := tab.create(1, a, a, 0); st != wire.NFS4ERR_NOSPC {
-		t.Fatalf("past the budget: %v", st)
-	}
-	tab.destroy(s1)
-	if _, st := tab.create(2, a, a, 0); st != wire.NFS4_OK {
-		t.Fatalf("after destroy: %v", st)
-	}
-}
+// idOf is the sessionid4 of ss.
+func idOf(ss *state.Session) wire.Sessionid4 { return wire.Sessionid4(ss.ID()) }

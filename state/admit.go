@@ -64,14 +64,22 @@ type Stats struct {
 	// newer one of the same address (MaxUnconfirmedPerAddr,
 	// MaxClientsPerAddr).
 	EvictedCourtesy, EvictedUnconfirmed uint64
+	// Sessions are the NFSv4.1 sessions; ReplyCache is the part of
+	// Options.MaxReplyCache they hold (slots × cached reply size).
+	Sessions   int
+	ReplyCache int64
 }
 
 // Stats returns the table's figures.
 func (t *Table) Stats() Stats {
-	clients, states := t.Counts()
+	clients, states := t.counts()
+	t.sessions.mu.Lock()
+	sessions, cached := len(t.sessions.byID), t.sessions.cached
+	t.sessions.mu.Unlock()
 	return Stats{Clients: clients, States: states,
 		RefusedFull: t.stats.refusedFull.Load(), RefusedAddr: t.stats.refusedAddr.Load(),
-		EvictedCourtesy: t.stats.evictedCourtesy.Load(), EvictedUnconfirmed: t.stats.evictedUnconfirmed.Load()}
+		EvictedCourtesy: t.stats.evictedCourtesy.Load(), EvictedUnconfirmed: t.stats.evictedUnconfirmed.Load(),
+		Sessions: sessions, ReplyCache: cached}
 }
 
 // needRoom is the error of an admission that a courtesy client's release
@@ -105,7 +113,7 @@ func admitting[T any](t *Table, ctx context.Context, try func() (T, error)) (T, 
 // forgets its record: the client finds its clientid stale and its 4.1
 // sessions gone (RFC 8881 §8.4.3, the first way to report lost state).
 func (t *Table) evict(ctx context.Context, c *Client) {
-	t.Purge(ctx, c, "courtesy client evicted to make room for a new client")
+	t.purge(ctx, c, "courtesy client evicted to make room for a new client")
 	t.mu.Lock()
 	t.forget(c)
 	t.mu.Unlock()

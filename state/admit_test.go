@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -19,7 +18,7 @@ import (
 // confirmedFrom makes a confirmed 4.0 client named name from address from.
 func confirmedFrom(t *testing.T, tb *Table, from, name string) (*Client, error) {
 	t.Helper()
-	id, conf, err := tb.SetClientIDFrom(context.Background(), netip.MustParseAddr(from), []byte(name), [8]byte{1}, "p", Callback{})
+	id, conf, err := tb.SetClientID(context.Background(), netip.MustParseAddr(from), []byte(name), [8]byte{1}, "p", Callback{})
 	if err != nil {
 		return nil, err
 	}
@@ -54,8 +53,7 @@ func openAndLock(t *testing.T, tb *Table, c *Client, f File) {
 
 // A table full of courtesy clients takes a new client: the courtesy
 // client idle longest is released (its locks and share reservations in
-// the lock manager, its persisted name, its 4.1 sessions through
-// OnRelease) and forgotten, as RFC 8881 §8.4.3 allows for a client whose
+// the lock manager, its persisted name, its 4.1 sessions) and forgotten, as RFC 8881 §8.4.3 allows for a client whose
 // lease expired. A live client is never evicted, however old, and a
 // table full of live clients refuses the new one (ErrResource).
 func TestCourtesyEvictedForNewClient(t *testing.T) {
@@ -64,9 +62,6 @@ func TestCourtesyEvictedForNewClient(t *testing.T) {
 		meta := memory.NewMetadata()
 		mgr, _ := locking.Open(ctx, locking.Options{Grace: -1})
 		tb := newTable(t, Options{MaxClients: 4, Courtesy: time.Hour, Persist: meta})
-		var mu sync.Mutex
-		var released []uint64
-		tb.OnRelease(func(id uint64) { mu.Lock(); released = append(released, id); mu.Unlock() })
 		// live is the oldest client but keeps its lease; a, b and c
 		// follow a second apart and let theirs expire.
 		live := confirmed(t, tb, "live", 1, "p")
@@ -75,6 +70,9 @@ func TestCourtesyEvictedForNewClient(t *testing.T) {
 			time.Sleep(time.Second)
 			c := confirmed(t, tb, name, 1, "p")
 			openAndLock(t, tb, c, File{Mgr: mgr, ID: uint64(100 + i)})
+			if _, err := tb.CreateSession(c.ID, testChannel); err != nil {
+				t.Fatal(err)
+			}
 			cs = append(cs, c)
 		}
 		a, b, c := cs[0], cs[1], cs[2]
@@ -84,7 +82,7 @@ func TestCourtesyEvictedForNewClient(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if !tb.Courtesy(a) || !tb.Courtesy(b) || !tb.Courtesy(c) || tb.Courtesy(live) {
+		if !tb.isCourtesy(a) || !tb.isCourtesy(b) || !tb.isCourtesy(c) || tb.isCourtesy(live) {
 			t.Fatal("a, b and c should be courtesy clients, live not")
 		}
 		// A new client: a, the courtesy client idle longest, makes room.
@@ -92,7 +90,7 @@ func TestCourtesyEvictedForNewClient(t *testing.T) {
 		if _, err := tb.Client(a.ID); !errors.Is(err, ErrStaleClientID) {
 			t.Errorf("evicted courtesy client: %v, want ErrStaleClientID", err)
 		}
-		if tb.ClientByName("a") != nil {
+		if tb.clientByName("a") != nil {
 			t.Errorf("evicted courtesy client still known by name")
 		}
 		if got := mgr.Locks(100); len(got) != 0 {
@@ -104,13 +102,14 @@ func TestCourtesyEvictedForNewClient(t *testing.T) {
 		if err := meta.View(ctx, func(tx store.Tx) error { _, err := tx.Get(tb.nameKey("a")); return err }); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("evicted client's persisted name: %v, want ErrNotFound", err)
 		}
-		mu.Lock()
-		if !slices.Contains(released, a.ID) {
-			t.Errorf("OnRelease (4.1 sessions) not called for the evicted client: %x", released)
+		if n := tb.sessionsOf(a.ID); n != 0 {
+			t.Errorf("evicted client keeps %d sessions", n)
 		}
-		mu.Unlock()
+		if n := tb.sessionsOf(b.ID); n != 1 {
+			t.Errorf("courtesy client not in the way has %d sessions, want 1", n)
+		}
 		// b and c keep their state until a new client needs their room.
-		if tb.ClientByName("b") != b || tb.ClientByName("c") != c || len(mgr.Locks(101)) != 1 {
+		if tb.clientByName("b") != b || tb.clientByName("c") != c || len(mgr.Locks(101)) != 1 {
 			t.Errorf("courtesy clients not in the way were released")
 		}
 		if st := tb.Stats(); st.EvictedCourtesy != 1 || st.Clients != 4 {
@@ -120,10 +119,10 @@ func TestCourtesyEvictedForNewClient(t *testing.T) {
 		// (live renews its lease) and the next one is refused.
 		confirmed(t, tb, "e", 1, "p")
 		confirmed(t, tb, "f", 1, "p")
-		if tb.ClientByName("b") != nil || tb.ClientByName("c") != nil {
+		if tb.clientByName("b") != nil || tb.clientByName("c") != nil {
 			t.Errorf("b and c not evicted")
 		}
-		if _, _, err := tb.SetClientID([]byte("g"), [8]byte{1}, "p", Callback{}); !errors.Is(err, ErrResource) {
+		if _, _, err := tb.SetClientID(context.Background(), netip.Addr{}, []byte("g"), [8]byte{1}, "p", Callback{}); !errors.Is(err, ErrResource) {
 			t.Errorf("new client in a table of live clients: %v, want ErrResource", err)
 		}
 		for _, c := range []*Client{live, d} {
@@ -134,7 +133,7 @@ func TestCourtesyEvictedForNewClient(t *testing.T) {
 		if st := tb.Stats(); st.EvictedCourtesy != 3 || st.RefusedFull != 1 {
 			t.Errorf("stats %+v, want 3 evicted, 1 refused", st)
 		}
-		tb.Stop()
+		tb.Close()
 		mgr.Close()
 	})
 }
@@ -188,7 +187,7 @@ func TestPerAddressCaps(t *testing.T) {
 		for i := range ids {
 			time.Sleep(time.Millisecond)
 			var err error
-			ids[i], confs[i], err = tb.SetClientIDFrom(ctx, from, []byte{'u', byte(i)}, [8]byte{1}, "p", Callback{})
+			ids[i], confs[i], err = tb.SetClientID(ctx, from, []byte{'u', byte(i)}, [8]byte{1}, "p", Callback{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -206,7 +205,7 @@ func TestPerAddressCaps(t *testing.T) {
 		}
 		// At its cap (two confirmed, one unconfirmed) the address's own
 		// unconfirmed record makes room.
-		idU, confU, err := tb.SetClientIDFrom(ctx, from, []byte("u3"), [8]byte{1}, "p", Callback{})
+		idU, confU, err := tb.SetClientID(ctx, from, []byte("u3"), [8]byte{1}, "p", Callback{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -220,35 +219,32 @@ func TestPerAddressCaps(t *testing.T) {
 		// takes the place of its own longest-idle courtesy client (a1),
 		// not of 192.0.2.2's, which is idle too.
 		time.Sleep(2 * lease)
-		a1, b1 := tb.ClientByName("a1"), tb.ClientByName("b1")
+		a1, b1 := tb.clientByName("a1"), tb.clientByName("b1")
 		if _, err := confirmedFrom(t, tb, "192.0.2.1", "a4"); err != nil {
 			t.Fatalf("client of an address whose clients expired: %v", err)
 		}
 		if _, err := tb.Client(a1.ID); !errors.Is(err, ErrStaleClientID) {
 			t.Errorf("the address's oldest courtesy client: %v, want evicted", err)
 		}
-		if tb.ClientByName("a2") == nil || tb.ClientByName("a3") == nil || tb.ClientByName("b1") != b1 {
+		if tb.clientByName("a2") == nil || tb.clientByName("a3") == nil || tb.clientByName("b1") != b1 {
 			t.Errorf("a client other than the address's oldest courtesy client was evicted")
 		}
 		if st := tb.Stats(); st.EvictedCourtesy != 1 {
 			t.Errorf("stats %+v, want 1 courtesy client evicted", st)
 		}
-		tb.Stop()
+		tb.Close()
 	})
 }
 
 // The caps hold for NFSv4.1 clients (EXCHANGE_ID) too, and a courtesy
-// 4.1 client evicted for a new one is released through OnRelease, which
-// destroys its sessions.
+// 4.1 client evicted for a new one is released with its sessions.
 func TestPerAddressCaps41(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		tb := newTable(t, Options{MaxClientsPerAddr: 2})
-		var released []uint64
-		tb.OnRelease(func(id uint64) { released = append(released, id) })
 		from := netip.MustParseAddr("198.51.100.7")
 		exchange := func(from netip.Addr, name string) (*Client, error) {
-			x, err := tb.ExchangeIDFrom(ctx, from, []byte(name), [8]byte{1}, "p", false)
+			x, err := tb.ExchangeID(ctx, from, []byte(name), [8]byte{1}, "p", false)
 			if err != nil {
 				return nil, err
 			}
@@ -263,6 +259,10 @@ func TestPerAddressCaps41(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ss, err := tb.CreateSession(first.ID, testChannel)
+		if err != nil {
+			t.Fatal(err)
+		}
 		time.Sleep(time.Second)
 		if _, err := exchange(from, "x2"); err != nil {
 			t.Fatal(err)
@@ -272,7 +272,7 @@ func TestPerAddressCaps41(t *testing.T) {
 		}
 		// An existing client's EXCHANGE_ID (a new mount) makes no record
 		// and is not refused.
-		if x, err := tb.ExchangeIDFrom(ctx, from, []byte("x2"), [8]byte{1}, "p", false); err != nil || !x.Confirmed {
+		if x, err := tb.ExchangeID(ctx, from, []byte("x2"), [8]byte{1}, "p", false); err != nil || !x.Confirmed {
 			t.Errorf("EXCHANGE_ID of a confirmed client at the cap: %+v %v", x, err)
 		}
 		if _, err := exchange(netip.MustParseAddr("198.51.100.8"), "y"); err != nil {
@@ -282,10 +282,10 @@ func TestPerAddressCaps41(t *testing.T) {
 		if _, err := exchange(from, "x3"); err != nil {
 			t.Fatalf("4.1 client after the address's clients expired: %v", err)
 		}
-		if !slices.Contains(released, first.ID) {
-			t.Errorf("evicted 4.1 client not released through OnRelease: %x", released)
+		if tb.Session(ss.ID()) != nil || tb.sessionsOf(first.ID) != 0 {
+			t.Errorf("evicted 4.1 client's session not destroyed")
 		}
-		tb.Stop()
+		tb.Close()
 	})
 }
 
@@ -301,7 +301,7 @@ func TestEvictedCallbackUpdateForgotten(t *testing.T) {
 		if _, err := confirmedFrom(t, tb, x.String(), "a"); err != nil {
 			t.Fatal(err)
 		}
-		id, conf, err := tb.SetClientIDFrom(ctx, x, []byte("a"), [8]byte{1}, "p", Callback{Addr: "new"})
+		id, conf, err := tb.SetClientID(ctx, x, []byte("a"), [8]byte{1}, "p", Callback{Addr: "new"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -322,7 +322,7 @@ func TestEvictedCallbackUpdateForgotten(t *testing.T) {
 		if n != nil || charged != 0 {
 			t.Errorf("after the eviction: name record %+v, %d records charged to its address", n, charged)
 		}
-		tb.Stop()
+		tb.Close()
 	})
 }
 
@@ -371,7 +371,7 @@ func TestAdmissionConcurrent(t *testing.T) {
 				t.Errorf("file %d: evicted client's locks still held: %v", i, got)
 			}
 		}
-		tb.Stop()
+		tb.Close()
 		mgr.Close()
 	})
 }
@@ -383,7 +383,7 @@ func TestPerAddressCapsOff(t *testing.T) {
 	ctx := context.Background()
 	from := netip.MustParseAddr("192.0.2.1")
 	for i := range 300 {
-		if _, _, err := tb.SetClientIDFrom(ctx, from, []byte(fmt.Sprint("u", i)), [8]byte{1}, "p", Callback{}); err != nil {
+		if _, _, err := tb.SetClientID(ctx, from, []byte(fmt.Sprint("u", i)), [8]byte{1}, "p", Callback{}); err != nil {
 			t.Fatalf("unconfirmed record %d with the caps off: %v", i, err)
 		}
 	}

@@ -68,16 +68,13 @@ func (c *Client) owner(key string) locking.Owner {
 // principal and callback. It returns the clientid and the verifier to
 // confirm it with. A name confirmed by another principal whose lease has
 // not expired fails with an *InUseError.
-func (t *Table) SetClientID(name []byte, verf [8]byte, principal string, cb Callback) (uint64, [8]byte, error) {
-	return t.SetClientIDFrom(context.Background(), netip.Addr{}, name, verf, principal, cb)
-}
-
-// SetClientIDFrom is SetClientID of a caller at address from: a new
-// record is charged to from and admitted under the table's bounds
+//
+// A new record is charged to the caller's address from (the zero Addr
+// is one address of its own) and admitted under the table's bounds
 // (Options.MaxClients, MaxClientsPerAddr, MaxUnconfirmedPerAddr), which
 // may release a courtesy client to make room; past them it fails with
 // ErrResource.
-func (t *Table) SetClientIDFrom(ctx context.Context, from netip.Addr, name []byte, verf [8]byte, principal string, cb Callback) (uint64, [8]byte, error) {
+func (t *Table) SetClientID(ctx context.Context, from netip.Addr, name []byte, verf [8]byte, principal string, cb Callback) (uint64, [8]byte, error) {
 	type result struct {
 		id      uint64
 		confirm [8]byte
@@ -92,7 +89,7 @@ func (t *Table) SetClientIDFrom(ctx context.Context, from netip.Addr, name []byt
 // setClientID is SetClientID charging a new record to src; a *needRoom
 // error asks the caller to evict a courtesy client and try again.
 func (t *Table) setClientID(src netip.Prefix, name []byte, verf [8]byte, principal string, cb Callback) (uint64, [8]byte, error) {
-	if len(name) == 0 || len(name) > MaxClientName {
+	if len(name) == 0 || len(name) > maxClientName {
 		return 0, [8]byte{}, ErrInval
 	}
 	t.mu.Lock()
@@ -320,11 +317,11 @@ func (t *Table) ReclaimDone(c *Client) bool {
 	return first
 }
 
-// Purge releases the state of client c now (an expired courtesy client
+// purge releases the state of client c now (an expired courtesy client
 // in another client's way, or past its courtesy time): its locks, share
 // reservations and waits in every lock manager. Its stateids and
 // clientid answer ErrExpired afterwards.
-func (t *Table) Purge(ctx context.Context, c *Client, why string) {
+func (t *Table) purge(ctx context.Context, c *Client, why string) {
 	t.release(ctx, c, why)
 	t.deleteName(ctx, c)
 }
@@ -352,27 +349,20 @@ func (t *Table) release(ctx context.Context, c *Client, why string) {
 			t.log.Warn("nfs4 state: releasing a client's locks failed", "name", c.Name, "err", err)
 		}
 	}
-	if f := t.onRelease; f != nil {
-		f(c.ID)
-	}
+	t.destroySessions(c.ID)
 	t.log.Debug("nfs4 client state released", "clientid", fmt.Sprintf("%016x", c.ID), "name", c.Name, "why", why)
 }
 
-// OnRelease sets a function called with the clientid of every client
-// whose state is released (a server drops the client's NFSv4.1 sessions
-// there). Set it before the table is used.
-func (t *Table) OnRelease(f func(clientid uint64)) { t.onRelease = f }
-
-// Courtesy reports whether c's lease has expired (its state is kept as a
+// isCourtesy reports whether c's lease has expired (its state is kept as a
 // courtesy until someone conflicts with it).
-func (t *Table) Courtesy(c *Client) bool {
+func (t *Table) isCourtesy(c *Client) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return !c.gone && c.confirmed && t.clock.Now().Sub(c.renewed) > t.opts.Lease
 }
 
-// ClientByName returns the confirmed client named name, or nil.
-func (t *Table) ClientByName(name string) *Client {
+// clientByName returns the confirmed client named name, or nil.
+func (t *Table) clientByName(name string) *Client {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if n := t.byName[name]; n != nil && n.confirmed != nil && !n.confirmed.gone {

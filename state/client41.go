@@ -9,12 +9,11 @@ import (
 
 // Errors of the NFSv4.1 client operations.
 var (
-	ErrNoEnt           = errors.New("state: no client record to update")              // NFS4ERR_NOENT
-	ErrNotSame         = errors.New("state: client record has another verifier")      // NFS4ERR_NOT_SAME
-	ErrPerm            = errors.New("state: client record of another principal")      // NFS4ERR_PERM
-	ErrSeqMisordered   = errors.New("state: create_session sequence id out of order") // NFS4ERR_SEQ_MISORDERED
-	ErrClientBusy      = errors.New("state: client has sessions")                     // NFS4ERR_CLIENTID_BUSY
-	ErrCompleteAlready = errors.New("state: reclaim already complete")                // NFS4ERR_COMPLETE_ALREADY
+	ErrNoEnt           = errors.New("state: no client record to update")         // NFS4ERR_NOENT
+	ErrNotSame         = errors.New("state: client record has another verifier") // NFS4ERR_NOT_SAME
+	ErrPerm            = errors.New("state: client record of another principal") // NFS4ERR_PERM
+	ErrClientBusy      = errors.New("state: client has sessions")                // NFS4ERR_CLIENTID_BUSY
+	ErrCompleteAlready = errors.New("state: reclaim already complete")           // NFS4ERR_COMPLETE_ALREADY
 )
 
 // session41 is the NFSv4.1 part of a client record: the CREATE_SESSION
@@ -36,14 +35,9 @@ type Exchange struct {
 
 // ExchangeID handles EXCHANGE_ID (RFC 8881 §18.35.4, state protection
 // SP4_NONE) for a client owner, its verifier and the caller's principal;
-// update is EXCHGID4_FLAG_UPD_CONFIRMED_REC_A.
-func (t *Table) ExchangeID(owner []byte, verf [8]byte, principal string, update bool) (Exchange, error) {
-	return t.ExchangeIDFrom(context.Background(), netip.Addr{}, owner, verf, principal, update)
-}
-
-// ExchangeIDFrom is ExchangeID of a caller at address from: a new record
-// is charged to from and admitted as SetClientIDFrom's.
-func (t *Table) ExchangeIDFrom(ctx context.Context, from netip.Addr, owner []byte, verf [8]byte, principal string, update bool) (Exchange, error) {
+// update is EXCHGID4_FLAG_UPD_CONFIRMED_REC_A. A new record is charged
+// to the caller's address from and admitted as SetClientID's.
+func (t *Table) ExchangeID(ctx context.Context, from netip.Addr, owner []byte, verf [8]byte, principal string, update bool) (Exchange, error) {
 	return admitting(t, ctx, func() (Exchange, error) {
 		return t.exchangeID(sourceOf(from), owner, verf, principal, update)
 	})
@@ -51,7 +45,7 @@ func (t *Table) ExchangeIDFrom(ctx context.Context, from netip.Addr, owner []byt
 
 // exchangeID is ExchangeID charging a new record to src, as setClientID.
 func (t *Table) exchangeID(src netip.Prefix, owner []byte, verf [8]byte, principal string, update bool) (Exchange, error) {
-	if len(owner) == 0 || len(owner) > MaxClientName {
+	if len(owner) == 0 || len(owner) > maxClientName {
 		return Exchange{}, ErrInval
 	}
 	t.mu.Lock()
@@ -175,9 +169,12 @@ func (t *Table) EndCreateSession(ctx context.Context, c *Client, ok bool, reply 
 }
 
 // DestroyClient removes client id and releases its state
-// (DESTROY_CLIENTID, RFC 8881 §18.50); the caller checks it has no
-// sessions.
+// (DESTROY_CLIENTID, RFC 8881 §18.50); it is ErrClientBusy while the
+// client has sessions.
 func (t *Table) DestroyClient(ctx context.Context, id uint64) error {
+	if t.sessionsOf(id) > 0 {
+		return ErrClientBusy
+	}
 	if uint32(id>>32) != t.epoch {
 		return ErrStaleClientID
 	}

@@ -1,7 +1,8 @@
 // Package state is the NFSv4 state of a DittoFS server: clients and
 // their leases, open-owners and lock-owners with their sequence ids and
-// replay caches, and the stateids of opens and byte-range locks (RFC 7530
-// §9, RFC 8881 §8). It is used by NFSv4.0 now and NFSv4.1 next.
+// replay caches, the stateids of opens and byte-range locks (RFC 7530
+// §9, RFC 8881 §8), and NFSv4.1 sessions with their slot tables and
+// reply cache (RFC 8881 §2.10). Package nfs4 speaks the protocol over it.
 //
 // A Table keeps the state of one server. Share reservations and
 // byte-range locks themselves live in the export's locking.Manager (the
@@ -38,11 +39,20 @@
 //
 // New client records are bounded in all (Options.MaxClients) and per
 // source address (MaxClientsPerAddr, MaxUnconfirmedPerAddr; the caller's
-// address reaches SetClientIDFrom and ExchangeIDFrom). A new client
+// address reaches SetClientID and ExchangeID). A new client
 // finds room by taking the place of an unconfirmed or released record or
 // of the courtesy client idle longest, whose state is then released; a
 // live client is never evicted, and only when every candidate is live is
 // the new client refused (ErrResource). Stats counts both.
+//
+// # Sessions
+//
+// Table.CreateSession makes an NFSv4.1 session of a client; its slot
+// table gives exactly-once semantics (Session.Begin and Session.End
+// around each compound; a retransmission gets the cached reply). The
+// reply cache of all sessions is bounded by Options.MaxReplyCache. A
+// client's sessions are destroyed with its state (DestroyClient refuses
+// while it has any: ErrClientBusy).
 //
 // # Restart
 //
@@ -53,7 +63,7 @@
 //
 // # Concurrency
 //
-// A Table is safe for concurrent use. Operations of one owner are
+// A Table is safe for concurrent use; Close stops its lease timer. Operations of one owner are
 // serialized by Owner.Lock, which a server holds from the seqid check to
 // the recording of the reply, as RFC 7530 §9.1.7 requires.
 package state

@@ -23,8 +23,8 @@ func TestLegacyKeysMigrated(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb := newTable(t, Options{Persist: meta})
-	if tb.Epoch() != 8 {
-		t.Fatalf("epoch %d, want 8 after the legacy epoch 7", tb.Epoch())
+	if tb.epoch != 8 {
+		t.Fatalf("epoch %d, want 8 after the legacy epoch 7", tb.epoch)
 	}
 	x := confirmed(t, tb, "x", 1, "p")
 	if !tb.MayReclaim(x) {

@@ -94,7 +94,7 @@ func (t *Table) CancelUnconfirmed(ctx context.Context, o *Owner) bool {
 	}
 	t.mu.Unlock()
 	for _, s := range opens {
-		if _, err := t.Close(ctx, s); err != nil {
+		if _, err := t.CloseOpen(ctx, s); err != nil {
 			t.log.Warn("nfs4 state: giving up an unconfirmed open failed", "err", err)
 		}
 	}
@@ -216,6 +216,6 @@ func OwnerName(key string) (name []byte, lock, ok bool) {
 	return []byte(key[1:]), key[0] == 'l', true
 }
 
-// LockKey is the lock manager key of a lock-owner named name (LOCKT tests
+// lockKey is the lock manager key of a lock-owner named name (LOCKT tests
 // for an owner that may hold no state yet).
-func LockKey(name []byte) string { return "l" + string(name) }
+func lockKey(name []byte) string { return "l" + string(name) }

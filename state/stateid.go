@@ -340,7 +340,7 @@ func (t *Table) clearCourtesy(ctx context.Context, f File, self *Client, holder 
 	}
 	t.mu.Unlock()
 	for _, c := range victims {
-		t.Purge(ctx, c, "courtesy client in the way of another client")
+		t.purge(ctx, c, "courtesy client in the way of another client")
 	}
 	return len(victims) > 0
 }
@@ -387,10 +387,10 @@ func (t *Table) Confirm(s *State) Stateid {
 	return t.stateid(s)
 }
 
-// Close ends open s (CLOSE; hold the owner's lock): the locks taken
+// CloseOpen ends open s (CLOSE; hold the owner's lock): the locks taken
 // through it are released with their lock stateids, then its share
 // reservation. It returns the stateid with its generation advanced.
-func (t *Table) Close(ctx context.Context, s *State) (Stateid, error) {
+func (t *Table) CloseOpen(ctx context.Context, s *State) (Stateid, error) {
 	t.mu.Lock()
 	if s.kind != KindOpen || s.closed {
 		t.mu.Unlock()
@@ -448,7 +448,7 @@ func (t *Table) Lock(ctx context.Context, lo *Owner, open *State, r locking.Rang
 	err := f.Mgr.Lock(ctx, f.ID, req)
 	var ce *locking.ConflictError
 	if errors.As(err, &ce) && ce.Holder.Owner.Proto == locking.ProtoNFS4 {
-		if h := t.ClientByName(ce.Holder.Owner.Client); h != nil && t.clearCourtesy(ctx, f, lo.client, h) {
+		if h := t.clientByName(ce.Holder.Owner.Client); h != nil && t.clearCourtesy(ctx, f, lo.client, h) {
 			err = f.Mgr.Lock(ctx, f.ID, req)
 		}
 	}
@@ -497,7 +497,7 @@ func (t *Table) Unlock(ctx context.Context, s *State, r locking.Range) (Stateid,
 }
 
 // LockingOwner is the lock manager owner of c's lock-owner name (LOCKT).
-func LockingOwner(c *Client, name []byte) locking.Owner { return c.owner(LockKey(name)) }
+func LockingOwner(c *Client, name []byte) locking.Owner { return c.owner(lockKey(name)) }
 
 // ReleaseLockOwner forgets lock-owner name of c (RELEASE_LOCKOWNER): it
 // fails with ErrLocksHeld while the owner holds a lock; an unknown owner
@@ -530,7 +530,7 @@ func (t *Table) Holder(o locking.Owner) uint64 {
 	if o.Proto != locking.ProtoNFS4 {
 		return 0
 	}
-	if c := t.ClientByName(o.Client); c != nil {
+	if c := t.clientByName(o.Client); c != nil {
 		return c.ID
 	}
 	return 0

@@ -38,8 +38,8 @@ const (
 	// MaxOwnerName bounds open-owner and lock-owner names (RFC 7530
 	// NFS4_OPAQUE_LIMIT is 1024).
 	MaxOwnerName = 1024
-	// MaxClientName bounds nfs_client_id4.id (NFS4_OPAQUE_LIMIT).
-	MaxClientName = 1024
+	// maxClientName bounds nfs_client_id4.id (NFS4_OPAQUE_LIMIT).
+	maxClientName = 1024
 )
 
 // Errors of the Table; a server maps each to its protocol status.
@@ -101,6 +101,12 @@ type Options struct {
 	// (DefaultMaxUnconfirmedPerAddr): past it the address's oldest
 	// unconfirmed record is dropped. Negative turns a cap off.
 	MaxClientsPerAddr, MaxUnconfirmedPerAddr int
+	// MaxReplyCache bounds the memory of the NFSv4.1 reply cache of all
+	// sessions together, counted as slots × ca_maxresponsesize_cached
+	// (DefaultMaxReplyCache): CREATE_SESSION gives a session fewer slots
+	// when the budget is short, and fails with ErrNoSpace when not one
+	// fits.
+	MaxReplyCache int64
 	// Logger receives state changes worth a line (client confirmed,
 	// expired, purged) and persistence failures; nil discards.
 	Logger *slog.Logger
@@ -131,7 +137,9 @@ type Table struct {
 	cleaned    bool            // previous records pruned after grace
 	timer      clock.Timer
 	closed     bool
-	onRelease  func(clientid uint64)
+	// sessions are the NFSv4.1 sessions (session.go), under their own
+	// lock.
+	sessions *sessionTable
 	// sources are the records charged to each source address
 	// (admit.go); stats and logs count and report admission refusals.
 	sources map[netip.Prefix]map[*Client]struct{}
@@ -163,13 +171,16 @@ func New(ctx context.Context, o Options) (*Table, error) {
 	if o.MaxUnconfirmedPerAddr == 0 {
 		o.MaxUnconfirmedPerAddr = DefaultMaxUnconfirmedPerAddr
 	}
+	if o.MaxReplyCache <= 0 {
+		o.MaxReplyCache = DefaultMaxReplyCache
+	}
 	migrate := o.KeyPrefix == nil
 	if migrate {
 		o.KeyPrefix = KeyPrefix
 	}
 	t := &Table{opts: o, clock: clock.Or(o.Clock), log: o.Logger,
 		clients: map[uint32]*Client{}, byName: map[string]*names{}, previous: map[string]bool{},
-		sources: map[netip.Prefix]map[*Client]struct{}{}}
+		sources: map[netip.Prefix]map[*Client]struct{}{}, sessions: newSessionTable(o.MaxReplyCache)}
 	t.logs.Now = t.clock.Now
 	if t.log == nil {
 		t.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -205,23 +216,26 @@ func New(ctx context.Context, o Options) (*Table, error) {
 // Lease returns the lease time.
 func (t *Table) Lease() time.Duration { return t.opts.Lease }
 
-// Epoch returns the boot epoch carried by clientids and stateids.
-func (t *Table) Epoch() uint32 { return t.epoch }
-
-// Stop stops the table's timer. State is not released.
-func (t *Table) Stop() {
+// Close stops the table's lease timer; calling it again does nothing.
+// State is not released (persisted client records stay for the next
+// boot's reclaims), and the table must not be used afterwards.
+func (t *Table) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.closed {
+		return nil
+	}
 	t.closed = true
 	if t.timer != nil {
 		t.timer.Stop()
 	}
+	return nil
 }
 
 // schedule arms the sweep timer: every half lease.
 func (t *Table) schedule() {
 	t.timer = t.clock.AfterFunc(t.opts.Lease/2, func() {
-		t.Sweep(context.Background())
+		t.sweep(context.Background())
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		if !t.closed {
@@ -230,10 +244,10 @@ func (t *Table) schedule() {
 	})
 }
 
-// Sweep releases the state of clients expired past the courtesy time and
+// sweep releases the state of clients expired past the courtesy time and
 // forgets unconfirmed records older than a lease. The Table calls it by
 // itself every half lease.
-func (t *Table) Sweep(ctx context.Context) {
+func (t *Table) sweep(ctx context.Context) {
 	now := t.clock.Now()
 	t.mu.Lock()
 	var purge []*Client
@@ -250,7 +264,7 @@ func (t *Table) Sweep(ctx context.Context) {
 	}
 	t.mu.Unlock()
 	for _, c := range purge {
-		t.Purge(ctx, c, "lease expired")
+		t.purge(ctx, c, "lease expired")
 	}
 }
 
@@ -298,10 +312,10 @@ func (t *Table) courtesyOver(c *Client, now time.Time) bool {
 // clientID composes a clientid from the epoch and a client's index.
 func (t *Table) clientID(idx uint32) uint64 { return uint64(t.epoch)<<32 | uint64(idx) }
 
-// Counts returns the client records (confirmed, unconfirmed and
+// counts returns the client records (confirmed, unconfirmed and
 // expired) and the owners and stateids the table holds, for metrics and
 // for tests of its bounds.
-func (t *Table) Counts() (clients, states int) {
+func (t *Table) counts() (clients, states int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.clients), t.nStates

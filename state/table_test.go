@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -24,14 +25,14 @@ func newTable(t *testing.T, o Options) *Table {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(tb.Stop)
+	t.Cleanup(func() { tb.Close() })
 	return tb
 }
 
 // confirmed makes a confirmed client.
 func confirmed(t *testing.T, tb *Table, name string, verf byte, principal string) *Client {
 	t.Helper()
-	id, conf, err := tb.SetClientID([]byte(name), [8]byte{verf}, principal, Callback{Addr: name})
+	id, conf, err := tb.SetClientID(context.Background(), netip.Addr{}, []byte(name), [8]byte{verf}, principal, Callback{Addr: name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestSetClientIDCases(t *testing.T) {
 	tb := newTable(t, Options{})
 	// New client: unconfirmed until confirmed; a wrong verifier or
 	// another principal does not confirm it.
-	id, conf, err := tb.SetClientID([]byte("x"), [8]byte{1}, "p", Callback{Addr: "a1"})
+	id, conf, err := tb.SetClientID(context.Background(), netip.Addr{}, []byte("x"), [8]byte{1}, "p", Callback{Addr: "a1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestSetClientIDCases(t *testing.T) {
 		t.Errorf("retransmitted confirm: %v", err)
 	}
 	// Another principal while the lease runs.
-	_, _, err = tb.SetClientID([]byte("x"), [8]byte{1}, "q", Callback{Addr: "a2"})
+	_, _, err = tb.SetClientID(context.Background(), netip.Addr{}, []byte("x"), [8]byte{1}, "q", Callback{Addr: "a2"})
 	var inUse *InUseError
 	if !errors.As(err, &inUse) || inUse.Callback.Addr != "a1" {
 		t.Errorf("SETCLIENTID by another principal: %v", err)
@@ -76,7 +77,7 @@ func TestSetClientIDCases(t *testing.T) {
 	// Callback update: same clientid, new verifier to confirm, the
 	// confirmed record keeps working and its state stays.
 	o, _ := tb.Owner(c, []byte("oo"), false, true)
-	id2, conf2, err := tb.SetClientID([]byte("x"), [8]byte{1}, "p", Callback{Addr: "a3"})
+	id2, conf2, err := tb.SetClientID(context.Background(), netip.Addr{}, []byte("x"), [8]byte{1}, "p", Callback{Addr: "a3"})
 	if err != nil || id2 != id || conf2 == conf {
 		t.Fatalf("callback update: %x %x %v", id2, conf2, err)
 	}
@@ -91,7 +92,7 @@ func TestSetClientIDCases(t *testing.T) {
 	}
 	// Reboot: a new verifier gives a new clientid; the old one works
 	// until the new one is confirmed, then is gone with its state.
-	id3, conf3, err := tb.SetClientID([]byte("x"), [8]byte{2}, "p", Callback{})
+	id3, conf3, err := tb.SetClientID(context.Background(), netip.Addr{}, []byte("x"), [8]byte{2}, "p", Callback{})
 	if err != nil || id3 == id {
 		t.Fatalf("reboot: %x %v", id3, err)
 	}
@@ -99,7 +100,7 @@ func TestSetClientIDCases(t *testing.T) {
 		t.Errorf("old incarnation before the confirm: %v", err)
 	}
 	// An unconfirmed record replaced by another SETCLIENTID.
-	id4, conf4, err := tb.SetClientID([]byte("x"), [8]byte{3}, "p", Callback{})
+	id4, conf4, err := tb.SetClientID(context.Background(), netip.Addr{}, []byte("x"), [8]byte{3}, "p", Callback{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func TestSetClientIDCases(t *testing.T) {
 	if _, err := tb.Client(id4 ^ 1<<40); !errors.Is(err, ErrStaleClientID) {
 		t.Errorf("clientid of another epoch: %v", err)
 	}
-	if _, _, err := tb.SetClientID(nil, [8]byte{}, "p", Callback{}); !errors.Is(err, ErrInval) {
+	if _, _, err := tb.SetClientID(context.Background(), netip.Addr{}, nil, [8]byte{}, "p", Callback{}); !errors.Is(err, ErrInval) {
 		t.Errorf("empty name: %v", err)
 	}
 }
@@ -207,7 +208,7 @@ func TestLeaseCourtesyAndExpiry(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if !tb.Courtesy(a) {
+		if !tb.isCourtesy(a) {
 			t.Fatal("a's lease did not expire")
 		}
 		// A courtesy client keeps its state while nobody conflicts...
@@ -247,7 +248,7 @@ func TestLeaseCourtesyAndExpiry(t *testing.T) {
 		if err := mgr.Share(ctx, 43, locking.ShareRequest{Owner: locking.Owner{Proto: locking.ProtoLocal, Client: "z"}, Access: locking.ModeRead}); err != nil {
 			t.Errorf("share reservation of the expired client still held: %v", err)
 		}
-		tb.Stop()
+		tb.Close()
 		mgr.Close()
 	})
 }
@@ -292,7 +293,7 @@ func TestLockCourtesyConflict(t *testing.T) {
 		if err := lock(b, bs); err != nil {
 			t.Errorf("lock over an expired client's lock: %v", err)
 		}
-		tb.Stop()
+		tb.Close()
 		mgr.Close()
 	})
 }
@@ -302,9 +303,9 @@ func TestPersistedClients(t *testing.T) {
 	meta := memory.NewMetadata()
 	tb1 := newTable(t, Options{Persist: meta})
 	x := confirmed(t, tb1, "x", 1, "p")
-	tb1.Stop()
+	tb1.Close()
 	tb2 := newTable(t, Options{Persist: meta})
-	if tb2.Epoch() == tb1.Epoch() {
+	if tb2.epoch == tb1.epoch {
 		t.Fatal("the epoch did not change")
 	}
 	if _, err := tb2.Client(x.ID); !errors.Is(err, ErrStaleClientID) {
@@ -336,12 +337,12 @@ func TestEndGrace(t *testing.T) {
 	tb1 := newTable(t, Options{Persist: meta})
 	confirmed(t, tb1, "back", 1, "p")
 	confirmed(t, tb1, "gone", 1, "p")
-	tb1.Stop()
+	tb1.Close()
 	tb2 := newTable(t, Options{Persist: meta})
 	confirmed(t, tb2, "back", 1, "p")
 	tb2.EndGrace(ctx)
 	tb2.EndGrace(ctx)
-	tb2.Stop()
+	tb2.Close()
 	tb3 := newTable(t, Options{Persist: meta})
 	back, gone := confirmed(t, tb3, "back", 1, "p"), confirmed(t, tb3, "gone", 1, "p")
 	if !tb3.MayReclaim(back) || tb3.MayReclaim(gone) {
@@ -353,7 +354,7 @@ func TestBounds(t *testing.T) {
 	tb := newTable(t, Options{MaxClients: 2, MaxStates: 3})
 	a := confirmed(t, tb, "a", 1, "p")
 	confirmed(t, tb, "b", 1, "p")
-	if _, _, err := tb.SetClientID([]byte("c"), [8]byte{1}, "p", Callback{}); !errors.Is(err, ErrResource) {
+	if _, _, err := tb.SetClientID(context.Background(), netip.Addr{}, []byte("c"), [8]byte{1}, "p", Callback{}); !errors.Is(err, ErrResource) {
 		t.Errorf("client past MaxClients: %v", err)
 	}
 	for i := range 3 {
@@ -413,12 +414,12 @@ func TestConcurrentOpenLockClose(t *testing.T) {
 				lo.Unlock()
 				tb.PutOwner(lo)
 				o.Lock()
-				_, _ = tb.Close(ctx, s)
+				_, _ = tb.CloseOpen(ctx, s)
 				o.Unlock()
 			}
 		})
 	}
-	wg.Go(func() { tb.Purge(ctx, clients[3], "test") })
+	wg.Go(func() { tb.purge(ctx, clients[3], "test") })
 	wg.Wait()
 	if l := mgr.Locks(9); len(l) != 0 {
 		t.Errorf("locks left: %+v", l)
@@ -428,7 +429,7 @@ func TestConcurrentOpenLockClose(t *testing.T) {
 		t.Errorf("share reservations left: %v", err)
 	}
 	// What stays: the open- and lock-owner of each 4.0 client.
-	if _, states := tb.Counts(); states != 2*4 {
+	if _, states := tb.counts(); states != 2*4 {
 		t.Errorf("%d owners and stateids left, want the 8 owners of the 4.0 clients", states)
 	}
 }
@@ -436,7 +437,7 @@ func TestConcurrentOpenLockClose(t *testing.T) {
 // newClient41 makes a confirmed NFSv4.1 client named name.
 func newClient41(t *testing.T, tb *Table, name string) *Client {
 	t.Helper()
-	x, err := tb.ExchangeID([]byte(name), [8]byte{1}, "p", false)
+	x, err := tb.ExchangeID(context.Background(), netip.Addr{}, []byte(name), [8]byte{1}, "p", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,14 +493,14 @@ func TestIdleOwnersForgotten41(t *testing.T) {
 			}
 		}
 		oo.Lock()
-		_, err = tb.Close(ctx, open)
+		_, err = tb.CloseOpen(ctx, open)
 		oo.Unlock()
 		tb.PutOwner(oo)
 		if err != nil {
 			t.Fatalf("process %d: close: %v", i, err)
 		}
 	}
-	if _, states := tb.Counts(); states != 0 {
+	if _, states := tb.counts(); states != 0 {
 		t.Errorf("%d owners and stateids left after every process closed, want 0", states)
 	}
 
@@ -508,7 +509,7 @@ func TestIdleOwnersForgotten41(t *testing.T) {
 	oo.Lock()
 	open, _, err := tb.Open(ctx, oo, f, locking.ModeRead, 0, false)
 	if err == nil {
-		_, err = tb.Close(ctx, open)
+		_, err = tb.CloseOpen(ctx, open)
 	}
 	oo.Unlock()
 	if err != nil {
@@ -530,7 +531,7 @@ func TestIdleOwnersForgotten41(t *testing.T) {
 	o40.Lock()
 	open, _, err = tb.Open(ctx, o40, f, locking.ModeRead, 0, false)
 	if err == nil {
-		_, err = tb.Close(ctx, open)
+		_, err = tb.CloseOpen(ctx, open)
 	}
 	o40.Unlock()
 	tb.PutOwner(o40)
@@ -540,4 +541,36 @@ func TestIdleOwnersForgotten41(t *testing.T) {
 	if again, _ := tb.Owner(v40, []byte("oo"), false, false); again != o40 {
 		t.Errorf("a 4.0 open-owner was forgotten after its last close")
 	}
+}
+
+// TestCloseStopsSweep: Close is the table's lifecycle end, as for every
+// other Go type: it stops the lease sweep (an unconfirmed record is then
+// no longer forgotten by the timer), releases no state, and a second
+// Close does nothing and returns nil.
+func TestCloseStopsSweep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tb := newTable(t, Options{})
+		id, _, err := tb.SetClientID(context.Background(), netip.Addr{}, []byte("u"), [8]byte{1}, "p", Callback{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Sweeps ran at half a lease and at a lease, too early to forget
+		// the record; the next would at a lease and a half.
+		time.Sleep(lease + lease/5)
+		synctest.Wait()
+		if err := tb.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if err := tb.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+		time.Sleep(3 * lease)
+		synctest.Wait()
+		tb.mu.Lock()
+		_, kept := tb.clients[uint32(id)]
+		tb.mu.Unlock()
+		if !kept {
+			t.Error("the sweep ran after Close: the unconfirmed record was forgotten")
+		}
+	})
 }

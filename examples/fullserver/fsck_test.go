@@ -101,14 +101,14 @@ func workload(t *testing.T, cfg Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, conf, err := tbl.SetClientID([]byte("linux-client"), [8]byte{1}, "p", state.Callback{})
+	id, conf, err := tbl.SetClientID(ctx, netip.Addr{}, []byte("linux-client"), [8]byte{1}, "p", state.Callback{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tbl.ConfirmClientID(ctx, id, conf, "p"); err != nil {
 		t.Fatal(err)
 	}
-	tbl.Stop()
+	tbl.Close()
 	if err := st.meta.Update(ctx, func(tx store.Tx) error {
 		return tx.Put([]byte("\xffNSMhhostB"), []byte("127.0.0.2")) // a legacy NSM record
 	}); err != nil {

@@ -105,7 +105,7 @@ func (s *nfs4Service) registerMetrics(reg prometheus.Registerer) {
 // stop ends the state table's lease timers.
 func (s *nfs4Service) stop() {
 	if s.state != nil {
-		s.state.Stop()
+		s.state.Close()
 	}
 }
 

@@ -54,14 +54,14 @@ func TestNFS4ClientLimits(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	v4.registerMetrics(reg)
 	from := netip.MustParseAddr("192.0.2.1")
-	id, conf, err := v4.state.SetClientIDFrom(ctx, from, []byte("a"), [8]byte{1}, "p", state.Callback{})
+	id, conf, err := v4.state.SetClientID(ctx, from, []byte("a"), [8]byte{1}, "p", state.Callback{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v4.state.ConfirmClientID(ctx, id, conf, "p"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := v4.state.SetClientIDFrom(ctx, from, []byte("b"), [8]byte{1}, "p", state.Callback{}); err != state.ErrResource {
+	if _, _, err := v4.state.SetClientID(ctx, from, []byte("b"), [8]byte{1}, "p", state.Callback{}); err != state.ErrResource {
 		t.Errorf("second client of an address with --nfs4-max-clients-per-addr 1: %v", err)
 	}
 	mfs, err := reg.Gather()

@@ -114,7 +114,7 @@ func clientsStart(t *testing.T) *clientsServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(tbl.Stop)
+	t.Cleanup(func() { tbl.Close() })
 	mux := rpc.NewServeMux()
 	(&nfs4.Server{Exports: tab, State: tbl, NoCallbacks: true}).Register(mux)
 	return &clientsServer{addr: rpctest.Serve(t, mux).String(), state: tbl, clock: clock}

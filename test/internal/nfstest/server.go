@@ -367,7 +367,7 @@ func (s *Server) Stop(t testing.TB) {
 	s.pm.Shutdown(ctx)
 	s.done.Wait()
 	if s.State != nil {
-		s.State.Stop()
+		s.State.Close()
 	}
 	if err := errors.Join(s.NLM.Close(), s.NSM.Close(), s.Locks.Close()); err != nil {
 		t.Error(err)

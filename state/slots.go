@@ -1,9 +1,16 @@
-package nfs4
+package state
 
 import (
+	"errors"
 	"sync"
+)
 
-	"github.com/dittofs/dittofs/nfs4/internal/wire"
+// Errors of SEQUENCE on a session's slot table.
+var (
+	ErrBadSlot          = errors.New("state: slot id past the slot table")          // NFS4ERR_BADSLOT
+	ErrSlotBusy         = errors.New("state: slot in use")                          // NFS4ERR_DELAY
+	ErrRetryUncachedRep = errors.New("state: retransmission of a reply not cached") // NFS4ERR_RETRY_UNCACHED_REP
+	ErrSeqMisordered    = errors.New("state: sequence id out of order")             // NFS4ERR_SEQ_MISORDERED
 )
 
 // slotTable is the fore channel slot table of an NFSv4.1 session, with
@@ -16,18 +23,17 @@ import (
 //   - new (sequence id one more than the slot's, modulo 2^32): it runs,
 //     and the slot is busy until it ends;
 //   - a retransmission (the same sequence id): it gets the cached reply,
-//     or NFS4ERR_RETRY_UNCACHED_REP when none was kept; it never runs
-//     again;
-//   - anything else: NFS4ERR_SEQ_MISORDERED.
+//     or ErrRetryUncachedRep when none was kept; it never runs again;
+//   - anything else: ErrSeqMisordered.
 //
-// A request for a busy slot gets NFS4ERR_DELAY whatever its sequence id
-// (the Linux server does the same): the first request is still running,
-// so a retransmission must wait for its reply, and a new request is a
-// client bug. A slot id past the table is NFS4ERR_BADSLOT.
+// A request for a busy slot gets ErrSlotBusy (NFS4ERR_DELAY) whatever
+// its sequence id (the Linux server does the same): the first request is
+// still running, so a retransmission must wait for its reply, and a new
+// request is a client bug. A slot id past the table is ErrBadSlot.
 //
 // Memory is bounded by construction: a table holds at most len(slots)
 // replies of at most maxCached bytes each; a reply that would be larger
-// is not cached and its retransmission gets NFS4ERR_RETRY_UNCACHED_REP
+// is not cached and its retransmission gets ErrRetryUncachedRep
 // (CREATE_SESSION tells the client maxCached as ca_maxresponsesize_cached,
 // so a well-behaved client never asks for more).
 type slotTable struct {
@@ -52,19 +58,19 @@ func newSlotTable(n, maxCached int) *slotTable {
 }
 
 // begin classifies a request on slotid with sequence id seq. For a new
-// request it returns NFS4_OK and the slot is busy until end; for a
-// retransmission with a cached reply it returns a copy of that reply and
-// NFS4_OK (a copy: a hostile client could start the next request on the
+// request it returns nil and no error, and the slot is busy until end;
+// for a retransmission with a cached reply it returns a copy of that
+// reply (a copy: a hostile client could start the next request on the
 // slot while the replay is being sent).
-func (t *slotTable) begin(slotid, seq uint32) (replay []byte, st wire.Nfsstat4) {
+func (t *slotTable) begin(slotid, seq uint32) (replay []byte, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if int64(slotid) >= int64(len(t.slots)) {
-		return nil, wire.NFS4ERR_BADSLOT
+		return nil, ErrBadSlot
 	}
 	s := &t.slots[slotid]
 	if s.busy {
-		return nil, wire.NFS4ERR_DELAY
+		return nil, ErrSlotBusy
 	}
 	switch {
 	case seq == s.seq+1 || (!s.used && seq == 1):
@@ -74,14 +80,14 @@ func (t *slotTable) begin(slotid, seq uint32) (replay []byte, st wire.Nfsstat4) 
 		s.cached = false
 		s.reply = s.reply[:0]
 		t.highest = max(t.highest, slotid)
-		return nil, wire.NFS4_OK
+		return nil, nil
 	case s.used && seq == s.seq:
 		if !s.cached {
-			return nil, wire.NFS4ERR_RETRY_UNCACHED_REP
+			return nil, ErrRetryUncachedRep
 		}
-		return append([]byte(nil), s.reply...), wire.NFS4_OK
+		return append([]byte(nil), s.reply...), nil
 	}
-	return nil, wire.NFS4ERR_SEQ_MISORDERED
+	return nil, ErrSeqMisordered
 }
 
 // end finishes the request running on slotid: reply (the whole encoded
