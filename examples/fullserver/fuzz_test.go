@@ -224,11 +224,13 @@ type fuzzConn struct {
 // send sends calls, pipelined, then a NULL, and reads replies until the
 // NULL's. It reports whether the connection is closed (the server may
 // close it after a garbage record: its right) and, as an error, a server
-// that stopped reading or answering. The 20 s deadline bounds a hung
+// that stopped reading or answering. The 8 s deadline bounds a hung
 // server; it is no timing assertion, as a live server answers a NULL in
-// microseconds.
+// microseconds. It is under the fuzzing engine's own 10 s bound on one
+// input, past which the worker dies without saying why; here the
+// goroutines are dumped first.
 func (fc *fuzzConn) send(calls []fuzzCall) (closed bool, err error) {
-	fc.nc.SetDeadline(time.Now().Add(20 * time.Second))
+	fc.nc.SetDeadline(time.Now().Add(8 * time.Second))
 	for _, c := range calls {
 		if c.raw {
 			fc.w.Write(record(c.args))
@@ -244,7 +246,7 @@ func (fc *fuzzConn) send(calls []fuzzCall) (closed bool, err error) {
 	var ne net.Error
 	if err := fc.w.Flush(); err != nil {
 		if errors.As(err, &ne) && ne.Timeout() {
-			return true, errors.New("the server stopped reading")
+			return true, errors.New("the server stopped reading; " + dumpGoroutines())
 		}
 		return true, nil
 	}
@@ -252,7 +254,7 @@ func (fc *fuzzConn) send(calls []fuzzCall) (closed bool, err error) {
 		body, err := readRecord(fc.r)
 		switch {
 		case errors.As(err, &ne) && ne.Timeout():
-			return true, errors.New("the server stopped answering: no reply to NULL")
+			return true, errors.New("the server stopped answering: no reply to NULL; " + dumpGoroutines())
 		case err != nil:
 			return true, nil
 		}
@@ -349,4 +351,16 @@ func dumpFuzzHeap() string {
 		return "no heap profile: " + err.Error()
 	}
 	return "heap profile in " + f.Name()
+}
+
+// dumpGoroutines writes every goroutine's stack to a temporary file, to
+// show what a server that stopped answering was doing, and says where.
+func dumpGoroutines() string {
+	f, err := os.CreateTemp("", "fuzzserver-goroutines-*.txt")
+	if err != nil {
+		return "no goroutine dump: " + err.Error()
+	}
+	defer f.Close()
+	pprof.Lookup("goroutine").WriteTo(f, 2)
+	return "goroutines in " + f.Name()
 }
