@@ -270,19 +270,10 @@ func TestShutdownDuringInlineCall(t *testing.T) {
 	}{{"holding the reading", 0}, {"reading handed off", 1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				entered := make(chan struct{})
-				release := make(chan struct{})
-				ended := make(chan bool, 1)
+				probe := newCtxProbe()
+				entered, release, ended := probe.entered, probe.release, probe.ended
 				m := NewServeMux()
-				m.Handle(testProg, testVers, Procs{1: func(ctx context.Context, w *ReplyWriter, c *Call) {
-					close(entered)
-					select {
-					case <-ctx.Done():
-					case <-release:
-					}
-					ended <- ctx.Err() != nil
-					w.Encoder().Uint32(99)
-				}})
+				m.Handle(testProg, testVers, Procs{1: probe.serve})
 				srv := &Server{Handler: m}
 				if tc.handoffs == 0 {
 					srv.testHandoff = time.Hour
