@@ -84,14 +84,27 @@ func BenchmarkNullRoundTrip(b *testing.B) {
 // BenchmarkNullPipelinedRaw writes batches of 64 pre-encoded NULL calls on
 // one connection and reads the 64 replies, so that allocs/op counts the
 // server's allocations on the wire path (the raw client allocates nothing).
-func BenchmarkNullPipelinedRaw(b *testing.B) {
+func BenchmarkNullPipelinedRaw(b *testing.B) { benchNullRaw(b, 64) }
+
+// BenchmarkNullDepth1Raw sends one pre-encoded NULL call at a time on one
+// connection and reads its reply before sending the next (queue depth 1),
+// so that ns/op is the server's round-trip latency over loopback and
+// allocs/op its allocations: the raw client allocates nothing, unlike
+// Client, whose channel and goroutine hand-off per call bound
+// NullRoundTrip.
+func BenchmarkNullDepth1Raw(b *testing.B) { benchNullRaw(b, 1) }
+
+// benchNullRaw writes batch NULL calls at once on one connection and reads
+// their replies, b.N times, with a client that allocates nothing; it
+// reports calls/s and cpu-ns/call, the process's CPU time (user and
+// system, client and server together) per call.
+func benchNullRaw(b *testing.B, batch int) {
 	tcp := benchServer(b)
 	nc, err := net.Dial("tcp", tcp)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer nc.Close()
-	const batch = 64
 	var out []byte
 	for i := range batch {
 		rec := callRecord(uint32(i), testProg, testVers, 0, EncodeAuthSys(1, "client", 1000, 1000, []uint32{1, 2}), nil)
@@ -100,7 +113,7 @@ func BenchmarkNullPipelinedRaw(b *testing.B) {
 	}
 	rr := recordReader{r: bufioReader(nc), max: 1 << 20, bufs: &buffers{}}
 	b.ReportAllocs()
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	calls := 0
 	for b.Loop() {
 		if _, err := nc.Write(out); err != nil {
@@ -116,6 +129,7 @@ func BenchmarkNullPipelinedRaw(b *testing.B) {
 		calls += batch
 	}
 	b.ReportMetric(float64(calls)/time.Since(start).Seconds(), "calls/s")
+	b.ReportMetric(float64(processCPU()-cpu)/float64(calls), "cpu-ns/call")
 }
 
 // BenchmarkRead1MiBReply measures a 1 MiB zero-copy payload reply end to

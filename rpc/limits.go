@@ -50,6 +50,9 @@ type counters struct {
 	readPauses, replyWaits, writeTimeouts, recordTimeouts atomic.Uint64
 	connsRejected, connsRejectedPerAddr                   atomic.Uint64
 	malformed, denied                                     atomic.Uint64
+	// inline counts calls run on their connection's reading goroutine,
+	// handoffs the times such a call gave the reading to a new one.
+	inline, handoffs atomic.Uint64
 }
 
 // Stats returns the server's counters.

@@ -108,6 +108,9 @@ type Server struct {
 	// Metrics, when not nil, observes every call and connection.
 	Metrics Metrics
 
+	// testHandoff, when not zero, replaces inlineHandoff (tests).
+	testHandoff time.Duration
+
 	initOnce sync.Once
 	log      *slog.Logger
 	flavors  [8]Flavor // indexed by flavor number when small
@@ -631,6 +634,16 @@ type Conn struct {
 	writeMu sync.Mutex // held while writing to nc
 	iov     iovec
 	caller  caller
+
+	rd connReader // held by the goroutine that reads the connection
+	// A call alone on the connection runs on the reading goroutine
+	// (runInline); inlineRun is its number while it holds the reading,
+	// 0 otherwise, and handoff the timer that moves the reading to a
+	// new goroutine when the call runs long.
+	inlineMu  sync.Mutex
+	inlineSeq uint64
+	inlineRun uint64
+	handoff   *time.Timer
 }
 
 // RemoteAddr returns the client's address.
@@ -650,6 +663,9 @@ func (c *Conn) Done() <-chan struct{} { return c.ctx.Done() }
 // NFSv4.1 backchannel uses this, RFC 8881 §2.10.3.1). args may be nil for
 // no arguments and res nil to ignore the results.
 func (c *Conn) Call(ctx context.Context, prog, vers, proc uint32, cred OpaqueAuth, args xdr.Marshaler, res xdr.Unmarshaler) error {
+	// The reply comes in on this connection: if a call runs on its
+	// reading goroutine (perhaps this one), move the reading now.
+	c.handOff()
 	return c.caller.call(ctx, c, prog, vers, proc, cred, args, res)
 }
 
@@ -665,72 +681,120 @@ func (c *Conn) serve() {
 	if srv.Metrics != nil {
 		srv.Metrics.ConnChange(1)
 	}
-	defer func() {
-		// A graceful Shutdown lets the calls in flight finish with their
-		// context alive, as it promises (ended, a store operation fails and
-		// the client gets an error in place of the result); otherwise the
-		// connection is gone and their replies with it.
-		if !srv.closed.Load() {
-			c.cancel()
-		}
-		close(c.work)
-		c.workers.Wait()
+	rd := &c.rd
+	rd.br = bufio.NewReaderSize(c.nc, 4<<10)
+	rd.rr = recordReader{r: rd.br, max: cmp.Or(srv.MaxRecordSize, DefaultMaxRecordSize), bufs: &srv.bufs}
+	rd.idle = cmp.Or(srv.IdleTimeout, DefaultIdleTimeout)
+	rd.recTimeout = cmp.Or(srv.RecordTimeout, DefaultRecordTimeout)
+	rd.first = c.firstFragment
+	c.read()
+}
+
+// connReader is the reading state of a connection. One goroutine at a
+// time holds it: the one that runs Conn.read, which may pass it to a new
+// goroutine while it runs a call inline (see runInline).
+type connReader struct {
+	br         *bufio.Reader
+	rr         recordReader
+	idle       time.Duration
+	recTimeout time.Duration
+	armed      time.Time // when the idle deadline was last set
+	inRecord   bool      // the record deadline is set
+	first      func(n int, last bool)
+}
+
+// armRecord sets the record deadline: from the first byte of a record,
+// the whole of it (every fragment, empty ones included) must arrive
+// within RecordTimeout.
+func (c *Conn) armRecord() {
+	c.nc.SetReadDeadline(time.Now().Add(c.rd.recTimeout))
+	c.rd.armed, c.rd.inRecord = time.Time{}, true
+}
+
+// firstFragment arms the record deadline when a record is not here whole.
+func (c *Conn) firstFragment(n int, last bool) {
+	if !c.rd.inRecord && (!last || c.rd.br.Buffered() < n) {
+		c.armRecord()
+	}
+}
+
+// read reads calls and starts them until the connection ends, then
+// closes it, unless it handed the reading to another goroutine.
+func (c *Conn) read() {
+	if c.readCalls() {
+		c.close()
+	}
+}
+
+// close ends the connection once its reader has stopped: it waits for
+// the calls in flight and frees the connection.
+func (c *Conn) close() {
+	srv := c.srv
+	// A graceful Shutdown lets the calls in flight finish with their
+	// context alive, as it promises (ended, a store operation fails and
+	// the client gets an error in place of the result); otherwise the
+	// connection is gone and their replies with it.
+	if !srv.closed.Load() {
 		c.cancel()
-		c.nc.Close()
-		c.caller.fail(net.ErrClosed)
-		srv.trackConn(c, false)
-		srv.nconns.Add(-1)
-		if srv.Metrics != nil {
-			srv.Metrics.ConnChange(-1)
-		}
-		srv.wg.Done()
-	}()
-	br := bufio.NewReaderSize(c.nc, 4<<10)
-	rr := recordReader{r: br, max: cmp.Or(srv.MaxRecordSize, DefaultMaxRecordSize), bufs: &srv.bufs}
-	idle := cmp.Or(srv.IdleTimeout, DefaultIdleTimeout)
-	recTimeout := cmp.Or(srv.RecordTimeout, DefaultRecordTimeout)
-	armed := time.Time{} // when the idle deadline was last set
-	inRecord := false    // the record deadline is set
-	// armRecord sets the record deadline: from the first byte of a
-	// record, the whole of it (every fragment, empty ones included) must
-	// arrive within recTimeout.
-	armRecord := func() {
-		c.nc.SetReadDeadline(time.Now().Add(recTimeout))
-		armed, inRecord = time.Time{}, true
 	}
-	first := func(n int, last bool) {
-		if !inRecord && (!last || br.Buffered() < n) {
-			armRecord()
-		}
+	close(c.work)
+	c.workers.Wait()
+	c.inlineMu.Lock()
+	if c.handoff != nil {
+		c.handoff.Stop()
 	}
+	c.inlineMu.Unlock()
+	c.cancel()
+	c.nc.Close()
+	c.caller.fail(net.ErrClosed)
+	srv.trackConn(c, false)
+	srv.nconns.Add(-1)
+	if srv.Metrics != nil {
+		srv.Metrics.ConnChange(-1)
+	}
+	srv.wg.Done()
+}
+
+// readCalls is the read loop. It returns true when the connection has
+// ended and false when this goroutine gave the reading to another one
+// (handOff) during an inline call.
+func (c *Conn) readCalls() bool {
+	srv := c.srv
+	rd := &c.rd
 	for {
 		if srv.closed.Load() {
-			return
+			return true
 		}
 		if c.replies.full() && !c.waitReplies() {
-			return
+			return true
 		}
-		inRecord = false
-		if br.Buffered() < 4 {
+		rd.inRecord = false
+		if rd.br.Buffered() < 4 {
 			// About to block: arm the idle deadline (at most once a
 			// second), wait for the next record to begin, and arm the
 			// record deadline unless its header is here already.
-			if now := time.Now(); now.Sub(armed) > time.Second {
-				c.nc.SetReadDeadline(now.Add(idle))
-				armed = now
+			if now := time.Now(); now.Sub(rd.armed) > time.Second {
+				c.nc.SetReadDeadline(now.Add(rd.idle))
+				rd.armed = now
+				// Shutdown sets closed before it wakes the readers
+				// with a past deadline; the deadline just set may have
+				// replaced that one.
+				if srv.closed.Load() {
+					return true
+				}
 			}
-			if _, err := br.Peek(1); err != nil {
+			if _, err := rd.br.Peek(1); err != nil {
 				c.readFailed(err, false)
-				return
+				return true
 			}
-			if br.Buffered() < 4 {
-				armRecord()
+			if rd.br.Buffered() < 4 {
+				c.armRecord()
 			}
 		}
-		bp, err := rr.read(first)
+		bp, err := rd.rr.read(rd.first)
 		if err != nil {
-			c.readFailed(err, inRecord)
-			return
+			c.readFailed(err, rd.inRecord)
+			return true
 		}
 		rec := *bp
 		if len(rec) >= 8 && be32(rec[4:]) == REPLY {
@@ -742,18 +806,18 @@ func (c *Conn) serve() {
 			srv.counters.malformed.Add(1)
 			srv.logs.Warn(srv.log, "rpc: record is neither call nor reply; closing connection", "remote", addrString(c.remote), "len", len(rec))
 			srv.bufs.put(bp)
-			return
+			return true
 		}
 		select {
 		case c.sem <- struct{}{}:
 		case <-srv.done:
 			srv.bufs.put(bp)
-			return
+			return true
 		}
 		if !srv.acquire() {
 			<-c.sem
 			srv.bufs.put(bp)
-			return
+			return true
 		}
 		r := srv.getRequest()
 		r.start = time.Now()
@@ -762,6 +826,16 @@ func (c *Conn) serve() {
 		r.call.Network = TCP
 		r.call.Remote = c.remote
 		r.w.conn, r.w.slot = c, true
+		// Alone on the connection (no other call running or waiting to
+		// be written, no byte of another call received): run it here,
+		// without a hand-off. Otherwise the client pipelines, and the
+		// call goes to a worker so that the calls run concurrently.
+		if len(c.sem) == 1 && rd.br.Buffered() == 0 {
+			if !c.runInline(r) {
+				return false
+			}
+			continue
+		}
 		select {
 		case c.work <- r:
 		default:
@@ -769,6 +843,70 @@ func (c *Conn) serve() {
 			go c.worker(r)
 		}
 	}
+}
+
+// inlineHandoff is how long a call may run on the reading goroutine
+// before the reading moves to a new goroutine, so that a call that
+// blocks (a blocking lock, a slow store) does not stop the connection's
+// other calls from being read.
+const inlineHandoff = time.Millisecond
+
+// runInline runs r on the reading goroutine and writes its reply. If the
+// call is still running after inlineHandoff (or Conn.Call needs the
+// reader), handOff starts a new goroutine that takes the reading over,
+// and this one ends as a worker would once r is answered. It reports
+// whether this goroutine still holds the reading.
+func (c *Conn) runInline(r *request) bool {
+	srv := c.srv
+	srv.counters.inline.Add(1)
+	c.inlineMu.Lock()
+	c.inlineSeq++
+	me := c.inlineSeq
+	c.inlineRun = me
+	if c.handoff == nil {
+		c.handoff = time.AfterFunc(srv.handoffAfter(), c.handOff)
+	} else {
+		c.handoff.Reset(srv.handoffAfter())
+	}
+	c.inlineMu.Unlock()
+
+	c.run(r)
+
+	c.inlineMu.Lock()
+	reader := c.inlineRun == me
+	if reader {
+		c.inlineRun = 0
+		c.handoff.Stop()
+	}
+	c.inlineMu.Unlock()
+	if !reader {
+		c.workers.Done() // counted by handOff
+	}
+	return reader
+}
+
+// handOff gives the reading to a new goroutine if an inline call holds
+// it. A late timer (its call finished, another one started) hands off
+// the next call early, which is harmless: the reading moves to another
+// goroutine at any time without loss, so correctness never depends on
+// when this runs.
+func (c *Conn) handOff() {
+	c.inlineMu.Lock()
+	defer c.inlineMu.Unlock()
+	if c.inlineRun == 0 {
+		return
+	}
+	c.inlineRun = 0
+	c.srv.counters.handoffs.Add(1)
+	c.workers.Add(1) // the inline call's goroutine, until its reply is sent
+	go c.read()
+}
+
+func (srv *Server) handoffAfter() time.Duration {
+	if srv.testHandoff != 0 {
+		return srv.testHandoff
+	}
+	return inlineHandoff
 }
 
 // readFailed counts and logs why reading the connection failed.

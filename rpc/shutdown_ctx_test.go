@@ -45,6 +45,28 @@ func (l *pipeListener) dial() net.Conn {
 	return c
 }
 
+// ctxProbe is a handler that closes entered, waits for release or the end
+// of its context, reports on ended whether its context ended, and answers
+// 99.
+type ctxProbe struct {
+	entered, release chan struct{}
+	ended            chan bool
+}
+
+func newCtxProbe() *ctxProbe {
+	return &ctxProbe{entered: make(chan struct{}), release: make(chan struct{}), ended: make(chan bool, 1)}
+}
+
+func (p *ctxProbe) serve(ctx context.Context, w *ReplyWriter, c *Call) {
+	close(p.entered)
+	select {
+	case <-ctx.Done():
+	case <-p.release:
+	}
+	p.ended <- ctx.Err() != nil
+	w.Encoder().Uint32(99)
+}
+
 // TestShutdownKeepsCallContexts checks that a graceful Shutdown lets the
 // calls in flight finish with their context alive: a handler whose store
 // operation sees its context end answers with an error (NFS4ERR_IO for
@@ -53,19 +75,10 @@ func (l *pipeListener) dial() net.Conn {
 // connection's context as soon as the reader stopped.
 func TestShutdownKeepsCallContexts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		entered := make(chan struct{})
-		release := make(chan struct{})
-		ended := make(chan bool, 1)
+		probe := newCtxProbe()
+		entered, release, ended := probe.entered, probe.release, probe.ended
 		m := NewServeMux()
-		m.Handle(testProg, testVers, Procs{0: func(ctx context.Context, w *ReplyWriter, c *Call) {
-			close(entered)
-			select {
-			case <-ctx.Done():
-			case <-release:
-			}
-			ended <- ctx.Err() != nil
-			w.Encoder().Uint32(99)
-		}})
+		m.Handle(testProg, testVers, Procs{0: probe.serve})
 		srv := &Server{Handler: m}
 		srv.Logger, _ = testLogger(t)
 		l := newPipeListener()
