@@ -14,8 +14,9 @@ type background struct {
 	mu     sync.Mutex
 	closed bool
 	wg     sync.WaitGroup
-	// running counts the goroutines running (tests bound it).
-	running atomic.Int64
+	// running counts the goroutines running, started those ever started
+	// (tests bound them).
+	running, started atomic.Int64
 }
 
 func (b *background) init() {
@@ -31,6 +32,7 @@ func (b *background) start(f func()) {
 	}
 	b.wg.Add(1)
 	b.running.Add(1)
+	b.started.Add(1)
 	go func() {
 		defer b.wg.Done()
 		defer b.running.Add(-1)

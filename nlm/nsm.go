@@ -89,15 +89,16 @@ type Monitor struct {
 	hosts     map[string]netip.Addr
 	mons      map[monKey][16]byte
 	listeners []func(ctx context.Context, name string, addr netip.Addr)
-	// notifying holds the cancel of each host's notification in flight:
-	// a newer state number supersedes it, so there is at most one
+	// notifying holds each host's notification in flight: one
 	// notifying goroutine per watched host, however often the state
-	// moves (SM_SIMU_CRASH in a loop).
+	// moves (SM_SIMU_CRASH in a loop); a newer state number is sent by
+	// the notifier already running.
 	notifying map[string]*notification
 }
 
-// notification is one host's SM_NOTIFY in flight.
-type notification struct{ cancel context.CancelFunc }
+// notification is one host's SM_NOTIFY in flight: the state number to
+// send (the newest) and the last one delivered; m.mu guards both.
+type notification struct{ state, sent int32 }
 
 // monKey is one SM_MON registration: a monitored host and the procedure to
 // call when it restarts.
@@ -270,40 +271,51 @@ func (m *Monitor) addListener(f func(ctx context.Context, name string, addr neti
 	m.listeners = append(m.listeners, f)
 }
 
-// notifyAll sends SM_NOTIFY to every watched host, in place of a
-// notification of an earlier state still in flight; m.mu is held.
+// notifyAll sends SM_NOTIFY with the current state number to every
+// watched host; m.mu is held. A host whose notification is still in
+// flight (retried while it is unreachable) gets no second one: its
+// notifier sends the newest state number at its next attempt. So there is
+// at most one notifying goroutine per watched host, however often the
+// state moves (SM_SIMU_CRASH in a loop), and notifyAll starts none for
+// those; superseded notifiers need not take m.mu to end.
 func (m *Monitor) notifyAll() {
 	if m.notifying == nil {
 		m.notifying = map[string]*notification{}
 	}
 	for name, addr := range m.hosts {
-		state := m.state
-		if old := m.notifying[name]; old != nil {
-			old.cancel()
+		if n := m.notifying[name]; n != nil {
+			n.state = m.state
+			continue
 		}
-		ctx, cancel := context.WithCancel(m.bg.ctx)
-		n := &notification{cancel: cancel}
+		n := &notification{state: m.state}
 		m.notifying[name] = n
-		m.bg.start(func() {
-			m.notify(ctx, name, addr, state)
-			cancel()
-			m.mu.Lock()
-			if m.notifying[name] == n {
-				delete(m.notifying, name)
-			}
-			m.mu.Unlock()
-		})
+		m.bg.start(func() { m.notifyHost(name, addr, n) })
 	}
 }
 
-// notify sends SM_NOTIFY{m.Name, state} to one host's status monitor,
-// retrying with a doubling interval, until ctx ends.
-func (m *Monitor) notify(ctx context.Context, name string, addr netip.Addr, state int32) {
-	args := &wire.StatChge{MonName: m.Name, State: state}
+// notifyHost is the notifier of one host: it sends n's state number until
+// the host has the newest one, or its attempts run out.
+func (m *Monitor) notifyHost(name string, addr netip.Addr, n *notification) {
+	for {
+		sent := m.notify(m.bg.ctx, name, addr, n)
+		m.mu.Lock()
+		if !sent || n.state == n.sent || m.bg.ctx.Err() != nil {
+			delete(m.notifying, name)
+			m.mu.Unlock()
+			return
+		}
+		m.mu.Unlock()
+	}
+}
+
+// notify sends SM_NOTIFY{m.Name, n.state} to one host's status monitor,
+// retrying with a doubling interval, until ctx ends; each attempt sends
+// the newest state number. It reports whether one was delivered (n.sent).
+func (m *Monitor) notify(ctx context.Context, name string, addr netip.Addr, n *notification) bool {
 	var err error
 	for attempt := range m.NotifyRetries {
 		if attempt > 0 && wait(ctx, m.clock, m.NotifyInterval<<min(attempt-1, 5)) != nil {
-			return
+			return false
 		}
 		a := addr
 		if !a.IsValid() && m.Locate == nil {
@@ -311,13 +323,21 @@ func (m *Monitor) notify(ctx context.Context, name string, addr netip.Addr, stat
 				continue
 			}
 		}
+		m.mu.Lock()
+		state := n.state
+		m.mu.Unlock()
+		args := &wire.StatChge{MonName: m.Name, State: state}
 		if err = m.peers.call(ctx, peer{name: name, addr: a, network: m.Network}, NSMProgram, NSMVersion, SM_NOTIFY, args, nil); err == nil {
 			m.log.Debug("nlm: SM_NOTIFY delivered", "host", name, "state", state, "attempt", attempt+1)
-			return
+			m.mu.Lock()
+			n.sent = state
+			m.mu.Unlock()
+			return true
 		}
 		m.log.Debug("nlm: SM_NOTIFY attempt failed", "host", name, "attempt", attempt+1, "err", err)
 	}
 	m.logs.Warn(m.log, "nlm: SM_NOTIFY not delivered", "host", name, "addr", addr, "err", err)
+	return false
 }
 
 func lookup(ctx context.Context, name string) (netip.Addr, error) {

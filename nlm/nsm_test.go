@@ -137,10 +137,18 @@ func TestSimuCrashFlood(t *testing.T) {
 		}
 	}()
 	wantStat(t, "A lock", e.lock(e.alock("hostA", 1, 1, 0, 0), true, false, false), wire.NLM4_GRANTED)
+	before := e.nsm.bg.started.Load()
 	for range 200 {
 		if err := e.rpc.Call(ctx, NSMProgram, NSMVersion, SM_SIMU_CRASH, nil, nil); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The notifier of a host still in flight sends the newest state
+	// number itself: no goroutine per call and host, not even one that
+	// ends at once (10,000 of those, each waiting for the monitor's lock
+	// to end, stalled the whole-server fuzz target's server).
+	if n := e.nsm.bg.started.Load() - before; n > int64(len(e.nsm.Hosts())) {
+		t.Errorf("200 SM_SIMU_CRASH started %d notification goroutines for %d watched hosts", n, len(e.nsm.Hosts()))
 	}
 	// Superseded notifications end as soon as they are cancelled; wait
 	// for that (bounded), then at most one per watched host is left.

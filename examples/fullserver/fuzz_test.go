@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -197,6 +198,14 @@ func FuzzServer(f *testing.F) {
 			runtime.GC()
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
+			if fuzzStats != nil {
+				fmt.Fprintf(fuzzStats, "%s inputs %d live heap %d MiB goroutines %d\n",
+					time.Now().Format(time.TimeOnly), execs, ms.HeapAlloc>>20, runtime.NumGoroutine())
+			}
+			if n := runtime.NumGoroutine(); fuzzStats != nil && n > 1000 && !fuzzDumped {
+				fuzzDumped = true
+				fmt.Fprintf(fuzzStats, "%d goroutines: %s; %s\n", n, dumpGoroutines(), dumpFuzzHeap())
+			}
 			if ms.HeapAlloc > fuzzHeapLimit() {
 				t.Fatalf("live heap %d MiB after %d inputs, %d goroutines; %s", ms.HeapAlloc>>20, execs, runtime.NumGoroutine(), dumpFuzzHeap())
 			}
@@ -328,6 +337,24 @@ func startFuzzServer(t *testing.T) string {
 	return fuzzServer.addr
 }
 
+// fuzzStats, when FUZZ_STATS is a file name, gets a line of the live heap
+// and the goroutine count at every heap check, to see a growth as it
+// happens.
+var fuzzStats = func() *os.File {
+	name := os.Getenv("FUZZ_STATS")
+	if name == "" {
+		return nil
+	}
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil
+	}
+	return f
+}()
+
+// fuzzDumped is set once the goroutines were dumped for FUZZ_STATS.
+var fuzzDumped bool
+
 // fuzzHeapLimit is the heap FuzzServer allows: 1 GiB, or
 // FUZZ_HEAP_LIMIT_MIB mebibytes (to find a growth sooner).
 func fuzzHeapLimit() uint64 {
@@ -361,6 +388,6 @@ func dumpGoroutines() string {
 		return "no goroutine dump: " + err.Error()
 	}
 	defer f.Close()
-	pprof.Lookup("goroutine").WriteTo(f, 2)
+	pprof.Lookup("goroutine").WriteTo(f, 1)
 	return "goroutines in " + f.Name()
 }
