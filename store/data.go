@@ -78,6 +78,9 @@ func (f *FS) evict(ctx context.Context) {
 	}
 }
 
+// syncAll syncs the block backend, then the metadata backend, so that
+// blocks are on stable storage no later than the mappings naming them. It
+// runs through f.durable: call waitDurable.
 func (f *FS) syncAll(ctx context.Context) error {
 	if s, ok := f.blocks.(Syncer); ok {
 		if err := s.Sync(ctx); err != nil {
@@ -90,6 +93,15 @@ func (f *FS) syncAll(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// waitDurable returns once everything committed to the backends before
+// the call is on stable storage. Concurrent callers share one syncAll.
+func (f *FS) waitDurable(ctx context.Context) error {
+	if !f.syncs {
+		return nil
+	}
+	return f.durable.wait(ctx)
 }
 
 // ---- extents inside a transaction ---------------------------------------------
@@ -414,6 +426,21 @@ func (f *FS) WriteAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64
 	if f.opts.Capacity > 0 && uint64(f.bytes.Load())+uint64(len(p)) > f.opts.Capacity {
 		return 0, Attr{}, ErrNoSpace
 	}
+	n, at, err := f.writeAt(ctx, c, h, p, off, how)
+	if err != nil || how == Unstable || n == 0 {
+		return n, at, err
+	}
+	// The file lock is released: stable writes to the file that arrive
+	// meanwhile share this sync.
+	if err := f.waitDurable(ctx); err != nil {
+		return 0, at, err
+	}
+	return n, at, nil
+}
+
+// writeAt is WriteAt without the final sync of a stable write.
+func (f *FS) writeAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64, how Stability) (int, Attr, error) {
+	end := uint64(off) + uint64(len(p))
 	o := f.getOp(ctx)
 	defer f.putOp(o)
 	defer f.evict(ctx)
@@ -479,9 +506,6 @@ func (f *FS) WriteAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64
 	}
 	f.recount(fb)
 	if how != Unstable {
-		if err := f.syncAll(ctx); err != nil {
-			return 0, at, err
-		}
 		// Used changed with the new mappings
 		if a, err := f.GetAttr(ctx, nil, h); err == nil {
 			at = a
@@ -506,7 +530,7 @@ func (f *FS) Commit(ctx context.Context, c *Cred, h Handle) (Verifier, error) {
 	if _, err := f.GetAttr(ctx, nil, h); err != nil {
 		return Verifier{}, err
 	}
-	return f.verf, f.syncAll(ctx)
+	return f.verf, f.waitDurable(ctx)
 }
 
 // Sync seals every open block of every file and syncs the backends.
@@ -514,5 +538,5 @@ func (f *FS) Sync(ctx context.Context) error {
 	if err := f.flushAll(ctx); err != nil {
 		return err
 	}
-	return f.syncAll(ctx)
+	return f.waitDurable(ctx)
 }

@@ -163,6 +163,12 @@ type FS struct {
 	files atomic.Int64 // nodes in use
 	bytes atomic.Int64 // bytes of stored blocks
 
+	// durable syncs both backends for stable writes, Commit and Sync,
+	// one sync for every caller that arrived while the previous ran
+	// (group commit); syncs is false when neither backend is a Syncer.
+	durable syncGroup
+	syncs   bool
+
 	opPool sync.Pool
 	closed atomic.Bool
 	stop   chan struct{}
@@ -183,6 +189,10 @@ func NewFS(meta Metadata, blocks Blocks, opts Options) (*FS, error) {
 	f := &FS{meta: meta, blocks: blocks, opts: opts, bsize: uint64(opts.BlockSize),
 		bufs: make(map[uint64]*fileBuf)}
 	f.opPool.New = func() any { return newOp(f) }
+	f.durable.sync = f.syncAll
+	_, bs := blocks.(Syncer)
+	_, ms := meta.(Syncer)
+	f.syncs = bs || ms
 	if _, err := crand.Read(f.verf[:]); err != nil {
 		return nil, NewError(CodeIO, "newfs", "verifier", err)
 	}
