@@ -28,14 +28,17 @@ func (m *failing) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return m.Metadata.Update(ctx, fn)
 }
 
-// manyExtents makes n stable writes of distinct bytes far apart: n extents
-// and blocks.
+// manyExtents makes n stable writes of distinct bytes far apart and seals
+// them (small stable writes are logged until then): n extents and blocks.
 func manyExtents(t *testing.T, fs *store.FS, h store.Handle, n int) {
 	for i := 0; i < n; i++ {
 		b := []byte{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i), byte(h.ID)}
 		if _, _, err := fs.WriteAt(ctx, alice, h, b, int64(i)*1024, store.FileSync); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := fs.Sync(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
 

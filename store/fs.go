@@ -166,8 +166,12 @@ type FS struct {
 	// durable syncs both backends for stable writes, Commit and Sync,
 	// one sync for every caller that arrived while the previous ran
 	// (group commit); syncs is false when neither backend is a Syncer.
-	durable syncGroup
-	syncs   bool
+	durable   syncGroup
+	syncs     bool
+	blockSync syncGroup // syncs the block backend before a fold
+
+	intentSeq atomic.Uint64 // last intent sequence number handed out
+	maxLogged uint64        // largest part of a stable write logged as an intent
 
 	opPool sync.Pool
 	closed atomic.Bool
@@ -190,6 +194,10 @@ func NewFS(meta Metadata, blocks Blocks, opts Options) (*FS, error) {
 		bufs: make(map[uint64]*fileBuf)}
 	f.opPool.New = func() any { return newOp(f) }
 	f.durable.sync = f.syncAll
+	f.maxLogged = min(maxLogged, f.bsize/4)
+	if s, ok := blocks.(Syncer); ok {
+		f.blockSync.sync = func(ctx context.Context) error { return ioErr("sync blocks", s.Sync(ctx)) }
+	}
 	_, bs := blocks.(Syncer)
 	_, ms := meta.(Syncer)
 	f.syncs = bs || ms
@@ -229,6 +237,9 @@ func NewFS(meta Metadata, blocks Blocks, opts Options) (*FS, error) {
 	}
 	f.root = Handle{ID: sb.Root, Gen: root.Gen}
 	if err := f.reapAll(ctx); err != nil {
+		return nil, ioErr("newfs", err)
+	}
+	if err := f.replayIntents(ctx); err != nil {
 		return nil, ioErr("newfs", err)
 	}
 	f.stop = make(chan struct{})

@@ -240,6 +240,10 @@ func (o *op) freeNode(n *inode) error {
 			}
 			o.orphans = append(o.orphans, n.ID)
 		}
+		// intents of the file's stable writes not yet folded
+		if err := o.deleteAll(o.key(pfxIntent, n.ID), o.key(pfxIntent, n.ID+1)); err != nil {
+			return err
+		}
 		o.drop = append(o.drop, n.ID)
 	}
 	if n.XattrBytes > 0 {
