@@ -100,7 +100,7 @@ func newFS(t *testing.T) *store.FS {
 func TestTable(t *testing.T) {
 	ctx := context.Background()
 	fsys := newFS(t)
-	sub, _, err := fsys.Mkdir(ctx, &store.Cred{}, fsys.Root(), "sub", nil)
+	sub, _, _, err := fsys.Mkdir(ctx, &store.Cred{}, fsys.Root(), "sub", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestResolveHandle(t *testing.T) {
 	}
 	s := &Server{Exports: tbl, HandleKey: []byte("key")}
 	root := &store.Cred{}
-	h, _, err := fsys.Create(ctx, root, fsys.Root(), "f", store.CreateUnchecked, &store.SetAttr{}, store.Verifier{})
+	h, _, _, err := fsys.Create(ctx, root, fsys.Root(), "f", store.CreateUnchecked, &store.SetAttr{}, store.Verifier{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestResolveHandle(t *testing.T) {
 	if _, _, err := s.ResolveHandle(ctx, other); !errors.Is(err, store.ErrStale) {
 		t.Fatalf("unknown export: %v", err)
 	}
-	if err := fsys.Remove(ctx, root, fsys.Root(), "f"); err != nil {
+	if _, err := fsys.Remove(ctx, root, fsys.Root(), "f"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.ResolveHandle(ctx, fh); !errors.Is(err, store.ErrStale) {

@@ -54,7 +54,7 @@ func TestBatchedTruncateAndReap(t *testing.T) {
 	r := fs.Root()
 	f := create(t, fs, alice, r, "f", 0o644)
 	manyExtents(t, fs, f, 1300)
-	a, err := fs.SetAttr(ctx, alice, f, &store.SetAttr{Mask: store.SetSize, Size: 10 * 1024})
+	a, err := after(fs.SetAttr(ctx, alice, f, &store.SetAttr{Mask: store.SetSize, Size: 10 * 1024}))
 	if err != nil || a.Size != 10*1024 || a.Used != 50 {
 		t.Fatal(a, err)
 	}
@@ -63,7 +63,7 @@ func TestBatchedTruncateAndReap(t *testing.T) {
 	g := create(t, fs, alice, r, "g", 0o644)
 	manyExtents(t, fs, g, 1300)
 	meta.armed.Store(2) // the remove and one reap batch
-	if err := fs.Remove(ctx, alice, r, "g"); err != nil {
+	if _, err := fs.Remove(ctx, alice, r, "g"); err != nil {
 		t.Fatal(err)
 	}
 	meta.armed.Store(-1)
@@ -76,7 +76,7 @@ func TestBatchedTruncateAndReap(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFS(t, fs2)
-	if err := fs2.Remove(ctx, alice, r, "f"); err != nil {
+	if _, err := fs2.Remove(ctx, alice, r, "f"); err != nil {
 		t.Fatal(err)
 	}
 	checkFS(t, fs2)

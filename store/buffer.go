@@ -22,9 +22,9 @@ import (
 // sealed at once; the others on Commit, when an operation needs the mapping
 // complete (truncate, clone, copy, seek, allocate, deallocate, fsck), when
 // memory passes Options.BufferBytes (least recently written files first),
-// and on Close. A stable write is sealed at once — hashing only the bytes
-// written — and also kept in the open block when it is part of a chunk, so
-// that the next seal stores the chunk's runs as fewer, larger blocks.
+// and on Close. A small stable write is logged as an intent and kept in
+// the open block; sealing the chunk folds it (intent.go). A larger part of
+// a stable write is stored as a block at once.
 //
 // The buffers of a file are guarded by the file's lock (f.lockFile):
 // writers, sealers and truncation hold it exclusively, readers shared.

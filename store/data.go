@@ -323,14 +323,16 @@ func (f *FS) regular(n *inode) error {
 }
 
 // ReadAt reads up to len(p) bytes of regular file h at off into p. It
-// returns the number of bytes read and whether they reach the end of the
-// file; holes read as zeroes. It needs read permission.
-func (f *FS) ReadAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64) (n int, eof bool, err error) {
+// returns the number of bytes read, whether they reach the end of the
+// file, and h's attributes as of the read (read in its transaction, with
+// the access time the read set): NFS post-operation attributes need no
+// other call. Holes read as zeroes. It needs read permission.
+func (f *FS) ReadAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64) (n int, eof bool, at Attr, err error) {
 	if err := checkCred(c); err != nil {
-		return 0, false, err
+		return 0, false, at, err
 	}
 	if off < 0 {
-		return 0, false, ErrInvalid
+		return 0, false, at, ErrInvalid
 	}
 	o := f.getOp(ctx)
 	defer f.putOp(o)
@@ -356,7 +358,7 @@ func (f *FS) ReadAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64)
 		return o.extentsIn(ino.ID, uint64(off), uint64(off)+cnt)
 	})
 	if err != nil {
-		return 0, false, err
+		return 0, false, at, err
 	}
 	start, end := uint64(off), uint64(off)+cnt
 	buf := p[:cnt]
@@ -371,7 +373,7 @@ func (f *FS) ReadAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64)
 		}
 		clear(seg)
 		if err := f.readExtents(ctx, o.exts, seg, pos); err != nil {
-			return 0, false, f.staleOr(ctx, h, err)
+			return 0, false, at, f.staleOr(ctx, h, err)
 		}
 		if cb != nil {
 			for _, g := range cb.segs {
@@ -384,7 +386,8 @@ func (f *FS) ReadAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64)
 		pos = ce
 	}
 	f.readAtime(ctx, o, h, &ino)
-	return int(cnt), end >= ino.Size, nil
+	ino.attr(&at)
+	return int(cnt), end >= ino.Size, at, nil
 }
 
 // staleOr returns ErrStale if h was deleted (a block of a file removed
@@ -396,6 +399,8 @@ func (f *FS) staleOr(ctx context.Context, h Handle, err error) error {
 	return err
 }
 
+// readAtime updates the access time after a read of n by the policy, and
+// sets n's (for the attributes ReadAt returns) when it did.
 func (f *FS) readAtime(ctx context.Context, o *op, h Handle, n *inode) {
 	now := f.now()
 	switch f.opts.Atime {
@@ -406,24 +411,33 @@ func (f *FS) readAtime(ctx context.Context, o *op, h Handle, n *inode) {
 			return
 		}
 	}
-	_ = f.update(ctx, o, func(o *op) error {
-		var m inode
+	var m inode
+	err := f.update(ctx, o, func(o *op) error {
 		if err := o.node(h, &m); err != nil {
 			return err
 		}
 		m.Atime = now
 		return o.putInode(&m)
 	})
+	if err == nil {
+		*n = m
+	}
 }
 
 // WriteAt writes p to regular file h at off and returns the number of
-// bytes written and the new attributes. It needs write permission, clears
-// setuid/setgid when the caller is not privileged, and fails with
-// ErrTooBig past Options.MaxFileSize. An Unstable write may stay in memory
-// until Commit; a DataSync or FileSync write is durable on return.
-func (f *FS) WriteAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64, how Stability) (int, Attr, error) {
+// bytes written and h's attributes before and after the write, both read
+// in the write's one metadata transaction (NFSv3 wcc_data). It needs
+// write permission, clears setuid/setgid when the caller is not
+// privileged, and fails with ErrTooBig past Options.MaxFileSize. An
+// Unstable write may stay in memory until Commit; a DataSync or FileSync
+// write is durable on return. After.Used counts only bytes mapped to
+// blocks, which small stable writes are not until they are folded.
+func (f *FS) WriteAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64, how Stability) (int, Wcc, error) {
 	n, w, err := f.writeAt(ctx, c, h, p, off, how)
-	return n, w.After, err
+	if err != nil {
+		return 0, Wcc{}, err
+	}
+	return n, w, nil
 }
 
 // Parts of a write: the bytes of p falling in one chunk, and how they are

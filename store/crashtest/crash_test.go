@@ -246,7 +246,7 @@ func readState(ctx context.Context, fsys *store.FS) (state, error) {
 				return nil, fmt.Errorf("Lookup(%s): %w", e.Name, err)
 			}
 			p := make([]byte, attr.Size)
-			n, _, err := fsys.ReadAt(ctx, root, h, p, 0)
+			n, _, _, err := fsys.ReadAt(ctx, root, h, p, 0)
 			if err != nil || n != len(p) {
 				return nil, fmt.Errorf("ReadAt(%s): %d of %d bytes, %w", e.Name, n, len(p), err)
 			}
@@ -514,12 +514,14 @@ func run(ctx context.Context, fsys *store.FS, o op) error {
 	dir := fsys.Root()
 	switch o.kind {
 	case 'C':
-		_, _, err := fsys.Create(ctx, root, dir, o.name, store.CreateGuarded, &store.SetAttr{Mask: store.SetMode, Mode: fileMode}, store.Verifier{})
+		_, _, _, err := fsys.Create(ctx, root, dir, o.name, store.CreateGuarded, &store.SetAttr{Mask: store.SetMode, Mode: fileMode}, store.Verifier{})
 		return err
 	case 'R':
-		return fsys.Rename(ctx, root, dir, o.name, dir, o.to)
+		_, _, err := fsys.Rename(ctx, root, dir, o.name, dir, o.to)
+		return err
 	case 'D':
-		return fsys.Remove(ctx, root, dir, o.name)
+		_, err := fsys.Remove(ctx, root, dir, o.name)
+		return err
 	}
 	h, _, err := fsys.Lookup(ctx, root, dir, o.name)
 	if err != nil {
