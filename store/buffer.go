@@ -191,62 +191,100 @@ func (f *FS) bufferWrite(ctx context.Context, o *op, fb *fileBuf, id, ci, off ui
 	return nil
 }
 
-// sealChunk stores the runs of an open block as blocks and maps them, in
-// one transaction, then empties the open block. When the chunk holds
-// logged stable writes, the same transaction deletes their intents (the
-// fold), and the blocks are synced before it: an intent goes only once
-// the blocks that replace it are on stable storage. A chunk of a deleted
-// file is dropped.
+// sealChunk seals chunk ci of fb (see sealChunks).
 func (f *FS) sealChunk(ctx context.Context, o *op, fb *fileBuf, id, ci uint64, cb *chunkBuf) error {
-	if len(cb.segs) == 0 && len(cb.intents) == 0 {
-		cb.unstable = false
+	return f.sealChunks(ctx, o, fb, id, []uint64{ci})
+}
+
+// sealChunks stores the runs of the open blocks cis of fb as blocks and
+// maps them, one transaction per chunk, then empties those open blocks.
+// The blocks of all the chunks are stored first, under their locks. When
+// a chunk holds logged stable writes, its transaction also deletes their
+// intents (the fold), and the stored blocks are synced, once for all the
+// chunks, before any transaction: an intent goes only once the blocks
+// that replace it are on stable storage (intent.go). A chunk of a deleted
+// file is dropped.
+func (f *FS) sealChunks(ctx context.Context, o *op, fb *fileBuf, id uint64, cis []uint64) error {
+	type job struct {
+		ci   uint64
+		cb   *chunkBuf
+		pbs  []pendingBlock
+		exts []extent
+		held int64
+	}
+	jobs := make([]job, 0, len(cis))
+	var all []pendingBlock
+	fold := false
+	for _, ci := range cis {
+		cb := fb.chunks[ci]
+		if cb == nil {
+			continue
+		}
+		if len(cb.segs) == 0 && len(cb.intents) == 0 {
+			cb.unstable = false
+			continue
+		}
+		j := job{ci: ci, cb: cb, pbs: make([]pendingBlock, 0, len(cb.segs)), exts: make([]extent, 0, len(cb.segs))}
+		for _, g := range cb.segs {
+			bid := blockID(g.b)
+			j.pbs = append(j.pbs, pendingBlock{bid, g.b})
+			j.exts = append(j.exts, extent{Start: g.s, End: g.end(), Block: bid})
+			j.held += int64(len(g.b))
+		}
+		all = append(all, j.pbs...)
+		fold = fold || len(cb.intents) > 0
+		jobs = append(jobs, j)
+	}
+	if len(jobs) == 0 {
 		return nil
 	}
-	pbs := make([]pendingBlock, 0, len(cb.segs))
-	exts := make([]extent, 0, len(cb.segs))
-	var held int64
-	for _, g := range cb.segs {
-		bid := blockID(g.b)
-		pbs = append(pbs, pendingBlock{bid, g.b})
-		exts = append(exts, extent{Start: g.s, End: g.end(), Block: bid})
-		held += int64(len(g.b))
-	}
-	unlock, err := f.putBlocks(ctx, pbs)
+	unlock, err := f.putBlocks(ctx, all)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if len(cb.intents) > 0 {
+	if fold {
 		if err := f.waitBlocksDurable(ctx); err != nil {
-			f.reclaimPut(ctx, pbs)
+			f.reclaimPut(ctx, all)
 			return err
 		}
 	}
-	err = f.update(ctx, o, func(o *op) error {
-		var n inode
-		if err := o.getInode(id, &n); err != nil {
-			return err
-		}
-		if err := o.mapExtents(&n, pbs, exts); err != nil {
-			return err
-		}
-		for _, seq := range cb.intents {
-			if err := o.tx.Delete(o.key2(pfxIntent, id, seq)); err != nil {
+	for i, j := range jobs {
+		err := f.update(ctx, o, func(o *op) error {
+			var n inode
+			if err := o.getInode(id, &n); err != nil {
 				return err
 			}
+			if err := o.mapExtents(&n, j.pbs, j.exts); err != nil {
+				return err
+			}
+			for _, seq := range j.cb.intents {
+				if err := o.tx.Delete(o.key2(pfxIntent, id, seq)); err != nil {
+					return err
+				}
+			}
+			return o.putInode(&n)
+		})
+		if err != nil {
+			var left []pendingBlock
+			for _, k := range jobs[i:] {
+				left = append(left, k.pbs...)
+			}
+			f.reclaimPut(ctx, left)
+			if !errors.Is(err, ErrStale) {
+				return err
+			}
+			// the file is gone: nothing maps its blocks; drop its chunks
+			for _, k := range jobs[i:] {
+				k.cb.segs, k.cb.intents, k.cb.unstable = k.cb.segs[:0], k.cb.intents[:0], false
+				f.account(fb, -k.held)
+			}
+			return nil
 		}
-		return o.putInode(&n)
-	})
-	if err != nil && !errors.Is(err, ErrStale) {
-		f.reclaimPut(ctx, pbs)
-		return err
+		j.cb.segs = j.cb.segs[:0]
+		j.cb.intents, j.cb.unstable = j.cb.intents[:0], false
+		f.account(fb, -j.held)
 	}
-	if err != nil {
-		f.reclaimPut(ctx, pbs) // the file is gone: nothing maps them
-	}
-	cb.segs = cb.segs[:0]
-	cb.intents, cb.unstable = cb.intents[:0], false
-	f.account(fb, -held)
 	return nil
 }
 
@@ -272,14 +310,16 @@ type pendingBlock struct {
 // mapping committed, so that no reclaim deletes a block in between. A Put
 // of a block the store already has rewrites the same bytes.
 func (f *FS) putBlocks(ctx context.Context, pbs []pendingBlock) (unlock func(), err error) {
-	var locks [16]uint8
-	ls := locks[:0]
+	var want [256]bool
 	for _, pb := range pbs {
-		if !slices.Contains(ls, pb.id[0]) {
-			ls = append(ls, pb.id[0])
+		want[pb.id[0]] = true
+	}
+	var ls []uint8
+	for l := range want {
+		if want[l] {
+			ls = append(ls, uint8(l))
 		}
 	}
-	slices.Sort(ls)
 	for _, l := range ls {
 		f.blockLocks[l].Lock()
 	}
@@ -288,8 +328,17 @@ func (f *FS) putBlocks(ctx context.Context, pbs []pendingBlock) (unlock func(), 
 			f.blockLocks[l].Unlock()
 		}
 	}
+	var seen map[BlockID]bool
+	if len(pbs) > 8 {
+		seen = make(map[BlockID]bool, len(pbs))
+	}
 	for i, pb := range pbs {
-		if slices.ContainsFunc(pbs[:i], func(q pendingBlock) bool { return q.id == pb.id }) {
+		if seen != nil {
+			if seen[pb.id] {
+				continue
+			}
+			seen[pb.id] = true
+		} else if slices.ContainsFunc(pbs[:i], func(q pendingBlock) bool { return q.id == pb.id }) {
 			continue
 		}
 		if err := f.blocks.Put(ctx, pb.id, pb.content); err != nil {
@@ -356,13 +405,15 @@ func (f *FS) flushFile(ctx context.Context, id uint64, drop, onlyUnstable bool) 
 	}
 	o := f.getOp(ctx)
 	defer f.putOp(o)
+	cis := make([]uint64, 0, len(fb.chunks))
 	for ci, cb := range fb.chunks {
-		if onlyUnstable && !cb.unstable {
-			continue
+		if !onlyUnstable || cb.unstable {
+			cis = append(cis, ci)
 		}
-		if err := f.sealChunk(ctx, o, fb, id, ci, cb); err != nil {
-			return err
-		}
+	}
+	slices.Sort(cis)
+	if err := f.sealChunks(ctx, o, fb, id, cis); err != nil {
+		return err
 	}
 	if drop {
 		f.removeBuffers(fb)
