@@ -49,16 +49,19 @@ func diskFS(b *testing.B) *store.FS {
 }
 
 // BenchmarkWriteDisk4KiBRandom writes 4 KiB at random aligned offsets of a
-// 256 MiB file, unstable or FILE_SYNC, from 1 or 32 goroutines (32 NFS
+// 256 MiB file, unstable, unstable with a COMMIT after every 64 writes of
+// each writer (commit=64), or FILE_SYNC, from 1 or 32 goroutines (32 NFS
 // WRITEs in flight). 32 FILE_SYNC writes in flight share backend syncs
 // when the store groups them.
 func BenchmarkWriteDisk4KiBRandom(b *testing.B) {
-	for _, how := range []store.Stability{store.Unstable, store.FileSync} {
+	const commitEvery = 64
+	for _, mode := range []string{"unstable", "commit=64", "filesync"} {
+		how := store.Unstable
+		if mode == "filesync" {
+			how = store.FileSync
+		}
 		for _, inflight := range []int{1, 32} {
-			name := "unstable"
-			if how != store.Unstable {
-				name = "filesync"
-			}
+			name := mode
 			b.Run(fmt.Sprintf("%s/inflight=%d", name, inflight), func(b *testing.B) {
 				fs := diskFS(b)
 				f := create(b, fs, alice, fs.Root(), "f", 0o644)
@@ -82,6 +85,12 @@ func BenchmarkWriteDisk4KiBRandom(b *testing.B) {
 						if _, _, err := fs.WriteAt(ctx, alice, f, p, off, how); err != nil {
 							b.Error(err)
 							return
+						}
+						if mode == "commit=64" && i%commitEvery == commitEvery-1 {
+							if _, err := fs.Commit(ctx, alice, f); err != nil {
+								b.Error(err)
+								return
+							}
 						}
 					}
 				}

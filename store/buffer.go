@@ -224,13 +224,8 @@ func (f *FS) sealChunks(ctx context.Context, o *op, fb *fileBuf, id uint64, cis 
 			cb.unstable = false
 			continue
 		}
-		j := job{ci: ci, cb: cb, pbs: make([]pendingBlock, 0, len(cb.segs)), exts: make([]extent, 0, len(cb.segs))}
-		for _, g := range cb.segs {
-			bid := blockID(g.b)
-			j.pbs = append(j.pbs, pendingBlock{bid, g.b})
-			j.exts = append(j.exts, extent{Start: g.s, End: g.end(), Block: bid})
-			j.held += int64(len(g.b))
-		}
+		j := job{ci: ci, cb: cb, exts: make([]extent, 0, len(cb.segs))}
+		j.pbs, j.exts, j.held = packRuns(cb.segs, j.exts)
 		all = append(all, j.pbs...)
 		fold = fold || len(cb.intents) > 0
 		jobs = append(jobs, j)
@@ -288,6 +283,36 @@ func (f *FS) sealChunks(ctx context.Context, o *op, fb *fileBuf, id uint64, cis 
 	return nil
 }
 
+// packRuns returns the block and extents that seal the runs segs of one
+// chunk, and the bytes they hold. Several runs are packed into one block
+// (their bytes one after the other), each run an extent at its offset in
+// it: a chunk of scattered small writes is then one block, one Put and
+// one file, not one per run, and holes between the runs stay holes. The
+// block is named by the hash of the packed bytes like any other and is
+// referenced once per extent, so it goes when the last of them does.
+func packRuns(segs []seg, exts []extent) ([]pendingBlock, []extent, int64) {
+	if len(segs) == 1 {
+		g := segs[0]
+		bid := blockID(g.b)
+		return []pendingBlock{{bid, g.b}}, append(exts, extent{Start: g.s, End: g.end(), Block: bid}), int64(len(g.b))
+	}
+	var n int
+	for _, g := range segs {
+		n += len(g.b)
+	}
+	packed := make([]byte, 0, n)
+	for _, g := range segs {
+		packed = append(packed, g.b...)
+	}
+	bid := blockID(packed)
+	var off uint64
+	for _, g := range segs {
+		exts = append(exts, extent{Start: g.s, End: g.end(), Block: bid, Off: off})
+		off += uint64(len(g.b))
+	}
+	return []pendingBlock{{bid, packed}}, exts, int64(n)
+}
+
 // blockID names a block by the SHA-256 of its content. The hash is
 // cryptographic on purpose: blocks are deduplicated by name, so a hash an
 // attacker could collide would let one file's content replace another's
@@ -307,8 +332,7 @@ type pendingBlock struct {
 // no metadata transaction is held open across a Put (a slow object store
 // would otherwise hold a database transaction). The blocks' locks are
 // taken first and held until unlock, which the caller calls after the
-// mapping committed, so that no reclaim deletes a block in between. A Put
-// of a block the store already has rewrites the same bytes.
+// mapping committed, so that no reclaim deletes a block in between.
 func (f *FS) putBlocks(ctx context.Context, pbs []pendingBlock) (unlock func(), err error) {
 	var want [256]bool
 	for _, pb := range pbs {
@@ -328,19 +352,36 @@ func (f *FS) putBlocks(ctx context.Context, pbs []pendingBlock) (unlock func(), 
 			f.blockLocks[l].Unlock()
 		}
 	}
-	var seen map[BlockID]bool
-	if len(pbs) > 8 {
-		seen = make(map[BlockID]bool, len(pbs))
-	}
-	for i, pb := range pbs {
-		if seen != nil {
+	// Blocks the store has already (a record names them) are not put
+	// again: the locks keep their records from going before the mapping
+	// commits. One read-only transaction looks them all up.
+	seen := make(map[BlockID]bool, len(pbs))
+	o := f.getOp(ctx)
+	err = f.view(ctx, o, func(o *op) error {
+		for _, pb := range pbs {
 			if seen[pb.id] {
 				continue
 			}
-			seen[pb.id] = true
-		} else if slices.ContainsFunc(pbs[:i], func(q pendingBlock) bool { return q.id == pb.id }) {
+			_, err := o.tx.Get(o.keyBlock(pb.id))
+			switch {
+			case err == nil:
+				seen[pb.id] = true
+			case !errors.Is(err, ErrNotFound):
+				return err
+			}
+		}
+		return nil
+	})
+	f.putOp(o)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	for i, pb := range pbs {
+		if seen[pb.id] {
 			continue
 		}
+		seen[pb.id] = true
 		if err := f.blocks.Put(ctx, pb.id, pb.content); err != nil {
 			unlock()
 			f.reclaimPut(ctx, pbs[:i])

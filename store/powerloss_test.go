@@ -289,3 +289,71 @@ func TestCommitSealsOnlyUnstable(t *testing.T) {
 		t.Fatalf("Commit after one unstable write stored %d blocks, want 1", d)
 	}
 }
+
+// TestSealPacksRunsAndSkipsKnownBlocks: sealing a chunk of scattered
+// writes stores one block holding all its runs (one Put, one file),
+// mapped by one extent per run with the holes between them kept; a block
+// the store already has is not put again.
+func TestSealPacksRunsAndSkipsKnownBlocks(t *testing.T) {
+	m, b := newPLMeta(t, nil), newPLBlocks(nil)
+	fs := plOpen(t, m, b, 64<<20)
+	h := create(t, fs, alice, fs.Root(), "f", 0o644)
+	want := make([]byte, 4000)
+	for _, off := range []int{10, 1000, 3000} {
+		p := []byte(fmt.Sprintf("run at %d", off))
+		if _, _, err := fs.WriteAt(ctx, alice, h, p, int64(off), store.Unstable); err != nil {
+			t.Fatal(err)
+		}
+		copy(want[off:], p)
+	}
+	want = want[:3000+len("run at 3000")]
+	puts := b.puts.Load()
+	if _, err := fs.Commit(ctx, alice, h); err != nil {
+		t.Fatal(err)
+	}
+	if d := b.puts.Load() - puts; d != 1 {
+		t.Fatalf("sealing three runs of one chunk stored %d blocks, want 1", d)
+	}
+	if got := readAll(t, fs, alice, h); !bytes.Equal(got, want) {
+		t.Fatal("packed runs read back wrong")
+	}
+	a, err := fs.GetAttr(ctx, nil, h)
+	if used := len("run at 10") + 2*len("run at 1000"); err != nil || a.Used != uint64(used) {
+		t.Fatalf("Used %d, want the runs' bytes only (%v)", a.Used, err)
+	}
+	checkFS(t, fs)
+	// The same whole chunk written to two files is stored once.
+	whole := bytes.Repeat([]byte("w"), 4096)
+	g := create(t, fs, alice, fs.Root(), "g", 0o644)
+	if _, _, err := fs.WriteAt(ctx, alice, g, whole, 0, store.Unstable); err != nil {
+		t.Fatal(err)
+	}
+	puts = b.puts.Load()
+	if _, _, err := fs.WriteAt(ctx, alice, h, whole, 4096, store.Unstable); err != nil {
+		t.Fatal(err)
+	}
+	if d := b.puts.Load() - puts; d != 0 {
+		t.Fatalf("a block the store has was put %d times again", d)
+	}
+	// Overwriting one run and removing the file release the packed block.
+	if _, _, err := fs.WriteAt(ctx, alice, h, []byte("X"), 1000, store.FileSync); err != nil {
+		t.Fatal(err)
+	}
+	checkFS(t, fs)
+	if _, err := fs.Remove(ctx, alice, fs.Root(), "f"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Remove(ctx, alice, fs.Root(), "g"); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkFS(t, fs)
+	b.mu.Lock()
+	left := len(b.live)
+	b.mu.Unlock()
+	if left != 0 {
+		t.Fatalf("%d blocks left after removing every file", left)
+	}
+}
