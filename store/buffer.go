@@ -17,9 +17,11 @@ import (
 // over the extents by reads. Only written bytes are held: nothing is read
 // from the store to write, and a small write costs its size.
 //
-// Sealing a chunk stores each run as a block named by the SHA-256 of its
-// bytes and maps it, in one transaction. A run that covers a whole chunk is
-// sealed at once; the others on Commit, when an operation needs the mapping
+// Sealing a chunk stores its runs as one block named by the SHA-256 of
+// their bytes (packed one after the other, see packRuns) and maps each run
+// to its part of it, in one transaction. A run that covers a whole chunk is
+// sealed at once; the others on Commit (only chunks holding unstable
+// writes), when an operation needs the mapping
 // complete (truncate, clone, copy, seek, allocate, deallocate, fsck), when
 // memory passes Options.BufferBytes (least recently written files first),
 // and on Close. A small stable write is logged as an intent and kept in
