@@ -112,7 +112,7 @@ func newLocks(t testing.TB) *locking.Manager {
 func TestTable(t *testing.T) {
 	ctx := context.Background()
 	fsys := newFS(t)
-	sub, _, err := fsys.Mkdir(ctx, &store.Cred{}, fsys.Root(), "sub", nil)
+	sub, _, _, err := fsys.Mkdir(ctx, &store.Cred{}, fsys.Root(), "sub", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func TestResolveHandle(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := &store.Cred{}
-	h, _, err := fsys.Create(ctx, root, fsys.Root(), "f", store.CreateUnchecked, &store.SetAttr{}, store.Verifier{})
+	h, _, _, err := fsys.Create(ctx, root, fsys.Root(), "f", store.CreateUnchecked, &store.SetAttr{}, store.Verifier{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestResolveHandle(t *testing.T) {
 	if _, _, err := tab.ResolveHandle(ctx, unknown); !errors.Is(err, store.ErrStale) {
 		t.Fatalf("unknown export: %v", err)
 	}
-	if err := fsys.Remove(ctx, root, fsys.Root(), "f"); err != nil {
+	if _, err := fsys.Remove(ctx, root, fsys.Root(), "f"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := tab.ResolveHandle(ctx, fh); !errors.Is(err, store.ErrStale) {

@@ -68,9 +68,9 @@ func benchRead(b *testing.B, size int) {
 func BenchmarkREAD4K(b *testing.B) { benchRead(b, 4<<10) }
 func BenchmarkREAD1M(b *testing.B) { benchRead(b, 1<<20) }
 
-func benchWrite(b *testing.B, size int) {
+func benchWrite(b *testing.B, size int, how wire.StableHow) {
 	c, _, f := benchSetup(b)
-	args := &wire.WRITE3args{File: fh(f), Count: wire.Count3(size), Stable: wire.UNSTABLE, Data: bytes.Repeat([]byte("w"), size)}
+	args := &wire.WRITE3args{File: fh(f), Count: wire.Count3(size), Stable: how, Data: bytes.Repeat([]byte("w"), size)}
 	var res wire.WRITE3res
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
@@ -84,5 +84,6 @@ func benchWrite(b *testing.B, size int) {
 	}
 }
 
-func BenchmarkWRITE4K(b *testing.B) { benchWrite(b, 4<<10) }
-func BenchmarkWRITE1M(b *testing.B) { benchWrite(b, 1<<20) }
+func BenchmarkWRITE4K(b *testing.B)         { benchWrite(b, 4<<10, wire.UNSTABLE) }
+func BenchmarkWRITE1M(b *testing.B)         { benchWrite(b, 1<<20, wire.UNSTABLE) }
+func BenchmarkWRITE4KFileSync(b *testing.B) { benchWrite(b, 4<<10, wire.FILE_SYNC) }

@@ -46,25 +46,21 @@ func (s *Server) setattr(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		return
 	}
 	if st == wire.NFS3_OK {
-		res.ObjWcc.Before = r.preOp(ctx, fh.node)
 		sa := sattr(&args.NewAttributes)
 		if args.Guard.Check {
 			sa.Mask |= store.SetCtimeGuard
 			sa.Guard = timeNS(args.Guard.ObjCtime)
 		}
-		switch {
-		case r.ro:
+		// The store reads the attributes around the change in its
+		// transaction: one call, and exact wcc_data (RFC 1813 §2.6).
+		var ow store.Wcc
+		var err error
+		if r.ro {
 			st = wire.NFS3ERR_ROFS
-			res.ObjWcc.After = r.postOp(ctx, fh.node)
-		default:
-			a, err := r.fs.SetAttr(ctx, &r.cred, fh.node, &sa)
-			if err != nil {
-				st = r.fail(ctx, "SETATTR", err)
-				res.ObjWcc.After = r.postOp(ctx, fh.node)
-			} else {
-				res.ObjWcc.After = r.post(&a)
-			}
+		} else if ow, err = r.fs.SetAttr(ctx, &r.cred, fh.node, &sa); err != nil {
+			st = r.fail(ctx, "SETATTR", err)
 		}
+		res.ObjWcc = r.dirWcc(ctx, st, &ow, fh.node)
 	}
 	res.Status = st
 	w.SetStatus(uint32(st))
@@ -210,17 +206,18 @@ func (s *Server) read(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 	if args.Offset > 1<<63-1 {
 		args.Offset = 1<<63 - 1
 	}
-	got, eof, err := r.fs.ReadAt(ctx, &r.cred, fh.node, buf, int64(args.Offset))
-	post := r.postOp(ctx, fh.node)
+	got, eof, a, err := r.fs.ReadAt(ctx, &r.cred, fh.node, buf, int64(args.Offset))
 	if err != nil {
+		post := r.postOp(ctx, fh.node)
 		st = r.fail(ctx, "READ", err)
 		w.SetStatus(uint32(st))
 		e.Uint32(uint32(st))
 		post.MarshalXDR(e)
 		return
 	}
-	if n == 0 && post.AttributesFollow {
-		eof = uint64(args.Offset) >= uint64(post.Attributes.Size)
+	post := r.post(&a) // as of the read, from the read's transaction
+	if n == 0 {
+		eof = uint64(args.Offset) >= a.Size
 	}
 	w.SetStatus(uint32(wire.NFS3_OK))
 	e.Uint32(uint32(wire.NFS3_OK))
@@ -248,7 +245,6 @@ func (s *Server) write(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		return
 	}
 	if st == wire.NFS3_OK {
-		res.Resfail.Before = r.preOp(ctx, fh.node)
 		data := args.Data
 		var how store.Stability
 		switch args.Stable {
@@ -268,18 +264,20 @@ func (s *Server) write(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 			st = wire.NFS3ERR_FBIG
 		}
 		if st != wire.NFS3_OK {
-			res.Resfail.After = r.postOp(ctx, fh.node)
+			res.Resfail = r.dirWcc(ctx, st, nil, fh.node)
 		} else {
 			data = data[:args.Count]
 			if m := maxIO(c, r.fs.FsInfo().MaxWrite); uint32(len(data)) > m {
 				data = data[:m]
 			}
-			n, a, err := r.fs.WriteAt(ctx, &r.cred, fh.node, data, int64(args.Offset), how)
+			// One call: the store returns the attributes around the
+			// write, read in its one transaction (exact wcc_data).
+			n, fw, err := r.fs.WriteAt(ctx, &r.cred, fh.node, data, int64(args.Offset), how)
 			if err != nil {
 				st = r.fail(ctx, "WRITE", err)
-				res.Resfail.After = r.postOp(ctx, fh.node)
+				res.Resfail = r.dirWcc(ctx, st, nil, fh.node)
 			} else {
-				res.Resok.FileWcc = wire.WccData{Before: res.Resfail.Before, After: r.post(&a)}
+				res.Resok.FileWcc = r.dirWcc(ctx, st, &fw, fh.node)
 				res.Resok.Count = wire.Count3(n)
 				res.Resok.Committed = wire.FILE_SYNC
 				if how == store.Unstable {
@@ -339,7 +337,6 @@ func (s *Server) create(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 			st = wire.NFS3ERR_ROFS
 			res.Resfail = r.dirWcc(ctx, st, nil, fh.node)
 		} else {
-			var dw store.Wcc
 			var how store.CreateMode
 			var sa store.SetAttr
 			var verf store.Verifier
@@ -351,7 +348,7 @@ func (s *Server) create(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 			default:
 				how, verf = store.CreateExclusive, store.Verifier(args.How.Verf)
 			}
-			h, a, err := r.fs.CreateWcc(ctx, &r.cred, fh.node, string(args.Where.Name), how, &sa, verf, &dw)
+			h, a, dw, err := r.fs.Create(ctx, &r.cred, fh.node, string(args.Where.Name), how, &sa, verf)
 			st = r.created(ctx, &res, &buf, fh.node, &dw, h, &a, err, "CREATE")
 		}
 	}
@@ -378,10 +375,9 @@ func (s *Server) mkdir(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 			st = wire.NFS3ERR_ROFS
 			res.Resfail = r.dirWcc(ctx, st, nil, fh.node)
 		} else {
-			var dw store.Wcc
 			sa := sattr(&args.Attributes)
 			sa.Mask &^= store.SetSize
-			h, a, err := r.fs.MkdirWcc(ctx, &r.cred, fh.node, string(args.Where.Name), &sa, &dw)
+			h, a, dw, err := r.fs.Mkdir(ctx, &r.cred, fh.node, string(args.Where.Name), &sa)
 			st = r.created(ctx, &res, &buf, fh.node, &dw, h, &a, err, "MKDIR")
 		}
 	}
@@ -408,10 +404,9 @@ func (s *Server) symlink(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 			st = wire.NFS3ERR_ROFS
 			res.Resfail = r.dirWcc(ctx, st, nil, fh.node)
 		} else {
-			var dw store.Wcc
 			sa := sattr(&args.Symlink.SymlinkAttributes)
 			sa.Mask &^= store.SetSize | store.SetMode
-			h, a, err := r.fs.SymlinkWcc(ctx, &r.cred, fh.node, string(args.Where.Name), string(args.Symlink.SymlinkData), &sa, &dw)
+			h, a, dw, err := r.fs.Symlink(ctx, &r.cred, fh.node, string(args.Where.Name), string(args.Symlink.SymlinkData), &sa)
 			st = r.created(ctx, &res, &buf, fh.node, &dw, h, &a, err, "SYMLINK")
 		}
 	}
@@ -462,8 +457,7 @@ func (s *Server) mknod(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 			st = wire.NFS3ERR_ROFS
 			res.Resfail = r.dirWcc(ctx, st, nil, fh.node)
 		default:
-			var dw store.Wcc
-			h, a, err := r.fs.MknodWcc(ctx, &r.cred, fh.node, string(args.Where.Name), typ, dev, &sa, &dw)
+			h, a, dw, err := r.fs.Mknod(ctx, &r.cred, fh.node, string(args.Where.Name), typ, dev, &sa)
 			st = r.created(ctx, &res, &buf, fh.node, &dw, h, &a, err, "MKNOD")
 		}
 	}
@@ -487,15 +481,16 @@ func (s *Server) remove(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call, di
 	if st == wire.NFS3_OK {
 		name := string(args.Object.Name)
 		var dw store.Wcc
+		var err error
 		switch {
 		case r.ro:
 			st = wire.NFS3ERR_ROFS
 		case dir:
-			if err := r.fs.RmdirWcc(ctx, &r.cred, fh.node, name, &dw); err != nil {
+			if dw, err = r.fs.Rmdir(ctx, &r.cred, fh.node, name); err != nil {
 				st = r.fail(ctx, "RMDIR", err)
 			}
 		default:
-			if err := r.fs.RemoveWcc(ctx, &r.cred, fh.node, name, &dw); err != nil {
+			if dw, err = r.fs.Remove(ctx, &r.cred, fh.node, name); err != nil {
 				st = r.fail(ctx, "REMOVE", err)
 			}
 		}
@@ -530,9 +525,10 @@ func (s *Server) rename(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 	}
 	if st == wire.NFS3_OK {
 		var fw, tw store.Wcc
+		var err error
 		if r.ro {
 			st = wire.NFS3ERR_ROFS
-		} else if err := r.fs.RenameWcc(ctx, &r.cred, from.node, string(args.From.Name), to.node, string(args.To.Name), &fw, &tw); err != nil {
+		} else if fw, tw, err = r.fs.Rename(ctx, &r.cred, from.node, string(args.From.Name), to.node, string(args.To.Name)); err != nil {
 			st = r.fail(ctx, "RENAME", err)
 		}
 		res.FromdirWcc, res.TodirWcc = r.dirWcc(ctx, st, &fw, from.node), r.dirWcc(ctx, st, &tw, to.node)
@@ -565,10 +561,12 @@ func (s *Server) link(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 	}
 	if st == wire.NFS3_OK {
 		var dw store.Wcc
+		var a store.Attr
+		var err error
 		if r.ro {
 			st = wire.NFS3ERR_ROFS
 			res.FileAttributes = r.postOp(ctx, file.node)
-		} else if a, err := r.fs.LinkWcc(ctx, &r.cred, file.node, dir.node, string(args.Link.Name), &dw); err != nil {
+		} else if a, dw, err = r.fs.Link(ctx, &r.cred, file.node, dir.node, string(args.Link.Name)); err != nil {
 			st = r.fail(ctx, "LINK", err)
 			res.FileAttributes = r.postOp(ctx, file.node)
 		} else {

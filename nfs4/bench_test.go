@@ -34,7 +34,7 @@ func benchSetup(b *testing.B, size int) (*client, []byte) {
 	fsys := newFS(b)
 	ts := startServer(b, fsys, exportsLine)
 	cred := &store.Cred{UID: 1000, GID: 1000}
-	h, _, err := fsys.Create(context.Background(), cred, fsys.Root(), "file", store.CreateGuarded, nil, store.Verifier{})
+	h, _, _, err := fsys.Create(context.Background(), cred, fsys.Root(), "file", store.CreateGuarded, nil, store.Verifier{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -40,19 +40,19 @@ func testChownByNonOwner(t *testing.T, minor uint32) {
 		)
 		switch kind {
 		case "reg":
-			h, _, err = fsys.Create(context.Background(), root, r, name, store.CreateGuarded, nil, store.Verifier{})
+			h, _, _, err = fsys.Create(context.Background(), root, r, name, store.CreateGuarded, nil, store.Verifier{})
 		case "dir":
-			h, _, err = fsys.Mkdir(context.Background(), root, r, name, nil)
+			h, _, _, err = fsys.Mkdir(context.Background(), root, r, name, nil)
 		case "lnk":
-			h, _, err = fsys.Symlink(context.Background(), root, r, name, "target", nil)
+			h, _, _, err = fsys.Symlink(context.Background(), root, r, name, "target", nil)
 		case "fifo":
-			h, _, err = fsys.Mknod(context.Background(), root, r, name, store.TypeFIFO, store.Dev{}, nil)
+			h, _, _, err = fsys.Mknod(context.Background(), root, r, name, store.TypeFIFO, store.Dev{}, nil)
 		case "sock":
-			h, _, err = fsys.Mknod(context.Background(), root, r, name, store.TypeSocket, store.Dev{}, nil)
+			h, _, _, err = fsys.Mknod(context.Background(), root, r, name, store.TypeSocket, store.Dev{}, nil)
 		case "chr":
-			h, _, err = fsys.Mknod(context.Background(), root, r, name, store.TypeChar, store.Dev{Major: 1, Minor: 3}, nil)
+			h, _, _, err = fsys.Mknod(context.Background(), root, r, name, store.TypeChar, store.Dev{Major: 1, Minor: 3}, nil)
 		case "blk":
-			h, _, err = fsys.Mknod(context.Background(), root, r, name, store.TypeBlock, store.Dev{Major: 8}, nil)
+			h, _, _, err = fsys.Mknod(context.Background(), root, r, name, store.TypeBlock, store.Dev{Major: 8}, nil)
 		}
 		if err != nil {
 			t.Fatal(err)

@@ -105,7 +105,7 @@ func TestCompoundRules(t *testing.T) {
 
 func TestPseudoFS(t *testing.T) {
 	fsys := newFS(t)
-	if _, _, err := fsys.Mkdir(context.Background(), &store.Cred{}, fsys.Root(), "projects", nil); err != nil {
+	if _, _, _, err := fsys.Mkdir(context.Background(), &store.Cred{}, fsys.Root(), "projects", nil); err != nil {
 		t.Fatal(err)
 	}
 	ts := startServer(t, fsys, "/export *(rw,insecure)\n/data/projects *(ro,insecure)\n/hidden 10.9.9.9(rw)\n")
@@ -220,7 +220,7 @@ func TestNamespaceOps(t *testing.T) {
 func TestReadWrite(t *testing.T) {
 	fsys := newFS(t)
 	ts := startServer(t, fsys, exportsLine)
-	if _, _, err := fsys.Create(context.Background(), &store.Cred{UID: 1000, GID: 1000}, fsys.Root(), "f", store.CreateGuarded, &store.SetAttr{Mask: store.SetMode, Mode: 0o644}, store.Verifier{}); err != nil {
+	if _, _, _, err := fsys.Create(context.Background(), &store.Cred{UID: 1000, GID: 1000}, fsys.Root(), "f", store.CreateGuarded, &store.SetAttr{Mask: store.SetMode, Mode: 0o644}, store.Verifier{}); err != nil {
 		t.Fatal(err)
 	}
 	c := ts.dial(1000, 1000)

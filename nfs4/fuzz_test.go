@@ -35,7 +35,7 @@ func FuzzCompound(f *testing.F) {
 	c := ts.dial(1000, 1000)
 	ex := c.exportFH()
 	c.compound(putfh(ex), mkdir("d"), symlink("l", "d")).mustOK(f)
-	if _, _, err := fsys.Create(context.Background(), &store.Cred{UID: 1000, GID: 1000}, fsys.Root(), "f", store.CreateGuarded, nil, store.Verifier{}); err != nil {
+	if _, _, _, err := fsys.Create(context.Background(), &store.Cred{UID: 1000, GID: 1000}, fsys.Root(), "f", store.CreateGuarded, nil, store.Verifier{}); err != nil {
 		f.Fatal(err)
 	}
 	seeds := [][]wire.NfsArgop4{

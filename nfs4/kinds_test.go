@@ -52,18 +52,18 @@ func (k *kindClient) do(ops ...wire.NfsArgop4) *compoundRes {
 func kindObjects(t *testing.T, fs *store.FS) {
 	t.Helper()
 	ctx, root, r := context.Background(), &store.Cred{}, fs.Root()
-	if _, _, err := fs.Create(ctx, root, r, "reg", store.CreateGuarded, nil, store.Verifier{}); err != nil {
+	if _, _, _, err := fs.Create(ctx, root, r, "reg", store.CreateGuarded, nil, store.Verifier{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := fs.Mkdir(ctx, root, r, "dir", nil); err != nil {
+	if _, _, _, err := fs.Mkdir(ctx, root, r, "dir", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := fs.Symlink(ctx, root, r, "lnk", "reg", nil); err != nil {
+	if _, _, _, err := fs.Symlink(ctx, root, r, "lnk", "reg", nil); err != nil {
 		t.Fatal(err)
 	}
 	for name, typ := range map[string]store.FileType{"fifo": store.TypeFIFO, "sock": store.TypeSocket,
 		"blk": store.TypeBlock, "chr": store.TypeChar} {
-		if _, _, err := fs.Mknod(ctx, root, r, name, typ, store.Dev{Major: 1, Minor: 3}, nil); err != nil {
+		if _, _, _, err := fs.Mknod(ctx, root, r, name, typ, store.Dev{Major: 1, Minor: 3}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -272,7 +272,7 @@ func TestWriteOnlyAttrs(t *testing.T) {
 func TestReaddirTooSmall(t *testing.T) {
 	ts := start41(t)
 	kindObjects(t, ts.fs)
-	if _, _, err := ts.fs.Mkdir(context.Background(), &store.Cred{}, ts.fs.Root(), "empty", nil); err != nil {
+	if _, _, _, err := ts.fs.Mkdir(context.Background(), &store.Cred{}, ts.fs.Root(), "empty", nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, minor := range []uint32{0, 1} {

@@ -102,7 +102,7 @@ func opRead(c *compound) wire.Nfsstat4 {
 	if off > 1<<63-1 {
 		off = 1<<63 - 1
 	}
-	got, eof, err := c.fs().ReadAt(c.ctx, c.cred(), c.cur.node, buf, int64(off))
+	got, eof, _, err := c.fs().ReadAt(c.ctx, c.cred(), c.cur.node, buf, int64(off))
 	if err != nil {
 		if st, ok := c.ioTypeStatus(err); ok {
 			return c.status(st)

@@ -77,24 +77,24 @@ func (c *compound) create(a *wire.CREATE4args, ok *wire.CREATE4resok) wire.Nfsst
 	var err error
 	switch a.Objtype.Type {
 	case wire.NF4DIR:
-		h, _, err = fs.MkdirWcc(c.ctx, c.cred(), dir, name, &sa, &w)
+		h, _, w, err = fs.Mkdir(c.ctx, c.cred(), dir, name, &sa)
 	case wire.NF4LNK:
 		t := a.Objtype.Linkdata
 		if len(t) == 0 || !utf8.Valid(t) {
 			return wire.NFS4ERR_INVAL
 		}
-		h, _, err = fs.SymlinkWcc(c.ctx, c.cred(), dir, name, string(t), &sa, &w)
+		h, _, w, err = fs.Symlink(c.ctx, c.cred(), dir, name, string(t), &sa)
 	case wire.NF4BLK, wire.NF4CHR:
 		typ := store.TypeBlock
 		if a.Objtype.Type == wire.NF4CHR {
 			typ = store.TypeChar
 		}
 		dev := store.Dev{Major: a.Objtype.Devdata.Specdata1, Minor: a.Objtype.Devdata.Specdata2}
-		h, _, err = fs.MknodWcc(c.ctx, c.cred(), dir, name, typ, dev, &sa, &w)
+		h, _, w, err = fs.Mknod(c.ctx, c.cred(), dir, name, typ, dev, &sa)
 	case wire.NF4SOCK:
-		h, _, err = fs.MknodWcc(c.ctx, c.cred(), dir, name, store.TypeSocket, store.Dev{}, &sa, &w)
+		h, _, w, err = fs.Mknod(c.ctx, c.cred(), dir, name, store.TypeSocket, store.Dev{}, &sa)
 	case wire.NF4FIFO:
-		h, _, err = fs.MknodWcc(c.ctx, c.cred(), dir, name, store.TypeFIFO, store.Dev{}, &sa, &w)
+		h, _, w, err = fs.Mknod(c.ctx, c.cred(), dir, name, store.TypeFIFO, store.Dev{}, &sa)
 	}
 	if err != nil {
 		return c.fail("CREATE", err)
@@ -129,10 +129,9 @@ func (c *compound) remove(a *wire.REMOVE4args, ok *wire.REMOVE4resok) wire.Nfsst
 		return st
 	}
 	fs, dir, name := c.fs(), c.cur.node, string(a.Target)
-	var w store.Wcc
-	err := fs.RemoveWcc(c.ctx, c.cred(), dir, name, &w)
+	w, err := fs.Remove(c.ctx, c.cred(), dir, name)
 	if store.CodeOf(err) == store.CodeIsDir {
-		err = fs.RmdirWcc(c.ctx, c.cred(), dir, name, &w)
+		w, err = fs.Rmdir(c.ctx, c.cred(), dir, name)
 	}
 	if err != nil {
 		return c.fail("REMOVE", err)
@@ -175,8 +174,8 @@ func (c *compound) rename(a *wire.RENAME4args, ok *wire.RENAME4resok) wire.Nfsst
 		return wire.NFS4ERR_XDEV
 	}
 	fs, src, dst := c.fs(), c.saved.node, c.cur.node
-	var sw, dw store.Wcc
-	if err := fs.RenameWcc(c.ctx, c.cred(), src, string(a.Oldname), dst, string(a.Newname), &sw, &dw); err != nil {
+	sw, dw, err := fs.Rename(c.ctx, c.cred(), src, string(a.Oldname), dst, string(a.Newname))
+	if err != nil {
 		return c.fail("RENAME", err)
 	}
 	ok.SourceCinfo = changeInfo(&sw)
@@ -216,8 +215,8 @@ func (c *compound) link(a *wire.LINK4args, ok *wire.LINK4resok) wire.Nfsstat4 {
 		return wire.NFS4ERR_XDEV
 	}
 	fs, dir := c.fs(), c.cur.node
-	var w store.Wcc
-	if _, err := fs.LinkWcc(c.ctx, c.cred(), c.saved.node, dir, string(a.Newname), &w); err != nil {
+	_, w, err := fs.Link(c.ctx, c.cred(), c.saved.node, dir, string(a.Newname))
+	if err != nil {
 		if store.CodeOf(err) == store.CodePermission {
 			// The store refuses a directory with EPERM; NFSv4 says
 			// NFS4ERR_ISDIR (RFC 7530 §16.9.5, RFC 8881 §18.9.4).

@@ -274,7 +274,10 @@ func (c *compound) openCreate(a *wire.OPEN4args, ok *wire.OPEN4resok, w *store.W
 			return h, false, nil, c.lookupFail(err)
 		}
 	}
-	h, _, err := fs.CreateWcc(c.ctx, c.cred(), dir, name, mode, &sa, verf, w)
+	h, _, cw, err := fs.Create(c.ctx, c.cred(), dir, name, mode, &sa, verf)
+	if err == nil && w != nil {
+		*w = cw
+	}
 	if err != nil {
 		if store.CodeOf(err) == store.CodeExist && how.Mode == wire.UNCHECKED4 {
 			// Created by someone else between the lookup and here.

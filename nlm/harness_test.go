@@ -202,12 +202,12 @@ func (e *env) file(n uint64) store.Handle {
 	}
 	ctx, root := context.Background(), &store.Cred{}
 	name := "f" + strconv.FormatUint(n, 10)
-	h, _, err := e.fsys.Create(ctx, root, e.fsys.Root(), name, store.CreateUnchecked, &store.SetAttr{}, store.Verifier{})
+	h, _, _, err := e.fsys.Create(ctx, root, e.fsys.Root(), name, store.CreateUnchecked, &store.SetAttr{}, store.Verifier{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	if n == staleID {
-		if err := e.fsys.Remove(ctx, root, e.fsys.Root(), name); err != nil {
+		if _, err := e.fsys.Remove(ctx, root, e.fsys.Root(), name); err != nil {
 			e.t.Fatal(err)
 		}
 	}

@@ -28,14 +28,17 @@ func (m *failing) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return m.Metadata.Update(ctx, fn)
 }
 
-// manyExtents makes n stable writes of distinct bytes far apart: n extents
-// and blocks.
+// manyExtents makes n stable writes of distinct bytes far apart and seals
+// them (small stable writes are logged until then): n extents and blocks.
 func manyExtents(t *testing.T, fs *store.FS, h store.Handle, n int) {
 	for i := 0; i < n; i++ {
 		b := []byte{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i), byte(h.ID)}
 		if _, _, err := fs.WriteAt(ctx, alice, h, b, int64(i)*1024, store.FileSync); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := fs.Sync(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -51,7 +54,7 @@ func TestBatchedTruncateAndReap(t *testing.T) {
 	r := fs.Root()
 	f := create(t, fs, alice, r, "f", 0o644)
 	manyExtents(t, fs, f, 1300)
-	a, err := fs.SetAttr(ctx, alice, f, &store.SetAttr{Mask: store.SetSize, Size: 10 * 1024})
+	a, err := after(fs.SetAttr(ctx, alice, f, &store.SetAttr{Mask: store.SetSize, Size: 10 * 1024}))
 	if err != nil || a.Size != 10*1024 || a.Used != 50 {
 		t.Fatal(a, err)
 	}
@@ -60,7 +63,7 @@ func TestBatchedTruncateAndReap(t *testing.T) {
 	g := create(t, fs, alice, r, "g", 0o644)
 	manyExtents(t, fs, g, 1300)
 	meta.armed.Store(2) // the remove and one reap batch
-	if err := fs.Remove(ctx, alice, r, "g"); err != nil {
+	if _, err := fs.Remove(ctx, alice, r, "g"); err != nil {
 		t.Fatal(err)
 	}
 	meta.armed.Store(-1)
@@ -73,7 +76,7 @@ func TestBatchedTruncateAndReap(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFS(t, fs2)
-	if err := fs2.Remove(ctx, alice, r, "f"); err != nil {
+	if _, err := fs2.Remove(ctx, alice, r, "f"); err != nil {
 		t.Fatal(err)
 	}
 	checkFS(t, fs2)

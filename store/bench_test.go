@@ -45,10 +45,10 @@ func BenchmarkCreateRemove(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, _, err := fs.Create(ctx, alice, d, "f", store.CreateGuarded, nil, store.Verifier{}); err != nil {
+		if _, _, _, err := fs.Create(ctx, alice, d, "f", store.CreateGuarded, nil, store.Verifier{}); err != nil {
 			b.Fatal(err)
 		}
-		if err := fs.Remove(ctx, alice, d, "f"); err != nil {
+		if _, err := fs.Remove(ctx, alice, d, "f"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -108,7 +108,7 @@ func BenchmarkRead1MiB(b *testing.B) {
 	b.SetBytes(int64(len(p)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if n, _, err := fs.ReadAt(ctx, alice, f, p, 0); err != nil || n != len(p) {
+		if n, _, _, err := fs.ReadAt(ctx, alice, f, p, 0); err != nil || n != len(p) {
 			b.Fatal(n, err)
 		}
 	}

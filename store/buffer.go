@@ -17,14 +17,16 @@ import (
 // over the extents by reads. Only written bytes are held: nothing is read
 // from the store to write, and a small write costs its size.
 //
-// Sealing a chunk stores each run as a block named by the SHA-256 of its
-// bytes and maps it, in one transaction. A run that covers a whole chunk is
-// sealed at once; the others on Commit, when an operation needs the mapping
+// Sealing a chunk stores its runs as one block named by the SHA-256 of
+// their bytes (packed one after the other, see packRuns) and maps each run
+// to its part of it, in one transaction. A run that covers a whole chunk is
+// sealed at once; the others on Commit (only chunks holding unstable
+// writes), when an operation needs the mapping
 // complete (truncate, clone, copy, seek, allocate, deallocate, fsck), when
 // memory passes Options.BufferBytes (least recently written files first),
-// and on Close. A stable write is sealed at once — hashing only the bytes
-// written — and also kept in the open block when it is part of a chunk, so
-// that the next seal stores the chunk's runs as fewer, larger blocks.
+// and on Close. A small stable write is logged as an intent and kept in
+// the open block; sealing the chunk folds it (intent.go). A larger part of
+// a stable write is stored as a block at once.
 //
 // The buffers of a file are guarded by the file's lock (f.lockFile):
 // writers, sealers and truncation hold it exclusively, readers shared.
@@ -39,6 +41,12 @@ func (g *seg) end() uint64 { return g.s + uint64(len(g.b)) }
 
 type chunkBuf struct {
 	segs []seg // sorted, disjoint and not adjacent
+	// intents are the sequence numbers of the intents (logged stable
+	// writes) whose bytes the runs hold and no extent maps yet; sealing
+	// the chunk deletes them. unstable is set when the runs hold bytes of
+	// unstable writes, which Commit must seal.
+	intents  []uint64
+	unstable bool
 }
 
 type fileBuf struct {
@@ -95,6 +103,14 @@ func (cb *chunkBuf) covers(s, e uint64) bool {
 	return len(cb.segs) == 1 && cb.segs[0].s <= s && cb.segs[0].end() >= e
 }
 
+// chunk returns the open block of chunk ci, or nil (fb may be nil).
+func (fb *fileBuf) chunk(ci uint64) *chunkBuf {
+	if fb == nil {
+		return nil
+	}
+	return fb.chunks[ci]
+}
+
 // fileBuffer returns the buffers of id, making them when create is set.
 func (f *FS) fileBuffer(id uint64, create bool) *fileBuf {
 	f.bufMu.Lock()
@@ -138,7 +154,7 @@ func (f *FS) flusher(interval time.Duration) {
 		for _, id := range ids {
 			l := f.lockFile(id)
 			l.Lock()
-			_ = f.flushFile(context.Background(), id, true) // kept on failure; retried next time
+			_ = f.flushFile(context.Background(), id, true, false) // kept on failure; retried next time
 			l.Unlock()
 		}
 	}
@@ -155,14 +171,21 @@ func (f *FS) account(fb *fileBuf, d int64) {
 }
 
 // bufferWrite puts p, written at file offset off within chunk ci, into the
-// open block of the chunk, and seals the chunk if p completes it.
-func (f *FS) bufferWrite(ctx context.Context, o *op, fb *fileBuf, id, ci, off uint64, p []byte) error {
+// open block of the chunk, and seals the chunk if p completes it. logged
+// is the sequence number of the intent that holds p durably (0 for an
+// unstable write).
+func (f *FS) bufferWrite(ctx context.Context, o *op, fb *fileBuf, id, ci, off uint64, p []byte, logged uint64) error {
 	cb := fb.chunks[ci]
 	if cb == nil {
 		cb = &chunkBuf{}
 		fb.chunks[ci] = cb
 	}
 	f.account(fb, cb.insert(off, p, f.bsize))
+	if logged != 0 {
+		cb.intents = append(cb.intents, logged)
+	} else {
+		cb.unstable = true
+	}
 	cs := ci * f.bsize
 	if cb.covers(cs, cs+f.bsize) {
 		return f.sealChunk(ctx, o, fb, id, ci, cb)
@@ -170,125 +193,270 @@ func (f *FS) bufferWrite(ctx context.Context, o *op, fb *fileBuf, id, ci, off ui
 	return nil
 }
 
-// sealChunk stores the runs of an open block as blocks and maps them, in
-// one transaction, then empties the open block. A chunk of a deleted file
-// is dropped.
+// sealChunk seals chunk ci of fb (see sealChunks).
 func (f *FS) sealChunk(ctx context.Context, o *op, fb *fileBuf, id, ci uint64, cb *chunkBuf) error {
-	if len(cb.segs) == 0 {
+	return f.sealChunks(ctx, o, fb, id, []uint64{ci})
+}
+
+// sealChunks stores the runs of the open blocks cis of fb as blocks and
+// maps them, one transaction per chunk, then empties those open blocks.
+// The blocks of all the chunks are stored first, under their locks. When
+// a chunk holds logged stable writes, its transaction also deletes their
+// intents (the fold), and the stored blocks are synced, once for all the
+// chunks, before any transaction: an intent goes only once the blocks
+// that replace it are on stable storage (intent.go). A chunk of a deleted
+// file is dropped.
+func (f *FS) sealChunks(ctx context.Context, o *op, fb *fileBuf, id uint64, cis []uint64) error {
+	type job struct {
+		ci   uint64
+		cb   *chunkBuf
+		pbs  []pendingBlock
+		exts []extent
+		held int64
+	}
+	jobs := make([]job, 0, len(cis))
+	var all []pendingBlock
+	fold := false
+	for _, ci := range cis {
+		cb := fb.chunks[ci]
+		if cb == nil {
+			continue
+		}
+		if len(cb.segs) == 0 && len(cb.intents) == 0 {
+			cb.unstable = false
+			continue
+		}
+		j := job{ci: ci, cb: cb, exts: make([]extent, 0, len(cb.segs))}
+		j.pbs, j.exts, j.held = packRuns(cb.segs, j.exts)
+		all = append(all, j.pbs...)
+		fold = fold || len(cb.intents) > 0
+		jobs = append(jobs, j)
+	}
+	if len(jobs) == 0 {
 		return nil
 	}
-	pbs := make([]pendingBlock, 0, len(cb.segs))
-	exts := make([]extent, 0, len(cb.segs))
-	var held int64
-	for _, g := range cb.segs {
-		bid := BlockID(sha256.Sum256(g.b))
-		pbs = append(pbs, pendingBlock{bid, g.b})
-		exts = append(exts, extent{Start: g.s, End: g.end(), Block: bid})
-		held += int64(len(g.b))
-	}
-	err := f.mapBlocks(ctx, o, id, pbs, exts)
-	if err != nil && !errors.Is(err, ErrStale) {
+	unlock, err := f.putBlocks(ctx, all)
+	if err != nil {
 		return err
 	}
-	cb.segs = cb.segs[:0]
-	f.account(fb, -held)
+	defer unlock()
+	if fold {
+		if err := f.waitBlocksDurable(ctx); err != nil {
+			f.reclaimPut(ctx, all)
+			return err
+		}
+	}
+	for i, j := range jobs {
+		err := f.update(ctx, o, func(o *op) error {
+			var n inode
+			if err := o.getInode(id, &n); err != nil {
+				return err
+			}
+			if err := o.mapExtents(&n, j.pbs, j.exts); err != nil {
+				return err
+			}
+			for _, seq := range j.cb.intents {
+				if err := o.tx.Delete(o.key2(pfxIntent, id, seq)); err != nil {
+					return err
+				}
+			}
+			return o.putInode(&n)
+		})
+		if err != nil {
+			var left []pendingBlock
+			for _, k := range jobs[i:] {
+				left = append(left, k.pbs...)
+			}
+			f.reclaimPut(ctx, left)
+			if !errors.Is(err, ErrStale) {
+				return err
+			}
+			// the file is gone: nothing maps its blocks; drop its chunks
+			for _, k := range jobs[i:] {
+				k.cb.segs, k.cb.intents, k.cb.unstable = k.cb.segs[:0], k.cb.intents[:0], false
+				f.account(fb, -k.held)
+			}
+			return nil
+		}
+		j.cb.segs = j.cb.segs[:0]
+		j.cb.intents, j.cb.unstable = j.cb.intents[:0], false
+		f.account(fb, -j.held)
+	}
 	return nil
 }
 
-// sealDirect stores p, written at file offset off, as a block and maps it
-// at once (stable writes, writes of whole chunks).
-func (f *FS) sealDirect(ctx context.Context, o *op, id, off uint64, p []byte) error {
-	bid := BlockID(sha256.Sum256(p))
-	return f.mapBlocks(ctx, o, id, []pendingBlock{{bid, p}},
-		[]extent{{Start: off, End: off + uint64(len(p)), Block: bid}})
+// packRuns returns the block and extents that seal the runs segs of one
+// chunk, and the bytes they hold. Several runs are packed into one block
+// (their bytes one after the other), each run an extent at its offset in
+// it: a chunk of scattered small writes is then one block, one Put and
+// one file, not one per run, and holes between the runs stay holes. The
+// block is named by the hash of the packed bytes like any other and is
+// referenced once per extent, so it goes when the last of them does.
+func packRuns(segs []seg, exts []extent) ([]pendingBlock, []extent, int64) {
+	if len(segs) == 1 {
+		g := segs[0]
+		bid := blockID(g.b)
+		return []pendingBlock{{bid, g.b}}, append(exts, extent{Start: g.s, End: g.end(), Block: bid}), int64(len(g.b))
+	}
+	var n int
+	for _, g := range segs {
+		n += len(g.b)
+	}
+	packed := make([]byte, 0, n)
+	for _, g := range segs {
+		packed = append(packed, g.b...)
+	}
+	bid := blockID(packed)
+	var off uint64
+	for _, g := range segs {
+		exts = append(exts, extent{Start: g.s, End: g.end(), Block: bid, Off: off})
+		off += uint64(len(g.b))
+	}
+	return []pendingBlock{{bid, packed}}, exts, int64(n)
 }
 
-// pendingBlock is a block to store (unless the store has it) and map.
+// blockID names a block by the SHA-256 of its content. The hash is
+// cryptographic on purpose: blocks are deduplicated by name, so a hash an
+// attacker could collide would let one file's content replace another's
+// (a fast non-cryptographic hash would need a byte compare on every dedup
+// hit). crypto/sha256 uses the SHA-NI instructions where the CPU has them
+// (about 1.5-2 GB/s per core), which is cheaper than the copies a write
+// makes anyway.
+func blockID(p []byte) BlockID { return BlockID(sha256.Sum256(p)) }
+
+// pendingBlock is a block to store and map.
 type pendingBlock struct {
 	id      BlockID
 	content []byte
 }
 
-// mapBlocks stores the blocks the store does not have and, in one
-// transaction, maps each extent of exts in place of what mapped its range
-// before, keeping Used right. The extents are disjoint. The blocks' locks
-// are held from the puts to the commit so that no reclaim runs in between.
-func (f *FS) mapBlocks(ctx context.Context, o *op, id uint64, pbs []pendingBlock, exts []extent) error {
-	var locks [16]uint8
-	ls := locks[:0]
+// putBlocks stores the blocks pbs, before the transaction that maps them:
+// no metadata transaction is held open across a Put (a slow object store
+// would otherwise hold a database transaction). The blocks' locks are
+// taken first and held until unlock, which the caller calls after the
+// mapping committed, so that no reclaim deletes a block in between.
+func (f *FS) putBlocks(ctx context.Context, pbs []pendingBlock) (unlock func(), err error) {
+	var want [256]bool
 	for _, pb := range pbs {
-		if !slices.Contains(ls, pb.id[0]) {
-			ls = append(ls, pb.id[0])
+		want[pb.id[0]] = true
+	}
+	var ls []uint8
+	for l := range want {
+		if want[l] {
+			ls = append(ls, uint8(l))
 		}
 	}
-	slices.Sort(ls)
 	for _, l := range ls {
 		f.blockLocks[l].Lock()
 	}
-	defer func() {
+	unlock = func() {
 		for _, l := range ls {
 			f.blockLocks[l].Unlock()
 		}
-	}()
-	var putBuf [4]bool
-	put := putBuf[:0]
-	for range pbs {
-		put = append(put, false)
 	}
-	return f.update(ctx, o, func(o *op) error {
-		var n inode
-		if err := o.getInode(id, &n); err != nil {
-			return err
-		}
-		for i, pb := range pbs {
-			if _, err := o.tx.Get(o.keyBlock(pb.id)); errors.Is(err, ErrNotFound) {
-				if !put[i] && !slices.ContainsFunc(pbs[:i], func(q pendingBlock) bool { return q.id == pb.id }) {
-					if f.opts.Capacity > 0 && uint64(f.bytes.Load())+uint64(len(pb.content)) > f.opts.Capacity {
-						return ErrNoSpace
-					}
-					if err := f.blocks.Put(ctx, pb.id, pb.content); err != nil {
-						return ioErr("put block", err)
-					}
-					put[i] = true
-					o.put = append(o.put, pb.id)
-				}
-			} else if err != nil {
-				return err
+	// Blocks the store has already (a record names them) are not put
+	// again: the locks keep their records from going before the mapping
+	// commits. One read-only transaction looks them all up.
+	seen := make(map[BlockID]bool, len(pbs))
+	o := f.getOp(ctx)
+	err = f.view(ctx, o, func(o *op) error {
+		for _, pb := range pbs {
+			if seen[pb.id] {
+				continue
 			}
-			o.ref(pb.id, 0, uint64(len(pb.content)))
-		}
-		var freed, added uint64
-		for i := range exts {
-			fr, err := o.punch(id, exts[i].Start, exts[i].End)
-			if err != nil {
-				return err
-			}
-			freed += fr
-		}
-		for i := range exts {
-			added += exts[i].len()
-			if err := o.putExtentRaw(id, &exts[i]); err != nil {
+			_, err := o.tx.Get(o.keyBlock(pb.id))
+			switch {
+			case err == nil:
+				seen[pb.id] = true
+			case !errors.Is(err, ErrNotFound):
 				return err
 			}
 		}
-		n.Used = n.Used - min(n.Used, freed) + added
-		return o.putInode(&n)
+		return nil
 	})
+	f.putOp(o)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	for i, pb := range pbs {
+		if seen[pb.id] {
+			continue
+		}
+		seen[pb.id] = true
+		if err := f.blocks.Put(ctx, pb.id, pb.content); err != nil {
+			unlock()
+			f.reclaimPut(ctx, pbs[:i])
+			return nil, ioErr("put block", err)
+		}
+	}
+	return unlock, nil
 }
 
-// flushFile seals every open block of id, and drops the buffers when drop
-// is set. The caller holds the file's lock exclusively.
-func (f *FS) flushFile(ctx context.Context, id uint64, drop bool) error {
+// reclaimPut deletes those of the blocks pbs that no record references,
+// after the transaction that was to map them failed. The caller holds no
+// block lock.
+func (f *FS) reclaimPut(ctx context.Context, pbs []pendingBlock) {
+	ids := make([]BlockID, 0, len(pbs))
+	for _, pb := range pbs {
+		ids = append(ids, pb.id)
+	}
+	go f.reclaimBlocks(context.WithoutCancel(ctx), ids)
+}
+
+// mapExtents maps each extent of exts, naming the blocks pbs (already
+// stored), in place of what mapped its range before, keeping n.Used and
+// the block records right; the caller puts n. The extents are disjoint.
+func (o *op) mapExtents(n *inode, pbs []pendingBlock, exts []extent) error {
+	f := o.f
+	for _, pb := range pbs {
+		if _, err := o.tx.Get(o.keyBlock(pb.id)); errors.Is(err, ErrNotFound) {
+			if f.opts.Capacity > 0 && uint64(f.bytes.Load())+uint64(len(pb.content)) > f.opts.Capacity {
+				return ErrNoSpace
+			}
+		} else if err != nil {
+			return err
+		}
+		o.ref(pb.id, 0, uint64(len(pb.content)))
+	}
+	var freed, added uint64
+	for i := range exts {
+		fr, err := o.punch(n.ID, exts[i].Start, exts[i].End)
+		if err != nil {
+			return err
+		}
+		freed += fr
+	}
+	for i := range exts {
+		added += exts[i].len()
+		if err := o.putExtentRaw(n.ID, &exts[i]); err != nil {
+			return err
+		}
+	}
+	n.Used = n.Used - min(n.Used, freed) + added
+	return nil
+}
+
+// flushFile seals the open blocks of id: every one, or with onlyUnstable
+// those holding unstable writes (what Commit must make durable; blocks
+// holding only logged stable writes are durable already). It drops the
+// buffers when drop is set. The caller holds the file's lock exclusively.
+func (f *FS) flushFile(ctx context.Context, id uint64, drop, onlyUnstable bool) error {
 	fb := f.fileBuffer(id, false)
 	if fb == nil {
 		return nil
 	}
 	o := f.getOp(ctx)
 	defer f.putOp(o)
+	cis := make([]uint64, 0, len(fb.chunks))
 	for ci, cb := range fb.chunks {
-		if err := f.sealChunk(ctx, o, fb, id, ci, cb); err != nil {
-			return err
+		if !onlyUnstable || cb.unstable {
+			cis = append(cis, ci)
 		}
+	}
+	slices.Sort(cis)
+	if err := f.sealChunks(ctx, o, fb, id, cis); err != nil {
+		return err
 	}
 	if drop {
 		f.removeBuffers(fb)
@@ -298,7 +466,7 @@ func (f *FS) flushFile(ctx context.Context, id uint64, drop bool) error {
 
 // sealFile flushes and drops the buffers of id, for operations that change
 // the mapping directly. The caller holds the file's lock exclusively.
-func (f *FS) sealFile(ctx context.Context, id uint64) error { return f.flushFile(ctx, id, true) }
+func (f *FS) sealFile(ctx context.Context, id uint64) error { return f.flushFile(ctx, id, true, false) }
 
 func (f *FS) removeBuffers(fb *fileBuf) {
 	f.bufMu.Lock()
@@ -309,4 +477,30 @@ func (f *FS) removeBuffers(fb *fileBuf) {
 	fb.bytes = 0
 	f.bufMu.Unlock()
 	clear(fb.chunks)
+}
+
+// trim removes the bytes [s, e) from the runs (a direct mapping replaced
+// them) and returns the change in bytes held.
+func (cb *chunkBuf) trim(s, e uint64) int64 {
+	var d int64
+	out := make([]seg, 0, len(cb.segs)+1)
+	for _, g := range cb.segs {
+		if g.end() <= s || g.s >= e {
+			out = append(out, g)
+			continue
+		}
+		d -= int64(len(g.b))
+		if g.s < s {
+			l := seg{g.s, slices.Clone(g.b[:s-g.s])}
+			d += int64(len(l.b))
+			out = append(out, l)
+		}
+		if g.end() > e {
+			r := seg{e, slices.Clone(g.b[e-g.s:])}
+			d += int64(len(r.b))
+			out = append(out, r)
+		}
+	}
+	cb.segs = out
+	return d
 }

@@ -205,6 +205,7 @@ func (f *FS) check(ctx context.Context) (*checker, error) {
 	}
 	var exts []idExtent
 	orphans := map[uint64]bool{}
+	var intents [][]byte
 	cookies := map[[2]uint64]dent{}
 	var nsRecs []nsRecord
 	var sb super
@@ -281,6 +282,12 @@ func (f *FS) check(ctx context.Context) (*checker, error) {
 				if len(k) < 10 || nodes[be.Uint64(k[1:])] == nil {
 					c.problem(deleteKey(k), "xattr %q of missing node", k)
 				}
+			case pfxIntent:
+				if _, _, err := decodeIntent(v); err != nil || len(k) != 17 {
+					rep.addf("intent %x: bad record", k)
+					return true
+				}
+				intents = append(intents, bytes.Clone(k))
 			case pfxOrphan:
 				if len(k) != 9 || len(v) != 0 {
 					rep.addf("orphan record %x: bad", k)
@@ -333,6 +340,13 @@ func (f *FS) check(ctx context.Context) (*checker, error) {
 	}
 	if !haveSuper {
 		rep.addf("no superblock")
+	}
+	for _, k := range intents {
+		// Check sealed every open block first, so intents left are of
+		// writes made since; those of a missing file are garbage.
+		if ni := nodes[be.Uint64(k[1:])]; ni == nil || ni.n.Type != TypeRegular {
+			c.problem(deleteKey(k), "intent %x of a missing file", k)
+		}
 	}
 	for id := range orphans {
 		if nodes[id] != nil {

@@ -17,6 +17,7 @@ const (
 	pfxXattr   = 'x' // 'x' id(8) name               -> value
 	pfxBlock   = 'b' // 'b' blockid(32)              -> block record
 	pfxOrphan  = 'z' // 'z' id(8)                    -> empty: freed file with extents left
+	pfxIntent  = 'w' // 'w' id(8) seq(8)             -> intent: offset, bytes of a small stable write
 	usageShard = 16
 )
 
@@ -36,6 +37,30 @@ const errCorrupt corruptErr = "corrupted record"
 func appendKeyID(b []byte, pfx byte, id uint64) []byte {
 	b = append(b, pfx)
 	return be.AppendUint64(b, id)
+}
+
+// ---- intents --------------------------------------------------------------
+
+// intentHdr is the size of an intent value before its data: the file
+// offset.
+const intentHdr = 8
+
+func appendIntent(b []byte, off uint64, p []byte) []byte {
+	b = le.AppendUint64(b, off)
+	return append(b, p...)
+}
+
+// decodeIntent returns the offset and data of an intent value; data
+// aliases v.
+func decodeIntent(v []byte) (off uint64, data []byte, err error) {
+	if len(v) < intentHdr+1 {
+		return 0, nil, corrupt("intent")
+	}
+	off = le.Uint64(v)
+	if off+uint64(len(v)-intentHdr) < off {
+		return 0, nil, corrupt("intent")
+	}
+	return off, v[intentHdr:], nil
 }
 
 // ---- superblock ------------------------------------------------------------

@@ -25,14 +25,14 @@ func TestCorruptionSweep(t *testing.T) {
 		if _, _, err := fs.WriteAt(ctx, alice, f, make([]byte, 1500), 100, store.FileSync); err != nil {
 			t.Fatal(err)
 		}
-		s, _, err := fs.Symlink(ctx, alice, d, "s", "target", nil)
+		s, _, _, err := fs.Symlink(ctx, alice, d, "s", "target", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := fs.SetXattr(ctx, alice, f, "user.x", []byte("v"), 0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := fs.Link(ctx, alice, f, r, "g"); err != nil {
+		if _, _, err := fs.Link(ctx, alice, f, r, "g"); err != nil {
 			t.Fatal(err)
 		}
 		if err := fs.Close(); err != nil {
@@ -95,7 +95,7 @@ func TestCorruptionSweep(t *testing.T) {
 					fs.Lookup(ctx, root, h, "..")
 					_, _, err = fs.ReadDir(ctx, root, h, 0, store.Verifier{}, true, func(*store.DirEntry) bool { return true })
 					io(err)
-					_, _, err = fs.ReadAt(ctx, root, h, make([]byte, 4096), 0)
+					_, _, _, err = fs.ReadAt(ctx, root, h, make([]byte, 4096), 0)
 					io(err)
 					fs.WriteAt(ctx, root, h, []byte("x"), 700, store.FileSync)
 					fs.Readlink(ctx, root, h)

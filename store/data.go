@@ -40,7 +40,7 @@ func (f *FS) flushAll(ctx context.Context) error {
 	for _, id := range ids {
 		l := f.lockFile(id)
 		l.Lock()
-		err := f.flushFile(ctx, id, true)
+		err := f.flushFile(ctx, id, true, false)
 		l.Unlock()
 		if err != nil && first == nil {
 			first = err
@@ -70,7 +70,7 @@ func (f *FS) evict(ctx context.Context) {
 		}
 		l := f.lockFile(victim.id)
 		l.Lock()
-		err := f.flushFile(ctx, victim.id, true)
+		err := f.flushFile(ctx, victim.id, true, false)
 		l.Unlock()
 		if err != nil {
 			return // keep the data; a later write or Commit retries
@@ -78,6 +78,9 @@ func (f *FS) evict(ctx context.Context) {
 	}
 }
 
+// syncAll syncs the block backend, then the metadata backend, so that
+// blocks are on stable storage no later than the mappings naming them. It
+// runs through f.durable: call waitDurable.
 func (f *FS) syncAll(ctx context.Context) error {
 	if s, ok := f.blocks.(Syncer); ok {
 		if err := s.Sync(ctx); err != nil {
@@ -90,6 +93,24 @@ func (f *FS) syncAll(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// waitDurable returns once everything committed to the backends before
+// the call is on stable storage. Concurrent callers share one syncAll.
+func (f *FS) waitDurable(ctx context.Context) error {
+	if !f.syncs {
+		return nil
+	}
+	return f.durable.wait(ctx)
+}
+
+// waitBlocksDurable returns once every block stored before the call is on
+// stable storage (before a fold deletes the intents the blocks replace).
+func (f *FS) waitBlocksDurable(ctx context.Context) error {
+	if _, ok := f.blocks.(Syncer); !ok {
+		return nil
+	}
+	return f.blockSync.wait(ctx)
 }
 
 // ---- extents inside a transaction ---------------------------------------------
@@ -302,14 +323,16 @@ func (f *FS) regular(n *inode) error {
 }
 
 // ReadAt reads up to len(p) bytes of regular file h at off into p. It
-// returns the number of bytes read and whether they reach the end of the
-// file; holes read as zeroes. It needs read permission.
-func (f *FS) ReadAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64) (n int, eof bool, err error) {
+// returns the number of bytes read, whether they reach the end of the
+// file, and h's attributes as of the read (read in its transaction, with
+// the access time the read set): NFS post-operation attributes need no
+// other call. Holes read as zeroes. It needs read permission.
+func (f *FS) ReadAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64) (n int, eof bool, at Attr, err error) {
 	if err := checkCred(c); err != nil {
-		return 0, false, err
+		return 0, false, at, err
 	}
 	if off < 0 {
-		return 0, false, ErrInvalid
+		return 0, false, at, ErrInvalid
 	}
 	o := f.getOp(ctx)
 	defer f.putOp(o)
@@ -335,7 +358,7 @@ func (f *FS) ReadAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64)
 		return o.extentsIn(ino.ID, uint64(off), uint64(off)+cnt)
 	})
 	if err != nil {
-		return 0, false, err
+		return 0, false, at, err
 	}
 	start, end := uint64(off), uint64(off)+cnt
 	buf := p[:cnt]
@@ -350,7 +373,7 @@ func (f *FS) ReadAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64)
 		}
 		clear(seg)
 		if err := f.readExtents(ctx, o.exts, seg, pos); err != nil {
-			return 0, false, f.staleOr(ctx, h, err)
+			return 0, false, at, f.staleOr(ctx, h, err)
 		}
 		if cb != nil {
 			for _, g := range cb.segs {
@@ -363,7 +386,8 @@ func (f *FS) ReadAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64)
 		pos = ce
 	}
 	f.readAtime(ctx, o, h, &ino)
-	return int(cnt), end >= ino.Size, nil
+	ino.attr(&at)
+	return int(cnt), end >= ino.Size, at, nil
 }
 
 // staleOr returns ErrStale if h was deleted (a block of a file removed
@@ -375,6 +399,8 @@ func (f *FS) staleOr(ctx context.Context, h Handle, err error) error {
 	return err
 }
 
+// readAtime updates the access time after a read of n by the policy, and
+// sets n's (for the attributes ReadAt returns) when it did.
 func (f *FS) readAtime(ctx context.Context, o *op, h Handle, n *inode) {
 	now := f.now()
 	switch f.opts.Atime {
@@ -385,42 +411,150 @@ func (f *FS) readAtime(ctx context.Context, o *op, h Handle, n *inode) {
 			return
 		}
 	}
-	_ = f.update(ctx, o, func(o *op) error {
-		var m inode
+	var m inode
+	err := f.update(ctx, o, func(o *op) error {
 		if err := o.node(h, &m); err != nil {
 			return err
 		}
 		m.Atime = now
 		return o.putInode(&m)
 	})
+	if err == nil {
+		*n = m
+	}
 }
 
 // WriteAt writes p to regular file h at off and returns the number of
-// bytes written and the new attributes. It needs write permission, clears
-// setuid/setgid when the caller is not privileged, and fails with
-// ErrTooBig past Options.MaxFileSize. An Unstable write may stay in memory
-// until Commit; a DataSync or FileSync write is durable on return.
-func (f *FS) WriteAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64, how Stability) (int, Attr, error) {
+// bytes written and h's attributes before and after the write, both read
+// in the write's one metadata transaction (NFSv3 wcc_data). It needs
+// write permission, clears setuid/setgid when the caller is not
+// privileged, and fails with ErrTooBig past Options.MaxFileSize. An
+// Unstable write may stay in memory until Commit; a DataSync or FileSync
+// write is durable on return. After.Used counts only bytes mapped to
+// blocks, which small stable writes are not until they are folded.
+func (f *FS) WriteAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64, how Stability) (int, Wcc, error) {
+	n, w, err := f.writeAt(ctx, c, h, p, off, how)
+	if err != nil {
+		return 0, Wcc{}, err
+	}
+	return n, w, nil
+}
+
+// Parts of a write: the bytes of p falling in one chunk, and how they are
+// stored.
+const (
+	partBuffer = iota // into the open block only (unstable)
+	partLog           // logged as an intent and into the open block (small stable)
+	partDirect        // stored as a block and mapped at once
+)
+
+type writePart struct {
+	kind uint8
+	ci   uint64 // chunk
+	s    uint64 // file offset
+	p    []byte
+	seq  uint64 // partLog: the intent's sequence number
+}
+
+// maxLogged is the largest part of a stable write logged as an intent
+// (and at most a quarter of a block); larger parts are stored as blocks at
+// once. It bounds the intent values the metadata store holds.
+const maxLogged = 64 << 10
+
+// writeAt is WriteAt returning h's attributes before and after the write,
+// both read in the write's one metadata transaction.
+//
+// A write is split by chunk into parts. A part covering a whole chunk is
+// stored as a block and mapped (partDirect). A part of a stable write of
+// at most maxLogged bytes is logged: its bytes go into an intent record
+// in the same transaction, so the write costs one transaction and the
+// shared sync, and into the open block; the intent is deleted when the
+// open block is sealed (the fold, see sealChunk). A larger part of a
+// stable write is stored as its own block. An unstable part goes only
+// into the open block. Blocks are put before the transaction that maps
+// them. A stable write waits for the shared sync (f.durable) after
+// releasing the file's lock, so stable writes to one file share syncs.
+func (f *FS) writeAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64, how Stability) (int, Wcc, error) {
+	var w Wcc
 	if err := checkCred(c); err != nil {
-		return 0, Attr{}, err
+		return 0, w, err
 	}
 	if off < 0 {
-		return 0, Attr{}, ErrInvalid
+		return 0, w, ErrInvalid
 	}
 	end := uint64(off) + uint64(len(p))
 	if end > f.opts.MaxFileSize || end < uint64(off) {
-		return 0, Attr{}, ErrTooBig
+		return 0, w, ErrTooBig
 	}
 	if f.opts.Capacity > 0 && uint64(f.bytes.Load())+uint64(len(p)) > f.opts.Capacity {
-		return 0, Attr{}, ErrNoSpace
+		return 0, w, ErrNoSpace
 	}
+	err := f.writeLocked(ctx, c, h, p, uint64(off), how, &w)
+	f.evict(ctx)
+	if err != nil {
+		return 0, w, err
+	}
+	if how != Unstable && len(p) > 0 {
+		// The file lock is released: stable writes to the file that
+		// arrive meanwhile share this sync.
+		if err := f.waitDurable(ctx); err != nil {
+			return 0, w, err
+		}
+	}
+	return len(p), w, nil
+}
+
+// writeLocked is the part of writeAt under the file's lock.
+func (f *FS) writeLocked(ctx context.Context, c *Cred, h Handle, p []byte, start uint64, how Stability, w *Wcc) error {
 	o := f.getOp(ctx)
 	defer f.putOp(o)
-	defer f.evict(ctx)
 	l := f.lockFile(h.ID)
 	l.Lock()
 	defer l.Unlock()
-	var at Attr
+	end := start + uint64(len(p))
+	fb := f.fileBuffer(h.ID, false) // made after the transaction if needed
+	var partBuf [4]writePart
+	parts := partBuf[:0]
+	var pbs []pendingBlock
+	var exts []extent
+	for pos := start; pos < end; {
+		ci := pos / f.bsize
+		cs := ci * f.bsize
+		ce := min(cs+f.bsize, end)
+		pt := writePart{ci: ci, s: pos, p: p[pos-start : ce-start]}
+		switch {
+		case pos == cs && ce == cs+f.bsize:
+			pt.kind = partDirect
+		case how == Unstable:
+			pt.kind = partBuffer
+		case uint64(len(pt.p)) <= f.maxLogged:
+			pt.kind = partLog
+			pt.seq = f.intentSeq.Add(1)
+		default:
+			pt.kind = partDirect
+			// An intent of this chunk replayed after a crash would
+			// land on top of this newer mapping: fold them first.
+			if cb := fb.chunk(ci); cb != nil && len(cb.intents) > 0 {
+				if err := f.sealChunk(ctx, o, fb, h.ID, ci, cb); err != nil {
+					return err
+				}
+			}
+		}
+		if pt.kind == partDirect {
+			bid := blockID(pt.p)
+			pbs = append(pbs, pendingBlock{bid, pt.p})
+			exts = append(exts, extent{Start: pos, End: ce, Block: bid})
+		}
+		parts = append(parts, pt)
+		pos = ce
+	}
+	unlock := func() {}
+	if len(pbs) > 0 {
+		var err error
+		if unlock, err = f.putBlocks(ctx, pbs); err != nil {
+			return err
+		}
+	}
 	err := f.update(ctx, o, func(o *op) error {
 		var n inode
 		if err := o.node(h, &n); err != nil {
@@ -432,7 +566,31 @@ func (f *FS) WriteAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64
 		if err := f.may(c, &n, AccessWrite); err != nil {
 			return err
 		}
+		n.attr(&w.Before)
 		if len(p) > 0 {
+			if len(pbs) > 0 {
+				if err := o.mapExtents(&n, pbs, exts); err != nil {
+					return err
+				}
+			}
+			for i := range parts {
+				pt := &parts[i]
+				switch pt.kind {
+				case partLog:
+					if err := o.tx.Put(o.key2(pfxIntent, n.ID, pt.seq), o.val(func(b []byte) []byte { return appendIntent(b, pt.s, pt.p) })); err != nil {
+						return err
+					}
+				case partDirect:
+					// a whole chunk supersedes the chunk's intents
+					if cb := fb.chunk(pt.ci); cb != nil && uint64(len(pt.p)) == f.bsize {
+						for _, seq := range cb.intents {
+							if err := o.tx.Delete(o.key2(pfxIntent, n.ID, seq)); err != nil {
+								return err
+							}
+						}
+					}
+				}
+			}
 			n.Size = max(n.Size, end)
 			touch(&n, f.now(), true)
 			f.killPriv(c, &n)
@@ -440,65 +598,63 @@ func (f *FS) WriteAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64
 				return err
 			}
 		}
-		n.attr(&at)
+		n.attr(&w.After)
 		return nil
 	})
-	if err != nil || len(p) == 0 {
-		return 0, at, err
-	}
-	fb := f.fileBuffer(h.ID, true)
-	start := uint64(off)
-	for pos := start; pos < end; {
-		ci := pos / f.bsize
-		cs := ci * f.bsize
-		ce := min(cs+f.bsize, end)
-		part := p[pos-start : ce-start]
-		var err error
-		switch {
-		case pos == cs && ce == cs+f.bsize:
-			// a whole chunk: no need to hold it
-			if cb := fb.chunks[ci]; cb != nil {
-				cb.segs = nil
-				delete(fb.chunks, ci)
-			}
-			err = f.sealDirect(ctx, o, h.ID, pos, part)
-		case how != Unstable:
-			if err = f.sealDirect(ctx, o, h.ID, pos, part); err == nil {
-				err = f.bufferWrite(ctx, o, fb, h.ID, ci, pos, part)
-			}
-		default:
-			err = f.bufferWrite(ctx, o, fb, h.ID, ci, pos, part)
+	unlock()
+	if err != nil {
+		if len(pbs) > 0 {
+			f.reclaimPut(ctx, pbs)
 		}
 		if errors.Is(err, ErrStale) {
 			err = ErrStale
 		}
-		if err != nil {
-			return 0, at, err
+		return err
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	fb = f.fileBuffer(h.ID, true)
+	for i := range parts {
+		pt := &parts[i]
+		var err error
+		switch pt.kind {
+		case partDirect:
+			if cb := fb.chunks[pt.ci]; cb != nil {
+				if uint64(len(pt.p)) == f.bsize {
+					cb.segs, cb.intents = nil, nil
+					delete(fb.chunks, pt.ci)
+				} else {
+					f.account(fb, cb.trim(pt.s, pt.s+uint64(len(pt.p))))
+				}
+			}
+		case partLog:
+			err = f.bufferWrite(ctx, o, fb, h.ID, pt.ci, pt.s, pt.p, pt.seq)
+		default:
+			err = f.bufferWrite(ctx, o, fb, h.ID, pt.ci, pt.s, pt.p, 0)
 		}
-		pos = ce
+		if err != nil {
+			if errors.Is(err, ErrStale) {
+				err = ErrStale
+			}
+			return err
+		}
 	}
 	f.recount(fb)
-	if how != Unstable {
-		if err := f.syncAll(ctx); err != nil {
-			return 0, at, err
-		}
-		// Used changed with the new mappings
-		if a, err := f.GetAttr(ctx, nil, h); err == nil {
-			at = a
-		}
-	}
-	return len(p), at, nil
+	return nil
 }
 
 // Commit makes every write to h durable (NFS COMMIT): it seals h's open
-// blocks and syncs the backends. It returns the write verifier.
+// blocks that hold unstable writes (stable writes are durable already)
+// and syncs the backends, sharing the sync with concurrent stable writes
+// and Commits. It returns the write verifier.
 func (f *FS) Commit(ctx context.Context, c *Cred, h Handle) (Verifier, error) {
 	if err := checkCred(c); err != nil {
 		return Verifier{}, err
 	}
 	l := f.lockFile(h.ID)
 	l.Lock()
-	err := f.flushFile(ctx, h.ID, false)
+	err := f.flushFile(ctx, h.ID, false, true)
 	l.Unlock()
 	if err != nil {
 		return Verifier{}, err
@@ -506,7 +662,7 @@ func (f *FS) Commit(ctx context.Context, c *Cred, h Handle) (Verifier, error) {
 	if _, err := f.GetAttr(ctx, nil, h); err != nil {
 		return Verifier{}, err
 	}
-	return f.verf, f.syncAll(ctx)
+	return f.verf, f.waitDurable(ctx)
 }
 
 // Sync seals every open block of every file and syncs the backends.
@@ -514,5 +670,5 @@ func (f *FS) Sync(ctx context.Context) error {
 	if err := f.flushAll(ctx); err != nil {
 		return err
 	}
-	return f.syncAll(ctx)
+	return f.waitDurable(ctx)
 }

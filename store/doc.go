@@ -42,6 +42,8 @@
 //	'x' id(8) name               extended attribute value
 //	'b' blockid(32)              block record: reference count (= extents naming it), size
 //	'z' id(8)                    orphan: a freed file whose extents are still being released
+//	'w' id(8) seq(8)             intent: offset and bytes of a small stable write not yet
+//	                             folded into blocks (intent.go)
 //	0xff name 0x00 ...           records of other components in registered key namespaces (RegisterNamespace)
 //
 // Extents are keyed by their end so that one forward scan from offset+1
@@ -72,5 +74,8 @@
 // every NewFS, so NFS clients resend); their size change is kept, so the
 // lost range reads as zeroes. Stable writes, and every write before a
 // Commit, are on stable storage before the call returns: blocks are stored,
-// then their mapping committed, then both backends synced (Syncer).
+// then their mapping (or, for small stable writes, an intent holding the
+// bytes) committed, then both backends synced (Syncer) by a sync shared
+// with every caller that arrived while the previous one ran (group.go).
+// intent.go explains why folding intents into blocks loses nothing.
 package store

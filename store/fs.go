@@ -166,6 +166,16 @@ type FS struct {
 	files atomic.Int64 // nodes in use
 	bytes atomic.Int64 // bytes of stored blocks
 
+	// durable syncs both backends for stable writes, Commit and Sync,
+	// one sync for every caller that arrived while the previous ran
+	// (group commit); syncs is false when neither backend is a Syncer.
+	durable   syncGroup
+	syncs     bool
+	blockSync syncGroup // syncs the block backend before a fold
+
+	intentSeq atomic.Uint64 // last intent sequence number handed out
+	maxLogged uint64        // largest part of a stable write logged as an intent
+
 	opPool sync.Pool
 	closed atomic.Bool
 	stop   chan struct{}
@@ -189,6 +199,14 @@ func NewFS(meta Metadata, blocks Blocks, opts Options) (*FS, error) {
 	f := &FS{meta: meta, blocks: blocks, opts: opts, bsize: uint64(opts.BlockSize),
 		bufs: make(map[uint64]*fileBuf)}
 	f.opPool.New = func() any { return newOp(f) }
+	f.durable.sync = f.syncAll
+	f.maxLogged = min(maxLogged, f.bsize/4)
+	if s, ok := blocks.(Syncer); ok {
+		f.blockSync.sync = func(ctx context.Context) error { return ioErr("sync blocks", s.Sync(ctx)) }
+	}
+	_, bs := blocks.(Syncer)
+	_, ms := meta.(Syncer)
+	f.syncs = bs || ms
 	if _, err := crand.Read(f.verf[:]); err != nil {
 		return nil, NewError(CodeIO, "newfs", "verifier", err)
 	}
@@ -225,6 +243,9 @@ func NewFS(meta Metadata, blocks Blocks, opts Options) (*FS, error) {
 	}
 	f.root = Handle{ID: sb.Root, Gen: root.Gen}
 	if err := f.reapAll(ctx); err != nil {
+		return nil, ioErr("newfs", err)
+	}
+	if err := f.replayIntents(ctx); err != nil {
 		return nil, ioErr("newfs", err)
 	}
 	f.stop = make(chan struct{})

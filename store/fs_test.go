@@ -77,7 +77,7 @@ var ctx = context.Background()
 
 func create(t testing.TB, fs *store.FS, c *store.Cred, dir store.Handle, name string, m uint32) store.Handle {
 	t.Helper()
-	h, _, err := fs.Create(ctx, c, dir, name, store.CreateGuarded, mode(m), store.Verifier{})
+	h, _, _, err := fs.Create(ctx, c, dir, name, store.CreateGuarded, mode(m), store.Verifier{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func create(t testing.TB, fs *store.FS, c *store.Cred, dir store.Handle, name st
 
 func mkdir(t testing.TB, fs *store.FS, c *store.Cred, dir store.Handle, name string, m uint32) store.Handle {
 	t.Helper()
-	h, _, err := fs.Mkdir(ctx, c, dir, name, mode(m))
+	h, _, _, err := fs.Mkdir(ctx, c, dir, name, mode(m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,30 +119,30 @@ func TestNamespaceBasics(t *testing.T) {
 	if ra.Nlink != 3 {
 		t.Fatalf("root nlink %d", ra.Nlink)
 	}
-	_, _, err = fs.Create(ctx, alice, d, "f", store.CreateGuarded, nil, store.Verifier{})
+	_, _, _, err = fs.Create(ctx, alice, d, "f", store.CreateGuarded, nil, store.Verifier{})
 	wantCode(t, err, store.CodeExist)
-	h2, _, err := fs.Create(ctx, alice, d, "f", store.CreateUnchecked, nil, store.Verifier{})
+	h2, _, _, err := fs.Create(ctx, alice, d, "f", store.CreateUnchecked, nil, store.Verifier{})
 	if err != nil || h2 != f {
 		t.Fatal("unchecked", err)
 	}
 	// exclusive create with a verifier
 	v := store.Verifier{1, 2, 3}
-	x1, _, err := fs.Create(ctx, alice, d, "x", store.CreateExclusive, nil, v)
+	x1, _, _, err := fs.Create(ctx, alice, d, "x", store.CreateExclusive, nil, v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	x2, _, err := fs.Create(ctx, alice, d, "x", store.CreateExclusive, nil, v)
+	x2, _, _, err := fs.Create(ctx, alice, d, "x", store.CreateExclusive, nil, v)
 	if err != nil || x2 != x1 {
 		t.Fatal("retransmitted exclusive create", err)
 	}
-	_, _, err = fs.Create(ctx, alice, d, "x", store.CreateExclusive, nil, store.Verifier{9})
+	_, _, _, err = fs.Create(ctx, alice, d, "x", store.CreateExclusive, nil, store.Verifier{9})
 	wantCode(t, err, store.CodeExist)
-	_, _, err = fs.Create(ctx, alice, d, "f", store.CreateExclusive, nil, v)
+	_, _, _, err = fs.Create(ctx, alice, d, "f", store.CreateExclusive, nil, v)
 	wantCode(t, err, store.CodeExist)
 
 	// symlink, mknod
 	s := must[store.Handle](t)(func() (store.Handle, error) {
-		h, _, err := fs.Symlink(ctx, alice, d, "s", "../target", nil)
+		h, _, _, err := fs.Symlink(ctx, alice, d, "s", "../target", nil)
 		return h, err
 	}())
 	if tg, err := fs.Readlink(ctx, bob, s); err != nil || tg != "../target" {
@@ -150,40 +150,40 @@ func TestNamespaceBasics(t *testing.T) {
 	}
 	_, err = fs.Readlink(ctx, bob, f)
 	wantCode(t, err, store.CodeInvalid)
-	_, _, err = fs.Mknod(ctx, alice, d, "dev", store.TypeChar, store.Dev{1, 3}, nil)
+	_, _, _, err = fs.Mknod(ctx, alice, d, "dev", store.TypeChar, store.Dev{1, 3}, nil)
 	wantCode(t, err, store.CodePermission)
-	_, da, err := fs.Mknod(ctx, root, d, "dev", store.TypeChar, store.Dev{1, 3}, nil)
+	_, da, _, err := fs.Mknod(ctx, root, d, "dev", store.TypeChar, store.Dev{1, 3}, nil)
 	if err != nil || da.Rdev != (store.Dev{1, 3}) || da.Type != store.TypeChar {
 		t.Fatal(da, err)
 	}
-	if _, _, err := fs.Mknod(ctx, alice, d, "fifo", store.TypeFIFO, store.Dev{}, nil); err != nil {
+	if _, _, _, err := fs.Mknod(ctx, alice, d, "fifo", store.TypeFIFO, store.Dev{}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := fs.Mknod(ctx, alice, d, "sock", store.TypeSocket, store.Dev{}, nil); err != nil {
+	if _, _, _, err := fs.Mknod(ctx, alice, d, "sock", store.TypeSocket, store.Dev{}, nil); err != nil {
 		t.Fatal(err)
 	}
 
 	// link
-	la, err := fs.Link(ctx, alice, f, r, "f2")
+	la, _, err := fs.Link(ctx, alice, f, r, "f2")
 	if err != nil || la.Nlink != 2 {
 		t.Fatal(la, err)
 	}
-	_, err = fs.Link(ctx, alice, d, r, "d2")
+	_, _, err = fs.Link(ctx, alice, d, r, "d2")
 	wantCode(t, err, store.CodePermission)
 
 	// remove
-	wantCode(t, fs.Remove(ctx, alice, r, "d"), store.CodeIsDir)
-	wantCode(t, fs.Rmdir(ctx, alice, r, "d"), store.CodeNotEmpty)
-	wantCode(t, fs.Rmdir(ctx, alice, d, "f"), store.CodeNotDir)
-	wantCode(t, fs.Remove(ctx, alice, d, "nope"), store.CodeNotExist)
-	if err := fs.Remove(ctx, alice, d, "f"); err != nil {
+	wantCode(t, err1(fs.Remove(ctx, alice, r, "d")), store.CodeIsDir)
+	wantCode(t, err1(fs.Rmdir(ctx, alice, r, "d")), store.CodeNotEmpty)
+	wantCode(t, err1(fs.Rmdir(ctx, alice, d, "f")), store.CodeNotDir)
+	wantCode(t, err1(fs.Remove(ctx, alice, d, "nope")), store.CodeNotExist)
+	if _, err := fs.Remove(ctx, alice, d, "f"); err != nil {
 		t.Fatal(err)
 	}
 	fa = must[store.Attr](t)(fs.GetAttr(ctx, nil, f))
 	if fa.Nlink != 1 {
 		t.Fatal("nlink after unlink", fa.Nlink)
 	}
-	if err := fs.Remove(ctx, alice, r, "f2"); err != nil {
+	if _, err := fs.Remove(ctx, alice, r, "f2"); err != nil {
 		t.Fatal(err)
 	}
 	_, err = fs.GetAttr(ctx, nil, f)
@@ -193,11 +193,11 @@ func TestNamespaceBasics(t *testing.T) {
 	_, err = fs.Resolve(ctx, d.ID, d.Gen+1)
 	wantCode(t, err, store.CodeStale)
 	for _, n := range []string{"x", "s", "dev", "fifo", "sock"} {
-		if err := fs.Remove(ctx, alice, d, n); err != nil {
+		if _, err := fs.Remove(ctx, alice, d, n); err != nil {
 			t.Fatal(n, err)
 		}
 	}
-	if err := fs.Rmdir(ctx, alice, r, "d"); err != nil {
+	if _, err := fs.Rmdir(ctx, alice, r, "d"); err != nil {
 		t.Fatal(err)
 	}
 	ra = must[store.Attr](t)(fs.GetAttr(ctx, nil, r))
@@ -234,23 +234,23 @@ func TestNames(t *testing.T) {
 		{"\xff\xfe", store.CodeInvalid},
 		{long, store.CodeNameTooLong},
 	} {
-		_, _, err := fs.Create(ctx, alice, r, tc.name, store.CreateGuarded, nil, store.Verifier{})
+		_, _, _, err := fs.Create(ctx, alice, r, tc.name, store.CreateGuarded, nil, store.Verifier{})
 		wantCode(t, err, tc.code)
-		_, _, err = fs.Mkdir(ctx, alice, r, tc.name, nil)
+		_, _, _, err = fs.Mkdir(ctx, alice, r, tc.name, nil)
 		wantCode(t, err, tc.code)
-		wantCode(t, fs.Remove(ctx, alice, r, tc.name), tc.code)
-		wantCode(t, fs.Rename(ctx, alice, r, tc.name, r, "ok"), tc.code)
+		wantCode(t, err1(fs.Remove(ctx, alice, r, tc.name)), tc.code)
+		wantCode(t, err2(fs.Rename(ctx, alice, r, tc.name, r, "ok")), tc.code)
 	}
-	if _, _, err := fs.Create(ctx, alice, r, long[:255], store.CreateGuarded, nil, store.Verifier{}); err != nil {
+	if _, _, _, err := fs.Create(ctx, alice, r, long[:255], store.CreateGuarded, nil, store.Verifier{}); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err := fs.Lookup(ctx, alice, r, long)
 	wantCode(t, err, store.CodeNameTooLong)
-	_, _, err = fs.Symlink(ctx, alice, r, "s", string(bytes.Repeat([]byte("a"), 4096)), nil)
+	_, _, _, err = fs.Symlink(ctx, alice, r, "s", string(bytes.Repeat([]byte("a"), 4096)), nil)
 	wantCode(t, err, store.CodeNameTooLong)
-	_, _, err = fs.Symlink(ctx, alice, r, "s", "", nil)
+	_, _, _, err = fs.Symlink(ctx, alice, r, "s", "", nil)
 	wantCode(t, err, store.CodeInvalid)
-	_, _, err = fs.Create(ctx, nil, r, "n", store.CreateGuarded, nil, store.Verifier{})
+	_, _, _, err = fs.Create(ctx, nil, r, "n", store.CreateGuarded, nil, store.Verifier{})
 	wantCode(t, err, store.CodeInvalid)
 }
 
@@ -280,7 +280,7 @@ func TestPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	// group write needed in d for bob to create
-	_, _, err = fs.Create(ctx, bob, d, "g", store.CreateGuarded, nil, store.Verifier{})
+	_, _, _, err = fs.Create(ctx, bob, d, "g", store.CreateGuarded, nil, store.Verifier{})
 	wantCode(t, err, store.CodeAccess)
 	// access
 	g, _, err := fs.Access(ctx, bob, d, store.AccessRead|store.AccessWrite|store.AccessExec)
@@ -295,14 +295,14 @@ func TestPermissions(t *testing.T) {
 	// sticky directory
 	tmp := mkdir(t, fs, root, r, "tmp", 0o1777)
 	create(t, fs, alice, tmp, "a", 0o666)
-	wantCode(t, fs.Remove(ctx, bob, tmp, "a"), store.CodePermission)
-	wantCode(t, fs.Rename(ctx, bob, tmp, "a", tmp, "b"), store.CodePermission)
+	wantCode(t, err1(fs.Remove(ctx, bob, tmp, "a")), store.CodePermission)
+	wantCode(t, err2(fs.Rename(ctx, bob, tmp, "a", tmp, "b")), store.CodePermission)
 	create(t, fs, bob, tmp, "b", 0o666)
-	wantCode(t, fs.Rename(ctx, alice, tmp, "a", tmp, "b"), store.CodePermission)
-	if err := fs.Remove(ctx, alice, tmp, "a"); err != nil {
+	wantCode(t, err2(fs.Rename(ctx, alice, tmp, "a", tmp, "b")), store.CodePermission)
+	if _, err := fs.Remove(ctx, alice, tmp, "a"); err != nil {
 		t.Fatal(err)
 	}
-	if err := fs.Remove(ctx, root, tmp, "b"); err != nil {
+	if _, err := fs.Remove(ctx, root, tmp, "b"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -315,11 +315,11 @@ func TestPermissions(t *testing.T) {
 	if sa.Mode&store.ModeSetgid == 0 {
 		t.Fatal("chgrp of a directory cleared setgid")
 	}
-	_, ca, err := fs.Mkdir(ctx, alice, sg, "sub", mode(0o755))
+	_, ca, _, err := fs.Mkdir(ctx, alice, sg, "sub", mode(0o755))
 	if err != nil || ca.GID != 77 || ca.Mode&store.ModeSetgid == 0 {
 		t.Fatalf("setgid dir inheritance %+v %v", ca, err)
 	}
-	_, ca, err = fs.Create(ctx, alice, sg, "file", store.CreateGuarded, mode(0o2755), store.Verifier{})
+	_, ca, _, err = fs.Create(ctx, alice, sg, "file", store.CreateGuarded, mode(0o2755), store.Verifier{})
 	if err != nil || ca.GID != 77 || ca.Mode&store.ModeSetgid != 0 {
 		t.Fatalf("setgid file in a group alice is not in %+v %v", ca, err)
 	}
@@ -331,7 +331,7 @@ func TestPermissions(t *testing.T) {
 	if _, err := fs.SetAttr(ctx, bob, ff, &store.SetAttr{Mask: store.SetMtimeNow | store.SetAtimeNow}); err != nil {
 		t.Fatal(err)
 	}
-	a, err := fs.SetAttr(ctx, alice, ff, &store.SetAttr{Mask: store.SetMtime | store.SetAtime, Mtime: 5, Atime: 6})
+	a, err := after(fs.SetAttr(ctx, alice, ff, &store.SetAttr{Mask: store.SetMtime | store.SetAtime, Mtime: 5, Atime: 6}))
 	if err != nil || a.Mtime != 5 || a.Atime != 6 {
 		t.Fatal(a, err)
 	}
@@ -350,9 +350,9 @@ func TestPermissions(t *testing.T) {
 	// root policy
 	fs2 := newFS(t, store.Options{Root: store.RootOrdinary})
 	p := create(t, fs2, alice, fs2.Root(), "p", 0o600)
-	_, _, err = fs2.ReadAt(ctx, root, p, make([]byte, 1), 0)
+	_, _, _, err = fs2.ReadAt(ctx, root, p, make([]byte, 1), 0)
 	wantCode(t, err, store.CodeAccess)
-	if _, _, err := fs.ReadAt(ctx, root, f, make([]byte, 1), 0); err != nil {
+	if _, _, _, err := fs.ReadAt(ctx, root, f, make([]byte, 1), 0); err != nil {
 		t.Fatal(err)
 	}
 	checkFS(t, fs)
@@ -365,17 +365,17 @@ func TestRename(t *testing.T) {
 	b := mkdir(t, fs, alice, a, "b", 0o755)
 	c := mkdir(t, fs, alice, b, "c", 0o755)
 	_ = c
-	wantCode(t, fs.Rename(ctx, alice, r, "a", b, "a"), store.CodeInvalid)
-	wantCode(t, fs.Rename(ctx, alice, r, "a", a, "x"), store.CodeInvalid)
+	wantCode(t, err2(fs.Rename(ctx, alice, r, "a", b, "a")), store.CodeInvalid)
+	wantCode(t, err2(fs.Rename(ctx, alice, r, "a", a, "x")), store.CodeInvalid)
 	f := create(t, fs, alice, r, "f", 0o644)
-	wantCode(t, fs.Rename(ctx, alice, r, "f", a, "b"), store.CodeIsDir)
+	wantCode(t, err2(fs.Rename(ctx, alice, r, "f", a, "b")), store.CodeIsDir)
 	create(t, fs, alice, r, "g", 0o644)
-	wantCode(t, fs.Rename(ctx, alice, a, "b", r, "g"), store.CodeNotDir)
-	wantCode(t, fs.Rename(ctx, alice, r, "a", r, "nope/"), store.CodeInvalid)
+	wantCode(t, err2(fs.Rename(ctx, alice, a, "b", r, "g")), store.CodeNotDir)
+	wantCode(t, err2(fs.Rename(ctx, alice, r, "a", r, "nope/")), store.CodeInvalid)
 	mkdir(t, fs, alice, r, "e", 0o755)
-	wantCode(t, fs.Rename(ctx, alice, r, "e", a, "b"), store.CodeNotEmpty)
+	wantCode(t, err2(fs.Rename(ctx, alice, r, "e", a, "b")), store.CodeNotEmpty)
 	// move a directory: nlinks follow
-	if err := fs.Rename(ctx, alice, a, "b", r, "e"); err != nil {
+	if _, _, err := fs.Rename(ctx, alice, a, "b", r, "e"); err != nil {
 		t.Fatal(err)
 	}
 	if h, _, err := fs.Lookup(ctx, alice, r, "e"); err != nil || h != b {
@@ -390,25 +390,25 @@ func TestRename(t *testing.T) {
 		t.Fatalf("nlinks a=%d root=%d", aa.Nlink, ra.Nlink)
 	}
 	// replace a file; hard links to the same file are a no-op
-	if err := fs.Rename(ctx, alice, r, "f", r, "g"); err != nil {
+	if _, _, err := fs.Rename(ctx, alice, r, "f", r, "g"); err != nil {
 		t.Fatal(err)
 	}
 	if h, _, _ := fs.Lookup(ctx, alice, r, "g"); h != f {
 		t.Fatal("not replaced")
 	}
-	if _, err := fs.Link(ctx, alice, f, a, "f"); err != nil {
+	if _, _, err := fs.Link(ctx, alice, f, a, "f"); err != nil {
 		t.Fatal(err)
 	}
-	if err := fs.Rename(ctx, alice, r, "g", a, "f"); err != nil {
+	if _, _, err := fs.Rename(ctx, alice, r, "g", a, "f"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := fs.Lookup(ctx, alice, r, "g"); err != nil {
 		t.Fatal("same-node rename removed the source", err)
 	}
-	if err := fs.Rename(ctx, alice, r, "g", r, "g"); err != nil {
+	if _, _, err := fs.Rename(ctx, alice, r, "g", r, "g"); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, fs.Rename(ctx, alice, r, "zz", r, "yy"), store.CodeNotExist)
+	wantCode(t, err2(fs.Rename(ctx, alice, r, "zz", r, "yy")), store.CodeNotExist)
 	checkFS(t, fs)
 }
 
@@ -451,7 +451,7 @@ func TestReadWrite(t *testing.T) {
 				}
 			}
 			got := make([]byte, len(model)+10)
-			n2, eof, err := fs.ReadAt(ctx, alice, f, got, 0)
+			n2, eof, _, err := fs.ReadAt(ctx, alice, f, got, 0)
 			if err != nil || n2 != len(model) || !eof || !bytes.Equal(got[:n2], model) {
 				t.Fatalf("bs %d step %d: read %d eof=%v err=%v, want %d", bs, i, n2, eof, err, len(model))
 			}
@@ -462,11 +462,11 @@ func TestReadWrite(t *testing.T) {
 		}
 		// partial reads
 		got := make([]byte, 100)
-		n, eof, err := fs.ReadAt(ctx, alice, f, got, int64(len(model)-50))
+		n, eof, _, err := fs.ReadAt(ctx, alice, f, got, int64(len(model)-50))
 		if err != nil || n != 50 || !eof || !bytes.Equal(got[:n], model[len(model)-50:]) {
 			t.Fatal(n, eof, err)
 		}
-		n, eof, err = fs.ReadAt(ctx, alice, f, got, int64(len(model)+50))
+		n, eof, _, err = fs.ReadAt(ctx, alice, f, got, int64(len(model)+50))
 		if err != nil || n != 0 || !eof {
 			t.Fatal(n, eof, err)
 		}
@@ -497,7 +497,7 @@ func TestWriteErrors(t *testing.T) {
 	if _, err := fs.SetAttr(ctx, alice, f, &store.SetAttr{Mask: store.SetMode, Mode: 0o4777}); err != nil {
 		t.Fatal(err)
 	}
-	_, a, err := fs.WriteAt(ctx, bob, f, []byte("x"), 0, store.Unstable)
+	_, a, err := afterN(fs.WriteAt(ctx, bob, f, []byte("x"), 0, store.Unstable))
 	if err != nil || a.Mode != 0o777 {
 		t.Fatalf("%o %v", a.Mode, err)
 	}
@@ -534,7 +534,7 @@ func TestDedupAndRefcounts(t *testing.T) {
 	}
 	checkFS(t, fs)
 	for _, n := range []string{"a", "b", "c"} {
-		if err := fs.Remove(ctx, alice, r, n); err != nil {
+		if _, err := fs.Remove(ctx, alice, r, n); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -560,13 +560,13 @@ func TestConcurrentOps(t *testing.T) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			d, _, err := fs.Mkdir(ctx, alice, r, string(rune('a'+w)), nil)
+			d, _, _, err := fs.Mkdir(ctx, alice, r, string(rune('a'+w)), nil)
 			if err != nil {
 				t.Error(err)
 				return
 			}
 			for i := 0; i < 50; i++ {
-				h, _, err := fs.Create(ctx, alice, d, "f", store.CreateUnchecked, nil, store.Verifier{})
+				h, _, _, err := fs.Create(ctx, alice, d, "f", store.CreateUnchecked, nil, store.Verifier{})
 				if err != nil {
 					t.Error(err)
 					return
@@ -575,7 +575,7 @@ func TestConcurrentOps(t *testing.T) {
 					t.Error(err)
 				}
 				if i%7 == 0 {
-					if err := fs.Remove(ctx, alice, d, "f"); err != nil {
+					if _, err := fs.Remove(ctx, alice, d, "f"); err != nil {
 						t.Error(err)
 					}
 				}

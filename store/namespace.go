@@ -240,6 +240,10 @@ func (o *op) freeNode(n *inode) error {
 			}
 			o.orphans = append(o.orphans, n.ID)
 		}
+		// intents of the file's stable writes not yet folded
+		if err := o.deleteAll(o.key(pfxIntent, n.ID), o.key(pfxIntent, n.ID+1)); err != nil {
+			return err
+		}
 		o.drop = append(o.drop, n.ID)
 	}
 	if n.XattrBytes > 0 {
@@ -418,100 +422,85 @@ func (f *FS) mknode(ctx context.Context, c *Cred, dir Handle, a *mkArgs) (h Hand
 // (nil for none; mode defaults to 0644), handling an existing name by how.
 // verf is stored with an exclusive create. When Create returns an existing
 // file (CreateUnchecked, or a retransmitted CreateExclusive), a SetSize in
-// sa is applied to it as SetAttr would.
-func (f *FS) Create(ctx context.Context, c *Cred, dir Handle, name string, how CreateMode, sa *SetAttr, verf Verifier) (Handle, Attr, error) {
-	return f.CreateWcc(ctx, c, dir, name, how, sa, verf, nil)
-}
-
-// CreateWcc is Create that also fills w (when not nil) with dir's
-// attributes around the change. Returning an existing file leaves dir
-// unchanged: w.Before and w.After are equal then.
-func (f *FS) CreateWcc(ctx context.Context, c *Cred, dir Handle, name string, how CreateMode, sa *SetAttr, verf Verifier, w *Wcc) (Handle, Attr, error) {
+// sa is applied to it as SetAttr would. It returns the file's handle and
+// attributes and dir's attributes around the change; returning an
+// existing file leaves dir unchanged (Before and After are equal then).
+func (f *FS) Create(ctx context.Context, c *Cred, dir Handle, name string, how CreateMode, sa *SetAttr, verf Verifier) (Handle, Attr, Wcc, error) {
+	var w Wcc
 	if how > CreateExclusive {
-		return Handle{}, Attr{}, ErrInvalid
+		return Handle{}, Attr{}, w, ErrInvalid
 	}
-	h, a, existed, err := f.mknode(ctx, c, dir, &mkArgs{typ: TypeRegular, name: name, sa: sa, how: how, verf: verf, wcc: w})
+	h, a, existed, err := f.mknode(ctx, c, dir, &mkArgs{typ: TypeRegular, name: name, sa: sa, how: how, verf: verf, wcc: &w})
 	if err == nil && existed && how == CreateUnchecked && sa != nil && sa.Mask&SetSize != 0 {
-		a, err = f.SetAttr(ctx, c, h, &SetAttr{Mask: SetSize, Size: sa.Size})
+		var fw Wcc
+		fw, err = f.SetAttr(ctx, c, h, &SetAttr{Mask: SetSize, Size: sa.Size})
+		a = fw.After
 	}
-	return h, a, err
+	if err != nil {
+		return Handle{}, Attr{}, Wcc{}, err
+	}
+	return h, a, w, nil
 }
 
 // Mkdir makes a directory (mode defaults to 0755). In a setgid directory the
-// new directory takes the group and the setgid bit.
-func (f *FS) Mkdir(ctx context.Context, c *Cred, dir Handle, name string, sa *SetAttr) (Handle, Attr, error) {
-	return f.MkdirWcc(ctx, c, dir, name, sa, nil)
+// new directory takes the group and the setgid bit. It returns the new
+// directory's handle and attributes and dir's attributes around the change.
+func (f *FS) Mkdir(ctx context.Context, c *Cred, dir Handle, name string, sa *SetAttr) (Handle, Attr, Wcc, error) {
+	var w Wcc
+	h, a, _, err := f.mknode(ctx, c, dir, &mkArgs{typ: TypeDir, name: name, sa: sa, wcc: &w})
+	return h, a, w, err
 }
 
-// MkdirWcc is Mkdir that also fills w (when not nil) with dir's
-// attributes around the change.
-func (f *FS) MkdirWcc(ctx context.Context, c *Cred, dir Handle, name string, sa *SetAttr, w *Wcc) (Handle, Attr, error) {
-	h, a, _, err := f.mknode(ctx, c, dir, &mkArgs{typ: TypeDir, name: name, sa: sa, wcc: w})
-	return h, a, err
-}
-
-// Symlink makes a symbolic link to target. Its mode is always 0777.
-func (f *FS) Symlink(ctx context.Context, c *Cred, dir Handle, name, target string, sa *SetAttr) (Handle, Attr, error) {
-	return f.SymlinkWcc(ctx, c, dir, name, target, sa, nil)
-}
-
-// SymlinkWcc is Symlink that also fills w (when not nil) with dir's
-// attributes around the change.
-func (f *FS) SymlinkWcc(ctx context.Context, c *Cred, dir Handle, name, target string, sa *SetAttr, w *Wcc) (Handle, Attr, error) {
+// Symlink makes a symbolic link to target. Its mode is always 0777. It
+// returns the link's handle and attributes and dir's attributes around the
+// change.
+func (f *FS) Symlink(ctx context.Context, c *Cred, dir Handle, name, target string, sa *SetAttr) (Handle, Attr, Wcc, error) {
 	if len(target) == 0 {
-		return Handle{}, Attr{}, ErrInvalid
+		return Handle{}, Attr{}, Wcc{}, ErrInvalid
 	}
 	if len(target) > f.opts.MaxSymlink {
-		return Handle{}, Attr{}, ErrNameTooLong
+		return Handle{}, Attr{}, Wcc{}, ErrNameTooLong
 	}
-	h, a, _, err := f.mknode(ctx, c, dir, &mkArgs{typ: TypeSymlink, name: name, sa: sa, target: target, wcc: w})
-	return h, a, err
+	var w Wcc
+	h, a, _, err := f.mknode(ctx, c, dir, &mkArgs{typ: TypeSymlink, name: name, sa: sa, target: target, wcc: &w})
+	return h, a, w, err
 }
 
 // Mknod makes a device, socket or FIFO node. Device nodes need privilege.
-func (f *FS) Mknod(ctx context.Context, c *Cred, dir Handle, name string, typ FileType, rdev Dev, sa *SetAttr) (Handle, Attr, error) {
-	return f.MknodWcc(ctx, c, dir, name, typ, rdev, sa, nil)
-}
-
-// MknodWcc is Mknod that also fills w (when not nil) with dir's
-// attributes around the change.
-func (f *FS) MknodWcc(ctx context.Context, c *Cred, dir Handle, name string, typ FileType, rdev Dev, sa *SetAttr, w *Wcc) (Handle, Attr, error) {
+// It returns the node's handle and attributes and dir's attributes around
+// the change.
+func (f *FS) Mknod(ctx context.Context, c *Cred, dir Handle, name string, typ FileType, rdev Dev, sa *SetAttr) (Handle, Attr, Wcc, error) {
 	switch typ {
 	case TypeBlock, TypeChar:
 		if c != nil && !f.privileged(c) {
-			return Handle{}, Attr{}, ErrPermission
+			return Handle{}, Attr{}, Wcc{}, ErrPermission
 		}
 	case TypeSocket, TypeFIFO:
 		rdev = Dev{}
 	default:
-		return Handle{}, Attr{}, ErrInvalid
+		return Handle{}, Attr{}, Wcc{}, ErrInvalid
 	}
-	h, a, _, err := f.mknode(ctx, c, dir, &mkArgs{typ: typ, name: name, sa: sa, rdev: rdev, wcc: w})
-	return h, a, err
+	var w Wcc
+	h, a, _, err := f.mknode(ctx, c, dir, &mkArgs{typ: typ, name: name, sa: sa, rdev: rdev, wcc: &w})
+	return h, a, w, err
 }
 
 // ---- removing ------------------------------------------------------------------
 
-// Remove unlinks the non-directory name from dir.
-func (f *FS) Remove(ctx context.Context, c *Cred, dir Handle, name string) error {
-	return f.remove(ctx, c, dir, name, false, nil)
-}
-
-// RemoveWcc is Remove that also fills w (when not nil) with dir's
+// Remove unlinks the non-directory name from dir and returns dir's
 // attributes around the change.
-func (f *FS) RemoveWcc(ctx context.Context, c *Cred, dir Handle, name string, w *Wcc) error {
-	return f.remove(ctx, c, dir, name, false, w)
+func (f *FS) Remove(ctx context.Context, c *Cred, dir Handle, name string) (Wcc, error) {
+	var w Wcc
+	err := f.remove(ctx, c, dir, name, false, &w)
+	return w, err
 }
 
-// Rmdir removes the empty directory name from dir.
-func (f *FS) Rmdir(ctx context.Context, c *Cred, dir Handle, name string) error {
-	return f.remove(ctx, c, dir, name, true, nil)
-}
-
-// RmdirWcc is Rmdir that also fills w (when not nil) with dir's
+// Rmdir removes the empty directory name from dir and returns dir's
 // attributes around the change.
-func (f *FS) RmdirWcc(ctx context.Context, c *Cred, dir Handle, name string, w *Wcc) error {
-	return f.remove(ctx, c, dir, name, true, w)
+func (f *FS) Rmdir(ctx context.Context, c *Cred, dir Handle, name string) (Wcc, error) {
+	var w Wcc
+	err := f.remove(ctx, c, dir, name, true, &w)
+	return w, err
 }
 
 func (f *FS) remove(ctx context.Context, c *Cred, dir Handle, name string, isDir bool, w *Wcc) error {
@@ -574,18 +563,15 @@ func (f *FS) remove(ctx context.Context, c *Cred, dir Handle, name string, isDir
 }
 
 // Link makes name in dir a new link to h, which must not be a directory.
-func (f *FS) Link(ctx context.Context, c *Cred, h Handle, dir Handle, name string) (Attr, error) {
-	return f.LinkWcc(ctx, c, h, dir, name, nil)
-}
-
-// LinkWcc is Link that also fills w (when not nil) with dir's
-// attributes around the change.
-func (f *FS) LinkWcc(ctx context.Context, c *Cred, h Handle, dir Handle, name string, w *Wcc) (Attr, error) {
+// It returns h's new attributes and dir's attributes around the change.
+func (f *FS) Link(ctx context.Context, c *Cred, h Handle, dir Handle, name string) (Attr, Wcc, error) {
+	var wv Wcc
+	w := &wv
 	if err := checkCred(c); err != nil {
-		return Attr{}, err
+		return Attr{}, Wcc{}, err
 	}
 	if err := f.newName(name); err != nil {
-		return Attr{}, err
+		return Attr{}, Wcc{}, err
 	}
 	o := f.getOp(ctx)
 	defer f.putOp(o)
@@ -624,22 +610,28 @@ func (f *FS) LinkWcc(ctx context.Context, c *Cred, h Handle, dir Handle, name st
 		n.attr(&at)
 		return o.putInode(&n)
 	})
-	return at, err
+	if err != nil {
+		return Attr{}, Wcc{}, err
+	}
+	return at, wv, nil
 }
 
 // Rename moves srcName in srcDir to dstName in dstDir atomically. An
 // existing dstName is replaced by the POSIX rules: a directory only by a
 // directory, and only when empty; a non-directory only by a non-directory.
-// When both names are links to the same node nothing happens. A directory
-// cannot be moved into its own subtree (ErrInvalid).
-func (f *FS) Rename(ctx context.Context, c *Cred, srcDir Handle, srcName string, dstDir Handle, dstName string) error {
-	return f.RenameWcc(ctx, c, srcDir, srcName, dstDir, dstName, nil, nil)
+// When both names are links to the same node nothing happens (Before and
+// After are equal). A directory cannot be moved into its own subtree
+// (ErrInvalid). It returns the attributes of srcDir and dstDir around the
+// change (the same when they are one directory).
+func (f *FS) Rename(ctx context.Context, c *Cred, srcDir Handle, srcName string, dstDir Handle, dstName string) (srcWcc, dstWcc Wcc, err error) {
+	err = f.rename(ctx, c, srcDir, srcName, dstDir, dstName, &srcWcc, &dstWcc)
+	if err != nil {
+		return Wcc{}, Wcc{}, err
+	}
+	return srcWcc, dstWcc, nil
 }
 
-// RenameWcc is Rename that also fills src and dst (when not nil) with
-// the attributes of srcDir and dstDir around the change. When nothing
-// changes (both names link the same node), Before and After are equal.
-func (f *FS) RenameWcc(ctx context.Context, c *Cred, srcDir Handle, srcName string, dstDir Handle, dstName string, src, dst *Wcc) error {
+func (f *FS) rename(ctx context.Context, c *Cred, srcDir Handle, srcName string, dstDir Handle, dstName string, src, dst *Wcc) error {
 	if err := checkCred(c); err != nil {
 		return err
 	}
@@ -785,33 +777,35 @@ func (f *FS) RenameWcc(ctx context.Context, c *Cred, srcDir Handle, srcName stri
 // only write permission; a size change needs write permission and
 // truncates or extends a regular file (ErrIsDir on a directory, ErrInvalid
 // on other types). With SetCtimeGuard it fails with ErrNotSync unless the
-// ctime matches. It returns the new attributes.
-func (f *FS) SetAttr(ctx context.Context, c *Cred, h Handle, sa *SetAttr) (Attr, error) {
+// ctime matches. It returns h's attributes before and after the change,
+// read in the change's transaction (Before is as of the final step of a
+// truncation released in several transactions).
+func (f *FS) SetAttr(ctx context.Context, c *Cred, h Handle, sa *SetAttr) (Wcc, error) {
 	if err := checkCred(c); err != nil {
-		return Attr{}, err
+		return Wcc{}, err
 	}
 	if sa == nil {
 		sa = &SetAttr{}
 	}
 	if sa.Mask&SetSize != 0 {
 		if sa.Size > f.opts.MaxFileSize {
-			return Attr{}, ErrTooBig
+			return Wcc{}, ErrTooBig
 		}
 		l := f.lockFile(h.ID)
 		l.Lock()
 		defer l.Unlock()
 		if err := f.sealFile(ctx, h.ID); err != nil {
-			return Attr{}, err
+			return Wcc{}, err
 		}
 	}
 	o := f.getOp(ctx)
 	defer f.putOp(o)
 	if sa.Mask&SetSize != 0 {
 		if err := f.prePunch(ctx, o, c, h, sa); err != nil {
-			return Attr{}, err
+			return Wcc{}, err
 		}
 	}
-	var at Attr
+	var w Wcc
 	err := f.update(ctx, o, func(o *op) error {
 		var n inode
 		if err := o.node(h, &n); err != nil {
@@ -820,6 +814,7 @@ func (f *FS) SetAttr(ctx context.Context, c *Cred, h Handle, sa *SetAttr) (Attr,
 		if sa.Mask&SetCtimeGuard != 0 && n.Ctime != sa.Guard {
 			return ErrNotSync
 		}
+		n.attr(&w.Before)
 		now := f.now()
 		if sa.Mask&SetSize != 0 {
 			switch n.Type {
@@ -851,10 +846,13 @@ func (f *FS) SetAttr(ctx context.Context, c *Cred, h Handle, sa *SetAttr) (Attr,
 			f.killPriv(c, &n)
 		}
 		touch(&n, now, false)
-		n.attr(&at)
+		n.attr(&w.After)
 		return o.putInode(&n)
 	})
-	return at, err
+	if err != nil {
+		return Wcc{}, err
+	}
+	return w, nil
 }
 
 var errBatchDone = NewError(CodeOK, "", "batch done", nil)

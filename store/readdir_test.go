@@ -71,11 +71,11 @@ func TestReadDirCookies(t *testing.T) {
 		verf = v
 		step++
 		// remove one entry already listed and one not yet listed, add one
-		if err := fs.Remove(ctx, alice, d, fmt.Sprintf("f%03d", step-1)); err != nil {
+		if _, err := fs.Remove(ctx, alice, d, fmt.Sprintf("f%03d", step-1)); err != nil {
 			t.Fatal(err)
 		}
 		if step < 40 {
-			if err := fs.Remove(ctx, alice, d, fmt.Sprintf("f%03d", 99-step)); err != nil {
+			if _, err := fs.Remove(ctx, alice, d, fmt.Sprintf("f%03d", 99-step)); err != nil {
 				t.Fatal(err)
 			}
 		}

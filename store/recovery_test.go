@@ -52,7 +52,7 @@ func TestConflictRetriesAreBounded(t *testing.T) {
 	meta := &alwaysConflict{Metadata: memory.NewMetadata()}
 	fs, err := store.NewFS(meta, memory.NewBlocks(), store.Options{MaxRetries: 3})
 	if err == nil {
-		_, _, err = fs.Mkdir(ctx, root, fs.Root(), "d", nil)
+		_, _, _, err = fs.Mkdir(ctx, root, fs.Root(), "d", nil)
 	}
 	wantCode(t, err, store.CodeConflict)
 }

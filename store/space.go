@@ -144,7 +144,7 @@ func (f *FS) Seek(ctx context.Context, c *Cred, h Handle, off int64, whence When
 	defer f.putOp(o)
 	l := f.lockFile(h.ID)
 	l.Lock()
-	err := f.flushFile(ctx, h.ID, false)
+	err := f.flushFile(ctx, h.ID, false, false)
 	l.Unlock()
 	if err != nil {
 		return 0, err

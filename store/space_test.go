@@ -12,7 +12,7 @@ func readAll(t testing.TB, fs *store.FS, c *store.Cred, h store.Handle) []byte {
 	t.Helper()
 	a := must[store.Attr](t)(fs.GetAttr(ctx, nil, h))
 	p := make([]byte, a.Size)
-	n, _, err := fs.ReadAt(ctx, c, h, p, 0)
+	n, _, _, err := fs.ReadAt(ctx, c, h, p, 0)
 	if err != nil || uint64(n) != a.Size {
 		t.Fatal(n, err)
 	}
@@ -61,7 +61,7 @@ func TestXattrs(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFS(t, fs)
-	if err := fs.Remove(ctx, alice, fs.Root(), "f"); err != nil {
+	if _, err := fs.Remove(ctx, alice, fs.Root(), "f"); err != nil {
 		t.Fatal(err)
 	}
 	checkFS(t, fs)
@@ -225,7 +225,7 @@ func TestCloneCopy(t *testing.T) {
 	wantCode(t, err, store.CodeAccess)
 	checkFS(t, fs)
 	for _, name := range []string{"src", "dst"} {
-		if err := fs.Remove(ctx, alice, r, name); err != nil {
+		if _, err := fs.Remove(ctx, alice, r, name); err != nil {
 			t.Fatal(err)
 		}
 	}

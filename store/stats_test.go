@@ -18,7 +18,7 @@ func TestStatsOpenBlocks(t *testing.T) {
 	}
 	defer fsys.Close()
 	root := &store.Cred{}
-	h, _, err := fsys.Create(ctx, root, fsys.Root(), "f", store.CreateUnchecked, nil, store.Verifier{})
+	h, _, _, err := fsys.Create(ctx, root, fsys.Root(), "f", store.CreateUnchecked, nil, store.Verifier{})
 	if err != nil {
 		t.Fatal(err)
 	}

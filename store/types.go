@@ -241,11 +241,13 @@ type FsInfo struct {
 	ChownRestricted     bool
 }
 
-// Wcc is a directory's attributes just before and just after an
-// operation changed it, both read inside the operation's transaction, so
-// that no other change comes between them: what NFSv3 wcc_data and an
-// atomic NFSv4 change_info4 report. It is filled only when the operation
-// succeeds.
+// Wcc is a node's attributes just before and just after an operation
+// changed it, both read inside the operation's transaction, so that no
+// other change comes between them: what NFSv3 wcc_data and an atomic
+// NFSv4 change_info4 report. The operations that change a node return it:
+// WriteAt and SetAttr for the node itself; Create, Mkdir, Symlink, Mknod,
+// Remove, Rmdir, Link and Rename for the directory (or directories) whose
+// entries changed. It is the zero Wcc when the operation fails.
 type Wcc struct {
 	Before, After Attr
 }

@@ -17,9 +17,9 @@ func TestWccEachOperation(t *testing.T) {
 	ctx := context.Background()
 	fs := newFS(t, store.Options{})
 	r := fs.Root()
-	d, _ := must2(t)(fs.MkdirWcc(ctx, alice, r, "d", nil, nil))
-	e, _ := must2(t)(fs.Mkdir(ctx, alice, r, "e", nil))
-	check := func(what string, w *store.Wcc, changed bool) {
+	d, _, _ := must3(t)(fs.Mkdir(ctx, alice, r, "d", nil))
+	e, _, _ := must3(t)(fs.Mkdir(ctx, alice, r, "e", nil))
+	check := func(what string, w store.Wcc, changed bool) {
 		t.Helper()
 		if w.Before.ID != w.After.ID || w.Before.ID == 0 {
 			t.Fatalf("%s: wcc of nodes %d and %d", what, w.Before.ID, w.After.ID)
@@ -38,53 +38,112 @@ func TestWccEachOperation(t *testing.T) {
 			t.Errorf("%s: After %+v, the directory now %+v (%v)", what, w.After, now, err)
 		}
 	}
-	var w, w2 store.Wcc
-	f, _ := must2(t)(fs.CreateWcc(ctx, alice, d, "f", store.CreateGuarded, nil, store.Verifier{}, &w))
-	check("create", &w, true)
-	must2(t)(fs.CreateWcc(ctx, alice, d, "f", store.CreateUnchecked, nil, store.Verifier{}, &w))
-	check("create of an existing file", &w, false)
-	must2(t)(fs.MkdirWcc(ctx, alice, d, "sub", nil, &w))
-	check("mkdir", &w, true)
+	f, _, w := must3(t)(fs.Create(ctx, alice, d, "f", store.CreateGuarded, nil, store.Verifier{}))
+	check("create", w, true)
+	_, _, w = must3(t)(fs.Create(ctx, alice, d, "f", store.CreateUnchecked, nil, store.Verifier{}))
+	check("create of an existing file", w, false)
+	_, _, w = must3(t)(fs.Mkdir(ctx, alice, d, "sub", nil))
+	check("mkdir", w, true)
 	if w.After.Nlink != w.Before.Nlink+1 {
 		t.Errorf("mkdir: nlink %d -> %d", w.Before.Nlink, w.After.Nlink)
 	}
-	must2(t)(fs.SymlinkWcc(ctx, alice, d, "l", "f", nil, &w))
-	check("symlink", &w, true)
-	must2(t)(fs.MknodWcc(ctx, alice, d, "p", store.TypeFIFO, store.Dev{}, nil, &w))
-	check("mknod", &w, true)
-	if _, err := fs.LinkWcc(ctx, alice, f, d, "f2", &w); err != nil {
+	_, _, w = must3(t)(fs.Symlink(ctx, alice, d, "l", "f", nil))
+	check("symlink", w, true)
+	_, _, w = must3(t)(fs.Mknod(ctx, alice, d, "p", store.TypeFIFO, store.Dev{}, nil))
+	check("mknod", w, true)
+	_, w, err := fs.Link(ctx, alice, f, d, "f2")
+	if err != nil {
 		t.Fatal(err)
 	}
-	check("link", &w, true)
-	if err := fs.RenameWcc(ctx, alice, d, "f2", e, "g", &w, &w2); err != nil {
+	check("link", w, true)
+	w, w2, err := fs.Rename(ctx, alice, d, "f2", e, "g")
+	if err != nil {
 		t.Fatal(err)
 	}
-	check("rename source", &w, true)
-	check("rename target", &w2, true)
-	if err := fs.RenameWcc(ctx, alice, d, "f", d, "f3", &w, &w2); err != nil {
+	check("rename source", w, true)
+	check("rename target", w2, true)
+	if w, w2, err = fs.Rename(ctx, alice, d, "f", d, "f3"); err != nil {
 		t.Fatal(err)
 	}
-	check("rename within a directory", &w, true)
+	check("rename within a directory", w, true)
 	if w != w2 {
 		t.Errorf("rename within one directory: %+v and %+v", w, w2)
 	}
-	if _, err := fs.LinkWcc(ctx, alice, f, e, "h", nil); err != nil {
+	if _, _, err := fs.Link(ctx, alice, f, e, "h"); err != nil {
 		t.Fatal(err)
 	}
-	if err := fs.RenameWcc(ctx, alice, e, "g", e, "h", &w, &w2); err != nil {
+	if w, w2, err = fs.Rename(ctx, alice, e, "g", e, "h"); err != nil {
 		t.Fatal(err)
 	}
-	check("rename onto a link of the same file", &w, false)
-	if err := fs.RemoveWcc(ctx, alice, d, "f3", &w); err != nil {
+	check("rename onto a link of the same file", w, false)
+	if w, err = fs.Remove(ctx, alice, d, "f3"); err != nil {
 		t.Fatal(err)
 	}
-	check("remove", &w, true)
-	if err := fs.RmdirWcc(ctx, alice, d, "sub", &w); err != nil {
+	check("remove", w, true)
+	if w, err = fs.Rmdir(ctx, alice, d, "sub"); err != nil {
 		t.Fatal(err)
 	}
-	check("rmdir", &w, true)
+	check("rmdir", w, true)
 	if w.After.Nlink != w.Before.Nlink-1 {
 		t.Errorf("rmdir: nlink %d -> %d", w.Before.Nlink, w.After.Nlink)
+	}
+	// A failed operation reports nothing.
+	if w, err = fs.Remove(ctx, alice, d, "nope"); err == nil || w != (store.Wcc{}) {
+		t.Errorf("failed remove: %v, wcc %+v", err, w)
+	}
+}
+
+// WRITE and SETATTR report the file's own attributes around the change
+// (RFC 1813 §3.3.7 and §3.3.2 file_wcc / obj_wcc), read in the change's
+// transaction, and READ the attributes as of the read (post_op_attr,
+// §3.3.6): each one call, and exact under concurrent changes.
+func TestWccFileOperations(t *testing.T) {
+	ctx := context.Background()
+	fs := newFS(t, store.Options{})
+	f := create(t, fs, alice, fs.Root(), "f", 0o644)
+	for _, how := range []store.Stability{store.Unstable, store.FileSync} {
+		before, err := fs.GetAttr(ctx, nil, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, w, err := fs.WriteAt(ctx, alice, f, []byte("hello"), int64(before.Size), how)
+		if err != nil || n != 5 {
+			t.Fatal(n, err)
+		}
+		if w.Before != before {
+			t.Errorf("write %d: Before %+v, want %+v", how, w.Before, before)
+		}
+		if w.After.Size != before.Size+5 || w.After.Change != before.Change+1 {
+			t.Errorf("write %d: After size %d change %d, want %d %d", how, w.After.Size, w.After.Change, before.Size+5, before.Change+1)
+		}
+		if now, _ := fs.GetAttr(ctx, nil, f); now != w.After {
+			t.Errorf("write %d: After %+v, the file now %+v", how, w.After, now)
+		}
+	}
+	before, _ := fs.GetAttr(ctx, nil, f)
+	w, err := fs.SetAttr(ctx, alice, f, &store.SetAttr{Mask: store.SetMode | store.SetSize, Mode: 0o600, Size: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A truncation seals the open blocks first, which maps them (Used)
+	// without changing the file.
+	before.Used = w.Before.Used
+	if w.Before != before || w.After.Mode != 0o600 || w.After.Size != 3 || w.After.Change != before.Change+1 {
+		t.Errorf("setattr: %+v -> %+v, from %+v", w.Before, w.After, before)
+	}
+	if now, _ := fs.GetAttr(ctx, nil, f); now != w.After {
+		t.Errorf("setattr: After %+v, the file now %+v", w.After, now)
+	}
+	p := make([]byte, 10)
+	n, eof, a, err := fs.ReadAt(ctx, alice, f, p, 0)
+	if err != nil || n != 3 || !eof || string(p[:3]) != "hel" {
+		t.Fatal(n, eof, err)
+	}
+	if now, _ := fs.GetAttr(ctx, nil, f); now != a {
+		t.Errorf("read: attributes %+v, the file now %+v", a, now)
+	}
+	if _, _, _, err := fs.ReadAt(ctx, alice, store.Handle{ID: f.ID, Gen: f.Gen + 1}, p, 0); err == nil {
+		t.Error("read of a stale handle succeeded")
 	}
 }
 
@@ -95,7 +154,7 @@ func TestWccEachOperation(t *testing.T) {
 func TestWccConcurrent(t *testing.T) {
 	ctx := context.Background()
 	fs := newFS(t, store.Options{})
-	d, _ := must2(t)(fs.Mkdir(ctx, alice, fs.Root(), "d", nil))
+	d, _, _ := must3(t)(fs.Mkdir(ctx, alice, fs.Root(), "d", nil))
 	start, err := fs.GetAttr(ctx, nil, d)
 	if err != nil {
 		t.Fatal(err)
@@ -107,8 +166,8 @@ func TestWccConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for n := range each {
 				name := fmt.Sprintf("w%d-%d", i, n)
-				var w store.Wcc
-				if _, _, err := fs.CreateWcc(ctx, alice, d, name, store.CreateGuarded, nil, store.Verifier{}, &w); err != nil {
+				_, _, w, err := fs.Create(ctx, alice, d, name, store.CreateGuarded, nil, store.Verifier{})
+				if err != nil {
 					t.Error(err)
 					return
 				}
@@ -116,7 +175,7 @@ func TestWccConcurrent(t *testing.T) {
 					t.Errorf("create: %d -> %d", w.Before.Change, w.After.Change)
 				}
 				befores <- w.Before.Change
-				if err := fs.RemoveWcc(ctx, alice, d, name, &w); err != nil {
+				if w, err = fs.Remove(ctx, alice, d, name); err != nil {
 					t.Error(err)
 					return
 				}
@@ -143,12 +202,24 @@ func TestWccConcurrent(t *testing.T) {
 	}
 }
 
-func must2(t testing.TB) func(store.Handle, store.Attr, error) (store.Handle, store.Attr) {
-	return func(h store.Handle, a store.Attr, err error) (store.Handle, store.Attr) {
+func must3(t testing.TB) func(store.Handle, store.Attr, store.Wcc, error) (store.Handle, store.Attr, store.Wcc) {
+	return func(h store.Handle, a store.Attr, w store.Wcc, err error) (store.Handle, store.Attr, store.Wcc) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
-		return h, a
+		return h, a, w
 	}
+}
+
+// err1 and err2 return the error of an operation that returns one or two
+// more results.
+func err1[A any](_ A, err error) error         { return err }
+func err2[A, B any](_ A, _ B, err error) error { return err }
+
+// after and afterN return the attributes after the change of SetAttr and
+// WriteAt, for tests that want only those.
+func after(w store.Wcc, err error) (store.Attr, error) { return w.After, err }
+func afterN(n int, w store.Wcc, err error) (int, store.Attr, error) {
+	return n, w.After, err
 }

@@ -69,7 +69,7 @@ func workload(t *testing.T, cfg Config) {
 		t.Fatal(err)
 	}
 	cred := &store.Cred{UID: 1000, GID: 1000}
-	h, _, err := st.fs.Create(ctx, cred, st.fs.Root(), "f", store.CreateGuarded, &store.SetAttr{Mask: store.SetMode, Mode: 0o644}, store.Verifier{})
+	h, _, _, err := st.fs.Create(ctx, cred, st.fs.Root(), "f", store.CreateGuarded, &store.SetAttr{Mask: store.SetMode, Mode: 0o644}, store.Verifier{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,10 @@
 // child process writes through store.FS over store/badger and
 // store/localfs and is killed with SIGKILL at random points; after every
 // kill the parent reopens the store and checks that every acknowledged
-// operation survived and that (*store.FS).Check finds nothing wrong. It
-// also runs store.FS's model-based test (store/internal/fsmodel) over the
+// operation survived and that (*store.FS).Check finds nothing wrong.
+// Stable writes are small (logged as intents and replayed by the reopen;
+// the test fails if no kill ever left one to replay), larger than a
+// quarter block (stored directly) and of whole blocks. It also runs store.FS's model-based test (store/internal/fsmodel) over the
 // same pair of backends.
 //
 // The package has no API; run it with go test ./store/crashtest (add

@@ -64,7 +64,7 @@ func start(t testing.TB, configure func(*rpc.Server)) *server {
 	t.Cleanup(func() { fsys.Close() })
 	ctx := context.Background()
 	root := &store.Cred{}
-	fh, _, err := fsys.Create(ctx, root, fsys.Root(), bigFile, store.CreateUnchecked, nil, store.Verifier{})
+	fh, _, _, err := fsys.Create(ctx, root, fsys.Root(), bigFile, store.CreateUnchecked, nil, store.Verifier{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func TestLibnfs(t *testing.T) {
 		t.Fatalf("server: %v size %d", err, a.Size)
 	}
 	buf := make([]byte, len(data))
-	if n, _, err := fsys.ReadAt(t.Context(), &store.Cred{}, h, buf, 0); err != nil || n != len(buf) || !bytes.Equal(buf, data) {
+	if n, _, _, err := fsys.ReadAt(t.Context(), &store.Cred{}, h, buf, 0); err != nil || n != len(buf) || !bytes.Equal(buf, data) {
 		t.Fatalf("server copy differs: %d %v", n, err)
 	}
 }

@@ -192,7 +192,7 @@ sha256sum a b
 			t.Fatalf("%s after the restart: %v", name, err)
 		}
 		buf := make([]byte, a.Size)
-		if n, _, err := next.fs.ReadAt(ctx, &store.Cred{}, h, buf, 0); err != nil || n != len(buf) {
+		if n, _, _, err := next.fs.ReadAt(ctx, &store.Cred{}, h, buf, 0); err != nil || n != len(buf) {
 			t.Fatalf("reading %s: %d %v", name, n, err)
 		}
 		sum := sha256.Sum256(buf)

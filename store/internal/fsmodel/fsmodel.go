@@ -458,7 +458,7 @@ func (r *runner) opCreate() {
 	how := store.CreateMode(r.rnd.IntN(3))
 	verf := store.Verifier{byte(r.rnd.IntN(2))}
 	r.logf("create uid=%d dir=%d %q how=%d mode=%o verf=%d", c.UID, d.h.ID, name, how, m, verf[0])
-	h, _, err := r.fs.Create(r.ctx, c, d.h, name, how, &store.SetAttr{Mask: store.SetMode, Mode: m}, verf)
+	h, _, _, err := r.fs.Create(r.ctx, c, d.h, name, how, &store.SetAttr{Mask: store.SetMode, Mode: m}, verf)
 	want := r.dirCheck(c, d, w|x)
 	var existing *mnode
 	if want == store.CodeOK {
@@ -492,7 +492,7 @@ func (r *runner) opCreate() {
 func (r *runner) opMkdir() {
 	c, d, name, m := r.cred(), r.pick(true), r.name(), r.mode()
 	r.logf("mkdir uid=%d dir=%d %q mode=%o", c.UID, d.h.ID, name, m)
-	h, _, err := r.fs.Mkdir(r.ctx, c, d.h, name, &store.SetAttr{Mask: store.SetMode, Mode: m})
+	h, _, _, err := r.fs.Mkdir(r.ctx, c, d.h, name, &store.SetAttr{Mask: store.SetMode, Mode: m})
 	want := r.dirCheck(c, d, w|x)
 	if want == store.CodeOK && d.kids[name] != nil {
 		want = store.CodeExist
@@ -507,7 +507,7 @@ func (r *runner) opSymlink() {
 	c, d, name := r.cred(), r.pick(true), r.name()
 	target := strings.Repeat("t", 1+r.rnd.IntN(20))
 	r.logf("symlink uid=%d dir=%d %q", c.UID, d.h.ID, name)
-	h, _, err := r.fs.Symlink(r.ctx, c, d.h, name, target, nil)
+	h, _, _, err := r.fs.Symlink(r.ctx, c, d.h, name, target, nil)
 	want := r.dirCheck(c, d, w|x)
 	if want == store.CodeOK && d.kids[name] != nil {
 		want = store.CodeExist
@@ -554,9 +554,9 @@ func (r *runner) remove(isDir bool) {
 	r.logf("remove(dir=%v) uid=%d dir=%d %q", isDir, c.UID, d.h.ID, name)
 	var err error
 	if isDir {
-		err = r.fs.Rmdir(r.ctx, c, d.h, name)
+		_, err = r.fs.Rmdir(r.ctx, c, d.h, name)
 	} else {
-		err = r.fs.Remove(r.ctx, c, d.h, name)
+		_, err = r.fs.Remove(r.ctx, c, d.h, name)
 	}
 	want := r.dirCheck(c, d, 0)
 	var n *mnode
@@ -596,7 +596,7 @@ func (r *runner) opRename() {
 		dd = sd
 	}
 	r.logf("rename uid=%d %d/%q -> %d/%q", c.UID, sd.h.ID, sname, dd.h.ID, dname)
-	err := r.fs.Rename(r.ctx, c, sd.h, sname, dd.h, dname)
+	_, _, err := r.fs.Rename(r.ctx, c, sd.h, sname, dd.h, dname)
 	want := r.dirCheck(c, sd, w|x)
 	if want == store.CodeOK && dd != sd {
 		want = r.dirCheck(c, dd, w|x)
@@ -664,7 +664,7 @@ func d0(n *mnode) *mnode { return n }
 func (r *runner) opLink() {
 	c, n, d, name := r.cred(), r.pickFile(), r.pick(true), r.name()
 	r.logf("link uid=%d node=%d -> %d/%q", c.UID, n.h.ID, d.h.ID, name)
-	_, err := r.fs.Link(r.ctx, c, n.h, d.h, name)
+	_, _, err := r.fs.Link(r.ctx, c, n.h, d.h, name)
 	want := store.CodeOK
 	switch {
 	case stale(n):
@@ -835,7 +835,7 @@ func (r *runner) opRead() {
 	off := r.rnd.IntN(6000)
 	p := make([]byte, r.rnd.IntN(4000))
 	r.logf("read uid=%d node=%d off=%d len=%d", c.UID, n.h.ID, off, len(p))
-	got, eof, err := r.fs.ReadAt(r.ctx, c, n.h, p, int64(off))
+	got, eof, _, err := r.fs.ReadAt(r.ctx, c, n.h, p, int64(off))
 	want := store.CodeOK
 	switch {
 	case stale(n):
@@ -1148,7 +1148,7 @@ func (r *runner) checkAll() {
 		r.compareAttr(n, &a)
 		if n.typ == store.TypeRegular {
 			p := make([]byte, len(n.data)+1)
-			got, _, err := r.fs.ReadAt(r.ctx, root, n.h, p, 0)
+			got, _, _, err := r.fs.ReadAt(r.ctx, root, n.h, p, 0)
 			if err != nil || !bytes.Equal(p[:got], n.data) {
 				r.fail("final content of %d differs (%v)", n.h.ID, err)
 			}

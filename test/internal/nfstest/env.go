@@ -298,7 +298,7 @@ func WaitExport(ctx context.Context, fsys *store.FS, name string, timeout time.D
 // CreateExport creates name in the export's root: the host's signal to
 // the guests.
 func CreateExport(ctx context.Context, fsys *store.FS, name string) error {
-	_, _, err := fsys.Create(ctx, &store.Cred{}, fsys.Root(), name, store.CreateUnchecked, nil, store.Verifier{})
+	_, _, _, err := fsys.Create(ctx, &store.Cred{}, fsys.Root(), name, store.CreateUnchecked, nil, store.Verifier{})
 	return err
 }
 
@@ -312,7 +312,7 @@ func FileSum(ctx context.Context, fsys *store.FS, name string, h hash.Hash) (uin
 	}
 	buf := make([]byte, 1<<20)
 	for off := int64(0); off < int64(a.Size); off += int64(len(buf)) {
-		n, _, err := fsys.ReadAt(ctx, root, fh, buf, off)
+		n, _, _, err := fsys.ReadAt(ctx, root, fh, buf, off)
 		if err != nil {
 			return a.Size, "", err
 		}
