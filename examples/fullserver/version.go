@@ -7,7 +7,7 @@ import (
 
 // version is the release of the fullserver; a build from a tagged module
 // version reports that instead.
-const version = "0.1.0-dev"
+const version = "0.1.0"
 
 // versionString is what --version prints and the start-up line logs: the
 // version, the module version and VCS revision when the build recorded
