@@ -433,11 +433,33 @@ func (f *FS) readAtime(ctx context.Context, o *op, h Handle, n *inode) {
 // write is durable on return. After.Used counts only bytes mapped to
 // blocks, which small stable writes are not until they are folded.
 func (f *FS) WriteAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64, how Stability) (int, Wcc, error) {
-	n, w, err := f.writeAt(ctx, c, h, p, off, how)
+	if err := checkCred(c); err != nil {
+		return 0, Wcc{}, err
+	}
+	if off < 0 {
+		return 0, Wcc{}, ErrInvalid
+	}
+	end := uint64(off) + uint64(len(p))
+	if end > f.opts.MaxFileSize || end < uint64(off) {
+		return 0, Wcc{}, ErrTooBig
+	}
+	if f.opts.Capacity > 0 && uint64(f.bytes.Load())+uint64(len(p)) > f.opts.Capacity {
+		return 0, Wcc{}, ErrNoSpace
+	}
+	var w Wcc
+	err := f.writeLocked(ctx, c, h, p, uint64(off), how, &w)
+	f.evict(ctx)
 	if err != nil {
 		return 0, Wcc{}, err
 	}
-	return n, w, nil
+	if how != Unstable && len(p) > 0 {
+		// The file lock is released: stable writes to the file that
+		// arrive meanwhile share this sync.
+		if err := f.waitDurable(ctx); err != nil {
+			return 0, Wcc{}, err
+		}
+	}
+	return len(p), w, nil
 }
 
 // Parts of a write: the bytes of p falling in one chunk, and how they are
@@ -461,8 +483,7 @@ type writePart struct {
 // once. It bounds the intent values the metadata store holds.
 const maxLogged = 64 << 10
 
-// writeAt is WriteAt returning h's attributes before and after the write,
-// both read in the write's one metadata transaction.
+// writeLocked is the part of WriteAt under the file's lock.
 //
 // A write is split by chunk into parts. A part covering a whole chunk is
 // stored as a block and mapped (partDirect). A part of a stable write of
@@ -474,37 +495,6 @@ const maxLogged = 64 << 10
 // into the open block. Blocks are put before the transaction that maps
 // them. A stable write waits for the shared sync (f.durable) after
 // releasing the file's lock, so stable writes to one file share syncs.
-func (f *FS) writeAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64, how Stability) (int, Wcc, error) {
-	var w Wcc
-	if err := checkCred(c); err != nil {
-		return 0, w, err
-	}
-	if off < 0 {
-		return 0, w, ErrInvalid
-	}
-	end := uint64(off) + uint64(len(p))
-	if end > f.opts.MaxFileSize || end < uint64(off) {
-		return 0, w, ErrTooBig
-	}
-	if f.opts.Capacity > 0 && uint64(f.bytes.Load())+uint64(len(p)) > f.opts.Capacity {
-		return 0, w, ErrNoSpace
-	}
-	err := f.writeLocked(ctx, c, h, p, uint64(off), how, &w)
-	f.evict(ctx)
-	if err != nil {
-		return 0, w, err
-	}
-	if how != Unstable && len(p) > 0 {
-		// The file lock is released: stable writes to the file that
-		// arrive meanwhile share this sync.
-		if err := f.waitDurable(ctx); err != nil {
-			return 0, w, err
-		}
-	}
-	return len(p), w, nil
-}
-
-// writeLocked is the part of writeAt under the file's lock.
 func (f *FS) writeLocked(ctx context.Context, c *Cred, h Handle, p []byte, start uint64, how Stability, w *Wcc) error {
 	o := f.getOp(ctx)
 	defer f.putOp(o)
