@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"slices"
 	"time"
@@ -17,7 +16,7 @@ import (
 // over the extents by reads. Only written bytes are held: nothing is read
 // from the store to write, and a small write costs its size.
 //
-// Sealing a chunk stores its runs as one block named by the SHA-256 of
+// Sealing a chunk stores its runs as one block named by a keyed hash of
 // their bytes (packed one after the other, see packRuns) and maps each run
 // to its part of it, in one transaction. A run that covers a whole chunk is
 // sealed at once; the others on Commit (only chunks holding unstable
@@ -227,7 +226,7 @@ func (f *FS) sealChunks(ctx context.Context, o *op, fb *fileBuf, id uint64, cis 
 			continue
 		}
 		j := job{ci: ci, cb: cb, exts: make([]extent, 0, len(cb.segs))}
-		j.pbs, j.exts, j.held = packRuns(cb.segs, j.exts)
+		j.pbs, j.exts, j.held = packRuns(f.names, cb.segs, j.exts)
 		all = append(all, j.pbs...)
 		fold = fold || len(cb.intents) > 0
 		jobs = append(jobs, j)
@@ -290,12 +289,12 @@ func (f *FS) sealChunks(ctx context.Context, o *op, fb *fileBuf, id uint64, cis 
 // (their bytes one after the other), each run an extent at its offset in
 // it: a chunk of scattered small writes is then one block, one Put and
 // one file, not one per run, and holes between the runs stay holes. The
-// block is named by the hash of the packed bytes like any other and is
+// block is named by the keyed hash of the packed bytes (blockname.go) like any other and is
 // referenced once per extent, so it goes when the last of them does.
-func packRuns(segs []seg, exts []extent) ([]pendingBlock, []extent, int64) {
+func packRuns(bn blockNamer, segs []seg, exts []extent) ([]pendingBlock, []extent, int64) {
 	if len(segs) == 1 {
 		g := segs[0]
-		bid := blockID(g.b)
+		bid := bn.name(g.b)
 		return []pendingBlock{{bid, g.b}}, append(exts, extent{Start: g.s, End: g.end(), Block: bid}), int64(len(g.b))
 	}
 	var n int
@@ -306,7 +305,7 @@ func packRuns(segs []seg, exts []extent) ([]pendingBlock, []extent, int64) {
 	for _, g := range segs {
 		packed = append(packed, g.b...)
 	}
-	bid := blockID(packed)
+	bid := bn.name(packed)
 	var off uint64
 	for _, g := range segs {
 		exts = append(exts, extent{Start: g.s, End: g.end(), Block: bid, Off: off})
@@ -314,15 +313,6 @@ func packRuns(segs []seg, exts []extent) ([]pendingBlock, []extent, int64) {
 	}
 	return []pendingBlock{{bid, packed}}, exts, int64(n)
 }
-
-// blockID names a block by the SHA-256 of its content. The hash is
-// cryptographic on purpose: blocks are deduplicated by name, so a hash an
-// attacker could collide would let one file's content replace another's
-// (a fast non-cryptographic hash would need a byte compare on every dedup
-// hit). crypto/sha256 uses the SHA-NI instructions where the CPU has them
-// (about 1.5-2 GB/s per core), which is cheaper than the copies a write
-// makes anyway.
-func blockID(p []byte) BlockID { return BlockID(sha256.Sum256(p)) }
 
 // pendingBlock is a block to store and map.
 type pendingBlock struct {

@@ -227,6 +227,10 @@ func (f *FS) check(ctx context.Context) (*checker, error) {
 					return true
 				}
 				sb, haveSuper = s, true
+			case pfxBlockKey:
+				if len(k) != 1 || len(v) != blockKeyLen {
+					rep.addf("block key: bad record")
+				}
 			case pfxUsage:
 				u, err := decodeUsage(v)
 				if err != nil || len(k) != 2 {

@@ -8,17 +8,18 @@ import (
 // Key prefixes. The layout is described in doc.go; every multi-byte integer
 // in a key is big-endian so that keys sort numerically.
 const (
-	pfxSuper   = 's' // 's'                          -> super
-	pfxUsage   = 'u' // 'u' shard(1)                 -> usage
-	pfxNode    = 'n' // 'n' id(8)                    -> inode
-	pfxEntry   = 'd' // 'd' dir(8) name              -> entry
-	pfxCookie  = 'c' // 'c' dir(8) cookie(8)         -> cookie entry
-	pfxExtent  = 'e' // 'e' id(8) end(8)             -> extent
-	pfxXattr   = 'x' // 'x' id(8) name               -> value
-	pfxBlock   = 'b' // 'b' blockid(32)              -> block record
-	pfxOrphan  = 'z' // 'z' id(8)                    -> empty: freed file with extents left
-	pfxIntent  = 'w' // 'w' id(8) seq(8)             -> intent: offset, bytes of a small stable write
-	usageShard = 16
+	pfxSuper    = 's' // 's'                          -> super
+	pfxUsage    = 'u' // 'u' shard(1)                 -> usage
+	pfxNode     = 'n' // 'n' id(8)                    -> inode
+	pfxEntry    = 'd' // 'd' dir(8) name              -> entry
+	pfxCookie   = 'c' // 'c' dir(8) cookie(8)         -> cookie entry
+	pfxExtent   = 'e' // 'e' id(8) end(8)             -> extent
+	pfxXattr    = 'x' // 'x' id(8) name               -> value
+	pfxBlock    = 'b' // 'b' blockid(32)              -> block record
+	pfxOrphan   = 'z' // 'z' id(8)                    -> empty: freed file with extents left
+	pfxIntent   = 'w' // 'w' id(8) seq(8)             -> intent: offset, bytes of a small stable write
+	pfxBlockKey = 'k' // 'k'                         -> the key blocks are named under (blockname.go)
+	usageShard  = 16
 )
 
 var be = binary.BigEndian

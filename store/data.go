@@ -531,7 +531,7 @@ func (f *FS) writeLocked(ctx context.Context, c *Cred, h Handle, p []byte, start
 			}
 		}
 		if pt.kind == partDirect {
-			bid := blockID(pt.p)
+			bid := f.names.name(pt.p)
 			pbs = append(pbs, pendingBlock{bid, pt.p})
 			exts = append(exts, extent{Start: pos, End: ce, Block: bid})
 		}

@@ -150,6 +150,7 @@ type FS struct {
 	bsize  uint64
 	verf   Verifier
 	root   Handle
+	names  blockNamer // names blocks (blockname.go)
 
 	idMu    sync.Mutex
 	idNext  uint64
@@ -214,18 +215,24 @@ func NewFS(meta Metadata, blocks Blocks, opts Options) (*FS, error) {
 	o := f.getOp(ctx)
 	defer f.putOp(o)
 	var sb super
+	var key []byte
 	err := f.update(ctx, o, func(o *op) error {
 		v, err := o.tx.Get([]byte{pfxSuper})
 		if err == nil {
 			sb, err = decodeSuper(v)
+		} else if errors.Is(err, ErrNotFound) {
+			err = f.format(o, &sb)
+		}
+		if err != nil {
 			return err
 		}
-		if !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		return f.format(o, &sb)
+		key, err = o.loadBlockKey()
+		return err
 	})
 	if err != nil {
+		return nil, ioErr("newfs", err)
+	}
+	if f.names, err = newBlockNamer(key); err != nil {
 		return nil, ioErr("newfs", err)
 	}
 	var root inode

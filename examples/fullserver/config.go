@@ -35,6 +35,10 @@ type Config struct {
 	// MetricsAddr serves /metrics (Prometheus) and /healthz (empty or
 	// "off": off).
 	MetricsAddr string `yaml:"metrics_addr"`
+	// Pprof also serves Go's profiles (net/http/pprof) under
+	// /debug/pprof/ on MetricsAddr. Off by default: profiles show
+	// what the server is doing to anyone who can reach that address.
+	Pprof bool `yaml:"pprof"`
 	// Export is the path clients mount the default export as.
 	Export string `yaml:"export"`
 	// NoRootSquash lets clients' root act as root on the default export;
@@ -188,6 +192,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&flags.PortmapAddr, "portmap-addr", "", "`host:port` of the portmapper, or off (default :111, else a high port)")
 	fs.StringVar(&flags.SMBAddr, "smb-addr", "", "`host:port` of SMB (not implemented yet)")
 	fs.StringVar(&flags.MetricsAddr, "metrics-addr", "", "`host:port` of /metrics and /healthz, or off (default off)")
+	fs.BoolVar(&flags.Pprof, "pprof", false, "also serve Go's profiles under /debug/pprof/ on --metrics-addr")
 	fs.StringVar(&flags.Export, "export", "", "`path` clients mount the default export as (default /export)")
 	fs.BoolVar(&flags.NoRootSquash, "no-root-squash", false, "let clients' root act as root on the default export")
 	fs.StringVar(&flags.ExportsFile, "exports", "", "exports `file` in the /etc/exports syntax, served instead of the default export; SIGHUP reloads it")
@@ -253,6 +258,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			cfg.SMBAddr = flags.SMBAddr
 		case "metrics-addr":
 			cfg.MetricsAddr = flags.MetricsAddr
+		case "pprof":
+			cfg.Pprof = flags.Pprof
 		case "export":
 			cfg.Export = flags.Export
 		case "no-root-squash":

@@ -221,11 +221,34 @@ func TestServesNullAndPortmap(t *testing.T) {
 	if resp, err := http.Get("http://" + addrs["metrics/tcp"].String() + "/healthz"); err != nil || resp.StatusCode != 200 {
 		t.Errorf("healthz: %v", err)
 	}
+	if resp, err := http.Get("http://" + addrs["metrics/tcp"].String() + "/debug/pprof/cmdline"); err != nil || resp.StatusCode != 404 {
+		t.Errorf("profiles served without --pprof: %v %v", resp, err)
+	}
 	if err := stop(); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
 	if _, err := net.Dial("tcp", nfs); err == nil {
 		t.Fatal("NFS port still open after shutdown")
+	}
+}
+
+// With --pprof, Go's profiles are served beside the metrics.
+func TestPprof(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.Memory, cfg.Pprof = true, true
+	cfg.NFSAddr, cfg.PortmapAddr, cfg.MetricsAddr = "127.0.0.1:0", "off", "127.0.0.1:0"
+	addrs, stop := startRun(t, cfg)
+	defer stop()
+	for _, p := range []string{"/debug/pprof/cmdline", "/debug/pprof/heap", "/debug/pprof/profile?seconds=1"} {
+		resp, err := http.Get("http://" + addrs["metrics/tcp"].String() + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || len(body) == 0 {
+			t.Errorf("%s: %s, %d bytes", p, resp.Status, len(body))
+		}
 	}
 }
 

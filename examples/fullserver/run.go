@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strconv"
 	"time"
@@ -126,6 +127,13 @@ func runWith(ctx context.Context, cfg Config, log *slog.Logger, h hooks) error {
 		hm := http.NewServeMux()
 		hm.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		hm.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+		if cfg.Pprof {
+			hm.HandleFunc("/debug/pprof/", pprof.Index)
+			hm.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+			hm.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			hm.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+			hm.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		}
 		metricsSrv = &http.Server{Handler: hm, ReadHeaderTimeout: 10 * time.Second}
 		bound = append(bound, listener{"metrics", "tcp", metricsL.Addr()})
 	}
