@@ -7,15 +7,13 @@ import (
 	"time"
 )
 
-// recount recomputes the bytes fb holds after chunks were dropped.
-func (f *FS) recount(fb *fileBuf) {
+// held returns the bytes the runs of cb hold.
+func (cb *chunkBuf) held() int64 {
 	var n int64
-	for _, cb := range fb.chunks {
-		for _, g := range cb.segs {
-			n += int64(len(g.b))
-		}
+	for _, g := range cb.segs {
+		n += int64(len(g.b))
 	}
-	f.account(fb, n-fb.bytes)
+	return n
 }
 
 // dropBuffers discards the buffers of a deleted file.
@@ -612,6 +610,7 @@ func (f *FS) writeLocked(ctx context.Context, c *Cred, h Handle, p []byte, start
 		case partDirect:
 			if cb := fb.chunks[pt.ci]; cb != nil {
 				if uint64(len(pt.p)) == f.bsize {
+					f.account(fb, -cb.held())
 					cb.segs, cb.intents = nil, nil
 					delete(fb.chunks, pt.ci)
 				} else {
@@ -630,7 +629,6 @@ func (f *FS) writeLocked(ctx context.Context, c *Cred, h Handle, p []byte, start
 			return err
 		}
 	}
-	f.recount(fb)
 	return nil
 }
 

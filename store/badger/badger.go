@@ -69,6 +69,7 @@ type Metadata struct {
 	active sync.WaitGroup
 
 	ranges   rangeOracle
+	snaps    snapshots // shared read snapshots of Views (snapshot.go)
 	logs     *logSyncer
 	inMemory bool
 }
@@ -169,9 +170,9 @@ func (m *Metadata) View(ctx context.Context, fn func(store.Tx) error) error {
 		return err
 	}
 	defer m.active.Done()
-	btx := m.db.NewTransaction(false)
-	defer btx.Discard()
-	tx := &txn{btx: btx}
+	sn := m.snaps.acquire(m.db)
+	defer sn.release()
+	tx := &txn{btx: sn.btx}
 	defer tx.end()
 	return fn(tx)
 }
@@ -199,7 +200,11 @@ func (m *Metadata) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return m.ranges.commit(tx, start)
+	err = m.ranges.commit(tx, start)
+	if len(tx.writes) > 0 {
+		m.snaps.drop() // after a failed commit too: cheap, and surely safe
+	}
+	return err
 }
 
 // Sync makes every committed Update durable: it fsyncs Badger's
@@ -257,6 +262,7 @@ func (m *Metadata) Close() error {
 	m.closed = true
 	m.mu.Unlock()
 	m.active.Wait()
+	m.snaps.drop()
 	if err := m.db.Close(); err != nil {
 		return store.NewError(store.CodeIO, "close", "", err)
 	}

@@ -95,6 +95,9 @@ type Options struct {
 	// Logger receives warnings about files Open or Walk could not handle.
 	// Nil discards them.
 	Logger *slog.Logger
+	// OpenFiles bounds the block files kept open for reads (default 256;
+	// negative: none, every read opens and closes its file).
+	OpenFiles int
 }
 
 const (
@@ -112,6 +115,8 @@ type Blocks struct {
 	lock *os.File
 
 	closed atomic.Bool
+
+	fds *fdCache // block files open for reads (fdcache.go)
 
 	mu    sync.Mutex
 	dirty map[string]struct{} // directories to fsync at the next Sync
@@ -136,6 +141,10 @@ func Open(dir string, o Options) (*Blocks, error) {
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
+	if o.OpenFiles == 0 {
+		o.OpenFiles = 256
+	}
+	b.fds = newFDCache(o.OpenFiles)
 	if err := os.MkdirAll(b.root, 0o700); err != nil {
 		return nil, store.NewError(store.CodeIO, "open", dir, err)
 	}
@@ -217,6 +226,7 @@ func (b *Blocks) Close() error {
 	if b.closed.Swap(true) {
 		return nil
 	}
+	b.fds.closeAll()
 	return b.lock.Close()
 }
 
@@ -250,6 +260,7 @@ func (b *Blocks) Put(ctx context.Context, id store.BlockID, data []byte) error {
 			err = b.writeFile(dir, filepath.Base(file), data)
 		}
 	}
+	b.fds.evict(id) // even after an error: the file may have changed
 	if err != nil {
 		return store.NewError(errCode(err), "put", id.String(), err)
 	}
@@ -472,16 +483,20 @@ func (b *Blocks) ReadAt(ctx context.Context, id store.BlockID, p []byte, off int
 	if off < 0 {
 		return 0, store.NewError(store.CodeInvalid, "readat", id.String(), errors.New("negative offset"))
 	}
-	_, file := b.paths(id)
-	f, err := os.Open(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, store.NewError(store.CodeNotFound, "readat", id.String(), nil)
+	cf, gen := b.fds.get(id)
+	if cf == nil {
+		_, file := b.paths(id)
+		f, err := os.Open(file)
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0, store.NewError(store.CodeNotFound, "readat", id.String(), nil)
+		}
+		if err != nil {
+			return 0, store.NewError(store.CodeIO, "readat", id.String(), err)
+		}
+		cf = b.fds.put(id, f, gen)
 	}
-	if err != nil {
-		return 0, store.NewError(store.CodeIO, "readat", id.String(), err)
-	}
-	defer f.Close()
-	n, err := f.ReadAt(p, off)
+	defer b.fds.release(cf)
+	n, err := cf.f.ReadAt(p, off)
 	if err != nil && err != io.EOF {
 		return n, store.NewError(store.CodeIO, "readat", id.String(), err)
 	}
@@ -495,6 +510,7 @@ func (b *Blocks) Delete(ctx context.Context, id store.BlockID) error {
 	}
 	dir, file := b.paths(id)
 	err := os.Remove(file)
+	b.fds.evict(id)
 	if b.deferSync() {
 		b.mu.Lock()
 		delete(b.files, file)
