@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	bdg "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -71,6 +72,12 @@ type Metadata struct {
 	ranges   rangeOracle
 	snaps    snapshots // shared read snapshots of Views (snapshot.go)
 	logs     *logSyncer
+	// vlogMin is Badger's value threshold; vlogDirty is set when a
+	// commit since the last Sync may have written to the value log (a
+	// value of vlogMin bytes or more, or value-log GC), and Sync then
+	// calls DB.Sync instead of logs.syncWAL.
+	vlogMin   int
+	vlogDirty atomic.Bool
 	inMemory bool
 }
 
@@ -130,7 +137,10 @@ func Open(dir string, o Options) (*Metadata, error) {
 	if err != nil {
 		return nil, store.NewError(store.CodeIO, "open", dir, err)
 	}
-	return &Metadata{db: db, ranges: rangeOracle{active: map[uint64]int{}}, logs: newLogSyncer(bo.Dir), inMemory: bo.InMemory}, nil
+	m := &Metadata{db: db, ranges: rangeOracle{active: map[uint64]int{}}, logs: newLogSyncer(bo.Dir), inMemory: bo.InMemory,
+		vlogMin: int(bo.ValueThreshold)}
+	m.vlogDirty.Store(true) // the value log as Open found it
+	return m, nil
 }
 
 // openDB opens the database, turning a panic in Badger's recovery (it
@@ -191,11 +201,14 @@ func (m *Metadata) Update(ctx context.Context, fn func(store.Tx) error) error {
 	btx, start := m.ranges.begin(m.db)
 	defer m.ranges.end(start)
 	defer btx.Discard()
-	tx := &txn{btx: btx, writable: true}
+	tx := &txn{btx: btx, writable: true, vlogMin: m.vlogMin}
 	err := fn(tx)
 	tx.end()
 	if err != nil {
 		return err
+	}
+	if tx.vlog {
+		m.vlogDirty.Store(true) // before the commit can return
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -218,13 +231,21 @@ func (m *Metadata) Sync(ctx context.Context) error {
 		return err
 	}
 	defer m.active.Done()
-	if err := m.db.Sync(); err != nil {
-		return store.NewError(store.CodeIO, "sync", "", err)
-	}
 	if m.inMemory {
 		return nil
 	}
-	if err := m.logs.sync(); err != nil {
+	if !m.vlogDirty.Swap(false) {
+		if m.logs.syncWAL() == nil {
+			return nil
+		}
+		// Then the full sync below, which reports what fails.
+	}
+	err := m.db.Sync()
+	if err == nil {
+		err = m.logs.sync()
+	}
+	if err != nil {
+		m.vlogDirty.Store(true) // the next Sync does it all again
 		return store.NewError(store.CodeIO, "sync", "", err)
 	}
 	return nil
@@ -240,6 +261,7 @@ func (m *Metadata) RunValueLogGC(ctx context.Context, discardRatio float64) erro
 	defer m.active.Done()
 	for ctx.Err() == nil {
 		err := m.db.RunValueLogGC(discardRatio)
+		m.vlogDirty.Store(true) // it rewrote values into the value log
 		if errors.Is(err, bdg.ErrNoRewrite) || errors.Is(err, bdg.ErrRejected) {
 			return nil
 		}
@@ -263,6 +285,7 @@ func (m *Metadata) Close() error {
 	m.mu.Unlock()
 	m.active.Wait()
 	m.snaps.drop()
+	m.logs.close()
 	if err := m.db.Close(); err != nil {
 		return store.NewError(store.CodeIO, "close", "", err)
 	}

@@ -18,6 +18,10 @@ type txn struct {
 	scratch  []byte     // the prefixed key of the last Get
 	writes   [][]byte   // prefixed keys written, for the range oracle
 	scans    []keyRange // prefixed ranges scanned, for the range oracle
+	// vlogMin is the value size from which Badger puts a value in the
+	// value log; vlog is set when a Put did.
+	vlogMin int
+	vlog    bool
 }
 
 func (tx *txn) end() { tx.done = true }
@@ -86,7 +90,11 @@ func (tx *txn) Put(key, val []byte) error {
 		return err
 	}
 	k := prefixed(key)
-	if err := tx.btx.Set(k, seal(k, val)); err != nil {
+	v := seal(k, val)
+	if len(v) >= tx.vlogMin {
+		tx.vlog = true
+	}
+	if err := tx.btx.Set(k, v); err != nil {
 		return mapErr("put", err)
 	}
 	tx.writes = append(tx.writes, k)
