@@ -69,16 +69,16 @@ type Metadata struct {
 	closed bool
 	active sync.WaitGroup
 
-	ranges   rangeOracle
-	snaps    snapshots // shared read snapshots of Views (snapshot.go)
-	logs     *logSyncer
+	ranges rangeOracle
+	snaps  snapshots // shared read snapshots of Views (snapshot.go)
+	logs   *logSyncer
 	// vlogMin is Badger's value threshold; vlogDirty is set when a
 	// commit since the last Sync may have written to the value log (a
 	// value of vlogMin bytes or more, or value-log GC), and Sync then
 	// calls DB.Sync instead of logs.syncWAL.
 	vlogMin   int
 	vlogDirty atomic.Bool
-	inMemory bool
+	inMemory  bool
 }
 
 var (
