@@ -682,8 +682,12 @@ func (s *Server) commit(ctx context.Context, w *rpc.ReplyWriter, c *rpc.Call) {
 		return
 	}
 	if st == wire.NFS3_OK {
-		res.Resfail.Before = r.preOp(ctx, fh.node)
+		// One read gives the type check and the pre-operation
+		// attributes; only Commit runs between it and the post-op read.
 		a, err := r.fs.GetAttr(ctx, &r.cred, fh.node)
+		if err == nil {
+			res.Resfail.Before = pre(&a)
+		}
 		switch {
 		case err != nil:
 			st = r.fail(ctx, "COMMIT", err)

@@ -86,4 +86,22 @@ func TestIOOneTransaction(t *testing.T) {
 	if a := rres.Resok.FileAttributes; !a.AttributesFollow || uint64(a.Attributes.Size) != size || a.Attributes.Mode != 0o600 {
 		t.Errorf("READ: attributes %+v", a)
 	}
+
+	// COMMIT of a file with nothing unstable (the first COMMIT sealed
+	// the unstable write): the attributes before (also the type check),
+	// the store's check that the file exists, the attributes after; no
+	// update.
+	var cm wire.COMMIT3res
+	c.call(wire.NFSPROC3_COMMIT, &wire.COMMIT3args{File: fh(f)}, &cm)
+	meta.reset()
+	c.call(wire.NFSPROC3_COMMIT, &wire.COMMIT3args{File: fh(f)}, &cm)
+	if cm.Status != wire.NFS3_OK {
+		t.Fatalf("COMMIT: %d", cm.Status)
+	}
+	if v, u := meta.views.Load(), meta.updates.Load(); v != 3 || u != 0 {
+		t.Errorf("COMMIT: %d views and %d updates, want three views", v, u)
+	}
+	if w := cm.Resok.FileWcc; !w.Before.AttributesFollow || !w.After.AttributesFollow || uint64(w.Before.Attributes.Size) != size {
+		t.Errorf("COMMIT: wcc %+v", w)
+	}
 }
