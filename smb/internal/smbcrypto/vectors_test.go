@@ -24,6 +24,10 @@ package smbcrypto
 //     signing key derived from it).
 //   - Two SMB 2.x HMAC-SHA256 signed responses captured from Windows, as
 //     used by TalAloni/SMBLibrary (SMBLibrary.Tests/SMB2SigningTests.cs).
+//   - SMB 3.0 signing and cipher keys from one session key, from the tests
+//     of another independent implementation, hierynomus/smbj
+//     (SMBSessionBuilderSpec.groovy); the only external value we found for
+//     the 3.0 signing key ("SMB2AESCMAC"/"SmbSign").
 //
 // No external vector was found for an SMB message signed with AES-CMAC or
 // AES-GMAC; sign_test.go checks those against an independent computation
@@ -249,6 +253,31 @@ func TestMSVectorSMB300(t *testing.T) {
 	client, _ := NewDecryptor(CipherAES128CCM, k.EncryptionKey, sessionID)
 	if got, err := client.Decrypt(nil, respTransformed); err != nil || !bytes.Equal(got, response) {
 		t.Fatalf("client Decrypt(response) = %x, %v", got, err)
+	}
+}
+
+// smbj's SMB 3.0 keys (MS-SMB2 3.3.5.5.3): signing "SMB2AESCMAC"/"SmbSign",
+// the client's encryption key "SMB2AESCCM"/"ServerIn " (our DecryptionKey)
+// and its decryption key "ServerOut" (our EncryptionKey). 3.0.2 uses the
+// same labels.
+func TestSMBJVectorSMB30Keys(t *testing.T) {
+	for _, d := range []Dialect{Dialect300, Dialect302} {
+		k, err := DeriveKeys(d, unhex(t, "09921d4431b171b977370bf8910900f9"), nil, CipherAES128CCM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name      string
+			got, want []byte
+		}{
+			{"SigningKey", k.SigningKey, unhex(t, "8f5a6907bce9ec89b8f89e560d4e2e18")},
+			{"DecryptionKey", k.DecryptionKey, unhex(t, "858e8cba1f7068969e825b2b538830c4")},
+			{"EncryptionKey", k.EncryptionKey, unhex(t, "df91d31ef09a01fd4d2a093c42deef46")},
+		} {
+			if !bytes.Equal(c.got, c.want) {
+				t.Errorf("%v %s = %x, want %x", d, c.name, c.got, c.want)
+			}
+		}
 	}
 }
 
