@@ -185,153 +185,107 @@ func TestCCMVectors(t *testing.T) {
 	}
 }
 
-// Microsoft's SMB 3.0 vector ("Encryption in SMB 3.0: a protocol
-// perspective"): session key -> keys (MS-SMB2 3.3.5.5.3 for 3.0), then a
-// client request encrypted with the client's key (our DecryptionKey) and a
-// server response encrypted with ours (EncryptionKey), AES-128-CCM.
-func TestMSVectorSMB300(t *testing.T) {
-	sessionKey := unhex(t, "B4546771B515F766A86735532DD6C4F0")
-	const sessionID = 0x8e40014000011
-	k, err := DeriveKeys(Dialect300, sessionKey, nil, CipherAES128CCM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The blog gives the client's view: its encryption key is the
-	// server's decryption key ("ServerIn ") and the other way round.
-	if want := unhex(t, "261B72350558F2E9DCF613070383EDBF"); !bytes.Equal(k.DecryptionKey, want) {
-		t.Errorf("DecryptionKey = %x, want %x", k.DecryptionKey, want)
-	}
-	if want := unhex(t, "8FE2B57EC34D2DB5B1A9727F526BBDB5"); !bytes.Equal(k.EncryptionKey, want) {
-		t.Errorf("EncryptionKey = %x, want %x", k.EncryptionKey, want)
-	}
-
-	// The client's WRITE request: the blog's transformed message, whose
-	// Nonce field carries five non-zero bytes after the 11 used by CCM.
-	request := unhex(t, `FE534D4240000100000000000900400008000000000000000400000000000000
-		FFFE0000010000001100001400E4080000000000000000000000000000000000
-		3100700017000000000000000000000015010000390000020100000039020000
-		00000000000000007000000000000000536D623320656E6372797074696F6E20
-		74657374696E67`)
-	transformed := unhex(t, `FD534D4281A286535415445DAE393921E44FA42E66E69A111892584FB5ED524A
-		744DA3EE87000000000001001100001400E4080025C8FEE16605A437832D1CD5
-		2DA9F4645333482A175FE5384563F45FCDAFAEF38BC62BA4D5C62897996625A4
-		4C29BE5658DE2E6117585779E7B59FFD971278D08580D7FA899E410E910EABF5
-		AA1DB43050B33B49182637759AC15D84BFCDF5B6B238993C0F4CF4D6012023F6
-		C627297075D84B7803912D0A9639634453595EF3E33FFE4E7AC2AB`)
-	dec, err := NewDecryptor(CipherAES128CCM, k.DecryptionKey, sessionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := dec.Decrypt(nil, transformed)
-	if err != nil || !bytes.Equal(got, request) {
-		t.Fatalf("Decrypt(request) = %x, %v\nwant %x", got, err, request)
-	}
-	// Sealing the same request under the same header reproduces the
-	// blog's bytes, tag included (the whole 16-byte Nonce field is
-	// authenticated as it is).
-	aead, _ := newAEAD(CipherAES128CCM, k.DecryptionKey)
-	h := TransformHeader{Nonce: [16]byte(unhex(t, "66E69A111892584FB5ED524A744DA3EE")), SessionID: sessionID}
-	if out := seal(aead, nil, &h, request); !bytes.Equal(out, transformed) {
-		t.Fatalf("seal(request) = %x\nwant %x", out, transformed)
-	}
-
-	// The server's response, encrypted with our EncryptionKey: the client
-	// decrypts it with the same key.
-	response := unhex(t, `FE534D4240000100000000000900210009000000000000000400000000000000
-		FFFE0000010000001100001400E4080000000000000000000000000000000000
-		11000000170000000000000000000000`)
-	respTransformed := unhex(t, `FD534D42A6015530A18F6D9AFFE22AFAE8E66484860000000000000011000014
-		00E4080050000000000001001100001400E40800DBF46435C5F14169293CE079
-		E344479BF670227E49873F458672C3098DAC467DD5809F369D67409166515787
-		1483E01F7BECD02064EAC3E235F913668BBC2F097980D4B378F1993EFF6E60D1
-		77309E5B`)
-	aead, _ = newAEAD(CipherAES128CCM, k.EncryptionKey)
-	h = TransformHeader{Nonce: [16]byte(respTransformed[tfNonce:]), SessionID: sessionID}
-	if out := seal(aead, nil, &h, response); !bytes.Equal(out, respTransformed) {
-		t.Fatalf("seal(response) = %x\nwant %x", out, respTransformed)
-	}
-	client, _ := NewDecryptor(CipherAES128CCM, k.EncryptionKey, sessionID)
-	if got, err := client.Decrypt(nil, respTransformed); err != nil || !bytes.Equal(got, response) {
-		t.Fatalf("client Decrypt(response) = %x, %v", got, err)
-	}
-}
-
-// smbj's SMB 3.0 keys (MS-SMB2 3.3.5.5.3): signing "SMB2AESCMAC"/"SmbSign",
-// the client's encryption key "SMB2AESCCM"/"ServerIn " (our DecryptionKey)
-// and its decryption key "ServerOut" (our EncryptionKey). 3.0.2 uses the
-// same labels.
-func TestSMBJVectorSMB30Keys(t *testing.T) {
-	for _, d := range []Dialect{Dialect300, Dialect302} {
-		k, err := DeriveKeys(d, unhex(t, "09921d4431b171b977370bf8910900f9"), nil, CipherAES128CCM)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range []struct {
-			name      string
-			got, want []byte
-		}{
-			{"SigningKey", k.SigningKey, unhex(t, "8f5a6907bce9ec89b8f89e560d4e2e18")},
-			{"DecryptionKey", k.DecryptionKey, unhex(t, "858e8cba1f7068969e825b2b538830c4")},
-			{"EncryptionKey", k.EncryptionKey, unhex(t, "df91d31ef09a01fd4d2a093c42deef46")},
-		} {
-			if !bytes.Equal(c.got, c.want) {
-				t.Errorf("%v %s = %x, want %x", d, c.name, c.got, c.want)
-			}
-		}
-	}
-}
-
-// Microsoft's SMB 3.1.1 vector ("SMB 3.1.1 Encryption in Windows 10"):
-// session key and preauth hash -> keys, AES-128-GCM request and response.
-func TestMSVectorSMB311(t *testing.T) {
-	sessionKey := unhex(t, "419FDDF34C1E001909D362AE7FB6AF79")
-	var preauth PreauthHash
-	copy(preauth[:], unhex(t, `B23F3CBFD69487D9832B79B1594A367CDD950909B774C3A4C412B4FCEA9EDDDB
+// Microsoft's encryption vectors. "Encryption in SMB 3.0: a protocol
+// perspective" (3.0, AES-128-CCM; MS-SMB2 3.3.5.5.3 with "ServerIn " and
+// "ServerOut") and "SMB 3.1.1 Encryption in Windows 10" (3.1.1,
+// AES-128-GCM, "SMBC2SCipherKey" and "SMBS2CCipherKey" with the preauth
+// hash): the keys from the session key; a client WRITE request encrypted
+// with the client's key (our DecryptionKey), which we decrypt; and the
+// server's response encrypted with ours (EncryptionKey). Sealing each
+// message under its header's nonce reproduces the published bytes, tag
+// included. The blog gives the client's view: its encryption key is our
+// decryption key and the other way round. The 3.0 request's Nonce field
+// carries five non-zero bytes after the 11 CCM uses (Windows 8 sent
+// them): the whole 16-byte field is authenticated as it is.
+func TestMSVectorsEncryption(t *testing.T) {
+	var preauth311 PreauthHash
+	copy(preauth311[:], unhex(t, `B23F3CBFD69487D9832B79B1594A367CDD950909B774C3A4C412B4FCEA9EDDDB
 		A7DB256BA2EA30E977F11F9B113247578E0E915C6D2A513B8F2FCA5707DC8770`))
-	const sessionID = 0x100000000025
-	k, err := DeriveKeys(Dialect311, sessionKey, &preauth, CipherAES128GCM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := unhex(t, "A2F5E80E5D59103034F32E52F698E5EC"); !bytes.Equal(k.DecryptionKey, want) {
-		t.Errorf("DecryptionKey (SMBC2SCipherKey) = %x, want %x", k.DecryptionKey, want)
-	}
-	if want := unhex(t, "748C50868C90F302962A5C35F5F9A8BF"); !bytes.Equal(k.EncryptionKey, want) {
-		t.Errorf("EncryptionKey (SMBS2CCipherKey) = %x, want %x", k.EncryptionKey, want)
-	}
-
-	request := unhex(t, `FE534D4240000100000000000900010008000000000000000500000000000000FFFE000001000000
-		25000000001000000000000000000000000000000000000031007000170000000000000000000000
-		0600000004000000010000000400000000000000000000007000000000000000536D623320656E63
-		72797074696F6E2074657374696E67`)
-	transformed := unhex(t, `FD534D42BD73D97D2BC9001BCAFAC0FDFF5FEEBCC7D6822D269CAF48904C664C0000000087000000
-		0000010025000000001000006ECDD2A7AFC7B47763057A041B8FD4DAFFE990B70C9E09D36C084E02
-		D14EF247F8BDE38ACF6256F8B1D3B56F77FBDEB312FEA5E92CBCC1ED8FB2EBBFAA75E49A4A394BB4
-		4576545567C24D4C014D47C9FBDFDAFD2C4F9B72F8D256452620A299F48E29E53D6B61D1C13A19E9
-		1AF013F00D17E3ABC2FC3D36C8C1B6B93973253852DBD442E46EE8`)
-	dec, err := NewDecryptor(CipherAES128GCM, k.DecryptionKey, sessionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, err := dec.Decrypt(nil, transformed); err != nil || !bytes.Equal(got, request) {
-		t.Fatalf("Decrypt(request) = %x, %v\nwant %x", got, err, request)
-	}
-	aead, _ := newAEAD(CipherAES128GCM, k.DecryptionKey)
-	h := TransformHeader{Nonce: [16]byte(transformed[tfNonce:]), SessionID: sessionID}
-	if out := seal(aead, nil, &h, request); !bytes.Equal(out, transformed) {
-		t.Fatalf("seal(request) = %x\nwant %x", out, transformed)
-	}
-
-	response := unhex(t, `FE534D4240000100000000000900010001000000000000000500000000000000FFFE000001000000
-		25000000001000000000000000000000000000000000000011000000170000000000000000000000`)
-	respTransformed := unhex(t, `FD534D42ACBE1CB7ED343ADF1725EF144D90D4B0E06831DD2E8EB7B4000000000000000050000000
-		00000100250000000010000026BBBF949983A6C1C796559D0F2C510CB651D1F7B6AC8DED32A2A0B8
-		F2D793A815C6F6B848D69767A215841A42D400AE6DDB5F0B44173A014973321FDD7950DA6179159B
-		82E03C9E18A050FF0EA1C967`)
-	aead, _ = newAEAD(CipherAES128GCM, k.EncryptionKey)
-	h = TransformHeader{Nonce: [16]byte(respTransformed[tfNonce:]), SessionID: sessionID}
-	if out := seal(aead, nil, &h, response); !bytes.Equal(out, respTransformed) {
-		t.Fatalf("seal(response) = %x\nwant %x", out, respTransformed)
+	for _, v := range []struct {
+		dialect              Dialect
+		cipher               Cipher
+		sessionKey           string
+		preauth              *PreauthHash
+		sessionID            uint64
+		decKey, encKey       string
+		request, requestTF   string
+		response, responseTF string
+	}{{
+		dialect: Dialect300, cipher: CipherAES128CCM, sessionKey: "B4546771B515F766A86735532DD6C4F0", sessionID: 0x8e40014000011,
+		decKey: "261B72350558F2E9DCF613070383EDBF", encKey: "8FE2B57EC34D2DB5B1A9727F526BBDB5",
+		request: `FE534D4240000100000000000900400008000000000000000400000000000000
+			FFFE0000010000001100001400E4080000000000000000000000000000000000
+			3100700017000000000000000000000015010000390000020100000039020000
+			00000000000000007000000000000000536D623320656E6372797074696F6E20
+			74657374696E67`,
+		requestTF: `FD534D4281A286535415445DAE393921E44FA42E66E69A111892584FB5ED524A
+			744DA3EE87000000000001001100001400E4080025C8FEE16605A437832D1CD5
+			2DA9F4645333482A175FE5384563F45FCDAFAEF38BC62BA4D5C62897996625A4
+			4C29BE5658DE2E6117585779E7B59FFD971278D08580D7FA899E410E910EABF5
+			AA1DB43050B33B49182637759AC15D84BFCDF5B6B238993C0F4CF4D6012023F6
+			C627297075D84B7803912D0A9639634453595EF3E33FFE4E7AC2AB`,
+		response: `FE534D4240000100000000000900210009000000000000000400000000000000
+			FFFE0000010000001100001400E4080000000000000000000000000000000000
+			11000000170000000000000000000000`,
+		responseTF: `FD534D42A6015530A18F6D9AFFE22AFAE8E66484860000000000000011000014
+			00E4080050000000000001001100001400E40800DBF46435C5F14169293CE079
+			E344479BF670227E49873F458672C3098DAC467DD5809F369D67409166515787
+			1483E01F7BECD02064EAC3E235F913668BBC2F097980D4B378F1993EFF6E60D1
+			77309E5B`,
+	}, {
+		dialect: Dialect311, cipher: CipherAES128GCM, sessionKey: "419FDDF34C1E001909D362AE7FB6AF79", preauth: &preauth311, sessionID: 0x100000000025,
+		decKey: "A2F5E80E5D59103034F32E52F698E5EC", encKey: "748C50868C90F302962A5C35F5F9A8BF",
+		request: `FE534D4240000100000000000900010008000000000000000500000000000000FFFE000001000000
+			25000000001000000000000000000000000000000000000031007000170000000000000000000000
+			0600000004000000010000000400000000000000000000007000000000000000536D623320656E63
+			72797074696F6E2074657374696E67`,
+		requestTF: `FD534D42BD73D97D2BC9001BCAFAC0FDFF5FEEBCC7D6822D269CAF48904C664C0000000087000000
+			0000010025000000001000006ECDD2A7AFC7B47763057A041B8FD4DAFFE990B70C9E09D36C084E02
+			D14EF247F8BDE38ACF6256F8B1D3B56F77FBDEB312FEA5E92CBCC1ED8FB2EBBFAA75E49A4A394BB4
+			4576545567C24D4C014D47C9FBDFDAFD2C4F9B72F8D256452620A299F48E29E53D6B61D1C13A19E9
+			1AF013F00D17E3ABC2FC3D36C8C1B6B93973253852DBD442E46EE8`,
+		response: `FE534D4240000100000000000900010001000000000000000500000000000000FFFE000001000000
+			25000000001000000000000000000000000000000000000011000000170000000000000000000000`,
+		responseTF: `FD534D42ACBE1CB7ED343ADF1725EF144D90D4B0E06831DD2E8EB7B4000000000000000050000000
+			00000100250000000010000026BBBF949983A6C1C796559D0F2C510CB651D1F7B6AC8DED32A2A0B8
+			F2D793A815C6F6B848D69767A215841A42D400AE6DDB5F0B44173A014973321FDD7950DA6179159B
+			82E03C9E18A050FF0EA1C967`,
+	}} {
+		t.Run(v.dialect.String(), func(t *testing.T) {
+			k, err := DeriveKeys(v.dialect, unhex(t, v.sessionKey), v.preauth, v.cipher)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := unhex(t, v.decKey); !bytes.Equal(k.DecryptionKey, want) {
+				t.Errorf("DecryptionKey = %x, want %x", k.DecryptionKey, want)
+			}
+			if want := unhex(t, v.encKey); !bytes.Equal(k.EncryptionKey, want) {
+				t.Errorf("EncryptionKey = %x, want %x", k.EncryptionKey, want)
+			}
+			for _, m := range []struct {
+				name          string
+				key           []byte
+				plain, sealed []byte
+			}{
+				{"request", k.DecryptionKey, unhex(t, v.request), unhex(t, v.requestTF)},
+				{"response", k.EncryptionKey, unhex(t, v.response), unhex(t, v.responseTF)},
+			} {
+				// The receiver of each message decrypts it with the key
+				// the sender encrypted with.
+				d, err := NewDecryptor(v.cipher, m.key, v.sessionID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, err := d.Decrypt(nil, m.sealed); err != nil || !bytes.Equal(got, m.plain) {
+					t.Fatalf("Decrypt(%s) = %x, %v\nwant %x", m.name, got, err, m.plain)
+				}
+				aead, _ := newAEAD(v.cipher, m.key)
+				h := TransformHeader{Nonce: [16]byte(m.sealed[tfNonce:]), SessionID: v.sessionID}
+				if out := seal(aead, nil, &h, m.plain); !bytes.Equal(out, m.sealed) {
+					t.Fatalf("seal(%s) = %x\nwant %x", m.name, out, m.sealed)
+				}
+			}
+		})
 	}
 }
 
