@@ -210,7 +210,7 @@ func (e *Encryptor) nextNonce() ([16]byte, error) {
 
 // Encrypt encrypts msg, a whole SMB2 message or compound chain, and
 // appends TRANSFORM_HEADER || ciphertext to dst, ready to be framed. msg
-// must be 64 to MaxMessageSize bytes.
+// must be 64 to MaxMessageSize bytes; dst must not overlap msg.
 func (e *Encryptor) Encrypt(dst, msg []byte) ([]byte, error) {
 	if len(msg) < minMessageSize || len(msg) > MaxMessageSize {
 		return nil, ErrMessageSize
@@ -246,7 +246,8 @@ func (d *Decryptor) Cipher() Cipher { return d.c }
 
 // Decrypt checks and decrypts msg, one whole transformed message (the
 // TRANSFORM_HEADER and the encrypted message, without the Direct TCP
-// framing), and appends the SMB2 message in clear to dst. It checks the
+// framing), and appends the SMB2 message in clear to dst, which must not
+// overlap msg. It checks the
 // header as ParseTransformHeader does, that SessionId is this session's
 // and that exactly OriginalMessageSize bytes follow the header, before it
 // allocates; then it authenticates the header from Nonce on and the
