@@ -69,11 +69,11 @@ func (s *Server) NewContext() *Context { return &Context{srv: s} }
 type ctxState int
 
 const (
-	ctxStart   ctxState = iota
-	ctxMech             // the mechanism expects its next token
-	ctxMIC              // waiting for the client's mechListMIC only
-	ctxDone             // established
-	ctxFailed           // refused; no token is accepted any more
+	ctxStart  ctxState = iota
+	ctxMech            // the mechanism expects its next token
+	ctxMIC             // waiting for the client's mechListMIC only
+	ctxDone            // established
+	ctxFailed          // refused; no token is accepted any more
 )
 
 // Context is one SPNEGO exchange on the acceptor side. The first token
