@@ -167,7 +167,7 @@ func (a *Acceptor) Challenge(negotiate []byte) ([]byte, error) {
 	a.negotiate = append([]byte(nil), negotiate...)
 	a.flags, a.avPairs, a.issued = flags, pairs, now
 	a.state = stateChallenged
-	return a.challenge, nil
+	return append([]byte(nil), a.challenge...), nil // a.challenge must stay intact for the MIC
 }
 
 // fileTime is t as a FILETIME: 100 ns intervals since 1601-01-01 UTC.

@@ -7,17 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/dittofs/dittofs/internal/clock"
 )
-
-// fakeClock is a clock.Clock that moves only when told.
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.t }
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) clock.Timer {
-	return time.AfterFunc(d, f)
-}
 
 func unhex(t testing.TB, s string) []byte {
 	t.Helper()
@@ -138,14 +128,13 @@ func TestSpecChallengeMessage(t *testing.T) {
 // specAcceptor is an Acceptor in the state the 4.2.4.3 CHALLENGE_MESSAGE
 // leaves it.
 func specAcceptor(t *testing.T, lookup func(user, domain string) ([16]byte, bool)) *Acceptor {
-	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	a := NewAcceptor(&Config{Lookup: lookup, Clock: &fakeClock{now}})
+	a := NewAcceptor(&Config{Lookup: lookup})
 	a.state = stateChallenged
 	copy(a.serverChallenge[:], unhex(t, specServerChallenge))
 	a.flags = specChallengeFlags
 	a.avPairs = specAVPairs
 	a.challenge = unhex(t, specChallenge)
-	a.issued = now
+	a.issued = time.Now()
 	return a
 }
 

@@ -284,6 +284,33 @@ func TestDowngrade(t *testing.T) {
 	}
 }
 
+// TestNoOptimisticToken: a NegTokenInit without a mechToken gets
+// accept-incomplete naming NTLMSSP and no responseToken (RFC 4178 5); the
+// NEGOTIATE then comes in a NegTokenResp.
+func TestNoOptimisticToken(t *testing.T) {
+	srv := &spnego.Server{Mechs: []spnego.Mech{ntlmMech()}}
+	c := &ntlmtest.Client{User: "alice", Password: "secret", NoMIC: true}
+	ctx := srv.NewContext()
+	out, done, err := ctx.Accept(mustInit(t, []asn1.ObjectIdentifier{spnego.OIDNTLMSSP}, nil))
+	if err != nil || done {
+		t.Fatal(done, err)
+	}
+	if r := parseResp(t, out); r.NegState != spnego.AcceptIncomplete || !r.SupportedMech.Equal(spnego.OIDNTLMSSP) || r.ResponseToken != nil {
+		t.Fatalf("reply %+v", r)
+	}
+	out, _, err = ctx.Accept(mustResp(t, spnego.NegTokenResp{NegState: spnego.NegStateAbsent, ResponseToken: c.Negotiate()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := c.Authenticate(parseResp(t, out).ResponseToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, done, err := ctx.Accept(mustResp(t, spnego.NegTokenResp{NegState: spnego.NegStateAbsent, ResponseToken: auth})); err != nil || !done {
+		t.Fatalf("AUTHENTICATE: %v %v", done, err)
+	}
+}
+
 // TestRawNTLMSSP: NTLMSSP sent without SPNEGO is accepted and answered
 // bare.
 func TestRawNTLMSSP(t *testing.T) {
