@@ -11,15 +11,19 @@ import (
 	"github.com/dittofs/dittofs/store"
 )
 
-func TestLogSyncer(t *testing.T) {
-	dir := t.TempDir()
-	touch := func(names ...string) {
-		for _, n := range names {
-			if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o600); err != nil {
-				t.Fatal(err)
-			}
+// touchFiles creates the files names in dir.
+func touchFiles(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
 		}
 	}
+}
+
+func TestLogSyncer(t *testing.T) {
+	dir := t.TempDir()
+	touch := func(names ...string) { touchFiles(t, dir, names...) }
 	s := newLogSyncer(dir)
 	check := func(wantSynced ...string) {
 		t.Helper()
@@ -58,13 +62,7 @@ func TestLogSyncer(t *testing.T) {
 // syncs the rotated logs then, and always the newest memtable log.
 func TestSyncWAL(t *testing.T) {
 	dir := t.TempDir()
-	touch := func(names ...string) {
-		for _, n := range names {
-			if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	touch := func(names ...string) { touchFiles(t, dir, names...) }
 	s := newLogSyncer(dir)
 	defer s.close()
 	if s.watch == nil {
