@@ -7,36 +7,13 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/smb/internal/wire"
+	"github.com/dittofs/dittofs/smb/internal/wire/wiretest"
 )
 
-// lay builds little-endian bytes from fields with encoding/binary, so the
-// tests do not check the encoders against wire.Encoder itself.
-func lay(fields ...any) []byte {
-	var b bytes.Buffer
-	for _, f := range fields {
-		switch v := f.(type) {
-		case string:
-			b.WriteString(v)
-		case []byte:
-			b.Write(v)
-		case int:
-			panic("lay: untyped int")
-		default:
-			if err := binary.Write(&b, binary.LittleEndian, v); err != nil {
-				panic(err)
-			}
-		}
-	}
-	return b.Bytes()
-}
-
-func u16(s string) []byte {
-	b := make([]byte, 0, 2*len(s))
-	for i := 0; i < len(s); i++ {
-		b = append(b, s[i], 0)
-	}
-	return b
-}
+var (
+	lay = wiretest.Lay
+	u16 = wiretest.UTF16LE
+)
 
 func enc(f func(e *wire.Encoder)) []byte {
 	var e wire.Encoder
@@ -101,7 +78,9 @@ func TestFileInfoLayouts(t *testing.T) {
 		{"Name", enc(func(e *wire.Encoder) { EncodeName(e, `\a\b`) }), lay(uint32(8), u16(`\a\b`)), NameInfoFixedSize + 8},
 		{"Compression", enc((&CompressionInfo{CompressedFileSize: 100, CompressionUnitShift: 16, ChunkShift: 12, ClusterShift: 12}).Encode),
 			lay(uint64(100), uint16(0), uint8(16), uint8(12), uint8(12), []byte{0, 0, 0}), CompressionInfoSize},
-		{"NetworkOpen", enc((&NetworkOpenInfo{1, 2, 3, 4, 5, 6, 7}).Encode), lay(uint64(1), uint64(2), uint64(3), uint64(4), uint64(5), uint64(6), uint32(7), uint32(0)), NetworkOpenInfoSize},
+		{"NetworkOpen", enc(func(e *wire.Encoder) {
+			EncodeNetworkOpen(e, &wire.FileAttrs{CreationTime: 1, LastAccessTime: 2, LastWriteTime: 3, ChangeTime: 4, AllocationSize: 5, EndOfFile: 6, FileAttributes: 7})
+		}), lay(uint64(1), uint64(2), uint64(3), uint64(4), uint64(5), uint64(6), uint32(7), uint32(0)), NetworkOpenInfoSize},
 		{"AttributeTag", enc(func(e *wire.Encoder) { EncodeAttributeTag(e, 0x20, 0) }), lay(uint32(0x20), uint32(0)), AttributeTagSize},
 	}
 	for _, c := range cases {

@@ -215,26 +215,11 @@ func (c *CompressionInfo) Encode(e *wire.Encoder) {
 	e.Zero(3)
 }
 
-// NetworkOpenInfo is FILE_NETWORK_OPEN_INFORMATION (MS-FSCC §2.4.29).
-type NetworkOpenInfo struct {
-	CreationTime   uint64
-	LastAccessTime uint64
-	LastWriteTime  uint64
-	ChangeTime     uint64
-	AllocationSize uint64
-	EndOfFile      uint64
-	FileAttributes uint32
-}
-
-// Encode appends the structure.
-func (n *NetworkOpenInfo) Encode(e *wire.Encoder) {
-	e.Uint64(n.CreationTime)
-	e.Uint64(n.LastAccessTime)
-	e.Uint64(n.LastWriteTime)
-	e.Uint64(n.ChangeTime)
-	e.Uint64(n.AllocationSize)
-	e.Uint64(n.EndOfFile)
-	e.Uint32(n.FileAttributes)
+// EncodeNetworkOpen appends FILE_NETWORK_OPEN_INFORMATION (MS-FSCC
+// §2.4.29): the attribute block of the CREATE and CLOSE responses and a
+// reserved field.
+func EncodeNetworkOpen(e *wire.Encoder, a *wire.FileAttrs) {
+	a.Encode(e)
 	e.Uint32(0)
 }
 

@@ -169,21 +169,14 @@ func AppendCreateContexts(e *Encoder, ctxs []CreateContext) {
 	}
 }
 
-// CreateResponse is the SMB2 CREATE Response (MS-SMB2 §2.2.14). Times are
-// FILETIMEs.
+// CreateResponse is the SMB2 CREATE Response (MS-SMB2 §2.2.14).
 type CreateResponse struct {
-	OplockLevel    uint8
-	Flags          uint8
-	CreateAction   uint32
-	CreationTime   uint64
-	LastAccessTime uint64
-	LastWriteTime  uint64
-	ChangeTime     uint64
-	AllocationSize uint64
-	EndOfFile      uint64
-	FileAttributes uint32
-	FileID         FileID
-	Contexts       []CreateContext
+	OplockLevel  uint8
+	Flags        uint8
+	CreateAction uint32
+	Attrs        FileAttrs
+	FileID       FileID
+	Contexts     []CreateContext
 }
 
 // Encode appends the response body to e.
@@ -192,13 +185,7 @@ func (r *CreateResponse) Encode(e *Encoder) {
 	e.Uint8(r.OplockLevel)
 	e.Uint8(r.Flags)
 	e.Uint32(r.CreateAction)
-	e.Uint64(r.CreationTime)
-	e.Uint64(r.LastAccessTime)
-	e.Uint64(r.LastWriteTime)
-	e.Uint64(r.ChangeTime)
-	e.Uint64(r.AllocationSize)
-	e.Uint64(r.EndOfFile)
-	e.Uint32(r.FileAttributes)
+	r.Attrs.Encode(e)
 	e.Uint32(0)
 	e.FileID(r.FileID)
 	offAt := e.Len()

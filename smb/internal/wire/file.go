@@ -18,11 +18,11 @@ func (r *CloseRequest) Decode(msg []byte) error {
 	return d.Err()
 }
 
-// CloseResponse is the SMB2 CLOSE Response (MS-SMB2 §2.2.16). The
-// attributes are sent only with SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB and are
-// zero otherwise; times are FILETIMEs.
-type CloseResponse struct {
-	Flags          uint16
+// FileAttrs is the block of times, sizes and attributes that the CREATE
+// and CLOSE responses carry (MS-SMB2 §2.2.14, §2.2.16) and that
+// FILE_NETWORK_OPEN_INFORMATION holds (MS-FSCC §2.4.29). Times are
+// FILETIMEs.
+type FileAttrs struct {
 	CreationTime   uint64
 	LastAccessTime uint64
 	LastWriteTime  uint64
@@ -32,18 +32,31 @@ type CloseResponse struct {
 	FileAttributes uint32
 }
 
+// Encode appends the 52 bytes of the block.
+func (a *FileAttrs) Encode(e *Encoder) {
+	e.Uint64(a.CreationTime)
+	e.Uint64(a.LastAccessTime)
+	e.Uint64(a.LastWriteTime)
+	e.Uint64(a.ChangeTime)
+	e.Uint64(a.AllocationSize)
+	e.Uint64(a.EndOfFile)
+	e.Uint32(a.FileAttributes)
+}
+
+// CloseResponse is the SMB2 CLOSE Response (MS-SMB2 §2.2.16). The
+// attributes are sent only with SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB and are
+// zero otherwise.
+type CloseResponse struct {
+	Flags uint16
+	Attrs FileAttrs
+}
+
 // Encode appends the response body to e.
 func (r *CloseResponse) Encode(e *Encoder) {
 	e.Uint16(60)
 	e.Uint16(r.Flags)
 	e.Uint32(0)
-	e.Uint64(r.CreationTime)
-	e.Uint64(r.LastAccessTime)
-	e.Uint64(r.LastWriteTime)
-	e.Uint64(r.ChangeTime)
-	e.Uint64(r.AllocationSize)
-	e.Uint64(r.EndOfFile)
-	e.Uint32(r.FileAttributes)
+	r.Attrs.Encode(e)
 }
 
 // FlushRequest is the SMB2 FLUSH Request (MS-SMB2 §2.2.17). Its response

@@ -1,35 +1,19 @@
 package wire
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"testing"
+
+	"github.com/dittofs/dittofs/smb/internal/wire/wiretest"
 )
 
-// lay builds bytes from a list of fields, little-endian, the way the
-// MS-SMB2 tables lay them out: uint8/16/32/64 values, byte slices and
-// strings (raw bytes). It uses encoding/binary, not this package's
-// Encoder, so that the tests do not check the codec against itself.
-func lay(fields ...any) []byte {
-	var b bytes.Buffer
-	for _, f := range fields {
-		switch v := f.(type) {
-		case string:
-			b.WriteString(v)
-		case []byte:
-			b.Write(v)
-		case int:
-			panic(fmt.Sprintf("lay: untyped int %d", v))
-		default:
-			if err := binary.Write(&b, binary.LittleEndian, v); err != nil {
-				panic(err)
-			}
-		}
-	}
-	return b.Bytes()
-}
+// lay and utf16le build the layouts of the specifications' tables with
+// encoding/binary, not this package's Encoder.
+var (
+	lay     = wiretest.Lay
+	utf16le = wiretest.UTF16LE
+)
 
 // hdr returns a 64-byte sync request header for cmd (MS-SMB2 §2.2.1.2).
 func hdr(cmd Command) []byte {
@@ -53,15 +37,6 @@ func hdr(cmd Command) []byte {
 // msg returns hdr(cmd) followed by body.
 func msg(cmd Command, body ...any) []byte {
 	return append(hdr(cmd), lay(body...)...)
-}
-
-// utf16le encodes an ASCII string as UTF-16LE for test layouts.
-func utf16le(s string) []byte {
-	b := make([]byte, 0, 2*len(s))
-	for i := 0; i < len(s); i++ {
-		b = append(b, s[i], 0)
-	}
-	return b
 }
 
 func wantErr(t *testing.T, what string, got, want error) {

@@ -573,8 +573,8 @@ func TestCreateRejects(t *testing.T) {
 
 func TestCreateResponse(t *testing.T) {
 	r := CreateResponse{
-		OplockLevel: SMB2_OPLOCK_LEVEL_II, CreateAction: FILE_CREATED, CreationTime: 1, LastAccessTime: 2,
-		LastWriteTime: 3, ChangeTime: 4, AllocationSize: 4096, EndOfFile: 10, FileAttributes: FILE_ATTRIBUTE_ARCHIVE,
+		OplockLevel: SMB2_OPLOCK_LEVEL_II, CreateAction: FILE_CREATED,
+		Attrs:  FileAttrs{CreationTime: 1, LastAccessTime: 2, LastWriteTime: 3, ChangeTime: 4, AllocationSize: 4096, EndOfFile: 10, FileAttributes: FILE_ATTRIBUTE_ARCHIVE},
 		FileID: FileID{5, 6},
 		Contexts: []CreateContext{
 			{Name: []byte("MxAc"), Data: lay(uint32(0), uint32(FILE_ALL_ACCESS))},
@@ -612,7 +612,7 @@ func TestCloseFlush(t *testing.T) {
 	if err := f.Decode(flushReq()); err != nil || f.FileID != (FileID{0x1111, 0x2222}) {
 		t.Errorf("flush %v %+v", err, f)
 	}
-	m := encodeBody((&CloseResponse{Flags: 1, CreationTime: 1, LastAccessTime: 2, LastWriteTime: 3, ChangeTime: 4, AllocationSize: 5, EndOfFile: 6, FileAttributes: 7}).Encode)
+	m := encodeBody((&CloseResponse{Flags: 1, Attrs: FileAttrs{1, 2, 3, 4, 5, 6, 7}}).Encode)
 	if !bytes.Equal(m[64:], lay(uint16(60), uint16(1), uint32(0), uint64(1), uint64(2), uint64(3), uint64(4), uint64(5), uint64(6), uint32(7))) {
 		t.Errorf("close response % x", m[64:])
 	}
