@@ -97,9 +97,10 @@ func (r *CreateRequest) Decode(msg []byte) error {
 // last) or a multiple of 8 of at least 16 that stays within b; its name
 // must start at or after byte 16 of the context and be at least 4 bytes;
 // its data must be 8-byte aligned, after the name and within the context.
-// These are the checks Samba's smbd applies (smb2_create_blob_parse);
-// MS-SMB2 §3.3.5.9 leaves the reaction to a malformed chain to the
-// server, and smbd answers STATUS_INVALID_PARAMETER.
+// These are the checks Samba's smbd applies (smb2_create_blob_parse),
+// except that smbd wants the name at exactly offset 16; MS-SMB2 §3.3.5.9
+// leaves the reaction to a malformed chain to the server, and smbd
+// answers STATUS_INVALID_PARAMETER.
 func ParseCreateContexts(b []byte, dst []CreateContext) ([]CreateContext, error) {
 	dst = dst[:0]
 	for len(b) > 0 {
