@@ -55,7 +55,7 @@ func (r *OutputResponse) Encode(e *Encoder) {
 func (r *OutputResponse) EncodeFixed(e *Encoder, n int) {
 	start := e.Rel()
 	e.Uint16(9)
-	e.Uint16(uint16(start + 8)) // 0x48, also for empty output, as smbd sends
+	e.Uint16(uint16(start + 8)) // 0x48, right after the fixed part, also for empty output
 	e.Uint32(uint32(n))
 }
 
