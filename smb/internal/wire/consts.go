@@ -1,0 +1,472 @@
+package wire
+
+// Dialect is an SMB2 dialect revision number (MS-SMB2 §2.2.3, §2.2.4).
+type Dialect uint16
+
+// Dialect revisions.
+const (
+	SMB2_DIALECT_202 Dialect = 0x0202
+	SMB2_DIALECT_210 Dialect = 0x0210
+	SMB2_DIALECT_300 Dialect = 0x0300
+	SMB2_DIALECT_302 Dialect = 0x0302
+	SMB2_DIALECT_311 Dialect = 0x0311
+	// SMB2_DIALECT_WILDCARD ("SMB 2.???") answers an SMB1 negotiate that
+	// offered SMB 2.1 or later, asking the client to negotiate again with
+	// SMB2 (MS-SMB2 §3.3.5.3.1).
+	SMB2_DIALECT_WILDCARD Dialect = 0x02FF
+)
+
+// SecurityMode bits of NEGOTIATE and SESSION_SETUP (MS-SMB2 §2.2.3).
+const (
+	SMB2_NEGOTIATE_SIGNING_ENABLED  = 0x0001
+	SMB2_NEGOTIATE_SIGNING_REQUIRED = 0x0002
+)
+
+// Global capabilities (MS-SMB2 §2.2.3, §2.2.4).
+const (
+	SMB2_GLOBAL_CAP_DFS                = 0x00000001
+	SMB2_GLOBAL_CAP_LEASING            = 0x00000002
+	SMB2_GLOBAL_CAP_LARGE_MTU          = 0x00000004
+	SMB2_GLOBAL_CAP_MULTI_CHANNEL      = 0x00000008
+	SMB2_GLOBAL_CAP_PERSISTENT_HANDLES = 0x00000010
+	SMB2_GLOBAL_CAP_DIRECTORY_LEASING  = 0x00000020
+	SMB2_GLOBAL_CAP_ENCRYPTION         = 0x00000040
+	SMB2_GLOBAL_CAP_NOTIFICATIONS      = 0x00000080
+)
+
+// Negotiate context types (MS-SMB2 §2.2.3.1).
+const (
+	SMB2_PREAUTH_INTEGRITY_CAPABILITIES = 0x0001
+	SMB2_ENCRYPTION_CAPABILITIES        = 0x0002
+	SMB2_COMPRESSION_CAPABILITIES       = 0x0003
+	SMB2_NETNAME_NEGOTIATE_CONTEXT_ID   = 0x0005
+	SMB2_TRANSPORT_CAPABILITIES         = 0x0006
+	SMB2_RDMA_TRANSFORM_CAPABILITIES    = 0x0007
+	SMB2_SIGNING_CAPABILITIES           = 0x0008
+)
+
+// Preauth integrity hash algorithms (MS-SMB2 §2.2.3.1.1).
+const SMB2_PREAUTH_INTEGRITY_SHA512 = 0x0001
+
+// Encryption ciphers (MS-SMB2 §2.2.3.1.2).
+const (
+	SMB2_ENCRYPTION_AES128_CCM = 0x0001
+	SMB2_ENCRYPTION_AES128_GCM = 0x0002
+	SMB2_ENCRYPTION_AES256_CCM = 0x0003
+	SMB2_ENCRYPTION_AES256_GCM = 0x0004
+)
+
+// Signing algorithms (MS-SMB2 §2.2.3.1.7).
+const (
+	SMB2_SIGNING_HMAC_SHA256 = 0x0000
+	SMB2_SIGNING_AES_CMAC    = 0x0001
+	SMB2_SIGNING_AES_GMAC    = 0x0002
+)
+
+// Compression algorithms and flags (MS-SMB2 §2.2.3.1.3).
+const (
+	SMB2_COMPRESSION_NONE        = 0x0000
+	SMB2_COMPRESSION_LZNT1       = 0x0001
+	SMB2_COMPRESSION_LZ77        = 0x0002
+	SMB2_COMPRESSION_LZ77HUFFMAN = 0x0003
+	SMB2_COMPRESSION_PATTERN_V1  = 0x0004
+	SMB2_COMPRESSION_LZ4         = 0x0005
+
+	SMB2_COMPRESSION_CAPABILITIES_FLAG_NONE    = 0x00000000
+	SMB2_COMPRESSION_CAPABILITIES_FLAG_CHAINED = 0x00000001
+)
+
+// Transport capabilities flags (MS-SMB2 §2.2.3.1.5).
+const SMB2_ACCEPT_TRANSPORT_LEVEL_SECURITY = 0x00000001
+
+// SESSION_SETUP request flags and response session flags (MS-SMB2 §2.2.5,
+// §2.2.6).
+const (
+	SMB2_SESSION_FLAG_BINDING = 0x01
+
+	SMB2_SESSION_FLAG_IS_GUEST     = 0x0001
+	SMB2_SESSION_FLAG_IS_NULL      = 0x0002
+	SMB2_SESSION_FLAG_ENCRYPT_DATA = 0x0004
+)
+
+// TREE_CONNECT request flags (3.1.1, MS-SMB2 §2.2.9).
+const (
+	SMB2_TREE_CONNECT_FLAG_CLUSTER_RECONNECT = 0x0001
+	SMB2_TREE_CONNECT_FLAG_REDIRECT_TO_OWNER = 0x0002
+	SMB2_TREE_CONNECT_FLAG_EXTENSION_PRESENT = 0x0004
+)
+
+// TREE_CONNECT response share types, flags and capabilities (MS-SMB2
+// §2.2.10).
+const (
+	SMB2_SHARE_TYPE_DISK  = 0x01
+	SMB2_SHARE_TYPE_PIPE  = 0x02
+	SMB2_SHARE_TYPE_PRINT = 0x03
+
+	SMB2_SHAREFLAG_MANUAL_CACHING              = 0x00000000
+	SMB2_SHAREFLAG_AUTO_CACHING                = 0x00000010
+	SMB2_SHAREFLAG_VDO_CACHING                 = 0x00000020
+	SMB2_SHAREFLAG_NO_CACHING                  = 0x00000030
+	SMB2_SHAREFLAG_DFS                         = 0x00000001
+	SMB2_SHAREFLAG_DFS_ROOT                    = 0x00000002
+	SMB2_SHAREFLAG_RESTRICT_EXCLUSIVE_OPENS    = 0x00000100
+	SMB2_SHAREFLAG_FORCE_SHARED_DELETE         = 0x00000200
+	SMB2_SHAREFLAG_ALLOW_NAMESPACE_CACHING     = 0x00000400
+	SMB2_SHAREFLAG_ACCESS_BASED_DIRECTORY_ENUM = 0x00000800
+	SMB2_SHAREFLAG_FORCE_LEVELII_OPLOCK        = 0x00001000
+	SMB2_SHAREFLAG_ENABLE_HASH_V1              = 0x00002000
+	SMB2_SHAREFLAG_ENABLE_HASH_V2              = 0x00004000
+	SMB2_SHAREFLAG_ENCRYPT_DATA                = 0x00008000
+	SMB2_SHAREFLAG_IDENTITY_REMOTING           = 0x00040000
+	SMB2_SHAREFLAG_COMPRESS_DATA               = 0x00100000
+	SMB2_SHAREFLAG_ISOLATED_TRANSPORT          = 0x00200000
+
+	SMB2_SHARE_CAP_DFS                     = 0x00000008
+	SMB2_SHARE_CAP_CONTINUOUS_AVAILABILITY = 0x00000010
+	SMB2_SHARE_CAP_SCALEOUT                = 0x00000020
+	SMB2_SHARE_CAP_CLUSTER                 = 0x00000040
+	SMB2_SHARE_CAP_ASYMMETRIC              = 0x00000080
+	SMB2_SHARE_CAP_REDIRECT_TO_OWNER       = 0x00000100
+)
+
+// Oplock levels (MS-SMB2 §2.2.13, §2.2.23.1).
+const (
+	SMB2_OPLOCK_LEVEL_NONE      = 0x00
+	SMB2_OPLOCK_LEVEL_II        = 0x01
+	SMB2_OPLOCK_LEVEL_EXCLUSIVE = 0x08
+	SMB2_OPLOCK_LEVEL_BATCH     = 0x09
+	SMB2_OPLOCK_LEVEL_LEASE     = 0xFF
+)
+
+// Lease states (MS-SMB2 §2.2.13.2.8) and lease break flags (§2.2.23.2).
+const (
+	SMB2_LEASE_NONE           = 0x00
+	SMB2_LEASE_READ_CACHING   = 0x01
+	SMB2_LEASE_HANDLE_CACHING = 0x02
+	SMB2_LEASE_WRITE_CACHING  = 0x04
+
+	SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED = 0x01
+)
+
+// Impersonation levels (MS-SMB2 §2.2.13).
+const (
+	SMB2_IMPERSONATION_ANONYMOUS      = 0x00000000
+	SMB2_IMPERSONATION_IDENTIFICATION = 0x00000001
+	SMB2_IMPERSONATION_IMPERSONATION  = 0x00000002
+	SMB2_IMPERSONATION_DELEGATE       = 0x00000003
+)
+
+// Access mask bits (MS-SMB2 §2.2.13.1; MS-DTYP §2.4.3).
+const (
+	FILE_READ_DATA         = 0x00000001 // FILE_LIST_DIRECTORY on a directory
+	FILE_LIST_DIRECTORY    = 0x00000001
+	FILE_WRITE_DATA        = 0x00000002 // FILE_ADD_FILE on a directory
+	FILE_ADD_FILE          = 0x00000002
+	FILE_APPEND_DATA       = 0x00000004 // FILE_ADD_SUBDIRECTORY on a directory
+	FILE_ADD_SUBDIRECTORY  = 0x00000004
+	FILE_READ_EA           = 0x00000008
+	FILE_WRITE_EA          = 0x00000010
+	FILE_EXECUTE           = 0x00000020 // FILE_TRAVERSE on a directory
+	FILE_TRAVERSE          = 0x00000020
+	FILE_DELETE_CHILD      = 0x00000040
+	FILE_READ_ATTRIBUTES   = 0x00000080
+	FILE_WRITE_ATTRIBUTES  = 0x00000100
+	DELETE                 = 0x00010000
+	READ_CONTROL           = 0x00020000
+	WRITE_DAC              = 0x00040000
+	WRITE_OWNER            = 0x00080000
+	SYNCHRONIZE            = 0x00100000
+	ACCESS_SYSTEM_SECURITY = 0x01000000
+	MAXIMUM_ALLOWED        = 0x02000000
+	GENERIC_ALL            = 0x10000000
+	GENERIC_EXECUTE        = 0x20000000
+	GENERIC_WRITE          = 0x40000000
+	GENERIC_READ           = 0x80000000
+
+	// FILE_ALL_ACCESS is every specific and standard right of a file.
+	FILE_ALL_ACCESS = 0x001F01FF
+)
+
+// Share access (MS-SMB2 §2.2.13).
+const (
+	FILE_SHARE_READ   = 0x00000001
+	FILE_SHARE_WRITE  = 0x00000002
+	FILE_SHARE_DELETE = 0x00000004
+)
+
+// Create dispositions (MS-SMB2 §2.2.13).
+const (
+	FILE_SUPERSEDE    = 0x00000000
+	FILE_OPEN         = 0x00000001
+	FILE_CREATE       = 0x00000002
+	FILE_OPEN_IF      = 0x00000003
+	FILE_OVERWRITE    = 0x00000004
+	FILE_OVERWRITE_IF = 0x00000005
+)
+
+// Create options (MS-SMB2 §2.2.13).
+const (
+	FILE_DIRECTORY_FILE            = 0x00000001
+	FILE_WRITE_THROUGH             = 0x00000002
+	FILE_SEQUENTIAL_ONLY           = 0x00000004
+	FILE_NO_INTERMEDIATE_BUFFERING = 0x00000008
+	FILE_SYNCHRONOUS_IO_ALERT      = 0x00000010
+	FILE_SYNCHRONOUS_IO_NONALERT   = 0x00000020
+	FILE_NON_DIRECTORY_FILE        = 0x00000040
+	FILE_COMPLETE_IF_OPLOCKED      = 0x00000100
+	FILE_NO_EA_KNOWLEDGE           = 0x00000200
+	FILE_RANDOM_ACCESS             = 0x00000800
+	FILE_DELETE_ON_CLOSE           = 0x00001000
+	FILE_OPEN_BY_FILE_ID           = 0x00002000
+	FILE_OPEN_FOR_BACKUP_INTENT    = 0x00004000
+	FILE_NO_COMPRESSION            = 0x00008000
+	FILE_OPEN_REMOTE_INSTANCE      = 0x00000400
+	FILE_OPEN_REQUIRING_OPLOCK     = 0x00010000
+	FILE_DISALLOW_EXCLUSIVE        = 0x00020000
+	FILE_RESERVE_OPFILTER          = 0x00100000
+	FILE_OPEN_REPARSE_POINT        = 0x00200000
+	FILE_OPEN_NO_RECALL            = 0x00400000
+	FILE_OPEN_FOR_FREE_SPACE_QUERY = 0x00800000
+)
+
+// Create actions of the CREATE response (MS-SMB2 §2.2.14).
+const (
+	FILE_SUPERSEDED  = 0x00000000
+	FILE_OPENED      = 0x00000001
+	FILE_CREATED     = 0x00000002
+	FILE_OVERWRITTEN = 0x00000003
+)
+
+// CREATE response flags (MS-SMB2 §2.2.14).
+const SMB2_CREATE_FLAG_REPARSEPOINT = 0x01
+
+// File attributes (MS-FSCC §2.6).
+const (
+	FILE_ATTRIBUTE_READONLY              = 0x00000001
+	FILE_ATTRIBUTE_HIDDEN                = 0x00000002
+	FILE_ATTRIBUTE_SYSTEM                = 0x00000004
+	FILE_ATTRIBUTE_DIRECTORY             = 0x00000010
+	FILE_ATTRIBUTE_ARCHIVE               = 0x00000020
+	FILE_ATTRIBUTE_NORMAL                = 0x00000080
+	FILE_ATTRIBUTE_TEMPORARY             = 0x00000100
+	FILE_ATTRIBUTE_SPARSE_FILE           = 0x00000200
+	FILE_ATTRIBUTE_REPARSE_POINT         = 0x00000400
+	FILE_ATTRIBUTE_COMPRESSED            = 0x00000800
+	FILE_ATTRIBUTE_OFFLINE               = 0x00001000
+	FILE_ATTRIBUTE_NOT_CONTENT_INDEXED   = 0x00002000
+	FILE_ATTRIBUTE_ENCRYPTED             = 0x00004000
+	FILE_ATTRIBUTE_INTEGRITY_STREAM      = 0x00008000
+	FILE_ATTRIBUTE_NO_SCRUB_DATA         = 0x00020000
+	FILE_ATTRIBUTE_RECALL_ON_OPEN        = 0x00040000
+	FILE_ATTRIBUTE_PINNED                = 0x00080000
+	FILE_ATTRIBUTE_UNPINNED              = 0x00100000
+	FILE_ATTRIBUTE_RECALL_ON_DATA_ACCESS = 0x00400000
+)
+
+// Create context names (MS-SMB2 §2.2.13.2), as the ASCII bytes on the wire.
+const (
+	SMB2_CREATE_EA_BUFFER                    = "ExtA"
+	SMB2_CREATE_SD_BUFFER                    = "SecD"
+	SMB2_CREATE_DURABLE_HANDLE_REQUEST       = "DHnQ"
+	SMB2_CREATE_DURABLE_HANDLE_RECONNECT     = "DHnC"
+	SMB2_CREATE_ALLOCATION_SIZE              = "AlSi"
+	SMB2_CREATE_QUERY_MAXIMAL_ACCESS_REQUEST = "MxAc"
+	SMB2_CREATE_TIMEWARP_TOKEN               = "TWrp"
+	SMB2_CREATE_QUERY_ON_DISK_ID             = "QFid"
+	SMB2_CREATE_REQUEST_LEASE                = "RqLs" // also SMB2_CREATE_REQUEST_LEASE_V2
+	SMB2_CREATE_DURABLE_HANDLE_REQUEST_V2    = "DH2Q"
+	SMB2_CREATE_DURABLE_HANDLE_RECONNECT_V2  = "DH2C"
+	SMB2_CREATE_APP_INSTANCE_ID              = "\x45\xBC\xA6\x6A\xEF\xA7\xF7\x4A\x90\x08\xFA\x46\x2E\x14\x4D\x74"
+	SMB2_CREATE_APP_INSTANCE_VERSION         = "\xB9\x82\xD0\xB7\x3B\x56\x07\x4F\xA0\x7B\x52\x4A\x81\x16\xA0\x10"
+	SVHDX_OPEN_DEVICE_CONTEXT                = "\x9C\xCB\xCF\x9E\x04\xC1\xE6\x43\x98\x0E\x15\x8D\xA1\xF6\xEC\x83"
+)
+
+// CLOSE flags (MS-SMB2 §2.2.15).
+const SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB = 0x0001
+
+// READ request flags, channels, READ response flags and WRITE flags
+// (MS-SMB2 §2.2.19, §2.2.20, §2.2.21).
+const (
+	SMB2_READFLAG_READ_UNBUFFERED    = 0x01
+	SMB2_READFLAG_REQUEST_COMPRESSED = 0x02
+
+	SMB2_CHANNEL_NONE               = 0x00000000
+	SMB2_CHANNEL_RDMA_V1            = 0x00000001
+	SMB2_CHANNEL_RDMA_V1_INVALIDATE = 0x00000002
+	SMB2_CHANNEL_RDMA_TRANSFORM     = 0x00000003
+
+	SMB2_READFLAG_RESPONSE_NONE           = 0x00000000
+	SMB2_READFLAG_RESPONSE_RDMA_TRANSFORM = 0x00000001
+
+	SMB2_WRITEFLAG_WRITE_THROUGH      = 0x00000001
+	SMB2_WRITEFLAG_WRITE_UNBUFFERED   = 0x00000002
+	SMB2_WRITEFLAG_REQUEST_COMPRESSED = 0x00000004
+)
+
+// LOCK element flags (MS-SMB2 §2.2.26.1).
+const (
+	SMB2_LOCKFLAG_SHARED_LOCK      = 0x00000001
+	SMB2_LOCKFLAG_EXCLUSIVE_LOCK   = 0x00000002
+	SMB2_LOCKFLAG_UNLOCK           = 0x00000004
+	SMB2_LOCKFLAG_FAIL_IMMEDIATELY = 0x00000010
+)
+
+// IOCTL flags (MS-SMB2 §2.2.31) and the FSCTL codes a file server meets
+// (MS-FSCC §2.3, MS-SMB2 §2.2.31).
+const (
+	SMB2_0_IOCTL_IS_FSCTL = 0x00000001
+
+	FSCTL_DFS_GET_REFERRALS            = 0x00060194
+	FSCTL_DFS_GET_REFERRALS_EX         = 0x000601B0
+	FSCTL_PIPE_PEEK                    = 0x0011400C
+	FSCTL_PIPE_WAIT                    = 0x00110018
+	FSCTL_PIPE_TRANSCEIVE              = 0x0011C017
+	FSCTL_SRV_COPYCHUNK                = 0x001440F2
+	FSCTL_SRV_ENUMERATE_SNAPSHOTS      = 0x00144064
+	FSCTL_SRV_REQUEST_RESUME_KEY       = 0x00140078
+	FSCTL_SRV_READ_HASH                = 0x001441BB
+	FSCTL_SRV_COPYCHUNK_WRITE          = 0x001480F2
+	FSCTL_LMR_REQUEST_RESILIENCY       = 0x001401D4
+	FSCTL_QUERY_NETWORK_INTERFACE_INFO = 0x001401FC
+	FSCTL_VALIDATE_NEGOTIATE_INFO      = 0x00140204
+	FSCTL_SET_REPARSE_POINT            = 0x000900A4
+	FSCTL_GET_REPARSE_POINT            = 0x000900A8
+	FSCTL_SET_SPARSE                   = 0x000900C4
+	FSCTL_SET_ZERO_DATA                = 0x000980C8
+	FSCTL_QUERY_ALLOCATED_RANGES       = 0x000940CF
+	FSCTL_DUPLICATE_EXTENTS_TO_FILE    = 0x00098344
+	FSCTL_GET_OBJECT_ID                = 0x0009009C
+	FSCTL_CREATE_OR_GET_OBJECT_ID      = 0x000900C0
+	FSCTL_FILE_LEVEL_TRIM              = 0x00098208
+	FSCTL_GET_COMPRESSION              = 0x0009003C
+	FSCTL_SET_COMPRESSION              = 0x0009C040
+	FSCTL_GET_INTEGRITY_INFORMATION    = 0x0009027C
+	FSCTL_QUERY_FILE_REGIONS           = 0x00090284
+)
+
+// QUERY_DIRECTORY flags (MS-SMB2 §2.2.33).
+const (
+	SMB2_RESTART_SCANS       = 0x01
+	SMB2_RETURN_SINGLE_ENTRY = 0x02
+	SMB2_INDEX_SPECIFIED     = 0x04
+	SMB2_REOPEN              = 0x10
+)
+
+// CHANGE_NOTIFY flags and completion filter (MS-SMB2 §2.2.35).
+const (
+	SMB2_WATCH_TREE = 0x0001
+
+	FILE_NOTIFY_CHANGE_FILE_NAME    = 0x00000001
+	FILE_NOTIFY_CHANGE_DIR_NAME     = 0x00000002
+	FILE_NOTIFY_CHANGE_ATTRIBUTES   = 0x00000004
+	FILE_NOTIFY_CHANGE_SIZE         = 0x00000008
+	FILE_NOTIFY_CHANGE_LAST_WRITE   = 0x00000010
+	FILE_NOTIFY_CHANGE_LAST_ACCESS  = 0x00000020
+	FILE_NOTIFY_CHANGE_CREATION     = 0x00000040
+	FILE_NOTIFY_CHANGE_EA           = 0x00000080
+	FILE_NOTIFY_CHANGE_SECURITY     = 0x00000100
+	FILE_NOTIFY_CHANGE_STREAM_NAME  = 0x00000200
+	FILE_NOTIFY_CHANGE_STREAM_SIZE  = 0x00000400
+	FILE_NOTIFY_CHANGE_STREAM_WRITE = 0x00000800
+)
+
+// InfoType of QUERY_INFO and SET_INFO (MS-SMB2 §2.2.37).
+const (
+	SMB2_0_INFO_FILE       = 0x01
+	SMB2_0_INFO_FILESYSTEM = 0x02
+	SMB2_0_INFO_SECURITY   = 0x03
+	SMB2_0_INFO_QUOTA      = 0x04
+)
+
+// QUERY_INFO flags (MS-SMB2 §2.2.37).
+const (
+	SL_RESTART_SCAN        = 0x00000001
+	SL_RETURN_SINGLE_ENTRY = 0x00000002
+	SL_INDEX_SPECIFIED     = 0x00000004
+)
+
+// Security information flags, the AdditionalInformation of a security
+// QUERY_INFO or SET_INFO (MS-SMB2 §2.2.37).
+const (
+	OWNER_SECURITY_INFORMATION     = 0x00000001
+	GROUP_SECURITY_INFORMATION     = 0x00000002
+	DACL_SECURITY_INFORMATION      = 0x00000004
+	SACL_SECURITY_INFORMATION      = 0x00000008
+	LABEL_SECURITY_INFORMATION     = 0x00000010
+	ATTRIBUTE_SECURITY_INFORMATION = 0x00000020
+	SCOPE_SECURITY_INFORMATION     = 0x00000040
+	BACKUP_SECURITY_INFORMATION    = 0x00010000
+)
+
+// File information classes (MS-FSCC §2.4), for InfoType SMB2_0_INFO_FILE
+// and QUERY_DIRECTORY.
+const (
+	FileDirectoryInformation         = 1
+	FileFullDirectoryInformation     = 2
+	FileBothDirectoryInformation     = 3
+	FileBasicInformation             = 4
+	FileStandardInformation          = 5
+	FileInternalInformation          = 6
+	FileEaInformation                = 7
+	FileAccessInformation            = 8
+	FileNameInformation              = 9
+	FileRenameInformation            = 10
+	FileLinkInformation              = 11
+	FileNamesInformation             = 12
+	FileDispositionInformation       = 13
+	FilePositionInformation          = 14
+	FileFullEaInformation            = 15
+	FileModeInformation              = 16
+	FileAlignmentInformation         = 17
+	FileAllInformation               = 18
+	FileAllocationInformation        = 19
+	FileEndOfFileInformation         = 20
+	FileAlternateNameInformation     = 21
+	FileStreamInformation            = 22
+	FilePipeInformation              = 23
+	FilePipeLocalInformation         = 24
+	FilePipeRemoteInformation        = 25
+	FileCompressionInformation       = 28
+	FileObjectIdInformation          = 29
+	FileQuotaInformation             = 32
+	FileReparsePointInformation      = 33
+	FileNetworkOpenInformation       = 34
+	FileAttributeTagInformation      = 35
+	FileIdBothDirectoryInformation   = 37
+	FileIdFullDirectoryInformation   = 38
+	FileValidDataLengthInformation   = 39
+	FileShortNameInformation         = 40
+	FileSfioReserveInformation       = 44
+	FileSfioVolumeInformation        = 45
+	FileHardLinkInformation          = 46
+	FileNormalizedNameInformation    = 48
+	FileIdGlobalTxDirectoryInfo      = 50
+	FileStandardLinkInformation      = 54
+	FileIdInformation                = 59
+	FileIdExtdDirectoryInformation   = 60
+	FileDispositionInformationEx     = 64
+	FileRenameInformationEx          = 65
+	FileStatInformation              = 68
+	FileStatLxInformation            = 70
+	FileCaseSensitiveInformation     = 71
+	FileLinkInformationEx            = 72
+	FileStorageReserveIdInformation  = 74
+	FileId64ExtdDirectoryInformation = 78
+	FileIdAllExtdDirectoryInfo       = 80
+)
+
+// File system information classes (MS-FSCC §2.5), for InfoType
+// SMB2_0_INFO_FILESYSTEM.
+const (
+	FileFsVolumeInformation      = 1
+	FileFsLabelInformation       = 2
+	FileFsSizeInformation        = 3
+	FileFsDeviceInformation      = 4
+	FileFsAttributeInformation   = 5
+	FileFsControlInformation     = 6
+	FileFsFullSizeInformation    = 7
+	FileFsObjectIdInformation    = 8
+	FileFsDriverPathInformation  = 9
+	FileFsVolumeFlagsInformation = 10
+	FileFsSectorSizeInformation  = 11
+)
