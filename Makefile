@@ -61,7 +61,7 @@ bench-nfs4:
 # The kernel client over NFSv4.1 against both servers on the data
 # directory (BadgerDB + localfs against FSAL_VFS, the same disk), every
 # workload including the O_DIRECT random write (directwrite), 3 rounds
-# (about 20 minutes, root; docs/benchmarks.md, "Kernel client on the data
+# (about 10 minutes, root; docs/benchmarks.md, "Kernel client on the data
 # directory").
 bench-nfs-disk:
 	$(GO) test -tags bench -count=1 -timeout 60m -run 'TestNFSBench$$' -v ./test/bench/ -bench.rounds 3 -bench.vers 4.1 -bench.store disk
