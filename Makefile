@@ -6,7 +6,7 @@ GO       ?= go
 FUZZTIME ?= 5s
 export FUZZTIME
 
-.PHONY: test deps lint generate generate-check unit e2e bench bench-nfs3 bench-nfs4 bench-host fuzz soak
+.PHONY: test deps lint generate generate-check unit e2e bench bench-nfs3 bench-nfs4 bench-nfs-disk bench-host fuzz soak
 
 test: deps lint generate-check unit e2e
 
@@ -43,6 +43,11 @@ bench:
 
 # Whole-server NFSv3 figures through the kernel client, DittoFS vs
 # NFS-Ganesha in the same run (about 15 minutes, root; docs/bench-nfs3.md).
+# Flags of TestNFSBench: -bench.vers 3|4.0|4.1|4.2, -bench.rounds N,
+# -bench.store memory|disk (default memory: fullserver --memory against
+# Ganesha on a tmpfs; disk: fullserver --data and Ganesha FSAL_VFS in one
+# fresh directory under -bench.workdir, default /var/tmp),
+# -bench.workloads a,b,... (default all), -bench.options, -bench.out FILE.
 bench-nfs3:
 	$(GO) test -tags bench -count=1 -timeout 60m -run 'TestNFSBench$$' -v ./test/bench/ -bench.rounds 3
 
@@ -52,6 +57,14 @@ bench-nfs4:
 	$(GO) test -tags bench -count=1 -timeout 60m -run 'TestNFSBench$$' -v ./test/bench/ -bench.rounds 3 -bench.vers 4.0
 	$(GO) test -tags bench -count=1 -timeout 60m -run 'TestNFSBench$$' -v ./test/bench/ -bench.rounds 3 -bench.vers 4.1
 	$(GO) test -tags bench -count=1 -timeout 60m -run 'TestNFSBench$$' -v ./test/bench/ -bench.rounds 3 -bench.vers 4.1 -bench.options nconnect=4
+
+# The kernel client over NFSv4.1 against both servers on the data
+# directory (BadgerDB + localfs against FSAL_VFS, the same disk), every
+# workload including the O_DIRECT random write (directwrite), 3 rounds
+# (about 10 minutes, root; docs/benchmarks.md, "Kernel client on the data
+# directory").
+bench-nfs-disk:
+	$(GO) test -tags bench -count=1 -timeout 60m -run 'TestNFSBench$$' -v ./test/bench/ -bench.rounds 3 -bench.vers 4.1 -bench.store disk
 
 # Host-native NFS load (test/bench/cmd/hostbench): NFSv3 and NFSv4.1 from
 # user space at 1 and 32 calls in flight, examples/fullserver (memory

@@ -31,7 +31,7 @@ import (
 // Result is one workload's line of nfsbench's report.
 type Result struct {
 	// Name is the workload: seqwrite, seqread, randread, randwrite,
-	// create, stat, remove, smallwrite, smallread.
+	// directwrite, create, stat, remove, smallwrite, smallread.
 	Name string
 	// Ops is the number of operations (I/O calls or files) done.
 	Ops int
@@ -39,6 +39,10 @@ type Result struct {
 	Bytes int64
 	// Secs is the wall time in the guest.
 	Secs float64
+	// P50us and P99us are the median and 99th percentile latency of one
+	// call in microseconds, for the workloads that time each call (the
+	// random-I/O ones); 0 for the others.
+	P50us, P99us float64
 }
 
 // Rate returns the workload's figure of merit: MiB/s for the sequential
@@ -73,11 +77,12 @@ func ParseResults(out string) ([]Result, error) {
 		if len(f) == 0 || f[0] != "RESULT" {
 			continue
 		}
-		if len(f) != 5 {
+		if len(f) != 5 && len(f) != 7 {
 			return nil, fmt.Errorf("bench: malformed result line %q", line)
 		}
 		r := Result{Name: f[1]}
 		var err error
+		seen := map[string]bool{}
 		for _, kv := range f[2:] {
 			k, v, ok := strings.Cut(kv, "=")
 			if !ok {
@@ -90,14 +95,25 @@ func ParseResults(out string) ([]Result, error) {
 				r.Bytes, err = strconv.ParseInt(v, 10, 64)
 			case "secs":
 				r.Secs, err = strconv.ParseFloat(v, 64)
+			case "p50_us":
+				r.P50us, err = strconv.ParseFloat(v, 64)
+			case "p99_us":
+				r.P99us, err = strconv.ParseFloat(v, 64)
 			default:
 				err = fmt.Errorf("unknown field %q", k)
 			}
+			if err == nil && seen[k] {
+				err = fmt.Errorf("field %q twice", k)
+			}
+			seen[k] = true
 			if err != nil {
 				return nil, fmt.Errorf("bench: result line %q: %w", line, err)
 			}
 		}
-		if r.Ops < 0 || r.Bytes < 0 || r.Secs < 0 || r.Secs != r.Secs {
+		if !seen["ops"] || !seen["bytes"] || !seen["secs"] || seen["p50_us"] != seen["p99_us"] {
+			return nil, fmt.Errorf("bench: result line %q lacks a field", line)
+		}
+		if r.Ops < 0 || r.Bytes < 0 || !(r.Secs >= 0) || !(r.P50us >= 0) || !(r.P99us >= 0) {
 			return nil, fmt.Errorf("bench: negative figure in %q", line)
 		}
 		if len(rs) == maxResults {
@@ -266,6 +282,9 @@ type Row struct {
 	Ours, Ref float64
 	// OursCPU and RefCPU are the servers' CPU seconds during the workload.
 	OursCPU, RefCPU float64
+	// OursP50, RefP50, OursP99 and RefP99 are the call latencies in
+	// milliseconds, 0 where the workload does not time its calls.
+	OursP50, RefP50, OursP99, RefP99 float64
 	// Ops is the operation count (the same for both servers).
 	Ops int
 }
@@ -293,14 +312,25 @@ func ratio(a, b float64) float64 {
 }
 
 // Markdown renders rows as a Markdown table: rates, their ratio (higher is
-// better for us), CPU seconds and their ratio (lower is better for us).
+// better for us), CPU seconds and their ratio (lower is better for us),
+// and each server's p50 / p99 call latency where measured.
 func Markdown(oursName, refName string, rows []Row) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| workload | unit | %s | %s | ratio | %s CPU s | %s CPU s | CPU ratio |\n", oursName, refName, oursName, refName)
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| workload | unit | %s | %s | ratio | %s CPU s | %s CPU s | CPU ratio | %s p50 / p99 ms | %s p50 / p99 ms |\n",
+		oursName, refName, oursName, refName, oursName, refName)
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s (%d) | %s | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f |\n",
-			r.Workload, r.Ops, r.Unit, r.Ours, r.Ref, ratio(r.Ours, r.Ref), r.OursCPU, r.RefCPU, ratio(r.OursCPU, r.RefCPU))
+		fmt.Fprintf(&b, "| %s (%d) | %s | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f | %s | %s |\n",
+			r.Workload, r.Ops, r.Unit, r.Ours, r.Ref, ratio(r.Ours, r.Ref), r.OursCPU, r.RefCPU, ratio(r.OursCPU, r.RefCPU),
+			latency(r.OursP50, r.OursP99), latency(r.RefP50, r.RefP99))
 	}
 	return b.String()
+}
+
+// latency renders a p50 / p99 pair in milliseconds, or "–" for none.
+func latency(p50, p99 float64) string {
+	if p99 == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f / %.2f", p50, p99)
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,13 +21,28 @@ import (
 )
 
 var (
-	rounds  = flag.Int("bench.rounds", 3, "VM runs per server; the table shows medians")
-	outFile = flag.String("bench.out", "", "write the results table (Markdown) to this file")
-	fileMiB = flag.Int("bench.file-mib", 256, "size of the sequential file in MiB")
-	ops     = flag.Int("bench.ops", 2000, "random I/O, metadata and small-file operation count")
-	vers    = flag.String("bench.vers", "3", "NFS version the guest mounts: 3, 4.0, 4.1 or 4.2")
-	extra   = flag.String("bench.options", "", "more mount options for both servers, comma-separated (e.g. nconnect=4)")
+	rounds    = flag.Int("bench.rounds", 3, "VM runs per server; the table shows medians")
+	outFile   = flag.String("bench.out", "", "write the results table (Markdown) to this file")
+	fileMiB   = flag.Int("bench.file-mib", 256, "size of the sequential file in MiB")
+	ops       = flag.Int("bench.ops", 2000, "random I/O, metadata and small-file operation count")
+	vers      = flag.String("bench.vers", "3", "NFS version the guest mounts: 3, 4.0, 4.1 or 4.2")
+	extra     = flag.String("bench.options", "", "more mount options for both servers, comma-separated (e.g. nconnect=4)")
+	storeKind = flag.String("bench.store", StoreMemory, "where both servers keep files: memory (fullserver --memory, Ganesha on a tmpfs) or disk (fullserver --data and Ganesha FSAL_VFS in one directory under -bench.workdir)")
+	workdir   = flag.String("bench.workdir", "/var/tmp", "with -bench.store disk: the directory on disk the servers' directory is made in")
+	only      = flag.String("bench.workloads", "", "comma-separated nfsbench workloads to run (default all)")
 )
+
+// benchWorkloads returns the workloads -bench.workloads names, or nil for
+// all.
+func benchWorkloads() []string {
+	var ws []string
+	for w := range strings.SplitSeq(*only, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			ws = append(ws, w)
+		}
+	}
+	return ws
+}
 
 // mountOptions are the options both servers are mounted with (the harness
 // adds vers (-bench.vers), proto=tcp and, for vers=3, nolock).
@@ -60,16 +76,16 @@ type target struct {
 	pid       int // the server process whose CPU time is read
 }
 
-// startFullserver builds examples/fullserver and runs it as a child process
-// with memory stores on an ephemeral loopback port, returning it once it
-// logs its NFS listener.
-func startFullserver(t *testing.T, dir string) target {
+// startFullserver builds examples/fullserver into dir and runs it as a
+// child process on an ephemeral loopback port (FullserverArgs: memory
+// stores, or a data directory under workDir), returning it once it logs
+// its NFS listener.
+func startFullserver(t *testing.T, dir, kind, workDir string) target {
 	bin := filepath.Join(dir, "fullserver")
 	if err := BuildFullserver(t.Context(), bin); err != nil {
 		t.Fatal(err)
 	}
-	f, err := StartFullserver(t.Context(), bin, func(line string) { t.Log("fullserver:", line) },
-		"--memory", "--nfs-addr", "127.0.0.1:0", "--portmap-addr", "off", "--nlm=false", "--no-root-squash", "--export", "/export")
+	f, err := StartFullserver(t.Context(), bin, func(line string) { t.Log("fullserver:", line) }, FullserverArgs(kind, workDir)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,9 +98,12 @@ func startFullserver(t *testing.T, dir string) target {
 	return target{name: "DittoFS", addr: f.Addr, mountPort: port, export: "/export", pid: f.PID}
 }
 
-// startGanesha starts the reference and finds the ganesha.nfsd process.
-func startGanesha(t *testing.T, logger *slog.Logger) target {
-	srv, err := ganesha.Start(t.Context(), ganesha.Config{Logger: logger})
+// startGanesha starts the reference (GaneshaConfig: on a tmpfs, or on a
+// directory under workDir) and finds the ganesha.nfsd process.
+func startGanesha(t *testing.T, logger *slog.Logger, kind, workDir string) target {
+	cfg := GaneshaConfig(kind, workDir)
+	cfg.Logger = logger
+	srv, err := ganesha.Start(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,8 +133,8 @@ func runOnce(t *testing.T, tg target, prog, sub string, logger *slog.Logger) ([]
 	m := &Marker{CPU: func() (time.Duration, error) { return CPUTime(tg.pid) }}
 	go m.Serve(l)
 	mport := l.Addr().(*net.TCPAddr).Port
-	script := fmt.Sprintf("set -e\nmkdir %s\ncd %s\n/bin/nfsbench -marker 10.0.2.100:%d -file-mib %d -rand-ops %d -meta-ops %d -small %d\ncd ..\nrm -rf %s\n",
-		sub, sub, mport, *fileMiB, *ops, *ops, *ops, sub)
+	script := fmt.Sprintf("set -e\nmkdir %s\ncd %s\n/bin/nfsbench -marker 10.0.2.100:%d -file-mib %d -rand-ops %d -meta-ops %d -small %d -only '%s'\ncd ..\nrm -rf %s\n",
+		sub, sub, mport, *fileMiB, *ops, *ops, *ops, strings.Join(benchWorkloads(), ","), sub)
 	res, err := vm.Run(t.Context(), vm.Config{
 		Server: tg.addr, MountPort: tg.mountPort, Export: tg.export, Vers: *vers,
 		Options: benchMountOptions(), Script: script, Netns: tg.netns,
@@ -140,15 +159,22 @@ func runOnce(t *testing.T, tg target, prog, sub string, logger *slog.Logger) ([]
 	return rs, spent
 }
 
-// TestNFSBench runs the nfsbench workloads through the kernel client
-// (vers=3, tcp, nolock, 1 MiB rsize/wsize) against examples/fullserver
-// (memory stores, a child process) and NFS-Ganesha (FSAL_VFS on tmpfs),
-// alternating the servers for -bench.rounds rounds, and logs the table of
-// medians with each server's CPU seconds per workload. It asserts nothing
-// about speed: only that every workload ran to its full count on both.
+// TestNFSBench runs the nfsbench workloads (-bench.workloads, default all)
+// through the kernel client (vers -bench.vers, tcp, 1 MiB rsize/wsize;
+// nolock for vers=3) against examples/fullserver (a child process) and
+// NFS-Ganesha (FSAL_VFS), both in memory (-bench.store memory: --memory
+// and a tmpfs) or both on disk (-bench.store disk: --data and a directory
+// next to it, under -bench.workdir), alternating the servers for
+// -bench.rounds rounds, and logs the table of medians with each server's
+// CPU seconds per workload. It asserts nothing about speed: only that
+// every workload ran to its full count on both (and, in the guest, that
+// the data it reads back is what it wrote).
 func TestNFSBench(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (Ganesha's namespaces, the guest's drop_caches)")
+	}
+	if *storeKind != StoreMemory && *storeKind != StoreDisk {
+		t.Fatalf("-bench.store %q: want memory or disk", *storeKind)
 	}
 	logger := slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	dir := t.TempDir()
@@ -156,12 +182,22 @@ func TestNFSBench(t *testing.T) {
 	if err := vm.BuildStatic(t.Context(), "github.com/dittofs/dittofs/test/bench/cmd/nfsbench", prog); err != nil {
 		t.Fatal(err)
 	}
-	targets := []target{startFullserver(t, dir), startGanesha(t, logger)}
+	work := dir
+	if *storeKind == StoreDisk {
+		var err error
+		if work, err = NewWorkDir(*workdir, "nfsbench-", true); err != nil {
+			t.Fatal(err)
+		}
+		// Registered before the servers, so it runs after they stop.
+		t.Cleanup(func() { os.RemoveAll(work) })
+		t.Logf("store disk: fullserver --data %s/dittofs-data, Ganesha FSAL_VFS on %s/ganesha/export", work, work)
+	}
+	targets := []target{startFullserver(t, dir, *storeKind, work), startGanesha(t, logger, *storeKind, work)}
 	t.Logf("mount options: vers=%s,%s", *vers, strings.Join(benchMountOptions(), ","))
 	logMachine(t, "before")
 	type sample struct {
-		rate, cpu []float64
-		ops       int
+		rate, cpu, p50, p99 []float64
+		ops                 int
 	}
 	samples := map[string]map[string]*sample{} // server → workload → samples
 	var order []string
@@ -182,6 +218,8 @@ func TestNFSBench(t *testing.T) {
 				}
 				s.rate = append(s.rate, res.Rate())
 				s.cpu = append(s.cpu, spent[res.Name].Seconds())
+				s.p50 = append(s.p50, res.P50us/1000)
+				s.p99 = append(s.p99, res.P99us/1000)
 				s.ops = res.Ops
 			}
 		}
@@ -206,10 +244,16 @@ func TestNFSBench(t *testing.T) {
 		}
 		unit := Result{Name: w}.Unit()
 		rows = append(rows, Row{Workload: w, Unit: unit, Ops: ours.ops,
-			Ours: Median(ours.rate), Ref: Median(ref.rate), OursCPU: Median(ours.cpu), RefCPU: Median(ref.cpu)})
+			Ours: Median(ours.rate), Ref: Median(ref.rate), OursCPU: Median(ours.cpu), RefCPU: Median(ref.cpu),
+			OursP50: Median(ours.p50), RefP50: Median(ref.p50), OursP99: Median(ours.p99), RefP99: Median(ref.p99)})
+	}
+	for _, w := range benchWorkloads() {
+		if !slices.Contains(order, w) {
+			t.Errorf("workload %s: no result", w)
+		}
 	}
 	table := Markdown(targets[0].name, targets[1].name, rows)
-	t.Logf("medians of %d rounds:\n%s", *rounds, table)
+	t.Logf("medians of %d rounds, store %s:\n%s", *rounds, *storeKind, table)
 	if *outFile != "" {
 		if err := os.WriteFile(*outFile, []byte(table), 0o644); err != nil {
 			t.Fatal(err)

@@ -11,12 +11,14 @@ import (
 )
 
 func TestParseResults(t *testing.T) {
-	out := "noise\nRESULT seqwrite ops=256 bytes=268435456 secs=8.000000\n# comment\nRESULT create ops=2000 bytes=0 secs=2.5\n"
+	out := "noise\nRESULT seqwrite ops=256 bytes=268435456 secs=8.000000\n# comment\nRESULT create ops=2000 bytes=0 secs=2.5\n" +
+		"RESULT directwrite ops=2000 bytes=8192000 secs=1.5 p50_us=640 p99_us=1310\n"
 	rs, err := ParseResults(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Result{{"seqwrite", 256, 256 << 20, 8}, {"create", 2000, 0, 2.5}}
+	want := []Result{{Name: "seqwrite", Ops: 256, Bytes: 256 << 20, Secs: 8}, {Name: "create", Ops: 2000, Secs: 2.5},
+		{Name: "directwrite", Ops: 2000, Bytes: 8192000, Secs: 1.5, P50us: 640, P99us: 1310}}
 	if len(rs) != len(want) {
 		t.Fatalf("got %v, want %v", rs, want)
 	}
@@ -48,6 +50,12 @@ func TestParseResultsRejects(t *testing.T) {
 		"RESULT x ops=-1 bytes=2 secs=3",
 		"RESULT x ops=1 bytes=2 wall=3",
 		"RESULT x ops=1 bytes=2 secs3",
+		"RESULT x ops=1 bytes=2 secs=3 p50_us=1 p99_us=2 extra=4",
+		"RESULT x ops=1 bytes=2 secs=3 p50_us=1 p50_us=2",
+		"RESULT x ops=1 bytes=2 p50_us=1 p99_us=2 secs=3 ops=1",
+		"RESULT x ops=1 ops=2 secs=3",
+		"RESULT x ops=1 bytes=2 secs=3 p50_us=-1 p99_us=2",
+		"RESULT x ops=1 bytes=2 secs=3 p50_us=1 p99_us=NaN",
 		strings.Repeat("RESULT x ops=1 bytes=2 secs=3\n", maxResults+1),
 	} {
 		if rs, err := ParseResults(in); err == nil {
@@ -70,7 +78,7 @@ func FuzzParseResults(f *testing.F) {
 			t.Fatalf("%d results", len(rs))
 		}
 		for _, r := range rs {
-			if r.Ops < 0 || r.Bytes < 0 || !(r.Secs >= 0) {
+			if r.Ops < 0 || r.Bytes < 0 || !(r.Secs >= 0) || !(r.P50us >= 0) || !(r.P99us >= 0) {
 				t.Fatalf("accepted %+v", r)
 			}
 			_ = r.Rate()
@@ -214,8 +222,12 @@ func TestMedianAndMarkdown(t *testing.T) {
 	if in[0] != 2 {
 		t.Error("Median sorted its argument")
 	}
-	md := Markdown("A", "B", []Row{{Workload: "create", Unit: "ops/s", Ops: 2000, Ours: 900, Ref: 600, OursCPU: 0.5, RefCPU: 1}, {Workload: "x", Unit: "ops/s"}})
-	for _, want := range []string{"| workload | unit | A | B | ratio | A CPU s | B CPU s | CPU ratio |", "| create (2000) | ops/s | 900.0 | 600.0 | 1.50 | 0.50 | 1.00 | 0.50 |", "| x (0) | ops/s | 0.0 | 0.0 | 0.00 |"} {
+	md := Markdown("A", "B", []Row{{Workload: "create", Unit: "ops/s", Ops: 2000, Ours: 900, Ref: 600, OursCPU: 0.5, RefCPU: 1},
+		{Workload: "x", Unit: "ops/s"},
+		{Workload: "directwrite", Unit: "ops/s", Ops: 10, Ours: 1, Ref: 2, OursP50: 0.64, OursP99: 1.31, RefP50: 0.5, RefP99: 0.9}})
+	for _, want := range []string{"| workload | unit | A | B | ratio | A CPU s | B CPU s | CPU ratio | A p50 / p99 ms | B p50 / p99 ms |",
+		"| create (2000) | ops/s | 900.0 | 600.0 | 1.50 | 0.50 | 1.00 | 0.50 | – | – |", "| x (0) | ops/s | 0.0 | 0.0 | 0.00 |",
+		"| directwrite (10) | ops/s | 1.0 | 2.0 | 0.50 | 0.00 | 0.00 | 0.00 | 0.64 / 1.31 | 0.50 / 0.90 |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("table lacks %q:\n%s", want, md)
 		}

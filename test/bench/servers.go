@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -34,6 +35,57 @@ func BuildFullserver(ctx context.Context, bin string) error {
 		return fmt.Errorf("go build fullserver: %v\n%s", err, b)
 	}
 	return nil
+}
+
+// The stores a comparison runs both servers on.
+const (
+	// StoreMemory is fullserver --memory against Ganesha's FSAL_VFS on a
+	// tmpfs: neither touches a disk.
+	StoreMemory = "memory"
+	// StoreDisk is fullserver --data DIR (BadgerDB + localfs) against
+	// Ganesha's FSAL_VFS on a directory of the same filesystem.
+	StoreDisk = "disk"
+)
+
+// tmpfsMagic is TMPFS_MAGIC of statfs(2).
+const tmpfsMagic = 0x01021994
+
+// NewWorkDir makes a fresh directory named prefix* under parent for the
+// servers of one comparison; the caller removes it. With disk set it
+// refuses a parent on a tmpfs, where StoreDisk would measure memory.
+func NewWorkDir(parent, prefix string, disk bool) (string, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(parent, &st); err != nil {
+		return "", err
+	}
+	if disk && st.Type == tmpfsMagic {
+		return "", fmt.Errorf("bench: %s is a tmpfs; the disk store needs a disk", parent)
+	}
+	return os.MkdirTemp(parent, prefix)
+}
+
+// FullserverArgs returns the command line of examples/fullserver in a
+// comparison: an ephemeral port of 127.0.0.1 (StartFullserver reads it from
+// the log), no portmapper, no NLM, no root squashing, the export /export,
+// a 1 s grace period, and memory stores (StoreMemory) or a data directory
+// (StoreDisk) at workDir/dittofs-data.
+func FullserverArgs(store, workDir string) []string {
+	args := []string{"--nfs-addr", "127.0.0.1:0", "--portmap-addr", "off", "--nlm=false",
+		"--no-root-squash", "--export", "/export", "--grace", "1s"}
+	if store == StoreDisk {
+		return append(args, "--data", filepath.Join(workDir, "dittofs-data"))
+	}
+	return append(args, "--memory")
+}
+
+// GaneshaConfig returns the reference server's configuration for store:
+// FSAL_VFS on a tmpfs of its own (StoreMemory), or on workDir/ganesha
+// (StoreDisk), next to FullserverArgs' data directory.
+func GaneshaConfig(store, workDir string) ganesha.Config {
+	if store == StoreDisk {
+		return ganesha.Config{Dir: filepath.Join(workDir, "ganesha"), DiskBacked: true}
+	}
+	return ganesha.Config{}
 }
 
 // Fullserver is examples/fullserver running as a child process.

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/dittofs/dittofs/test/bench"
@@ -35,23 +34,13 @@ type server struct {
 
 func (s *server) cpu() (time.Duration, error) { return bench.CPUTime(s.pid) }
 
-// tmpfsMagic is TMPFS_MAGIC of statfs(2).
-const tmpfsMagic = 0x01021994
-
 // runCompare starts DittoFS and Ganesha for each store and runs every
 // (version, depth) against each, alternating the servers, for the rounds.
 func runCompare(ctx context.Context, cfg config, out io.Writer) error {
 	if os.Geteuid() != 0 {
 		return errors.New("-compare needs root (Ganesha's namespaces and FSAL_VFS)")
 	}
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(cfg.workdir, &st); err != nil {
-		return err
-	}
-	if st.Type == tmpfsMagic && known(cfg.stores, "disk") {
-		return fmt.Errorf("-workdir %s is a tmpfs; the disk stores need a disk", cfg.workdir)
-	}
-	dir, err := os.MkdirTemp(cfg.workdir, "hostbench-")
+	dir, err := bench.NewWorkDir(cfg.workdir, "hostbench-", known(cfg.stores, bench.StoreDisk))
 	if err != nil {
 		return err
 	}
@@ -75,12 +64,12 @@ func runCompare(ctx context.Context, cfg config, out io.Writer) error {
 		}
 	}()
 	for _, store := range cfg.stores {
-		d, err := startFullserver(ctx, bin, store, filepath.Join(dir, "dittofs-data"))
+		d, err := startFullserver(ctx, bin, store, dir)
 		if err != nil {
 			return err
 		}
 		servers = append(servers, [2]*server{d, nil})
-		g, err := startGanesha(ctx, store, filepath.Join(dir, "ganesha"))
+		g, err := startGanesha(ctx, store, dir)
 		if err != nil {
 			return err
 		}
@@ -148,18 +137,11 @@ func loadavg() string {
 	return strings.TrimSpace(string(b))
 }
 
-// startFullserver runs examples/fullserver on an ephemeral port of
-// 127.0.0.1 without the portmapper or NLM, with memory stores or a data
-// directory.
-func startFullserver(ctx context.Context, bin, store, data string) (*server, error) {
-	args := []string{"--nfs-addr", "127.0.0.1:0", "--portmap-addr", "off", "--nlm=false",
-		"--no-root-squash", "--export", "/export", "--grace", "1s"}
-	if store == "memory" {
-		args = append(args, "--memory")
-	} else {
-		args = append(args, "--data", data)
-	}
-	f, err := bench.StartFullserver(ctx, bin, func(line string) { fmt.Fprintln(os.Stderr, "fullserver:", line) }, args...)
+// startFullserver runs examples/fullserver as bench.FullserverArgs says,
+// with memory stores or a data directory under workDir.
+func startFullserver(ctx context.Context, bin, store, workDir string) (*server, error) {
+	f, err := bench.StartFullserver(ctx, bin, func(line string) { fmt.Fprintln(os.Stderr, "fullserver:", line) },
+		bench.FullserverArgs(store, workDir)...)
 	if err != nil {
 		return nil, err
 	}
@@ -169,13 +151,9 @@ func startFullserver(ctx context.Context, bin, store, data string) (*server, err
 }
 
 // startGanesha starts NFS-Ganesha (FSAL_VFS) on a tmpfs (store memory) or
-// on dir (store disk).
-func startGanesha(ctx context.Context, store, dir string) (*server, error) {
-	gc := ganesha.Config{}
-	if store == "disk" {
-		gc.Dir, gc.DiskBacked = dir, true
-	}
-	srv, err := ganesha.Start(ctx, gc)
+// on a directory under workDir (store disk).
+func startGanesha(ctx context.Context, store, workDir string) (*server, error) {
+	srv, err := ganesha.Start(ctx, bench.GaneshaConfig(store, workDir))
 	if err != nil {
 		return nil, err
 	}

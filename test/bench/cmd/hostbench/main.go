@@ -159,7 +159,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		c.workloads = append(c.workloads, w)
 	}
 	for _, s := range splitList(*st) {
-		if s != "memory" && s != "disk" {
+		if s != bench.StoreMemory && s != bench.StoreDisk {
 			return fail("store %q: want memory or disk", s)
 		}
 		c.stores = append(c.stores, s)
