@@ -278,15 +278,24 @@ func (o *op) putExtentRaw(id uint64, x *extent) error {
 }
 
 // readExtents fills p, the file bytes from base, from the extents exts
-// (clipped to p). Bytes no extent maps are left as they are.
+// (clipped to p, disjoint and in order). Bytes no extent maps (holes) are
+// zeroed; only those are, so a read of mapped data writes p once.
 func (f *FS) readExtents(ctx context.Context, exts []extent, p []byte, base uint64) error {
 	end := base + uint64(len(p))
+	pos := base // p is filled up to pos: holes are cleared, not all of p
 	for i := range exts {
 		x := &exts[i]
 		a, b := max(x.Start, base), min(x.End, end)
 		if a >= b {
 			continue
 		}
+		if a < pos {
+			// exts come from one scan of disjoint extents in key
+			// order; anything else is a damaged map.
+			return NewError(CodeIO, "read", "", corruptErr("overlapping extents"))
+		}
+		clear(p[pos-base : a-base])
+		pos = b
 		dst := p[a-base : b-base]
 		if x.Flags&extZero != 0 {
 			clear(dst)
@@ -304,6 +313,7 @@ func (f *FS) readExtents(ctx context.Context, exts []extent, p []byte, base uint
 		}
 		return ioErr("read block", err)
 	}
+	clear(p[pos-base:])
 	return nil
 }
 
@@ -369,7 +379,6 @@ func (f *FS) ReadAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64)
 		if fb != nil {
 			cb = fb.chunks[ci]
 		}
-		clear(seg)
 		if err := f.readExtents(ctx, o.exts, seg, pos); err != nil {
 			return 0, false, at, f.staleOr(ctx, h, err)
 		}
