@@ -24,13 +24,13 @@ type conn struct {
 	ctx    context.Context
 	fr     wire.FrameReader
 
-	buf   []byte // frame buffer, reused
-	plain []byte // decrypted frame, reused
-	out   []byte // reply buffer, reused
+	buf    []byte // frame buffer, reused
+	plain  []byte // decrypted frame, reused
+	out    []byte // reply buffer, reused
 	sealed []byte
-	enc   wire.Encoder
-	msgs  []wire.Message
-	outs  []outMsg
+	enc    wire.Encoder
+	msgs   []wire.Message
+	outs   []outMsg
 
 	// NEGOTIATE state (MS-SMB2 §3.3.1.7).
 	negotiated     bool
