@@ -368,15 +368,15 @@ func (c *conn) prepare(r *request, tsess *session, relatedFirst bool) wire.Statu
 			return wire.STATUS_ACCESS_DENIED
 		}
 		if sess.valid {
+			if tsess == nil && sess.encrypt && h.Command != wire.SMB2_SESSION_SETUP {
+				return wire.STATUS_ACCESS_DENIED
+			}
 			if h.IsSigned() && tsess == nil {
 				if err := sess.signer.Verify(r.msg); err != nil {
 					c.logf("bad signature", "session", sess.id, "command", h.Command.String())
 					return wire.STATUS_ACCESS_DENIED
 				}
 			} else if tsess == nil && h.Command != wire.SMB2_SESSION_SETUP {
-				if sess.encrypt {
-					return wire.STATUS_ACCESS_DENIED
-				}
 				if sess.signRequired {
 					c.logf("unsigned request refused", "session", sess.id, "command", h.Command.String())
 					return wire.STATUS_ACCESS_DENIED

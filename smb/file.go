@@ -115,7 +115,7 @@ func (c *conn) walk(t *tree, parts []string) (store.Handle, wire.Status) {
 // store's permissions and the share: GENERIC_* and MAXIMUM_ALLOWED
 // expand, and a right the mode bits or a read-only share do not give
 // fails with STATUS_ACCESS_DENIED.
-func (c *conn) grantedAccess(t *tree, h store.Handle, dir bool, want uint32, created bool) (uint32, wire.Status) {
+func (c *conn) grantedAccess(t *tree, h store.Handle, want uint32, created bool) (uint32, wire.Status) {
 	g, _, err := t.exp.FS.Access(c.ctx, &t.cred, h, store.AccessRead|store.AccessWrite|store.AccessExec)
 	if err != nil {
 		return 0, storeStatus(err)
@@ -124,18 +124,18 @@ func (c *conn) grantedAccess(t *tree, h store.Handle, dir bool, want uint32, cre
 		g |= store.AccessRead | store.AccessWrite // the creator may use what it made
 	}
 	allowed := uint32(wire.READ_CONTROL | wire.SYNCHRONIZE | wire.FILE_READ_ATTRIBUTES | wire.FILE_READ_EA)
+	// FILE_EXECUTE goes with read or execute permission: Windows
+	// clients ask for it with GENERIC_ALL and for reading executables,
+	// and the store does not execute anything.
 	if g&store.AccessRead != 0 {
-		allowed |= wire.FILE_READ_DATA
+		allowed |= wire.FILE_READ_DATA | wire.FILE_EXECUTE
 	}
 	if g&store.AccessExec != 0 {
 		allowed |= wire.FILE_EXECUTE
 	}
 	if g&store.AccessWrite != 0 && !t.readOnly {
 		allowed |= wire.FILE_WRITE_DATA | wire.FILE_APPEND_DATA | wire.FILE_WRITE_ATTRIBUTES | wire.FILE_WRITE_EA |
-			wire.DELETE | wire.WRITE_DAC | wire.WRITE_OWNER
-		if dir {
-			allowed |= wire.FILE_DELETE_CHILD
-		}
+			wire.DELETE | wire.WRITE_DAC | wire.WRITE_OWNER | wire.FILE_DELETE_CHILD
 	}
 	if !t.readOnly {
 		// Deleting and renaming are decided by the parent directory,
@@ -281,7 +281,7 @@ func (c *conn) create(r *request) wire.Status {
 		return storeStatus(err)
 	}
 	isDir := a.Type == store.TypeDir
-	access, st := c.grantedAccess(t, h, isDir, req.DesiredAccess, created)
+	access, st := c.grantedAccess(t, h, req.DesiredAccess, created)
 	if st != wire.STATUS_SUCCESS {
 		return st
 	}
@@ -300,7 +300,7 @@ func (c *conn) create(r *request) wire.Status {
 	if _, ok := req.Context(wire.SMB2_CREATE_QUERY_MAXIMAL_ACCESS_REQUEST); ok {
 		var e wire.Encoder
 		e.Uint32(0) // QueryStatus
-		max, _ := c.grantedAccess(t, h, isDir, wire.MAXIMUM_ALLOWED, created)
+		max, _ := c.grantedAccess(t, h, wire.MAXIMUM_ALLOWED, created)
 		e.Uint32(max)
 		resp.Contexts = append(resp.Contexts, wire.CreateContext{Name: []byte(wire.SMB2_CREATE_QUERY_MAXIMAL_ACCESS_REQUEST), Data: e.Bytes()})
 	}

@@ -345,14 +345,14 @@ func (c *conn) queryDirectory(r *request) wire.Status {
 	if err != nil {
 		return wire.STATUS_OBJECT_NAME_INVALID
 	}
-	if req.Flags&(wire.SMB2_RESTART_SCANS|wire.SMB2_REOPEN) != 0 || !o.started {
+	first := req.Flags&(wire.SMB2_RESTART_SCANS|wire.SMB2_REOPEN) != 0 || !o.started
+	if first {
 		o.cookie, o.verf, o.dotsDone, o.ended = 0, store.Verifier{}, 0, false
 		if pattern == "" {
 			pattern = "*"
 		}
 		o.pattern = pattern
 	}
-	first := !o.started
 	o.started = true
 	if o.ended {
 		return wire.STATUS_NO_MORE_FILES

@@ -1,0 +1,596 @@
+package smb
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"slices"
+	"testing"
+
+	"github.com/dittofs/dittofs/smb/internal/smbcrypto"
+	"github.com/dittofs/dittofs/smb/internal/wire"
+	. "github.com/dittofs/dittofs/smb/internal/wire/wiretest"
+	"github.com/dittofs/dittofs/store"
+)
+
+var allDialects = []wire.Dialect{wire.SMB2_DIALECT_202, wire.SMB2_DIALECT_210, wire.SMB2_DIALECT_300,
+	wire.SMB2_DIALECT_302, wire.SMB2_DIALECT_311}
+
+// TestNegotiateEachDialect negotiates each dialect alone and then logs on
+// and connects, signed (MS-SMB2 §3.3.5.4: the server picks the highest
+// common dialect; §3.3.5.5.3 keys per dialect).
+func TestNegotiateEachDialect(t *testing.T) {
+	ts := startServer(t)
+	for _, d := range allDialects {
+		c := ts.dial()
+		r := c.negotiate(d)
+		if r.status() != wire.STATUS_SUCCESS || c.dialect != d {
+			t.Fatalf("dialect %#x: status %v, got %#x", d, r.status(), c.dialect)
+		}
+		secMode := binary.LittleEndian.Uint16(r.body[2:])
+		if secMode != wire.SMB2_NEGOTIATE_SIGNING_ENABLED|wire.SMB2_NEGOTIATE_SIGNING_REQUIRED {
+			t.Errorf("dialect %#x: SecurityMode %#x, want signing required", d, secMode)
+		}
+		if st := c.login(testUser, testPassword); st != wire.STATUS_SUCCESS {
+			t.Fatalf("dialect %#x: login: %v", d, st)
+		}
+		if st := c.treeConnect("export"); st != wire.STATUS_SUCCESS {
+			t.Fatalf("dialect %#x: tree connect: %v", d, st)
+		}
+	}
+	// All offered: the highest, with GCM and GMAC preferred.
+	c := ts.dial()
+	c.negotiate(allDialects...)
+	if c.dialect != wire.SMB2_DIALECT_311 || c.cipher != smbcrypto.CipherAES128GCM || c.signAlg != smbcrypto.SigningAESGMAC {
+		t.Fatalf("got dialect %#x cipher %v signing %v", c.dialect, c.cipher, c.signAlg)
+	}
+}
+
+// TestNegotiateBounds: MinDialect and MaxDialect limit the choice; no
+// common dialect is STATUS_NOT_SUPPORTED (MS-SMB2 §3.3.5.4).
+func TestNegotiateBounds(t *testing.T) {
+	ts := startServer(t, func(s *Server) { s.MinDialect, s.MaxDialect = Dialect210, Dialect300 })
+	c := ts.dial()
+	c.negotiate(allDialects...)
+	if c.dialect != wire.SMB2_DIALECT_300 {
+		t.Fatalf("got %#x, want 3.0", c.dialect)
+	}
+	if r := ts.dial().negotiate(wire.SMB2_DIALECT_202); r.status() != wire.STATUS_NOT_SUPPORTED {
+		t.Fatalf("2.0.2 below MinDialect: %v", r.status())
+	}
+	if r := ts.dial().negotiate(wire.SMB2_DIALECT_311); r.status() != wire.STATUS_NOT_SUPPORTED {
+		t.Fatalf("3.1.1 above MaxDialect: %v", r.status())
+	}
+}
+
+// TestNegotiate311NeedsPreauth: a 3.1.1 NEGOTIATE without a SHA-512
+// preauth integrity context fails (MS-SMB2 §3.3.5.4).
+func TestNegotiate311NeedsPreauth(t *testing.T) {
+	ts := startServer(t)
+	c := ts.dial()
+	body := negotiateBody(1, 0, []wire.Dialect{wire.SMB2_DIALECT_311}, nil, nil)
+	// Point the context offset nowhere and the count at zero.
+	binary.LittleEndian.PutUint32(body[28:], 0)
+	binary.LittleEndian.PutUint16(body[32:], 0)
+	body = body[:36+2]
+	if r := c.callCharge(wire.SMB2_NEGOTIATE, body, 0); r.status() != wire.STATUS_INVALID_PARAMETER {
+		t.Fatalf("got %v", r.status())
+	}
+}
+
+// TestSMB1Upgrade: an SMB1 NEGOTIATE offering "SMB 2.???" is answered
+// with an SMB2 NEGOTIATE response of dialect 0x02FF, and the client then
+// negotiates with MessageId 1 (MS-SMB2 §3.3.5.3.1).
+func TestSMB1Upgrade(t *testing.T) {
+	ts := startServer(t)
+	c := ts.dial()
+	dialects := []byte("\x02NT LM 0.12\x00\x02SMB 2.002\x00\x02SMB 2.???\x00")
+	smb1 := Lay([]byte{0xFF, 'S', 'M', 'B'}, uint8(0x72), uint32(0), uint8(0x18), uint16(0xC853), make([]byte, 12),
+		uint16(0), uint16(0xFEFF), uint16(0), uint16(0), uint8(0), uint16(len(dialects)), dialects)
+	if err := wire.WriteFrame(c.nc, smb1); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := c.recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := binary.LittleEndian.Uint16(rs[0].body[4:]); d != uint16(wire.SMB2_DIALECT_WILDCARD) {
+		t.Fatalf("dialect %#x", d)
+	}
+	c.msgID = 1
+	if r := c.negotiate(wire.SMB2_DIALECT_311); r.status() != wire.STATUS_SUCCESS || c.dialect != wire.SMB2_DIALECT_311 {
+		t.Fatalf("second negotiate: %v %#x", r.status(), c.dialect)
+	}
+}
+
+// TestSessionSetup: the right password logs on; a wrong one, an unknown
+// user and an anonymous logon get STATUS_LOGON_FAILURE (MS-SMB2
+// §3.3.5.5.3; guest and anonymous access are off).
+func TestSessionSetup(t *testing.T) {
+	ts := startServer(t)
+	for _, tc := range []struct {
+		user, password string
+		want           wire.Status
+	}{
+		{testUser, testPassword, wire.STATUS_SUCCESS},
+		{"ALICE", testPassword, wire.STATUS_SUCCESS},
+		{testUser, "wrong", wire.STATUS_LOGON_FAILURE},
+		{"bob", testPassword, wire.STATUS_LOGON_FAILURE},
+		{"", "", wire.STATUS_LOGON_FAILURE},
+	} {
+		c := ts.dial()
+		c.negotiate(wire.SMB2_DIALECT_311)
+		if st := c.login(tc.user, tc.password); st != tc.want {
+			t.Errorf("%q/%q: got %v, want %v", tc.user, tc.password, st, tc.want)
+		}
+	}
+}
+
+// TestSigningRequired: with signing required (the default), an unsigned
+// request and one with a bad signature are refused with
+// STATUS_ACCESS_DENIED, and replies are signed (MS-SMB2 §3.3.5.2.4).
+func TestSigningRequired(t *testing.T) {
+	ts := startServer(t)
+	for _, d := range []wire.Dialect{wire.SMB2_DIALECT_210, wire.SMB2_DIALECT_302, wire.SMB2_DIALECT_311} {
+		c := ts.dial()
+		c.negotiate(d)
+		if st := c.login(testUser, testPassword); st != wire.STATUS_SUCCESS {
+			t.Fatal(st)
+		}
+		c.noSign = true
+		if st := c.treeConnect("export"); st != wire.STATUS_ACCESS_DENIED {
+			t.Fatalf("%#x unsigned: %v", d, st)
+		}
+		c.noSign = false
+		// A signed message altered after signing.
+		msg := c.message(wire.SMB2_TREE_CONNECT, treeConnectBody(`\\x\export`), 1)
+		if err := c.signer.Sign(msg); err != nil {
+			t.Fatal(err)
+		}
+		msg[len(msg)-1] ^= 1
+		if err := wire.WriteFrame(c.nc, msg); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := c.recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rs[0].status() != wire.STATUS_ACCESS_DENIED {
+			t.Fatalf("%#x bad signature: %v", d, rs[0].status())
+		}
+		r := c.call(wire.SMB2_TREE_CONNECT, treeConnectBody(`\\x\export`))
+		if r.status() != wire.STATUS_SUCCESS || !r.h.IsSigned() {
+			t.Fatalf("%#x signed: %v signed=%v", d, r.status(), r.h.IsSigned())
+		}
+	}
+}
+
+// TestAllowUnsigned: a server that does not require signing serves a
+// client that does not sign.
+func TestAllowUnsigned(t *testing.T) {
+	ts := startServer(t, func(s *Server) { s.AllowUnsigned = true })
+	c := ts.dial()
+	c.negotiate(wire.SMB2_DIALECT_210)
+	c.login(testUser, testPassword)
+	c.noSign = true
+	if st := c.treeConnect("export"); st != wire.STATUS_SUCCESS {
+		t.Fatal(st)
+	}
+}
+
+// TestEncryption: with EncryptData a 3.x session is encrypted: an
+// unencrypted request is refused, an encrypted one served with an
+// encrypted reply; a 2.1 client is refused at SESSION_SETUP (MS-SMB2
+// §3.3.5.2.9, §3.3.5.5.3).
+func TestEncryption(t *testing.T) {
+	ts := startServer(t, func(s *Server) { s.EncryptData = true })
+	for _, d := range []wire.Dialect{wire.SMB2_DIALECT_300, wire.SMB2_DIALECT_311} {
+		c := ts.dial()
+		c.negotiate(d)
+		if st := c.login(testUser, testPassword); st != wire.STATUS_SUCCESS {
+			t.Fatal(st)
+		}
+		if st := c.treeConnect("export"); st != wire.STATUS_ACCESS_DENIED {
+			t.Fatalf("%#x unencrypted: %v", d, st)
+		}
+		c.encrypt = true
+		if st := c.treeConnect("export"); st != wire.STATUS_SUCCESS {
+			t.Fatalf("%#x encrypted: %v", d, st)
+		}
+		f, st := c.create("enc", wire.GENERIC_READ|wire.GENERIC_WRITE, wire.FILE_CREATE, 0)
+		if st != wire.STATUS_SUCCESS || c.write(f, 0, []byte("secret")) != wire.STATUS_SUCCESS {
+			t.Fatalf("%#x create/write: %v", d, st)
+		}
+		if got, _ := c.read(f, 0, 6); string(got) != "secret" {
+			t.Fatalf("read %q", got)
+		}
+		c.close(f)
+		f, _ = c.create("enc", wire.DELETE, wire.FILE_OPEN, wire.FILE_DELETE_ON_CLOSE)
+		c.close(f)
+	}
+	c := ts.dial()
+	c.negotiate(wire.SMB2_DIALECT_210)
+	if st := c.login(testUser, testPassword); st != wire.STATUS_ACCESS_DENIED {
+		t.Fatalf("2.1 with encryption required: %v", st)
+	}
+}
+
+// TestEncryptShare: a share in EncryptShares needs an encrypting session.
+func TestEncryptShare(t *testing.T) {
+	ts := startServer(t, func(s *Server) { s.EncryptShares = []string{"/export"} })
+	c := ts.dial()
+	c.negotiate(wire.SMB2_DIALECT_210)
+	c.login(testUser, testPassword)
+	if st := c.treeConnect("export"); st != wire.STATUS_ACCESS_DENIED {
+		t.Fatalf("2.1: %v", st)
+	}
+	if st := c.treeConnect("ro"); st != wire.STATUS_SUCCESS {
+		t.Fatalf("other share: %v", st)
+	}
+	c = ts.dial()
+	c.negotiate(wire.SMB2_DIALECT_311)
+	c.login(testUser, testPassword)
+	c.encrypt = true
+	if st := c.treeConnect("export"); st != wire.STATUS_SUCCESS {
+		t.Fatalf("3.1.1 encrypted: %v", st)
+	}
+}
+
+// TestTreeConnect: share names are export names without the slash, in
+// any case; others are STATUS_BAD_NETWORK_NAME; IPC$ connects, and
+// opening a pipe on it is STATUS_OBJECT_NAME_NOT_FOUND (MS-SMB2 §3.3.5.7).
+func TestTreeConnect(t *testing.T) {
+	ts := startServer(t)
+	c := ts.dial()
+	c.negotiate(wire.SMB2_DIALECT_311)
+	c.login(testUser, testPassword)
+	for share, want := range map[string]wire.Status{
+		"export": wire.STATUS_SUCCESS, "EXPORT": wire.STATUS_SUCCESS, "nope": wire.STATUS_BAD_NETWORK_NAME,
+		"": wire.STATUS_BAD_NETWORK_NAME, "IPC$": wire.STATUS_SUCCESS,
+	} {
+		if st := c.treeConnect(share); st != want {
+			t.Errorf("%q: %v, want %v", share, st, want)
+		}
+	}
+	c.treeConnect("IPC$")
+	if _, st := c.create("srvsvc", wire.GENERIC_READ|wire.GENERIC_WRITE, wire.FILE_OPEN, 0); st != wire.STATUS_OBJECT_NAME_NOT_FOUND {
+		t.Fatalf("pipe open: %v", st)
+	}
+	r := c.call(wire.SMB2_TREE_DISCONNECT, Lay(uint16(4), uint16(0)))
+	if r.status() != wire.STATUS_SUCCESS {
+		t.Fatal(r.status())
+	}
+	if _, st := c.create("x", wire.GENERIC_READ, wire.FILE_OPEN, 0); st != wire.STATUS_NETWORK_NAME_DELETED {
+		t.Fatalf("after disconnect: %v", st)
+	}
+}
+
+// TestFiles: create, write, read, close, list, rename and delete, and the
+// same bytes through the store.FS that NFS serves.
+func TestFiles(t *testing.T) {
+	ts := startServer(t)
+	for _, d := range []wire.Dialect{wire.SMB2_DIALECT_202, wire.SMB2_DIALECT_311} {
+		c := ts.connect(d)
+		dir, st := c.create("dir", wire.GENERIC_ALL, wire.FILE_CREATE, wire.FILE_DIRECTORY_FILE)
+		if st != wire.STATUS_SUCCESS {
+			t.Fatalf("mkdir: %v", st)
+		}
+		if _, st := c.create("dir", wire.GENERIC_ALL, wire.FILE_CREATE, wire.FILE_DIRECTORY_FILE); st != wire.STATUS_OBJECT_NAME_COLLISION {
+			t.Fatalf("mkdir again: %v", st)
+		}
+		f, st := c.create(`dir\a.txt`, wire.GENERIC_READ|wire.GENERIC_WRITE|wire.DELETE, wire.FILE_OVERWRITE_IF, wire.FILE_NON_DIRECTORY_FILE)
+		if st != wire.STATUS_SUCCESS {
+			t.Fatalf("create: %v", st)
+		}
+		data := bytes.Repeat([]byte("0123456789abcdef"), 8192) // 128 KiB: two 64 KiB writes on 2.0.2
+		for off := 0; off < len(data); off += 64 << 10 {
+			if st := c.write(f, uint64(off), data[off:off+64<<10]); st != wire.STATUS_SUCCESS {
+				t.Fatalf("write: %v", st)
+			}
+		}
+		got, st := c.read(f, 0, 64<<10)
+		if st != wire.STATUS_SUCCESS || !bytes.Equal(got, data[:64<<10]) {
+			t.Fatalf("read: %v, %d bytes", st, len(got))
+		}
+		if _, st := c.read(f, uint64(len(data)), 10); st != wire.STATUS_END_OF_FILE {
+			t.Fatalf("read at EOF: %v", st)
+		}
+		// The same bytes through the store (what NFS reads).
+		h, _, err := ts.fs.Lookup(context.Background(), &store.Cred{}, ts.tab.Lookup("/export").Root(), "dir")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, a, err := ts.fs.Lookup(context.Background(), &store.Cred{}, h, "a.txt")
+		if err != nil || a.Size != uint64(len(data)) || a.UID != 1000 || a.GID != 1000 {
+			t.Fatalf("store: %v %+v", err, a)
+		}
+		buf := make([]byte, len(data))
+		if n, _, _, err := ts.fs.ReadAt(context.Background(), &store.Cred{}, h, buf, 0); err != nil || !bytes.Equal(buf[:n], data) {
+			t.Fatalf("store read: %v", err)
+		}
+		if c.close(f) != wire.STATUS_SUCCESS || c.close(f) != wire.STATUS_FILE_CLOSED {
+			t.Fatal("close twice")
+		}
+		names, st := c.list(dir, "*")
+		if st != wire.STATUS_SUCCESS || !slices.Equal(names, []string{".", "..", "a.txt"}) {
+			t.Fatalf("list: %v %q", st, names)
+		}
+		if names, _ := c.list(dir, "*.TXT"); !slices.Equal(names, []string{"a.txt"}) {
+			t.Fatalf("list *.TXT: %q", names)
+		}
+		r := c.call(wire.SMB2_QUERY_DIRECTORY, queryDirBody(dir, wire.FileIdBothDirectoryInformation, wire.SMB2_RESTART_SCANS, "zz*", 65536))
+		if r.status() != wire.STATUS_NO_SUCH_FILE {
+			t.Fatalf("no match: %v", r.status())
+		}
+		// Rename, then delete through the disposition.
+		f, _ = c.create(`dir\a.txt`, wire.DELETE|wire.FILE_READ_ATTRIBUTES, wire.FILE_OPEN, 0)
+		if r := c.call(wire.SMB2_SET_INFO, setInfoBody(f, wire.FileRenameInformation, renameBuf(`dir\b.txt`, false))); r.status() != wire.STATUS_SUCCESS {
+			t.Fatalf("rename: %v", r.status())
+		}
+		r = c.call(wire.SMB2_QUERY_INFO, queryInfoBody(f, wire.SMB2_0_INFO_FILE, wire.FileAllInformation, 4096))
+		if r.status() != wire.STATUS_SUCCESS || !bytes.HasSuffix(output(r), UTF16LE(`\dir\b.txt`)) {
+			t.Fatalf("all info: %v %q", r.status(), output(r))
+		}
+		if r := c.call(wire.SMB2_SET_INFO, setInfoBody(f, wire.FileDispositionInformation, []byte{1})); r.status() != wire.STATUS_SUCCESS {
+			t.Fatalf("disposition: %v", r.status())
+		}
+		// The directory is not empty yet.
+		dd, _ := c.create("dir", wire.DELETE, wire.FILE_OPEN, wire.FILE_DIRECTORY_FILE)
+		if r := c.call(wire.SMB2_SET_INFO, setInfoBody(dd, wire.FileDispositionInformation, []byte{1})); r.status() != wire.STATUS_DIRECTORY_NOT_EMPTY {
+			t.Fatalf("rmdir non-empty: %v", r.status())
+		}
+		c.close(f)
+		if r := c.call(wire.SMB2_SET_INFO, setInfoBody(dd, wire.FileDispositionInformation, []byte{1})); r.status() != wire.STATUS_SUCCESS {
+			t.Fatalf("rmdir: %v", r.status())
+		}
+		c.close(dd)
+		c.close(dir)
+		if _, st := c.create("dir", wire.GENERIC_READ, wire.FILE_OPEN, 0); st != wire.STATUS_OBJECT_NAME_NOT_FOUND {
+			t.Fatalf("after delete: %v", st)
+		}
+		if _, st := c.create(`nodir\x`, wire.GENERIC_READ, wire.FILE_OPEN, 0); st != wire.STATUS_OBJECT_PATH_NOT_FOUND {
+			t.Fatalf("missing parent: %v", st)
+		}
+	}
+}
+
+// TestReadOnlyShare: a read-only export refuses creation and write access.
+func TestReadOnlyShare(t *testing.T) {
+	ts := startServer(t)
+	c := ts.dial()
+	c.negotiate(wire.SMB2_DIALECT_311)
+	c.login(testUser, testPassword)
+	c.treeConnect("ro")
+	if _, st := c.create("new", wire.GENERIC_WRITE, wire.FILE_CREATE, 0); st != wire.STATUS_ACCESS_DENIED {
+		t.Fatalf("create: %v", st)
+	}
+	if _, st := c.create("", wire.GENERIC_WRITE, wire.FILE_OPEN, 0); st != wire.STATUS_ACCESS_DENIED {
+		t.Fatalf("write open: %v", st)
+	}
+	if _, st := c.create("", wire.GENERIC_READ, wire.FILE_OPEN, 0); st != wire.STATUS_SUCCESS {
+		t.Fatalf("read open: %v", st)
+	}
+}
+
+// TestQueryInfoClasses: every file and file system class served answers
+// with its fixed size, and a too-small buffer is
+// STATUS_INFO_LENGTH_MISMATCH (MS-SMB2 §3.3.5.20.1).
+func TestQueryInfoClasses(t *testing.T) {
+	ts := startServer(t)
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	f, st := c.create("f", wire.GENERIC_ALL, wire.FILE_CREATE, 0)
+	if st != wire.STATUS_SUCCESS || c.write(f, 0, []byte("hello")) != wire.STATUS_SUCCESS {
+		t.Fatalf("create: %v", st)
+	}
+	for _, tc := range []struct {
+		typ, class uint8
+		size       int
+	}{
+		{wire.SMB2_0_INFO_FILE, wire.FileBasicInformation, 40},
+		{wire.SMB2_0_INFO_FILE, wire.FileStandardInformation, 24},
+		{wire.SMB2_0_INFO_FILE, wire.FileInternalInformation, 8},
+		{wire.SMB2_0_INFO_FILE, wire.FileEaInformation, 4},
+		{wire.SMB2_0_INFO_FILE, wire.FileAccessInformation, 4},
+		{wire.SMB2_0_INFO_FILE, wire.FilePositionInformation, 8},
+		{wire.SMB2_0_INFO_FILE, wire.FileModeInformation, 4},
+		{wire.SMB2_0_INFO_FILE, wire.FileAlignmentInformation, 4},
+		{wire.SMB2_0_INFO_FILE, wire.FileAllInformation, 100 + 4}, // name \\f
+		{wire.SMB2_0_INFO_FILE, wire.FileNetworkOpenInformation, 56},
+		{wire.SMB2_0_INFO_FILE, wire.FileAttributeTagInformation, 8},
+		{wire.SMB2_0_INFO_FILE, wire.FileStreamInformation, 24 + 14},
+		{wire.SMB2_0_INFO_FILE, wire.FileNormalizedNameInformation, 4 + 2},
+		{wire.SMB2_0_INFO_FILESYSTEM, wire.FileFsVolumeInformation, 18 + 12},
+		{wire.SMB2_0_INFO_FILESYSTEM, wire.FileFsSizeInformation, 24},
+		{wire.SMB2_0_INFO_FILESYSTEM, wire.FileFsFullSizeInformation, 32},
+		{wire.SMB2_0_INFO_FILESYSTEM, wire.FileFsDeviceInformation, 8},
+		{wire.SMB2_0_INFO_FILESYSTEM, wire.FileFsAttributeInformation, 12 + 8},
+		{wire.SMB2_0_INFO_FILESYSTEM, wire.FileFsSectorSizeInformation, 28},
+	} {
+		r := c.call(wire.SMB2_QUERY_INFO, queryInfoBody(f, tc.typ, tc.class, 4096))
+		if r.status() != wire.STATUS_SUCCESS || len(output(r)) != tc.size {
+			t.Errorf("class %d/%d: %v, %d bytes, want %d", tc.typ, tc.class, r.status(), len(output(r)), tc.size)
+		}
+	}
+	r := c.call(wire.SMB2_QUERY_INFO, queryInfoBody(f, wire.SMB2_0_INFO_FILE, wire.FileStandardInformation, 8))
+	if r.status() != wire.STATUS_INFO_LENGTH_MISMATCH {
+		t.Errorf("short buffer: %v", r.status())
+	}
+	r = c.call(wire.SMB2_QUERY_INFO, queryInfoBody(f, wire.SMB2_0_INFO_FILE, wire.FileAllInformation, 101))
+	if r.status() != wire.STATUS_BUFFER_OVERFLOW || len(output(r)) != 101 {
+		t.Errorf("truncated all info: %v %d", r.status(), len(output(r)))
+	}
+	// EndOfFile through SET_INFO, seen in Standard.
+	c.call(wire.SMB2_SET_INFO, setInfoBody(f, wire.FileEndOfFileInformation, Lay(int64(3))))
+	r = c.call(wire.SMB2_QUERY_INFO, queryInfoBody(f, wire.SMB2_0_INFO_FILE, wire.FileStandardInformation, 4096))
+	if eof := binary.LittleEndian.Uint64(output(r)[8:]); eof != 3 {
+		t.Errorf("EndOfFile %d", eof)
+	}
+}
+
+// TestCompound: a related CREATE, WRITE, CLOSE chain uses the FileId the
+// CREATE made (MS-SMB2 §3.3.5.2.7.2), and a related chain after a failed
+// CREATE fails with its status.
+func TestCompound(t *testing.T) {
+	ts := startServer(t)
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	related := func(m []byte) []byte {
+		binary.LittleEndian.PutUint32(m[16:], binary.LittleEndian.Uint32(m[16:])|uint32(wire.SMB2_FLAGS_RELATED_OPERATIONS))
+		binary.LittleEndian.PutUint64(m[40:], ^uint64(0))
+		binary.LittleEndian.PutUint32(m[36:], ^uint32(0))
+		return m
+	}
+	all := wire.FileID{Persistent: ^uint64(0), Volatile: ^uint64(0)}
+	c.sendFrame(
+		c.message(wire.SMB2_CREATE, createBody("cf", wire.GENERIC_ALL, wire.FILE_CREATE, 0), 1),
+		related(c.message(wire.SMB2_WRITE, writeBody(all, 0, []byte("compound")), 1)),
+		related(c.message(wire.SMB2_CLOSE, closeBody(all), 1)),
+	)
+	rs, err := c.recv()
+	if err != nil || len(rs) != 3 {
+		t.Fatalf("%v, %d replies", err, len(rs))
+	}
+	for i, r := range rs {
+		if r.status() != wire.STATUS_SUCCESS {
+			t.Fatalf("reply %d: %v", i, r.status())
+		}
+	}
+	// A failed CREATE: the related WRITE gets the same error.
+	c.sendFrame(
+		c.message(wire.SMB2_CREATE, createBody("cf", wire.GENERIC_ALL, wire.FILE_CREATE, 0), 1),
+		related(c.message(wire.SMB2_WRITE, writeBody(all, 0, []byte("x")), 1)),
+	)
+	rs, _ = c.recv()
+	if rs[0].status() != wire.STATUS_OBJECT_NAME_COLLISION || rs[1].status() != wire.STATUS_OBJECT_NAME_COLLISION {
+		t.Fatalf("got %v, %v", rs[0].status(), rs[1].status())
+	}
+	// Unrelated: two ECHOs.
+	c.sendFrame(c.message(wire.SMB2_ECHO, Lay(uint16(4), uint16(0)), 1), c.message(wire.SMB2_ECHO, Lay(uint16(4), uint16(0)), 1))
+	if rs, _ := c.recv(); len(rs) != 2 || rs[1].status() != wire.STATUS_SUCCESS {
+		t.Fatalf("echo compound: %+v", rs)
+	}
+	h, a, err := ts.fs.Lookup(context.Background(), &store.Cred{}, ts.tab.Lookup("/export").Root(), "cf")
+	buf := make([]byte, 16)
+	n, _, _, _ := ts.fs.ReadAt(context.Background(), &store.Cred{}, h, buf, 0)
+	if err != nil || a.Size != 8 || string(buf[:n]) != "compound" {
+		t.Fatalf("store: %v %q", err, buf[:n])
+	}
+}
+
+// TestUnknownCommand: commands not served get STATUS_NOT_SUPPORTED.
+func TestUnknownCommand(t *testing.T) {
+	ts := startServer(t)
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	for _, cmd := range []wire.Command{wire.SMB2_LOCK, wire.SMB2_CHANGE_NOTIFY, wire.SMB2_OPLOCK_BREAK, 0x0013, 0x00FF} {
+		if r := c.call(cmd, Lay(uint16(4), uint16(0))); r.status() != wire.STATUS_NOT_SUPPORTED {
+			t.Errorf("%v: %v", cmd, r.status())
+		}
+	}
+}
+
+// TestCredits: the server grants what the client asks within MaxCredits;
+// a message id outside the window ends the connection (MS-SMB2
+// §3.3.5.2.3), and a READ must be charged for its size (§3.3.5.2.5).
+func TestCredits(t *testing.T) {
+	ts := startServer(t, func(s *Server) { s.MaxCredits = 8 })
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	c.creditReq = 100
+	r := c.call(wire.SMB2_ECHO, Lay(uint16(4), uint16(0)))
+	if r.h.Credits == 0 || r.h.Credits > 8 {
+		t.Fatalf("granted %d", r.h.Credits)
+	}
+	f, _ := c.create("c", wire.GENERIC_ALL, wire.FILE_CREATE, 0)
+	if r := c.callCharge(wire.SMB2_READ, readBody(f, 0, 128<<10), 1); r.status() != wire.STATUS_INVALID_PARAMETER {
+		t.Fatalf("undercharged read: %v", r.status())
+	}
+	c.msgID += 1000
+	c.sendFrame(c.message(wire.SMB2_ECHO, Lay(uint16(4), uint16(0)), 1))
+	if !c.closed() {
+		t.Fatal("connection not closed after a message id outside the window")
+	}
+}
+
+// TestLogoff: after LOGOFF the session is gone.
+func TestLogoff(t *testing.T) {
+	ts := startServer(t)
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	if r := c.call(wire.SMB2_LOGOFF, Lay(uint16(4), uint16(0))); r.status() != wire.STATUS_SUCCESS {
+		t.Fatal(r.status())
+	}
+	c.signer = nil
+	if r := c.call(wire.SMB2_ECHO, Lay(uint16(4), uint16(0))); r.status() != wire.STATUS_USER_SESSION_DELETED {
+		t.Fatalf("after logoff: %v", r.status())
+	}
+}
+
+// TestValidateNegotiate: FSCTL_VALIDATE_NEGOTIATE_INFO answers with the
+// negotiated values, and a mismatch ends the connection (MS-SMB2
+// §3.3.5.15.12).
+func TestValidateNegotiate(t *testing.T) {
+	ts := startServer(t)
+	c := ts.connect(wire.SMB2_DIALECT_302)
+	ioctl := func(in []byte) []byte {
+		all := wire.FileID{Persistent: ^uint64(0), Volatile: ^uint64(0)}
+		return append(Lay(uint16(57), uint16(0), uint32(wire.FSCTL_VALIDATE_NEGOTIATE_INFO), fid(all), uint32(120), uint32(len(in)),
+			uint32(0), uint32(0), uint32(0), uint32(24), uint32(wire.SMB2_0_IOCTL_IS_FSCTL), uint32(0)), in...)
+	}
+	good := Lay(uint32(wire.SMB2_GLOBAL_CAP_ENCRYPTION), make([]byte, 16), uint16(wire.SMB2_NEGOTIATE_SIGNING_ENABLED), uint16(1), uint16(wire.SMB2_DIALECT_302))
+	r := c.call(wire.SMB2_IOCTL, ioctl(good))
+	if r.status() != wire.STATUS_SUCCESS {
+		t.Fatalf("validate: %v", r.status())
+	}
+	bad := slices.Clone(good)
+	bad[len(bad)-1] = 0x02 // claims 2.x was negotiated
+	c.sendFrame(c.message(wire.SMB2_IOCTL, ioctl(bad), 1))
+	c.recv()
+	if !c.closed() {
+		t.Fatal("connection not closed after a mismatch")
+	}
+}
+
+// TestMaxSessions: past MaxSessionsPerConn SESSION_SETUP is refused.
+func TestMaxSessions(t *testing.T) {
+	ts := startServer(t, func(s *Server) { s.MaxSessionsPerConn = 1 })
+	c := ts.dial()
+	c.negotiate(wire.SMB2_DIALECT_311)
+	c.login(testUser, testPassword)
+	c.sessionID, c.signer = 0, nil
+	if st := c.login(testUser, testPassword); st != wire.STATUS_INSUFFICIENT_RESOURCES {
+		t.Fatalf("second session: %v", st)
+	}
+}
+
+// TestMaxOpens: past MaxOpensPerSession CREATE is refused.
+func TestMaxOpens(t *testing.T) {
+	ts := startServer(t, func(s *Server) { s.MaxOpensPerSession = 2 })
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	c.create("", wire.GENERIC_READ, wire.FILE_OPEN, 0)
+	c.create("", wire.GENERIC_READ, wire.FILE_OPEN, 0)
+	if _, st := c.create("", wire.GENERIC_READ, wire.FILE_OPEN, 0); st != wire.STATUS_TOO_MANY_OPENED_FILES {
+		t.Fatalf("third open: %v", st)
+	}
+}
+
+// TestCodeStatusTotal: the store-error table has every store.Code.
+func TestCodeStatusTotal(t *testing.T) {
+	for _, code := range store.Codes() {
+		if _, ok := codeStatus[code]; !ok {
+			t.Errorf("no status for %v", code)
+		}
+	}
+}
+
+// TestMatchPattern checks the search-pattern matcher (MS-FSA §2.1.4.4).
+func TestMatchPattern(t *testing.T) {
+	for _, tc := range []struct {
+		p, n string
+		want bool
+	}{
+		{"*", "x", true}, {"*.*", "noext", true}, {"*.txt", "A.TXT", true}, {"a?c", "abc", true},
+		{"a?c", "abbc", false}, {"a*c*e", "abcde", true}, {"a*c*e", "abcd", false}, {"exact", "Exact", true},
+		{"<.txt", "x.txt", true}, {"", "x", false},
+	} {
+		if got := matchPattern(tc.p, tc.n); got != tc.want {
+			t.Errorf("match(%q, %q) = %v", tc.p, tc.n, got)
+		}
+	}
+}
