@@ -88,6 +88,9 @@ func (c *conn) serve() {
 	defer func() {
 		if p := recover(); p != nil {
 			c.s.log.Error("smb: panic serving connection", "remote", c.remote.String(), "panic", p, "stack", string(debug.Stack()))
+			if c.s.onPanic != nil {
+				c.s.onPanic(p)
+			}
 		}
 	}()
 	for {

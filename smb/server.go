@@ -136,6 +136,10 @@ type Server struct {
 	// the headers ends the connection.
 	MaxMessageSize int
 
+	// onPanic, when set (by tests), is told of a panic recovered while
+	// serving a connection.
+	onPanic func(any)
+
 	once    sync.Once
 	log     *slog.Logger
 	guid    [16]byte
