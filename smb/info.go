@@ -73,6 +73,8 @@ func (c *conn) queryInfo(r *request) wire.Status {
 			(&fscc.CompressionInfo{CompressedFileSize: fa.EndOfFile}).Encode(&e)
 		case wire.FileFullEaInformation:
 			return wire.STATUS_NO_EAS_ON_FILE
+		case wire.FileAlternateNameInformation:
+			return wire.STATUS_NOT_SUPPORTED // no 8.3 names
 		default:
 			return wire.STATUS_INVALID_INFO_CLASS
 		}
@@ -326,6 +328,9 @@ func (c *conn) rename(sess *session, o *open, ri *fscc.RenameInfo) wire.Status {
 func (c *conn) queryDirectory(r *request) wire.Status {
 	var req wire.QueryDirectoryRequest
 	if err := req.Decode(r.msg); err != nil {
+		return wire.STATUS_INVALID_PARAMETER
+	}
+	if !r.checkCharge(min(req.OutputBufferLength, uint32(c.maxSize))) {
 		return wire.STATUS_INVALID_PARAMETER
 	}
 	o := r.lookupOpen(req.FileID)

@@ -502,6 +502,10 @@ func TestCredits(t *testing.T) {
 	if r := c.callCharge(wire.SMB2_READ, readBody(f, 0, 128<<10), 1); r.status() != wire.STATUS_INVALID_PARAMETER {
 		t.Fatalf("undercharged read: %v", r.status())
 	}
+	d, _ := c.create("", wire.GENERIC_READ, wire.FILE_OPEN, 0)
+	if r := c.callCharge(wire.SMB2_QUERY_DIRECTORY, queryDirBody(d, wire.FileIdBothDirectoryInformation, 0, "*", 1<<20), 1); r.status() != wire.STATUS_INVALID_PARAMETER {
+		t.Fatalf("undercharged query directory: %v", r.status())
+	}
 	c.msgID += 1000
 	c.sendFrame(c.message(wire.SMB2_ECHO, Lay(uint16(4), uint16(0)), 1))
 	if !c.closed() {

@@ -16,6 +16,14 @@ import (
 // the command string cmds, in dir; it fails the test on a non-zero exit.
 func (ts *testServer) smbclient(t *testing.T, dir string, args []string, cmds string) string {
 	t.Helper()
+	out, err := ts.smbclientErr(dir, args, cmds)
+	if err != nil {
+		t.Fatalf("smbclient %s -c %q: %v\n%s", strings.Join(args, " "), cmds, err, out)
+	}
+	return out
+}
+
+func (ts *testServer) smbclientErr(dir string, args []string, cmds string) (string, error) {
 	_, port, _ := net.SplitHostPort(ts.addr)
 	all := append([]string{"//127.0.0.1/export", "-p", port, "-U", testUser + "%" + testPassword}, args...)
 	all = append(all, "-c", cmds)
@@ -23,10 +31,7 @@ func (ts *testServer) smbclient(t *testing.T, dir string, args []string, cmds st
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "HOME="+dir)
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("smbclient %s -c %q: %v\n%s", strings.Join(args, " "), cmds, err, out)
-	}
-	return string(out)
+	return string(out), err
 }
 
 // TestSmbclient runs smbclient 4.x over 2.1 and 3.1.1, signed and
@@ -46,19 +51,24 @@ func TestSmbclient(t *testing.T) {
 	want := sha256.Sum256(data)
 	for _, proto := range []string{"SMB2", "SMB3"} {
 		for _, prot := range []string{"sign", "encrypt"} {
-			if proto == "SMB2" && prot == "encrypt" {
-				continue // SMB 2.x has no encryption; smbclient refuses itself
-			}
 			t.Run(proto+"-"+prot, func(t *testing.T) {
 				args := []string{"-m", proto, "--client-protection=" + prot}
 				if proto == "SMB2" {
 					args = append(args, "--option=client min protocol=SMB2_10", "--option=client max protocol=SMB2_10")
 				}
+				if proto == "SMB2" && prot == "encrypt" {
+					// SMB 2.1 has no encryption (MS-SMB2 §3.3.5.4
+					// offers it from 3.0): the client must give up.
+					if out, err := ts.smbclientErr(dir, args, "mkdir never"); err == nil {
+						t.Fatalf("encrypted 2.1 session accepted:\n%s", out)
+					}
+					return
+				}
 				d := "d-" + proto + prot
 				ts.smbclient(t, dir, args, "mkdir "+d+"; put big "+d+`\big`)
-				out := ts.smbclient(t, dir, args, "ls "+d+`\*`)
-				if !strings.Contains(out, "big") {
-					t.Fatalf("ls does not list big:\n%s", out)
+				out := ts.smbclient(t, dir, args, "ls "+d+`\*; allinfo `+d+`\big`)
+				if !strings.Contains(out, "big") || !strings.Contains(out, "attributes: A") {
+					t.Fatalf("ls/allinfo:\n%s", out)
 				}
 				os.Remove(filepath.Join(dir, "got"))
 				ts.smbclient(t, dir, args, "get "+d+`\big got`)
