@@ -136,7 +136,7 @@ var allOnesFileID = wire.FileID{Persistent: ^uint64(0), Volatile: ^uint64(0)}
 // handleFrame serves one frame; false ends the connection.
 func (c *conn) handleFrame(frame []byte) bool {
 	var tsess *session
-	if len(frame) >= 4 && frame[0] == 0xFD && string(frame[1:4]) == "SMB" {
+	if len(frame) >= 4 && binary.LittleEndian.Uint32(frame) == wire.ProtocolTransform {
 		th, err := smbcrypto.ParseTransformHeader(frame)
 		if err != nil {
 			c.logf("bad transform header", "err", err)
