@@ -442,6 +442,8 @@ func (c *conn) dispatch(r *request) wire.Status {
 		return c.setInfo(r)
 	case wire.SMB2_IOCTL:
 		return c.ioctl(r)
+	case wire.SMB2_LOCK:
+		return c.lock(r)
 	}
 	return wire.STATUS_NOT_SUPPORTED
 }

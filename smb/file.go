@@ -20,6 +20,8 @@ type open struct {
 	path          string       // share-relative path, backslash-separated
 	access        uint32       // granted access
 	deleteOnClose bool
+	shared        bool // holds a share reservation in the lock manager
+	locked        bool // has taken byte-range locks
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -294,6 +296,9 @@ func (c *conn) create(r *request) wire.Status {
 	if o.deleteOnClose && len(parts) == 0 {
 		return wire.STATUS_CANNOT_DELETE
 	}
+	if st := c.reserve(r.sess, o, req.ShareAccess); st != wire.STATUS_SUCCESS {
+		return st
+	}
 	r.sess.opens[o.id] = o
 	r.rel.fileID = o.fileID()
 	resp := wire.CreateResponse{CreateAction: action, Attrs: fileAttrs(&a), FileID: o.fileID()}
@@ -318,6 +323,7 @@ func (c *conn) create(r *request) wire.Status {
 // closeOpen ends an open, deleting the file if it was marked so.
 func (c *conn) closeOpen(sess *session, o *open) wire.Status {
 	delete(sess.opens, o.id)
+	c.release(sess, o)
 	if !o.deleteOnClose {
 		return wire.STATUS_SUCCESS
 	}
@@ -417,6 +423,9 @@ func (c *conn) read(r *request) wire.Status {
 	if req.Offset > 1<<63-1 {
 		return wire.STATUS_INVALID_PARAMETER
 	}
+	if st := c.checkLocks(r.sess, o, req.Offset, int(req.Length), false); st != wire.STATUS_SUCCESS {
+		return st
+	}
 	body := c.enc.Len()
 	(&wire.ReadResponse{}).EncodeFixed(&c.enc, int(req.Length))
 	buf := c.enc.Reserve(int(req.Length))
@@ -453,6 +462,9 @@ func (c *conn) write(r *request) wire.Status {
 	}
 	if req.Offset > 1<<63-1-uint64(len(req.Data)) {
 		return wire.STATUS_INVALID_PARAMETER
+	}
+	if st := c.checkLocks(r.sess, o, req.Offset, len(req.Data), true); st != wire.STATUS_SUCCESS {
+		return st
 	}
 	how := store.Unstable
 	if req.Flags&(wire.SMB2_WRITEFLAG_WRITE_THROUGH|wire.SMB2_WRITEFLAG_WRITE_UNBUFFERED) != 0 {

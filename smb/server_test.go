@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"slices"
 	"testing"
 
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/smb/internal/smbcrypto"
 	"github.com/dittofs/dittofs/smb/internal/wire"
 	. "github.com/dittofs/dittofs/smb/internal/wire/wiretest"
@@ -480,7 +482,7 @@ func TestCompound(t *testing.T) {
 func TestUnknownCommand(t *testing.T) {
 	ts := startServer(t)
 	c := ts.connect(wire.SMB2_DIALECT_311)
-	for _, cmd := range []wire.Command{wire.SMB2_LOCK, wire.SMB2_CHANGE_NOTIFY, wire.SMB2_OPLOCK_BREAK, 0x0013, 0x00FF} {
+	for _, cmd := range []wire.Command{wire.SMB2_CHANGE_NOTIFY, wire.SMB2_OPLOCK_BREAK, 0x0013, 0x00FF} {
 		if r := c.call(cmd, Lay(uint16(4), uint16(0))); r.status() != wire.STATUS_NOT_SUPPORTED {
 			t.Errorf("%v: %v", cmd, r.status())
 		}
@@ -596,5 +598,139 @@ func TestMatchPattern(t *testing.T) {
 		if got := matchPattern(tc.p, tc.n); got != tc.want {
 			t.Errorf("match(%q, %q) = %v", tc.p, tc.n, got)
 		}
+	}
+}
+
+func createShareBody(name string, access, share uint32) []byte {
+	b := createBody(name, access, wire.FILE_OPEN_IF, 0)
+	binary.LittleEndian.PutUint32(b[32:], share) // ShareAccess
+	return b
+}
+
+func (c *client) createShare(name string, access, share uint32) (wire.FileID, wire.Status) {
+	c.t.Helper()
+	r := c.call(wire.SMB2_CREATE, createShareBody(name, access, share))
+	if r.status() != wire.STATUS_SUCCESS {
+		return wire.FileID{}, r.status()
+	}
+	return wire.FileID{Persistent: binary.LittleEndian.Uint64(r.body[64:]), Volatile: binary.LittleEndian.Uint64(r.body[72:])}, r.status()
+}
+
+// TestShareModes: share access is enforced through the lock manager
+// (MS-FSA §2.1.5.1.2), against other SMB opens and an NFSv4 OPEN's
+// share_deny on the same file; attribute-only opens are not checked.
+func TestShareModes(t *testing.T) {
+	ts := startServer(t)
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	a, st := c.createShare("s", wire.GENERIC_READ, wire.FILE_SHARE_READ)
+	if st != wire.STATUS_SUCCESS {
+		t.Fatal(st)
+	}
+	if _, st := c.createShare("s", wire.GENERIC_WRITE, wire.FILE_SHARE_READ|wire.FILE_SHARE_WRITE); st != wire.STATUS_SHARING_VIOLATION {
+		t.Fatalf("write open against deny-write: %v", st)
+	}
+	b, st := c.createShare("s", wire.GENERIC_READ, wire.FILE_SHARE_READ)
+	if st != wire.STATUS_SUCCESS {
+		t.Fatalf("second reader: %v", st)
+	}
+	if _, st := c.createShare("s", wire.FILE_READ_ATTRIBUTES, 0); st != wire.STATUS_SUCCESS {
+		t.Fatalf("attribute-only open: %v", st)
+	}
+	c.close(a)
+	c.close(b)
+	w, st := c.createShare("s", wire.GENERIC_WRITE, wire.FILE_SHARE_READ|wire.FILE_SHARE_WRITE)
+	if st != wire.STATUS_SUCCESS {
+		t.Fatalf("write open after closes: %v", st)
+	}
+	c.close(w)
+
+	// An NFSv4 open denying write, in the same lock manager.
+	_, attr, err := ts.fs.Lookup(context.Background(), &store.Cred{}, ts.tab.Lookup("/export").Root(), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ts.tab.Lookup("/export").Locks
+	v4 := locking.Owner{Proto: locking.ProtoNFS4, Client: "nfs-client", Key: "open-owner"}
+	if err := m.Share(context.Background(), attr.ID, locking.ShareRequest{Owner: v4, Access: locking.ModeRead, Deny: locking.ModeWrite}); err != nil {
+		t.Fatal(err)
+	}
+	if _, st := c.createShare("s", wire.GENERIC_WRITE, wire.FILE_SHARE_READ|wire.FILE_SHARE_WRITE); st != wire.STATUS_SHARING_VIOLATION {
+		t.Fatalf("SMB write open against NFSv4 deny-write: %v", st)
+	}
+	m.Unshare(context.Background(), attr.ID, v4)
+	// And the other way round: an SMB deny-write open refuses NFSv4 write access.
+	a, _ = c.createShare("s", wire.GENERIC_READ, wire.FILE_SHARE_READ)
+	if err := m.Share(context.Background(), attr.ID, locking.ShareRequest{Owner: v4, Access: locking.ModeWrite}); !errors.Is(err, locking.ErrDenied) {
+		t.Fatalf("NFSv4 write open against SMB deny-write: %v", err)
+	}
+	c.close(a)
+}
+
+func lockBody(f wire.FileID, els ...[3]uint64) []byte {
+	b := append(Lay(uint16(48), uint16(len(els)), uint32(0)), fid(f)...)
+	for _, e := range els {
+		b = append(b, Lay(e[0], e[1], uint32(e[2]), uint32(0))...)
+	}
+	return b
+}
+
+// TestByteRangeLocks: SMB2 LOCK takes locks in the export's lock manager
+// (MS-SMB2 §3.3.5.14): they conflict with other opens' locks and I/O and
+// with an NLM lock on the same range, both ways; unlocking a range not
+// locked is STATUS_RANGE_NOT_LOCKED; closing the open releases its locks.
+func TestByteRangeLocks(t *testing.T) {
+	ts := startServer(t)
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	f1, _ := c.create("l", wire.GENERIC_READ|wire.GENERIC_WRITE, wire.FILE_OPEN_IF, 0)
+	f2, _ := c.create("l", wire.GENERIC_READ|wire.GENERIC_WRITE, wire.FILE_OPEN_IF, 0)
+	const x, s, un, fi = wire.SMB2_LOCKFLAG_EXCLUSIVE_LOCK, wire.SMB2_LOCKFLAG_SHARED_LOCK, wire.SMB2_LOCKFLAG_UNLOCK, wire.SMB2_LOCKFLAG_FAIL_IMMEDIATELY
+	call := func(f wire.FileID, els ...[3]uint64) wire.Status {
+		return c.call(wire.SMB2_LOCK, lockBody(f, els...)).status()
+	}
+	if st := call(f1, [3]uint64{0, 10, x | fi}); st != wire.STATUS_SUCCESS {
+		t.Fatalf("lock: %v", st)
+	}
+	if st := call(f2, [3]uint64{5, 1, s | fi}); st != wire.STATUS_LOCK_NOT_GRANTED {
+		t.Fatalf("conflicting lock: %v", st)
+	}
+	if st := c.write(f2, 0, []byte("x")); st != wire.STATUS_FILE_LOCK_CONFLICT {
+		t.Fatalf("write under another open's lock: %v", st)
+	}
+	if st := c.write(f1, 0, []byte("x")); st != wire.STATUS_SUCCESS {
+		t.Fatalf("write under own lock: %v", st)
+	}
+	// All or nothing: the second element conflicts, the first is undone.
+	if st := call(f2, [3]uint64{20, 5, x | fi}, [3]uint64{9, 1, x | fi}); st != wire.STATUS_LOCK_NOT_GRANTED {
+		t.Fatalf("partly conflicting request: %v", st)
+	}
+	if st := call(f1, [3]uint64{20, 5, x | fi}); st != wire.STATUS_SUCCESS {
+		t.Fatalf("range of the undone element: %v", st)
+	}
+	_, attr, _ := ts.fs.Lookup(context.Background(), &store.Cred{}, ts.tab.Lookup("/export").Root(), "l")
+	m := ts.tab.Lookup("/export").Locks
+	nlm := locking.Owner{Proto: locking.ProtoNLM, Client: "host", Key: "svid"}
+	if err := m.Lock(context.Background(), attr.ID, locking.Request{Owner: nlm, Range: locking.Range{Off: 0, Len: 10}}); !errors.Is(err, locking.ErrDenied) {
+		t.Fatalf("NLM lock over an SMB lock: %v", err)
+	}
+	if st := call(f1, [3]uint64{0, 10, un}, [3]uint64{20, 5, un}); st != wire.STATUS_SUCCESS {
+		t.Fatalf("unlock: %v", st)
+	}
+	if st := call(f1, [3]uint64{0, 10, un}); st != wire.STATUS_RANGE_NOT_LOCKED {
+		t.Fatalf("unlock again: %v", st)
+	}
+	if err := m.Lock(context.Background(), attr.ID, locking.Request{Owner: nlm, Range: locking.Range{Off: 0, Len: 10}, Exclusive: true}); err != nil {
+		t.Fatalf("NLM lock after unlock: %v", err)
+	}
+	if st := call(f2, [3]uint64{0, 1, s | fi}); st != wire.STATUS_LOCK_NOT_GRANTED {
+		t.Fatalf("SMB lock over an NLM lock: %v", st)
+	}
+	m.Unlock(context.Background(), attr.ID, nlm, locking.Range{Off: 0, Len: 10})
+	if st := call(f2, [3]uint64{0, 1, s}, [3]uint64{5, 1, un}); st != wire.STATUS_INVALID_PARAMETER {
+		t.Fatalf("lock and unlock mixed: %v", st)
+	}
+	call(f2, [3]uint64{0, 100, x | fi})
+	c.close(f2)
+	if st := call(f1, [3]uint64{0, 100, x | fi}); st != wire.STATUS_SUCCESS {
+		t.Fatalf("lock after the holder closed: %v", st)
 	}
 }
