@@ -312,9 +312,17 @@ func (c *client) login(user, password string) wire.Status {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	c.sendFrame(msg) // not signed: the hash above covers it as sent
+	// A new session's final request goes unsigned (the hash above covers
+	// it as sent); a reauthentication's is signed with the session's
+	// keys, which stay.
+	old := c.signer
+	c.sendFrame(msg)
 	if c.signer, err = smbcrypto.NewSigner(c.signAlg, keys.SigningKey); err != nil {
 		c.t.Fatal(err)
+	}
+	if old != nil {
+		c.signer = old
+		keys.EncryptionKey = nil
 	}
 	if keys.EncryptionKey != nil {
 		// The client encrypts with the server's decryption key.

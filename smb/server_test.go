@@ -734,3 +734,20 @@ func TestByteRangeLocks(t *testing.T) {
 		t.Fatalf("lock after the holder closed: %v", st)
 	}
 }
+
+// TestReauthenticate: a second SESSION_SETUP on a valid session as the
+// same user succeeds and the session keeps its keys (MS-SMB2 §3.3.5.5.3);
+// another user is refused.
+func TestReauthenticate(t *testing.T) {
+	ts := startServer(t)
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	if st := c.login(testUser, testPassword); st != wire.STATUS_SUCCESS {
+		t.Fatalf("reauth: %v", st)
+	}
+	if r := c.call(wire.SMB2_ECHO, Lay(uint16(4), uint16(0))); r.status() != wire.STATUS_SUCCESS {
+		t.Fatalf("echo after reauth: %v", r.status())
+	}
+	if st := c.login("bob", testPassword); st != wire.STATUS_LOGON_FAILURE {
+		t.Fatalf("reauth as another user: %v", st)
+	}
+}

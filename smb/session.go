@@ -262,6 +262,20 @@ func (c *conn) sessionSetup(r *request) wire.Status {
 	if !ok || (sess.valid && !strings.EqualFold(u.Name, sess.user.Name)) {
 		return fail(wire.STATUS_LOGON_FAILURE)
 	}
+	if sess.valid {
+		// Reauthentication keeps the session's keys (MS-SMB2 §3.3.5.5.3
+		// derives them only for a new session).
+		sess.ctx = nil
+		if !r.crypt {
+			r.out.signer = sess.signer
+		}
+		var flags uint16
+		if sess.encrypt {
+			flags |= wire.SMB2_SESSION_FLAG_ENCRYPT_DATA
+		}
+		(&wire.SessionSetupResponse{SessionFlags: flags, SecurityBuffer: out}).Encode(&c.enc)
+		return wire.STATUS_SUCCESS
+	}
 	cipher := smbcrypto.CipherNone
 	if smbcrypto.Dialect(c.dialect).Is3x() {
 		cipher = c.cipher
