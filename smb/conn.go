@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"runtime/debug"
@@ -54,6 +55,11 @@ type conn struct {
 
 	sessions    map[uint64]*session
 	nextSession uint64
+	// gone keeps the signers of sessions logged off, so that a request
+	// still naming one gets STATUS_USER_SESSION_DELETED signed, as
+	// clients that require signing expect (Samba's smbd does the same).
+	// At most MaxSessionsPerConn entries.
+	gone map[uint64]*smbcrypto.Signer
 
 	// drop ends the connection once the current reply is sent
 	// (MS-SMB2 asks for a disconnect on some protocol violations).
@@ -75,6 +81,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 		ctx:      s.ctx,
 		used:     map[uint64]struct{}{},
 		sessions: map[uint64]*session{},
+		gone:     map[uint64]*smbcrypto.Signer{},
 		seqHigh:  1,
 	}
 	// A frame holds one READ/WRITE of maxSize plus headers, or a
@@ -313,6 +320,10 @@ func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compoun
 	}
 	rh.Status = status
 	rh.Put(c.enc.Bytes()[start:])
+	if status != wire.STATUS_SUCCESS && c.s.log.Enabled(c.ctx, slog.LevelDebug) {
+		c.s.log.Debug("smb: request failed", "remote", c.remote.String(), "command", h.Command.String(),
+			"status", status.String(), "session", h.SessionID, "tree", h.TreeID, "signed", h.IsSigned(), "encrypted", r.crypt)
+	}
 	if r.sess != nil && r.out.signer == nil && !r.crypt && r.sess.valid && r.sess.signer != nil &&
 		(r.sess.signRequired || h.IsSigned()) {
 		r.out.signer = r.sess.signer
@@ -364,6 +375,9 @@ func (c *conn) prepare(r *request, tsess *session, relatedFirst bool) wire.Statu
 	if h.SessionID != 0 && h.Command != wire.SMB2_NEGOTIATE {
 		sess := c.sessions[h.SessionID]
 		if sess == nil {
+			if signer := c.gone[h.SessionID]; signer != nil && h.IsSigned() && tsess == nil && signer.Verify(r.msg) == nil {
+				r.out.signer = signer
+			}
 			return wire.STATUS_USER_SESSION_DELETED
 		}
 		r.sess = sess

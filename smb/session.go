@@ -335,6 +335,13 @@ func (c *conn) logoff(r *request) wire.Status {
 	}
 	c.endSession(r.sess)
 	delete(c.sessions, r.sess.id)
+	if len(c.gone) >= c.s.MaxSessionsPerConn {
+		for id := range c.gone {
+			delete(c.gone, id)
+			break
+		}
+	}
+	c.gone[r.sess.id] = r.sess.signer
 	wire.EncodeEmptyResponse(&c.enc)
 	return wire.STATUS_SUCCESS
 }
