@@ -20,8 +20,9 @@ type open struct {
 	path          string       // share-relative path, backslash-separated
 	access        uint32       // granted access
 	deleteOnClose bool
-	shared        bool // holds a share reservation in the lock manager
-	locked        bool // has taken byte-range locks
+	shared        bool   // holds a share reservation in the lock manager
+	locked        bool   // has taken byte-range locks
+	position      uint64 // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -417,11 +418,11 @@ func (c *conn) read(r *request) wire.Status {
 	if o.dir {
 		return wire.STATUS_INVALID_DEVICE_REQUEST
 	}
-	if o.access&wire.FILE_READ_DATA == 0 {
-		return wire.STATUS_ACCESS_DENIED
+	if o.access&(wire.FILE_READ_DATA|wire.FILE_EXECUTE) == 0 {
+		return wire.STATUS_ACCESS_DENIED // executing is reading (MS-SMB2 §3.3.5.12)
 	}
-	if req.Offset > 1<<63-1 {
-		return wire.STATUS_INVALID_PARAMETER
+	if req.Offset > 1<<63-1-uint64(req.Length) {
+		return wire.STATUS_INVALID_PARAMETER // past the largest file offset
 	}
 	if st := c.checkLocks(r.sess, o, req.Offset, int(req.Length), false); st != wire.STATUS_SUCCESS {
 		return st
@@ -438,6 +439,7 @@ func (c *conn) read(r *request) wire.Status {
 	}
 	c.enc.Truncate(c.enc.Len() - len(buf) + n)
 	c.enc.PutUint32At(body+4, uint32(n)) // DataLength
+	o.position = req.Offset + uint64(n)
 	return wire.STATUS_SUCCESS
 }
 
@@ -474,6 +476,7 @@ func (c *conn) write(r *request) wire.Status {
 	if err != nil {
 		return storeStatus(err)
 	}
+	o.position = req.Offset + uint64(n)
 	(&wire.WriteResponse{Count: uint32(n)}).Encode(&c.enc)
 	return wire.STATUS_SUCCESS
 }

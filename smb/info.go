@@ -45,14 +45,14 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		case wire.FileAccessInformation:
 			fscc.EncodeAccess(&e, o.access)
 		case wire.FilePositionInformation:
-			fscc.EncodePosition(&e, 0)
+			fscc.EncodePosition(&e, o.position)
 		case wire.FileModeInformation:
 			fscc.EncodeMode(&e, 0)
 		case wire.FileAlignmentInformation:
 			fscc.EncodeAlignment(&e, fscc.FILE_BYTE_ALIGNMENT)
 		case wire.FileAllInformation:
 			(&fscc.AllInfo{Basic: basic, Standard: std, IndexNumber: a.ID, AccessFlags: o.access,
-				Name: `\` + o.path}).Encode(&e)
+				CurrentByteOffset: o.position, Name: `\` + o.path}).Encode(&e)
 			fixed = 100
 		case wire.FileNetworkOpenInformation:
 			fscc.EncodeNetworkOpen(&e, &fa)
@@ -199,8 +199,17 @@ func (c *conn) setInfo(r *request) wire.Status {
 			return wire.STATUS_ACCESS_DENIED
 		}
 		st = c.rename(r.sess, o, &ri)
-	case wire.FilePositionInformation, wire.FileModeInformation:
-		// Kept by the client; nothing to store.
+	case wire.FilePositionInformation:
+		n, err := fscc.DecodeInt64(req.Buffer)
+		if err != nil {
+			return wire.STATUS_INFO_LENGTH_MISMATCH
+		}
+		if n < 0 {
+			return wire.STATUS_INVALID_PARAMETER
+		}
+		o.position = uint64(n)
+	case wire.FileModeInformation:
+		// Nothing to keep: every open is synchronous for the server.
 	default:
 		return wire.STATUS_INVALID_INFO_CLASS
 	}

@@ -752,3 +752,35 @@ func TestReauthenticate(t *testing.T) {
 		t.Fatalf("reauth as another user: %v", st)
 	}
 }
+
+// TestPositionAndExecuteRead: FilePositionInformation follows the last
+// READ or WRITE and can be set (MS-FSCC §2.4.35); an open with only
+// FILE_EXECUTE may read (MS-SMB2 §3.3.5.12, smbtorture smb2.read.access).
+func TestPositionAndExecuteRead(t *testing.T) {
+	ts := startServer(t)
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	f, _ := c.create("p", wire.GENERIC_ALL, wire.FILE_CREATE, 0)
+	c.write(f, 0, []byte("0123456789abcdef"))
+	pos := func() uint64 {
+		r := c.call(wire.SMB2_QUERY_INFO, queryInfoBody(f, wire.SMB2_0_INFO_FILE, wire.FilePositionInformation, 8))
+		return binary.LittleEndian.Uint64(output(r))
+	}
+	if p := pos(); p != 16 {
+		t.Fatalf("after write: %d", p)
+	}
+	c.read(f, 2, 8)
+	if p := pos(); p != 10 {
+		t.Fatalf("after read: %d", p)
+	}
+	c.call(wire.SMB2_SET_INFO, setInfoBody(f, wire.FilePositionInformation, Lay(int64(3))))
+	if p := pos(); p != 3 {
+		t.Fatalf("after set: %d", p)
+	}
+	x, st := c.create("p", wire.FILE_EXECUTE|wire.SYNCHRONIZE, wire.FILE_OPEN, 0)
+	if st != wire.STATUS_SUCCESS {
+		t.Fatal(st)
+	}
+	if got, st := c.read(x, 0, 4); st != wire.STATUS_SUCCESS || string(got) != "0123" {
+		t.Fatalf("execute-only read: %v %q", st, got)
+	}
+}
