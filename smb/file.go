@@ -171,6 +171,7 @@ func (c *conn) grantedAccess(t *tree, h store.Handle, want uint32, created bool)
 func (c *conn) create(r *request) wire.Status {
 	var req wire.CreateRequest
 	if err := req.Decode(r.msg); err != nil {
+		c.s.log.Debug("smb: bad CREATE", "remote", c.remote.String(), "err", err)
 		return wire.STATUS_INVALID_PARAMETER
 	}
 	t := r.tree
@@ -183,8 +184,15 @@ func (c *conn) create(r *request) wire.Status {
 	}
 	opts, disp := req.CreateOptions, req.CreateDisposition
 	if disp > wire.FILE_OVERWRITE_IF || opts&wire.FILE_DIRECTORY_FILE != 0 && opts&wire.FILE_NON_DIRECTORY_FILE != 0 ||
-		req.ImpersonationLevel > wire.SMB2_IMPERSONATION_DELEGATE || opts&0xFF000000 != 0 {
+		opts&0xFF000000 != 0 {
+		c.s.log.Debug("smb: bad CREATE", "remote", c.remote.String(), "disposition", disp, "options", opts)
 		return wire.STATUS_INVALID_PARAMETER
+	}
+	if req.ImpersonationLevel > wire.SMB2_IMPERSONATION_DELEGATE {
+		return wire.STATUS_BAD_IMPERSONATION_LEVEL
+	}
+	if len(name) > 0 && name[0] == '\\' {
+		return wire.STATUS_INVALID_PARAMETER // a leading separator (MS-SMB2 §3.3.5.9)
 	}
 	if opts&wire.FILE_OPEN_BY_FILE_ID != 0 {
 		return wire.STATUS_NOT_SUPPORTED
