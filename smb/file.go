@@ -20,9 +20,9 @@ type open struct {
 	path          string       // share-relative path, backslash-separated
 	access        uint32       // granted access
 	deleteOnClose bool
-	shared        bool   // holds a share reservation in the lock manager
-	locked        bool   // has taken byte-range locks
-	position      uint64 // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
+	shared        bool      // holds a share reservation in the lock manager
+	locks         []smbLock // byte-range locks taken (SMB2 LOCK), in order
+	position      uint64    // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string

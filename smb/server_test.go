@@ -784,3 +784,45 @@ func TestPositionAndExecuteRead(t *testing.T) {
 		t.Fatalf("execute-only read: %v %q", st, got)
 	}
 }
+
+// TestLockStacking: SMB locks of one open stack (MS-FSA §2.1.5.7): two
+// shared locks of a range need two unlocks; a shared lock stacks on the
+// open's exclusive lock without weakening it; an exclusive lock over the
+// open's own lock is refused; a write under the open's own shared lock
+// is a conflict; a range past 2^64-1 is STATUS_INVALID_LOCK_RANGE.
+func TestLockStacking(t *testing.T) {
+	ts := startServer(t)
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	f1, _ := c.create("k", wire.GENERIC_READ|wire.GENERIC_WRITE, wire.FILE_OPEN_IF, 0)
+	f2, _ := c.create("k", wire.GENERIC_READ|wire.GENERIC_WRITE, wire.FILE_OPEN_IF, 0)
+	const x, s, un, fi = wire.SMB2_LOCKFLAG_EXCLUSIVE_LOCK, wire.SMB2_LOCKFLAG_SHARED_LOCK, wire.SMB2_LOCKFLAG_UNLOCK, wire.SMB2_LOCKFLAG_FAIL_IMMEDIATELY
+	call := func(f wire.FileID, els ...[3]uint64) wire.Status {
+		return c.call(wire.SMB2_LOCK, lockBody(f, els...)).status()
+	}
+	for i, step := range []struct {
+		f    wire.FileID
+		el   [3]uint64
+		want wire.Status
+	}{
+		{f1, [3]uint64{0, 10, s | fi}, wire.STATUS_SUCCESS},
+		{f1, [3]uint64{0, 10, s | fi}, wire.STATUS_SUCCESS},
+		{f1, [3]uint64{0, 10, un}, wire.STATUS_SUCCESS},
+		{f2, [3]uint64{0, 1, x | fi}, wire.STATUS_LOCK_NOT_GRANTED}, // one shared lock is left
+		{f1, [3]uint64{0, 10, un}, wire.STATUS_SUCCESS},
+		{f2, [3]uint64{0, 1, x | fi}, wire.STATUS_SUCCESS},
+		{f2, [3]uint64{0, 1, un}, wire.STATUS_SUCCESS},
+		{f1, [3]uint64{20, 10, x | fi}, wire.STATUS_SUCCESS},
+		{f1, [3]uint64{20, 10, x | fi}, wire.STATUS_LOCK_NOT_GRANTED},
+		{f1, [3]uint64{25, 1, s | fi}, wire.STATUS_SUCCESS},
+		{f2, [3]uint64{20, 1, s | fi}, wire.STATUS_LOCK_NOT_GRANTED}, // still exclusive
+		{f1, [3]uint64{1 << 63, 1<<63 + 1, s | fi}, wire.STATUS_INVALID_LOCK_RANGE},
+	} {
+		if st := call(step.f, step.el); st != step.want {
+			t.Fatalf("step %d %v: %v, want %v", i, step.el, st, step.want)
+		}
+	}
+	call(f1, [3]uint64{40, 10, s | fi})
+	if st := c.write(f1, 40, []byte("x")); st != wire.STATUS_FILE_LOCK_CONFLICT {
+		t.Fatalf("write under the open's own shared lock: %v", st)
+	}
+}
