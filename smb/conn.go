@@ -104,7 +104,7 @@ func (c *conn) serve() {
 		frame, err := c.fr.Next(c.buf)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				c.s.log.Info("smb: connection ended", "remote", c.remote.String(), "err", err)
+				c.s.logs.Info(c.s.log, "smb: connection ended", "remote", c.remote.String(), "err", err)
 			}
 			return
 		}
@@ -125,8 +125,10 @@ func (c *conn) close() {
 	}
 }
 
+// logf logs a protocol error of the client, rate-limited per message (the
+// network can trigger these at will).
 func (c *conn) logf(msg string, args ...any) {
-	c.s.log.Warn("smb: "+msg, append([]any{"remote", c.remote.String()}, args...)...)
+	c.s.logs.Warn(c.s.log, "smb: "+msg, append([]any{"remote", c.remote.String()}, args...)...)
 }
 
 // compound is the state carried from one message of a compound to the
@@ -232,6 +234,14 @@ type request struct {
 	out   *outMsg
 	rh    *wire.Header // the reply header, which handlers may adjust
 	crypt bool         // the request came encrypted
+}
+
+// malformed logs a request that does not decode (rate-limited: the
+// network can send them at will) and answers it with
+// STATUS_INVALID_PARAMETER.
+func (r *request) malformed(err error) wire.Status {
+	r.c.s.logs.Info(r.c.s.log, "smb: malformed request", "remote", r.c.remote.String(), "command", r.h.Command.String(), "err", err)
+	return wire.STATUS_INVALID_PARAMETER
 }
 
 // fileID resolves a request's FileId, inheriting the compound's

@@ -171,8 +171,7 @@ func (c *conn) grantedAccess(t *tree, h store.Handle, want uint32, created bool)
 func (c *conn) create(r *request) wire.Status {
 	var req wire.CreateRequest
 	if err := req.Decode(r.msg); err != nil {
-		c.s.log.Debug("smb: bad CREATE", "remote", c.remote.String(), "err", err)
-		return wire.STATUS_INVALID_PARAMETER
+		return r.malformed(err)
 	}
 	t := r.tree
 	if t.ipc {
@@ -344,7 +343,7 @@ func (c *conn) closeOpen(sess *session, o *open) wire.Status {
 		_, err = t.exp.FS.Remove(c.ctx, &t.cred, o.parent, o.name)
 	}
 	if err != nil && store.CodeOf(err) != store.CodeNotExist {
-		c.s.log.Info("smb: delete on close failed", "path", o.path, "err", err)
+		c.s.logs.Info(c.s.log, "smb: delete on close failed", "path", o.path, "err", err)
 		return storeStatus(err)
 	}
 	return wire.STATUS_SUCCESS
@@ -354,7 +353,7 @@ func (c *conn) closeOpen(sess *session, o *open) wire.Status {
 func (c *conn) closeFile(r *request) wire.Status {
 	var req wire.CloseRequest
 	if err := req.Decode(r.msg); err != nil {
-		return wire.STATUS_INVALID_PARAMETER
+		return r.malformed(err)
 	}
 	o := r.lookupOpen(req.FileID)
 	if o == nil {
@@ -378,7 +377,7 @@ func (c *conn) closeFile(r *request) wire.Status {
 func (c *conn) flush(r *request) wire.Status {
 	var req wire.FlushRequest
 	if err := req.Decode(r.msg); err != nil {
-		return wire.STATUS_INVALID_PARAMETER
+		return r.malformed(err)
 	}
 	o := r.lookupOpen(req.FileID)
 	if o == nil {
@@ -414,7 +413,7 @@ func (r *request) checkCharge(n uint32) bool {
 func (c *conn) read(r *request) wire.Status {
 	var req wire.ReadRequest
 	if err := req.Decode(r.msg); err != nil {
-		return wire.STATUS_INVALID_PARAMETER
+		return r.malformed(err)
 	}
 	if req.Length > uint32(c.maxSize) || !r.checkCharge(req.Length) || req.Channel != wire.SMB2_CHANNEL_NONE {
 		return wire.STATUS_INVALID_PARAMETER
@@ -455,7 +454,7 @@ func (c *conn) read(r *request) wire.Status {
 func (c *conn) write(r *request) wire.Status {
 	var req wire.WriteRequest
 	if err := req.Decode(r.msg); err != nil {
-		return wire.STATUS_INVALID_PARAMETER
+		return r.malformed(err)
 	}
 	if len(req.Data) > c.maxSize || !r.checkCharge(uint32(len(req.Data))) || req.Channel != wire.SMB2_CHANNEL_NONE {
 		return wire.STATUS_INVALID_PARAMETER

@@ -13,7 +13,7 @@ import (
 func (c *conn) queryInfo(r *request) wire.Status {
 	var req wire.QueryInfoRequest
 	if err := req.Decode(r.msg); err != nil {
-		return wire.STATUS_INVALID_PARAMETER
+		return r.malformed(err)
 	}
 	o := r.lookupOpen(req.FileID)
 	if o == nil {
@@ -125,7 +125,7 @@ func (c *conn) queryInfo(r *request) wire.Status {
 func (c *conn) setInfo(r *request) wire.Status {
 	var req wire.SetInfoRequest
 	if err := req.Decode(r.msg); err != nil {
-		return wire.STATUS_INVALID_PARAMETER
+		return r.malformed(err)
 	}
 	o := r.lookupOpen(req.FileID)
 	if o == nil {
@@ -337,7 +337,7 @@ func (c *conn) rename(sess *session, o *open, ri *fscc.RenameInfo) wire.Status {
 func (c *conn) queryDirectory(r *request) wire.Status {
 	var req wire.QueryDirectoryRequest
 	if err := req.Decode(r.msg); err != nil {
-		return wire.STATUS_INVALID_PARAMETER
+		return r.malformed(err)
 	}
 	if !r.checkCharge(min(req.OutputBufferLength, uint32(c.maxSize))) {
 		return wire.STATUS_INVALID_PARAMETER

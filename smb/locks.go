@@ -113,7 +113,7 @@ const maxLocksPerOpen = 4096
 func (c *conn) lock(r *request) wire.Status {
 	var req wire.LockRequest
 	if err := req.Decode(r.msg); err != nil {
-		return wire.STATUS_INVALID_PARAMETER
+		return r.malformed(err)
 	}
 	o := r.lookupOpen(req.FileID)
 	if o == nil {
@@ -237,7 +237,7 @@ func (c *conn) reassert(sess *session, o *open, off, n uint64, exclusiveOnly boo
 				continue
 			}
 			if err := m.Lock(c.ctx, o.h.ID, locking.Request{Owner: own, Range: locking.Range{Off: l.off, Len: l.n}, Exclusive: excl}); err != nil {
-				c.s.log.Warn("smb: could not restore a stacked lock", "remote", c.remote.String(), "err", err)
+				c.s.logs.Warn(c.s.log, "smb: could not restore a stacked lock", "remote", c.remote.String(), "err", err)
 			}
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/internal/ratelog"
 	"github.com/dittofs/dittofs/smb/internal/ntlm"
 	"github.com/dittofs/dittofs/smb/internal/spnego"
 )
@@ -142,6 +143,7 @@ type Server struct {
 
 	once    sync.Once
 	log     *slog.Logger
+	logs    ratelog.Limiter // lines the network can trigger at will
 	guid    [16]byte
 	start   time.Time
 	spnego  spnego.Server

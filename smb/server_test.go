@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"log/slog"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dittofs/dittofs/locking"
@@ -824,5 +827,45 @@ func TestLockStacking(t *testing.T) {
 	call(f1, [3]uint64{40, 10, s | fi})
 	if st := c.write(f1, 40, []byte("x")); st != wire.STATUS_FILE_LOCK_CONFLICT {
 		t.Fatalf("write under the open's own shared lock: %v", st)
+	}
+}
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// TestMalformedRequest: a request that does not decode is answered with
+// STATUS_INVALID_PARAMETER and one log line, rate-limited; the
+// connection goes on.
+func TestMalformedRequest(t *testing.T) {
+	var logs syncBuffer
+	ts := startServer(t, func(s *Server) { s.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	bad := createBody("x", wire.GENERIC_READ, wire.FILE_OPEN, 0)
+	bad[0] = 56 // StructureSize
+	for range 3 {
+		if r := c.call(wire.SMB2_CREATE, bad); r.status() != wire.STATUS_INVALID_PARAMETER {
+			t.Fatalf("got %v", r.status())
+		}
+	}
+	if r := c.call(wire.SMB2_ECHO, Lay(uint16(4), uint16(0))); r.status() != wire.STATUS_SUCCESS {
+		t.Fatalf("echo after: %v", r.status())
+	}
+	if n := strings.Count(logs.String(), `msg="smb: malformed request"`); n != 1 {
+		t.Fatalf("%d log lines:\n%s", n, logs.String())
 	}
 }

@@ -196,7 +196,7 @@ func authStatus(err error) wire.Status {
 func (c *conn) sessionSetup(r *request) wire.Status {
 	var req wire.SessionSetupRequest
 	if err := req.Decode(r.msg); err != nil {
-		return wire.STATUS_INVALID_PARAMETER
+		return r.malformed(err)
 	}
 	if req.Flags&wire.SMB2_SESSION_FLAG_BINDING != 0 {
 		return wire.STATUS_REQUEST_NOT_ACCEPTED // no multichannel
@@ -235,7 +235,7 @@ func (c *conn) sessionSetup(r *request) wire.Status {
 	}
 	out, done, err := sess.ctx.Accept(req.SecurityBuffer)
 	if err != nil {
-		c.s.log.Info("smb: logon failed", "remote", c.remote.String(), "err", err)
+		c.s.logs.Info(c.s.log, "smb: logon failed", "remote", c.remote.String(), "err", err)
 		return fail(authStatus(err))
 	}
 	if !done {
@@ -251,7 +251,7 @@ func (c *conn) sessionSetup(r *request) wire.Status {
 		res = mech.Result()
 	}
 	if res == nil || res.Anonymous {
-		c.s.log.Info("smb: anonymous logon refused", "remote", c.remote.String())
+		c.s.logs.Info(c.s.log, "smb: anonymous logon refused", "remote", c.remote.String())
 		return fail(wire.STATUS_LOGON_FAILURE)
 	}
 	var u User
@@ -290,7 +290,7 @@ func (c *conn) sessionSetup(r *request) wire.Status {
 		return fail(wire.STATUS_INTERNAL_ERROR)
 	}
 	if c.s.EncryptData && cipher == smbcrypto.CipherNone {
-		c.s.log.Info("smb: session refused: encryption required and the client cannot encrypt", "remote", c.remote.String())
+		c.s.logs.Info(c.s.log, "smb: session refused: encryption required and the client cannot encrypt", "remote", c.remote.String())
 		return fail(wire.STATUS_ACCESS_DENIED)
 	}
 	if cipher != smbcrypto.CipherNone {
@@ -381,7 +381,7 @@ const (
 func (c *conn) treeConnect(r *request) wire.Status {
 	var req wire.TreeConnectRequest
 	if err := req.Decode(r.msg); err != nil {
-		return wire.STATUS_INVALID_PARAMETER
+		return r.malformed(err)
 	}
 	if req.Extension {
 		return wire.STATUS_NOT_SUPPORTED // no remoted identity
@@ -408,7 +408,7 @@ func (c *conn) treeConnect(r *request) wire.Status {
 		}
 		rule := e.Rule(c.remote.Addr())
 		if rule == nil {
-			c.s.log.Info("smb: tree connect refused", export.RefusalAttrs(e, c.remote, nil, export.ErrClientDenied)...)
+			c.s.logs.Info(c.s.log, "smb: tree connect refused", export.RefusalAttrs(e, c.remote, nil, export.ErrClientDenied)...)
 			return wire.STATUS_ACCESS_DENIED
 		}
 		u := sess.user
@@ -455,7 +455,7 @@ func (c *conn) treeDisconnect(r *request) wire.Status {
 func (c *conn) ioctl(r *request) wire.Status {
 	var req wire.IoctlRequest
 	if err := req.Decode(r.msg); err != nil {
-		return wire.STATUS_INVALID_PARAMETER
+		return r.malformed(err)
 	}
 	if req.Flags&wire.SMB2_0_IOCTL_IS_FSCTL == 0 {
 		return wire.STATUS_NOT_SUPPORTED
