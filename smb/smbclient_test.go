@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -105,6 +106,34 @@ func TestSmbclientDialects(t *testing.T) {
 		ts.smbclient(t, dir, args, "get s-"+d+" back; rm s-"+d)
 		if got, _ := os.ReadFile(filepath.Join(dir, "back")); string(got) != "hello over every dialect" {
 			t.Fatalf("%s: got %q", d, got)
+		}
+	}
+}
+
+// TestSmbclientAlgorithms has smbclient (3.1.1) offer one cipher or one
+// signing algorithm at a time: the server must agree on each (MS-SMB2
+// §3.3.5.4) and the round trip must work under it.
+func TestSmbclientAlgorithms(t *testing.T) {
+	if _, err := exec.LookPath("smbclient"); err != nil {
+		t.Skip("smbclient not installed (apt-get install smbclient)")
+	}
+	ts := startServer(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "small"), []byte("one algorithm at a time"), 0o644)
+	var runs [][]string
+	for _, c := range []string{"aes-128-ccm", "aes-128-gcm", "aes-256-ccm", "aes-256-gcm"} {
+		runs = append(runs, []string{"-m", "SMB3", "--client-protection=encrypt", "--option=client smb3 encryption algorithms=" + c})
+	}
+	for _, a := range []string{"hmac-sha-256", "aes-128-cmac", "aes-128-gmac"} {
+		runs = append(runs, []string{"-m", "SMB3", "--client-protection=sign", "--option=client smb3 signing algorithms=" + a})
+	}
+	for i, args := range runs {
+		name := fmt.Sprintf("a%d", i)
+		ts.smbclient(t, dir, args, "put small "+name)
+		os.Remove(filepath.Join(dir, "back"))
+		ts.smbclient(t, dir, args, "get "+name+" back; rm "+name)
+		if got, _ := os.ReadFile(filepath.Join(dir, "back")); string(got) != "one algorithm at a time" {
+			t.Fatalf("%v: got %q", args, got)
 		}
 	}
 }
