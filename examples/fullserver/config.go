@@ -30,8 +30,19 @@ type Config struct {
 	// PortmapAddr is the portmapper's address; "off" disables it. When
 	// the default port 111 cannot be bound, a high port is used instead.
 	PortmapAddr string `yaml:"portmap_addr"`
-	// SMBAddr is where SMB is served (empty: off).
+	// SMBAddr is where SMB 2/3 is served (empty: off). Every export is
+	// also the SMB share of its name without the leading slash.
 	SMBAddr string `yaml:"smb_addr"`
+	// SMBUser adds one SMB user of that name, whose password is read
+	// from the environment variable DITTOFS_SMB_PASSWORD (never from the
+	// command line or the file), with uid SMBUID and gid SMBGID (default
+	// 1000 each).
+	SMBUser string `yaml:"smb_user"`
+	SMBUID  uint32 `yaml:"smb_uid"`
+	SMBGID  uint32 `yaml:"smb_gid"`
+	// SMBUsers are SMB users with the NT hash of their password (32 hex
+	// digits, docs/smb-auth.md); plain passwords are never stored.
+	SMBUsers []SMBUser `yaml:"smb_users"`
 	// MetricsAddr serves /metrics (Prometheus) and /healthz (empty or
 	// "off": off).
 	MetricsAddr string `yaml:"metrics_addr"`
@@ -125,8 +136,8 @@ var (
 
 // usageHeader opens the -h output.
 const usageHeader = `fullserver: the DittoFS reference server (NFSv3 with MOUNT, NLM and NSM,
-NFSv4.0 and 4.1, an embedded portmapper) over a BadgerDB metadata store and a
-block directory, or in memory.
+NFSv4.0 and 4.1, an embedded portmapper, and SMB 2/3 with --smb-addr) over a
+BadgerDB metadata store and a block directory, or in memory.
 
 Usage: fullserver [flags]
 
@@ -137,6 +148,8 @@ Examples:
                                            # exports(5) file; SIGHUP reloads it
   fullserver --config /etc/dittofs/fullserver.yaml --metrics-addr 127.0.0.1:9100
   fullserver --check --data /var/lib/dittofs   # check the stores and exit
+  DITTOFS_SMB_PASSWORD=secret fullserver --memory --smb-addr :4445 --smb-user alice
+                                           # also SMB: smbclient //HOST/export -p 4445 -U alice
 
 Configuration: embedded defaults, then the YAML file of --config (keys are
 the flag names with _ for -, except exports_file for --exports; exports:
@@ -154,6 +167,8 @@ func defaultConfig() Config {
 		NFSAddr:     ":2049",
 		PortmapAddr: defaultPortmapAddr,
 		Export:      "/export",
+		SMBUID:      1000,
+		SMBGID:      1000,
 		NLM:         true,
 		NFS4:        true,
 		Lease:       90 * time.Second,
@@ -190,7 +205,10 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.BoolVar(&flags.Memory, "memory", false, "keep everything in memory; write nothing to disk")
 	fs.StringVar(&flags.NFSAddr, "nfs-addr", "", "`host:port` of NFS, MOUNT, NLM and NSM, TCP and UDP (default :2049)")
 	fs.StringVar(&flags.PortmapAddr, "portmap-addr", "", "`host:port` of the portmapper, or off (default :111, else a high port)")
-	fs.StringVar(&flags.SMBAddr, "smb-addr", "", "`host:port` of SMB (not implemented yet)")
+	fs.StringVar(&flags.SMBAddr, "smb-addr", "", "`host:port` of SMB 2/3 (default off)")
+	fs.StringVar(&flags.SMBUser, "smb-user", "", "add the SMB user `name`, password from the environment variable "+smbPasswordEnv)
+	fs.Func("smb-uid", "`uid` of the --smb-user user (default 1000)", func(v string) error { return parseID(v, &flags.SMBUID) })
+	fs.Func("smb-gid", "`gid` of the --smb-user user (default 1000)", func(v string) error { return parseID(v, &flags.SMBGID) })
 	fs.StringVar(&flags.MetricsAddr, "metrics-addr", "", "`host:port` of /metrics and /healthz, or off (default off)")
 	fs.BoolVar(&flags.Pprof, "pprof", false, "also serve Go's profiles under /debug/pprof/ on --metrics-addr")
 	fs.StringVar(&flags.Export, "export", "", "`path` clients mount the default export as (default /export)")
@@ -256,6 +274,12 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			cfg.PortmapAddr = flags.PortmapAddr
 		case "smb-addr":
 			cfg.SMBAddr = flags.SMBAddr
+		case "smb-user":
+			cfg.SMBUser = flags.SMBUser
+		case "smb-uid":
+			cfg.SMBUID = flags.SMBUID
+		case "smb-gid":
+			cfg.SMBGID = flags.SMBGID
 		case "metrics-addr":
 			cfg.MetricsAddr = flags.MetricsAddr
 		case "pprof":
@@ -348,8 +372,8 @@ func (c *Config) validate() error {
 	if c.NFSAddr == "" {
 		return errors.New("nfs address is empty")
 	}
-	if c.SMBAddr != "" {
-		return errors.New("SMB is not implemented in this version of DittoFS; leave --smb-addr unset")
+	if _, err := c.smbUsers(os.Getenv); err != nil {
+		return err
 	}
 	for _, l := range []struct {
 		name string

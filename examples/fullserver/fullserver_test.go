@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"syscall"
@@ -77,13 +78,13 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 	want := defaultConfig()
 	want.NFSAddr, want.LogLevel, want.Data, want.Memory = "127.0.0.1:3049", "warn", "/var/lib/x", true
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("got %+v\nwant %+v", cfg, want)
 	}
 	if cfg, _ := parseConfig([]string{"--nlm=false", "--no-root-squash", "-export", "/data"}, io.Discard); cfg.NLM || !cfg.NoRootSquash || cfg.Export != "/data" {
 		t.Fatalf("flags: %+v", cfg)
 	}
-	if cfg, _ := parseConfig(nil, io.Discard); cfg != defaultConfig() {
+	if cfg, _ := parseConfig(nil, io.Discard); !reflect.DeepEqual(cfg, defaultConfig()) {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	// The limits against hostile clients: file, then flags.
@@ -105,6 +106,7 @@ func TestConfigPrecedence(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
+	t.Setenv("DITTOFS_SMB_PASSWORD", "")
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("nfs_adr: x\n"), 0o600)
@@ -113,7 +115,8 @@ func TestConfigErrors(t *testing.T) {
 		{"--config", filepath.Join(dir, "none")}, // missing file
 		{"--log-format", "xml"},
 		{"--log-level", "loud"},
-		{"--smb-addr", ":445"}, // not implemented: refused, never silently ignored
+		{"--smb-user", "alice"}, // no DITTOFS_SMB_PASSWORD in the environment
+		{"--smb-uid", "x"},
 		{"--nfs-addr", ""},
 		{"extra"},
 		{"--no-such-flag"},

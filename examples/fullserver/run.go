@@ -138,8 +138,25 @@ func runWith(ctx context.Context, cfg Config, log *slog.Logger, h hooks) error {
 		bound = append(bound, listener{"metrics", "tcp", metricsL.Addr()})
 	}
 
+	smbd, smbL, err := startSMB(cfg, log, exports, os.Getenv)
+	if err != nil {
+		nfsTCP.Close()
+		nfsUDP.Close()
+		pm.close()
+		if metricsL != nil {
+			metricsL.Close()
+		}
+		return err
+	}
+	if smbL != nil {
+		bound = append(bound, listener{"smb", "tcp", smbL.Addr()})
+	}
+
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveErr(nfsd.Serve(nfsTCP)) })
+	if smbd != nil {
+		g.Go(func() error { return smbServeErr(smbd.Serve(smbL)) })
+	}
 	g.Go(func() error { return serveErr(nfsd.ServePacket(nfsUDP)) })
 	pm.serve(g)
 	if metricsSrv != nil {
@@ -159,6 +176,9 @@ func runWith(ctx context.Context, cfg Config, log *slog.Logger, h hooks) error {
 		pm.close()
 		if metricsL != nil {
 			metricsL.Close()
+		}
+		if smbd != nil {
+			smbd.Close()
 		}
 		if ctx.Err() != nil {
 			// Stopped (SIGTERM) while the status monitor was starting:
@@ -213,6 +233,9 @@ func runWith(ctx context.Context, cfg Config, log *slog.Logger, h hooks) error {
 		errs := []error{nfsd.Shutdown(sctx), pm.shutdown(sctx)}
 		if metricsSrv != nil {
 			errs = append(errs, metricsSrv.Shutdown(sctx))
+		}
+		if smbd != nil {
+			errs = append(errs, smbd.Close())
 		}
 		return errors.Join(errs...)
 	})

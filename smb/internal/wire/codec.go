@@ -315,3 +315,21 @@ func (s span) slice(msg []byte) []byte {
 	}
 	return msg[s.off:s.end():s.end()]
 }
+
+// PutUint64At overwrites the eight bytes at absolute position off.
+func (e *Encoder) PutUint64At(off int, v uint64) { binary.LittleEndian.PutUint64(e.buf[off:], v) }
+
+// Truncate drops what was appended after absolute position n (a reply
+// whose body is replaced by an error response). It must not cut into a
+// message header begun before n.
+func (e *Encoder) Truncate(n int) { e.buf = e.buf[:n] }
+
+// Reserve appends n bytes of unspecified content and returns them, for the
+// caller to fill in place (a READ reply's data read straight from the
+// store, without zeroing or copying).
+func (e *Encoder) Reserve(n int) []byte {
+	e.Grow(n)
+	start := len(e.buf)
+	e.buf = e.buf[:start+n]
+	return e.buf[start:]
+}

@@ -191,46 +191,6 @@ const (
 	HeaderOffCredits     = 14
 )
 
-// TransformHeaderSize is the size of the SMB2 TRANSFORM_HEADER (MS-SMB2
-// §2.2.41).
-const TransformHeaderSize = 52
-
-// TransformHeader is the header of an encrypted message (MS-SMB2 §2.2.41).
-// The 32 bytes from Nonce to the end are the AES additional data.
-type TransformHeader struct {
-	Signature           [16]byte
-	Nonce               [16]byte // 11 bytes used by CCM, 12 by GCM; the rest zero
-	OriginalMessageSize uint32
-	Flags               uint16 // Flags (3.1.1) / EncryptionAlgorithm (3.0, 3.0.2): 0x0001
-	SessionID           uint64
-}
-
-// Decode decodes the transform header at the start of b.
-func (t *TransformHeader) Decode(b []byte) error {
-	if len(b) < TransformHeaderSize {
-		return ErrShortBuffer
-	}
-	if binary.LittleEndian.Uint32(b) != ProtocolTransform {
-		return ErrProtocol
-	}
-	copy(t.Signature[:], b[4:20])
-	copy(t.Nonce[:], b[20:36])
-	t.OriginalMessageSize = binary.LittleEndian.Uint32(b[36:])
-	t.Flags = binary.LittleEndian.Uint16(b[42:])
-	t.SessionID = binary.LittleEndian.Uint64(b[44:])
-	return nil
-}
-
-// Append appends the encoding of t to dst.
-func (t *TransformHeader) Append(dst []byte) []byte {
-	dst = binary.LittleEndian.AppendUint32(dst, ProtocolTransform)
-	dst = append(dst, t.Signature[:]...)
-	dst = append(dst, t.Nonce[:]...)
-	dst = binary.LittleEndian.AppendUint32(dst, t.OriginalMessageSize)
-	dst = append(dst, 0, 0) // Reserved
-	dst = binary.LittleEndian.AppendUint16(dst, t.Flags)
-	return binary.LittleEndian.AppendUint64(dst, t.SessionID)
-}
-
-// SMB2_TRANSFORM_HEADER Flags: the message is encrypted.
-const SMB2_TRANSFORM_FLAG_ENCRYPTED = 0x0001
+// The SMB2 TRANSFORM_HEADER of encrypted messages (MS-SMB2 §2.2.41) is
+// decoded and checked by smb/internal/smbcrypto (ParseTransformHeader),
+// which decrypts what follows it.

@@ -59,25 +59,6 @@ func TestHeaderRejects(t *testing.T) {
 	wantErr(t, "StructureSize", h.Decode(b), ErrStructureSize)
 }
 
-func TestTransformHeader(t *testing.T) {
-	b := lay([]byte{0xFD, 'S', 'M', 'B'}, []byte("SIGNATURE0123456"), []byte("NONCE67890123456"), uint32(200), uint16(0), uint16(1), uint64(0x55))
-	if len(b) != TransformHeaderSize {
-		t.Fatalf("layout is %d bytes", len(b))
-	}
-	var th TransformHeader
-	if err := th.Decode(b); err != nil {
-		t.Fatal(err)
-	}
-	if th.OriginalMessageSize != 200 || th.Flags != SMB2_TRANSFORM_FLAG_ENCRYPTED || th.SessionID != 0x55 || string(th.Nonce[:]) != "NONCE67890123456" {
-		t.Errorf("%+v", th)
-	}
-	if got := th.Append(nil); !bytes.Equal(got, b) {
-		t.Errorf("re-encoding % x", got)
-	}
-	wantErr(t, "short", th.Decode(b[:51]), ErrShortBuffer)
-	wantErr(t, "SMB2 id", th.Decode(append(hdr(SMB2_ECHO), 0)), ErrProtocol)
-}
-
 // compound joins messages into a chain, padding each but the last to 8
 // bytes and setting NextCommand (§3.2.4.1.4).
 func compound(msgs ...[]byte) []byte {

@@ -95,6 +95,7 @@ const (
 	STATUS_FILE_CLOSED                           Status = 0xC0000128
 	STATUS_INVALID_LEVEL                         Status = 0xC0000148
 	STATUS_INVALID_DEVICE_STATE                  Status = 0xC0000184
+	STATUS_INVALID_LOCK_RANGE                    Status = 0xC00001A1
 	STATUS_IO_DEVICE_ERROR                       Status = 0xC0000185
 	STATUS_USER_SESSION_DELETED                  Status = 0xC0000203
 	STATUS_INSUFF_SERVER_RESOURCES               Status = 0xC0000205
@@ -204,6 +205,7 @@ var statusNames = map[Status]string{
 	STATUS_FILE_CLOSED:                           "STATUS_FILE_CLOSED",
 	STATUS_INVALID_LEVEL:                         "STATUS_INVALID_LEVEL",
 	STATUS_INVALID_DEVICE_STATE:                  "STATUS_INVALID_DEVICE_STATE",
+	STATUS_INVALID_LOCK_RANGE:                    "STATUS_INVALID_LOCK_RANGE",
 	STATUS_IO_DEVICE_ERROR:                       "STATUS_IO_DEVICE_ERROR",
 	STATUS_USER_SESSION_DELETED:                  "STATUS_USER_SESSION_DELETED",
 	STATUS_INSUFF_SERVER_RESOURCES:               "STATUS_INSUFF_SERVER_RESOURCES",

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+
+	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/smb"
+)
+
+// smbPasswordEnv is the environment variable holding the password of
+// --smb-user.
+const smbPasswordEnv = "DITTOFS_SMB_PASSWORD"
+
+// SMBUser is a user of the configuration file's smb_users.
+type SMBUser struct {
+	Name string `yaml:"name"`
+	// NTHash is MD4 of the UTF-16LE password, 32 hex digits.
+	NTHash string   `yaml:"nt_hash"`
+	UID    uint32   `yaml:"uid"`
+	GID    uint32   `yaml:"gid"`
+	Groups []uint32 `yaml:"groups"`
+}
+
+func parseID(v string, dst *uint32) error {
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil {
+		return fmt.Errorf("%q: want a number", v)
+	}
+	*dst = uint32(n)
+	return nil
+}
+
+// smbUsers builds the SMB user table from the configuration; getenv
+// gives the password of SMBUser.
+func (c *Config) smbUsers(getenv func(string) string) (smb.UserTable, error) {
+	var t smb.UserTable
+	for _, u := range c.SMBUsers {
+		h, err := hex.DecodeString(u.NTHash)
+		if u.Name == "" || err != nil || len(h) != 16 {
+			return nil, fmt.Errorf("smb_users %q: want a name and nt_hash of 32 hex digits", u.Name)
+		}
+		su := smb.User{Name: u.Name, UID: u.UID, GID: u.GID, Groups: u.Groups}
+		copy(su.NTHash[:], h)
+		t = append(t, su)
+	}
+	if c.SMBUser != "" {
+		pw := getenv(smbPasswordEnv)
+		if pw == "" {
+			return nil, fmt.Errorf("--smb-user %s: set its password in the environment variable %s", c.SMBUser, smbPasswordEnv)
+		}
+		t = append(t, smb.User{Name: c.SMBUser, NTHash: smb.NTHash(pw), UID: c.SMBUID, GID: c.SMBGID})
+	}
+	return t, nil
+}
+
+// startSMB listens on cfg.SMBAddr and returns the SMB server of exports,
+// or nil when SMB is off.
+func startSMB(cfg Config, log *slog.Logger, exports *export.Table, getenv func(string) string) (*smb.Server, net.Listener, error) {
+	if cfg.SMBAddr == "" || cfg.SMBAddr == "off" {
+		return nil, nil, nil
+	}
+	users, err := cfg.smbUsers(getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(users) == 0 {
+		log.Warn("smb: no users: every logon is refused; give --smb-user NAME or smb_users")
+	}
+	l, err := net.Listen("tcp", cfg.SMBAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("smb: %w", err)
+	}
+	return &smb.Server{Exports: exports, Users: users, Logger: log}, l, nil
+}
+
+// smbServeErr turns the clean end of the SMB server into nil.
+func smbServeErr(err error) error {
+	if errors.Is(err, smb.ErrServerClosed) {
+		return nil
+	}
+	return err
+}

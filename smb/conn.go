@@ -1,0 +1,519 @@
+package smb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime/debug"
+
+	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/smb/internal/smbcrypto"
+	"github.com/dittofs/dittofs/smb/internal/wire"
+)
+
+// conn is one client connection. One goroutine reads it and runs its
+// requests in order, so a connection's state needs no lock.
+type conn struct {
+	s      *Server
+	nc     net.Conn
+	remote netip.AddrPort
+	ctx    context.Context
+	fr     wire.FrameReader
+
+	buf    []byte // frame buffer, reused
+	plain  []byte // decrypted frame, reused
+	out    []byte // reply buffer, reused
+	sealed []byte
+	enc    wire.Encoder
+	msgs   []wire.Message
+	outs   []outMsg
+
+	// NEGOTIATE state (MS-SMB2 §3.3.1.7).
+	negotiated     bool
+	dialect        wire.Dialect
+	clientGUID     wire.GUID
+	clientCaps     uint32
+	clientSecMode  uint16
+	clientDialects []wire.Dialect
+	serverCaps     uint32
+	serverSecMode  uint16
+	cipher         smbcrypto.Cipher
+	signAlg        smbcrypto.SigningAlgorithm
+	preauth        smbcrypto.PreauthHash
+	maxSize        int
+
+	// The credit window (MS-SMB2 §3.3.1.1): message ids below seqLow are
+	// used, ids in [seqLow, seqHigh) are granted, used out of order when
+	// in used.
+	seqLow, seqHigh uint64
+	used            map[uint64]struct{}
+
+	sessions    map[uint64]*session
+	nextSession uint64
+	// gone keeps the signers of sessions logged off, so that a request
+	// still naming one gets STATUS_USER_SESSION_DELETED signed, as
+	// clients that require signing expect (Samba's smbd does the same).
+	// At most MaxSessionsPerConn entries.
+	gone map[uint64]*smbcrypto.Signer
+
+	// drop ends the connection once the current reply is sent
+	// (MS-SMB2 asks for a disconnect on some protocol violations).
+	drop bool
+}
+
+// outMsg is what happens to one reply message once the compound is
+// complete: signed with signer, chained into preauth.
+type outMsg struct {
+	signer  *smbcrypto.Signer
+	preauth *smbcrypto.PreauthHash
+}
+
+func (s *Server) newConn(nc net.Conn) *conn {
+	c := &conn{
+		s:        s,
+		nc:       nc,
+		remote:   export.AddrPort(nc.RemoteAddr()),
+		ctx:      s.ctx,
+		used:     map[uint64]struct{}{},
+		sessions: map[uint64]*session{},
+		gone:     map[uint64]*smbcrypto.Signer{},
+		seqHigh:  1,
+	}
+	// A frame holds one READ/WRITE of maxSize plus headers, or a
+	// TRANSFORM_HEADER around it.
+	c.fr = wire.FrameReader{R: nc, Max: s.MaxMessageSize + 64<<10}
+	return c
+}
+
+func (c *conn) serve() {
+	defer c.close()
+	defer func() {
+		if p := recover(); p != nil {
+			c.s.log.Error("smb: panic serving connection", "remote", c.remote.String(), "panic", p, "stack", string(debug.Stack()))
+			if c.s.onPanic != nil {
+				c.s.onPanic(p)
+			}
+		}
+	}()
+	for {
+		frame, err := c.fr.Next(c.buf)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				c.s.logs.Info(c.s.log, "smb: connection ended", "remote", c.remote.String(), "err", err)
+			}
+			return
+		}
+		if cap(frame) <= 2*DefaultMaxMessageSize {
+			c.buf = frame[:0]
+		}
+		if !c.handleFrame(frame) {
+			return
+		}
+	}
+}
+
+// close releases the connection's sessions (MS-SMB2 §3.3.7.1).
+func (c *conn) close() {
+	c.nc.Close()
+	for _, sess := range c.sessions {
+		c.endSession(sess)
+	}
+}
+
+// logf logs a protocol error of the client, rate-limited per message (the
+// network can trigger these at will).
+func (c *conn) logf(msg string, args ...any) {
+	c.s.logs.Warn(c.s.log, "smb: "+msg, append([]any{"remote", c.remote.String()}, args...)...)
+}
+
+// compound is the state carried from one message of a compound to the
+// next related one (MS-SMB2 §3.3.5.2.7.2).
+type compound struct {
+	sessionID uint64
+	treeID    uint32
+	fileID    wire.FileID
+	status    wire.Status
+}
+
+var allOnesFileID = wire.FileID{Persistent: ^uint64(0), Volatile: ^uint64(0)}
+
+// handleFrame serves one frame; false ends the connection.
+func (c *conn) handleFrame(frame []byte) bool {
+	var tsess *session
+	if len(frame) >= 4 && binary.LittleEndian.Uint32(frame) == wire.ProtocolTransform {
+		th, err := smbcrypto.ParseTransformHeader(frame)
+		if err != nil {
+			c.logf("bad transform header", "err", err)
+			return false
+		}
+		sess := c.sessions[th.SessionID]
+		if sess == nil || sess.dec == nil {
+			c.logf("encrypted message for an unknown session", "session", th.SessionID)
+			return false
+		}
+		plain, err := sess.dec.Decrypt(c.plain[:0], frame)
+		if err != nil {
+			c.logf("decryption failed", "err", err)
+			return false
+		}
+		if cap(plain) <= 2*DefaultMaxMessageSize {
+			c.plain = plain[:0]
+		}
+		frame, tsess = plain, sess
+	}
+	if wire.IsSMB1(frame) {
+		if c.negotiated || tsess != nil || c.seqHigh != 1 {
+			c.logf("SMB1 message after negotiation")
+			return false
+		}
+		return c.smb1Negotiate(frame)
+	}
+	msgs, err := wire.Split(frame, c.msgs[:0])
+	c.msgs = msgs
+	if err != nil {
+		c.logf("bad SMB2 message", "err", err)
+		return false
+	}
+	c.enc.Reset(c.out[:0])
+	c.outs = c.outs[:0]
+	var st compound
+	for i := range msgs {
+		if !c.handleMessage(&msgs[i], i, tsess, &st) {
+			return false
+		}
+	}
+	if c.enc.NumMessages() == 0 {
+		return true // CANCEL alone
+	}
+	for i, o := range c.outs {
+		msg := c.enc.MessageAt(i)
+		if o.preauth != nil {
+			o.preauth.Update(msg)
+		}
+		if o.signer != nil {
+			if err := o.signer.Sign(msg); err != nil {
+				c.logf("signing failed", "err", err)
+				return false
+			}
+		}
+	}
+	out := c.enc.Bytes()
+	if cap(out) <= 2*DefaultMaxMessageSize+64<<10 {
+		c.out = out[:0]
+	}
+	if tsess != nil {
+		sealed, err := tsess.enc.Encrypt(c.sealed[:0], out)
+		if err != nil {
+			c.logf("encryption failed", "err", err)
+			return false
+		}
+		if cap(sealed) <= 2*DefaultMaxMessageSize+64<<10 {
+			c.sealed = sealed[:0]
+		}
+		out = sealed
+	}
+	if err := wire.WriteFrame(c.nc, out); err != nil {
+		return false
+	}
+	return !c.drop
+}
+
+// request is one message being served.
+type request struct {
+	c     *conn
+	h     *wire.Header
+	msg   []byte // the whole message, header included
+	sess  *session
+	tree  *tree
+	rel   *compound
+	out   *outMsg
+	rh    *wire.Header // the reply header, which handlers may adjust
+	crypt bool         // the request came encrypted
+}
+
+// malformed logs a request that does not decode (rate-limited: the
+// network can send them at will) and answers it with
+// STATUS_INVALID_PARAMETER.
+func (r *request) malformed(err error) wire.Status {
+	r.c.s.logs.Info(r.c.s.log, "smb: malformed request", "remote", r.c.remote.String(), "command", r.h.Command.String(), "err", err)
+	return wire.STATUS_INVALID_PARAMETER
+}
+
+// fileID resolves a request's FileId, inheriting the compound's
+// (MS-SMB2 §3.3.5.2.7.2).
+func (r *request) fileID(id wire.FileID) wire.FileID {
+	if id == allOnesFileID && r.h.IsRelated() {
+		return r.rel.fileID
+	}
+	return id
+}
+
+func needsSession(cmd wire.Command) bool {
+	switch cmd {
+	case wire.SMB2_NEGOTIATE, wire.SMB2_SESSION_SETUP, wire.SMB2_ECHO:
+		return false
+	}
+	return true
+}
+
+func needsTree(cmd wire.Command) bool {
+	switch cmd {
+	case wire.SMB2_NEGOTIATE, wire.SMB2_SESSION_SETUP, wire.SMB2_LOGOFF, wire.SMB2_TREE_CONNECT,
+		wire.SMB2_ECHO, wire.SMB2_CANCEL:
+		return false
+	}
+	return true
+}
+
+// handleMessage serves one message of a frame and appends its reply;
+// false ends the connection.
+func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compound) bool {
+	h := &m.Header
+	if h.IsResponse() {
+		c.logf("response received from a client")
+		return false
+	}
+	if h.Command == wire.SMB2_CANCEL {
+		return true // nothing is pending: no operation blocks (MS-SMB2 §3.3.5.16)
+	}
+	if !c.negotiated && h.Command != wire.SMB2_NEGOTIATE {
+		c.logf("request before NEGOTIATE", "command", h.Command.String())
+		return false
+	}
+	charge := uint64(max(h.CreditCharge, 1))
+	if c.dialect == wire.SMB2_DIALECT_202 {
+		charge = 1
+	}
+	if !c.consume(h.MessageID, charge) {
+		c.logf("message id outside the credit window", "id", h.MessageID, "charge", charge, "low", c.seqLow, "high", c.seqHigh)
+		return false
+	}
+	related := h.IsRelated()
+	if related && i > 0 {
+		if h.SessionID == ^uint64(0) {
+			h.SessionID = st.sessionID
+		}
+		if h.TreeID == ^uint32(0) {
+			h.TreeID = st.treeID
+		}
+	}
+	rh := wire.Header{
+		CreditCharge: h.CreditCharge,
+		Command:      h.Command,
+		Credits:      c.grant(h.Credits),
+		Flags:        wire.SMB2_FLAGS_SERVER_TO_REDIR | h.Flags&wire.SMB2_FLAGS_RELATED_OPERATIONS,
+		MessageID:    h.MessageID,
+		TreeID:       h.TreeID,
+		SessionID:    h.SessionID,
+	}
+	c.enc.BeginMessage(&rh)
+	start := c.enc.MessageStart(c.enc.NumMessages() - 1)
+	bodyStart := c.enc.Len()
+	c.outs = append(c.outs, outMsg{})
+	r := &request{c: c, h: h, msg: m.Raw, rel: st, out: &c.outs[len(c.outs)-1], rh: &rh, crypt: tsess != nil}
+	status := c.prepare(r, tsess, related && i == 0)
+	if status == wire.STATUS_SUCCESS && related && i > 0 && st.status.IsError() {
+		status = st.status
+	}
+	if status == wire.STATUS_SUCCESS {
+		status = c.dispatch(r)
+	}
+	if status != wire.STATUS_SUCCESS && status != wire.STATUS_MORE_PROCESSING_REQUIRED &&
+		(status.IsError() || c.enc.Len() == bodyStart) {
+		c.enc.Truncate(bodyStart)
+		(&wire.ErrorResponse{}).Encode(&c.enc)
+	}
+	rh.Status = status
+	rh.Put(c.enc.Bytes()[start:])
+	if status != wire.STATUS_SUCCESS && c.s.log.Enabled(c.ctx, slog.LevelDebug) {
+		c.s.log.Debug("smb: request failed", "remote", c.remote.String(), "command", h.Command.String(),
+			"status", status.String(), "session", h.SessionID, "tree", h.TreeID, "signed", h.IsSigned(), "encrypted", r.crypt)
+	}
+	if r.sess != nil && r.out.signer == nil && !r.crypt && r.sess.valid && r.sess.signer != nil &&
+		(r.sess.signRequired || h.IsSigned()) {
+		r.out.signer = r.sess.signer
+	}
+	if r.out.signer != nil && r.crypt {
+		r.out.signer = nil
+	}
+	st.sessionID, st.treeID, st.status = rh.SessionID, rh.TreeID, status
+	if h.Command != wire.SMB2_CREATE || status.IsError() {
+		// CREATE sets the compound's FileId itself.
+		if id, ok := requestFileID(h.Command, m.Raw); ok {
+			st.fileID = r.fileID(id)
+		}
+	}
+	return true
+}
+
+// requestFileID is the FileId of a request that names one (for the
+// compound inheritance), read from its fixed position.
+func requestFileID(cmd wire.Command, msg []byte) (wire.FileID, bool) {
+	var off int
+	switch cmd {
+	case wire.SMB2_CLOSE, wire.SMB2_FLUSH:
+		off = 8
+	case wire.SMB2_READ, wire.SMB2_WRITE:
+		off = 16
+	case wire.SMB2_QUERY_DIRECTORY, wire.SMB2_LOCK, wire.SMB2_IOCTL, wire.SMB2_CHANGE_NOTIFY:
+		off = 8
+	case wire.SMB2_QUERY_INFO:
+		off = 24
+	case wire.SMB2_SET_INFO:
+		off = 16
+	default:
+		return wire.FileID{}, false
+	}
+	d := wire.NewDecoder(msg)
+	d.Seek(wire.HeaderSize + off)
+	id := d.FileID()
+	return id, d.Err() == nil
+}
+
+// prepare finds the request's session and tree and checks its signature
+// or encryption (MS-SMB2 §3.3.5.2.4, §3.3.5.2.9, §3.3.5.2.11).
+func (c *conn) prepare(r *request, tsess *session, relatedFirst bool) wire.Status {
+	h := r.h
+	if relatedFirst && (h.SessionID == ^uint64(0) || h.TreeID == ^uint32(0)) {
+		return wire.STATUS_INVALID_PARAMETER
+	}
+	if h.SessionID != 0 && h.Command != wire.SMB2_NEGOTIATE {
+		sess := c.sessions[h.SessionID]
+		if sess == nil {
+			if signer := c.gone[h.SessionID]; signer != nil && h.IsSigned() && tsess == nil && signer.Verify(r.msg) == nil {
+				r.out.signer = signer
+			}
+			return wire.STATUS_USER_SESSION_DELETED
+		}
+		r.sess = sess
+		if tsess != nil && tsess != sess {
+			return wire.STATUS_ACCESS_DENIED
+		}
+		if sess.valid {
+			if tsess == nil && sess.encrypt && h.Command != wire.SMB2_SESSION_SETUP {
+				return wire.STATUS_ACCESS_DENIED
+			}
+			if h.IsSigned() && tsess == nil {
+				if err := sess.signer.Verify(r.msg); err != nil {
+					c.logf("bad signature", "session", sess.id, "command", h.Command.String())
+					return wire.STATUS_ACCESS_DENIED
+				}
+			} else if tsess == nil && h.Command != wire.SMB2_SESSION_SETUP {
+				if sess.signRequired {
+					c.logf("unsigned request refused", "session", sess.id, "command", h.Command.String())
+					return wire.STATUS_ACCESS_DENIED
+				}
+			}
+		} else if h.Command != wire.SMB2_SESSION_SETUP {
+			return wire.STATUS_USER_SESSION_DELETED
+		}
+	}
+	if needsSession(h.Command) && r.sess == nil {
+		return wire.STATUS_USER_SESSION_DELETED
+	}
+	if needsTree(h.Command) {
+		t := r.sess.trees[h.TreeID]
+		if t == nil {
+			return wire.STATUS_NETWORK_NAME_DELETED
+		}
+		if t.encrypt && tsess == nil {
+			return wire.STATUS_ACCESS_DENIED
+		}
+		r.tree = t
+	}
+	return wire.STATUS_SUCCESS
+}
+
+// dispatch runs one request by command.
+func (c *conn) dispatch(r *request) wire.Status {
+	switch r.h.Command {
+	case wire.SMB2_NEGOTIATE:
+		return c.negotiate(r)
+	case wire.SMB2_SESSION_SETUP:
+		return c.sessionSetup(r)
+	case wire.SMB2_LOGOFF:
+		return c.logoff(r)
+	case wire.SMB2_TREE_CONNECT:
+		return c.treeConnect(r)
+	case wire.SMB2_TREE_DISCONNECT:
+		return c.treeDisconnect(r)
+	case wire.SMB2_ECHO:
+		if wire.DecodeEmptyRequest(r.msg) != nil {
+			return wire.STATUS_INVALID_PARAMETER
+		}
+		wire.EncodeEmptyResponse(&c.enc)
+		return wire.STATUS_SUCCESS
+	case wire.SMB2_CREATE:
+		return c.create(r)
+	case wire.SMB2_CLOSE:
+		return c.closeFile(r)
+	case wire.SMB2_FLUSH:
+		return c.flush(r)
+	case wire.SMB2_READ:
+		return c.read(r)
+	case wire.SMB2_WRITE:
+		return c.write(r)
+	case wire.SMB2_QUERY_DIRECTORY:
+		return c.queryDirectory(r)
+	case wire.SMB2_QUERY_INFO:
+		return c.queryInfo(r)
+	case wire.SMB2_SET_INFO:
+		return c.setInfo(r)
+	case wire.SMB2_IOCTL:
+		return c.ioctl(r)
+	case wire.SMB2_LOCK:
+		return c.lock(r)
+	}
+	return wire.STATUS_NOT_SUPPORTED
+}
+
+// consume takes the message ids [id, id+n) from the credit window; false
+// if any is outside it or already used (MS-SMB2 §3.3.5.2.3).
+func (c *conn) consume(id, n uint64) bool {
+	if id < c.seqLow || id+n < id || id+n > c.seqHigh {
+		return false
+	}
+	for k := id; k < id+n; k++ {
+		if _, dup := c.used[k]; dup {
+			return false
+		}
+	}
+	for k := id; k < id+n; k++ {
+		c.used[k] = struct{}{}
+	}
+	for {
+		if _, ok := c.used[c.seqLow]; !ok {
+			break
+		}
+		delete(c.used, c.seqLow)
+		c.seqLow++
+	}
+	return true
+}
+
+// grant extends the window by what the client asks, within MaxCredits
+// outstanding, and at least one when the client would have none
+// (MS-SMB2 §3.3.1.2).
+func (c *conn) grant(want uint16) uint16 {
+	outstanding := c.seqHigh - c.seqLow - uint64(len(c.used))
+	room := uint64(c.s.MaxCredits) - min(outstanding, uint64(c.s.MaxCredits))
+	g := min(uint64(want), room)
+	if g == 0 && outstanding == 0 {
+		g = 1
+	}
+	c.seqHigh += g
+	return uint16(g)
+}
+
+func randRead(b []byte) { rand.Read(b) }
+
+func randUint16() uint16 {
+	var b [2]byte
+	rand.Read(b[:])
+	return binary.LittleEndian.Uint16(b[:])
+}

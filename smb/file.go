@@ -1,0 +1,489 @@
+package smb
+
+import (
+	"strings"
+	"time"
+
+	"github.com/dittofs/dittofs/smb/internal/fscc"
+	"github.com/dittofs/dittofs/smb/internal/wire"
+	"github.com/dittofs/dittofs/store"
+)
+
+// open is an open file or directory (MS-SMB2 §3.3.1.10).
+type open struct {
+	id            uint64
+	tree          *tree
+	h             store.Handle
+	dir           bool
+	parent        store.Handle // the directory holding name, for delete
+	name          string       // last component ("" for the share root)
+	path          string       // share-relative path, backslash-separated
+	access        uint32       // granted access
+	deleteOnClose bool
+	shared        bool      // holds a share reservation in the lock manager
+	locks         []smbLock // byte-range locks taken (SMB2 LOCK), in order
+	position      uint64    // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
+
+	// Directory enumeration (MS-SMB2 §3.3.5.18).
+	pattern  string
+	cookie   uint64
+	verf     store.Verifier
+	dotsDone int // "." and ".." returned so far
+	ended    bool
+	started  bool
+}
+
+func (o *open) fileID() wire.FileID { return wire.FileID{Persistent: o.id, Volatile: o.id} }
+
+// lookupOpen finds the open of a FileId in the request's session and tree.
+func (r *request) lookupOpen(id wire.FileID) *open {
+	id = r.fileID(id)
+	if id.Persistent != id.Volatile {
+		return nil
+	}
+	o := r.sess.opens[id.Volatile]
+	if o == nil || o.tree != r.tree {
+		return nil
+	}
+	return o
+}
+
+const allocUnit = 4096
+
+// fileAttrs are the SMB attributes of a node: times (creation = birth
+// time, change = ctime), sizes, and DOS attributes derived from the type
+// and mode (read-only when no write bit is set, as Samba maps it).
+func fileAttrs(a *store.Attr) wire.FileAttrs {
+	fa := wire.FileAttrs{
+		CreationTime:   filetime(a.Btime),
+		LastAccessTime: filetime(a.Atime),
+		LastWriteTime:  filetime(a.Mtime),
+		ChangeTime:     filetime(a.Ctime),
+	}
+	if a.Type == store.TypeDir {
+		fa.FileAttributes = wire.FILE_ATTRIBUTE_DIRECTORY
+	} else {
+		fa.EndOfFile = a.Size
+		fa.AllocationSize = max(a.Used, (a.Size+allocUnit-1)/allocUnit*allocUnit)
+		fa.FileAttributes = wire.FILE_ATTRIBUTE_ARCHIVE
+	}
+	if a.Mode&0o222 == 0 {
+		fa.FileAttributes |= wire.FILE_ATTRIBUTE_READONLY
+	}
+	return fa
+}
+
+// filetime converts a store time (nanoseconds since 1970) to a FILETIME.
+func filetime(ns int64) uint64 { return fscc.Filetime(time.Unix(0, ns)) }
+
+// splitPath parses a share-relative path into components: backslash
+// separated, no empty, "." or ".." component, no stream name (":").
+func splitPath(p string) ([]string, wire.Status) {
+	p = strings.TrimPrefix(p, `\`)
+	if p == "" {
+		return nil, wire.STATUS_SUCCESS
+	}
+	parts := strings.Split(p, `\`)
+	for _, s := range parts {
+		if s == "" || s == "." || s == ".." {
+			return nil, wire.STATUS_OBJECT_NAME_INVALID
+		}
+		if strings.ContainsAny(s, ":/*?\"<>|\x00") {
+			return nil, wire.STATUS_OBJECT_NAME_INVALID
+		}
+	}
+	return parts, wire.STATUS_SUCCESS
+}
+
+// walk resolves the directory holding the last component of parts.
+func (c *conn) walk(t *tree, parts []string) (store.Handle, wire.Status) {
+	dir := t.exp.Root()
+	for _, p := range parts {
+		h, a, err := t.exp.FS.Lookup(c.ctx, &t.cred, dir, p)
+		if err != nil {
+			if store.CodeOf(err) == store.CodeNotExist {
+				return dir, wire.STATUS_OBJECT_PATH_NOT_FOUND
+			}
+			return dir, storeStatus(err)
+		}
+		if a.Type != store.TypeDir {
+			return dir, wire.STATUS_OBJECT_PATH_NOT_FOUND
+		}
+		dir = h
+	}
+	return dir, wire.STATUS_SUCCESS
+}
+
+// grantedAccess resolves the desired access of a CREATE against the
+// store's permissions and the share: GENERIC_* and MAXIMUM_ALLOWED
+// expand, and a right the mode bits or a read-only share do not give
+// fails with STATUS_ACCESS_DENIED.
+func (c *conn) grantedAccess(t *tree, h store.Handle, want uint32, created bool) (uint32, wire.Status) {
+	g, _, err := t.exp.FS.Access(c.ctx, &t.cred, h, store.AccessRead|store.AccessWrite|store.AccessExec)
+	if err != nil {
+		return 0, storeStatus(err)
+	}
+	if created {
+		g |= store.AccessRead | store.AccessWrite // the creator may use what it made
+	}
+	allowed := uint32(wire.READ_CONTROL | wire.SYNCHRONIZE | wire.FILE_READ_ATTRIBUTES | wire.FILE_READ_EA)
+	// FILE_EXECUTE goes with read or execute permission: Windows
+	// clients ask for it with GENERIC_ALL and for reading executables,
+	// and the store does not execute anything.
+	if g&store.AccessRead != 0 {
+		allowed |= wire.FILE_READ_DATA | wire.FILE_EXECUTE
+	}
+	if g&store.AccessExec != 0 {
+		allowed |= wire.FILE_EXECUTE
+	}
+	if g&store.AccessWrite != 0 && !t.readOnly {
+		allowed |= wire.FILE_WRITE_DATA | wire.FILE_APPEND_DATA | wire.FILE_WRITE_ATTRIBUTES | wire.FILE_WRITE_EA |
+			wire.DELETE | wire.WRITE_DAC | wire.WRITE_OWNER | wire.FILE_DELETE_CHILD
+	}
+	if !t.readOnly {
+		// Deleting and renaming are decided by the parent directory,
+		// which the store checks when it is done.
+		allowed |= wire.DELETE | wire.FILE_WRITE_ATTRIBUTES
+	}
+	if want&wire.MAXIMUM_ALLOWED != 0 {
+		want = want&^wire.MAXIMUM_ALLOWED | allowed
+	}
+	if want&wire.GENERIC_ALL != 0 {
+		want = want&^wire.GENERIC_ALL | wire.FILE_ALL_ACCESS
+	}
+	if want&wire.GENERIC_READ != 0 {
+		want = want&^wire.GENERIC_READ | wire.FILE_READ_DATA | wire.FILE_READ_ATTRIBUTES | wire.FILE_READ_EA | wire.READ_CONTROL | wire.SYNCHRONIZE
+	}
+	if want&wire.GENERIC_WRITE != 0 {
+		want = want&^wire.GENERIC_WRITE | wire.FILE_WRITE_DATA | wire.FILE_APPEND_DATA | wire.FILE_WRITE_ATTRIBUTES | wire.FILE_WRITE_EA | wire.READ_CONTROL | wire.SYNCHRONIZE
+	}
+	if want&wire.GENERIC_EXECUTE != 0 {
+		want = want&^wire.GENERIC_EXECUTE | wire.FILE_EXECUTE | wire.FILE_READ_ATTRIBUTES | wire.READ_CONTROL | wire.SYNCHRONIZE
+	}
+	want &^= wire.ACCESS_SYSTEM_SECURITY
+	if want&^allowed != 0 {
+		return 0, wire.STATUS_ACCESS_DENIED
+	}
+	return want, wire.STATUS_SUCCESS
+}
+
+// create is SMB2 CREATE (MS-SMB2 §3.3.5.9).
+func (c *conn) create(r *request) wire.Status {
+	var req wire.CreateRequest
+	if err := req.Decode(r.msg); err != nil {
+		return r.malformed(err)
+	}
+	t := r.tree
+	if t.ipc {
+		return wire.STATUS_OBJECT_NAME_NOT_FOUND // no named pipes are served
+	}
+	name, err := wire.DecodeUTF16(req.Name)
+	if err != nil {
+		return wire.STATUS_OBJECT_NAME_INVALID
+	}
+	opts, disp := req.CreateOptions, req.CreateDisposition
+	if disp > wire.FILE_OVERWRITE_IF || opts&wire.FILE_DIRECTORY_FILE != 0 && opts&wire.FILE_NON_DIRECTORY_FILE != 0 ||
+		opts&0xFF000000 != 0 {
+		c.s.log.Debug("smb: bad CREATE", "remote", c.remote.String(), "disposition", disp, "options", opts)
+		return wire.STATUS_INVALID_PARAMETER
+	}
+	if req.ImpersonationLevel > wire.SMB2_IMPERSONATION_DELEGATE {
+		return wire.STATUS_BAD_IMPERSONATION_LEVEL
+	}
+	if len(name) > 0 && name[0] == '\\' {
+		return wire.STATUS_INVALID_PARAMETER // a leading separator (MS-SMB2 §3.3.5.9)
+	}
+	if opts&wire.FILE_OPEN_BY_FILE_ID != 0 {
+		return wire.STATUS_NOT_SUPPORTED
+	}
+	if _, ok := req.Context(wire.SMB2_CREATE_TIMEWARP_TOKEN); ok {
+		return wire.STATUS_OBJECT_NAME_NOT_FOUND // no snapshots
+	}
+	if opts&wire.FILE_DELETE_ON_CLOSE != 0 && req.DesiredAccess&(wire.DELETE|wire.GENERIC_ALL|wire.MAXIMUM_ALLOWED) == 0 {
+		return wire.STATUS_ACCESS_DENIED
+	}
+	if len(r.sess.opens) >= c.s.MaxOpensPerSession {
+		return wire.STATUS_TOO_MANY_OPENED_FILES
+	}
+	parts, st := splitPath(name)
+	if st != wire.STATUS_SUCCESS {
+		return st
+	}
+	fsys := t.exp.FS
+	cred := &t.cred
+	var parent, h store.Handle
+	var a store.Attr
+	var last string
+	exists := true
+	if len(parts) == 0 {
+		h = t.exp.Root()
+		parent = h
+		a, err = fsys.GetAttr(c.ctx, cred, h)
+		if err != nil {
+			return storeStatus(err)
+		}
+	} else {
+		last = parts[len(parts)-1]
+		parent, st = c.walk(t, parts[:len(parts)-1])
+		if st != wire.STATUS_SUCCESS {
+			return st
+		}
+		h, a, err = fsys.Lookup(c.ctx, cred, parent, last)
+		if err != nil {
+			if store.CodeOf(err) != store.CodeNotExist {
+				return storeStatus(err)
+			}
+			exists = false
+		}
+	}
+	action := uint32(wire.FILE_OPENED)
+	created := false
+	if exists {
+		isDir := a.Type == store.TypeDir
+		switch {
+		case disp == wire.FILE_CREATE:
+			return wire.STATUS_OBJECT_NAME_COLLISION
+		case opts&wire.FILE_DIRECTORY_FILE != 0 && !isDir:
+			return wire.STATUS_NOT_A_DIRECTORY
+		case opts&wire.FILE_NON_DIRECTORY_FILE != 0 && isDir:
+			return wire.STATUS_FILE_IS_A_DIRECTORY
+		case a.Type != store.TypeDir && a.Type != store.TypeRegular:
+			return wire.STATUS_ACCESS_DENIED // symlinks, devices: not served over SMB yet
+		}
+		if disp == wire.FILE_OVERWRITE || disp == wire.FILE_OVERWRITE_IF || disp == wire.FILE_SUPERSEDE {
+			if isDir {
+				return wire.STATUS_INVALID_PARAMETER
+			}
+			if t.readOnly {
+				return wire.STATUS_ACCESS_DENIED
+			}
+			if _, err := fsys.SetAttr(c.ctx, cred, h, &store.SetAttr{Mask: store.SetSize}); err != nil {
+				return storeStatus(err)
+			}
+			action = wire.FILE_OVERWRITTEN
+			if disp == wire.FILE_SUPERSEDE {
+				action = wire.FILE_SUPERSEDED
+			}
+		}
+	} else {
+		if disp == wire.FILE_OPEN || disp == wire.FILE_OVERWRITE {
+			return wire.STATUS_OBJECT_NAME_NOT_FOUND
+		}
+		if t.readOnly {
+			return wire.STATUS_ACCESS_DENIED
+		}
+		sa := &store.SetAttr{Mask: store.SetMode, Mode: 0o644}
+		if opts&wire.FILE_DIRECTORY_FILE != 0 {
+			sa.Mode = 0o755
+			h, a, _, err = fsys.Mkdir(c.ctx, cred, parent, last, sa)
+		} else {
+			if req.FileAttributes&wire.FILE_ATTRIBUTE_READONLY != 0 {
+				sa.Mode = 0o444
+			}
+			h, a, _, err = fsys.Create(c.ctx, cred, parent, last, store.CreateGuarded, sa, store.Verifier{})
+		}
+		if err != nil {
+			return storeStatus(err)
+		}
+		action, created = wire.FILE_CREATED, true
+	}
+	if a, err = fsys.GetAttr(c.ctx, cred, h); err != nil {
+		return storeStatus(err)
+	}
+	isDir := a.Type == store.TypeDir
+	access, st := c.grantedAccess(t, h, req.DesiredAccess, created)
+	if st != wire.STATUS_SUCCESS {
+		return st
+	}
+	r.sess.nextOpen++
+	o := &open{
+		id: r.sess.nextOpen, tree: t, h: h, dir: isDir, parent: parent, name: last,
+		path: strings.Join(parts, `\`), access: access,
+		deleteOnClose: opts&wire.FILE_DELETE_ON_CLOSE != 0,
+	}
+	if o.deleteOnClose && len(parts) == 0 {
+		return wire.STATUS_CANNOT_DELETE
+	}
+	if st := c.reserve(r.sess, o, req.ShareAccess); st != wire.STATUS_SUCCESS {
+		return st
+	}
+	r.sess.opens[o.id] = o
+	r.rel.fileID = o.fileID()
+	resp := wire.CreateResponse{CreateAction: action, Attrs: fileAttrs(&a), FileID: o.fileID()}
+	if _, ok := req.Context(wire.SMB2_CREATE_QUERY_MAXIMAL_ACCESS_REQUEST); ok {
+		var e wire.Encoder
+		e.Uint32(0) // QueryStatus
+		max, _ := c.grantedAccess(t, h, wire.MAXIMUM_ALLOWED, created)
+		e.Uint32(max)
+		resp.Contexts = append(resp.Contexts, wire.CreateContext{Name: []byte(wire.SMB2_CREATE_QUERY_MAXIMAL_ACCESS_REQUEST), Data: e.Bytes()})
+	}
+	if _, ok := req.Context(wire.SMB2_CREATE_QUERY_ON_DISK_ID); ok {
+		var e wire.Encoder
+		e.Uint64(a.ID)
+		e.Uint64(uint64(t.exp.ID))
+		e.Zero(16)
+		resp.Contexts = append(resp.Contexts, wire.CreateContext{Name: []byte(wire.SMB2_CREATE_QUERY_ON_DISK_ID), Data: e.Bytes()})
+	}
+	resp.Encode(&c.enc)
+	return wire.STATUS_SUCCESS
+}
+
+// closeOpen ends an open, deleting the file if it was marked so.
+func (c *conn) closeOpen(sess *session, o *open) wire.Status {
+	delete(sess.opens, o.id)
+	c.release(sess, o)
+	if !o.deleteOnClose {
+		return wire.STATUS_SUCCESS
+	}
+	t := o.tree
+	var err error
+	if o.dir {
+		_, err = t.exp.FS.Rmdir(c.ctx, &t.cred, o.parent, o.name)
+	} else {
+		_, err = t.exp.FS.Remove(c.ctx, &t.cred, o.parent, o.name)
+	}
+	if err != nil && store.CodeOf(err) != store.CodeNotExist {
+		c.s.logs.Info(c.s.log, "smb: delete on close failed", "path", o.path, "err", err)
+		return storeStatus(err)
+	}
+	return wire.STATUS_SUCCESS
+}
+
+// closeFile is SMB2 CLOSE (MS-SMB2 §3.3.5.10).
+func (c *conn) closeFile(r *request) wire.Status {
+	var req wire.CloseRequest
+	if err := req.Decode(r.msg); err != nil {
+		return r.malformed(err)
+	}
+	o := r.lookupOpen(req.FileID)
+	if o == nil {
+		return wire.STATUS_FILE_CLOSED
+	}
+	var resp wire.CloseResponse
+	if req.Flags&wire.SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB != 0 && !o.deleteOnClose {
+		if a, err := o.tree.exp.FS.GetAttr(c.ctx, &o.tree.cred, o.h); err == nil {
+			resp.Flags = wire.SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB
+			resp.Attrs = fileAttrs(&a)
+		}
+	}
+	if st := c.closeOpen(r.sess, o); st != wire.STATUS_SUCCESS {
+		return st
+	}
+	resp.Encode(&c.enc)
+	return wire.STATUS_SUCCESS
+}
+
+// flush is SMB2 FLUSH (MS-SMB2 §3.3.5.11): the store's Commit.
+func (c *conn) flush(r *request) wire.Status {
+	var req wire.FlushRequest
+	if err := req.Decode(r.msg); err != nil {
+		return r.malformed(err)
+	}
+	o := r.lookupOpen(req.FileID)
+	if o == nil {
+		return wire.STATUS_FILE_CLOSED
+	}
+	if o.access&(wire.FILE_WRITE_DATA|wire.FILE_APPEND_DATA) == 0 {
+		return wire.STATUS_ACCESS_DENIED
+	}
+	if !o.dir {
+		if _, err := o.tree.exp.FS.Commit(c.ctx, &o.tree.cred, o.h); err != nil {
+			return storeStatus(err)
+		}
+	}
+	wire.EncodeEmptyResponse(&c.enc) // FLUSH response: StructureSize 4
+	return wire.STATUS_SUCCESS
+}
+
+// checkCharge checks a multi-credit request's CreditCharge against its
+// payload (MS-SMB2 §3.3.5.2.5).
+func (r *request) checkCharge(n uint32) bool {
+	if r.c.serverCaps&wire.SMB2_GLOBAL_CAP_LARGE_MTU == 0 {
+		return n <= 64<<10
+	}
+	want := uint32(1)
+	if n > 0 {
+		want = (n-1)/(64<<10) + 1
+	}
+	return uint32(max(r.h.CreditCharge, 1)) >= want
+}
+
+// read is SMB2 READ (MS-SMB2 §3.3.5.12); the data is read from the store
+// straight into the reply.
+func (c *conn) read(r *request) wire.Status {
+	var req wire.ReadRequest
+	if err := req.Decode(r.msg); err != nil {
+		return r.malformed(err)
+	}
+	if req.Length > uint32(c.maxSize) || !r.checkCharge(req.Length) || req.Channel != wire.SMB2_CHANNEL_NONE {
+		return wire.STATUS_INVALID_PARAMETER
+	}
+	o := r.lookupOpen(req.FileID)
+	if o == nil {
+		return wire.STATUS_FILE_CLOSED
+	}
+	if o.dir {
+		return wire.STATUS_INVALID_DEVICE_REQUEST
+	}
+	if o.access&(wire.FILE_READ_DATA|wire.FILE_EXECUTE) == 0 {
+		return wire.STATUS_ACCESS_DENIED // executing is reading (MS-SMB2 §3.3.5.12)
+	}
+	if req.Offset > 1<<63-1-uint64(req.Length) {
+		return wire.STATUS_INVALID_PARAMETER // past the largest file offset
+	}
+	if st := c.checkLocks(r.sess, o, req.Offset, int(req.Length), false); st != wire.STATUS_SUCCESS {
+		return st
+	}
+	body := c.enc.Len()
+	(&wire.ReadResponse{}).EncodeFixed(&c.enc, int(req.Length))
+	buf := c.enc.Reserve(int(req.Length))
+	n, _, _, err := o.tree.exp.FS.ReadAt(c.ctx, &o.tree.cred, o.h, buf, int64(req.Offset))
+	if err != nil {
+		return storeStatus(err)
+	}
+	if n == 0 && req.Length > 0 || uint32(n) < req.MinimumCount {
+		return wire.STATUS_END_OF_FILE
+	}
+	c.enc.Truncate(c.enc.Len() - len(buf) + n)
+	c.enc.PutUint32At(body+4, uint32(n)) // DataLength
+	o.position = req.Offset + uint64(n)
+	return wire.STATUS_SUCCESS
+}
+
+// write is SMB2 WRITE (MS-SMB2 §3.3.5.13).
+func (c *conn) write(r *request) wire.Status {
+	var req wire.WriteRequest
+	if err := req.Decode(r.msg); err != nil {
+		return r.malformed(err)
+	}
+	if len(req.Data) > c.maxSize || !r.checkCharge(uint32(len(req.Data))) || req.Channel != wire.SMB2_CHANNEL_NONE {
+		return wire.STATUS_INVALID_PARAMETER
+	}
+	o := r.lookupOpen(req.FileID)
+	if o == nil {
+		return wire.STATUS_FILE_CLOSED
+	}
+	if o.dir {
+		return wire.STATUS_INVALID_DEVICE_REQUEST
+	}
+	if o.access&(wire.FILE_WRITE_DATA|wire.FILE_APPEND_DATA) == 0 {
+		return wire.STATUS_ACCESS_DENIED
+	}
+	if req.Offset > 1<<63-1-uint64(len(req.Data)) {
+		return wire.STATUS_INVALID_PARAMETER
+	}
+	if st := c.checkLocks(r.sess, o, req.Offset, len(req.Data), true); st != wire.STATUS_SUCCESS {
+		return st
+	}
+	how := store.Unstable
+	if req.Flags&(wire.SMB2_WRITEFLAG_WRITE_THROUGH|wire.SMB2_WRITEFLAG_WRITE_UNBUFFERED) != 0 {
+		how = store.FileSync
+	}
+	n, _, err := o.tree.exp.FS.WriteAt(c.ctx, &o.tree.cred, o.h, req.Data, int64(req.Offset), how)
+	if err != nil {
+		return storeStatus(err)
+	}
+	o.position = req.Offset + uint64(n)
+	(&wire.WriteResponse{Count: uint32(n)}).Encode(&c.enc)
+	return wire.STATUS_SUCCESS
+}

@@ -1,0 +1,267 @@
+package smb
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/dittofs/dittofs/locking"
+	"github.com/dittofs/dittofs/smb/internal/wire"
+)
+
+// lockOwner is the owner of an open's share reservation and byte-range
+// locks in the export's lock manager: SMB locks belong to an open
+// (MS-SMB2 §3.3.5.14), so the client is the connection's session and the
+// key the open.
+func (c *conn) lockOwner(sess *session, o *open) locking.Owner {
+	return locking.Owner{Proto: locking.ProtoSMB, Client: fmt.Sprintf("%s/%x", c.remote, sess.id), Key: strconv.FormatUint(o.id, 10)}
+}
+
+// lockStatus maps a lock manager error to its status.
+func lockStatus(err error, conflict wire.Status) wire.Status {
+	var le *locking.LimitError
+	switch {
+	case err == nil:
+		return wire.STATUS_SUCCESS
+	case errors.Is(err, locking.ErrDenied), errors.Is(err, locking.ErrBreaking):
+		return conflict
+	case errors.As(err, &le), errors.Is(err, locking.ErrNoLocks):
+		return wire.STATUS_INSUFFICIENT_RESOURCES
+	}
+	return wire.STATUS_INTERNAL_ERROR
+}
+
+// shareModes are the lock manager's access and deny modes of an open
+// (MS-FSA §2.1.5.1.2): read for read or execute access, write for write
+// or append; the share access not given is denied. FILE_SHARE_DELETE
+// has no counterpart in the manager and is not enforced.
+func shareModes(access, share uint32) (acc, deny locking.Mode) {
+	if access&(wire.FILE_READ_DATA|wire.FILE_EXECUTE) != 0 {
+		acc |= locking.ModeRead
+	}
+	if access&(wire.FILE_WRITE_DATA|wire.FILE_APPEND_DATA) != 0 {
+		acc |= locking.ModeWrite
+	}
+	if share&wire.FILE_SHARE_READ == 0 {
+		deny |= locking.ModeRead
+	}
+	if share&wire.FILE_SHARE_WRITE == 0 {
+		deny |= locking.ModeWrite
+	}
+	return acc, deny
+}
+
+// reserve takes an open's share reservation, so that SMB share modes
+// conflict with each other and with NFSv4 OPEN share_deny. An open
+// without data access takes none (MS-FSA skips the sharing check for
+// attribute-only opens), and none is taken during the lock manager's
+// grace period, which SMB clients cannot reclaim in.
+func (c *conn) reserve(sess *session, o *open, share uint32) wire.Status {
+	acc, deny := shareModes(o.access, share)
+	m := o.tree.exp.Locks
+	if acc == 0 || m == nil || m.InGrace(c.ctx) {
+		return wire.STATUS_SUCCESS
+	}
+	err := m.Share(c.ctx, o.h.ID, locking.ShareRequest{Owner: c.lockOwner(sess, o), Access: acc, Deny: deny})
+	if err == nil {
+		o.shared = true
+	}
+	return lockStatus(err, wire.STATUS_SHARING_VIOLATION)
+}
+
+// release drops an open's share reservation and byte-range locks.
+func (c *conn) release(sess *session, o *open) {
+	m := o.tree.exp.Locks
+	if m == nil {
+		return
+	}
+	own := c.lockOwner(sess, o)
+	if o.shared {
+		m.Unshare(c.ctx, o.h.ID, own)
+	}
+	if len(o.locks) > 0 {
+		m.ReleaseOwner(c.ctx, own)
+	}
+}
+
+// smbLock is one byte-range lock of an open as the client took it. SMB
+// locks stack (MS-FSA §2.1.5.7): each LOCK element is its own lock, and an
+// UNLOCK removes exactly one with the same offset and length. The open
+// keeps its list; the lock manager holds their union, exclusive where
+// any is, so that other owners (other opens, NLM, NFSv4) see them.
+type smbLock struct {
+	off, n uint64
+	excl   bool
+}
+
+func (l smbLock) overlaps(off, n uint64) bool {
+	return l.off < off+n && off < l.off+l.n
+}
+
+// maxLocksPerOpen bounds the lock list of one open.
+const maxLocksPerOpen = 4096
+
+// lock is SMB2 LOCK (MS-SMB2 §3.3.5.14) on the export's lock manager, so
+// SMB byte-range locks conflict with NLM and NFSv4 locks. A request is
+// all or nothing: elements granted before one that fails are released.
+// Between locks of one open, as in Windows and Samba: shared locks stack
+// on shared and on exclusive ones; an exclusive lock conflicts with any
+// overlapping lock of the same open. Every conflict fails at once with
+// STATUS_LOCK_NOT_GRANTED: a blocking wait (an element without
+// SMB2_LOCKFLAG_FAIL_IMMEDIATELY) is not queued. Zero-length locks are
+// kept in the open's list but take nothing in the manager.
+func (c *conn) lock(r *request) wire.Status {
+	var req wire.LockRequest
+	if err := req.Decode(r.msg); err != nil {
+		return r.malformed(err)
+	}
+	o := r.lookupOpen(req.FileID)
+	if o == nil {
+		return wire.STATUS_FILE_CLOSED
+	}
+	if o.dir {
+		return wire.STATUS_INVALID_PARAMETER
+	}
+	unlock := req.Locks[0].Flags == wire.SMB2_LOCKFLAG_UNLOCK
+	for _, el := range req.Locks {
+		switch el.Flags &^ wire.SMB2_LOCKFLAG_FAIL_IMMEDIATELY {
+		case wire.SMB2_LOCKFLAG_SHARED_LOCK, wire.SMB2_LOCKFLAG_EXCLUSIVE_LOCK:
+			if unlock {
+				return wire.STATUS_INVALID_PARAMETER
+			}
+		case wire.SMB2_LOCKFLAG_UNLOCK:
+			if !unlock || el.Flags != wire.SMB2_LOCKFLAG_UNLOCK {
+				return wire.STATUS_INVALID_PARAMETER
+			}
+		default:
+			return wire.STATUS_INVALID_PARAMETER
+		}
+		if el.Length > 0 && el.Offset+el.Length-1 < el.Offset {
+			return wire.STATUS_INVALID_LOCK_RANGE // past 2^64-1
+		}
+	}
+	if unlock {
+		for _, el := range req.Locks {
+			if st := c.unlockOne(r.sess, o, el.Offset, el.Length); st != wire.STATUS_SUCCESS {
+				return st
+			}
+		}
+	} else {
+		for i, el := range req.Locks {
+			st := c.lockOne(r.sess, o, smbLock{off: el.Offset, n: el.Length, excl: el.Flags&wire.SMB2_LOCKFLAG_EXCLUSIVE_LOCK != 0})
+			if st != wire.STATUS_SUCCESS {
+				for _, done := range req.Locks[:i] {
+					c.unlockOne(r.sess, o, done.Offset, done.Length)
+				}
+				return st
+			}
+		}
+	}
+	wire.EncodeEmptyResponse(&c.enc) // LOCK response: StructureSize 4
+	return wire.STATUS_SUCCESS
+}
+
+// lockOne adds one lock to the open's list and the manager.
+func (c *conn) lockOne(sess *session, o *open, l smbLock) wire.Status {
+	if len(o.locks) >= maxLocksPerOpen {
+		return wire.STATUS_INSUFFICIENT_RESOURCES
+	}
+	coveredByOwn := false
+	for _, h := range o.locks {
+		if h.n == 0 || l.n == 0 || !h.overlaps(l.off, l.n) {
+			continue
+		}
+		if l.excl {
+			return wire.STATUS_LOCK_NOT_GRANTED
+		}
+		if h.excl && h.off <= l.off && l.off+l.n <= h.off+h.n {
+			coveredByOwn = true
+		}
+	}
+	if l.n > 0 && !coveredByOwn {
+		m := o.tree.exp.Locks
+		own := c.lockOwner(sess, o)
+		err := m.Lock(c.ctx, o.h.ID, locking.Request{Owner: own, Range: locking.Range{Off: l.off, Len: l.n}, Exclusive: l.excl})
+		if err != nil {
+			return lockStatus(err, wire.STATUS_LOCK_NOT_GRANTED)
+		}
+		if !l.excl {
+			c.reassert(sess, o, l.off, l.n, true) // a shared lock must not downgrade an own exclusive one
+		}
+	}
+	o.locks = append(o.locks, l)
+	return wire.STATUS_SUCCESS
+}
+
+// unlockOne removes the open's lock of exactly that range.
+func (c *conn) unlockOne(sess *session, o *open, off, n uint64) wire.Status {
+	i := -1
+	for j, l := range o.locks {
+		if l.off == off && l.n == n {
+			i = j
+			if !l.excl {
+				break // prefer a shared one: the exclusive stays
+			}
+		}
+	}
+	if i < 0 {
+		return wire.STATUS_RANGE_NOT_LOCKED
+	}
+	o.locks = append(o.locks[:i], o.locks[i+1:]...)
+	if n == 0 {
+		return wire.STATUS_SUCCESS
+	}
+	m := o.tree.exp.Locks
+	if err := m.Unlock(c.ctx, o.h.ID, c.lockOwner(sess, o), locking.Range{Off: off, Len: n}); err != nil {
+		return lockStatus(err, wire.STATUS_RANGE_NOT_LOCKED)
+	}
+	c.reassert(sess, o, off, n, false)
+	return wire.STATUS_SUCCESS
+}
+
+// reassert puts back in the manager the open's locks overlapping
+// [off, off+n): shared ones first, then exclusive ones, so the manager
+// holds their union with exclusive where any is (exclusiveOnly: only
+// those). The manager's POSIX semantics merge and replace an owner's
+// locks; this restores what stacked SMB locks still cover.
+func (c *conn) reassert(sess *session, o *open, off, n uint64, exclusiveOnly bool) {
+	m := o.tree.exp.Locks
+	own := c.lockOwner(sess, o)
+	for pass := range 2 {
+		excl := pass == 1
+		if exclusiveOnly && !excl {
+			continue
+		}
+		for _, l := range o.locks {
+			if l.n == 0 || l.excl != excl || !l.overlaps(off, n) {
+				continue
+			}
+			if err := m.Lock(c.ctx, o.h.ID, locking.Request{Owner: own, Range: locking.Range{Off: l.off, Len: l.n}, Exclusive: excl}); err != nil {
+				c.s.logs.Warn(c.s.log, "smb: could not restore a stacked lock", "remote", c.remote.String(), "err", err)
+			}
+		}
+	}
+}
+
+// checkLocks fails I/O on a range locked against it (SMB byte-range
+// locks are mandatory, MS-FSA §2.1.4.10): a write under any lock of
+// another owner or a shared lock of the same open, a read under another
+// owner's exclusive lock.
+func (c *conn) checkLocks(sess *session, o *open, off uint64, n int, write bool) wire.Status {
+	m := o.tree.exp.Locks
+	if n == 0 || m == nil {
+		return wire.STATUS_SUCCESS
+	}
+	if write {
+		for _, l := range o.locks {
+			if !l.excl && l.n > 0 && l.overlaps(off, uint64(n)) {
+				return wire.STATUS_FILE_LOCK_CONFLICT
+			}
+		}
+	}
+	l, err := m.Test(c.ctx, o.h.ID, c.lockOwner(sess, o), locking.Range{Off: off, Len: uint64(n)}, write)
+	if err == nil && l != nil {
+		return wire.STATUS_FILE_LOCK_CONFLICT
+	}
+	return wire.STATUS_SUCCESS
+}

@@ -1,0 +1,299 @@
+// Package smb is the SMB 2/3 file server of DittoFS: it serves the
+// exports of an export.Table as SMB shares, over the same store.FS as
+// nfs3 and nfs4, so a file written over SMB is at once visible over NFS.
+//
+// A Server speaks SMB 2.0.2, 2.1, 3.0, 3.0.2 and 3.1.1 (MS-SMB2) over
+// Direct TCP, authenticates users with NTLMv2 inside SPNEGO against its
+// Users, signs every message by default and encrypts when the client, the
+// server or the share asks. docs/smb.md says what works, what is refused
+// and with which status, and the limits and their defaults.
+package smb
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dittofs/dittofs/export"
+	"github.com/dittofs/dittofs/internal/ratelog"
+	"github.com/dittofs/dittofs/smb/internal/ntlm"
+	"github.com/dittofs/dittofs/smb/internal/spnego"
+)
+
+// Dialect is an SMB2 dialect revision (MS-SMB2 §2.2.3).
+type Dialect uint16
+
+// The dialects a Server speaks.
+const (
+	Dialect202 Dialect = 0x0202
+	Dialect210 Dialect = 0x0210
+	Dialect300 Dialect = 0x0300
+	Dialect302 Dialect = 0x0302
+	Dialect311 Dialect = 0x0311
+)
+
+// Defaults of the Server limits.
+const (
+	DefaultMaxConns           = 1024
+	DefaultMaxSessionsPerConn = 16
+	DefaultMaxOpensPerSession = 4096
+	DefaultMaxCredits         = 512
+	DefaultMaxMessageSize     = 1 << 20
+	// MinMessageSize is the smallest MaxMessageSize accepted: 64 KiB,
+	// the READ and WRITE size of SMB 2.0.2.
+	MinMessageSize = 64 << 10
+)
+
+// ErrServerClosed is returned by Serve after Close.
+var ErrServerClosed = errors.New("smb: server closed")
+
+// User is an SMB user: the NT hash of the password (MD4 of its UTF-16LE
+// form, what Windows and Samba store) and the identity the store sees,
+// the same uid, gid and groups as the user's NFS identity.
+type User struct {
+	Name     string
+	NTHash   [16]byte
+	UID, GID uint32
+	Groups   []uint32
+}
+
+// Users looks up users by name. Names are compared without regard to
+// case, as Windows does.
+type Users interface {
+	LookupUser(name string) (User, bool)
+}
+
+// UserTable is a fixed Users: a list of users.
+type UserTable []User
+
+// LookupUser returns the user named name, ignoring case.
+func (t UserTable) LookupUser(name string) (User, bool) {
+	for _, u := range t {
+		if strings.EqualFold(u.Name, name) {
+			return u, true
+		}
+	}
+	return User{}, false
+}
+
+// NTHash returns the NT hash of a password, for building a User.
+func NTHash(password string) [16]byte { return ntlm.NTHash(password) }
+
+// Server serves SMB 2/3 over the exports of Exports: the export named
+// "/NAME" is the share \\server\NAME (compared without regard to case).
+// Access to a share follows the export's rule for the client address
+// (read-only, root and all squashing, anonymous identity); the NFS-only
+// parts of a rule (security flavors, privileged source ports) do not
+// apply to SMB, whose users authenticate with a password.
+//
+// The zero value with Exports and Users set is ready to use; every limit
+// left zero takes its default. Fields must not change after Serve.
+type Server struct {
+	// Exports is the table of shares; nil serves none.
+	Exports *export.Table
+	// Users are the accounts that may log on; nil refuses everyone.
+	Users Users
+	// Logger receives connection and protocol errors; nil discards.
+	Logger *slog.Logger
+	// Name is the server's NetBIOS name in NTLM (default "DITTOFS").
+	Name string
+
+	// MinDialect and MaxDialect bound the dialects negotiated (defaults
+	// 2.0.2 and 3.1.1).
+	MinDialect, MaxDialect Dialect
+	// AllowUnsigned lets a session run unsigned when the client does
+	// not require signing. By default every session is signed (or
+	// encrypted): unsigned requests are refused with STATUS_ACCESS_DENIED.
+	AllowUnsigned bool
+	// EncryptData requires encryption (SMB 3.x) on every session; a
+	// client that cannot encrypt is refused at SESSION_SETUP.
+	EncryptData bool
+	// EncryptShares names the shares (without the leading slash) that
+	// require encryption; a tree connect from a session that cannot
+	// encrypt is refused.
+	EncryptShares []string
+
+	// MaxConns bounds the connections served at once (default 1024);
+	// past it new connections are closed at once, with a log line.
+	MaxConns int
+	// MaxSessionsPerConn bounds the sessions of one connection (default
+	// 16); past it SESSION_SETUP fails with STATUS_INSUFFICIENT_RESOURCES.
+	MaxSessionsPerConn int
+	// MaxOpensPerSession bounds the open files of one session (default
+	// 4096); past it CREATE fails with STATUS_TOO_MANY_OPENED_FILES.
+	MaxOpensPerSession int
+	// MaxCredits bounds a connection's credit window, the requests a
+	// client may have outstanding (default 512). A request outside the
+	// window ends the connection (MS-SMB2 §3.3.5.2.3).
+	MaxCredits int
+	// MaxMessageSize is MaxReadSize, MaxWriteSize and MaxTransactSize
+	// (default 1 MiB, at least 64 KiB); a frame larger than it plus
+	// the headers ends the connection.
+	MaxMessageSize int
+
+	// onPanic, when set (by tests), is told of a panic recovered while
+	// serving a connection.
+	onPanic func(any)
+
+	once    sync.Once
+	log     *slog.Logger
+	logs    ratelog.Limiter // lines the network can trigger at will
+	guid    [16]byte
+	start   time.Time
+	spnego  spnego.Server
+	ntlmCfg ntlm.Config
+
+	mu        sync.Mutex
+	closed    bool
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+func (s *Server) init() {
+	s.once.Do(func() {
+		s.log = s.Logger
+		if s.log == nil {
+			s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		}
+		if s.Name == "" {
+			s.Name = "DITTOFS"
+		}
+		if s.MinDialect == 0 {
+			s.MinDialect = Dialect202
+		}
+		if s.MaxDialect == 0 {
+			s.MaxDialect = Dialect311
+		}
+		if s.MaxConns <= 0 {
+			s.MaxConns = DefaultMaxConns
+		}
+		if s.MaxSessionsPerConn <= 0 {
+			s.MaxSessionsPerConn = DefaultMaxSessionsPerConn
+		}
+		if s.MaxOpensPerSession <= 0 {
+			s.MaxOpensPerSession = DefaultMaxOpensPerSession
+		}
+		if s.MaxCredits <= 0 {
+			s.MaxCredits = DefaultMaxCredits
+		}
+		if s.MaxMessageSize <= 0 {
+			s.MaxMessageSize = DefaultMaxMessageSize
+		}
+		s.MaxMessageSize = max(s.MaxMessageSize, MinMessageSize)
+		rand.Read(s.guid[:])
+		s.start = time.Now()
+		s.ntlmCfg = ntlm.Config{
+			NetBIOSComputer: strings.ToUpper(s.Name),
+			Lookup: func(user, domain string) ([16]byte, bool) {
+				if s.Users == nil {
+					return [16]byte{}, false
+				}
+				u, ok := s.Users.LookupUser(user)
+				return u.NTHash, ok
+			},
+		}
+		s.spnego = spnego.Server{Mechs: []spnego.Mech{{
+			OID: spnego.OIDNTLMSSP,
+			New: func() spnego.Acceptor { return ntlm.NewAcceptor(&s.ntlmCfg) },
+		}}}
+		s.listeners = map[net.Listener]struct{}{}
+		s.conns = map[*conn]struct{}{}
+		s.ctx, s.cancel = context.WithCancel(context.Background())
+	})
+}
+
+// Serve accepts connections on l and serves each until it closes. It
+// returns ErrServerClosed after Close, or the listener's error.
+func (s *Server) Serve(l net.Listener) error {
+	s.init()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		c := s.newConn(nc)
+		s.mu.Lock()
+		if s.closed || len(s.conns) >= s.MaxConns {
+			full := !s.closed
+			s.mu.Unlock()
+			if full {
+				s.log.Warn("smb: connection refused: MaxConns reached", "remote", nc.RemoteAddr().String(), "max", s.MaxConns)
+			}
+			nc.Close()
+			continue
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			c.serve()
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// Close stops every Serve, closes every connection and waits for them to
+// end.
+func (s *Server) Close() error {
+	s.init()
+	s.mu.Lock()
+	s.closed = true
+	for l := range s.listeners {
+		l.Close()
+	}
+	for c := range s.conns {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// shareEncrypted reports whether share name requires encryption.
+func (s *Server) shareEncrypted(name string) bool {
+	for _, n := range s.EncryptShares {
+		if strings.EqualFold(strings.TrimPrefix(n, "/"), name) {
+			return true
+		}
+	}
+	return false
+}
