@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 # command:package pairs the unit and integration tests use.
-need="rpcinfo:rpcbind unshare:util-linux"
+need="rpcinfo:rpcbind unshare:util-linux smbclient:smbclient"
 
 missing=""
 for pair in $need; do
