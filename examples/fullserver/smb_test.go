@@ -6,9 +6,11 @@ import (
 	"crypto/rand"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,7 +85,7 @@ func TestSMBWriteNFSRead(t *testing.T) {
 	t.Setenv("DITTOFS_SMB_PASSWORD", "s3cret pass")
 	cfg := defaultConfig()
 	cfg.Memory = true
-	cfg.NFSAddr, cfg.PortmapAddr, cfg.SMBAddr = "127.0.0.1:0", "off", "127.0.0.1:0"
+	cfg.NFSAddr, cfg.PortmapAddr, cfg.SMBAddr, cfg.MetricsAddr = "127.0.0.1:0", "off", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.SMBUser, cfg.SMBUID, cfg.SMBGID = "alice", 1234, 5678
 	addrs, _ := startRun(t, cfg)
 	smbAddr := addrs["smb/tcp"]
@@ -134,6 +136,20 @@ func TestSMBWriteNFSRead(t *testing.T) {
 	}
 	if !bytes.Equal(got, data) {
 		t.Fatalf("NFS read %d bytes, differing from the %d written over SMB", len(got), len(data))
+	}
+
+	// The SMB requests are counted per command.
+	resp, err := http.Get("http://" + addrs["metrics/tcp"].String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{`dittofs_smb_commands_total{command="NEGOTIATE"}`, `dittofs_smb_commands_total{command="SESSION_SETUP"}`,
+		`dittofs_smb_commands_total{command="WRITE"}`, `dittofs_smb_command_duration_seconds_count{command="CREATE"}`} {
+		if !strings.Contains(string(body), m) {
+			t.Errorf("metrics lack %s:\n%s", m, grepLines(string(body), "dittofs_smb"))
+		}
 	}
 }
 
