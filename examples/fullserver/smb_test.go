@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -179,5 +181,47 @@ func TestSMBUsersConfig(t *testing.T) {
 		if _, err := parseConfig([]string{"--config", f}, io.Discard); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+// Without --smb-addr, SMB is off when there are no SMB users, and served
+// on the default address when there are; when that address cannot be
+// bound, on a high port of the same host, with a warning naming it.
+func TestSMBDefaultAddr(t *testing.T) {
+	t.Setenv("DITTOFS_SMB_PASSWORD", "pw")
+	held, err := net.Listen("tcp", "127.0.0.1:0") // what 445 is, taken
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	old := defaultSMBAddr
+	defer func() { defaultSMBAddr = old }()
+	defaultSMBAddr = held.Addr().String()
+
+	run := func(user string) (net.Addr, string) {
+		t.Helper()
+		cfg := defaultConfig()
+		cfg.Memory = true
+		cfg.NFSAddr, cfg.PortmapAddr = "127.0.0.1:0", "off"
+		cfg.SMBUser = user
+		var logs bytes.Buffer
+		addrs, stop := startRunWith(t, cfg, slog.New(slog.NewTextHandler(&logs, nil)), hooks{})
+		a := addrs["smb/tcp"]
+		stop()
+		return a, logs.String()
+	}
+	if a, logs := run(""); a != nil || !strings.Contains(logs, "smb: off") {
+		t.Errorf("no users, no --smb-addr: SMB at %v; log:\n%s", a, logs)
+	}
+	a, logs := run("alice")
+	if a == nil || a.String() == held.Addr().String() || !strings.HasPrefix(a.String(), "127.0.0.1:") {
+		t.Fatalf("users, default address taken: SMB at %v, want a high port of 127.0.0.1", a)
+	}
+	if !strings.Contains(logs, "cannot bind port 445") || !strings.Contains(logs, fmt.Sprint(portOf(a))) {
+		t.Errorf("no warning naming port %d:\n%s", portOf(a), logs)
+	}
+	held.Close()
+	if a, _ := run("alice"); a == nil || a.String() != defaultSMBAddr {
+		t.Errorf("users, default address free: SMB at %v, want %s", a, defaultSMBAddr)
 	}
 }
