@@ -454,7 +454,12 @@ func (f *FS) WriteAt(ctx context.Context, c *Cred, h Handle, p []byte, off int64
 		return 0, Wcc{}, ErrNoSpace
 	}
 	var w Wcc
-	err := f.writeLocked(ctx, c, h, p, uint64(off), how, &w)
+	var err error
+	if f.loggable(len(p), uint64(off), how) {
+		w, err = f.writeLogged(ctx, c, h, p, uint64(off))
+	} else {
+		err = f.writeLocked(ctx, c, h, p, uint64(off), how, &w)
+	}
 	f.evict(ctx)
 	if err != nil {
 		return 0, Wcc{}, err

@@ -175,7 +175,9 @@ type FS struct {
 	blockSync syncGroup // syncs the block backend before a fold
 
 	intentSeq atomic.Uint64 // last intent sequence number handed out
-	maxLogged uint64        // largest part of a stable write logged as an intent
+	queueMu   sync.Mutex
+	queues    map[uint64]*logQueue // small stable writes waiting, by file (logbatch.go)
+	maxLogged uint64               // largest part of a stable write logged as an intent
 
 	opPool sync.Pool
 	closed atomic.Bool
@@ -198,7 +200,7 @@ func NewFS(meta Metadata, blocks Blocks, opts Options) (*FS, error) {
 		return nil, err
 	}
 	f := &FS{meta: meta, blocks: blocks, opts: opts, bsize: uint64(opts.BlockSize),
-		bufs: make(map[uint64]*fileBuf)}
+		bufs: make(map[uint64]*fileBuf), queues: make(map[uint64]*logQueue)}
 	f.opPool.New = func() any { return newOp(f) }
 	f.durable.sync = f.syncAll
 	f.maxLogged = min(maxLogged, f.bsize/4)
