@@ -41,7 +41,7 @@ func (p *Pipe) invoke(opnum uint16, stub []byte) ([]byte, uint32) {
 // levelOK reports whether level is one this server encodes.
 func levelOK(level uint32, enum bool) bool {
 	switch level {
-	case 0, 1, 2, 501:
+	case 0, 1, 2, 501, 502:
 		return true
 	case 1005:
 		return !enum // there is no SHARE_INFO_1005 container
@@ -50,7 +50,7 @@ func levelOK(level uint32, enum bool) bool {
 }
 
 // putInfo writes the fixed part of a SHARE_INFO_<level> (MS-SRVS
-// §2.2.4.22-2.2.4.29): its pointers and integers.
+// §2.2.4.22-2.2.4.29; 502 with no security descriptor): its pointers and integers.
 func putInfo(w *ndrWriter, level uint32, s *Share) {
 	if level == 1005 {
 		w.u32(s.Flags)
@@ -63,12 +63,16 @@ func putInfo(w *ndrWriter, level uint32, s *Share) {
 	w.u32(s.Type)
 	w.ptr(true) // remark
 	switch level {
-	case 2:
+	case 2, 502:
 		w.u32(shareInfoPermissionsDefault)
 		w.u32(unlimitedUses)
 		w.u32(0)     // current uses
 		w.ptr(true)  // path
 		w.ptr(false) // passwd
+		if level == 502 {
+			w.u32(0)     // shi502_reserved: the descriptor's length
+			w.ptr(false) // shi502_security_descriptor: none
+		}
 	case 501:
 		w.u32(s.Flags)
 	}
@@ -84,7 +88,7 @@ func putDeferred(w *ndrWriter, level uint32, s *Share) {
 		return
 	}
 	w.str(s.Comment)
-	if level == 2 {
+	if level == 2 || level == 502 {
 		w.str(s.Path)
 	}
 }
