@@ -16,7 +16,8 @@ const (
 )
 
 // ErrBusy is a write refused because MaxPending bytes of replies wait to
-// be read.
+// be read: before anything is served it leaves the pipe as it was; in
+// the middle of a write's fragments it breaks the pipe.
 var ErrBusy = errors.New("srvsvc: too many reply bytes pending")
 
 // Pipe is one open of the srvsvc named pipe: a DCE/RPC association.
@@ -66,6 +67,12 @@ func (p *Pipe) Write(b []byte) error {
 		}
 		if len(data) < int(h.fragLen) {
 			break
+		}
+		if p.pending > MaxPending {
+			// One write may hold many requests: stop before their
+			// replies outgrow the bound.
+			p.broken = true
+			return ErrBusy
 		}
 		if err := p.serve(data[:h.fragLen], h); err != nil {
 			p.broken = true

@@ -341,4 +341,9 @@ func TestBounds(t *testing.T) {
 			t.Fatal("never busy")
 		}
 	}
+	// So does one write holding many requests.
+	p = bound(t, 4280, 4280)
+	if err := p.Write(bytes.Repeat(req, 2*MaxPending/len(req))); err != ErrBusy || p.Pending() > MaxPending+4280 {
+		t.Fatalf("one big write: %v with %d pending", err, p.Pending())
+	}
 }
