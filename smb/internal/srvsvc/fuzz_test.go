@@ -1,6 +1,9 @@
 package srvsvc
 
-import "testing"
+import (
+	"os"
+	"testing"
+)
 
 // FuzzPipe writes arbitrary bytes to a bound pipe, whole and in two
 // pieces: nothing may panic, and what is queued stays within
@@ -10,6 +13,11 @@ func FuzzPipe(f *testing.F) {
 	f.Add(request(2, 3, 0, opNetrShareEnum, enumStub(1, true)))
 	f.Add(request(2, 1, 0, opNetrShareGetInfo, getInfoStub("export", 2)))
 	f.Add(bindPDU(ptAlterContext, 1, 4280, 4280, ctxElem(3, srvsvcWire, btfnWire)))
+	for _, name := range []string{"testdata/smbclient-bind.bin", "testdata/smbclient-netshareenum.bin"} {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, split := range []int{len(b), len(b) / 2} {
 			p := bound(t, 4280, 4280)

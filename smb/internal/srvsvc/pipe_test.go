@@ -3,6 +3,7 @@ package srvsvc
 import (
 	"bytes"
 	"encoding/binary"
+	"os"
 	"testing"
 
 	. "github.com/dittofs/dittofs/smb/internal/wire/wiretest"
@@ -345,5 +346,30 @@ func TestBounds(t *testing.T) {
 	p = bound(t, 4280, 4280)
 	if err := p.Write(bytes.Repeat(req, 2*MaxPending/len(req))); err != ErrBusy || p.Pending() > MaxPending+4280 {
 		t.Fatalf("one big write: %v with %d pending", err, p.Pending())
+	}
+}
+
+// TestSmbclientCapture replays what smbclient 4.17 `-L` wrote to the
+// pipe (captured from TestSmbclientListShares): its bind (srvsvc over
+// NDR, 4280-byte fragments) is accepted, and its NetrShareEnum level 1,
+// naming the server "127.0.0.1" and with a resume handle, gets the reply
+// TestShareEnum checks byte by byte.
+func TestSmbclientCapture(t *testing.T) {
+	bind, err := os.ReadFile("testdata/smbclient-bind.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enum, err := os.ReadFile("testdata/smbclient-netshareenum.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newTestPipe()
+	r := roundTrip(t, p, bind)
+	if len(r) != 1 || r[0][2] != ptBindAck || !bytes.Equal(r[0][len(r[0])-24:], Lay(uint16(0), uint16(0), ndrWire)) {
+		t.Fatalf("bind_ack: %x", r)
+	}
+	got := responseStub(t, roundTrip(t, p, enum), 2, 4280)
+	if want := call(t, opNetrShareEnum, enumStub(1, true)); !bytes.Equal(got, want) {
+		t.Fatalf("reply\n got %x\nwant %x", got, want)
 	}
 }
