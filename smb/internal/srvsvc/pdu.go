@@ -58,7 +58,7 @@ const (
 
 	// bind_nak p_reject_reason_t values.
 	rejectNotSpecified         = 0
-	rejectProtocolVersion      = 4
+	rejectProtocolError        = 4 // PROTOCOL_VERSION_NOT_SPECIFIED (MS-RPCE §2.2.2.5)
 	rejectAuthTypeNotRecognzed = 8
 )
 

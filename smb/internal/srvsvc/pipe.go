@@ -135,7 +135,12 @@ func (p *Pipe) bind(pdu []byte, h header) error {
 	}
 	bb, err := parseBind(pdu)
 	if err != nil {
-		return err
+		if alter {
+			return err
+		}
+		// MS-RPCE §2.2.2.5: a protocol error in a bind.
+		p.queue(bindNak(h.callID, rejectProtocolError))
+		return nil
 	}
 	if !alter {
 		if h.authLen > 0 {

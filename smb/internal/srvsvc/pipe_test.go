@@ -159,6 +159,23 @@ func TestBindNak(t *testing.T) {
 	if want := pdu(ptBindNak, 3, 0, 5, uint16(0), uint8(1), uint8(5), uint8(0)); len(r) != 1 || !bytes.Equal(r[0], want) {
 		t.Fatalf("small fragments: %x, want %x", r, want)
 	}
+	// A bind that does not parse (more than 16 contexts, a context cut
+	// short) is a protocol error: PROTOCOL_VERSION_NOT_SPECIFIED (MS-RPCE
+	// §2.2.2.5); the pipe can still bind.
+	for name, b := range map[string][]byte{
+		"255 contexts":      pdu(ptBind, 3, 0, 6, uint16(4280), uint16(4280), uint32(0), uint8(255), uint8(0), uint16(0)),
+		"context truncated": pdu(ptBind, 3, 0, 6, uint16(4280), uint16(4280), uint32(0), uint8(1), uint8(0), uint16(0), uint16(0), uint8(200), uint8(0), srvsvcWire),
+		"no transfer":       pdu(ptBind, 3, 0, 6, uint16(4280), uint16(4280), uint32(0), uint8(1), uint8(0), uint16(0), uint16(0), uint8(0), uint8(0), srvsvcWire),
+	} {
+		p := newTestPipe()
+		r = roundTrip(t, p, b)
+		if want := pdu(ptBindNak, 3, 0, 6, uint16(4), uint8(1), uint8(5), uint8(0)); len(r) != 1 || !bytes.Equal(r[0], want) {
+			t.Errorf("%s: %x, want %x", name, r, want)
+		}
+		if r = roundTrip(t, p, bindPDU(ptBind, 7, 4280, 4280, ctxElem(0, srvsvcWire, ndrWire))); r[0][2] != ptBindAck {
+			t.Errorf("%s: then %x", name, r)
+		}
+	}
 }
 
 // faultPDU is a fault (C706 §12.6.4.7) that did not execute.
@@ -291,15 +308,14 @@ func TestFragmentation(t *testing.T) {
 // is allocated for them.
 func TestBounds(t *testing.T) {
 	for name, b := range map[string][]byte{
-		"version 4":         append([]byte{4}, bindPDU(ptBind, 1, 4280, 4280, ctxElem(0, srvsvcWire, ndrWire))[1:]...),
-		"big-endian":        func() []byte { b := bindPDU(ptBind, 1, 4280, 4280); b[4] = 0; return b }(),
-		"frag_length 8":     Lay(uint8(5), uint8(0), uint8(ptBind), uint8(3), []byte{0x10, 0, 0, 0}, uint16(8), uint16(0), uint32(1)),
-		"frag over 4280":    Lay(uint8(5), uint8(0), uint8(ptRequest), uint8(3), []byte{0x10, 0, 0, 0}, uint16(4281), uint16(0), uint32(1)),
-		"300 contexts":      pdu(ptBind, 3, 0, 1, uint16(4280), uint16(4280), uint32(0), uint8(255), uint8(0), uint16(0)),
-		"context truncated": pdu(ptBind, 3, 0, 1, uint16(4280), uint16(4280), uint32(0), uint8(1), uint8(0), uint16(0), uint16(0), uint8(200), uint8(0), srvsvcWire),
-		"auth3":             pdu(ptAuth3, 3, 0, 1, uint32(0)),
-		"response":          pdu(ptResponse, 3, 0, 1, uint32(0), uint16(0), uint16(0)),
-		"middle fragment":   request(1, 0, 0, 15, nil),
+		"version 4":       append([]byte{4}, bindPDU(ptBind, 1, 4280, 4280, ctxElem(0, srvsvcWire, ndrWire))[1:]...),
+		"big-endian":      func() []byte { b := bindPDU(ptBind, 1, 4280, 4280); b[4] = 0; return b }(),
+		"frag_length 8":   Lay(uint8(5), uint8(0), uint8(ptBind), uint8(3), []byte{0x10, 0, 0, 0}, uint16(8), uint16(0), uint32(1)),
+		"frag over 4280":  Lay(uint8(5), uint8(0), uint8(ptRequest), uint8(3), []byte{0x10, 0, 0, 0}, uint16(4281), uint16(0), uint32(1)),
+		"alter truncated": pdu(ptAlterContext, 3, 0, 1, uint16(4280), uint16(4280), uint32(0), uint8(1), uint8(0), uint16(0), uint16(0), uint8(200), uint8(0), srvsvcWire),
+		"auth3":           pdu(ptAuth3, 3, 0, 1, uint32(0)),
+		"response":        pdu(ptResponse, 3, 0, 1, uint32(0), uint16(0), uint16(0)),
+		"middle fragment": request(1, 0, 0, 15, nil),
 	} {
 		p := bound(t, 4280, 4280)
 		if err := p.Write(b); err == nil {
