@@ -139,7 +139,8 @@ func TestSmbclientAlgorithms(t *testing.T) {
 	}
 }
 
-// TestSmbclientListShares runs `smbclient -L` over 2.1 and 3.1.1: it
+// TestSmbclientListShares runs `smbclient -L` over 2.0.2, 2.1 and 3.1.1
+// (signed, and encrypted): it
 // binds to srvsvc on IPC$ and calls NetrShareEnum level 1 (MS-SRVS
 // §3.1.4.8), which must list the export reachable over SMB as a disk
 // share and IPC$ as an IPC share.
@@ -149,10 +150,14 @@ func TestSmbclientListShares(t *testing.T) {
 	}
 	ts := startServer(t)
 	_, port, _ := net.SplitHostPort(ts.addr)
-	for _, proto := range []string{"SMB2", "SMB3"} {
-		t.Run(proto, func(t *testing.T) {
+	for name, args := range map[string][]string{
+		"SMB2": {"-m", "SMB2"}, "SMB3": {"-m", "SMB3"},
+		"SMB3-encrypt": {"-m", "SMB3", "--client-protection=encrypt"},
+		"2.0.2":        {"--option=client max protocol=SMB2_02"},
+	} {
+		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			cmd := exec.Command("smbclient", "-L", "//127.0.0.1", "-p", port, "-U", testUser+"%"+testPassword, "-m", proto)
+			cmd := exec.Command("smbclient", append([]string{"-L", "//127.0.0.1", "-p", port, "-U", testUser + "%" + testPassword}, args...)...)
 			cmd.Env = append(os.Environ(), "HOME="+dir)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
