@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dittofs/dittofs/smb/internal/fscc"
+	"github.com/dittofs/dittofs/smb/internal/srvsvc"
 	"github.com/dittofs/dittofs/smb/internal/wire"
 	"github.com/dittofs/dittofs/store"
 )
@@ -20,9 +21,10 @@ type open struct {
 	path          string       // share-relative path, backslash-separated
 	access        uint32       // granted access
 	deleteOnClose bool
-	shared        bool      // holds a share reservation in the lock manager
-	locks         []smbLock // byte-range locks taken (SMB2 LOCK), in order
-	position      uint64    // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
+	shared        bool         // holds a share reservation in the lock manager
+	locks         []smbLock    // byte-range locks taken (SMB2 LOCK), in order
+	position      uint64       // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
+	pipe          *srvsvc.Pipe // a named pipe on IPC$ (pipe.go); nil for files
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -175,7 +177,7 @@ func (c *conn) create(r *request) wire.Status {
 	}
 	t := r.tree
 	if t.ipc {
-		return wire.STATUS_OBJECT_NAME_NOT_FOUND // no named pipes are served
+		return c.createPipe(r, &req)
 	}
 	name, err := wire.DecodeUTF16(req.Name)
 	if err != nil {
@@ -331,6 +333,9 @@ func (c *conn) create(r *request) wire.Status {
 // closeOpen ends an open, deleting the file if it was marked so.
 func (c *conn) closeOpen(sess *session, o *open) wire.Status {
 	delete(sess.opens, o.id)
+	if o.pipe != nil {
+		sess.pipes--
+	}
 	c.release(sess, o)
 	if !o.deleteOnClose {
 		return wire.STATUS_SUCCESS
@@ -360,7 +365,7 @@ func (c *conn) closeFile(r *request) wire.Status {
 		return wire.STATUS_FILE_CLOSED
 	}
 	var resp wire.CloseResponse
-	if req.Flags&wire.SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB != 0 && !o.deleteOnClose {
+	if req.Flags&wire.SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB != 0 && !o.deleteOnClose && o.pipe == nil {
 		if a, err := o.tree.exp.FS.GetAttr(c.ctx, &o.tree.cred, o.h); err == nil {
 			resp.Flags = wire.SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB
 			resp.Attrs = fileAttrs(&a)
@@ -382,6 +387,10 @@ func (c *conn) flush(r *request) wire.Status {
 	o := r.lookupOpen(req.FileID)
 	if o == nil {
 		return wire.STATUS_FILE_CLOSED
+	}
+	if o.pipe != nil {
+		wire.EncodeEmptyResponse(&c.enc) // nothing is buffered for a flush to push
+		return wire.STATUS_SUCCESS
 	}
 	if o.access&(wire.FILE_WRITE_DATA|wire.FILE_APPEND_DATA) == 0 {
 		return wire.STATUS_ACCESS_DENIED
@@ -421,6 +430,9 @@ func (c *conn) read(r *request) wire.Status {
 	o := r.lookupOpen(req.FileID)
 	if o == nil {
 		return wire.STATUS_FILE_CLOSED
+	}
+	if o.pipe != nil {
+		return c.readPipe(o, &req)
 	}
 	if o.dir {
 		return wire.STATUS_INVALID_DEVICE_REQUEST
@@ -462,6 +474,9 @@ func (c *conn) write(r *request) wire.Status {
 	o := r.lookupOpen(req.FileID)
 	if o == nil {
 		return wire.STATUS_FILE_CLOSED
+	}
+	if o.pipe != nil {
+		return c.writePipe(o, &req)
 	}
 	if o.dir {
 		return wire.STATUS_INVALID_DEVICE_REQUEST

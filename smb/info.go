@@ -19,6 +19,9 @@ func (c *conn) queryInfo(r *request) wire.Status {
 	if o == nil {
 		return wire.STATUS_FILE_CLOSED
 	}
+	if o.pipe != nil {
+		return wire.STATUS_INVALID_DEVICE_REQUEST // not a file (pipe.go)
+	}
 	t := o.tree
 	a, err := t.exp.FS.GetAttr(c.ctx, &t.cred, o.h)
 	if err != nil {
@@ -130,6 +133,9 @@ func (c *conn) setInfo(r *request) wire.Status {
 	o := r.lookupOpen(req.FileID)
 	if o == nil {
 		return wire.STATUS_FILE_CLOSED
+	}
+	if o.pipe != nil {
+		return wire.STATUS_INVALID_DEVICE_REQUEST // not a file (pipe.go)
 	}
 	if req.InfoType != wire.SMB2_0_INFO_FILE {
 		return wire.STATUS_NOT_SUPPORTED

@@ -71,6 +71,9 @@ func (c *conn) reserve(sess *session, o *open, share uint32) wire.Status {
 
 // release drops an open's share reservation and byte-range locks.
 func (c *conn) release(sess *session, o *open) {
+	if o.pipe != nil {
+		return
+	}
 	m := o.tree.exp.Locks
 	if m == nil {
 		return
@@ -118,6 +121,9 @@ func (c *conn) lock(r *request) wire.Status {
 	o := r.lookupOpen(req.FileID)
 	if o == nil {
 		return wire.STATUS_FILE_CLOSED
+	}
+	if o.pipe != nil {
+		return wire.STATUS_INVALID_DEVICE_REQUEST // not a file (pipe.go)
 	}
 	if o.dir {
 		return wire.STATUS_INVALID_PARAMETER

@@ -244,7 +244,8 @@ func TestEncryptShare(t *testing.T) {
 
 // TestTreeConnect: share names are export names without the slash, in
 // any case; others are STATUS_BAD_NETWORK_NAME; IPC$ connects, and
-// opening a pipe on it is STATUS_OBJECT_NAME_NOT_FOUND (MS-SMB2 §3.3.5.7).
+// opening a pipe other than srvsvc on it is STATUS_OBJECT_NAME_NOT_FOUND
+// (MS-SMB2 §3.3.5.7; pipe_test.go tests srvsvc).
 func TestTreeConnect(t *testing.T) {
 	ts := startServer(t)
 	c := ts.dial()
@@ -259,7 +260,7 @@ func TestTreeConnect(t *testing.T) {
 		}
 	}
 	c.treeConnect("IPC$")
-	if _, st := c.create("srvsvc", wire.GENERIC_READ|wire.GENERIC_WRITE, wire.FILE_OPEN, 0); st != wire.STATUS_OBJECT_NAME_NOT_FOUND {
+	if _, st := c.create("lsarpc", wire.GENERIC_READ|wire.GENERIC_WRITE, wire.FILE_OPEN, 0); st != wire.STATUS_OBJECT_NAME_NOT_FOUND {
 		t.Fatalf("pipe open: %v", st)
 	}
 	r := c.call(wire.SMB2_TREE_DISCONNECT, Lay(uint16(4), uint16(0)))

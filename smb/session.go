@@ -31,6 +31,7 @@ type session struct {
 	nextTree     uint32
 	opens        map[uint64]*open
 	nextOpen     uint64
+	pipes        int // opens of named pipes, at most maxPipesPerSession
 }
 
 // tree is a tree connect (MS-SMB2 §3.3.1.9): a share and the credential
@@ -449,9 +450,10 @@ func (c *conn) treeDisconnect(r *request) wire.Status {
 	return wire.STATUS_SUCCESS
 }
 
-// ioctl is SMB2 IOCTL (MS-SMB2 §3.3.5.15): FSCTL_VALIDATE_NEGOTIATE_INFO;
-// DFS referrals answer STATUS_NOT_FOUND (no DFS), named pipes
-// STATUS_NOT_SUPPORTED, and other codes STATUS_INVALID_DEVICE_REQUEST.
+// ioctl is SMB2 IOCTL (MS-SMB2 §3.3.5.15): FSCTL_VALIDATE_NEGOTIATE_INFO
+// and FSCTL_PIPE_TRANSCEIVE (pipe.go); DFS referrals answer
+// STATUS_NOT_FOUND (no DFS), the other pipe FSCTLs STATUS_NOT_SUPPORTED,
+// and other codes STATUS_INVALID_DEVICE_REQUEST.
 func (c *conn) ioctl(r *request) wire.Status {
 	var req wire.IoctlRequest
 	if err := req.Decode(r.msg); err != nil {
@@ -465,8 +467,9 @@ func (c *conn) ioctl(r *request) wire.Status {
 		return c.validateNegotiate(r, &req)
 	case wire.FSCTL_DFS_GET_REFERRALS, wire.FSCTL_DFS_GET_REFERRALS_EX:
 		return wire.STATUS_NOT_FOUND
-	case wire.FSCTL_PIPE_TRANSCEIVE, wire.FSCTL_PIPE_PEEK, wire.FSCTL_PIPE_WAIT,
-		wire.FSCTL_QUERY_NETWORK_INTERFACE_INFO:
+	case wire.FSCTL_PIPE_TRANSCEIVE:
+		return c.transceive(r, &req)
+	case wire.FSCTL_PIPE_PEEK, wire.FSCTL_PIPE_WAIT, wire.FSCTL_QUERY_NETWORK_INTERFACE_INFO:
 		return wire.STATUS_NOT_SUPPORTED
 	}
 	return wire.STATUS_INVALID_DEVICE_REQUEST

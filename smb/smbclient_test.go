@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -135,5 +136,39 @@ func TestSmbclientAlgorithms(t *testing.T) {
 		if got, _ := os.ReadFile(filepath.Join(dir, "back")); string(got) != "one algorithm at a time" {
 			t.Fatalf("%v: got %q", args, got)
 		}
+	}
+}
+
+// TestSmbclientListShares runs `smbclient -L` over 2.0.2, 2.1 and 3.1.1
+// (signed, and encrypted): it
+// binds to srvsvc on IPC$ and calls NetrShareEnum level 1 (MS-SRVS
+// §3.1.4.8), which must list the export reachable over SMB as a disk
+// share and IPC$ as an IPC share.
+func TestSmbclientListShares(t *testing.T) {
+	if _, err := exec.LookPath("smbclient"); err != nil {
+		t.Skip("smbclient not installed (apt-get install smbclient)")
+	}
+	ts := startServer(t)
+	_, port, _ := net.SplitHostPort(ts.addr)
+	for name, args := range map[string][]string{
+		"SMB2": {"-m", "SMB2"}, "SMB3": {"-m", "SMB3"},
+		"SMB3-encrypt": {"-m", "SMB3", "--client-protection=encrypt"},
+		"2.0.2":        {"--option=client max protocol=SMB2_02"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command("smbclient", append([]string{"-L", "//127.0.0.1", "-p", port, "-U", testUser + "%" + testPassword}, args...)...)
+			cmd.Env = append(os.Environ(), "HOME="+dir)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("smbclient -L: %v\n%s", err, out)
+			}
+			t.Logf("%s", out)
+			for _, re := range []string{`(?m)^\s+export\s+Disk\s*$`, `(?m)^\s+ro\s+Disk\s*$`, `(?m)^\s+IPC\$\s+IPC\s+IPC Service\s*$`} {
+				if !regexp.MustCompile(re).Match(out) {
+					t.Errorf("no line matching %s in:\n%s", re, out)
+				}
+			}
+		})
 	}
 }

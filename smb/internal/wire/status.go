@@ -65,6 +65,8 @@ const (
 	STATUS_RANGE_NOT_LOCKED                      Status = 0xC000007E
 	STATUS_DISK_FULL                             Status = 0xC000007F
 	STATUS_INSUFFICIENT_RESOURCES                Status = 0xC000009A
+	STATUS_PIPE_DISCONNECTED                     Status = 0xC00000B0
+	STATUS_PIPE_EMPTY                            Status = 0xC00000D9
 	STATUS_FILE_INVALID                          Status = 0xC0000098
 	STATUS_MEDIA_WRITE_PROTECTED                 Status = 0xC00000A2
 	STATUS_BAD_IMPERSONATION_LEVEL               Status = 0xC00000A5
@@ -175,6 +177,8 @@ var statusNames = map[Status]string{
 	STATUS_RANGE_NOT_LOCKED:                      "STATUS_RANGE_NOT_LOCKED",
 	STATUS_DISK_FULL:                             "STATUS_DISK_FULL",
 	STATUS_INSUFFICIENT_RESOURCES:                "STATUS_INSUFFICIENT_RESOURCES",
+	STATUS_PIPE_DISCONNECTED:                     "STATUS_PIPE_DISCONNECTED",
+	STATUS_PIPE_EMPTY:                            "STATUS_PIPE_EMPTY",
 	STATUS_FILE_INVALID:                          "STATUS_FILE_INVALID",
 	STATUS_MEDIA_WRITE_PROTECTED:                 "STATUS_MEDIA_WRITE_PROTECTED",
 	STATUS_BAD_IMPERSONATION_LEVEL:               "STATUS_BAD_IMPERSONATION_LEVEL",
