@@ -43,7 +43,7 @@ func TestLockElementValidation(t *testing.T) {
 		{"first lock would wait", [][3]uint64{el(9999, ex), el(10000, ex|fi)}, wire.STATUS_INVALID_PARAMETER},
 		{"both without flags", [][3]uint64{el(9999, none), el(9999, none)}, wire.STATUS_INVALID_PARAMETER},
 		{"unlock not held, then invalid", [][3]uint64{el(9999, un), el(9999, none)}, wire.STATUS_RANGE_NOT_LOCKED},
-		{"unlock with lock flags", [][3]uint64{el(9999, un | ex)}, wire.STATUS_INVALID_PARAMETER},
+		{"unlock with lock flags", [][3]uint64{el(9999, un|ex)}, wire.STATUS_INVALID_PARAMETER},
 		{"one lock that would wait", [][3]uint64{el(9999, sh)}, wire.STATUS_SUCCESS},
 	} {
 		if got := lock(tc.els...); got != tc.want {
