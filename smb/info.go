@@ -229,6 +229,12 @@ func (c *conn) setInfo(r *request) wire.Status {
 // times (0 and -1 leave a time alone; the change time cannot be set, as
 // in Samba) and the read-only attribute as the write bits of the mode.
 func (c *conn) setBasic(o *open, b *fscc.BasicInfo) wire.Status {
+	// MS-FSA §2.1.5.14.2: a directory cannot be made TEMPORARY, and a
+	// file cannot be given the DIRECTORY attribute.
+	if o.dir && b.FileAttributes&wire.FILE_ATTRIBUTE_TEMPORARY != 0 ||
+		!o.dir && b.FileAttributes&wire.FILE_ATTRIBUTE_DIRECTORY != 0 {
+		return wire.STATUS_INVALID_PARAMETER
+	}
 	t := o.tree
 	sa := store.SetAttr{}
 	set := func(v int64, mask store.SetMask, dst *int64) {
