@@ -325,6 +325,12 @@ func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compoun
 	c.outs = append(c.outs, outMsg{})
 	r := &request{c: c, h: h, msg: m.Raw, rel: st, out: &c.outs[len(c.outs)-1], rh: &rh, crypt: tsess != nil}
 	status := c.prepare(r, tsess, related && i == 0)
+	if status == wire.STATUS_SUCCESS && related && i == 0 {
+		// The first request has nothing to relate to (MS-SMB2
+		// §3.3.5.2.7.2), even with real ids; refused once its session
+		// is known, so that the reply is signed.
+		status = wire.STATUS_INVALID_PARAMETER
+	}
 	if status == wire.STATUS_SUCCESS && related && i > 0 && st.status.IsError() {
 		status = st.status
 	}
