@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime/debug"
+	"time"
 
 	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/smb/internal/smbcrypto"
@@ -282,6 +283,10 @@ func needsTree(cmd wire.Command) bool {
 // false ends the connection.
 func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compound) bool {
 	h := &m.Header
+	var t0 time.Time
+	if c.s.CommandDone != nil {
+		t0 = time.Now()
+	}
 	if h.IsResponse() {
 		c.logf("response received from a client")
 		return false
@@ -347,6 +352,9 @@ func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compoun
 	}
 	rh.Status = status
 	rh.Put(c.enc.Bytes()[start:])
+	if done := c.s.CommandDone; done != nil {
+		done(commandName(h.Command), status.String(), time.Since(t0))
+	}
 	if status != wire.STATUS_SUCCESS && c.s.log.Enabled(c.ctx, slog.LevelDebug) {
 		c.s.log.Debug("smb: request failed", "remote", c.remote.String(), "command", h.Command.String(),
 			"status", status.String(), "session", h.SessionID, "tree", h.TreeID, "signed", h.IsSigned(), "encrypted", r.crypt)
@@ -537,4 +545,13 @@ func randUint16() uint16 {
 	var b [2]byte
 	rand.Read(b[:])
 	return binary.LittleEndian.Uint16(b[:])
+}
+
+// commandName is the name CommandDone reports: MS-SMB2's ("READ"), or
+// "other" for an undefined command number.
+func commandName(c wire.Command) string {
+	if int(c) >= wire.NumCommands {
+		return "other"
+	}
+	return c.String()
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/smb/internal/smbcrypto"
@@ -868,5 +869,42 @@ func TestMalformedRequest(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), `msg="smb: malformed request"`); n != 1 {
 		t.Fatalf("%d log lines:\n%s", n, logs.String())
+	}
+}
+
+// CommandDone is told of every request answered, with the command's name,
+// the reply's status, and "other" for command numbers MS-SMB2 does not
+// define (so a client cannot grow the set of names).
+func TestCommandDone(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	ts := startServer(t, func(s *Server) {
+		s.CommandDone = func(cmd, status string, d time.Duration) {
+			if d < 0 {
+				t.Errorf("%s: negative duration %v", cmd, d)
+			}
+			mu.Lock()
+			seen[cmd+" "+status]++
+			mu.Unlock()
+		}
+	})
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	c.call(wire.SMB2_ECHO, Lay(uint16(4), uint16(0)))
+	c.call(0x00FF, Lay(uint16(4), uint16(0)))
+	c.call(0x1234, Lay(uint16(4), uint16(0)))
+	c.create("cd", wire.GENERIC_ALL, wire.FILE_CREATE, 0)
+	c.create("cd", wire.GENERIC_ALL, wire.FILE_CREATE, 0) // exists
+	mu.Lock()
+	defer mu.Unlock()
+	for _, want := range []string{
+		"NEGOTIATE STATUS_SUCCESS", "SESSION_SETUP STATUS_MORE_PROCESSING_REQUIRED", "SESSION_SETUP STATUS_SUCCESS",
+		"TREE_CONNECT STATUS_SUCCESS", "ECHO STATUS_SUCCESS", "CREATE STATUS_SUCCESS", "CREATE STATUS_OBJECT_NAME_COLLISION",
+	} {
+		if seen[want] == 0 {
+			t.Errorf("CommandDone not told %q; told %v", want, seen)
+		}
+	}
+	if seen["other STATUS_NOT_SUPPORTED"] != 2 {
+		t.Errorf("undefined commands: %d reports as other, want 2; told %v", seen["other STATUS_NOT_SUPPORTED"], seen)
 	}
 }

@@ -30,7 +30,9 @@ type Config struct {
 	// PortmapAddr is the portmapper's address; "off" disables it. When
 	// the default port 111 cannot be bound, a high port is used instead.
 	PortmapAddr string `yaml:"portmap_addr"`
-	// SMBAddr is where SMB 2/3 is served (empty: off). Every export is
+	// SMBAddr is where SMB 2/3 is served; "off" disables it. Empty
+	// serves it on port 445 when there are SMB users (a high port when
+	// 445 cannot be bound), and not at all without users. Every export is
 	// also the SMB share of its name without the leading slash.
 	SMBAddr string `yaml:"smb_addr"`
 	// SMBUser adds one SMB user of that name, whose password is read
@@ -205,7 +207,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.BoolVar(&flags.Memory, "memory", false, "keep everything in memory; write nothing to disk")
 	fs.StringVar(&flags.NFSAddr, "nfs-addr", "", "`host:port` of NFS, MOUNT, NLM and NSM, TCP and UDP (default :2049)")
 	fs.StringVar(&flags.PortmapAddr, "portmap-addr", "", "`host:port` of the portmapper, or off (default :111, else a high port)")
-	fs.StringVar(&flags.SMBAddr, "smb-addr", "", "`host:port` of SMB 2/3 (default off)")
+	fs.StringVar(&flags.SMBAddr, "smb-addr", "", "`host:port` of SMB 2/3, or off (default :445 when there are SMB users, else a high port; off without users)")
 	fs.StringVar(&flags.SMBUser, "smb-user", "", "add the SMB user `name`, password from the environment variable "+smbPasswordEnv)
 	fs.Func("smb-uid", "`uid` of the --smb-user user (default 1000)", func(v string) error { return parseID(v, &flags.SMBUID) })
 	fs.Func("smb-gid", "`gid` of the --smb-user user (default 1000)", func(v string) error { return parseID(v, &flags.SMBGID) })

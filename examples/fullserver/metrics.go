@@ -2,6 +2,7 @@ package main
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/rpc"
@@ -109,6 +110,45 @@ func (m *nfs4OpMetrics) opDone(op, status string) {
 	m.ops.WithLabelValues(op).Inc()
 	if status != "NFS4_OK" {
 		m.errors.WithLabelValues(op, status).Inc()
+	}
+}
+
+// smbMetrics counts SMB requests by command, their errors by status, and
+// their durations (smb.Server.CommandDone).
+type smbMetrics struct {
+	commands *prometheus.CounterVec
+	errors   *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newSMBMetrics(reg prometheus.Registerer) *smbMetrics {
+	m := &smbMetrics{
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dittofs_smb_commands_total", Help: "SMB requests answered, by command.",
+		}, []string{"command"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dittofs_smb_command_errors_total", Help: "SMB requests answered with an error status, by command and status.",
+		}, []string{"command", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "dittofs_smb_command_duration_seconds", Help: "Time from decoding an SMB request to encoding its reply.",
+			Buckets: prometheus.ExponentialBuckets(25e-6, 4, 10),
+		}, []string{"command"}),
+	}
+	reg.MustRegister(m.commands, m.errors, m.duration)
+	return m
+}
+
+// commandDone implements smb.Server.CommandDone. The names and statuses
+// are the server's own (bounded sets), so the labels are bounded. A
+// status that is no error (STATUS_PENDING, MORE_PROCESSING_REQUIRED,
+// BUFFER_OVERFLOW) is not counted as one.
+func (m *smbMetrics) commandDone(command, status string, d time.Duration) {
+	m.commands.WithLabelValues(command).Inc()
+	m.duration.WithLabelValues(command).Observe(d.Seconds())
+	switch status {
+	case "STATUS_SUCCESS", "STATUS_PENDING", "STATUS_MORE_PROCESSING_REQUIRED", "STATUS_BUFFER_OVERFLOW", "STATUS_NO_MORE_FILES":
+	default:
+		m.errors.WithLabelValues(command, status).Inc()
 	}
 }
 

@@ -150,6 +150,7 @@ func runWith(ctx context.Context, cfg Config, log *slog.Logger, h hooks) error {
 	}
 	if smbL != nil {
 		bound = append(bound, listener{"smb", "tcp", smbL.Addr()})
+		smbd.CommandDone = newSMBMetrics(reg).commandDone
 	}
 
 	g, gctx := errgroup.WithContext(ctx)

@@ -58,20 +58,43 @@ func (c *Config) smbUsers(getenv func(string) string) (smb.UserTable, error) {
 	return t, nil
 }
 
+// defaultSMBAddr is where SMB is served when --smb-addr is not given and
+// there are SMB users (a variable for tests).
+var defaultSMBAddr = ":445"
+
 // startSMB listens on cfg.SMBAddr and returns the SMB server of exports,
-// or nil when SMB is off.
+// or nil when SMB is off. Without --smb-addr, SMB is served when there are
+// users (--smb-user, smb_users): on port 445, or, when that cannot be
+// bound (no privilege, or another server holds it), on a port the kernel
+// chooses, said in a log line. Without users and without --smb-addr it is
+// off: no one could log on.
 func startSMB(cfg Config, log *slog.Logger, exports *export.Table, getenv func(string) string) (*smb.Server, net.Listener, error) {
-	if cfg.SMBAddr == "" || cfg.SMBAddr == "off" {
+	if cfg.SMBAddr == "off" {
 		return nil, nil, nil
 	}
 	users, err := cfg.smbUsers(getenv)
 	if err != nil {
 		return nil, nil, err
 	}
+	addr := cfg.SMBAddr
+	if addr == "" {
+		if len(users) == 0 {
+			log.Info("smb: off: no SMB users (--smb-user NAME or smb_users) and no --smb-addr")
+			return nil, nil, nil
+		}
+		addr = defaultSMBAddr
+	}
 	if len(users) == 0 {
 		log.Warn("smb: no users: every logon is refused; give --smb-user NAME or smb_users")
 	}
-	l, err := net.Listen("tcp", cfg.SMBAddr)
+	l, err := net.Listen("tcp", addr)
+	if err != nil && cfg.SMBAddr == "" {
+		host, _, _ := net.SplitHostPort(addr)
+		if l, err = net.Listen("tcp", net.JoinHostPort(host, "0")); err == nil {
+			log.Warn("smb: cannot bind port 445; serving SMB on a high port instead. Clients must be given the port: smbclient -p N, mount -t cifs -o port=N",
+				"port", portOf(l.Addr()))
+		}
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("smb: %w", err)
 	}

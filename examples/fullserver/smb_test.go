@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,7 +87,7 @@ func TestSMBWriteNFSRead(t *testing.T) {
 	t.Setenv("DITTOFS_SMB_PASSWORD", "s3cret pass")
 	cfg := defaultConfig()
 	cfg.Memory = true
-	cfg.NFSAddr, cfg.PortmapAddr, cfg.SMBAddr = "127.0.0.1:0", "off", "127.0.0.1:0"
+	cfg.NFSAddr, cfg.PortmapAddr, cfg.SMBAddr, cfg.MetricsAddr = "127.0.0.1:0", "off", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.SMBUser, cfg.SMBUID, cfg.SMBGID = "alice", 1234, 5678
 	addrs, _ := startRun(t, cfg)
 	smbAddr := addrs["smb/tcp"]
@@ -135,6 +139,20 @@ func TestSMBWriteNFSRead(t *testing.T) {
 	if !bytes.Equal(got, data) {
 		t.Fatalf("NFS read %d bytes, differing from the %d written over SMB", len(got), len(data))
 	}
+
+	// The SMB requests are counted per command.
+	resp, err := http.Get("http://" + addrs["metrics/tcp"].String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{`dittofs_smb_commands_total{command="NEGOTIATE"}`, `dittofs_smb_commands_total{command="SESSION_SETUP"}`,
+		`dittofs_smb_commands_total{command="WRITE"}`, `dittofs_smb_command_duration_seconds_count{command="CREATE"}`} {
+		if !strings.Contains(string(body), m) {
+			t.Errorf("metrics lack %s:\n%s", m, grepLines(string(body), "dittofs_smb"))
+		}
+	}
 }
 
 // TestSMBUsersConfig: smb_users take NT hashes of 32 hex digits and
@@ -163,5 +181,47 @@ func TestSMBUsersConfig(t *testing.T) {
 		if _, err := parseConfig([]string{"--config", f}, io.Discard); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+// Without --smb-addr, SMB is off when there are no SMB users, and served
+// on the default address when there are; when that address cannot be
+// bound, on a high port of the same host, with a warning naming it.
+func TestSMBDefaultAddr(t *testing.T) {
+	t.Setenv("DITTOFS_SMB_PASSWORD", "pw")
+	held, err := net.Listen("tcp", "127.0.0.1:0") // what 445 is, taken
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	old := defaultSMBAddr
+	defer func() { defaultSMBAddr = old }()
+	defaultSMBAddr = held.Addr().String()
+
+	run := func(user string) (net.Addr, string) {
+		t.Helper()
+		cfg := defaultConfig()
+		cfg.Memory = true
+		cfg.NFSAddr, cfg.PortmapAddr = "127.0.0.1:0", "off"
+		cfg.SMBUser = user
+		var logs bytes.Buffer
+		addrs, stop := startRunWith(t, cfg, slog.New(slog.NewTextHandler(&logs, nil)), hooks{})
+		a := addrs["smb/tcp"]
+		stop()
+		return a, logs.String()
+	}
+	if a, logs := run(""); a != nil || !strings.Contains(logs, "smb: off") {
+		t.Errorf("no users, no --smb-addr: SMB at %v; log:\n%s", a, logs)
+	}
+	a, logs := run("alice")
+	if a == nil || a.String() == held.Addr().String() || !strings.HasPrefix(a.String(), "127.0.0.1:") {
+		t.Fatalf("users, default address taken: SMB at %v, want a high port of 127.0.0.1", a)
+	}
+	if !strings.Contains(logs, "cannot bind port 445") || !strings.Contains(logs, fmt.Sprint(portOf(a))) {
+		t.Errorf("no warning naming port %d:\n%s", portOf(a), logs)
+	}
+	held.Close()
+	if a, _ := run("alice"); a == nil || a.String() != defaultSMBAddr {
+		t.Errorf("users, default address free: SMB at %v, want %s", a, defaultSMBAddr)
 	}
 }
