@@ -139,7 +139,15 @@ type compound struct {
 	treeID    uint32
 	fileID    wire.FileID
 	status    wire.Status
+	charged   uint64 // credits charged by the frame's messages so far
 }
+
+// maxCompoundCharge bounds the credits the messages of one frame may
+// charge together, so that one reply holds at most 32 MiB of READ or
+// QUERY_DIRECTORY data (each 64 KiB costs a credit) however large the
+// credit window; the messages past it are answered
+// STATUS_INSUFFICIENT_RESOURCES.
+const maxCompoundCharge = 512
 
 var allOnesFileID = wire.FileID{Persistent: ^uint64(0), Volatile: ^uint64(0)}
 
@@ -322,8 +330,17 @@ func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compoun
 	c.outs = append(c.outs, outMsg{})
 	r := &request{c: c, h: h, msg: m.Raw, rel: st, out: &c.outs[len(c.outs)-1], rh: &rh, crypt: tsess != nil}
 	status := c.prepare(r, tsess, related && i == 0)
+	if status == wire.STATUS_SUCCESS && related && i == 0 {
+		// The first request has nothing to relate to (MS-SMB2
+		// §3.3.5.2.7.2), even with real ids; refused once its session
+		// is known, so that the reply is signed.
+		status = wire.STATUS_INVALID_PARAMETER
+	}
 	if status == wire.STATUS_SUCCESS && related && i > 0 && st.status.IsError() {
 		status = st.status
+	}
+	if st.charged += charge; status == wire.STATUS_SUCCESS && st.charged > maxCompoundCharge {
+		status = wire.STATUS_INSUFFICIENT_RESOURCES
 	}
 	if status == wire.STATUS_SUCCESS {
 		status = c.dispatch(r)
@@ -504,14 +521,18 @@ func (c *conn) consume(id, n uint64) bool {
 	return true
 }
 
-// grant extends the window by what the client asks, within MaxCredits
-// outstanding, and at least one when the client would have none
-// (MS-SMB2 §3.3.1.2).
+// grant extends the window by what the client asks, as long as the
+// window [seqLow, seqHigh) spans at most MaxCredits message ids, and at
+// least one when the client would have none (MS-SMB2 §3.3.1.1, §3.3.1.2).
+// The span, not the ids still unused, is what is bounded: ids used out of
+// order above a skipped one stay in the window (and in c.used) until the
+// skipped id is used, as Windows and Samba's smbd bound their "mid
+// window" (smbtorture smb2.credits.skipped_mid).
 func (c *conn) grant(want uint16) uint16 {
-	outstanding := c.seqHigh - c.seqLow - uint64(len(c.used))
-	room := uint64(c.s.MaxCredits) - min(outstanding, uint64(c.s.MaxCredits))
+	span := c.seqHigh - c.seqLow
+	room := uint64(c.s.MaxCredits) - min(span, uint64(c.s.MaxCredits))
 	g := min(uint64(want), room)
-	if g == 0 && outstanding == 0 {
+	if outstanding := span - uint64(len(c.used)); g == 0 && outstanding == 0 {
 		g = 1
 	}
 	c.seqHigh += g

@@ -29,7 +29,12 @@ func (c *conn) queryInfo(r *request) wire.Status {
 	}
 	fa := fileAttrs(&a)
 	var e wire.Encoder
-	fixed := -1 // the size of the fixed part of a variable-size class
+	// fixed is the smallest buffer a variable-size class answers with
+	// STATUS_BUFFER_OVERFLOW and truncated data rather than
+	// STATUS_INFO_LENGTH_MISMATCH: MS-FSA §2.1.5.11 and §2.1.5.12 give it
+	// as the offset of the variable field rounded up to 8
+	// (BlockAlign(FieldOffset(...), 8)), or sizeof the structure.
+	fixed := -1
 	switch req.InfoType {
 	case wire.SMB2_0_INFO_FILE:
 		basic := fscc.BasicInfo{CreationTime: int64(fa.CreationTime), LastAccessTime: int64(fa.LastAccessTime),
@@ -56,7 +61,7 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		case wire.FileAllInformation:
 			(&fscc.AllInfo{Basic: basic, Standard: std, IndexNumber: a.ID, AccessFlags: o.access,
 				CurrentByteOffset: o.position, Name: `\` + o.path}).Encode(&e)
-			fixed = 100
+			fixed = 104 // BlockAlign(100, 8)
 		case wire.FileNetworkOpenInformation:
 			fscc.EncodeNetworkOpen(&e, &fa)
 		case wire.FileAttributeTagInformation:
@@ -65,7 +70,7 @@ func (c *conn) queryInfo(r *request) wire.Status {
 			if !o.dir {
 				fscc.EncodeStreams(&e, []fscc.StreamEntry{{Name: "::$DATA", Size: fa.EndOfFile, AllocationSize: fa.AllocationSize}})
 			}
-			fixed = 0
+			fixed = 32 // sizeof(FILE_STREAM_INFORMATION), 24 + a WCHAR, aligned
 		case wire.FileNormalizedNameInformation:
 			if c.dialect < wire.SMB2_DIALECT_311 {
 				return wire.STATUS_NOT_SUPPORTED
@@ -88,7 +93,7 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		case wire.FileFsVolumeInformation:
 			(&fscc.FsVolumeInfo{VolumeCreationTime: fscc.Filetime(c.s.start), VolumeSerialNumber: t.exp.ID,
 				VolumeLabel: strings.TrimPrefix(t.exp.Name, "/")}).Encode(&e)
-			fixed = 18
+			fixed = 24 // BlockAlign(18, 8)
 		case wire.FileFsSizeInformation:
 			(&fscc.FsSizeInfo{TotalAllocationUnits: st.TotalBytes / allocUnit, AvailableAllocationUnits: st.AvailBytes / allocUnit,
 				SectorsPerAllocationUnit: perUnit, BytesPerSector: sector}).Encode(&e)
@@ -102,7 +107,7 @@ func (c *conn) queryInfo(r *request) wire.Status {
 				FileSystemAttributes: fscc.FILE_CASE_SENSITIVE_SEARCH | fscc.FILE_CASE_PRESERVED_NAMES |
 					fscc.FILE_UNICODE_ON_DISK | fscc.FILE_SUPPORTS_SPARSE_FILES | fscc.FILE_SUPPORTS_HARD_LINKS,
 				MaximumComponentNameLength: 255, FileSystemName: "NTFS"}).Encode(&e)
-			fixed = 12
+			fixed = 16 // BlockAlign(12, 8)
 		case wire.FileFsSectorSizeInformation:
 			(&fscc.FsSectorSizeInfo{LogicalBytesPerSector: sector, PhysicalBytesPerSectorForAtomicity: allocUnit,
 				PhysicalBytesPerSectorForPerformance: allocUnit, FileSystemEffectivePhysicalBytesPerSectorForAtomicity: allocUnit,
@@ -230,6 +235,12 @@ func (c *conn) setInfo(r *request) wire.Status {
 // times (0 and -1 leave a time alone; the change time cannot be set, as
 // in Samba) and the read-only attribute as the write bits of the mode.
 func (c *conn) setBasic(o *open, b *fscc.BasicInfo) wire.Status {
+	// MS-FSA §2.1.5.14.2: a directory cannot be made TEMPORARY, and a
+	// file cannot be given the DIRECTORY attribute.
+	if o.dir && b.FileAttributes&wire.FILE_ATTRIBUTE_TEMPORARY != 0 ||
+		!o.dir && b.FileAttributes&wire.FILE_ATTRIBUTE_DIRECTORY != 0 {
+		return wire.STATUS_INVALID_PARAMETER
+	}
 	t := o.tree
 	sa := store.SetAttr{}
 	set := func(v int64, mask store.SetMask, dst *int64) {

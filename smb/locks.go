@@ -128,17 +128,35 @@ func (c *conn) lock(r *request) wire.Status {
 	if o.dir {
 		return wire.STATUS_INVALID_PARAMETER
 	}
-	unlock := req.Locks[0].Flags == wire.SMB2_LOCKFLAG_UNLOCK
+	if req.Locks[0].Flags == wire.SMB2_LOCKFLAG_UNLOCK {
+		// MS-SMB2 §3.3.5.14.1: the elements are unlocked in order; the
+		// first that is not an UNLOCK or not locked ends the request,
+		// and those before it stay unlocked.
+		for _, el := range req.Locks {
+			if el.Flags != wire.SMB2_LOCKFLAG_UNLOCK {
+				return wire.STATUS_INVALID_PARAMETER
+			}
+			if el.Length > 0 && el.Offset+el.Length-1 < el.Offset {
+				return wire.STATUS_INVALID_LOCK_RANGE // past 2^64-1
+			}
+			if st := c.unlockOne(r.sess, o, el.Offset, el.Length); st != wire.STATUS_SUCCESS {
+				return st
+			}
+		}
+		wire.EncodeEmptyResponse(&c.enc) // LOCK response: StructureSize 4
+		return wire.STATUS_SUCCESS
+	}
+	// MS-SMB2 §3.3.5.14.2: every element must be a shared or exclusive
+	// lock, and one that would wait (no FAIL_IMMEDIATELY) is valid only
+	// alone: several locks are taken all at once or not at all.
 	for _, el := range req.Locks {
-		switch el.Flags &^ wire.SMB2_LOCKFLAG_FAIL_IMMEDIATELY {
+		switch el.Flags {
 		case wire.SMB2_LOCKFLAG_SHARED_LOCK, wire.SMB2_LOCKFLAG_EXCLUSIVE_LOCK:
-			if unlock {
+			if len(req.Locks) > 1 {
 				return wire.STATUS_INVALID_PARAMETER
 			}
-		case wire.SMB2_LOCKFLAG_UNLOCK:
-			if !unlock || el.Flags != wire.SMB2_LOCKFLAG_UNLOCK {
-				return wire.STATUS_INVALID_PARAMETER
-			}
+		case wire.SMB2_LOCKFLAG_SHARED_LOCK | wire.SMB2_LOCKFLAG_FAIL_IMMEDIATELY,
+			wire.SMB2_LOCKFLAG_EXCLUSIVE_LOCK | wire.SMB2_LOCKFLAG_FAIL_IMMEDIATELY:
 		default:
 			return wire.STATUS_INVALID_PARAMETER
 		}
@@ -146,21 +164,13 @@ func (c *conn) lock(r *request) wire.Status {
 			return wire.STATUS_INVALID_LOCK_RANGE // past 2^64-1
 		}
 	}
-	if unlock {
-		for _, el := range req.Locks {
-			if st := c.unlockOne(r.sess, o, el.Offset, el.Length); st != wire.STATUS_SUCCESS {
-				return st
+	for i, el := range req.Locks {
+		st := c.lockOne(r.sess, o, smbLock{off: el.Offset, n: el.Length, excl: el.Flags&wire.SMB2_LOCKFLAG_EXCLUSIVE_LOCK != 0})
+		if st != wire.STATUS_SUCCESS {
+			for _, done := range req.Locks[:i] {
+				c.unlockOne(r.sess, o, done.Offset, done.Length)
 			}
-		}
-	} else {
-		for i, el := range req.Locks {
-			st := c.lockOne(r.sess, o, smbLock{off: el.Offset, n: el.Length, excl: el.Flags&wire.SMB2_LOCKFLAG_EXCLUSIVE_LOCK != 0})
-			if st != wire.STATUS_SUCCESS {
-				for _, done := range req.Locks[:i] {
-					c.unlockOne(r.sess, o, done.Offset, done.Length)
-				}
-				return st
-			}
+			return st
 		}
 	}
 	wire.EncodeEmptyResponse(&c.enc) // LOCK response: StructureSize 4

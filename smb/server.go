@@ -43,7 +43,7 @@ const (
 	DefaultMaxConns           = 1024
 	DefaultMaxSessionsPerConn = 16
 	DefaultMaxOpensPerSession = 4096
-	DefaultMaxCredits         = 512
+	DefaultMaxCredits         = 8192
 	DefaultMaxMessageSize     = 1 << 20
 	// MinMessageSize is the smallest MaxMessageSize accepted: 64 KiB,
 	// the READ and WRITE size of SMB 2.0.2.
@@ -135,8 +135,10 @@ type Server struct {
 	// MaxOpensPerSession bounds the open files of one session (default
 	// 4096); past it CREATE fails with STATUS_TOO_MANY_OPENED_FILES.
 	MaxOpensPerSession int
-	// MaxCredits bounds a connection's credit window, the requests a
-	// client may have outstanding (default 512). A request outside the
+	// MaxCredits bounds a connection's credit window, the message ids
+	// granted and not yet used plus those used above a skipped one
+	// (default 8192, the window of Windows Server 2016 and of Samba's
+	// "smb2 max credits"). A request outside the
 	// window ends the connection (MS-SMB2 §3.3.5.2.3).
 	MaxCredits int
 	// MaxMessageSize is MaxReadSize, MaxWriteSize and MaxTransactSize

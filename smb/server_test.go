@@ -422,9 +422,10 @@ func TestQueryInfoClasses(t *testing.T) {
 	if r.status() != wire.STATUS_INFO_LENGTH_MISMATCH {
 		t.Errorf("short buffer: %v", r.status())
 	}
+	// Below BlockAlign(100, 8): TestQueryInfoShortBuffer has the rest.
 	r = c.call(wire.SMB2_QUERY_INFO, queryInfoBody(f, wire.SMB2_0_INFO_FILE, wire.FileAllInformation, 101))
-	if r.status() != wire.STATUS_BUFFER_OVERFLOW || len(output(r)) != 101 {
-		t.Errorf("truncated all info: %v %d", r.status(), len(output(r)))
+	if r.status() != wire.STATUS_INFO_LENGTH_MISMATCH {
+		t.Errorf("short all info: %v", r.status())
 	}
 	// EndOfFile through SET_INFO, seen in Standard.
 	c.call(wire.SMB2_SET_INFO, setInfoBody(f, wire.FileEndOfFileInformation, Lay(int64(3))))

@@ -7,7 +7,8 @@
 set -eu
 
 PACKAGES="qemu-system-x86 busybox-static xz-utils util-linux iproute2
-nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common nftables libnfs-utils"
+nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common nftables libnfs-utils
+samba-testsuite"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: run as root" >&2
