@@ -113,7 +113,7 @@ func TestQemuArgs(t *testing.T) {
 }
 
 func TestGuestConfigQuoting(t *testing.T) {
-	cfg := guestConfig("vm'1", "10.0.2.100:/a b", "vers=4.1,x='y'", 0, []string{"10.0.2.100:2049 100003 4"})
+	cfg := guestConfig("vm'1", "nfs", "10.0.2.100:/a b", "vers=4.1,x='y'", 0, []string{"10.0.2.100:2049 100003 4"})
 	// The rendered file must be valid shell that sets exactly these values.
 	if _, err := exec.LookPath("sh"); err != nil {
 		t.Skip("no sh")
