@@ -30,8 +30,8 @@ const (
 	// changes the checksum.
 	bigBlocks = 256
 	// stamp is the guest shell that prints the guest's uptime and a label.
-	stamp = "echo \"t=$(cut -d' ' -f1 /proc/uptime) %s\"\n"
-	header    = "block %04d\n"
+	stamp  = "echo \"t=$(cut -d' ' -f1 /proc/uptime) %s\"\n"
+	header = "block %04d\n"
 )
 
 type tWriter struct{ t *testing.T }
