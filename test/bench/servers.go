@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -92,6 +91,9 @@ func GaneshaConfig(store, workDir string) ganesha.Config {
 type Fullserver struct {
 	// Addr is the address of its NFS (and MOUNT) listener.
 	Addr string
+	// Addrs are the addresses of its TCP listeners by service ("nfs",
+	// "smb", ...), as far as they were awaited (StartFullserverWith).
+	Addrs map[string]string
 	// PID is its process id, for CPUTime.
 	PID int
 
@@ -104,7 +106,15 @@ type Fullserver struct {
 // 127.0.0.1:0) and returns once it logs its NFS listener. Its WARN and
 // ERROR log lines go to logLine. It dies with this process.
 func StartFullserver(ctx context.Context, bin string, logLine func(string), args ...string) (*Fullserver, error) {
+	return StartFullserverWith(ctx, bin, logLine, nil, []string{"nfs"}, args...)
+}
+
+// StartFullserverWith is StartFullserver with the environment env added
+// to this process's, returning once every service in services (such as
+// "nfs" and "smb") has logged its TCP listener.
+func StartFullserverWith(ctx context.Context, bin string, logLine func(string), env, services []string, args ...string) (*Fullserver, error) {
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -115,16 +125,24 @@ func StartFullserver(ctx context.Context, bin string, logLine func(string), args
 		return nil, err
 	}
 	f := &Fullserver{PID: cmd.Process.Pid, cmd: cmd, exited: make(chan struct{})}
-	addrCh := make(chan string, 1)
+	addrCh := make(chan map[string]string, 1)
 	go func() {
-		re := regexp.MustCompile(`msg=listening service=nfs network=tcp addr=(\S+)`)
+		re := regexp.MustCompile(`msg=listening service=(\S+) network=tcp addr=(\S+)`)
 		sc := bufio.NewScanner(stderr)
+		addrs := map[string]string{}
 		sent := false
 		for sc.Scan() {
 			line := sc.Text()
 			if m := re.FindStringSubmatch(line); m != nil && !sent {
-				addrCh <- m[1]
-				sent = true
+				addrs[m[1]] = m[2]
+				all := true
+				for _, s := range services {
+					all = all && addrs[s] != ""
+				}
+				if all {
+					addrCh <- addrs
+					sent = true
+				}
 			}
 			if strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN") {
 				logLine(line)
@@ -136,12 +154,13 @@ func StartFullserver(ctx context.Context, bin string, logLine func(string), args
 	timer := time.NewTimer(30 * time.Second)
 	defer timer.Stop()
 	select {
-	case f.Addr = <-addrCh:
+	case f.Addrs = <-addrCh:
+		f.Addr = f.Addrs["nfs"]
 		return f, nil
 	case <-f.exited:
 		return nil, fmt.Errorf("fullserver exited during start-up: %v", f.waitErr)
 	case <-timer.C:
-		err = errors.New("fullserver logged no NFS listener within 30 s")
+		err = fmt.Errorf("fullserver logged no listener of %v within 30 s", services)
 	case <-ctx.Done():
 		err = ctx.Err()
 	}

@@ -46,9 +46,24 @@ func lockModules() []string {
 	}
 }
 
+// cifsModules are the modules /init loads only for an SMB run (Config.SMB),
+// in insmod order: the Linux cifs client (which also needs fscache and
+// dns_resolver, loaded for NFS already) and the crypto its softdeps name
+// that Debian builds as modules (hmac, md5, sha256 and aes are built in):
+// SHA-512 for the SMB 3.1.1 preauth integrity hash, CMAC for SMB 3.0
+// signing, GCM and CCM (with ctr and ghash) for SMB 3 encryption and GMAC
+// signing. The guest has no modprobe, so the kernel cannot load any of
+// them on demand.
+func cifsModules() []string {
+	return []string{
+		"cifs_arc4", "cifs_md4", "sha512_generic", "cmac", "ecb", "ctr", "gf128mul", "ghash-generic", "gcm", "ccm",
+		"nls_utf8", "cifs",
+	}
+}
+
 // initramfsFormat is bumped whenever the layout of the cached initramfs
 // changes in a way its other inputs do not show.
-const initramfsFormat = "3"
+const initramfsFormat = "4"
 
 // assets are the cached files one boot needs.
 type assets struct {
@@ -93,7 +108,7 @@ func prepare(ctx context.Context, cacheDir string, logger *slog.Logger) (assets,
 		return a, err
 	}
 	key := cacheKey(initramfsFormat, debBase, bbVersion, helperSum, string(initScript), strings.Join(guestModules(), " "),
-		strings.Join(lockModules(), " "))
+		strings.Join(lockModules(), " "), strings.Join(cifsModules(), " "))
 	a.Initramfs = filepath.Join(cacheDir, "initramfs-"+key+".cpio.gz")
 	pvhPath := filepath.Join(cacheDir, "kernel", debBase+".pvh")
 	bzPath := filepath.Join(cacheDir, "kernel", debBase+".bzImage")
@@ -293,6 +308,10 @@ func buildInitramfs(ctx context.Context, modDir, helper, dst string) error {
 	if err != nil {
 		return err
 	}
+	cifsOrder, err := addModules(cifsModules())
+	if err != nil {
+		return err
+	}
 	files := []struct {
 		name string
 		mode fs.FileMode
@@ -300,6 +319,7 @@ func buildInitramfs(ctx context.Context, modDir, helper, dst string) error {
 	}{
 		{"lib/modules/load-order", 0o644, order},
 		{"lib/modules/lock-order", 0o644, lockOrder},
+		{"lib/modules/cifs-order", 0o644, cifsOrder},
 		{"etc/passwd", 0o644, "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:alice:/home:/bin/sh\nbob:x:1001:1001:bob:/home:/bin/sh\n_rpc:x:100:65534::/run/rpcbind:/bin/false\nnobody:x:65534:65534:nobody:/:/bin/false\n"},
 		{"etc/group", 0o644, "root:x:0:\nalice:x:1000:\nbob:x:1001:\nstaff:x:50:alice,bob\nnogroup:x:65534:\n"},
 		{"etc/hosts", 0o644, "127.0.0.1 localhost\n"},

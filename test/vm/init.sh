@@ -31,6 +31,12 @@ ip link set eth0 up || status "EXIT=-1 stage=network"
 ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
 
+if [ "$VM_MOUNT_FSTYPE" = cifs ]; then
+	for m in $(cat /lib/modules/cifs-order); do
+		insmod "/lib/modules/$m.ko" || status "EXIT=-1 stage=insmod module=$m"
+	done
+fi
+
 # NFS module parameters must be set before the first mount.
 echo "$VM_UNIQUE_ID" >/sys/module/nfs/parameters/nfs4_unique_id
 if [ -n "$VM_CALLBACK_PORT" ]; then
@@ -87,8 +93,8 @@ while [ $# -ge 3 ]; do
 done
 
 mkdir -p "$VM_MOUNT_DIR"
-echo "mount $VM_MOUNT_SOURCE $VM_MOUNT_DIR -o $VM_MOUNT_OPTIONS"
-if ! vmhelper mount "$VM_MOUNT_SOURCE" "$VM_MOUNT_DIR" nfs "$VM_MOUNT_OPTIONS"; then
+echo "mount -t $VM_MOUNT_FSTYPE $VM_MOUNT_SOURCE $VM_MOUNT_DIR -o $(echo "$VM_MOUNT_OPTIONS" | sed 's/password=[^,]*/password=***/')"
+if ! vmhelper mount "$VM_MOUNT_SOURCE" "$VM_MOUNT_DIR" "$VM_MOUNT_FSTYPE" "$VM_MOUNT_OPTIONS"; then
 	status "EXIT=-1 stage=mount"
 fi
 echo "init: mounted at $(cut -d" " -f1 /proc/uptime)s"

@@ -87,11 +87,15 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	if err := writeInitrd(a.Initramfs, filepath.Join(dir, "initrd"), cfg, append(guestConfig(name, source, options, cbPort, rpcPings(cfg, int(ap.Port()))), lockConfig(cfg)...)); err != nil {
+	fstype := "nfs"
+	if cfg.SMB != nil {
+		fstype = "cifs"
+	}
+	if err := writeInitrd(a.Initramfs, filepath.Join(dir, "initrd"), cfg, append(guestConfig(name, fstype, source, options, cbPort, rpcPings(cfg, int(ap.Port()))), lockConfig(cfg)...)); err != nil {
 		return res, err
 	}
 	fwd := []int{int(ap.Port())}
-	if cfg.Vers == "3" {
+	if cfg.Vers == "3" && cfg.SMB == nil {
 		fwd = append(fwd, cfg.MountPort)
 	}
 	fwd = append(fwd, cfg.ForwardPorts...)
@@ -110,7 +114,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		args = append([]string{"--net=" + cfg.Netns, "--", bin}, args...)
 		bin = "nsenter"
 	}
-	logger.Debug("starting VM", "name", name, "vers", cfg.Vers, "options", options)
+	logger.Debug("starting VM", "name", name, "fstype", fstype, "vers", cfg.Vers, "options", redactOptions(options))
 	cmd := exec.CommandContext(ctx, bin, args...)
 	var qemuErr bytes.Buffer
 	cmd.Stdout = &limitedBuffer{buf: &qemuErr, max: 64 << 10}
@@ -149,9 +153,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return res, nil
 	case "mount":
 		if r := st.Fields["reason"]; r != "" {
-			return res, fmt.Errorf("%w: %s -o %s: %s (program %s)", ErrMount, source, options, r, st.Fields["program"])
+			return res, fmt.Errorf("%w: %s -o %s: %s (program %s)", ErrMount, source, redactOptions(options), r, st.Fields["program"])
 		}
-		return res, fmt.Errorf("%w: %s -o %s", ErrMount, source, options)
+		return res, fmt.Errorf("%w: %s -o %s", ErrMount, source, redactOptions(options))
 	default:
 		return res, fmt.Errorf("%w: %s", ErrGuestSetup, raw)
 	}

@@ -47,8 +47,15 @@ type Config struct {
 	MountPort int
 	// Export is the server path to mount; "/" when empty.
 	Export string
-	// Vers is the protocol version: "3", "4.0", "4.1" or "4.2".
+	// Vers is the protocol version: "3", "4.0", "4.1" or "4.2"; with SMB
+	// the SMB dialect the cifs client asks for: "2.0", "2.1", "3.0",
+	// "3.0.2" or "3.1.1".
 	Vers string
+	// SMB, when set, mounts an SMB share with the Linux cifs client
+	// instead of NFS: Server is then the SMB server's address, Export the
+	// share ("/export" or "export" is \\10.0.2.100\export), and SMB the
+	// user to log on as. MountPort, Callback and Lock do not apply.
+	SMB *SMBLogon
 	// Options are further mount options, each "name" or "name=value"
 	// (for example "nconnect=4", "actimeo=0", "noac", "rsize=65536"). The
 	// options the harness sets itself (addr, port, vers, proto, mountport,
@@ -108,6 +115,13 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// SMBLogon is the user a cifs mount logs on as (NTLMv2, as the kernel
+// client does by default).
+type SMBLogon struct {
+	User     string
+	Password string
+}
+
 // File is one file copied into the guest.
 type File struct {
 	// Path is the absolute path in the guest, for example "/bin/posixcheck".
@@ -165,6 +179,9 @@ func (c Config) validate() (netip.AddrPort, error) {
 	if !ap.Addr().Is4() || !ap.Addr().IsLoopback() {
 		return ap, fmt.Errorf("vm: Server %q is not an IPv4 loopback address", c.Server)
 	}
+	if c.SMB != nil {
+		return ap, c.validateSMB()
+	}
 	switch c.Vers {
 	case "3":
 		if c.MountPort <= 0 || c.MountPort > 65535 {
@@ -214,6 +231,44 @@ func (c Config) validate() (netip.AddrPort, error) {
 	return ap, nil
 }
 
+// validateSMB checks the parts of a cifs run that differ from NFS.
+func (c Config) validateSMB() error {
+	switch c.Vers {
+	case "2.0", "2.1", "3.0", "3.0.2", "3.1.1":
+	default:
+		return fmt.Errorf("vm: SMB Vers %q: want 2.0, 2.1, 3.0, 3.0.2 or 3.1.1", c.Vers)
+	}
+	if c.MountPort != 0 || c.Callback || c.CallbackPort != 0 || c.Lock || c.PortmapPort != 0 || c.LockdPort != 0 || c.StatdPort != 0 {
+		return errors.New("vm: MountPort, Callback and Lock are NFS options, not for SMB")
+	}
+	// The kernel splits the option string at commas (a doubled comma
+	// escapes one; not worth supporting here).
+	if c.SMB.User == "" || strings.ContainsAny(c.SMB.User, ",=") || strings.Contains(c.SMB.Password, ",") {
+		return errors.New("vm: SMB needs a user without ',' or '=' and a password without ','")
+	}
+	share := strings.TrimPrefix(c.Export, "/")
+	if share == "" || strings.ContainsAny(share, "/\\,") {
+		return fmt.Errorf("vm: SMB share %q: want one path component", c.Export)
+	}
+	for _, p := range c.ForwardPorts {
+		if p <= 0 || p > 65535 {
+			return fmt.Errorf("vm: ForwardPorts: bad port %d", p)
+		}
+	}
+	if !validName(c.Name) {
+		return fmt.Errorf("vm: Name %q: want up to 63 letters, digits and '-'", c.Name)
+	}
+	if c.Script == "" {
+		return errors.New("vm: Script is empty")
+	}
+	for _, f := range c.Files {
+		if !strings.HasPrefix(f.Path, "/") || strings.Contains(f.Path, "..") {
+			return fmt.Errorf("vm: file path %q must be absolute", f.Path)
+		}
+	}
+	return nil
+}
+
 // validName accepts empty (a random name) or a hostname label.
 func validName(s string) bool {
 	if len(s) > 63 {
@@ -233,6 +288,51 @@ func harnessOptions() []string {
 		"clientaddr", "lock", "nolock", "local_lock"}
 }
 
+// smbHarnessOptions are the cifs mount options Run sets itself.
+func smbHarnessOptions() []string {
+	return []string{"ip", "addr", "port", "vers", "username", "user", "password", "pass", "domain", "dom"}
+}
+
+// appendOptions appends cfg.Options to opts, refusing the ones in set.
+func appendOptions(opts []string, cfg Config, set []string) ([]string, error) {
+	for _, o := range cfg.Options {
+		name, _, _ := strings.Cut(o, "=")
+		if o == "" || strings.ContainsAny(o, ", \t\n'\"\\") {
+			return nil, fmt.Errorf("vm: bad mount option %q", o)
+		}
+		if slices.Contains(set, name) {
+			return nil, fmt.Errorf("vm: mount option %q is set by the harness", o)
+		}
+		opts = append(opts, o)
+	}
+	return opts, nil
+}
+
+// smbMountOptions is MountOptions for a cifs run: the UNC source and the
+// cifs text options, with the server at 10.0.2.100 given as ip= (the
+// kernel would otherwise ask the dns_resolver upcall, which the guest
+// does not have).
+func smbMountOptions(cfg Config, ap netip.AddrPort) (source, options string, err error) {
+	opts := []string{"vers=" + cfg.Vers, "ip=" + hostAlias, "port=" + strconv.Itoa(int(ap.Port())),
+		"username=" + cfg.SMB.User, "password=" + cfg.SMB.Password}
+	if opts, err = appendOptions(opts, cfg, smbHarnessOptions()); err != nil {
+		return "", "", err
+	}
+	return "//" + hostAlias + "/" + strings.TrimPrefix(cfg.Export, "/"), strings.Join(opts, ","), nil
+}
+
+// redactOptions hides a cifs password in a mount option string (for logs
+// and errors).
+func redactOptions(options string) string {
+	parts := strings.Split(options, ",")
+	for i, p := range parts {
+		if strings.HasPrefix(p, "password=") {
+			parts[i] = "password=***"
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
 // MountOptions returns the mount(2) source and the NFS text options Run
 // passes to the guest kernel for cfg, with the guest reaching the server at
 // 10.0.2.100 (the host's loopback) and the NFSv4.0 callback port cbPort
@@ -241,6 +341,9 @@ func MountOptions(cfg Config, cbPort int) (source, options string, err error) {
 	ap, err := cfg.validate()
 	if err != nil {
 		return "", "", err
+	}
+	if cfg.SMB != nil {
+		return smbMountOptions(cfg, ap)
 	}
 	opts := []string{"vers=" + cfg.Vers, "addr=" + hostAlias, "port=" + strconv.Itoa(int(ap.Port())), "proto=tcp"}
 	if cfg.Vers == "3" {
@@ -258,15 +361,8 @@ func MountOptions(cfg Config, cbPort int) (source, options string, err error) {
 		// "No callback path": the server must not try to call 10.0.2.15.
 		opts = append(opts, "clientaddr=0.0.0.0")
 	}
-	for _, o := range cfg.Options {
-		name, _, _ := strings.Cut(o, "=")
-		if o == "" || strings.ContainsAny(o, ", \t\n'\"\\") {
-			return "", "", fmt.Errorf("vm: bad mount option %q", o)
-		}
-		if slices.Contains(harnessOptions(), name) {
-			return "", "", fmt.Errorf("vm: mount option %q is set by the harness", o)
-		}
-		opts = append(opts, o)
+	if opts, err = appendOptions(opts, cfg, harnessOptions()); err != nil {
+		return "", "", err
 	}
 	export := cfg.Export
 	if export == "" {
@@ -329,8 +425,12 @@ func qemuArgs(a assets, name, dir string, memMB int, fwdPorts []int, cbPort int,
 }
 
 // rpcPings lists the RPC programs /init pings before mounting, as
-// "address program version" triples: NFS, and MOUNT for NFSv3.
+// "address program version" triples: NFS, and MOUNT for NFSv3; none for
+// SMB (a cifs mount with nothing listening fails at once, it does not hang).
 func rpcPings(cfg Config, nfsPort int) []string {
+	if cfg.SMB != nil {
+		return nil
+	}
 	if cfg.Vers == "3" {
 		p := []string{
 			fmt.Sprintf("%s:%d 100003 3", hostAlias, nfsPort),
@@ -355,10 +455,12 @@ func lockConfig(cfg Config) []byte {
 }
 
 // guestConfig renders /run/config, the shell assignments /init sources.
-func guestConfig(name, source, options string, cbPort int, pings []string) []byte {
+// fstype is the mount(2) file system type: "nfs" or "cifs".
+func guestConfig(name, fstype, source, options string, cbPort int, pings []string) []byte {
 	var b strings.Builder
 	kv := func(k, v string) { fmt.Fprintf(&b, "%s=%s\n", k, shellQuote(v)) }
 	kv("VM_HOSTNAME", name)
+	kv("VM_MOUNT_FSTYPE", fstype)
 	kv("VM_UNIQUE_ID", name)
 	kv("VM_MOUNT_SOURCE", source)
 	kv("VM_MOUNT_OPTIONS", options)

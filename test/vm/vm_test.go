@@ -49,6 +49,27 @@ func TestMountOptions(t *testing.T) {
 		{name: "option injection", cfg: Config{Server: "127.0.0.1:2049", Vers: "4.2", Script: "true", Options: []string{"ro,addr=1.2.3.4"}}, wantErrSub: "bad mount option"},
 		{name: "bad name", cfg: Config{Server: "127.0.0.1:2049", Vers: "4.2", Script: "true", Name: "a b,c"}, wantErrSub: "Name"},
 		{name: "relative file", cfg: Config{Server: "127.0.0.1:2049", Vers: "4.2", Script: "true", Files: []File{{Path: "bin/x"}}}, wantErrSub: "absolute"},
+		{
+			name:   "smb 3.1.1",
+			cfg:    Config{Server: "127.0.0.1:4445", Vers: "3.1.1", Export: "/export", SMB: &SMBLogon{"alice", "pw d"}, Script: "true", Options: []string{"actimeo=0"}},
+			source: "//10.0.2.100/export",
+			opts:   "vers=3.1.1,ip=10.0.2.100,port=4445,username=alice,password=pw d,actimeo=0",
+		},
+		{
+			name:   "smb 2.1",
+			cfg:    Config{Server: "127.0.0.1:445", Vers: "2.1", Export: "data", SMB: &SMBLogon{"bob", "x"}, Script: "true"},
+			source: "//10.0.2.100/data",
+			opts:   "vers=2.1,ip=10.0.2.100,port=445,username=bob,password=x",
+		},
+		{name: "smb nfs version", cfg: Config{Server: "127.0.0.1:445", Vers: "4.1", Export: "/e", SMB: &SMBLogon{"a", "b"}, Script: "true"}, wantErrSub: "SMB Vers"},
+		{name: "smb mount port", cfg: Config{Server: "127.0.0.1:445", Vers: "3.0", Export: "/e", MountPort: 1, SMB: &SMBLogon{"a", "b"}, Script: "true"}, wantErrSub: "NFS options"},
+		{name: "smb lock", cfg: Config{Server: "127.0.0.1:445", Vers: "3.0", Export: "/e", Lock: true, SMB: &SMBLogon{"a", "b"}, Script: "true"}, wantErrSub: "NFS options"},
+		{name: "smb comma in password", cfg: Config{Server: "127.0.0.1:445", Vers: "3.0", Export: "/e", SMB: &SMBLogon{"a", "b,ip=1.2.3.4"}, Script: "true"}, wantErrSub: "password"},
+		{name: "smb no user", cfg: Config{Server: "127.0.0.1:445", Vers: "3.0", Export: "/e", SMB: &SMBLogon{}, Script: "true"}, wantErrSub: "user"},
+		{name: "smb no share", cfg: Config{Server: "127.0.0.1:445", Vers: "3.0", SMB: &SMBLogon{"a", "b"}, Script: "true"}, wantErrSub: "share"},
+		{name: "smb nested share", cfg: Config{Server: "127.0.0.1:445", Vers: "3.0", Export: "/a/b", SMB: &SMBLogon{"a", "b"}, Script: "true"}, wantErrSub: "share"},
+		{name: "smb harness option", cfg: Config{Server: "127.0.0.1:445", Vers: "3.0", Export: "/e", SMB: &SMBLogon{"a", "b"}, Script: "true", Options: []string{"ip=1.2.3.4"}}, wantErrSub: "set by the harness"},
+		{name: "smb not loopback", cfg: Config{Server: "10.0.0.1:445", Vers: "3.0", Export: "/e", SMB: &SMBLogon{"a", "b"}, Script: "true"}, wantErrSub: "loopback"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,7 +134,7 @@ func TestQemuArgs(t *testing.T) {
 }
 
 func TestGuestConfigQuoting(t *testing.T) {
-	cfg := guestConfig("vm'1", "10.0.2.100:/a b", "vers=4.1,x='y'", 0, []string{"10.0.2.100:2049 100003 4"})
+	cfg := guestConfig("vm'1", "nfs", "10.0.2.100:/a b", "vers=4.1,x='y'", 0, []string{"10.0.2.100:2049 100003 4"})
 	// The rendered file must be valid shell that sets exactly these values.
 	if _, err := exec.LookPath("sh"); err != nil {
 		t.Skip("no sh")
@@ -265,5 +286,24 @@ func TestParseLdd(t *testing.T) {
 	}
 	if _, err := parseLdd([]byte("\tnot a dynamic executable\n")); err == nil {
 		t.Error("output without a loader was accepted")
+	}
+}
+
+// TestSMBRun: a cifs run pings no RPC program, forwards only the SMB port
+// and hides the password in what it logs.
+func TestSMBRun(t *testing.T) {
+	cfg := Config{Server: "127.0.0.1:4445", Vers: "3.1.1", Export: "/export", SMB: &SMBLogon{"alice", "secret"}, Script: "true"}
+	if p := rpcPings(cfg, 4445); len(p) != 0 {
+		t.Errorf("rpcPings = %q, want none for SMB", p)
+	}
+	_, opts, err := MountOptions(cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := redactOptions(opts); strings.Contains(got, "secret") || !strings.Contains(got, "password=***") {
+		t.Errorf("redactOptions(%q) = %q", opts, got)
+	}
+	if got := string(guestConfig("vm", "cifs", "//10.0.2.100/export", opts, 0, nil)); !strings.Contains(got, "VM_MOUNT_FSTYPE='cifs'\n") {
+		t.Errorf("guestConfig lacks the fstype:\n%s", got)
 	}
 }

@@ -164,6 +164,9 @@ func checkCreatExcl(e *env) error {
 	if err := expectErrno("second O_CREAT|O_EXCL", err, syscall.EEXIST); err != nil {
 		return err
 	}
+	if e.mount.smb {
+		return nil // no symlinks (smbNoSymlinks)
+	}
 	// Also through a dangling symlink: O_EXCL must not follow it.
 	if err := os.Symlink("target", filepath.Join(d, "l")); err != nil {
 		return err
@@ -248,6 +251,9 @@ func checkOpenErrors(e *env) error {
 }
 
 func checkCreateUmask(e *env) error {
+	if err := e.skipSMB(smbNoUnixModes); err != nil {
+		return err
+	}
 	d, err := e.dir("umask")
 	if err != nil {
 		return err
@@ -560,6 +566,9 @@ func checkRenameAcross(e *env) error {
 	if len(n1) != 0 || !slices.Equal(n2, []string{"g", "sd"}) {
 		return fmt.Errorf("d1 holds %v, d2 holds %v; want [] and [g sd]", n1, n2)
 	}
+	if e.mount.smb {
+		return nil // no directory link counts (smbNoDirNlink)
+	}
 	s1, err := stat(d1)
 	if err != nil {
 		return err
@@ -756,6 +765,9 @@ func checkUnlinkOpen(e *env) error {
 }
 
 func checkSymlink(e *env) error {
+	if err := e.skipSMB(smbNoSymlinks); err != nil {
+		return err
+	}
 	d, err := e.dir("symlink")
 	if err != nil {
 		return err
@@ -832,6 +844,9 @@ func checkMkdirRmdir(e *env) error {
 }
 
 func checkDirNlink(e *env) error {
+	if err := e.skipSMB(smbNoDirNlink); err != nil {
+		return err
+	}
 	d, err := e.dir("dir_nlink")
 	if err != nil {
 		return err
@@ -871,6 +886,9 @@ func checkNameMax(e *env) error {
 }
 
 func checkChmod(e *env) error {
+	if err := e.skipSMB(smbNoUnixModes); err != nil {
+		return err
+	}
 	d, err := e.dir("chmod")
 	if err != nil {
 		return err
@@ -895,6 +913,9 @@ func checkChmod(e *env) error {
 }
 
 func checkChownRoot(e *env) error {
+	if err := e.skipSMB(smbNoUnixModes); err != nil {
+		return err
+	}
 	d, err := e.dir("chown")
 	if err != nil {
 		return err
@@ -945,6 +966,9 @@ func checkChownRoot(e *env) error {
 }
 
 func checkPermUnprivileged(e *env) error {
+	if err := e.skipSMB(smbNoUnixModes); err != nil {
+		return err
+	}
 	d, err := e.dir("perm")
 	if err != nil {
 		return err
@@ -996,6 +1020,9 @@ func checkPermUnprivileged(e *env) error {
 }
 
 func checkPermDirSearch(e *env) error {
+	if err := e.skipSMB(smbNoUnixModes); err != nil {
+		return err
+	}
 	d, err := e.dir("dir_search")
 	if err != nil {
 		return err
@@ -1017,6 +1044,9 @@ func checkPermDirSearch(e *env) error {
 }
 
 func checkPermOwner(e *env) error {
+	if err := e.skipSMB(smbNoUnixModes); err != nil {
+		return err
+	}
 	d, err := e.dir("perm_owner")
 	if err != nil {
 		return err
@@ -1140,6 +1170,9 @@ func checkChownNonOwner(e *env, d string) error {
 }
 
 func checkSetgidInherit(e *env) error {
+	if err := e.skipSMB(smbNoUnixModes); err != nil {
+		return err
+	}
 	d, err := e.dir("setgid")
 	if err != nil {
 		return err
@@ -1180,6 +1213,9 @@ func checkSetgidInherit(e *env) error {
 }
 
 func checkSticky(e *env) error {
+	if err := e.skipSMB(smbNoUnixModes); err != nil {
+		return err
+	}
 	d, err := e.dir("sticky")
 	if err != nil {
 		return err
@@ -1249,6 +1285,12 @@ func checkUtimesFile(e *env) error {
 	if err != nil {
 		return err
 	}
+	if e.mount.smb {
+		// SMB times are FILETIMEs, counts of 100 ns ([MS-DTYP] 2.3.3):
+		// the client truncates to that.
+		atime.Nsec -= atime.Nsec % 100
+		mtime.Nsec -= mtime.Nsec % 100
+	}
 	if st.Atim != atime || st.Mtim != mtime {
 		return fmt.Errorf("times read back atime %d.%09d mtime %d.%09d, want %d.%09d and %d.%09d",
 			st.Atim.Sec, st.Atim.Nsec, st.Mtim.Sec, st.Mtim.Nsec, atime.Sec, atime.Nsec, mtime.Sec, mtime.Nsec)
@@ -1258,6 +1300,9 @@ func checkUtimesFile(e *env) error {
 	if e.mount.vers != "3" {
 		old := syscall.Timespec{Sec: -86400, Nsec: 0}
 		future := syscall.Timespec{Sec: 4_102_444_800, Nsec: 5}
+		if e.mount.smb {
+			future.Nsec = 0 // FILETIME: 100 ns
+		}
 		if err := utimensat(p, [2]syscall.Timespec{old, future}, 0); err != nil {
 			return fmt.Errorf("utimensat 1969/2100: %w", err)
 		}
@@ -1273,6 +1318,9 @@ func checkUtimesFile(e *env) error {
 }
 
 func checkUtimesSymlink(e *env) error {
+	if err := e.skipSMB(smbNoSymlinks); err != nil {
+		return err
+	}
 	d, err := e.dir("utimes_symlink")
 	if err != nil {
 		return err
@@ -1309,6 +1357,19 @@ func checkUtimesSymlink(e *env) error {
 	return nil
 }
 
+// makeEntry makes one entry of the big directory: a symlink, or on SMB
+// (no symlinks) an empty regular file.
+func makeEntry(e *env, p string) error {
+	if !e.mount.smb {
+		return syscall.Symlink("target", p)
+	}
+	fd, err := syscall.Open(p, syscall.O_CREAT|syscall.O_EXCL|syscall.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	return syscall.Close(fd)
+}
+
 // bigDir makes (once) the shared 10,000-entry directory.
 func (e *env) bigDir() (string, []string, error) {
 	if v, ok := e.cache["bigdir"].([2]any); ok {
@@ -1329,7 +1390,7 @@ func (e *env) bigDir() (string, []string, error) {
 			for i := w; i < len(names); i += 8 {
 				// Symlinks cost one RPC each (no OPEN and CLOSE), and
 				// readdir treats every type of entry alike.
-				if err := syscall.Symlink("target", filepath.Join(d, names[i])); err != nil {
+				if err := makeEntry(e, filepath.Join(d, names[i])); err != nil {
 					errs <- fmt.Errorf("create %s: %w", names[i], err)
 					return
 				}
@@ -1666,7 +1727,7 @@ func checkFlock(e *env) error {
 }
 
 func checkXattr(e *env) error {
-	if e.mount.vers != "4.2" {
+	if !e.mount.smb && e.mount.vers != "4.2" {
 		return skipf("NFSv%s has no extended attribute operations (RFC 8276 extends NFSv4.2 only)", e.mount.vers)
 	}
 	d, err := e.dir("xattr")

@@ -1,4 +1,4 @@
-// Command posixcheck checks, through a kernel NFS mount, the POSIX behaviour
+// Command posixcheck checks, through a kernel NFS or cifs (SMB) mount, the POSIX behaviour
 // that users rely on, and reports every check on its own line:
 //
 //	PASS name
@@ -7,7 +7,8 @@
 //
 // Lines starting with "#" are comments. It decides itself, from the mount's
 // options in /proc/self/mountinfo, which checks cannot apply to the mounted
-// protocol version (xattrs before NFSv4.2, locks on a nolock mount) and
+// protocol version (xattrs before NFSv4.2, locks on a nolock mount; on
+// cifs, unix modes and owners, symlinks and directory link counts) and
 // reports those as SKIP with the reason. It exits 1 if any check failed.
 //
 // It is built statically (CGO_ENABLED=0) and run as root inside the test VM;
@@ -44,6 +45,23 @@ type skipError struct{ reason string }
 func (s skipError) Error() string { return s.reason }
 
 func skipf(format string, args ...any) error { return skipError{fmt.Sprintf(format, args...)} }
+
+// SMB mounts (the Linux cifs client, without unix extensions: SMB 2 and 3
+// have none) cannot carry some of what the checks need; these are the
+// reasons given for skipping.
+const (
+	smbNoUnixModes = "cifs without unix extensions shows every file with the mount's uid, gid, file_mode and dir_mode; modes and owners do not come from the server"
+	smbNoSymlinks  = "the cifs client makes symlinks only with the mfsymlinks or sfu options, or as reparse points, none of which the server offers"
+	smbNoDirNlink  = "SMB has no directory link count; the cifs client shows a fixed st_nlink for directories"
+)
+
+// skipSMB returns a skip with reason on an SMB mount, nil otherwise.
+func (e *env) skipSMB(reason string) error {
+	if e.mount.smb {
+		return skipf("SMB %s: %s", e.mount.vers, reason)
+	}
+	return nil
+}
 
 // env is what checks share: the mount's properties and a work directory.
 type env struct {

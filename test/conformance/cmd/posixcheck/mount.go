@@ -11,8 +11,9 @@ import (
 // mountInfo is what posixcheck needs to know about the mount it runs on.
 type mountInfo struct {
 	point   string
-	fstype  string   // "nfs" or "nfs4"
-	vers    string   // "3", "4.0", "4.1", "4.2"
+	fstype  string   // "nfs", "nfs4", or "cifs" (smb set)
+	vers    string   // "3", "4.0", "4.1", "4.2"; the SMB dialect with smb
+	smb     bool     // the Linux cifs client
 	options []string // per-mount and super-block options
 }
 
@@ -69,8 +70,17 @@ func parseMountinfo(text, path string) (mountInfo, error) {
 	if !found {
 		return best, fmt.Errorf("no mount holds %s", path)
 	}
+	if best.fstype == "cifs" || best.fstype == "smb3" {
+		// The Linux cifs client: vers= is the SMB dialect.
+		v, ok := best.value("vers")
+		if !ok || v == "" {
+			return best, errors.New("the mount shows no vers= option")
+		}
+		best.smb, best.vers = true, v
+		return best, nil
+	}
 	if best.fstype != "nfs" && best.fstype != "nfs4" {
-		return best, fmt.Errorf("%s is on %s, not NFS", path, best.fstype)
+		return best, fmt.Errorf("%s is on %s, not NFS or SMB", path, best.fstype)
 	}
 	v, ok := best.value("vers")
 	if !ok {

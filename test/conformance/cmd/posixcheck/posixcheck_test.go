@@ -34,6 +34,16 @@ func TestParseMountinfo(t *testing.T) {
 	if _, err := parseMountinfo("garbage\n", "/x"); err == nil {
 		t.Error("garbage mountinfo parsed")
 	}
+	cifs := "30 1 0:40 / /mnt/nfs rw,relatime - cifs //10.0.2.100/export rw,vers=3.1.1,cache=strict,username=alice,nounix\n"
+	if mi, err := parseMountinfo(cifs, "/mnt/nfs/x"); err != nil || !mi.smb || mi.vers != "3.1.1" || !mi.locksOnServer() {
+		t.Errorf("cifs mount: %+v, %v", mi, err)
+	}
+	if _, err := parseMountinfo(strings.Replace(cifs, "vers=3.1.1,", "", 1), "/mnt/nfs/x"); err == nil {
+		t.Error("a cifs mount without vers= was accepted")
+	}
+	if mi, err := parseMountinfo(sampleMountinfo, "/mnt/nfs/a"); err != nil || mi.smb {
+		t.Errorf("an NFS mount taken for SMB: %+v, %v", mi, err)
+	}
 	// /mnt/nfsother is not under /mnt/nfs.
 	if mi, err := parseMountinfo(sampleMountinfo, "/mnt/nfsother"); err == nil {
 		t.Errorf("prefix match without a slash: %+v", mi)

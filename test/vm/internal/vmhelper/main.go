@@ -9,8 +9,8 @@
 // segment do not wait for a delayed ACK (busybox nc waits 40 ms per request).
 //
 // In the guest, "vmhelper mount SOURCE DIR FSTYPE OPTIONS" makes one mount(2)
-// call with the NFS text options, which the Linux kernel parses itself, so the
-// guest needs no mount.nfs, rpcbind or libtirpc.
+// call with the NFS or cifs text options, which the Linux kernel parses
+// itself, so the guest needs no mount.nfs, mount.cifs, rpcbind or libtirpc.
 package main
 
 import (
