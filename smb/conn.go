@@ -345,15 +345,18 @@ func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compoun
 	if status == wire.STATUS_SUCCESS {
 		status = c.dispatch(r)
 	}
+	// MORE_PROCESSING_REQUIRED has error severity but is a step of a
+	// logon, answered with a SESSION_SETUP body.
+	failed := status.IsError() && status != wire.STATUS_MORE_PROCESSING_REQUIRED
 	if status != wire.STATUS_SUCCESS && status != wire.STATUS_MORE_PROCESSING_REQUIRED &&
-		(status.IsError() || c.enc.Len() == bodyStart) {
+		(failed || c.enc.Len() == bodyStart) {
 		c.enc.Truncate(bodyStart)
 		(&wire.ErrorResponse{}).Encode(&c.enc)
 	}
 	rh.Status = status
 	rh.Put(c.enc.Bytes()[start:])
 	if done := c.s.CommandDone; done != nil {
-		done(commandName(h.Command), status.String(), time.Since(t0))
+		done(commandName(h.Command), status.String(), failed, time.Since(t0))
 	}
 	if status != wire.STATUS_SUCCESS && c.s.log.Enabled(c.ctx, slog.LevelDebug) {
 		c.s.log.Debug("smb: request failed", "remote", c.remote.String(), "command", h.Command.String(),

@@ -50,6 +50,20 @@ func (r *request) lookupOpen(id wire.FileID) *open {
 	return o
 }
 
+// fileOpen is lookupOpen for the requests only files and directories
+// take: an unknown or closed handle is STATUS_FILE_CLOSED, a pipe
+// STATUS_INVALID_DEVICE_REQUEST (pipe.go).
+func (r *request) fileOpen(id wire.FileID) (*open, wire.Status) {
+	o := r.lookupOpen(id)
+	switch {
+	case o == nil:
+		return nil, wire.STATUS_FILE_CLOSED
+	case o.pipe != nil:
+		return nil, wire.STATUS_INVALID_DEVICE_REQUEST
+	}
+	return o, wire.STATUS_SUCCESS
+}
+
 const allocUnit = 4096
 
 // fileAttrs are the SMB attributes of a node: times (creation = birth

@@ -15,12 +15,9 @@ func (c *conn) queryInfo(r *request) wire.Status {
 	if err := req.Decode(r.msg); err != nil {
 		return r.malformed(err)
 	}
-	o := r.lookupOpen(req.FileID)
+	o, st := r.fileOpen(req.FileID)
 	if o == nil {
-		return wire.STATUS_FILE_CLOSED
-	}
-	if o.pipe != nil {
-		return wire.STATUS_INVALID_DEVICE_REQUEST // not a file (pipe.go)
+		return st
 	}
 	t := o.tree
 	a, err := t.exp.FS.GetAttr(c.ctx, &t.cred, o.h)
@@ -135,12 +132,9 @@ func (c *conn) setInfo(r *request) wire.Status {
 	if err := req.Decode(r.msg); err != nil {
 		return r.malformed(err)
 	}
-	o := r.lookupOpen(req.FileID)
+	o, st := r.fileOpen(req.FileID)
 	if o == nil {
-		return wire.STATUS_FILE_CLOSED
-	}
-	if o.pipe != nil {
-		return wire.STATUS_INVALID_DEVICE_REQUEST // not a file (pipe.go)
+		return st
 	}
 	if req.InfoType != wire.SMB2_0_INFO_FILE {
 		return wire.STATUS_NOT_SUPPORTED
@@ -148,7 +142,7 @@ func (c *conn) setInfo(r *request) wire.Status {
 	t := o.tree
 	fsys, cred := t.exp.FS, &t.cred
 	need := func(bits uint32) bool { return o.access&bits != 0 }
-	var st wire.Status
+	st = wire.STATUS_SUCCESS
 	switch req.FileInfoClass {
 	case wire.FileBasicInformation:
 		var b fscc.BasicInfo

@@ -118,12 +118,9 @@ func (c *conn) lock(r *request) wire.Status {
 	if err := req.Decode(r.msg); err != nil {
 		return r.malformed(err)
 	}
-	o := r.lookupOpen(req.FileID)
+	o, st := r.fileOpen(req.FileID)
 	if o == nil {
-		return wire.STATUS_FILE_CLOSED
-	}
-	if o.pipe != nil {
-		return wire.STATUS_INVALID_DEVICE_REQUEST // not a file (pipe.go)
+		return st
 	}
 	if o.dir {
 		return wire.STATUS_INVALID_PARAMETER

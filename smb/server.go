@@ -104,10 +104,13 @@ type Server struct {
 	// CommandDone, when not nil, is told of every request answered: the
 	// command's name ("NEGOTIATE", "READ", …; "other" for a command
 	// number MS-SMB2 does not define, so a client cannot grow the set),
-	// the reply's status ("STATUS_SUCCESS", …) and the time from the
-	// request's decoding to its reply's encoding. It is called on the
-	// connection's goroutine: it must be quick and safe for concurrent use.
-	CommandDone func(command, status string, d time.Duration)
+	// the reply's status ("STATUS_SUCCESS", …), whether the request failed
+	// (the status has error severity, but for MORE_PROCESSING_REQUIRED, a
+	// step of a logon; warnings such as BUFFER_OVERFLOW or NO_MORE_FILES
+	// are no failure) and the time from the request's decoding to its
+	// reply's encoding. It is called on the connection's goroutine: it
+	// must be quick and safe for concurrent use.
+	CommandDone func(command, status string, failed bool, d time.Duration)
 	// Name is the server's NetBIOS name in NTLM (default "DITTOFS").
 	Name string
 

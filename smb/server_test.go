@@ -880,9 +880,12 @@ func TestCommandDone(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string]int{}
 	ts := startServer(t, func(s *Server) {
-		s.CommandDone = func(cmd, status string, d time.Duration) {
+		s.CommandDone = func(cmd, status string, failed bool, d time.Duration) {
 			if d < 0 {
 				t.Errorf("%s: negative duration %v", cmd, d)
+			}
+			if want := status != "STATUS_SUCCESS" && status != "STATUS_MORE_PROCESSING_REQUIRED"; failed != want {
+				t.Errorf("%s %s: failed %v, want %v", cmd, status, failed, want)
 			}
 			mu.Lock()
 			seen[cmd+" "+status]++

@@ -139,15 +139,11 @@ func newSMBMetrics(reg prometheus.Registerer) *smbMetrics {
 }
 
 // commandDone implements smb.Server.CommandDone. The names and statuses
-// are the server's own (bounded sets), so the labels are bounded. A
-// status that is no error (STATUS_PENDING, MORE_PROCESSING_REQUIRED,
-// BUFFER_OVERFLOW) is not counted as one.
-func (m *smbMetrics) commandDone(command, status string, d time.Duration) {
+// are the server's own (bounded sets), so the labels are bounded.
+func (m *smbMetrics) commandDone(command, status string, failed bool, d time.Duration) {
 	m.commands.WithLabelValues(command).Inc()
 	m.duration.WithLabelValues(command).Observe(d.Seconds())
-	switch status {
-	case "STATUS_SUCCESS", "STATUS_PENDING", "STATUS_MORE_PROCESSING_REQUIRED", "STATUS_BUFFER_OVERFLOW", "STATUS_NO_MORE_FILES":
-	default:
+	if failed {
 		m.errors.WithLabelValues(command, status).Inc()
 	}
 }
