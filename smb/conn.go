@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/dittofs/dittofs/export"
@@ -65,6 +66,11 @@ type conn struct {
 	// drop ends the connection once the current reply is sent
 	// (MS-SMB2 asks for a disconnect on some protocol violations).
 	drop bool
+
+	// wmu serializes frames written to nc: the replies of the reading
+	// goroutine and what other goroutines send (oplock and lease
+	// breaks, the final replies of async requests).
+	wmu sync.Mutex
 }
 
 // outMsg is what happens to one reply message once the compound is
@@ -226,10 +232,18 @@ func (c *conn) handleFrame(frame []byte) bool {
 		}
 		out = sealed
 	}
-	if err := wire.WriteFrame(c.nc, out); err != nil {
+	if err := c.writeFrame(out); err != nil {
 		return false
 	}
 	return !c.drop
+}
+
+// writeFrame writes one frame (a message, a compound chain or a
+// TRANSFORM_HEADER around either); safe for concurrent use.
+func (c *conn) writeFrame(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return wire.WriteFrame(c.nc, b)
 }
 
 // request is one message being served.

@@ -87,7 +87,7 @@ func (c *conn) smb1Negotiate(frame []byte) bool {
 		c.negotiated, c.dialect, c.maxSize = true, d, 64<<10
 	}
 	c.negotiateResponse(d, nil)
-	return wire.WriteFrame(c.nc, c.enc.Bytes()) == nil
+	return c.writeFrame(c.enc.Bytes()) == nil
 }
 
 func (c *conn) negotiateResponse(d wire.Dialect, ctxs []wire.NegotiateContext) {
