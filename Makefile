@@ -6,7 +6,7 @@ GO       ?= go
 FUZZTIME ?= 5s
 export FUZZTIME
 
-.PHONY: test deps lint generate generate-check unit e2e e2e-smb bench bench-nfs3 bench-nfs4 bench-nfs-disk bench-host fuzz soak
+.PHONY: test deps lint generate generate-check unit e2e e2e-smb bench bench-nfs3 bench-nfs4 bench-nfs-disk bench-host bench-smb fuzz soak
 
 test: deps lint generate-check unit e2e
 
@@ -18,6 +18,7 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/...
+	$(GO) vet -tags bench ./test/...
 	$(GO) vet -tags soak ./test/hostile/
 
 generate:
@@ -85,6 +86,16 @@ bench-nfs-disk:
 BENCH_HOST_FLAGS ?= -duration 2s -ops 100000 -seq-mib 1024 -file-mib 128
 bench-host:
 	$(GO) run ./test/bench/cmd/hostbench -compare -rounds 2 -depth 1,32 -vers 3,4.1 $(BENCH_HOST_FLAGS)
+
+# SMB against Samba's smbd in the same run (test/smb/bench_smb_test.go):
+# smbtorture smb2.bench.echo and smb2.bench.path-contention-shared at 4
+# and 32 requests in flight, smbclient put/get of 256 MiB, 3 rounds
+# interleaved, medians with the servers' CPU time (about 3 minutes, root;
+# docs/benchmarks.md, "SMB against smbd").
+SMB_BENCH_FLAGS ?= -smbbench.rounds 3 -smbbench.secs 5 -smbbench.mib 256
+bench-smb:
+	sh test/install-deps.sh smbd
+	$(GO) test -tags bench -count=1 -timeout 30m -run 'TestSMBBench$$' -v ./test/smb/ $(SMB_BENCH_FLAGS)
 
 fuzz:
 	./scripts/fuzz.sh

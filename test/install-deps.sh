@@ -10,6 +10,12 @@ PACKAGES="qemu-system-x86 busybox-static xz-utils util-linux iproute2
 nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common nftables libnfs-utils
 samba-testsuite"
 
+# "sh test/install-deps.sh smbd" also installs Samba's smbd, the reference
+# server of make bench-smb (not needed by make test).
+if [ "${1:-}" = smbd ]; then
+	PACKAGES="$PACKAGES samba samba-vfs-modules libnss-wrapper smbclient"
+fi
+
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: run as root" >&2
 	exit 1
