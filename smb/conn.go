@@ -1,6 +1,7 @@
 package smb
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -93,7 +94,9 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	}
 	// A frame holds one READ/WRITE of maxSize plus headers, or a
 	// TRANSFORM_HEADER around it.
-	c.fr = wire.FrameReader{R: nc, Max: s.MaxMessageSize + 64<<10}
+	// Buffered: a frame is read as header then body, and a client
+	// pipelining small requests sends several frames per segment.
+	c.fr = wire.FrameReader{R: bufio.NewReaderSize(nc, 16<<10), Max: s.MaxMessageSize + 64<<10}
 	return c
 }
 
