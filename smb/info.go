@@ -204,6 +204,8 @@ func (c *conn) setInfo(r *request) wire.Status {
 			return wire.STATUS_ACCESS_DENIED
 		}
 		st = c.rename(r.sess, o, &ri)
+	case wire.FileLinkInformation:
+		st = c.link(r.sess, o, req.Buffer)
 	case wire.FilePositionInformation:
 		n, err := fscc.DecodeInt64(req.Buffer)
 		if err != nil {
