@@ -115,7 +115,7 @@ func splitPath(p string) ([]string, wire.Status) {
 func (c *conn) walk(t *tree, parts []string) (store.Handle, wire.Status) {
 	dir := t.exp.Root()
 	for _, p := range parts {
-		h, a, err := t.exp.FS.Lookup(c.ctx, &t.cred, dir, p)
+		h, a, _, err := c.lookup(t, dir, p)
 		if err != nil {
 			if store.CodeOf(err) == store.CodeNotExist {
 				return dir, wire.STATUS_OBJECT_PATH_NOT_FOUND
@@ -244,7 +244,7 @@ func (c *conn) create(r *request) wire.Status {
 		if st != wire.STATUS_SUCCESS {
 			return st
 		}
-		h, a, err = fsys.Lookup(c.ctx, cred, parent, last)
+		h, a, last, err = c.lookup(t, parent, last)
 		if err != nil {
 			if store.CodeOf(err) != store.CodeNotExist {
 				return storeStatus(err)

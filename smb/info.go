@@ -321,7 +321,12 @@ func (c *conn) rename(sess *session, o *open, ri *fscc.RenameInfo) wire.Status {
 	if dir == o.parent && last == o.name {
 		return wire.STATUS_SUCCESS
 	}
-	if h, a, err := t.exp.FS.Lookup(c.ctx, &t.cred, dir, last); err == nil {
+	h, a, found, err := c.lookup(t, dir, last)
+	switch {
+	case err == nil && h == o.h && dir == o.parent && found == o.name:
+		// Its own name in another case (a case-insensitive share):
+		// the rename changes the case.
+	case err == nil:
 		if !ri.ReplaceIfExists {
 			return wire.STATUS_OBJECT_NAME_COLLISION
 		}
@@ -333,7 +338,14 @@ func (c *conn) rename(sess *session, o *open, ri *fscc.RenameInfo) wire.Status {
 				return wire.STATUS_ACCESS_DENIED // open elsewhere: Windows refuses too
 			}
 		}
-	} else if store.CodeOf(err) != store.CodeNotExist {
+		if found != last {
+			// The entry replaced is spelt in another case: the new
+			// name is the one given.
+			if _, err := t.exp.FS.Remove(c.ctx, &t.cred, dir, found); err != nil {
+				return storeStatus(err)
+			}
+		}
+	case store.CodeOf(err) != store.CodeNotExist:
 		return storeStatus(err)
 	}
 	if _, _, err := t.exp.FS.Rename(c.ctx, &t.cred, o.parent, o.name, dir, last); err != nil {

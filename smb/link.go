@@ -41,7 +41,7 @@ func (c *conn) link(sess *session, o *open, buf []byte) wire.Status {
 		return st
 	}
 	last := parts[len(parts)-1]
-	if h, a, err := t.exp.FS.Lookup(c.ctx, &t.cred, dir, last); err == nil {
+	if h, a, found, err := c.lookup(t, dir, last); err == nil {
 		switch {
 		case !li.ReplaceIfExists:
 			return wire.STATUS_OBJECT_NAME_COLLISION
@@ -55,7 +55,9 @@ func (c *conn) link(sess *session, o *open, buf []byte) wire.Status {
 				return wire.STATUS_ACCESS_DENIED // open: Windows refuses too
 			}
 		}
-		if _, err := t.exp.FS.Remove(c.ctx, &t.cred, dir, last); err != nil {
+		// The entry replaced may be spelt in another case (a
+		// case-insensitive share): the new link has the name given.
+		if _, err := t.exp.FS.Remove(c.ctx, &t.cred, dir, found); err != nil {
 			return storeStatus(err)
 		}
 	} else if store.CodeOf(err) != store.CodeNotExist {

@@ -128,6 +128,15 @@ type Server struct {
 	// require encryption; a tree connect from a session that cannot
 	// encrypt is refused.
 	EncryptShares []string
+	// CaseInsensitiveShares names the shares (without the leading
+	// slash; "*" for every share) where a name that matches no entry
+	// exactly matches one that differs only in case, as Windows and
+	// macOS clients expect (Samba's default for SMB2 clients). Names are
+	// created as given (case preserved), and NFS, which looks names up
+	// exactly, is not affected. A name that matches no entry exactly
+	// costs a scan of its directory: keep shares with very large
+	// directories case-sensitive (the default).
+	CaseInsensitiveShares []string
 
 	// MaxConns bounds the connections served at once (default 1024);
 	// past it new connections are closed at once, with a log line.
@@ -301,9 +310,19 @@ func (s *Server) Close() error {
 }
 
 // shareEncrypted reports whether share name requires encryption.
-func (s *Server) shareEncrypted(name string) bool {
-	for _, n := range s.EncryptShares {
-		if strings.EqualFold(strings.TrimPrefix(n, "/"), name) {
+func (s *Server) shareEncrypted(name string) bool { return shareListed(s.EncryptShares, name, false) }
+
+// shareCaseless reports whether share name looks names up regardless of
+// case.
+func (s *Server) shareCaseless(name string) bool {
+	return shareListed(s.CaseInsensitiveShares, name, true)
+}
+
+// shareListed reports whether list names share name (with or without a
+// leading slash, in any case), or holds "*" when star is allowed.
+func shareListed(list []string, name string, star bool) bool {
+	for _, n := range list {
+		if star && n == "*" || strings.EqualFold(strings.TrimPrefix(n, "/"), name) {
 			return true
 		}
 	}

@@ -43,6 +43,7 @@ type tree struct {
 	cred     store.Cred
 	readOnly bool
 	encrypt  bool
+	caseless bool // names match regardless of case (Server.CaseInsensitiveShares)
 }
 
 // maxTreesPerSession bounds the tree connects of one session.
@@ -417,6 +418,7 @@ func (c *conn) treeConnect(r *request) wire.Status {
 		t.cred = rule.Squash(export.SecSys, export.Identity{UID: u.UID, GID: u.GID, Groups: u.Groups})
 		t.readOnly = rule.ReadOnly
 		t.encrypt = c.s.EncryptData || c.s.shareEncrypted(name)
+		t.caseless = c.s.shareCaseless(name)
 		if t.encrypt {
 			if sess.enc == nil {
 				return wire.STATUS_ACCESS_DENIED

@@ -45,6 +45,11 @@ type Config struct {
 	// SMBUsers are SMB users with the NT hash of their password (32 hex
 	// digits, docs/smb-auth.md); plain passwords are never stored.
 	SMBUsers []SMBUser `yaml:"smb_users"`
+	// SMBCaseInsensitive names the shares ("*" for all) where SMB
+	// names match regardless of case, as Windows and macOS clients
+	// expect (smb.Server.CaseInsensitiveShares; NFS stays exact). Off
+	// by default: a name with no exact entry costs a directory scan.
+	SMBCaseInsensitive []string `yaml:"smb_case_insensitive"`
 	// MetricsAddr serves /metrics (Prometheus) and /healthz (empty or
 	// "off": off).
 	MetricsAddr string `yaml:"metrics_addr"`
@@ -211,6 +216,10 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&flags.SMBUser, "smb-user", "", "add the SMB user `name`, password from the environment variable "+smbPasswordEnv)
 	fs.Func("smb-uid", "`uid` of the --smb-user user (default 1000)", func(v string) error { return parseID(v, &flags.SMBUID) })
 	fs.Func("smb-gid", "`gid` of the --smb-user user (default 1000)", func(v string) error { return parseID(v, &flags.SMBGID) })
+	fs.Func("smb-case-insensitive", "comma-separated `shares` (or *) where SMB names match regardless of case (default none)", func(v string) error {
+		flags.SMBCaseInsensitive = strings.Split(v, ",")
+		return nil
+	})
 	fs.StringVar(&flags.MetricsAddr, "metrics-addr", "", "`host:port` of /metrics and /healthz, or off (default off)")
 	fs.BoolVar(&flags.Pprof, "pprof", false, "also serve Go's profiles under /debug/pprof/ on --metrics-addr")
 	fs.StringVar(&flags.Export, "export", "", "`path` clients mount the default export as (default /export)")
@@ -282,6 +291,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			cfg.SMBUID = flags.SMBUID
 		case "smb-gid":
 			cfg.SMBGID = flags.SMBGID
+		case "smb-case-insensitive":
+			cfg.SMBCaseInsensitive = flags.SMBCaseInsensitive
 		case "metrics-addr":
 			cfg.MetricsAddr = flags.MetricsAddr
 		case "pprof":

@@ -98,7 +98,7 @@ func startSMB(cfg Config, log *slog.Logger, exports *export.Table, getenv func(s
 	if err != nil {
 		return nil, nil, fmt.Errorf("smb: %w", err)
 	}
-	return &smb.Server{Exports: exports, Users: users, Logger: log}, l, nil
+	return &smb.Server{Exports: exports, Users: users, Logger: log, CaseInsensitiveShares: cfg.SMBCaseInsensitive}, l, nil
 }
 
 // smbServeErr turns the clean end of the SMB server into nil.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -223,5 +224,35 @@ func TestSMBDefaultAddr(t *testing.T) {
 	held.Close()
 	if a, _ := run("alice"); a == nil || a.String() != defaultSMBAddr {
 		t.Errorf("users, default address free: SMB at %v, want %s", a, defaultSMBAddr)
+	}
+}
+
+// TestSMBCaseInsensitiveConfig: smb_case_insensitive in the file, and
+// --smb-case-insensitive over it, reach the SMB server.
+func TestSMBCaseInsensitiveConfig(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "c.yaml")
+	os.WriteFile(f, []byte("smb_case_insensitive: [export, other]\n"), 0o600)
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--config", f}, []string{"export", "other"}},
+		{[]string{"--config", f, "--smb-case-insensitive", "*"}, []string{"*"}},
+		{[]string{"--smb-case-insensitive", "a,b"}, []string{"a", "b"}},
+	} {
+		cfg, err := parseConfig(tc.args, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.SMBAddr = "127.0.0.1:0"
+		srv, l, err := startSMB(cfg, slog.New(slog.DiscardHandler), nil, func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+		if !slices.Equal(srv.CaseInsensitiveShares, tc.want) {
+			t.Errorf("%q: CaseInsensitiveShares %q, want %q", tc.args, srv.CaseInsensitiveShares, tc.want)
+		}
 	}
 }
