@@ -21,6 +21,7 @@ type open struct {
 	path          string       // share-relative path, backslash-separated
 	access        uint32       // granted access
 	deleteOnClose bool
+	writeThrough  bool         // FILE_WRITE_THROUGH: every WRITE is durable before its reply
 	shared        bool         // holds a share reservation in the lock manager
 	locks         []smbLock    // byte-range locks taken (SMB2 LOCK), in order
 	position      uint64       // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
@@ -316,6 +317,7 @@ func (c *conn) create(r *request) wire.Status {
 		id: r.sess.nextOpen, tree: t, h: h, dir: isDir, parent: parent, name: last,
 		path: strings.Join(parts, `\`), access: access,
 		deleteOnClose: opts&wire.FILE_DELETE_ON_CLOSE != 0,
+		writeThrough:  opts&wire.FILE_WRITE_THROUGH != 0,
 	}
 	if o.deleteOnClose && len(parts) == 0 {
 		return wire.STATUS_CANNOT_DELETE
@@ -505,7 +507,7 @@ func (c *conn) write(r *request) wire.Status {
 		return st
 	}
 	how := store.Unstable
-	if req.Flags&(wire.SMB2_WRITEFLAG_WRITE_THROUGH|wire.SMB2_WRITEFLAG_WRITE_UNBUFFERED) != 0 {
+	if o.writeThrough || req.Flags&(wire.SMB2_WRITEFLAG_WRITE_THROUGH|wire.SMB2_WRITEFLAG_WRITE_UNBUFFERED) != 0 {
 		how = store.FileSync
 	}
 	n, _, err := o.tree.exp.FS.WriteAt(c.ctx, &o.tree.cred, o.h, req.Data, int64(req.Offset), how)
