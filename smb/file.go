@@ -25,6 +25,7 @@ type open struct {
 	locks         []smbLock    // byte-range locks taken (SMB2 LOCK), in order
 	position      uint64       // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
 	pipe          *srvsvc.Pipe // a named pipe on IPC$ (pipe.go); nil for files
+	resumeKey     *[24]byte    // FSCTL_SRV_REQUEST_RESUME_KEY's key, once asked (ioctl.go)
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -326,6 +327,7 @@ func (c *conn) create(r *request) wire.Status {
 	r.sess.opens[o.id] = o
 	r.rel.fileID = o.fileID()
 	resp := wire.CreateResponse{CreateAction: action, Attrs: fileAttrs(&a), FileID: o.fileID()}
+	resp.Attrs.FileAttributes |= c.keptAttrs(o.tree, o.h) // FILE_ATTRIBUTE_SPARSE_FILE (ioctl.go)
 	if _, ok := req.Context(wire.SMB2_CREATE_QUERY_MAXIMAL_ACCESS_REQUEST); ok {
 		var e wire.Encoder
 		e.Uint32(0) // QueryStatus
@@ -383,6 +385,7 @@ func (c *conn) closeFile(r *request) wire.Status {
 		if a, err := o.tree.exp.FS.GetAttr(c.ctx, &o.tree.cred, o.h); err == nil {
 			resp.Flags = wire.SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB
 			resp.Attrs = fileAttrs(&a)
+			resp.Attrs.FileAttributes |= c.keptAttrs(o.tree, o.h)
 		}
 	}
 	if st := c.closeOpen(r.sess, o); st != wire.STATUS_SUCCESS {
