@@ -479,6 +479,11 @@ func (c *conn) read(r *request) wire.Status {
 	return wire.STATUS_SUCCESS
 }
 
+// maxFileSize is NTFS's largest file, 16 TiB - 64 KiB: a WRITE that
+// would end past it is STATUS_INVALID_PARAMETER, as smbd answers
+// (smbtorture smb2.rw.invalid).
+const maxFileSize = 0xfffffff0000
+
 // write is SMB2 WRITE (MS-SMB2 §3.3.5.13).
 func (c *conn) write(r *request) wire.Status {
 	var req wire.WriteRequest
@@ -501,11 +506,20 @@ func (c *conn) write(r *request) wire.Status {
 	if o.access&(wire.FILE_WRITE_DATA|wire.FILE_APPEND_DATA) == 0 {
 		return wire.STATUS_ACCESS_DENIED
 	}
-	if req.Offset > 1<<63-1-uint64(len(req.Data)) {
+	if req.Offset > 1<<63-1-uint64(len(req.Data)) ||
+		len(req.Data) > 0 && req.Offset+uint64(len(req.Data)) > maxFileSize {
 		return wire.STATUS_INVALID_PARAMETER
 	}
 	if st := c.checkLocks(r.sess, o, req.Offset, len(req.Data), true); st != wire.STATUS_SUCCESS {
 		return st
+	}
+	if len(req.Data) == 0 {
+		// Nothing to write: success, even at offset 2^63-1, where the
+		// store would refuse the offset (Windows and Samba answer so,
+		// smbtorture smb2.rw.invalid).
+		o.position = req.Offset
+		(&wire.WriteResponse{}).Encode(&c.enc)
+		return wire.STATUS_SUCCESS
 	}
 	how := store.Unstable
 	if req.Flags&(wire.SMB2_WRITEFLAG_WRITE_THROUGH|wire.SMB2_WRITEFLAG_WRITE_UNBUFFERED) != 0 {
