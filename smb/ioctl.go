@@ -304,12 +304,15 @@ func (c *conn) queryAllocatedRanges(r *request, o *open, req *wire.IoctlRequest)
 		return storeStatus(err)
 	}
 	end := min(q.Off+q.Len, int64(a.Size))
+	// At most one range past what fits is looked for: it only decides
+	// between STATUS_SUCCESS and STATUS_BUFFER_OVERFLOW.
+	fit := int(req.MaxOutputResponse) / wire.AllocatedRangeSize
 	var ranges []wire.Range
 	if q.Off < end {
 		if !c.isSparse(o) {
 			ranges = append(ranges, wire.Range{Off: q.Off, Len: end - q.Off})
 		} else {
-			for pos := q.Off; pos < end; {
+			for pos := q.Off; pos < end && len(ranges) <= fit; {
 				d, err := t.exp.FS.Seek(c.ctx, &t.cred, o.h, pos, store.SeekData)
 				if store.CodeOf(err) == store.CodeNXIO || err == nil && d >= end {
 					break
@@ -327,7 +330,6 @@ func (c *conn) queryAllocatedRanges(r *request, o *open, req *wire.IoctlRequest)
 			}
 		}
 	}
-	fit := int(req.MaxOutputResponse) / wire.AllocatedRangeSize
 	status := wire.STATUS_SUCCESS
 	if len(ranges) > fit {
 		if fit == 0 {
