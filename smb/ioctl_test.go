@@ -3,6 +3,7 @@ package smb
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"testing"
 
 	"github.com/dittofs/dittofs/smb/internal/wire"
@@ -166,17 +167,7 @@ func (c *client) qar(f wire.FileID, off, n int64, maxOut uint32) (wire.Status, [
 	return r.status(), rs
 }
 
-func rangesEqual(a []wire.Range, b ...wire.Range) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func rangesEqual(a []wire.Range, b ...wire.Range) bool { return slices.Equal(a, b) }
 
 // TestZeroDataAndAllocatedRanges: FSCTL_SET_ZERO_DATA (MS-FSA
 // §2.1.5.9.38) zeroes a range, clipped to the size; a sparse file's
