@@ -559,7 +559,8 @@ func (c *conn) duplicateExtents(r *request, dst *open, req *wire.IoctlRequest) w
 	} else {
 		err = x.Decode(req.Input)
 	}
-	if err != nil || dst.dir || x.SourceOffset < 0 || x.TargetOffset < 0 || x.ByteCount < 0 {
+	if err != nil || dst.dir || x.SourceOffset < 0 || x.TargetOffset < 0 || x.ByteCount < 0 ||
+		x.SourceOffset > 1<<63-1-x.ByteCount || x.TargetOffset > 1<<63-1-x.ByteCount {
 		return wire.STATUS_INVALID_PARAMETER
 	}
 	src, _ := r.fileOpen(x.Source)

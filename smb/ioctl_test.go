@@ -569,6 +569,7 @@ func TestDuplicateExtents(t *testing.T) {
 		{"misaligned offset", dup(de, dupIn(src, 100, 0, 4096)), wire.STATUS_INVALID_PARAMETER},
 		{"misaligned count", dup(de, dupIn(src, 0, 0, 100)), wire.STATUS_INVALID_PARAMETER},
 		{"negative offset", dup(de, dupIn(src, -4096, 0, 4096)), wire.STATUS_INVALID_PARAMETER},
+		{"range past 2^63-1", dup(de, dupIn(src, 0, 1<<62, 1<<62)), wire.STATUS_INVALID_PARAMETER},
 		{"short input", dup(de, dupIn(src, 0, 0, 4096)[:39]), wire.STATUS_INVALID_PARAMETER},
 		{"bad EX size", dup(wire.FSCTL_DUPLICATE_EXTENTS_TO_FILE_EX, append(Lay(uint64(0x28)), ex[8:]...)), wire.STATUS_INVALID_PARAMETER},
 		{"unknown source", dup(de, dupIn(wire.FileID{Persistent: 77, Volatile: 77}, 0, 0, 4096)), wire.STATUS_INVALID_HANDLE},
