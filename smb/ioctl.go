@@ -16,13 +16,18 @@ import (
 // without SMB2_0_IOCTL_IS_FSCTL is STATUS_NOT_SUPPORTED, and one whose
 // buffers exceed MaxTransactSize, or whose CreditCharge does not cover
 // them, STATUS_INVALID_PARAMETER. FSCTL_VALIDATE_NEGOTIATE_INFO,
-// FSCTL_QUERY_NETWORK_INTERFACE_INFO and the DFS referrals (STATUS_NOT_FOUND:
-// not a DFS server) name no file; the pipe FSCTLs are in pipe.go; the
-// file FSCTLs below (sparse files, compression, server-side copy,
-// duplicate extents, trim) take an open file: unknown handle
-// STATUS_FILE_CLOSED, a pipe STATUS_INVALID_DEVICE_REQUEST. Any other
-// code is STATUS_INVALID_DEVICE_REQUEST, what NTFS answers for an FSCTL
-// it does not know.
+// FSCTL_QUERY_NETWORK_INTERFACE_INFO, the DFS referrals
+// (STATUS_NOT_FOUND: not a DFS server) and FSCTL_PIPE_WAIT
+// (STATUS_NOT_SUPPORTED) name no file: their FileId must be all ones
+// (STATUS_INVALID_PARAMETER otherwise). Every other FSCTL names an open
+// of the session and tree (STATUS_FILE_CLOSED otherwise): the pipe
+// FSCTLs are in pipe.go; the file FSCTLs below (sparse files,
+// compression, server-side copy, duplicate extents, trim) on a pipe are
+// STATUS_INVALID_DEVICE_REQUEST. Another FSCTL of the file system,
+// pipe, DFS or network file system device types is
+// STATUS_INVALID_DEVICE_REQUEST, what NTFS answers for one it does not
+// know; of any other device type (a private FSCTL, MS-SMB2 §3.3.5.15.8)
+// STATUS_NOT_SUPPORTED.
 func (c *conn) ioctl(r *request) wire.Status {
 	var req wire.IoctlRequest
 	if err := req.Decode(r.msg); err != nil {
@@ -40,19 +45,31 @@ func (c *conn) ioctl(r *request) wire.Status {
 		return wire.STATUS_INVALID_PARAMETER
 	}
 	switch req.CtlCode {
-	case wire.FSCTL_VALIDATE_NEGOTIATE_INFO:
-		return c.validateNegotiate(r, &req)
-	case wire.FSCTL_QUERY_NETWORK_INTERFACE_INFO:
-		return c.networkInterfaces(r, &req)
-	case wire.FSCTL_DFS_GET_REFERRALS, wire.FSCTL_DFS_GET_REFERRALS_EX:
+	case wire.FSCTL_VALIDATE_NEGOTIATE_INFO, wire.FSCTL_QUERY_NETWORK_INTERFACE_INFO,
+		wire.FSCTL_DFS_GET_REFERRALS, wire.FSCTL_DFS_GET_REFERRALS_EX, wire.FSCTL_PIPE_WAIT:
+		if req.FileID != allOnesFileID {
+			return wire.STATUS_INVALID_PARAMETER
+		}
+		switch req.CtlCode {
+		case wire.FSCTL_VALIDATE_NEGOTIATE_INFO:
+			return c.validateNegotiate(r, &req)
+		case wire.FSCTL_QUERY_NETWORK_INTERFACE_INFO:
+			return c.networkInterfaces(r, &req)
+		case wire.FSCTL_PIPE_WAIT:
+			return wire.STATUS_NOT_SUPPORTED
+		}
 		return wire.STATUS_NOT_FOUND
-	case wire.FSCTL_PIPE_TRANSCEIVE:
-		return c.transceive(r, &req)
-	case wire.FSCTL_PIPE_PEEK, wire.FSCTL_PIPE_WAIT:
-		return wire.STATUS_NOT_SUPPORTED
+	}
+	o := r.lookupOpen(req.FileID)
+	if o == nil {
+		return wire.STATUS_FILE_CLOSED
 	}
 	var h func(*request, *open, *wire.IoctlRequest) wire.Status
 	switch req.CtlCode {
+	case wire.FSCTL_PIPE_TRANSCEIVE:
+		return c.transceive(r, &req)
+	case wire.FSCTL_PIPE_PEEK:
+		return wire.STATUS_NOT_SUPPORTED
 	case wire.FSCTL_SET_SPARSE:
 		h = c.setSparse
 	case wire.FSCTL_SET_ZERO_DATA:
@@ -72,14 +89,26 @@ func (c *conn) ioctl(r *request) wire.Status {
 	case wire.FSCTL_FILE_LEVEL_TRIM:
 		h = c.fileLevelTrim
 	default:
-		return wire.STATUS_INVALID_DEVICE_REQUEST
+		switch req.CtlCode >> 16 { // the device type
+		case fileDeviceDFS, fileDeviceFileSystem, fileDeviceNamedPipe, fileDeviceNetworkFileSystem:
+			return wire.STATUS_INVALID_DEVICE_REQUEST
+		}
+		return wire.STATUS_NOT_SUPPORTED
 	}
-	o, st := r.fileOpen(req.FileID)
-	if o == nil {
-		return st
+	if o.pipe != nil {
+		return wire.STATUS_INVALID_DEVICE_REQUEST
 	}
 	return h(r, o, &req)
 }
+
+// Device types of the FSCTL codes MS-FSCC §2.3 and MS-SMB2 §2.2.31
+// define (the high 16 bits of a CtlCode).
+const (
+	fileDeviceDFS               = 0x0006
+	fileDeviceFileSystem        = 0x0009
+	fileDeviceNamedPipe         = 0x0011
+	fileDeviceNetworkFileSystem = 0x0014
+)
 
 // ioctlReply encodes a successful IOCTL response carrying out.
 func (c *conn) ioctlReply(req *wire.IoctlRequest, out []byte) {
@@ -124,16 +153,12 @@ const linkSpeed = 1_000_000_000
 // networkInterfaces is FSCTL_QUERY_NETWORK_INTERFACE_INFO (MS-SMB2
 // §3.3.5.15.11), for the 3.x dialects only (2.x: STATUS_NOT_SUPPORTED, as
 // the section allows): the interface of the address the connection came
-// in on, neither RSS nor RDMA capable. The FileId must be all ones
-// (STATUS_INVALID_PARAMETER otherwise) and the list must fit in
+// in on, neither RSS nor RDMA capable. The list must fit in
 // MaxOutputResponse (STATUS_BUFFER_TOO_SMALL otherwise), as Windows and
 // Samba answer (smbtorture smb2.ioctl.bug14788.NETWORK_INTERFACE).
 func (c *conn) networkInterfaces(r *request, req *wire.IoctlRequest) wire.Status {
 	if c.dialect < wire.SMB2_DIALECT_300 {
 		return wire.STATUS_NOT_SUPPORTED
-	}
-	if req.FileID != allOnesFileID {
-		return wire.STATUS_INVALID_PARAMETER
 	}
 	var local netip.Addr
 	if a, ok := c.nc.LocalAddr().(*net.TCPAddr); ok {

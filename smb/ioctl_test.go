@@ -89,6 +89,27 @@ func TestIoctlRequestChecks(t *testing.T) {
 	if st := c.fsctl(wire.FSCTL_SRV_ENUMERATE_SNAPSHOTS, f, nil, 16).status(); st != wire.STATUS_INVALID_DEVICE_REQUEST {
 		t.Errorf("snapshots: %v", st)
 	}
+	// §3.3.5.15.8: a private FSCTL (here device type 0x8384) is
+	// STATUS_NOT_SUPPORTED; the open is looked up first.
+	if st := c.fsctl(0x83840004, f, nil, 16).status(); st != wire.STATUS_NOT_SUPPORTED {
+		t.Errorf("private FSCTL: %v", st)
+	}
+	if st := c.fsctl(wire.FSCTL_GET_OBJECT_ID, wire.FileID{Persistent: 99, Volatile: 99}, nil, 64).status(); st != wire.STATUS_FILE_CLOSED {
+		t.Errorf("unknown FSCTL on an unknown handle: %v", st)
+	}
+	// The FSCTLs that name no file want a FileId of all ones.
+	for _, code := range []uint32{wire.FSCTL_DFS_GET_REFERRALS, wire.FSCTL_DFS_GET_REFERRALS_EX, wire.FSCTL_PIPE_WAIT,
+		wire.FSCTL_VALIDATE_NEGOTIATE_INFO, wire.FSCTL_QUERY_NETWORK_INTERFACE_INFO} {
+		if st := c.fsctl(code, f, nil, 1024).status(); st != wire.STATUS_INVALID_PARAMETER {
+			t.Errorf("%#x on a file: %v", code, st)
+		}
+	}
+	if st := c.fsctl(wire.FSCTL_DFS_GET_REFERRALS, allOnesFileID, nil, 1024).status(); st != wire.STATUS_NOT_FOUND {
+		t.Errorf("DFS referral: %v", st)
+	}
+	if st := c.fsctl(wire.FSCTL_PIPE_WAIT, allOnesFileID, nil, 1024).status(); st != wire.STATUS_NOT_SUPPORTED {
+		t.Errorf("PIPE_WAIT: %v", st)
+	}
 	if st := c.treeConnect("IPC$"); st != wire.STATUS_SUCCESS {
 		t.Fatal(st)
 	}
