@@ -260,6 +260,10 @@ type request struct {
 	out   *outMsg
 	rh    *wire.Header // the reply header, which handlers may adjust
 	crypt bool         // the request came encrypted
+	// keepBody: the handler's body is the reply even with an error
+	// status (the IOCTL responses of a failed server-side copy, MS-SMB2
+	// §3.3.5.15.6.2).
+	keepBody bool
 }
 
 // malformed logs a request that does not decode (rate-limited: the
@@ -366,7 +370,7 @@ func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compoun
 	// logon, answered with a SESSION_SETUP body.
 	failed := status.IsError() && status != wire.STATUS_MORE_PROCESSING_REQUIRED
 	if status != wire.STATUS_SUCCESS && status != wire.STATUS_MORE_PROCESSING_REQUIRED &&
-		(failed || c.enc.Len() == bodyStart) {
+		(failed && !r.keepBody || c.enc.Len() == bodyStart) {
 		c.enc.Truncate(bodyStart)
 		(&wire.ErrorResponse{}).Encode(&c.enc)
 	}

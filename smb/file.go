@@ -26,6 +26,7 @@ type open struct {
 	locks         []smbLock    // byte-range locks taken (SMB2 LOCK), in order
 	position      uint64       // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
 	pipe          *srvsvc.Pipe // a named pipe on IPC$ (pipe.go); nil for files
+	resumeKey     *[24]byte    // FSCTL_SRV_REQUEST_RESUME_KEY's key, once asked (ioctl.go)
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -328,6 +329,7 @@ func (c *conn) create(r *request) wire.Status {
 	r.sess.opens[o.id] = o
 	r.rel.fileID = o.fileID()
 	resp := wire.CreateResponse{CreateAction: action, Attrs: fileAttrs(&a), FileID: o.fileID()}
+	resp.Attrs.FileAttributes |= c.keptAttrs(o.tree, o.h) // FILE_ATTRIBUTE_SPARSE_FILE (ioctl.go)
 	if _, ok := req.Context(wire.SMB2_CREATE_QUERY_MAXIMAL_ACCESS_REQUEST); ok {
 		var e wire.Encoder
 		e.Uint32(0) // QueryStatus
@@ -385,6 +387,7 @@ func (c *conn) closeFile(r *request) wire.Status {
 		if a, err := o.tree.exp.FS.GetAttr(c.ctx, &o.tree.cred, o.h); err == nil {
 			resp.Flags = wire.SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB
 			resp.Attrs = fileAttrs(&a)
+			resp.Attrs.FileAttributes |= c.keptAttrs(o.tree, o.h)
 		}
 	}
 	if st := c.closeOpen(r.sess, o); st != wire.STATUS_SUCCESS {
@@ -478,6 +481,11 @@ func (c *conn) read(r *request) wire.Status {
 	return wire.STATUS_SUCCESS
 }
 
+// maxFileSize is NTFS's largest file, 16 TiB - 64 KiB: a WRITE that
+// would end past it is STATUS_INVALID_PARAMETER, as smbd answers
+// (smbtorture smb2.rw.invalid).
+const maxFileSize = 0xfffffff0000
+
 // write is SMB2 WRITE (MS-SMB2 §3.3.5.13).
 func (c *conn) write(r *request) wire.Status {
 	var req wire.WriteRequest
@@ -500,11 +508,20 @@ func (c *conn) write(r *request) wire.Status {
 	if o.access&(wire.FILE_WRITE_DATA|wire.FILE_APPEND_DATA) == 0 {
 		return wire.STATUS_ACCESS_DENIED
 	}
-	if req.Offset > 1<<63-1-uint64(len(req.Data)) {
+	if req.Offset > 1<<63-1-uint64(len(req.Data)) ||
+		len(req.Data) > 0 && req.Offset+uint64(len(req.Data)) > maxFileSize {
 		return wire.STATUS_INVALID_PARAMETER
 	}
 	if st := c.checkLocks(r.sess, o, req.Offset, len(req.Data), true); st != wire.STATUS_SUCCESS {
 		return st
+	}
+	if len(req.Data) == 0 {
+		// Nothing to write: success, even at offset 2^63-1, where the
+		// store would refuse the offset (Windows and Samba answer so,
+		// smbtorture smb2.rw.invalid).
+		o.position = req.Offset
+		(&wire.WriteResponse{}).Encode(&c.enc)
+		return wire.STATUS_SUCCESS
 	}
 	how := store.Unstable
 	if o.writeThrough || req.Flags&(wire.SMB2_WRITEFLAG_WRITE_THROUGH|wire.SMB2_WRITEFLAG_WRITE_UNBUFFERED) != 0 {

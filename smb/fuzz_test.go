@@ -11,6 +11,7 @@ import (
 	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/smb/internal/smbcrypto"
 	"github.com/dittofs/dittofs/smb/internal/wire"
+	. "github.com/dittofs/dittofs/smb/internal/wire/wiretest"
 )
 
 // fuzzFrames splits a fuzz input into frames, each prefixed with its
@@ -63,6 +64,17 @@ func FuzzConn(f *testing.F) {
 		seedMessage(1, wire.SMB2_QUERY_DIRECTORY, queryDirBody(fid, wire.FileIdBothDirectoryInformation, 0, "*", 100)),
 		seedMessage(2, wire.SMB2_TREE_CONNECT, treeConnectBody(`\\x\IPC$`)),
 		seedMessage(3, wire.SMB2_LOGOFF, []byte{4, 0, 0, 0}),
+	))
+	f.Add(fuzzInput(
+		seedMessage(0, wire.SMB2_CREATE, createBody("f", wire.GENERIC_ALL, wire.FILE_OPEN_IF, 0)),
+		seedMessage(1, wire.SMB2_WRITE, writeBody(fid, 0, make([]byte, 8192))),
+		seedMessage(2, wire.SMB2_IOCTL, ioctlBody(wire.FSCTL_SET_SPARSE, fid, nil, 0)),
+		seedMessage(3, wire.SMB2_IOCTL, ioctlBody(wire.FSCTL_SET_ZERO_DATA, fid, Lay(int64(0), int64(4096)), 0)),
+		seedMessage(4, wire.SMB2_IOCTL, ioctlBody(wire.FSCTL_QUERY_ALLOCATED_RANGES, fid, Lay(int64(0), int64(8192)), 64)),
+		seedMessage(5, wire.SMB2_IOCTL, ioctlBody(wire.FSCTL_SRV_REQUEST_RESUME_KEY, fid, nil, 32)),
+		seedMessage(6, wire.SMB2_IOCTL, ioctlBody(wire.FSCTL_SRV_COPYCHUNK, fid, copychunkIn(make([]byte, 24), [3]uint64{0, 4096, 4096}), 12)),
+		seedMessage(7, wire.SMB2_IOCTL, ioctlBody(wire.FSCTL_DUPLICATE_EXTENTS_TO_FILE, fid, dupIn(fid, 0, 4096, 4096), 0)),
+		seedMessage(8, wire.SMB2_IOCTL, ioctlBody(wire.FSCTL_FILE_LEVEL_TRIM, fid, Lay(uint32(0), uint32(1), int64(0), int64(10)), 4)),
 	))
 	ts := startServer(f, func(s *Server) { s.Logger = nil })
 	var n int

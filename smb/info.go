@@ -25,6 +25,7 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		return storeStatus(err)
 	}
 	fa := fileAttrs(&a)
+	fa.FileAttributes |= c.keptAttrs(t, o.h) // FILE_ATTRIBUTE_SPARSE_FILE (ioctl.go)
 	var e wire.Encoder
 	// fixed is the smallest buffer a variable-size class answers with
 	// STATUS_BUFFER_OVERFLOW and truncated data rather than
@@ -102,12 +103,14 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		case wire.FileFsAttributeInformation:
 			(&fscc.FsAttributeInfo{
 				FileSystemAttributes: fscc.FILE_CASE_SENSITIVE_SEARCH | fscc.FILE_CASE_PRESERVED_NAMES |
-					fscc.FILE_UNICODE_ON_DISK | fscc.FILE_SUPPORTS_SPARSE_FILES | fscc.FILE_SUPPORTS_HARD_LINKS,
+					fscc.FILE_UNICODE_ON_DISK | fscc.FILE_SUPPORTS_SPARSE_FILES | fscc.FILE_SUPPORTS_HARD_LINKS |
+					fscc.FILE_SUPPORTS_BLOCK_REFCOUNTING, // FSCTL_DUPLICATE_EXTENTS_TO_FILE (ioctl.go)
 				MaximumComponentNameLength: 255, FileSystemName: "NTFS"}).Encode(&e)
 			fixed = 16 // BlockAlign(12, 8)
 		case wire.FileFsSectorSizeInformation:
 			(&fscc.FsSectorSizeInfo{LogicalBytesPerSector: sector, PhysicalBytesPerSectorForAtomicity: allocUnit,
 				PhysicalBytesPerSectorForPerformance: allocUnit, FileSystemEffectivePhysicalBytesPerSectorForAtomicity: allocUnit,
+				Flags: fscc.SSINFO_FLAGS_TRIM_ENABLED, // FSCTL_FILE_LEVEL_TRIM (ioctl.go)
 			}).Encode(&e)
 		default:
 			return wire.STATUS_INVALID_INFO_CLASS

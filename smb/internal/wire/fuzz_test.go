@@ -152,3 +152,38 @@ func checkDecode(t *testing.T, cmd Command, m []byte) {
 		}
 	}
 }
+
+// FuzzFSCTL feeds FSCTL input buffers to their decoders (fsctl.go):
+// nothing may panic, and what decodes must fit in the input.
+func FuzzFSCTL(f *testing.F) {
+	cc := make([]byte, 32+24)
+	cc[24] = 1
+	f.Add(cc)
+	f.Add(make([]byte, 40))
+	f.Add([]byte{0, 0, 0, 0, 2, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var c CopychunkCopy
+		if c.DecodeKey(b) == nil && len(b) < ResumeKeySize {
+			t.Fatal("short key accepted")
+		}
+		if c.Decode(b, CopychunkMaxChunks) == nil {
+			if len(c.Chunks) != int(c.ChunkCount) || len(c.Chunks) > CopychunkMaxChunks || 32+24*len(c.Chunks) > len(b) {
+				t.Fatalf("%d chunks decoded from %d bytes", len(c.Chunks), len(b))
+			}
+		}
+		if _, err := DecodeRange(b); err == nil && len(b) < 16 {
+			t.Fatal("short range accepted")
+		}
+		var x DuplicateExtents
+		if x.Decode(b) == nil && len(b) < 40 {
+			t.Fatal("short DUPLICATE_EXTENTS_DATA accepted")
+		}
+		if _, err := x.DecodeEx(b); err == nil && len(b) < 56 {
+			t.Fatal("short DUPLICATE_EXTENTS_DATA_EX accepted")
+		}
+		var tr FileLevelTrim
+		if tr.Decode(b) == nil && 8+16*len(tr.Ranges) > len(b) {
+			t.Fatalf("%d trim ranges decoded from %d bytes", len(tr.Ranges), len(b))
+		}
+	})
+}

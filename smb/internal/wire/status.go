@@ -31,6 +31,7 @@ const (
 	STATUS_NO_SUCH_FILE                          Status = 0xC000000F
 	STATUS_INVALID_DEVICE_REQUEST                Status = 0xC0000010
 	STATUS_END_OF_FILE                           Status = 0xC0000011
+	STATUS_INVALID_VIEW_SIZE                     Status = 0xC000001F
 	STATUS_MORE_PROCESSING_REQUIRED              Status = 0xC0000016
 	STATUS_NO_MEMORY                             Status = 0xC0000017
 	STATUS_ACCESS_DENIED                         Status = 0xC0000022
@@ -143,6 +144,7 @@ var statusNames = map[Status]string{
 	STATUS_NO_SUCH_FILE:                          "STATUS_NO_SUCH_FILE",
 	STATUS_INVALID_DEVICE_REQUEST:                "STATUS_INVALID_DEVICE_REQUEST",
 	STATUS_END_OF_FILE:                           "STATUS_END_OF_FILE",
+	STATUS_INVALID_VIEW_SIZE:                     "STATUS_INVALID_VIEW_SIZE",
 	STATUS_MORE_PROCESSING_REQUIRED:              "STATUS_MORE_PROCESSING_REQUIRED",
 	STATUS_NO_MEMORY:                             "STATUS_NO_MEMORY",
 	STATUS_ACCESS_DENIED:                         "STATUS_ACCESS_DENIED",
