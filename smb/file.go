@@ -275,8 +275,21 @@ func (c *conn) create(r *request) wire.Status {
 			if t.readOnly {
 				return wire.STATUS_ACCESS_DENIED
 			}
+			// MS-FSA §2.1.5.1.2.2: a HIDDEN or SYSTEM file is
+			// overwritten only by a CREATE asking for the same; its
+			// attributes become the ones asked, with ARCHIVE.
+			kept := c.keptAttrs(t, h, false)
+			const hs = wire.FILE_ATTRIBUTE_HIDDEN | wire.FILE_ATTRIBUTE_SYSTEM
+			if kept&hs&^req.FileAttributes != 0 {
+				return wire.STATUS_ACCESS_DENIED
+			}
 			if _, err := fsys.SetAttr(c.ctx, cred, h, &store.SetAttr{Mask: store.SetSize}); err != nil {
 				return storeStatus(err)
+			}
+			if want := req.FileAttributes&keptMask | wire.FILE_ATTRIBUTE_ARCHIVE; want != kept {
+				if err := c.setKeptAttrs(t, h, false, want); err != nil {
+					return storeStatus(err)
+				}
 			}
 			action = wire.FILE_OVERWRITTEN
 			if disp == wire.FILE_SUPERSEDE {
@@ -304,6 +317,14 @@ func (c *conn) create(r *request) wire.Status {
 			return storeStatus(err)
 		}
 		action, created = wire.FILE_CREATED, true
+		// The attributes asked for, with ARCHIVE on a file (MS-FSA
+		// §2.1.5.1.2.1); stored only when they are not the default.
+		dir := opts&wire.FILE_DIRECTORY_FILE != 0
+		if want := req.FileAttributes&keptMask | defaultKept(dir); want != defaultKept(dir) {
+			if err := c.setKeptAttrs(t, h, dir, want); err != nil {
+				return storeStatus(err)
+			}
+		}
 	}
 	if a, err = fsys.GetAttr(c.ctx, cred, h); err != nil {
 		return storeStatus(err)
@@ -328,8 +349,7 @@ func (c *conn) create(r *request) wire.Status {
 	}
 	r.sess.opens[o.id] = o
 	r.rel.fileID = o.fileID()
-	resp := wire.CreateResponse{CreateAction: action, Attrs: fileAttrs(&a), FileID: o.fileID()}
-	resp.Attrs.FileAttributes |= c.keptAttrs(o.tree, o.h) // FILE_ATTRIBUTE_SPARSE_FILE (ioctl.go)
+	resp := wire.CreateResponse{CreateAction: action, Attrs: c.attrsOf(t, h, &a), FileID: o.fileID()}
 	if _, ok := req.Context(wire.SMB2_CREATE_QUERY_MAXIMAL_ACCESS_REQUEST); ok {
 		var e wire.Encoder
 		e.Uint32(0) // QueryStatus
@@ -386,8 +406,7 @@ func (c *conn) closeFile(r *request) wire.Status {
 	if req.Flags&wire.SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB != 0 && !o.deleteOnClose && o.pipe == nil {
 		if a, err := o.tree.exp.FS.GetAttr(c.ctx, &o.tree.cred, o.h); err == nil {
 			resp.Flags = wire.SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB
-			resp.Attrs = fileAttrs(&a)
-			resp.Attrs.FileAttributes |= c.keptAttrs(o.tree, o.h)
+			resp.Attrs = c.attrsOf(o.tree, o.h, &a)
 		}
 	}
 	if st := c.closeOpen(r.sess, o); st != wire.STATUS_SUCCESS {

@@ -24,8 +24,7 @@ func (c *conn) queryInfo(r *request) wire.Status {
 	if err != nil {
 		return storeStatus(err)
 	}
-	fa := fileAttrs(&a)
-	fa.FileAttributes |= c.keptAttrs(t, o.h) // FILE_ATTRIBUTE_SPARSE_FILE (ioctl.go)
+	fa := c.attrsOf(t, o.h, &a)
 	var e wire.Encoder
 	// fixed is the smallest buffer a variable-size class answers with
 	// STATUS_BUFFER_OVERFLOW and truncated data rather than
@@ -263,6 +262,15 @@ func (c *conn) setBasic(o *open, b *fscc.BasicInfo) wire.Status {
 		case !ro && a.Mode&0o222 == 0:
 			sa.Mask, sa.Mode = sa.Mask|store.SetMode, a.Mode|0o200
 		}
+		// HIDDEN, SYSTEM, ARCHIVE, TEMPORARY, NOT_CONTENT_INDEXED are
+		// kept as given (NORMAL alone clears them); SPARSE_FILE only
+		// changes through FSCTL_SET_SPARSE (MS-FSA §2.1.5.14.2).
+		cur := c.keptAttrs(t, o.h, o.dir)
+		if want := cur&wire.FILE_ATTRIBUTE_SPARSE_FILE | b.FileAttributes&keptMask; want != cur {
+			if err := c.setKeptAttrs(t, o.h, o.dir, want); err != nil {
+				return storeStatus(err)
+			}
+		}
 	}
 	if sa.Mask == 0 {
 		return wire.STATUS_SUCCESS
@@ -410,8 +418,8 @@ func (c *conn) queryDirectory(r *request) wire.Status {
 	single := req.Flags&wire.SMB2_RETURN_SINGLE_ENTRY != 0
 	added, full := 0, false
 	var ent fscc.DirEntry
-	fill := func(name string, a *store.Attr) {
-		fa := fileAttrs(a)
+	fill := func(name string, h store.Handle, a *store.Attr) {
+		fa := c.attrsOf(t, h, a) // a kept-attribute read per entry (dosattr.go)
 		ent = fscc.DirEntry{CreationTime: fa.CreationTime, LastAccessTime: fa.LastAccessTime,
 			LastWriteTime: fa.LastWriteTime, ChangeTime: fa.ChangeTime, EndOfFile: fa.EndOfFile,
 			AllocationSize: fa.AllocationSize, FileAttributes: fa.FileAttributes, FileID: a.ID, Name: name}
@@ -423,7 +431,7 @@ func (c *conn) queryDirectory(r *request) wire.Status {
 			if err != nil {
 				return storeStatus(err)
 			}
-			fill(name, &a)
+			fill(name, o.h, &a) // ".." too shows the directory's own attributes
 			if !dw.Add(&ent) {
 				full = true
 				break
@@ -443,7 +451,7 @@ func (c *conn) queryDirectory(r *request) wire.Status {
 				stopped = true
 				return false
 			}
-			fill(de.Name, &de.Attr)
+			fill(de.Name, de.Handle, &de.Attr)
 			if !dw.Add(&ent) {
 				full = true
 				return false

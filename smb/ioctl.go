@@ -191,35 +191,8 @@ func ifIndex(addr netip.Addr) uint32 {
 	return 1
 }
 
-// dosAttrXattr holds the DOS attributes a file keeps beyond what its
-// type and mode give (fileAttrs): today FILE_ATTRIBUTE_SPARSE_FILE, as a
-// little-endian uint32 of attribute bits.
-const dosAttrXattr = "user.dittofs.dosattrib"
-
-// keptAttrs are the attribute bits kept in dosAttrXattr (0 when none).
-func (c *conn) keptAttrs(t *tree, h store.Handle) uint32 {
-	v, err := t.exp.FS.GetXattr(c.ctx, &t.cred, h, dosAttrXattr)
-	if err != nil || len(v) < 4 {
-		return 0
-	}
-	return binary.LittleEndian.Uint32(v)
-}
-
-// setKeptAttrs replaces the kept attribute bits (removing the xattr when
-// none is left).
-func (c *conn) setKeptAttrs(t *tree, h store.Handle, attrs uint32) error {
-	if attrs == 0 {
-		err := t.exp.FS.RemoveXattr(c.ctx, &t.cred, h, dosAttrXattr)
-		if store.CodeOf(err) == store.CodeNoXattr {
-			return nil
-		}
-		return err
-	}
-	return t.exp.FS.SetXattr(c.ctx, &t.cred, h, dosAttrXattr, binary.LittleEndian.AppendUint32(nil, attrs), 0)
-}
-
 func (c *conn) isSparse(o *open) bool {
-	return !o.dir && c.keptAttrs(o.tree, o.h)&wire.FILE_ATTRIBUTE_SPARSE_FILE != 0
+	return !o.dir && c.keptAttrs(o.tree, o.h, false)&wire.FILE_ATTRIBUTE_SPARSE_FILE != 0
 }
 
 // setSparse is FSCTL_SET_SPARSE (MS-FSA §2.1.5.9.37): no input buffer,
@@ -237,7 +210,7 @@ func (c *conn) setSparse(r *request, o *open, req *wire.IoctlRequest) wire.Statu
 	}
 	set := len(req.Input) == 0 || req.Input[0] != 0
 	t := o.tree
-	kept := c.keptAttrs(t, o.h)
+	kept := c.keptAttrs(t, o.h, false)
 	was := kept&wire.FILE_ATTRIBUTE_SPARSE_FILE != 0
 	if set != was {
 		if !set {
@@ -251,7 +224,7 @@ func (c *conn) setSparse(r *request, o *open, req *wire.IoctlRequest) wire.Statu
 				}
 			}
 		}
-		if err := c.setKeptAttrs(t, o.h, kept^wire.FILE_ATTRIBUTE_SPARSE_FILE); err != nil {
+		if err := c.setKeptAttrs(t, o.h, false, kept^wire.FILE_ATTRIBUTE_SPARSE_FILE); err != nil {
 			return storeStatus(err)
 		}
 	}
