@@ -87,16 +87,29 @@ func (ar *asyncReq) finished() bool {
 	}
 }
 
-// asyncRoom reports whether the connection may take one more async
-// request; a handler checks it before starting what cannot be undone.
-func (r *request) asyncRoom() bool {
-	return len(r.c.async) < r.c.s.maxAsync()
+// asyncDenied is STATUS_SUCCESS when r may go async, else the status
+// to fail it with: STATUS_INSUFFICIENT_RESOURCES when the connection
+// has too many pending requests (MS-SMB2 §3.3.4.2), STATUS_INTERNAL_ERROR
+// when r is in a compound and not its last request (§3.3.5.2.7: the
+// server MAY fail requests of a compound that need asynchronous
+// processing; Windows fails those that are not last with this status,
+// and the requests after it go on: smbtorture smb2.compound.interim2).
+// A handler checks it before starting what cannot be undone.
+func (r *request) asyncDenied() wire.Status {
+	switch {
+	case !r.last:
+		r.asyncRefused = true
+		return wire.STATUS_INTERNAL_ERROR
+	case len(r.c.async) >= r.c.s.maxAsync():
+		return wire.STATUS_INSUFFICIENT_RESOURCES
+	}
+	return wire.STATUS_SUCCESS
 }
 
 // goAsync makes r asynchronous: it gets an AsyncId and the frame's reply
 // an interim response in its place; the handler returns STATUS_PENDING.
-// It returns nil when the connection has too many pending requests (the
-// handler then fails the request with STATUS_INSUFFICIENT_RESOURCES).
+// It returns nil when r may not go async: the handler then fails it
+// with r.asyncDenied().
 //
 // o is the open the request waits on (nil if none). cancel is called at
 // most once, with c.mu held, when the request is cancelled; it must stop
@@ -106,7 +119,7 @@ func (r *request) asyncRoom() bool {
 // goroutine completes it. It must not block.
 func (r *request) goAsync(o *open, cancel func(why cancelReason)) *asyncReq {
 	c := r.c
-	if !r.asyncRoom() || r.async != nil {
+	if r.asyncDenied() != wire.STATUS_SUCCESS || r.async != nil {
 		return nil
 	}
 	c.nextAsync++
@@ -183,13 +196,10 @@ func (ar *asyncReq) complete(status wire.Status, encodeBody func(e *wire.Encoder
 		c.aout = out[:0]
 	}
 	if ar.enc != nil {
-		sealed, err := ar.enc.Encrypt(c.asealed[:0], out)
+		sealed, err := seal(ar.enc, &c.asealed, out)
 		if err != nil {
 			c.logf("encryption failed", "err", err)
 			return false
-		}
-		if cap(sealed) <= 2*DefaultMaxMessageSize+64<<10 {
-			c.asealed = sealed[:0]
 		}
 		out = sealed
 	}

@@ -268,13 +268,10 @@ func (c *conn) handleFrame(frame []byte) bool {
 		c.out = out[:0]
 	}
 	if tsess != nil {
-		sealed, err := tsess.enc.Encrypt(c.sealed[:0], out)
+		sealed, err := seal(tsess.enc, &c.sealed, out)
 		if err != nil {
 			c.logf("encryption failed", "err", err)
 			return false
-		}
-		if cap(sealed) <= 2*DefaultMaxMessageSize+64<<10 {
-			c.sealed = sealed[:0]
 		}
 		out = sealed
 	}
@@ -282,6 +279,19 @@ func (c *conn) handleFrame(frame []byte) bool {
 		return false
 	}
 	return !c.drop
+}
+
+// seal encrypts msg into a TRANSFORM_HEADER frame in *keep's storage,
+// keeping that storage for the next frame unless it grew too large.
+func seal(enc *smbcrypto.Encryptor, keep *[]byte, msg []byte) ([]byte, error) {
+	sealed, err := enc.Encrypt((*keep)[:0], msg)
+	if err != nil {
+		return nil, err
+	}
+	if cap(sealed) <= 2*DefaultMaxMessageSize+64<<10 {
+		*keep = sealed[:0]
+	}
+	return sealed, nil
 }
 
 // writeFrame writes one frame (a message, a compound chain or a
@@ -305,6 +315,10 @@ type request struct {
 	crypt bool         // the request came encrypted
 	t0    time.Time    // when it was decoded (for CommandDone)
 	async *asyncReq    // set by goAsync: the reply is an interim response
+	// last: the last request of its frame, the only one of a compound
+	// that may go async; asyncRefused: it was failed for wanting to
+	// (asyncDenied), which the related requests after it ignore.
+	last, asyncRefused bool
 }
 
 // malformed logs a request that does not decode (rate-limited: the
@@ -392,7 +406,8 @@ func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compoun
 	start := c.enc.MessageStart(c.enc.NumMessages() - 1)
 	bodyStart := c.enc.Len()
 	c.outs = append(c.outs, outMsg{})
-	r := &request{c: c, h: h, msg: m.Raw, rel: st, out: &c.outs[len(c.outs)-1], rh: &rh, crypt: tsess != nil, t0: t0}
+	r := &request{c: c, h: h, msg: m.Raw, rel: st, out: &c.outs[len(c.outs)-1], rh: &rh, crypt: tsess != nil, t0: t0,
+		last: i == len(c.msgs)-1}
 	status := c.prepare(r, tsess, related && i == 0)
 	if status == wire.STATUS_SUCCESS && related && i == 0 {
 		// The first request has nothing to relate to (MS-SMB2
@@ -450,7 +465,10 @@ func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compoun
 	if r.out.signer != nil && r.crypt {
 		r.out.signer = nil
 	}
-	st.sessionID, st.treeID, st.status = rh.SessionID, rh.TreeID, status
+	st.sessionID, st.treeID = rh.SessionID, rh.TreeID
+	if !r.asyncRefused {
+		st.status = status
+	}
 	if h.Command != wire.SMB2_CREATE || status.IsError() {
 		// CREATE sets the compound's FileId itself.
 		if id, ok := requestFileID(h.Command, m.Raw); ok {

@@ -256,17 +256,27 @@ func (c *conn) zeroConflict(sess *session, o *open, l smbLock) bool {
 	return false
 }
 
-// lockOne adds one lock to the open's list and the manager.
-func (c *conn) lockOne(sess *session, o *open, l smbLock) wire.Status {
+// lockCheck is what a new lock must pass before the manager: the bound
+// on the open's locks, its own rules (ownCheck) and the zero-length rule
+// (zeroConflict). ask: the manager must be asked.
+func (c *conn) lockCheck(sess *session, o *open, l smbLock) (ask bool, st wire.Status) {
 	if len(o.locks) >= maxLocksPerOpen {
-		return wire.STATUS_INSUFFICIENT_RESOURCES
+		return false, wire.STATUS_INSUFFICIENT_RESOURCES
 	}
-	ask, st := ownCheck(o, l)
-	if st != wire.STATUS_SUCCESS {
-		return st
+	if ask, st = ownCheck(o, l); st != wire.STATUS_SUCCESS {
+		return false, st
 	}
 	if c.zeroConflict(sess, o, l) {
-		return wire.STATUS_LOCK_NOT_GRANTED
+		return false, wire.STATUS_LOCK_NOT_GRANTED
+	}
+	return ask, wire.STATUS_SUCCESS
+}
+
+// lockOne adds one lock to the open's list and the manager.
+func (c *conn) lockOne(sess *session, o *open, l smbLock) wire.Status {
+	ask, st := c.lockCheck(sess, o, l)
+	if st != wire.STATUS_SUCCESS {
+		return st
 	}
 	if ask {
 		m := o.tree.exp.Locks
@@ -297,19 +307,14 @@ func (c *conn) lockTaken(sess *session, o *open, l smbLock, inManager bool) {
 // closes it, with STATUS_RANGE_NOT_LOCKED, unless it was granted first,
 // which succeeds (smbtorture smb2.lock.cancel, cancel-tdis,
 // cancel-logoff, as Windows). A conflict with the open's own locks or
-// by the zero-length rule fails at once, as does one past the
-// connection's bound on pending requests (STATUS_INSUFFICIENT_RESOURCES).
+// by the zero-length rule fails at once, as does one that may not go
+// async (r.asyncDenied: past the connection's bound, or not last in a
+// compound).
 func (c *conn) lockWait(r *request, o *open, l smbLock) wire.Status {
 	sess := r.sess
-	if len(o.locks) >= maxLocksPerOpen {
-		return wire.STATUS_INSUFFICIENT_RESOURCES
-	}
-	ask, st := ownCheck(o, l)
+	ask, st := c.lockCheck(sess, o, l)
 	if st != wire.STATUS_SUCCESS {
 		return st
-	}
-	if c.zeroConflict(sess, o, l) {
-		return wire.STATUS_LOCK_NOT_GRANTED
 	}
 	if !ask {
 		c.lockTaken(sess, o, l, false)
@@ -320,10 +325,11 @@ func (c *conn) lockWait(r *request, o *open, l smbLock) wire.Status {
 	own := c.lockOwner(sess, o)
 	rng := locking.Range{Off: l.off, Len: l.n}
 	req := locking.Request{Owner: own, Range: rng, Exclusive: l.excl}
-	if !r.asyncRoom() {
+	if denied := r.asyncDenied(); denied != wire.STATUS_SUCCESS {
 		if err := m.Lock(c.ctx, o.h.ID, req); err != nil {
-			return lockStatus(err, wire.STATUS_INSUFFICIENT_RESOURCES)
+			return lockStatus(err, denied)
 		}
+		r.asyncRefused = false // it did not need to wait
 		c.lockTaken(sess, o, l, true)
 		wire.EncodeEmptyResponse(&c.enc)
 		return wire.STATUS_SUCCESS

@@ -109,8 +109,10 @@ type Server struct {
 	// (the status has error severity, but for MORE_PROCESSING_REQUIRED, a
 	// step of a logon; warnings such as BUFFER_OVERFLOW or NO_MORE_FILES
 	// are no failure) and the time from the request's decoding to its
-	// reply's encoding. It is called on the connection's goroutine: it
-	// must be quick and safe for concurrent use.
+	// reply's encoding (for an async request, its final response's). It
+	// is called on the connection's goroutine, or the one that completes
+	// an async request, with the connection's lock held: it must be quick
+	// and safe for concurrent use.
 	CommandDone func(command, status string, failed bool, d time.Duration)
 	// Name is the server's NetBIOS name in NTLM (default "DITTOFS").
 	Name string
