@@ -2,6 +2,7 @@ package smb
 
 import (
 	"cmp"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -228,6 +229,41 @@ func (c *conn) flushDeferred() {
 		c.deferred[i] = nil
 	}
 	c.deferred = c.deferred[:0]
+}
+
+// spawn runs f on a new goroutine of the connection's (an async
+// request's operation): a panic in it is recovered and logged as one
+// serving the connection, and Server.Close waits for it. Call it with
+// c.mu held, from the connection's goroutine or one it spawned.
+func (c *conn) spawn(f func()) {
+	c.s.wg.Add(1)
+	go func() {
+		defer c.s.wg.Done()
+		defer func() {
+			if p := recover(); p != nil {
+				c.s.log.Error("smb: panic in an async request", "remote", c.remote.String(), "panic", p, "stack", string(debug.Stack()))
+				c.nc.Close()
+				if c.s.onPanic != nil {
+					c.s.onPanic(p)
+				}
+			}
+		}()
+		f()
+	}()
+}
+
+// post runs f with c.mu held, on a goroutine of its own: the way for
+// code holding another connection's lock (a change that completes a
+// CHANGE_NOTIFY pending on c, an oplock break acknowledged) to act on c
+// without holding two connections' locks. Safe from any goroutine.
+func (c *conn) post(f func()) {
+	c.s.wg.Add(1)
+	go func() {
+		defer c.s.wg.Done()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		f()
+	}()
 }
 
 // cancel calls ar's cancel function once (c.mu held).

@@ -51,16 +51,15 @@ func withAsyncFlush(h *asyncFlush) func(*Server) {
 				return r.asyncDenied(), true
 			}
 			c := r.c
-			go func() {
+			c.spawn(func() {
 				select {
 				case st := <-h.release:
-					c.mu.Lock()
-					ar.complete(st, wire.EncodeEmptyResponse)
-					c.mu.Unlock()
+					// As code serving another connection would.
+					c.post(func() { ar.complete(st, wire.EncodeEmptyResponse) })
 				case <-ar.Done():
 					h.exited <- struct{}{}
 				}
-			}()
+			})
 			return wire.STATUS_PENDING, true
 		}
 	}
@@ -377,4 +376,29 @@ func TestAsyncCleanup(t *testing.T) {
 		t.Fatalf("connection end: reason %v", why)
 	}
 	<-h.exited
+}
+
+// TestPanicInFrame: a panic while a frame is served (holding the
+// connection's lock) is recovered, the connection closed, and the
+// server still closes (the lock is released on the way out).
+func TestPanicInFrame(t *testing.T) {
+	panics := make(chan any, 1)
+	ts := startServer(t, func(s *Server) {
+		s.onPanic = func(p any) { panics <- p }
+		s.testDispatch = func(r *request) (wire.Status, bool) {
+			if r.h.Command == wire.SMB2_ECHO {
+				panic("test panic")
+			}
+			return 0, false
+		}
+	})
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	c.sendFrame(c.message(wire.SMB2_ECHO, Lay(uint16(4), uint16(0)), 1))
+	if !c.closed() {
+		t.Fatal("connection not closed after a panic")
+	}
+	if p := <-panics; p != "test panic" {
+		t.Fatalf("panic %v", p)
+	}
+	ts.srv.Close() // hangs if the connection's lock was left held
 }

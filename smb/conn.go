@@ -150,16 +150,23 @@ func (c *conn) serve() {
 		if cap(frame) <= 2*DefaultMaxMessageSize {
 			c.buf = frame[:0]
 		}
-		c.mu.Lock()
-		c.inFrame = true
-		ok := c.handleFrame(frame)
-		c.inFrame = false
-		c.flushDeferred()
-		c.mu.Unlock()
-		if !ok {
+		if !c.serveFrame(frame) {
 			return
 		}
 	}
+}
+
+// serveFrame serves one frame holding c.mu, then sends the final
+// responses completed meanwhile; false ends the connection. The deferred
+// unlock lets a panic reach serve's recover without the lock held.
+func (c *conn) serveFrame(frame []byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inFrame = true
+	ok := c.handleFrame(frame)
+	c.inFrame = false
+	c.flushDeferred()
+	return ok
 }
 
 // close releases the connection's sessions (MS-SMB2 §3.3.7.1) and drops

@@ -361,7 +361,7 @@ func (c *conn) lockWait(r *request, o *open, l smbLock) wire.Status {
 		ar.complete(st, nil)
 	})
 	o.blocked++
-	go func() {
+	c.spawn(func() {
 		var err error
 		select {
 		case err = <-granted:
@@ -387,7 +387,7 @@ func (c *conn) lockWait(r *request, o *open, l smbLock) wire.Status {
 			c.lockTaken(sess, o, l, true)
 			ar.complete(wire.STATUS_SUCCESS, wire.EncodeEmptyResponse)
 		}
-	}()
+	})
 	return wire.STATUS_PENDING
 }
 
