@@ -16,9 +16,10 @@ import (
 // reply then carries, in the request's place, an interim response:
 // STATUS_PENDING, SMB2_FLAGS_ASYNC_COMMAND and the request's AsyncId,
 // the credits granted as for any reply, unsigned (§3.3.4.2: SHOULD NOT
-// sign). The operation goes on in a goroutine of the handler's, which
-// must copy what it needs of the request (r.msg aliases the connection's
-// frame buffer) and, holding c.mu, ends it with ar.complete: the final
+// sign). The operation goes on in a goroutine started with c.spawn,
+// which must copy what it needs of the request (r.msg aliases the
+// connection's frame buffer) and, holding c.mu, ends it with
+// ar.complete (code serving another connection uses c.post): the final
 // response has the async header, the same AsyncId and MessageId and
 // CreditResponse 0 (§3.3.4.3: "If Request.AsyncId is nonzero ... MUST set
 // the CreditResponse field to 0"; the credits were granted in the
@@ -30,8 +31,11 @@ import (
 // flag) or MessageId, in the same session, and calls its cancel
 // function; so do CLOSE of its open, TREE_DISCONNECT of its tree, LOGOFF
 // of its session and the end of the connection. CANCEL gets no reply and
-// consumes no credit (§3.3.5.2.3: the server consumes a credit for any
-// request except CANCEL).
+// consumes no credit (§3.3.1.2: the server consumes a credit for any
+// request except CANCEL). A request that has not gone async has been
+// answered before the next frame, with any CANCEL in it, is read, so
+// matching by MessageId finds only pending async requests (clients send
+// the MessageId when they have not seen the interim response yet).
 
 // defaultMaxAsync bounds the pending async requests of a connection;
 // past it a request that would go async fails with
