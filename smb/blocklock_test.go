@@ -159,6 +159,29 @@ func TestBlockingLockCancel(t *testing.T) {
 	}
 }
 
+// TestBlockingLockDuplicate: a second blocking request of one open for
+// the same range and type while the first waits fails at once (the
+// manager keeps one such request and would not tell the second of its
+// grant); the first is still granted.
+func TestBlockingLockDuplicate(t *testing.T) {
+	ts := startServer(t)
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	f1, f2, m, fileID := lockFile(ts, c, "d")
+	c.lock(f1, [3]uint64{0, 10, lkX})
+	id, aid := c.lockPending(f2, [3]uint64{0, 10, lkS})
+	if r := c.call(wire.SMB2_LOCK, lockBody(f2, [3]uint64{0, 10, lkS})); r.status() != wire.STATUS_LOCK_NOT_GRANTED || r.h.IsAsync() {
+		t.Fatalf("duplicate blocking request: %v async %v", r.status(), r.h.IsAsync())
+	}
+	c.lock(f1, [3]uint64{0, 10, lkUn})
+	c.final(c.recvOne(), id, aid, wire.STATUS_SUCCESS)
+	if st := c.lock(f2, [3]uint64{0, 10, lkUn}); st != wire.STATUS_SUCCESS {
+		t.Fatal(st)
+	}
+	if ls := m.Locks(fileID); len(ls) != 0 || m.Stats().Waiters != 0 {
+		t.Fatalf("left in the manager: %v, %d waiters", ls, m.Stats().Waiters)
+	}
+}
+
 // TestBlockingLockTreeDisconnectLogoff: TREE_DISCONNECT and LOGOFF close
 // the opens in the order they were opened, so a lock waiting on an
 // earlier open is granted before its own open closes and succeeds, as

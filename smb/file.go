@@ -26,7 +26,7 @@ type open struct {
 	position      uint64       // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
 	pipe          *srvsvc.Pipe // a named pipe on IPC$ (pipe.go); nil for files
 	closed        bool         // closeOpen ran: a late async completion checks it
-	blocked       int          // blocking LOCK requests of the open queued in the manager
+	waiting       []smbLock    // blocking LOCK requests of the open queued in the manager
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string

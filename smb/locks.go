@@ -3,6 +3,7 @@ package smb
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/dittofs/dittofs/locking"
@@ -82,8 +83,8 @@ func (c *conn) release(sess *session, o *open) {
 	if o.shared {
 		m.Unshare(c.ctx, o.h.ID, own)
 	}
-	if len(o.locks) > 0 || o.blocked > 0 {
-		// o.blocked: a blocking lock granted but not yet recorded.
+	if len(o.locks) > 0 || len(o.waiting) > 0 {
+		// o.waiting: a blocking lock granted but not yet recorded.
 		m.ReleaseOwner(c.ctx, own)
 	}
 }
@@ -321,6 +322,11 @@ func (c *conn) lockWait(r *request, o *open, l smbLock) wire.Status {
 		wire.EncodeEmptyResponse(&c.enc)
 		return wire.STATUS_SUCCESS
 	}
+	if slices.Contains(o.waiting, l) {
+		// The manager keeps one request per owner, range and type: a
+		// second would never be told of its grant.
+		return wire.STATUS_LOCK_NOT_GRANTED
+	}
 	m := o.tree.exp.Locks
 	own := c.lockOwner(sess, o)
 	rng := locking.Range{Off: l.off, Len: l.n}
@@ -353,14 +359,14 @@ func (c *conn) lockWait(r *request, o *open, l smbLock) wire.Status {
 		if !m.Cancel(o.h.ID, own, rng, l.excl) {
 			return // granted meanwhile: the goroutine below completes it
 		}
-		o.blocked--
+		o.unwait(l)
 		st := wire.STATUS_CANCELLED
 		if why == cancelClosed {
 			st = wire.STATUS_RANGE_NOT_LOCKED
 		}
 		ar.complete(st, nil)
 	})
-	o.blocked++
+	o.waiting = append(o.waiting, l)
 	c.spawn(func() {
 		var err error
 		select {
@@ -370,11 +376,11 @@ func (c *conn) lockWait(r *request, o *open, l smbLock) wire.Status {
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		o.blocked--
+		o.unwait(l)
 		switch {
 		case ar.finished():
 			// Dropped with the connection, whose close released the
-			// lock (release: o.blocked was still counted).
+			// lock (release: it was still in o.waiting).
 		case errors.Is(err, locking.ErrCanceled):
 			ar.complete(wire.STATUS_CANCELLED, nil)
 		case err != nil:
@@ -438,6 +444,13 @@ func (c *conn) reassert(sess *session, o *open, off, n uint64, exclusiveOnly boo
 				c.s.logs.Warn(c.s.log, "smb: could not restore a stacked lock", "remote", c.remote.String(), "err", err)
 			}
 		}
+	}
+}
+
+// unwait removes a blocking request from the open's list.
+func (o *open) unwait(l smbLock) {
+	if i := slices.Index(o.waiting, l); i >= 0 {
+		o.waiting = slices.Delete(o.waiting, i, i+1)
 	}
 }
 
