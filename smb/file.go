@@ -27,6 +27,8 @@ type open struct {
 	position      uint64       // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
 	pipe          *srvsvc.Pipe // a named pipe on IPC$ (pipe.go); nil for files
 	resumeKey     *[24]byte    // FSCTL_SRV_REQUEST_RESUME_KEY's key, once asked (ioctl.go)
+	closed        bool         // closeOpen ran: a late async completion checks it
+	waiting       []smbLock    // blocking LOCK requests of the open queued in the manager
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -368,8 +370,11 @@ func (c *conn) create(r *request) wire.Status {
 	return wire.STATUS_SUCCESS
 }
 
-// closeOpen ends an open, deleting the file if it was marked so.
+// closeOpen ends an open, deleting the file if it was marked so. Its
+// pending async requests are cancelled first (async.go).
 func (c *conn) closeOpen(sess *session, o *open) wire.Status {
+	o.closed = true
+	c.cancelPending(cancelClosed, func(ar *asyncReq) bool { return ar.open == o })
 	delete(sess.opens, o.id)
 	if o.pipe != nil {
 		sess.pipes--

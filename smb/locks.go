@@ -3,6 +3,7 @@ package smb
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/dittofs/dittofs/locking"
@@ -82,7 +83,8 @@ func (c *conn) release(sess *session, o *open) {
 	if o.shared {
 		m.Unshare(c.ctx, o.h.ID, own)
 	}
-	if len(o.locks) > 0 {
+	if len(o.locks) > 0 || len(o.waiting) > 0 {
+		// o.waiting: a blocking lock granted but not yet recorded.
 		m.ReleaseOwner(c.ctx, own)
 	}
 }
@@ -109,10 +111,10 @@ const maxLocksPerOpen = 4096
 // all or nothing: elements granted before one that fails are released.
 // Between locks of one open, as in Windows and Samba: shared locks stack
 // on shared and on exclusive ones; an exclusive lock conflicts with any
-// overlapping lock of the same open. Every conflict fails at once with
-// STATUS_LOCK_NOT_GRANTED: a blocking wait (an element without
-// SMB2_LOCKFLAG_FAIL_IMMEDIATELY) is not queued. Zero-length locks are
-// kept in the open's list but take nothing in the manager.
+// overlapping lock of the same open. A conflict fails at once with
+// STATUS_LOCK_NOT_GRANTED, except for a lone element without
+// SMB2_LOCKFLAG_FAIL_IMMEDIATELY, which waits (lockWait). Zero-length
+// locks are kept in the open's list only (zeroConflict).
 func (c *conn) lock(r *request) wire.Status {
 	var req wire.LockRequest
 	if err := req.Decode(r.msg); err != nil {
@@ -161,6 +163,9 @@ func (c *conn) lock(r *request) wire.Status {
 			return wire.STATUS_INVALID_LOCK_RANGE // past 2^64-1
 		}
 	}
+	if el := req.Locks[0]; el.Flags&wire.SMB2_LOCKFLAG_FAIL_IMMEDIATELY == 0 {
+		return c.lockWait(r, o, smbLock{off: el.Offset, n: el.Length, excl: el.Flags&wire.SMB2_LOCKFLAG_EXCLUSIVE_LOCK != 0})
+	}
 	for i, el := range req.Locks {
 		st := c.lockOne(r.sess, o, smbLock{off: el.Offset, n: el.Length, excl: el.Flags&wire.SMB2_LOCKFLAG_EXCLUSIVE_LOCK != 0})
 		if st != wire.STATUS_SUCCESS {
@@ -174,36 +179,222 @@ func (c *conn) lock(r *request) wire.Status {
 	return wire.STATUS_SUCCESS
 }
 
-// lockOne adds one lock to the open's list and the manager.
-func (c *conn) lockOne(sess *session, o *open, l smbLock) wire.Status {
-	if len(o.locks) >= maxLocksPerOpen {
-		return wire.STATUS_INSUFFICIENT_RESOURCES
+// inside reports whether offset p lies strictly inside l: after its
+// first byte and before its end. A zero-length lock at p conflicts with
+// the locks p is inside of, the rule Windows and Samba follow
+// (smbtorture smb2.lock.zerobytelength: a 0-byte lock at 10 conflicts
+// with {9, 2} and {9, 3}, not with {10, 2}, {9, 1} or another 0-byte
+// lock).
+func (l smbLock) inside(p uint64) bool { return l.n > 0 && p > l.off && p-l.off < l.n }
+
+// zeroOverlap is the overlap of two locks when either is zero-length:
+// the zero-length one's offset inside the other.
+func zeroOverlap(a, b smbLock) bool {
+	switch {
+	case a.n == 0 && b.n == 0:
+		return false
+	case a.n == 0:
+		return b.inside(a.off)
+	default:
+		return a.inside(b.off)
 	}
+}
+
+// ownCheck applies the open's own rules to a new lock l: an exclusive
+// lock over any lock of the open is refused (zero-length ones by
+// zeroOverlap). It reports whether the manager must be asked (a lock
+// with bytes not under the open's own exclusive one).
+func ownCheck(o *open, l smbLock) (ask bool, st wire.Status) {
 	coveredByOwn := false
 	for _, h := range o.locks {
-		if h.n == 0 || l.n == 0 || !h.overlaps(l.off, l.n) {
+		if h.n == 0 || l.n == 0 {
+			if l.excl && zeroOverlap(h, l) {
+				return false, wire.STATUS_LOCK_NOT_GRANTED
+			}
+			continue
+		}
+		if !h.overlaps(l.off, l.n) {
 			continue
 		}
 		if l.excl {
-			return wire.STATUS_LOCK_NOT_GRANTED
+			return false, wire.STATUS_LOCK_NOT_GRANTED
 		}
 		if h.excl && h.off <= l.off && l.off+l.n <= h.off+h.n {
 			coveredByOwn = true
 		}
 	}
-	if l.n > 0 && !coveredByOwn {
+	return l.n > 0 && !coveredByOwn, wire.STATUS_SUCCESS
+}
+
+// zeroConflict applies the zero-length rule against other owners, which
+// the manager does not know of: a zero-length lock conflicts with
+// another owner's lock it is inside of (from the manager), and a lock
+// with another open's zero-length lock inside it (the opens of this
+// connection: another connection's zero-length locks are not seen).
+func (c *conn) zeroConflict(sess *session, o *open, l smbLock) bool {
+	if l.n == 0 {
+		m := o.tree.exp.Locks
+		own := c.lockOwner(sess, o)
+		for _, h := range m.Locks(o.h.ID) {
+			if h.Owner != own && (l.excl || h.Exclusive) && (smbLock{off: h.Range.Off, n: h.Range.Len}).inside(l.off) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, s := range c.sessions {
+		for _, x := range s.opens {
+			if x == o || x.pipe != nil || x.tree.exp != o.tree.exp || x.h.ID != o.h.ID {
+				continue
+			}
+			for _, z := range x.locks {
+				if z.n == 0 && (l.excl || z.excl) && l.inside(z.off) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// lockCheck is what a new lock must pass before the manager: the bound
+// on the open's locks, its own rules (ownCheck) and the zero-length rule
+// (zeroConflict). ask: the manager must be asked.
+func (c *conn) lockCheck(sess *session, o *open, l smbLock) (ask bool, st wire.Status) {
+	if len(o.locks) >= maxLocksPerOpen {
+		return false, wire.STATUS_INSUFFICIENT_RESOURCES
+	}
+	if ask, st = ownCheck(o, l); st != wire.STATUS_SUCCESS {
+		return false, st
+	}
+	if c.zeroConflict(sess, o, l) {
+		return false, wire.STATUS_LOCK_NOT_GRANTED
+	}
+	return ask, wire.STATUS_SUCCESS
+}
+
+// lockOne adds one lock to the open's list and the manager.
+func (c *conn) lockOne(sess *session, o *open, l smbLock) wire.Status {
+	ask, st := c.lockCheck(sess, o, l)
+	if st != wire.STATUS_SUCCESS {
+		return st
+	}
+	if ask {
 		m := o.tree.exp.Locks
 		own := c.lockOwner(sess, o)
 		err := m.Lock(c.ctx, o.h.ID, locking.Request{Owner: own, Range: locking.Range{Off: l.off, Len: l.n}, Exclusive: l.excl})
 		if err != nil {
 			return lockStatus(err, wire.STATUS_LOCK_NOT_GRANTED)
 		}
-		if !l.excl {
-			c.reassert(sess, o, l.off, l.n, true) // a shared lock must not downgrade an own exclusive one
-		}
+	}
+	c.lockTaken(sess, o, l, ask)
+	return wire.STATUS_SUCCESS
+}
+
+// lockTaken records a lock granted (in the manager when inManager).
+func (c *conn) lockTaken(sess *session, o *open, l smbLock, inManager bool) {
+	if inManager && !l.excl {
+		c.reassert(sess, o, l.off, l.n, true) // a shared lock must not downgrade an own exclusive one
 	}
 	o.locks = append(o.locks, l)
-	return wire.STATUS_SUCCESS
+}
+
+// lockWait is a blocking lock: an element without FAIL_IMMEDIATELY,
+// alone in its request (MS-SMB2 §3.3.5.14.2). One that another owner's
+// lock blocks (an SMB open's, or an NLM or NFSv4 lock) is queued in the
+// manager and the request goes async (§3.3.4.2); it is granted when the
+// conflicting locks go away. CANCEL completes it with STATUS_CANCELLED
+// (§3.3.5.16); closing its open, or the tree disconnect or logoff that
+// closes it, with STATUS_RANGE_NOT_LOCKED, unless it was granted first,
+// which succeeds (smbtorture smb2.lock.cancel, cancel-tdis,
+// cancel-logoff, as Windows). A conflict with the open's own locks or
+// by the zero-length rule fails at once, as does one that may not go
+// async (r.asyncDenied: past the connection's bound, or not last in a
+// compound).
+func (c *conn) lockWait(r *request, o *open, l smbLock) wire.Status {
+	sess := r.sess
+	ask, st := c.lockCheck(sess, o, l)
+	if st != wire.STATUS_SUCCESS {
+		return st
+	}
+	if !ask {
+		c.lockTaken(sess, o, l, false)
+		wire.EncodeEmptyResponse(&c.enc)
+		return wire.STATUS_SUCCESS
+	}
+	if slices.Contains(o.waiting, l) {
+		// The manager keeps one request per owner, range and type: a
+		// second would never be told of its grant.
+		return wire.STATUS_LOCK_NOT_GRANTED
+	}
+	m := o.tree.exp.Locks
+	own := c.lockOwner(sess, o)
+	rng := locking.Range{Off: l.off, Len: l.n}
+	req := locking.Request{Owner: own, Range: rng, Exclusive: l.excl}
+	if denied := r.asyncDenied(); denied != wire.STATUS_SUCCESS {
+		if err := m.Lock(c.ctx, o.h.ID, req); err != nil {
+			return lockStatus(err, denied)
+		}
+		r.asyncRefused = false // it did not need to wait
+		c.lockTaken(sess, o, l, true)
+		wire.EncodeEmptyResponse(&c.enc)
+		return wire.STATUS_SUCCESS
+	}
+	// Granted runs on whatever goroutine releases the conflicting lock,
+	// maybe holding another connection's lock: it only signals.
+	granted := make(chan error, 1)
+	req.Block = true
+	req.Granted = func(err error) { granted <- err }
+	switch err := m.Lock(c.ctx, o.h.ID, req); err {
+	case nil:
+		c.lockTaken(sess, o, l, true)
+		wire.EncodeEmptyResponse(&c.enc)
+		return wire.STATUS_SUCCESS
+	case locking.ErrBlocked:
+	default:
+		return lockStatus(err, wire.STATUS_LOCK_NOT_GRANTED)
+	}
+	var ar *asyncReq
+	ar = r.goAsync(o, func(why cancelReason) {
+		if !m.Cancel(o.h.ID, own, rng, l.excl) {
+			return // granted meanwhile: the goroutine below completes it
+		}
+		o.unwait(l)
+		st := wire.STATUS_CANCELLED
+		if why == cancelClosed {
+			st = wire.STATUS_RANGE_NOT_LOCKED
+		}
+		ar.complete(st, nil)
+	})
+	o.waiting = append(o.waiting, l)
+	c.spawn(func() {
+		var err error
+		select {
+		case err = <-granted:
+		case <-ar.Done():
+			return // cancelled: the manager dropped the request
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		o.unwait(l)
+		switch {
+		case ar.finished():
+			// Dropped with the connection, whose close released the
+			// lock (release: it was still in o.waiting).
+		case errors.Is(err, locking.ErrCanceled):
+			ar.complete(wire.STATUS_CANCELLED, nil)
+		case err != nil:
+			ar.complete(lockStatus(err, wire.STATUS_LOCK_NOT_GRANTED), nil)
+		case o.closed:
+			// Granted before its open closed, whose close released it:
+			// Windows answers success.
+			ar.complete(wire.STATUS_SUCCESS, wire.EncodeEmptyResponse)
+		default:
+			c.lockTaken(sess, o, l, true)
+			ar.complete(wire.STATUS_SUCCESS, wire.EncodeEmptyResponse)
+		}
+	})
+	return wire.STATUS_PENDING
 }
 
 // unlockOne removes the open's lock of exactly that range.
@@ -212,8 +403,8 @@ func (c *conn) unlockOne(sess *session, o *open, off, n uint64) wire.Status {
 	for j, l := range o.locks {
 		if l.off == off && l.n == n {
 			i = j
-			if !l.excl {
-				break // prefer a shared one: the exclusive stays
+			if l.excl {
+				break // the exclusive one goes first (smbtorture smb2.lock.unlock)
 			}
 		}
 	}
@@ -253,6 +444,13 @@ func (c *conn) reassert(sess *session, o *open, off, n uint64, exclusiveOnly boo
 				c.s.logs.Warn(c.s.log, "smb: could not restore a stacked lock", "remote", c.remote.String(), "err", err)
 			}
 		}
+	}
+}
+
+// unwait removes a blocking request from the open's list.
+func (o *open) unwait(l smbLock) {
+	if i := slices.Index(o.waiting, l); i >= 0 {
+		o.waiting = slices.Delete(o.waiting, i, i+1)
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/dittofs/dittofs/internal/ratelog"
 	"github.com/dittofs/dittofs/smb/internal/ntlm"
 	"github.com/dittofs/dittofs/smb/internal/spnego"
+	"github.com/dittofs/dittofs/smb/internal/wire"
 )
 
 // Dialect is an SMB2 dialect revision (MS-SMB2 §2.2.3).
@@ -108,8 +109,10 @@ type Server struct {
 	// (the status has error severity, but for MORE_PROCESSING_REQUIRED, a
 	// step of a logon; warnings such as BUFFER_OVERFLOW or NO_MORE_FILES
 	// are no failure) and the time from the request's decoding to its
-	// reply's encoding. It is called on the connection's goroutine: it
-	// must be quick and safe for concurrent use.
+	// reply's encoding (for an async request, its final response's). It
+	// is called on the connection's goroutine, or the one that completes
+	// an async request, with the connection's lock held: it must be quick
+	// and safe for concurrent use.
 	CommandDone func(command, status string, failed bool, d time.Duration)
 	// Name is the server's NetBIOS name in NTLM (default "DITTOFS").
 	Name string
@@ -161,6 +164,11 @@ type Server struct {
 	// onPanic, when set (by tests), is told of a panic recovered while
 	// serving a connection.
 	onPanic func(any)
+	// maxAsyncReqs, when set (by tests), replaces defaultMaxAsync.
+	maxAsyncReqs int
+	// testDispatch, when set (by tests), runs before a request's
+	// handler and replaces it when it reports true.
+	testDispatch func(r *request) (wire.Status, bool)
 
 	once    sync.Once
 	log     *slog.Logger
