@@ -103,7 +103,20 @@ type conn struct {
 	// goroutine and what other goroutines send (oplock and lease
 	// breaks, the final replies of async requests).
 	wmu sync.Mutex
+	// While hold is set (the reader has another whole request
+	// buffered), frames of up to coalesceMax bytes wait in wq (with
+	// their headers) and go out with the next write: a client that
+	// pipelines small requests gets its replies in fewer writes. Both
+	// are guarded by wmu.
+	hold bool
+	wq   []byte
+
+	br *bufio.Reader // under fr
 }
+
+// coalesceMax bounds the replies queued while the reader has more
+// requests buffered; a larger reply flushes the queue with it.
+const coalesceMax = 64 << 10
 
 // outMsg is what happens to one reply message once the compound is
 // complete: signed with signer, chained into preauth.
@@ -128,7 +141,8 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	// TRANSFORM_HEADER around it.
 	// Buffered: a frame is read as header then body, and a client
 	// pipelining small requests sends several frames per segment.
-	c.fr = wire.FrameReader{R: bufio.NewReaderSize(nc, 16<<10), Max: s.MaxMessageSize + 64<<10}
+	c.br = bufio.NewReaderSize(nc, 16<<10)
+	c.fr = wire.FrameReader{R: c.br, Max: s.MaxMessageSize + 64<<10}
 	return c
 }
 
@@ -153,7 +167,13 @@ func (c *conn) serve() {
 		if cap(frame) <= 2*DefaultMaxMessageSize {
 			c.buf = frame[:0]
 		}
-		if !c.serveFrame(frame) {
+		if c.holdWrites(c.requestBuffered()) != nil {
+			return
+		}
+		ok := c.serveFrame(frame)
+		// Before waiting for the network (or ending), what waits goes
+		// out.
+		if c.holdWrites(ok && c.requestBuffered()) != nil || !ok {
 			return
 		}
 	}
@@ -309,7 +329,54 @@ func seal(enc *smbcrypto.Encryptor, keep *[]byte, msg []byte) ([]byte, error) {
 func (c *conn) writeFrame(b []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	return wire.WriteFrame(c.nc, b)
+	if c.hold && len(c.wq)+wire.FrameHeaderSize+len(b) <= coalesceMax {
+		c.wq = appendFrame(c.wq, b)
+		return nil
+	}
+	if len(c.wq) == 0 {
+		return wire.WriteFrame(c.nc, b)
+	}
+	var hdr [wire.FrameHeaderSize]byte
+	wire.PutFrameHeader(hdr[:], len(b))
+	bufs := net.Buffers{c.wq, hdr[:], b}
+	_, err := bufs.WriteTo(c.nc)
+	c.wq = c.wq[:0]
+	return err
+}
+
+// appendFrame appends b with its Direct TCP header to dst.
+func appendFrame(dst, b []byte) []byte {
+	var hdr [wire.FrameHeaderSize]byte
+	wire.PutFrameHeader(hdr[:], len(b))
+	return append(append(dst, hdr[:]...), b...)
+}
+
+// holdWrites sets whether replies wait to be coalesced, writing what
+// waits when they no longer may.
+func (c *conn) holdWrites(hold bool) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.hold = hold
+	if hold || len(c.wq) == 0 {
+		return nil
+	}
+	_, err := c.nc.Write(c.wq)
+	c.wq = c.wq[:0]
+	return err
+}
+
+// requestBuffered reports whether a whole frame is already in the read
+// buffer, so that reading it will not wait for the network.
+func (c *conn) requestBuffered() bool {
+	n := c.br.Buffered()
+	if n < wire.FrameHeaderSize {
+		return false
+	}
+	h, err := c.br.Peek(wire.FrameHeaderSize)
+	if err != nil || h[0] != 0 {
+		return false
+	}
+	return n >= wire.FrameHeaderSize+(int(h[1])<<16|int(h[2])<<8|int(h[3]))
 }
 
 // request is one message being served.

@@ -31,6 +31,13 @@ type testServer struct {
 // 127.0.0.1, with the user alice (uid/gid 1000), adjusted by opts.
 func startServer(t testing.TB, opts ...func(*Server)) *testServer {
 	t.Helper()
+	return startServerOn(t, nil, opts...)
+}
+
+// startServerOn is startServer serving through wrap(listener) when wrap
+// is not nil.
+func startServerOn(t testing.TB, wrap func(net.Listener) net.Listener, opts ...func(*Server)) *testServer {
+	t.Helper()
 	fsys, err := store.NewFS(memory.NewMetadata(), memory.NewBlocks(), store.Options{RootMode: 0o777})
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +70,9 @@ func startServer(t testing.TB, opts ...func(*Server)) *testServer {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if wrap != nil {
+		l = wrap(l)
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
