@@ -46,6 +46,10 @@ func appendKeyID(b []byte, pfx byte, id uint64) []byte {
 // offset.
 const intentHdr = 8
 
+// intentKeyLen is the length of an intent's key: prefix, file id,
+// sequence number.
+const intentKeyLen = 1 + 8 + 8
+
 func appendIntent(b []byte, off uint64, p []byte) []byte {
 	b = le.AppendUint64(b, off)
 	return append(b, p...)

@@ -463,7 +463,7 @@ func (f *FS) putOp(o *op) {
 	o.c = nil
 	o.name = ""
 	o.attr = Attr{}
-	if cap(o.buf) > 64<<10 {
+	if cap(o.buf) > maxPooledArena {
 		o.buf = make([]byte, 0, 512)
 	}
 	if cap(o.exts) > 4096 {
@@ -480,6 +480,11 @@ func (o *op) reset() {
 	o.udirt = 0
 	o.exts = o.exts[:0]
 }
+
+// maxPooledArena bounds the arena an op keeps in the pool: large enough
+// for a batch of small stable writes' intents (32 of 4 KiB and their
+// keys), so that a steady stream of them allocates no arena.
+const maxPooledArena = 256 << 10
 
 // key returns a key in the op's arena. Keys stay valid until the op is
 // reset, after the transaction ended.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 )
 
@@ -134,6 +135,13 @@ func (f *FS) writeBatch(ctx context.Context, h Handle, batch []*logReq) {
 		if err := f.regular(&n); err != nil {
 			return err
 		}
+		// One arena allocation for the batch's intents, not a doubling
+		// per few of them (each copying what came before).
+		need := 0
+		for _, r := range batch {
+			need += intentKeyLen + intentHdr + len(r.p)
+		}
+		o.buf = slices.Grow(o.buf, need)
 		wrote := false
 		for _, r := range batch {
 			r.err = nil
