@@ -1,0 +1,46 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/dittofs/dittofs/store"
+	"github.com/dittofs/dittofs/store/postgres"
+	"github.com/dittofs/dittofs/store/postgres/pgtest"
+	"github.com/dittofs/dittofs/store/storetest"
+)
+
+var schemaSeq atomic.Int64
+
+// newSchema returns a schema name no test used yet.
+func newSchema() string { return fmt.Sprintf("t%d", schemaSeq.Add(1)) }
+
+func open(t testing.TB, dsn string, o postgres.Options) *postgres.Metadata {
+	t.Helper()
+	m, err := postgres.Open(context.Background(), dsn, o)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// TestConformance runs storetest.Metadata against PostgreSQL, each
+// subtest in a schema of its own on one server.
+func TestConformance(t *testing.T) {
+	srv := pgtest.Start(t)
+	dsn := srv.DSN("")
+	storetest.Metadata(t, func(t *testing.T) store.Metadata {
+		return open(t, dsn, postgres.Options{Schema: newSchema()})
+	}, storetest.MetadataOptions{
+		Reopen: func(t *testing.T, old store.Metadata) store.Metadata {
+			schema := old.(*postgres.Metadata).Schema()
+			if err := old.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			return open(t, dsn, postgres.Options{Schema: schema})
+		},
+	})
+}
