@@ -166,7 +166,11 @@ func (tx *txn) batch(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error
 			b.Queue("ROLLBACK")
 		}
 		b.Queue(tx.begin)
-		b.QueuedQueries = append(b.QueuedQueries, user...)
+		// Fresh copies: pgx keeps in a queued query the prepared
+		// statement of the connection it was sent on.
+		for _, q := range user {
+			b.Queue(q.SQL, q.Arguments...)
+		}
 		br := c.SendBatch(ctx, b)
 		if parked {
 			if _, err := br.Exec(); err != nil {
@@ -441,7 +445,10 @@ func (tx *txn) commit() error {
 		if err == nil && tag.String() != "COMMIT" {
 			err = fmt.Errorf("COMMIT answered %q", tag)
 		}
-		return mapErr(ctx, "commit", err)
+		if err != nil {
+			return tx.failCommit(ctx, err)
+		}
+		return nil
 	}
 	tx.sortKeys()
 	var (
@@ -548,7 +555,14 @@ func (tx *txn) send(stmts []stmt) error {
 	return nil
 }
 
+// failCommit records the error of a commit's batch. The batch ran
+// without the caller's context, so a done context here is commitTimeout:
+// the server did not answer, and whether it committed is unknown.
 func (tx *txn) failCommit(ctx context.Context, err error) error {
-	tx.err = mapErr(ctx, "commit", err)
+	if ctx.Err() != nil {
+		tx.err = store.NewError(store.CodeIO, "commit", "", fmt.Errorf("no answer within %v, the outcome of the COMMIT is unknown: %w", commitTimeout, err))
+	} else {
+		tx.err = mapErr(ctx, "commit", err)
+	}
 	return tx.err
 }
