@@ -44,3 +44,13 @@ func TestConformance(t *testing.T) {
 		},
 	})
 }
+
+// BenchmarkMetadata runs storetest's backend benchmarks against a durable
+// server (fsync and synchronous_commit on).
+func BenchmarkMetadata(b *testing.B) {
+	srv := pgtest.Start(b, pgtest.Options{Durable: true})
+	dsn := srv.DSN("")
+	storetest.BenchmarkMetadata(b, func(b *testing.B) store.Metadata {
+		return open(b, dsn, postgres.Options{Schema: newSchema()})
+	})
+}
