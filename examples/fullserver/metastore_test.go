@@ -22,9 +22,9 @@ import (
 
 // NFSv3 procedures (RFC 1813 section 3.3).
 const (
+	nfs3Read   = 6
 	nfs3Write  = 7
 	nfs3Create = 8
-	nfs3Read   = 6
 )
 
 // nfsCreate3 is CREATE3args (RFC 1813 section 3.3.8), UNCHECKED with no
@@ -81,37 +81,6 @@ type nfsStatusRes struct{ status uint32 }
 
 func (r *nfsStatusRes) UnmarshalXDR(d *xdr.Decoder) { r.status = d.Uint32(); d.Skip(d.Remaining()) }
 
-// nfsRead3 is READ3args (section 3.3.6).
-type nfsRead3 struct {
-	fh    []byte
-	off   uint64
-	count uint32
-}
-
-func (a nfsRead3) MarshalXDR(e *xdr.Encoder) { e.Opaque(a.fh); e.Uint64(a.off); e.Uint32(a.count) }
-func (a nfsRead3) SizeXDR() int              { return xdr.SizeOpaque(len(a.fh)) + 12 }
-
-// nfsReadRes is READ3res: status, post_op_attr (fattr3 is 84 bytes), count,
-// eof and the data.
-type nfsReadRes struct {
-	status uint32
-	eof    bool
-	data   []byte
-}
-
-func (r *nfsReadRes) UnmarshalXDR(d *xdr.Decoder) {
-	if r.status = d.Uint32(); r.status != 0 {
-		d.Skip(d.Remaining())
-		return
-	}
-	if d.Bool() {
-		d.Skip(84)
-	}
-	d.Uint32()
-	r.eof = d.Bool()
-	r.data = d.OpaqueCopy(1 << 20)
-}
-
 // TestPostgresMetadata serves NFSv3 with the metadata in PostgreSQL and
 // the blocks in the data directory: a file written through NFS reads back
 // the same, also after the server restarts on the same database.
@@ -145,8 +114,8 @@ func TestPostgresMetadata(t *testing.T) {
 	readAll := func(c *rpc.Client, fh []byte) []byte {
 		var got []byte
 		for {
-			var res nfsReadRes
-			if err := c.Call(ctx, progNFS, 3, nfs3Read, nfsRead3{fh, uint64(len(got)), chunk}, &res); err != nil || res.status != 0 {
+			var res read3Res
+			if err := c.Call(ctx, progNFS, 3, nfs3Read, read3{fh, uint64(len(got)), chunk}, &res); err != nil || res.status != 0 {
 				t.Fatalf("READ at %d: status %d, %v", len(got), res.status, err)
 			}
 			got = append(got, res.data...)

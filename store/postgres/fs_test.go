@@ -156,6 +156,28 @@ func TestRoundTrips(t *testing.T) {
 			t.Errorf("%s takes %d round trips, want %d", op.name, best, w)
 		}
 	}
+	// An Update of 20,000 Puts (the contract's largest) sends them all
+	// with the COMMIT: one round trip once the statements are prepared.
+	best := int64(1 << 30)
+	for round := range 3 {
+		before := rt.n.Load()
+		err := m.Update(ctx, func(tx store.Tx) error {
+			for i := range 20000 {
+				if err := tx.Put(fmt.Appendf(nil, "big/%d/%06d", round, i), block4k[:64]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		best = min(best, rt.n.Load()-before)
+	}
+	t.Logf("Update of 20,000 Puts: %d round trips", best)
+	if best != 1 {
+		t.Errorf("an Update of 20,000 Puts takes %d round trips, want 1", best)
+	}
 }
 
 // BenchmarkFS runs store.FS operations over postgres (a durable server:

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dittofs/dittofs/store"
+	"github.com/dittofs/dittofs/store/localfs"
 	"github.com/dittofs/dittofs/store/postgres"
 	"github.com/dittofs/dittofs/store/postgres/pgtest"
 	"github.com/dittofs/dittofs/store/storetest"
@@ -53,4 +54,20 @@ func BenchmarkMetadata(b *testing.B) {
 	storetest.BenchmarkMetadata(b, func(b *testing.B) store.Metadata {
 		return open(b, dsn, postgres.Options{Schema: newSchema()})
 	})
+}
+
+// TestFS runs store.FS's model test over postgres metadata and localfs
+// blocks: random operation sequences checked against a model, with
+// restarts.
+func TestFS(t *testing.T) {
+	srv := pgtest.Start(t)
+	dsn := srv.DSN("")
+	storetest.FS(t, func(t *testing.T) (store.Metadata, store.Blocks) {
+		blocks, err := localfs.Open(t.TempDir(), localfs.Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { blocks.Close() })
+		return open(t, dsn, postgres.Options{Schema: newSchema()}), blocks
+	}, storetest.FSOptions{Seeds: 4, Steps: 300})
 }

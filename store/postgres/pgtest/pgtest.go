@@ -326,9 +326,8 @@ func (s *Server) Stop() error {
 
 // logBuffer keeps the server's log lines, bounded.
 type logBuffer struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	lines int
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
 func (l *logBuffer) add(line string) {
