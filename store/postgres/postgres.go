@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,15 +21,22 @@ import (
 // Options.Schema is empty.
 const DefaultSchema = "dittofs"
 
+// DefaultMaxConns bounds the pool when neither Options.MaxConns nor the
+// DSN's pool_max_conns does. Every metadata transaction holds a
+// connection for its round trips, so pgxpool's own default (4 on a small
+// machine) would let only 4 NFS operations wait on the network at once;
+// PostgreSQL's default max_connections is 100.
+const DefaultMaxConns = 16
+
 // Options configures Open. The zero value works.
 type Options struct {
 	// Schema is the PostgreSQL schema that holds the tables (created when
 	// missing); one schema is one store, so several stores (exports) may
 	// share a database. Empty means DefaultSchema.
 	Schema string
-	// MaxConns bounds the connection pool. Zero keeps the DSN's
-	// pool_max_conns, or pgxpool's default (the larger of 4 and the
-	// number of CPUs).
+	// MaxConns bounds the connection pool, and so the transactions that
+	// run at once. Zero keeps the DSN's pool_max_conns, or
+	// DefaultMaxConns.
 	MaxConns int32
 	// Logger receives warnings (a failed background rollback). Nil
 	// discards them.
@@ -93,8 +101,11 @@ func Open(ctx context.Context, dsn string, o Options) (*Metadata, error) {
 		// pgconn's parse errors show the string with the password masked.
 		return nil, store.NewError(store.CodeInvalid, "open", "", err)
 	}
-	if o.MaxConns > 0 {
+	switch {
+	case o.MaxConns > 0:
 		cfg.MaxConns = o.MaxConns
+	case !strings.Contains(dsn, "pool_max_conns"):
+		cfg.MaxConns = DefaultMaxConns
 	}
 	rp := cfg.ConnConfig.RuntimeParams
 	for k, v := range map[string]string{

@@ -1,9 +1,13 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -234,6 +238,58 @@ func TestMigrateConcurrent(t *testing.T) {
 		if vs := schemaVersions(t, connect(t, dsn), postgres.DefaultSchema); len(vs) == 0 || vs[0] != 1 || len(vs) != vs[len(vs)-1] {
 			t.Fatalf("round %d: schema versions %v", round, vs)
 		}
+	}
+}
+
+// TestMigrateProcesses starts three processes (this test binary again)
+// on one empty database at once: each opens the store, which migrates
+// it, writes a key and exits.
+func TestMigrateProcesses(t *testing.T) {
+	if dsn := os.Getenv("DITTOFS_PGTEST_MIGRATE_DSN"); dsn != "" {
+		io.Copy(io.Discard, os.Stdin) // the start signal: stdin closes
+		m, err := postgres.Open(ctx, dsn, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		put(t, m, "k"+os.Getenv("DITTOFS_PGTEST_MIGRATE_ID"), "v")
+		return
+	}
+	srv := pgtest.Start(t)
+	dsn := srv.DSN(srv.CreateDatabase(t))
+	const n = 3
+	var cmds []*exec.Cmd
+	var outs []*bytes.Buffer
+	var starts []io.Closer
+	for i := range n {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestMigrateProcesses$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "DITTOFS_PGTEST_MIGRATE_DSN="+dsn, fmt.Sprintf("DITTOFS_PGTEST_MIGRATE_ID=%d", i))
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		w, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, outs, starts = append(cmds, cmd), append(outs, &out), append(starts, w)
+	}
+	for _, w := range starts {
+		w.Close()
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("process %d: %v\n%s", i, err, outs[i])
+		}
+	}
+	c := connect(t, dsn)
+	if vs := schemaVersions(t, c, postgres.DefaultSchema); len(vs) == 0 || vs[0] != 1 || len(vs) != vs[len(vs)-1] {
+		t.Fatalf("schema versions %v", vs)
+	}
+	var keys int
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM dittofs.kv").Scan(&keys); err != nil || keys != n {
+		t.Fatalf("%d keys, %v; want one from each of %d processes", keys, err, n)
 	}
 }
 
