@@ -58,3 +58,46 @@ func TestPoolBound(t *testing.T) {
 		m.Close()
 	}
 }
+
+// TestAbortedNotParked: a transaction that ended with a failed statement
+// (PostgreSQL's aborted state) is rolled back at once, not parked: the
+// server refuses to prepare statements in an aborted transaction, and pgx
+// prepares a batch's new statements before the batch's ROLLBACK would
+// run, so the next transaction on a parked one would fail and need a new
+// connection.
+func TestAbortedNotParked(t *testing.T) {
+	srv := pgtest.Start(t)
+	ctx := context.Background()
+	m, err := Open(ctx, srv.DSN(""), Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	c, _, err := m.acquire(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "SELECT 1/0"); err == nil {
+		t.Fatal("SELECT 1/0 succeeded")
+	}
+	(&txn{m: m, conn: c}).finish()
+	m.mu.Lock()
+	parked := len(m.parked)
+	m.mu.Unlock()
+	if parked != 0 {
+		t.Errorf("an aborted transaction's connection was parked")
+	}
+	before := m.pool.Stat().NewConnsCount()
+	err = m.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(nil, nil, func(k, v []byte) bool { return true })
+	})
+	if err != nil {
+		t.Fatalf("View after the aborted transaction: %v", err)
+	}
+	if n := m.pool.Stat().NewConnsCount() - before; n != 0 {
+		t.Errorf("%d new connections for the next View, want none", n)
+	}
+}

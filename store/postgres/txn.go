@@ -222,11 +222,16 @@ func (tx *txn) finish() {
 	}
 	c := tx.conn
 	tx.conn = nil
-	if c.Conn().PgConn().TxStatus() == 'I' {
+	switch c.Conn().PgConn().TxStatus() {
+	case 'I':
 		c.Release()
-		return
+	case 'T':
+		tx.m.park(c)
+	default:
+		// A failed transaction: the server would refuse to prepare the
+		// next transaction's new statements before the ROLLBACK ran.
+		tx.m.rollback(c)
 	}
-	tx.m.park(c)
 }
 
 func (tx *txn) Get(key []byte) ([]byte, error) {
