@@ -137,7 +137,7 @@ var fsOps = []struct {
 // several runs is taken, so that a background rollback of a parked
 // connection does not count.
 func TestRoundTrips(t *testing.T) {
-	srv := pgtest.Start(t)
+	srv := pgtest.Shared(t)
 	var rt roundTrips
 	m := open(t, srv.DSN(""), rt.options("rt"))
 	e := setup(t, newFS(t, m))

@@ -38,7 +38,7 @@ func TestMapErr(t *testing.T) {
 // TestPoolBound: the pool is bounded by Options.MaxConns, else by the
 // DSN's pool_max_conns, else by DefaultMaxConns.
 func TestPoolBound(t *testing.T) {
-	srv := pgtest.Start(t)
+	srv := pgtest.Shared(t)
 	for _, tc := range []struct {
 		dsn  string
 		max  int32
@@ -66,7 +66,7 @@ func TestPoolBound(t *testing.T) {
 // run, so the next transaction on a parked one would fail and need a new
 // connection.
 func TestAbortedNotParked(t *testing.T) {
-	srv := pgtest.Start(t)
+	srv := pgtest.Shared(t)
 	ctx := context.Background()
 	m, err := Open(ctx, srv.DSN(""), Options{MaxConns: 4})
 	if err != nil {

@@ -88,7 +88,7 @@ func interleave(m store.Metadata, a func(tx store.Tx, pause func()) error, b fun
 // for real and checks that Update reports it as store.ErrConflict, with
 // the SQLSTATE kept in the chain.
 func TestConflictMapping(t *testing.T) {
-	srv := pgtest.Start(t)
+	srv := pgtest.Shared(t)
 	dsn := srv.DSN("")
 	t.Run("ConcurrentUpdate", func(t *testing.T) {
 		// A reads x; B reads and rewrites x and commits; A then writes x:
@@ -172,7 +172,7 @@ func schemaVersions(t *testing.T, c *pgx.Conn, schema string) []int {
 // opens it again, which must change nothing and keep the data; a schema
 // newer than the code is refused.
 func TestMigrate(t *testing.T) {
-	srv := pgtest.Start(t)
+	srv := pgtest.Shared(t)
 	dsn := srv.DSN(srv.CreateDatabase(t))
 	c := connect(t, dsn)
 	m, err := postgres.Open(ctx, dsn, postgres.Options{})
@@ -212,7 +212,7 @@ func TestMigrate(t *testing.T) {
 // it done. Without the lock, concurrent CREATE SCHEMA IF NOT EXISTS and
 // CREATE TABLE fail with unique violations.
 func TestMigrateConcurrent(t *testing.T) {
-	srv := pgtest.Start(t)
+	srv := pgtest.Shared(t)
 	for round := range 3 {
 		dsn := srv.DSN(srv.CreateDatabase(t))
 		const n = 6
@@ -255,7 +255,7 @@ func TestMigrateProcesses(t *testing.T) {
 		put(t, m, "k"+os.Getenv("DITTOFS_PGTEST_MIGRATE_ID"), "v")
 		return
 	}
-	srv := pgtest.Start(t)
+	srv := pgtest.Shared(t)
 	dsn := srv.DSN(srv.CreateDatabase(t))
 	const n = 3
 	var cmds []*exec.Cmd
@@ -315,7 +315,7 @@ func waitFor(t *testing.T, c *pgx.Conn, what, sql string) {
 // the server (on a table lock another session holds): the read returns
 // the context's error, and nothing the Update wrote is kept.
 func TestCancelMidUpdate(t *testing.T) {
-	srv := pgtest.Start(t)
+	srv := pgtest.Shared(t)
 	dsn := srv.DSN("")
 	schema := newSchema()
 	m := open(t, dsn, postgres.Options{Schema: schema})
@@ -379,7 +379,7 @@ func terminate(t *testing.T, c *pgx.Conn) int {
 // the store goes on with new connections. A View whose parked connection
 // died meanwhile gets a fresh one without an error.
 func TestLostConnection(t *testing.T) {
-	srv := pgtest.Start(t)
+	srv := pgtest.Shared(t)
 	dsn := srv.DSN("")
 	admin := connect(t, dsn)
 	t.Run("BeforeRead", func(t *testing.T) {

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync/atomic"
 	"testing"
 
@@ -31,7 +32,7 @@ func open(t testing.TB, dsn string, o postgres.Options) *postgres.Metadata {
 // TestConformance runs storetest.Metadata against PostgreSQL, each
 // subtest in a schema of its own on one server.
 func TestConformance(t *testing.T) {
-	srv := pgtest.Start(t)
+	srv := pgtest.Shared(t)
 	dsn := srv.DSN("")
 	storetest.Metadata(t, func(t *testing.T) store.Metadata {
 		return open(t, dsn, postgres.Options{Schema: newSchema()})
@@ -60,7 +61,7 @@ func BenchmarkMetadata(b *testing.B) {
 // blocks: random operation sequences checked against a model, with
 // restarts.
 func TestFS(t *testing.T) {
-	srv := pgtest.Start(t)
+	srv := pgtest.Shared(t)
 	dsn := srv.DSN("")
 	storetest.FS(t, func(t *testing.T) (store.Metadata, store.Blocks) {
 		blocks, err := localfs.Open(t.TempDir(), localfs.Options{NoSync: true})
@@ -71,3 +72,6 @@ func TestFS(t *testing.T) {
 		return open(t, dsn, postgres.Options{Schema: newSchema()}), blocks
 	}, storetest.FSOptions{Seeds: 4, Steps: 300})
 }
+
+// TestMain stops the server the tests share (pgtest.Shared).
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }

@@ -345,3 +345,44 @@ func (l *logBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.buf.String()
 }
+
+// shared is the server of Shared.
+var shared struct {
+	once sync.Once
+	s    *Server
+	err  error
+}
+
+// Shared returns a server shared by all the tests of the test binary that
+// call it, started by the first one (with the zero Options). Tests that
+// share it keep apart with a database (CreateDatabase) or a schema of
+// their own. The binary's TestMain must run through Main, which stops the
+// server at the end. Without the binaries it skips under -short and
+// fails otherwise, like Start.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	bin, err := Binaries()
+	if err != nil {
+		if testing.Short() {
+			t.Skipf("pgtest: %v (skipped in -short mode only)", err)
+		}
+		t.Fatalf("pgtest: %v", err)
+	}
+	shared.once.Do(func() { shared.s, shared.err = start(bin, Options{}) })
+	if shared.err != nil {
+		t.Fatalf("pgtest: %v", shared.err)
+	}
+	return shared.s
+}
+
+// Main runs the tests of m and then stops the server of Shared, if one
+// was started; use it as func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }.
+func Main(m *testing.M) int {
+	code := m.Run()
+	if shared.s != nil {
+		if err := shared.s.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
+		}
+	}
+	return code
+}
