@@ -139,7 +139,7 @@ var fsOps = []struct {
 func TestRoundTrips(t *testing.T) {
 	srv := pgtest.Shared(t)
 	var rt roundTrips
-	m := open(t, srv.DSN(""), rt.options("rt"))
+	m := open(t, srv.DSN(""), rt.options(newSchema()))
 	e := setup(t, newFS(t, m))
 	want := map[string]int64{"GetAttr": 1, "Lookup": 3}
 	for _, op := range fsOps {
