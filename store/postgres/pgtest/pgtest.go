@@ -91,13 +91,7 @@ func Start(t testing.TB, opts ...Options) *Server {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	bin, err := Binaries()
-	if err != nil {
-		if testing.Short() {
-			t.Skipf("pgtest: %v (skipped in -short mode only)", err)
-		}
-		t.Fatalf("pgtest: %v", err)
-	}
+	bin := binaries(t)
 	s, err := start(bin, o)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
@@ -108,6 +102,20 @@ func Start(t testing.TB, opts ...Options) *Server {
 		}
 	})
 	return s
+}
+
+// binaries returns Binaries, or skips the test under -short and fails
+// it otherwise.
+func binaries(t testing.TB) string {
+	t.Helper()
+	bin, err := Binaries()
+	if err != nil {
+		if testing.Short() {
+			t.Skipf("pgtest: %v (skipped in -short mode only)", err)
+		}
+		t.Fatalf("pgtest: %v", err)
+	}
+	return bin
 }
 
 // cred returns the credential to run PostgreSQL with when running as
@@ -361,13 +369,7 @@ var shared struct {
 // fails otherwise, like Start.
 func Shared(t testing.TB) *Server {
 	t.Helper()
-	bin, err := Binaries()
-	if err != nil {
-		if testing.Short() {
-			t.Skipf("pgtest: %v (skipped in -short mode only)", err)
-		}
-		t.Fatalf("pgtest: %v", err)
-	}
+	bin := binaries(t)
 	shared.once.Do(func() { shared.s, shared.err = start(bin, Options{}) })
 	if shared.err != nil {
 		t.Fatalf("pgtest: %v", shared.err)
