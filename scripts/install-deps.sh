@@ -19,6 +19,11 @@ for pair in $need; do
 		missing="$missing $pkg"
 	fi
 done
+# PostgreSQL's server binaries (store/postgres tests start their own
+# server) are not on PATH: Debian puts them in /usr/lib/postgresql/N/bin.
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+	missing="$missing postgresql"
+fi
 
 if [ "$(id -u)" != 0 ]; then
 	[ -n "$missing" ] && echo "install-deps: missing Debian packages:$missing (run as root to install them)" >&2

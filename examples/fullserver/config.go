@@ -25,6 +25,16 @@ type Config struct {
 	Data string `yaml:"data"`
 	// Memory keeps everything in memory; nothing is written to disk.
 	Memory bool `yaml:"memory"`
+	// Metadata selects the metadata store: "badger" (the default, in
+	// Data/meta) or "postgres" (the database of PostgresDSN, in schema
+	// PostgresSchema; docs/store-postgres.md). Blocks stay in
+	// Data/blocks either way. Not with Memory.
+	Metadata string `yaml:"metadata"`
+	// PostgresDSN is the PostgreSQL connection string (URL or
+	// key=value). It may hold a password, but PGPASSWORD or a
+	// ~/.pgpass file (PGPASSFILE) is better; the server never logs it.
+	PostgresDSN    string `yaml:"postgres_dsn"`
+	PostgresSchema string `yaml:"postgres_schema"`
 	// NFSAddr is where NFS, MOUNT, NLM and NSM are served (TCP and UDP).
 	NFSAddr string `yaml:"nfs_addr"`
 	// PortmapAddr is the portmapper's address; "off" disables it. When
@@ -144,7 +154,7 @@ var (
 // usageHeader opens the -h output.
 const usageHeader = `fullserver: the DittoFS reference server (NFSv3 with MOUNT, NLM and NSM,
 NFSv4.0 and 4.1, an embedded portmapper, and SMB 2/3 with --smb-addr) over a
-BadgerDB metadata store and a block directory, or in memory.
+BadgerDB (or PostgreSQL) metadata store and a block directory, or in memory.
 
 Usage: fullserver [flags]
 
@@ -155,6 +165,9 @@ Examples:
                                            # exports(5) file; SIGHUP reloads it
   fullserver --config /etc/dittofs/fullserver.yaml --metrics-addr 127.0.0.1:9100
   fullserver --check --data /var/lib/dittofs   # check the stores and exit
+  PGPASSWORD=secret fullserver --data /srv/dfs --metadata postgres \
+      --postgres-dsn postgres://dittofs@db.example:5432/dittofs
+                                           # metadata in PostgreSQL, blocks in /srv/dfs
   DITTOFS_SMB_PASSWORD=secret fullserver --memory --smb-addr :4445 --smb-user alice
                                            # also SMB: smbclient //HOST/export -p 4445 -U alice
 
@@ -210,6 +223,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	configFile := fs.String("config", "", "YAML configuration `file`; flags override it")
 	fs.StringVar(&flags.Data, "data", "", "`directory` of the persistent stores (default ./data)")
 	fs.BoolVar(&flags.Memory, "memory", false, "keep everything in memory; write nothing to disk")
+	addMetadataFlags(fs, &flags)
 	fs.StringVar(&flags.NFSAddr, "nfs-addr", "", "`host:port` of NFS, MOUNT, NLM and NSM, TCP and UDP (default :2049)")
 	fs.StringVar(&flags.PortmapAddr, "portmap-addr", "", "`host:port` of the portmapper, or off (default :111, else a high port)")
 	fs.StringVar(&flags.SMBAddr, "smb-addr", "", "`host:port` of SMB 2/3, or off (default :445 when there are SMB users, else a high port; off without users)")
@@ -350,6 +364,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			cfg.RecordTimeout = flags.RecordTimeout
 		case "write-timeout":
 			cfg.WriteTimeout = flags.WriteTimeout
+		default:
+			visitMetadataFlag(&cfg, &flags, f.Name)
 		}
 	})
 	return cfg, cfg.validate()
@@ -413,6 +429,9 @@ func (c *Config) validate() error {
 	}
 	if !c.Memory && c.Data == "" {
 		return errors.New("data directory is empty; give --data DIR or --memory")
+	}
+	if err := c.validateMetadata(); err != nil {
+		return err
 	}
 	return nil
 }

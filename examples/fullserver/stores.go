@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 
 	"github.com/dittofs/dittofs/store"
-	"github.com/dittofs/dittofs/store/badger"
 	"github.com/dittofs/dittofs/store/localfs"
 	"github.com/dittofs/dittofs/store/memory"
 )
@@ -31,8 +30,9 @@ type stores struct {
 // FSAL_MEM export, since clients' root is squashed by default.
 const exportRootMode = 0o777
 
-// openStores opens the memory stores, or BadgerDB metadata in DATA/meta and
-// a block directory in DATA/blocks.
+// openStores opens the memory stores, or the metadata store of
+// cfg.Metadata (BadgerDB in DATA/meta, or PostgreSQL) and a block
+// directory in DATA/blocks.
 func openStores(cfg Config, log *slog.Logger) (*stores, error) {
 	s := &stores{}
 	if cfg.Memory {
@@ -48,7 +48,7 @@ func openStores(cfg Config, log *slog.Logger) (*stores, error) {
 			return nil, err
 		}
 		s.handleKey = key
-		meta, err := badger.Open(filepath.Join(cfg.Data, "meta"), badger.Options{Logger: slog.New(demoteInfo{log.Handler()}).With("component", "badger")})
+		meta, err := openMetadata(cfg, log)
 		if err != nil {
 			return nil, fmt.Errorf("metadata store: %w", err)
 		}
