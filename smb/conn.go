@@ -257,6 +257,9 @@ type request struct {
 	out   *outMsg
 	rh    *wire.Header // the reply header, which handlers may adjust
 	crypt bool         // the request came encrypted
+	// errData is the ErrorData of an error reply (MS-SMB2 §2.2.2.2), set
+	// by a handler that fails with STATUS_BUFFER_TOO_SMALL.
+	errData []byte
 }
 
 // malformed logs a request that does not decode (rate-limited: the
@@ -365,7 +368,7 @@ func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compoun
 	if status != wire.STATUS_SUCCESS && status != wire.STATUS_MORE_PROCESSING_REQUIRED &&
 		(failed || c.enc.Len() == bodyStart) {
 		c.enc.Truncate(bodyStart)
-		(&wire.ErrorResponse{}).Encode(&c.enc)
+		r.errorResponse().Encode(&c.enc)
 	}
 	rh.Status = status
 	rh.Put(c.enc.Bytes()[start:])

@@ -135,7 +135,7 @@ func (c *conn) walk(t *tree, parts []string) (store.Handle, wire.Status) {
 // expand, and a right the mode bits or a read-only share do not give
 // fails with STATUS_ACCESS_DENIED.
 func (c *conn) grantedAccess(t *tree, h store.Handle, want uint32, created bool) (uint32, wire.Status) {
-	g, _, err := t.exp.FS.Access(c.ctx, &t.cred, h, store.AccessRead|store.AccessWrite|store.AccessExec)
+	g, a, err := t.exp.FS.Access(c.ctx, &t.cred, h, store.AccessRead|store.AccessWrite|store.AccessExec)
 	if err != nil {
 		return 0, storeStatus(err)
 	}
@@ -155,6 +155,9 @@ func (c *conn) grantedAccess(t *tree, h store.Handle, want uint32, created bool)
 	if g&store.AccessWrite != 0 && !t.readOnly {
 		allowed |= wire.FILE_WRITE_DATA | wire.FILE_APPEND_DATA | wire.FILE_WRITE_ATTRIBUTES | wire.FILE_WRITE_EA |
 			wire.DELETE | wire.WRITE_DAC | wire.WRITE_OWNER | wire.FILE_DELETE_CHILD
+	}
+	if !t.readOnly && a.UID == t.cred.UID {
+		allowed |= wire.WRITE_DAC | wire.WRITE_OWNER // the owner may chmod (secdesc.go)
 	}
 	if !t.readOnly {
 		// Deleting and renaming are decided by the parent directory,
@@ -176,7 +179,13 @@ func (c *conn) grantedAccess(t *tree, h store.Handle, want uint32, created bool)
 	if want&wire.GENERIC_EXECUTE != 0 {
 		want = want&^wire.GENERIC_EXECUTE | wire.FILE_EXECUTE | wire.FILE_READ_ATTRIBUTES | wire.READ_CONTROL | wire.SYNCHRONIZE
 	}
-	want &^= wire.ACCESS_SYSTEM_SECURITY
+	if want&wire.ACCESS_SYSTEM_SECURITY != 0 {
+		// The SACL needs SeSecurityPrivilege (MS-SMB2 §3.3.5.9): root's.
+		if t.cred.UID != 0 {
+			return 0, wire.STATUS_PRIVILEGE_NOT_HELD
+		}
+		allowed |= wire.ACCESS_SYSTEM_SECURITY
+	}
 	if want&^allowed != 0 {
 		return 0, wire.STATUS_ACCESS_DENIED
 	}
@@ -291,15 +300,26 @@ func (c *conn) create(r *request) wire.Status {
 		sa := &store.SetAttr{Mask: store.SetMode, Mode: 0o644}
 		if opts&wire.FILE_DIRECTORY_FILE != 0 {
 			sa.Mode = 0o755
+		} else if req.FileAttributes&wire.FILE_ATTRIBUTE_READONLY != 0 {
+			sa.Mode = 0o444
+		}
+		sd, st := createSD(&req, cred, sa.Mode) // the SecD context (secdesc.go)
+		if st != wire.STATUS_SUCCESS {
+			return st
+		}
+		if sd != nil && sd.Mask&store.SetMode != 0 {
+			sa.Mode = sd.Mode
+		}
+		if opts&wire.FILE_DIRECTORY_FILE != 0 {
 			h, a, _, err = fsys.Mkdir(c.ctx, cred, parent, last, sa)
 		} else {
-			if req.FileAttributes&wire.FILE_ATTRIBUTE_READONLY != 0 {
-				sa.Mode = 0o444
-			}
 			h, a, _, err = fsys.Create(c.ctx, cred, parent, last, store.CreateGuarded, sa, store.Verifier{})
 		}
 		if err != nil {
 			return storeStatus(err)
+		}
+		if st := c.chownCreated(t, parent, last, h, sd, opts&wire.FILE_DIRECTORY_FILE != 0); st != wire.STATUS_SUCCESS {
+			return st
 		}
 		action, created = wire.FILE_CREATED, true
 	}

@@ -112,8 +112,10 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		default:
 			return wire.STATUS_INVALID_INFO_CLASS
 		}
+	case wire.SMB2_0_INFO_SECURITY:
+		return c.querySecurity(r, o, &req, &a) // secdesc.go
 	default:
-		return wire.STATUS_NOT_SUPPORTED // security descriptors and quotas: not yet
+		return wire.STATUS_NOT_SUPPORTED // quotas: not yet
 	}
 	out, status := e.Bytes(), wire.STATUS_SUCCESS
 	if max := int(req.OutputBufferLength); len(out) > max {
@@ -135,6 +137,13 @@ func (c *conn) setInfo(r *request) wire.Status {
 	o, st := r.fileOpen(req.FileID)
 	if o == nil {
 		return st
+	}
+	if req.InfoType == wire.SMB2_0_INFO_SECURITY {
+		if st := c.setSecurity(o, &req); st != wire.STATUS_SUCCESS { // secdesc.go
+			return st
+		}
+		wire.EncodeSetInfoResponse(&c.enc)
+		return wire.STATUS_SUCCESS
 	}
 	if req.InfoType != wire.SMB2_0_INFO_FILE {
 		return wire.STATUS_NOT_SUPPORTED
