@@ -25,6 +25,7 @@ type open struct {
 	locks         []smbLock    // byte-range locks taken (SMB2 LOCK), in order
 	position      uint64       // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
 	pipe          *srvsvc.Pipe // a named pipe on IPC$ (pipe.go); nil for files
+	eaNext        int          // next EA of a FileFullEaInformation scan (ea.go)
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -234,6 +235,10 @@ func (c *conn) create(r *request) wire.Status {
 	if st != wire.STATUS_SUCCESS {
 		return st
 	}
+	eas, st := createEAs(&req) // the ExtA context (ea.go)
+	if st != wire.STATUS_SUCCESS {
+		return st
+	}
 	fsys := t.exp.FS
 	cred := &t.cred
 	var parent, h store.Handle
@@ -274,6 +279,8 @@ func (c *conn) create(r *request) wire.Status {
 			return wire.STATUS_FILE_IS_A_DIRECTORY
 		case a.Type != store.TypeDir && a.Type != store.TypeRegular:
 			return wire.STATUS_ACCESS_DENIED // symlinks, devices: not served over SMB yet
+		case opts&wire.FILE_NO_EA_KNOWLEDGE != 0 && c.needEA(t, h):
+			return wire.STATUS_ACCESS_DENIED // MS-FSA §2.1.5.1.2.1
 		}
 		if disp == wire.FILE_OVERWRITE || disp == wire.FILE_OVERWRITE_IF || disp == wire.FILE_SUPERSEDE {
 			if isDir {
@@ -322,6 +329,16 @@ func (c *conn) create(r *request) wire.Status {
 			return st
 		}
 		action, created = wire.FILE_CREATED, true
+	}
+	if eas != nil && action != wire.FILE_OPENED {
+		// A new or overwritten file gets the EA buffer's EAs (and only
+		// those, MS-FSA §2.1.5.1.2.1).
+		if st := c.setEAs(t, h, eas, !created); st != wire.STATUS_SUCCESS {
+			if created {
+				c.undoCreate(t, parent, last, opts&wire.FILE_DIRECTORY_FILE != 0)
+			}
+			return st
+		}
 	}
 	if a, err = fsys.GetAttr(c.ctx, cred, h); err != nil {
 		return storeStatus(err)

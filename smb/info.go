@@ -46,7 +46,7 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		case wire.FileInternalInformation:
 			fscc.EncodeInternal(&e, a.ID)
 		case wire.FileEaInformation:
-			fscc.EncodeEa(&e, 0)
+			fscc.EncodeEa(&e, c.eaSize(t, o.h))
 		case wire.FileAccessInformation:
 			fscc.EncodeAccess(&e, o.access)
 		case wire.FilePositionInformation:
@@ -56,7 +56,7 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		case wire.FileAlignmentInformation:
 			fscc.EncodeAlignment(&e, fscc.FILE_BYTE_ALIGNMENT)
 		case wire.FileAllInformation:
-			(&fscc.AllInfo{Basic: basic, Standard: std, IndexNumber: a.ID, AccessFlags: o.access,
+			(&fscc.AllInfo{Basic: basic, Standard: std, IndexNumber: a.ID, EaSize: c.eaSize(t, o.h), AccessFlags: o.access,
 				CurrentByteOffset: o.position, Name: `\` + o.path}).Encode(&e)
 			fixed = 104 // BlockAlign(100, 8)
 		case wire.FileNetworkOpenInformation:
@@ -77,7 +77,12 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		case wire.FileCompressionInformation:
 			(&fscc.CompressionInfo{CompressedFileSize: fa.EndOfFile}).Encode(&e)
 		case wire.FileFullEaInformation:
-			return wire.STATUS_NO_EAS_ON_FILE
+			if st := c.queryEAs(o, &req, &e); st.IsError() { // ea.go
+				return st
+			} else if st != wire.STATUS_SUCCESS {
+				(&wire.OutputResponse{Output: e.Bytes()}).Encode(&c.enc)
+				return st
+			}
 		case wire.FileAlternateNameInformation:
 			return wire.STATUS_NOT_SUPPORTED // no 8.3 names
 		default:
@@ -222,6 +227,8 @@ func (c *conn) setInfo(r *request) wire.Status {
 			return wire.STATUS_INVALID_PARAMETER
 		}
 		o.position = uint64(n)
+	case wire.FileFullEaInformation:
+		st = c.setFullEA(o, req.Buffer) // ea.go
 	case wire.FileModeInformation:
 		// Nothing to keep: every open is synchronous for the server.
 	default:

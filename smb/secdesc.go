@@ -340,14 +340,18 @@ func (c *conn) chownCreated(t *tree, parent store.Handle, name string, h store.H
 	if sa.Mask == 0 {
 		return wire.STATUS_SUCCESS
 	}
-	_, err := t.exp.FS.SetAttr(c.ctx, &t.cred, h, &sa)
-	if err == nil {
-		return wire.STATUS_SUCCESS
+	if _, err := t.exp.FS.SetAttr(c.ctx, &t.cred, h, &sa); err != nil {
+		c.undoCreate(t, parent, name, dir)
+		return storeStatus(err)
 	}
+	return wire.STATUS_SUCCESS
+}
+
+// undoCreate removes what a CREATE made when a later step of it fails.
+func (c *conn) undoCreate(t *tree, parent store.Handle, name string, dir bool) {
 	if dir {
 		_, _ = t.exp.FS.Rmdir(c.ctx, &t.cred, parent, name)
 	} else {
 		_, _ = t.exp.FS.Remove(c.ctx, &t.cred, parent, name)
 	}
-	return storeStatus(err)
 }
