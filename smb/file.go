@@ -26,6 +26,8 @@ type open struct {
 	position      uint64       // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
 	pipe          *srvsvc.Pipe // a named pipe on IPC$ (pipe.go); nil for files
 	eaNext        int          // next EA of a FileFullEaInformation scan (ea.go)
+	stream        string       // a named stream of h, "" for its data (stream.go)
+	streamLock    uint64       // the stream's key in the lock manager
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -231,6 +233,20 @@ func (c *conn) create(r *request) wire.Status {
 	if len(r.sess.opens) >= c.s.MaxOpensPerSession {
 		return wire.STATUS_TOO_MANY_OPENED_FILES
 	}
+	// "file:stream:$DATA" (stream.go); "file::$DATA" is the file's data.
+	name, sname, dataOnly, st := splitStream(name)
+	if st != wire.STATUS_SUCCESS {
+		return st
+	}
+	if sname != "" {
+		return c.createStream(r, &req, name, sname)
+	}
+	if dataOnly {
+		if opts&wire.FILE_DIRECTORY_FILE != 0 {
+			return wire.STATUS_NOT_A_DIRECTORY // a data stream is not a directory
+		}
+		opts |= wire.FILE_NON_DIRECTORY_FILE
+	}
 	parts, st := splitPath(name)
 	if st != wire.STATUS_SUCCESS {
 		return st
@@ -291,6 +307,9 @@ func (c *conn) create(r *request) wire.Status {
 			}
 			if _, err := fsys.SetAttr(c.ctx, cred, h, &store.SetAttr{Mask: store.SetSize}); err != nil {
 				return storeStatus(err)
+			}
+			if st := c.removeStreams(t, h); st != wire.STATUS_SUCCESS { // stream.go
+				return st
 			}
 			action = wire.FILE_OVERWRITTEN
 			if disp == wire.FILE_SUPERSEDE {
@@ -391,6 +410,9 @@ func (c *conn) closeOpen(sess *session, o *open) wire.Status {
 	if !o.deleteOnClose {
 		return wire.STATUS_SUCCESS
 	}
+	if o.stream != "" {
+		return c.closeStream(o) // stream.go
+	}
 	t := o.tree
 	var err error
 	if o.dir {
@@ -420,6 +442,7 @@ func (c *conn) closeFile(r *request) wire.Status {
 		if a, err := o.tree.exp.FS.GetAttr(c.ctx, &o.tree.cred, o.h); err == nil {
 			resp.Flags = wire.SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB
 			resp.Attrs = fileAttrs(&a)
+			c.streamAttrs(o, &resp.Attrs)
 		}
 	}
 	if st := c.closeOpen(r.sess, o); st != wire.STATUS_SUCCESS {
@@ -497,6 +520,9 @@ func (c *conn) read(r *request) wire.Status {
 	if st := c.checkLocks(r.sess, o, req.Offset, int(req.Length), false); st != wire.STATUS_SUCCESS {
 		return st
 	}
+	if o.stream != "" {
+		return c.readStream(o, &req) // stream.go
+	}
 	body := c.enc.Len()
 	(&wire.ReadResponse{}).EncodeFixed(&c.enc, int(req.Length))
 	buf := c.enc.Reserve(int(req.Length))
@@ -540,6 +566,9 @@ func (c *conn) write(r *request) wire.Status {
 	}
 	if st := c.checkLocks(r.sess, o, req.Offset, len(req.Data), true); st != wire.STATUS_SUCCESS {
 		return st
+	}
+	if o.stream != "" {
+		return c.writeStream(o, &req) // stream.go
 	}
 	how := store.Unstable
 	if req.Flags&(wire.SMB2_WRITEFLAG_WRITE_THROUGH|wire.SMB2_WRITEFLAG_WRITE_UNBUFFERED) != 0 {

@@ -25,6 +25,7 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		return storeStatus(err)
 	}
 	fa := fileAttrs(&a)
+	c.streamAttrs(o, &fa) // a named stream's size (stream.go)
 	var e wire.Encoder
 	// fixed is the smallest buffer a variable-size class answers with
 	// STATUS_BUFFER_OVERFLOW and truncated data rather than
@@ -64,9 +65,11 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		case wire.FileAttributeTagInformation:
 			fscc.EncodeAttributeTag(&e, fa.FileAttributes, 0)
 		case wire.FileStreamInformation:
-			if !o.dir {
-				fscc.EncodeStreams(&e, []fscc.StreamEntry{{Name: "::$DATA", Size: fa.EndOfFile, AllocationSize: fa.AllocationSize}})
+			ss, st := c.streamInfo(t, o.h, a.Type == store.TypeDir, &fa) // stream.go
+			if st != wire.STATUS_SUCCESS {
+				return st
 			}
+			fscc.EncodeStreams(&e, ss)
 			fixed = 32 // sizeof(FILE_STREAM_INFORMATION), 24 + a WCHAR, aligned
 		case wire.FileNormalizedNameInformation:
 			if c.dialect < wire.SMB2_DIALECT_311 {
@@ -177,6 +180,10 @@ func (c *conn) setInfo(r *request) wire.Status {
 		}
 		if n < 0 || o.dir {
 			return wire.STATUS_INVALID_PARAMETER
+		}
+		if o.stream != "" {
+			st = c.truncateStream(o, uint64(n), req.FileInfoClass == wire.FileAllocationInformation) // stream.go
+			break
 		}
 		if req.FileInfoClass == wire.FileAllocationInformation {
 			a, err := fsys.GetAttr(c.ctx, cred, o.h)
@@ -318,6 +325,9 @@ func (c *conn) rename(sess *session, o *open, ri *fscc.RenameInfo) wire.Status {
 	name, err := wire.DecodeUTF16(ri.FileName)
 	if err != nil {
 		return wire.STATUS_OBJECT_NAME_INVALID
+	}
+	if o.stream != "" || strings.HasPrefix(name, ":") {
+		return c.renameStream(o, name, ri.ReplaceIfExists) // stream.go
 	}
 	parts, st := splitPath(name)
 	if st != wire.STATUS_SUCCESS {

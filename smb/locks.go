@@ -62,7 +62,7 @@ func (c *conn) reserve(sess *session, o *open, share uint32) wire.Status {
 	if acc == 0 || m == nil || m.InGrace(c.ctx) {
 		return wire.STATUS_SUCCESS
 	}
-	err := m.Share(c.ctx, o.h.ID, locking.ShareRequest{Owner: c.lockOwner(sess, o), Access: acc, Deny: deny})
+	err := m.Share(c.ctx, o.lockID(), locking.ShareRequest{Owner: c.lockOwner(sess, o), Access: acc, Deny: deny})
 	if err == nil {
 		o.shared = true
 	}
@@ -80,7 +80,7 @@ func (c *conn) release(sess *session, o *open) {
 	}
 	own := c.lockOwner(sess, o)
 	if o.shared {
-		m.Unshare(c.ctx, o.h.ID, own)
+		m.Unshare(c.ctx, o.lockID(), own)
 	}
 	if len(o.locks) > 0 {
 		m.ReleaseOwner(c.ctx, own)
@@ -194,7 +194,7 @@ func (c *conn) lockOne(sess *session, o *open, l smbLock) wire.Status {
 	if l.n > 0 && !coveredByOwn {
 		m := o.tree.exp.Locks
 		own := c.lockOwner(sess, o)
-		err := m.Lock(c.ctx, o.h.ID, locking.Request{Owner: own, Range: locking.Range{Off: l.off, Len: l.n}, Exclusive: l.excl})
+		err := m.Lock(c.ctx, o.lockID(), locking.Request{Owner: own, Range: locking.Range{Off: l.off, Len: l.n}, Exclusive: l.excl})
 		if err != nil {
 			return lockStatus(err, wire.STATUS_LOCK_NOT_GRANTED)
 		}
@@ -225,7 +225,7 @@ func (c *conn) unlockOne(sess *session, o *open, off, n uint64) wire.Status {
 		return wire.STATUS_SUCCESS
 	}
 	m := o.tree.exp.Locks
-	if err := m.Unlock(c.ctx, o.h.ID, c.lockOwner(sess, o), locking.Range{Off: off, Len: n}); err != nil {
+	if err := m.Unlock(c.ctx, o.lockID(), c.lockOwner(sess, o), locking.Range{Off: off, Len: n}); err != nil {
 		return lockStatus(err, wire.STATUS_RANGE_NOT_LOCKED)
 	}
 	c.reassert(sess, o, off, n, false)
@@ -249,7 +249,7 @@ func (c *conn) reassert(sess *session, o *open, off, n uint64, exclusiveOnly boo
 			if l.n == 0 || l.excl != excl || !l.overlaps(off, n) {
 				continue
 			}
-			if err := m.Lock(c.ctx, o.h.ID, locking.Request{Owner: own, Range: locking.Range{Off: l.off, Len: l.n}, Exclusive: excl}); err != nil {
+			if err := m.Lock(c.ctx, o.lockID(), locking.Request{Owner: own, Range: locking.Range{Off: l.off, Len: l.n}, Exclusive: excl}); err != nil {
 				c.s.logs.Warn(c.s.log, "smb: could not restore a stacked lock", "remote", c.remote.String(), "err", err)
 			}
 		}
@@ -272,7 +272,7 @@ func (c *conn) checkLocks(sess *session, o *open, off uint64, n int, write bool)
 			}
 		}
 	}
-	l, err := m.Test(c.ctx, o.h.ID, c.lockOwner(sess, o), locking.Range{Off: off, Len: uint64(n)}, write)
+	l, err := m.Test(c.ctx, o.lockID(), c.lockOwner(sess, o), locking.Range{Off: off, Len: uint64(n)}, write)
 	if err == nil && l != nil {
 		return wire.STATUS_FILE_LOCK_CONFLICT
 	}
