@@ -28,6 +28,7 @@ type open struct {
 	eaNext        int          // next EA of a FileFullEaInformation scan (ea.go)
 	stream        string       // a named stream of h, "" for its data (stream.go)
 	streamLock    uint64       // the stream's key in the lock manager
+	allocHint     uint64       // AllocationSize asked by the AlSi create context (alloc.go)
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -255,6 +256,10 @@ func (c *conn) create(r *request) wire.Status {
 	if st != wire.STATUS_SUCCESS {
 		return st
 	}
+	alloc, st := createAlloc(&req) // the AlSi context (alloc.go)
+	if st != wire.STATUS_SUCCESS {
+		return st
+	}
 	fsys := t.exp.FS
 	cred := &t.cred
 	var parent, h store.Handle
@@ -381,7 +386,11 @@ func (c *conn) create(r *request) wire.Status {
 	}
 	r.sess.opens[o.id] = o
 	r.rel.fileID = o.fileID()
+	if action != wire.FILE_OPENED && !isDir {
+		o.allocHint = alloc
+	}
 	resp := wire.CreateResponse{CreateAction: action, Attrs: fileAttrs(&a), FileID: o.fileID()}
+	o.applyAllocHint(&resp.Attrs)
 	if _, ok := req.Context(wire.SMB2_CREATE_QUERY_MAXIMAL_ACCESS_REQUEST); ok {
 		var e wire.Encoder
 		e.Uint32(0) // QueryStatus

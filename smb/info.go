@@ -1,6 +1,8 @@
 package smb
 
 import (
+	"encoding/binary"
+	"hash/fnv"
 	"strings"
 
 	"github.com/dittofs/dittofs/smb/internal/fscc"
@@ -26,6 +28,7 @@ func (c *conn) queryInfo(r *request) wire.Status {
 	}
 	fa := fileAttrs(&a)
 	c.streamAttrs(o, &fa) // a named stream's size (stream.go)
+	o.applyAllocHint(&fa)
 	var e wire.Encoder
 	// fixed is the smallest buffer a variable-size class answers with
 	// STATUS_BUFFER_OVERFLOW and truncated data rather than
@@ -39,6 +42,13 @@ func (c *conn) queryInfo(r *request) wire.Status {
 			LastWriteTime: int64(fa.LastWriteTime), ChangeTime: int64(fa.ChangeTime), FileAttributes: fa.FileAttributes}
 		std := fscc.StandardInfo{AllocationSize: fa.AllocationSize, EndOfFile: fa.EndOfFile, NumberOfLinks: a.Nlink,
 			DeletePending: o.deleteOnClose, Directory: o.dir}
+		switch req.FileInfoClass {
+		case wire.FileBasicInformation, wire.FileAllInformation, wire.FileNetworkOpenInformation, wire.FileAttributeTagInformation:
+			// MS-FSA §2.1.5.12.1, .3, .20, .4: these need FILE_READ_ATTRIBUTES.
+			if o.access&wire.FILE_READ_ATTRIBUTES == 0 {
+				return wire.STATUS_ACCESS_DENIED
+			}
+		}
 		switch req.FileInfoClass {
 		case wire.FileBasicInformation:
 			basic.Encode(&e)
@@ -87,7 +97,11 @@ func (c *conn) queryInfo(r *request) wire.Status {
 				return st
 			}
 		case wire.FileAlternateNameInformation:
-			return wire.STATUS_NOT_SUPPORTED // no 8.3 names
+			if o.name == "" {
+				return wire.STATUS_OBJECT_NAME_NOT_FOUND // the share root has no name
+			}
+			fscc.EncodeName(&e, shortName(o.name)) // shortname.go
+			fixed = 8 // sizeof(FILE_NAME_INFORMATION), 4 + a WCHAR, aligned
 		default:
 			return wire.STATUS_INVALID_INFO_CLASS
 		}
@@ -105,6 +119,17 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		case wire.FileFsFullSizeInformation:
 			(&fscc.FsFullSizeInfo{TotalAllocationUnits: st.TotalBytes / allocUnit, CallerAvailableAllocationUnits: st.AvailBytes / allocUnit,
 				ActualAvailableAllocationUnits: st.FreeBytes / allocUnit, SectorsPerAllocationUnit: perUnit, BytesPerSector: sector}).Encode(&e)
+		case wire.FileFsControlInformation:
+			fscc.EncodeFsControlNoQuota(&e) // quotas are not kept
+		case wire.FileFsObjectIdInformation:
+			// The volume's object id: stable for the export (its id and
+			// name), as smbd derives one from the file system.
+			var id [16]byte
+			binary.LittleEndian.PutUint32(id[:], t.exp.ID)
+			h := fnv.New64a()
+			h.Write([]byte(t.exp.Name))
+			binary.LittleEndian.PutUint64(id[8:], h.Sum64())
+			fscc.EncodeFsObjectID(&e, id)
 		case wire.FileFsDeviceInformation:
 			fscc.EncodeFsDevice(&e, fscc.FILE_DEVICE_DISK, 0)
 		case wire.FileFsAttributeInformation:
