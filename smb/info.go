@@ -101,7 +101,7 @@ func (c *conn) queryInfo(r *request) wire.Status {
 				return wire.STATUS_OBJECT_NAME_NOT_FOUND // the share root has no name
 			}
 			fscc.EncodeName(&e, shortName(o.name)) // shortname.go
-			fixed = 8 // sizeof(FILE_NAME_INFORMATION), 4 + a WCHAR, aligned
+			fixed = 8                              // sizeof(FILE_NAME_INFORMATION), 4 + a WCHAR, aligned
 		default:
 			return wire.STATUS_INVALID_INFO_CLASS
 		}
