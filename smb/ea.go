@@ -212,9 +212,18 @@ func (c *conn) queryEAs(o *open, req *wire.QueryInfoRequest, e *wire.Encoder) wi
 	if req.Flags&wire.SL_RETURN_SINGLE_ENTRY != 0 {
 		out = out[:1]
 	}
-	n := len(out)
-	for n > 0 && fscc.FullEaSize(out[:n]) > int(req.OutputBufferLength) {
-		n--
+	// The whole entries that fit: each entry after the first starts
+	// 4-byte aligned (fscc.FullEaSize).
+	n, size := 0, 0
+	for n < len(out) {
+		end := (size+3)&^3 + fscc.FullEaSize(out[n:n+1])
+		if n == 0 {
+			end = fscc.FullEaSize(out[:1])
+		}
+		if end > int(req.OutputBufferLength) {
+			break
+		}
+		n, size = n+1, end
 	}
 	if n == 0 {
 		return wire.STATUS_BUFFER_TOO_SMALL
