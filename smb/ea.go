@@ -28,29 +28,38 @@ const maxEAName = 255 - len(eaPrefix)
 
 // fileEAs reads the EAs of a node, in the store's name order.
 func (c *conn) fileEAs(t *tree, h store.Handle) ([]fscc.EA, wire.Status) {
+	var eas []fscc.EA
+	st := c.eachXattr(t, h, eaPrefix, func(name string, v []byte) {
+		if len(v) > 0 { // an empty value was not written by this package
+			eas = append(eas, fscc.EA{Flags: v[0], Name: []byte(name), Value: v[1:]})
+		}
+	})
+	return eas, st
+}
+
+// eachXattr calls fn with the name (after prefix) and value of each of a
+// node's xattrs whose name starts with prefix, in the store's order; one
+// removed meanwhile is skipped.
+func (c *conn) eachXattr(t *tree, h store.Handle, prefix string, fn func(name string, value []byte)) wire.Status {
 	names, err := t.exp.FS.ListXattr(c.ctx, &t.cred, h)
 	if err != nil {
-		return nil, storeStatus(err)
+		return storeStatus(err)
 	}
-	var eas []fscc.EA
 	for _, n := range names {
-		name, ok := strings.CutPrefix(n, eaPrefix)
+		name, ok := strings.CutPrefix(n, prefix)
 		if !ok {
 			continue
 		}
 		v, err := t.exp.FS.GetXattr(c.ctx, &t.cred, h, n)
 		if err != nil {
 			if store.CodeOf(err) == store.CodeNoXattr {
-				continue // removed meanwhile
+				continue
 			}
-			return nil, storeStatus(err)
+			return storeStatus(err)
 		}
-		if len(v) == 0 {
-			continue // not written by this package
-		}
-		eas = append(eas, fscc.EA{Flags: v[0], Name: []byte(name), Value: v[1:]})
+		fn(name, v)
 	}
-	return eas, wire.STATUS_SUCCESS
+	return wire.STATUS_SUCCESS
 }
 
 // findEA is the index of the EA named name (without regard to case), or -1.

@@ -56,26 +56,11 @@ type fileStream struct {
 
 // fileStreams lists the named streams of a node, in the store's order.
 func (c *conn) fileStreams(t *tree, h store.Handle) ([]fileStream, wire.Status) {
-	names, err := t.exp.FS.ListXattr(c.ctx, &t.cred, h)
-	if err != nil {
-		return nil, storeStatus(err)
-	}
 	var out []fileStream
-	for _, n := range names {
-		name, ok := strings.CutPrefix(n, streamPrefix)
-		if !ok {
-			continue
-		}
-		v, err := t.exp.FS.GetXattr(c.ctx, &t.cred, h, n)
-		if err != nil {
-			if store.CodeOf(err) == store.CodeNoXattr {
-				continue
-			}
-			return nil, storeStatus(err)
-		}
+	st := c.eachXattr(t, h, streamPrefix, func(name string, v []byte) {
 		out = append(out, fileStream{name: name, size: len(v)})
-	}
-	return out, wire.STATUS_SUCCESS
+	})
+	return out, st
 }
 
 // findStream is the stored name of a node's stream named name (without
