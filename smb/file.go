@@ -391,6 +391,7 @@ func (c *conn) create(r *request) wire.Status {
 	}
 	resp := wire.CreateResponse{CreateAction: action, Attrs: fileAttrs(&a), FileID: o.fileID()}
 	o.applyAllocHint(&resp.Attrs)
+	c.changeTime(o, &a, &resp.Attrs) // ctime.go
 	if _, ok := req.Context(wire.SMB2_CREATE_QUERY_MAXIMAL_ACCESS_REQUEST); ok {
 		var e wire.Encoder
 		e.Uint32(0) // QueryStatus
@@ -452,6 +453,7 @@ func (c *conn) closeFile(r *request) wire.Status {
 			resp.Flags = wire.SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB
 			resp.Attrs = fileAttrs(&a)
 			c.streamAttrs(o, &resp.Attrs)
+			c.changeTime(o, &a, &resp.Attrs)
 		}
 	}
 	if st := c.closeOpen(r.sess, o); st != wire.STATUS_SUCCESS {

@@ -29,6 +29,7 @@ func (c *conn) queryInfo(r *request) wire.Status {
 	fa := fileAttrs(&a)
 	c.streamAttrs(o, &fa) // a named stream's size (stream.go)
 	o.applyAllocHint(&fa)
+	c.changeTime(o, &a, &fa) // a change time the client set (ctime.go)
 	var e wire.Encoder
 	// fixed is the smallest buffer a variable-size class answers with
 	// STATUS_BUFFER_OVERFLOW and truncated data rather than
@@ -307,11 +308,13 @@ func (c *conn) setBasic(o *open, b *fscc.BasicInfo) wire.Status {
 			sa.Mask, sa.Mode = sa.Mask|store.SetMode, a.Mode|0o200
 		}
 	}
-	if sa.Mask == 0 {
-		return wire.STATUS_SUCCESS
+	if sa.Mask != 0 {
+		if _, err := t.exp.FS.SetAttr(c.ctx, &t.cred, o.h, &sa); err != nil {
+			return storeStatus(err)
+		}
 	}
-	if _, err := t.exp.FS.SetAttr(c.ctx, &t.cred, o.h, &sa); err != nil {
-		return storeStatus(err)
+	if b.ChangeTime > 0 {
+		c.setChangeTime(o, uint64(b.ChangeTime)) // ctime.go
 	}
 	return wire.STATUS_SUCCESS
 }
