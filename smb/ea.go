@@ -12,8 +12,8 @@ import (
 // eaPrefix + the EA name as the client first gave it, the value being the
 // EA's Flags byte followed by its value. Names compare without regard to
 // case, as NTFS's do. The prefix lies outside the "user." namespace, the
-// only one NFSv4.2 clients reach (RFC 8276 §5: the server maps a client's
-// xattr key to user.KEY, as Linux knfsd does), so NFS neither sees nor
+// only one NFSv4.2 clients reach (RFC 8276 covers user xattrs only; Linux
+// knfsd keeps a client's key K as user.K), so NFS neither sees nor
 // collides with them.
 const eaPrefix = "smb.ea."
 
