@@ -295,3 +295,21 @@ func TestStreamDeleteRename(t *testing.T) {
 		t.Errorf("to a non-empty ::$DATA: %v", st)
 	}
 }
+
+// FuzzSplitStream: the stream syntax parser on any path: no panic, and a
+// stream name it accepts is non-empty, bounded, free of '/', ':' and NUL,
+// with the path a prefix of the input.
+func FuzzSplitStream(f *testing.F) {
+	for _, s := range []string{`d\f:s:$DATA`, "f::$DATA", "f:", `a:b\c:d`, ":::"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		path, s, data, st := splitStream(p)
+		if st != wire.STATUS_SUCCESS {
+			return
+		}
+		if !strings.HasPrefix(p, path) || len(s) > maxStreamName || strings.ContainsAny(s, ":/\x00") || data && s != "" {
+			t.Fatalf("%q: %q %q %v", p, path, s, data)
+		}
+	})
+}
