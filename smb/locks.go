@@ -34,7 +34,8 @@ func lockStatus(err error, conflict wire.Status) wire.Status {
 // shareModes are the lock manager's access and deny modes of an open
 // (MS-FSA §2.1.5.1.2): read for read or execute access, write for write
 // or append; the share access not given is denied. FILE_SHARE_DELETE
-// has no counterpart in the manager and is not enforced.
+// has no counterpart in the manager: deleteShares (delshare.go) enforces
+// it among SMB opens.
 func shareModes(access, share uint32) (acc, deny locking.Mode) {
 	if access&(wire.FILE_READ_DATA|wire.FILE_EXECUTE) != 0 {
 		acc |= locking.ModeRead
@@ -57,16 +58,22 @@ func shareModes(access, share uint32) (acc, deny locking.Mode) {
 // attribute-only opens), and none is taken during the lock manager's
 // grace period, which SMB clients cannot reclaim in.
 func (c *conn) reserve(sess *session, o *open, share uint32) wire.Status {
+	// FILE_SHARE_DELETE among SMB opens (delshare.go).
+	if st := c.s.delShares.take(o, share); st != wire.STATUS_SUCCESS {
+		return st
+	}
 	acc, deny := shareModes(o.access, share)
 	m := o.tree.exp.Locks
 	if acc == 0 || m == nil || m.InGrace(c.ctx) {
 		return wire.STATUS_SUCCESS
 	}
 	err := m.Share(c.ctx, o.lockID(), locking.ShareRequest{Owner: c.lockOwner(sess, o), Access: acc, Deny: deny})
-	if err == nil {
-		o.shared = true
+	if err != nil {
+		c.s.delShares.drop(o)
+		return lockStatus(err, wire.STATUS_SHARING_VIOLATION)
 	}
-	return lockStatus(err, wire.STATUS_SHARING_VIOLATION)
+	o.shared = true
+	return wire.STATUS_SUCCESS
 }
 
 // release drops an open's share reservation and byte-range locks.
@@ -74,6 +81,7 @@ func (c *conn) release(sess *session, o *open) {
 	if o.pipe != nil {
 		return
 	}
+	c.s.delShares.drop(o)
 	m := o.tree.exp.Locks
 	if m == nil {
 		return
