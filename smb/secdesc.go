@@ -8,9 +8,11 @@ import (
 
 // Security descriptors (MS-DTYP §2.4.6) are derived from a node's owner,
 // group and mode, never stored: the owner is S-1-22-1-uid, the group
-// S-1-22-2-gid (Samba's Unix SIDs), and the DACL has three
-// ACCESS_ALLOWED ACEs, for the owner, the group and Everyone (S-1-1-0),
-// each with the mask of that class's rwx bits (modeMask). Setting one
+// S-1-22-2-gid (Samba's Unix SIDs), and the DACL has an ACCESS_ALLOWED
+// ACE for each of the owner, the group and Everyone (S-1-1-0) that has
+// permission bits, with the mask of those rwx bits (modeMask); mode 0777
+// is a NULL DACL, every right to everyone. As on Windows, the owner may
+// read and change the descriptor whatever the DACL says. Setting one
 // changes the owner and group through the store (which decides who may
 // chown) and the mode when the DACL maps onto mode bits (daclMode);
 // anything the mode cannot represent is refused. docs/smb.md has the
@@ -132,11 +134,18 @@ func modeSD(a *store.Attr, info uint32) *dtyp.SecurityDescriptor {
 	}
 	if info&wire.DACL_SECURITY_INFORMATION != 0 {
 		sd.Control |= dtyp.SE_DACL_PRESENT
-		sd.DACL = &dtyp.ACL{ACEs: []dtyp.ACE{
-			{Type: dtyp.ACCESS_ALLOWED_ACE_TYPE, Mask: modeMask(a.Mode>>6&7, true), SID: owner},
-			{Type: dtyp.ACCESS_ALLOWED_ACE_TYPE, Mask: modeMask(a.Mode>>3&7, false), SID: group},
-			{Type: dtyp.ACCESS_ALLOWED_ACE_TYPE, Mask: modeMask(a.Mode&7, false), SID: dtyp.Everyone},
-		}}
+		if a.Mode&0o7777 != 0o777 { // 0777 is a NULL DACL: every right to everyone
+			sd.DACL = &dtyp.ACL{}
+			for _, c := range []struct {
+				bits  uint32
+				sid   dtyp.SID
+				owner bool
+			}{{a.Mode >> 6 & 7, owner, true}, {a.Mode >> 3 & 7, group, false}, {a.Mode & 7, dtyp.Everyone, false}} {
+				if c.bits != 0 {
+					sd.DACL.ACEs = append(sd.DACL.ACEs, dtyp.ACE{Type: dtyp.ACCESS_ALLOWED_ACE_TYPE, Mask: modeMask(c.bits, c.owner), SID: c.sid})
+				}
+			}
+		}
 	}
 	if info&wire.SACL_SECURITY_INFORMATION != 0 {
 		sd.Control |= dtyp.SE_SACL_PRESENT

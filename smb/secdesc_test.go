@@ -73,6 +73,27 @@ func TestQuerySecurity(t *testing.T) {
 	if err != nil || sd.Owner == nil || sd.Group != nil || sd.Control&dtyp.SE_DACL_PRESENT != 0 {
 		t.Errorf("owner only: %+v %v", sd, err)
 	}
+	// A class without permission bits has no ACE; 0777 is a NULL DACL
+	// (every right to everyone), but not with the sticky bit.
+	h, _, err := ts.fs.Lookup(context.Background(), &store.Cred{}, ts.tab.Lookup("/export").Root(), "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		mode uint32
+		aces int // -1: NULL DACL
+	}{{0o600, 1}, {0o000, 0}, {0o070, 1}, {0o777, -1}, {0o1777, 3}} {
+		if _, err := ts.fs.SetAttr(context.Background(), &store.Cred{}, h, &store.SetAttr{Mask: store.SetMode, Mode: tc.mode}); err != nil {
+			t.Fatal(err)
+		}
+		sd, err := dtyp.Decode(output(c.querySD(f, wire.DACL_SECURITY_INFORMATION, 4096)))
+		switch {
+		case err != nil || sd.Control&dtyp.SE_DACL_PRESENT == 0:
+			t.Errorf("mode %o: %+v %v", tc.mode, sd, err)
+		case tc.aces < 0 && sd.DACL != nil, tc.aces >= 0 && (sd.DACL == nil || len(sd.DACL.ACEs) != tc.aces):
+			t.Errorf("mode %o: DACL %+v, want %d ACEs", tc.mode, sd.DACL, tc.aces)
+		}
+	}
 }
 
 // TestQuerySecurityBufferTooSmall: a buffer smaller than the descriptor,
