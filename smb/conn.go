@@ -400,6 +400,9 @@ type request struct {
 	// that may go async; asyncRefused: it was failed for wanting to
 	// (asyncDenied), which the related requests after it ignore.
 	last, asyncRefused bool
+	// errData is the ErrorData of an error reply (MS-SMB2 §2.2.2.2), set
+	// by a handler that fails with STATUS_BUFFER_TOO_SMALL.
+	errData []byte
 }
 
 // malformed logs a request that does not decode (rate-limited: the
@@ -528,7 +531,7 @@ func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compoun
 	if status != wire.STATUS_SUCCESS && status != wire.STATUS_MORE_PROCESSING_REQUIRED &&
 		(failed && !r.keepBody || c.enc.Len() == bodyStart) {
 		c.enc.Truncate(bodyStart)
-		(&wire.ErrorResponse{}).Encode(&c.enc)
+		r.errorResponse().Encode(&c.enc)
 	}
 	rh.Status = status
 	rh.Put(c.enc.Bytes()[start:])

@@ -29,6 +29,10 @@ type open struct {
 	resumeKey     *[24]byte    // FSCTL_SRV_REQUEST_RESUME_KEY's key, once asked (ioctl.go)
 	closed        bool         // closeOpen ran: a late async completion checks it
 	waiting       []smbLock    // blocking LOCK requests of the open queued in the manager
+	eaNext        int          // next EA of a FileFullEaInformation scan (ea.go)
+	stream        string       // a named stream of h, "" for its data (stream.go)
+	streamLock    uint64       // the stream's key in the lock manager
+	allocHint     uint64       // AllocationSize asked by the AlSi create context (alloc.go)
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -139,7 +143,7 @@ func (c *conn) walk(t *tree, parts []string) (store.Handle, wire.Status) {
 // expand, and a right the mode bits or a read-only share do not give
 // fails with STATUS_ACCESS_DENIED.
 func (c *conn) grantedAccess(t *tree, h store.Handle, want uint32, created bool) (uint32, wire.Status) {
-	g, _, err := t.exp.FS.Access(c.ctx, &t.cred, h, store.AccessRead|store.AccessWrite|store.AccessExec)
+	g, a, err := t.exp.FS.Access(c.ctx, &t.cred, h, store.AccessRead|store.AccessWrite|store.AccessExec)
 	if err != nil {
 		return 0, storeStatus(err)
 	}
@@ -159,6 +163,9 @@ func (c *conn) grantedAccess(t *tree, h store.Handle, want uint32, created bool)
 	if g&store.AccessWrite != 0 && !t.readOnly {
 		allowed |= wire.FILE_WRITE_DATA | wire.FILE_APPEND_DATA | wire.FILE_WRITE_ATTRIBUTES | wire.FILE_WRITE_EA |
 			wire.DELETE | wire.WRITE_DAC | wire.WRITE_OWNER | wire.FILE_DELETE_CHILD
+	}
+	if !t.readOnly && a.UID == t.cred.UID {
+		allowed |= wire.WRITE_DAC | wire.WRITE_OWNER // the owner may chmod (secdesc.go)
 	}
 	if !t.readOnly {
 		// Deleting and renaming are decided by the parent directory,
@@ -180,7 +187,13 @@ func (c *conn) grantedAccess(t *tree, h store.Handle, want uint32, created bool)
 	if want&wire.GENERIC_EXECUTE != 0 {
 		want = want&^wire.GENERIC_EXECUTE | wire.FILE_EXECUTE | wire.FILE_READ_ATTRIBUTES | wire.READ_CONTROL | wire.SYNCHRONIZE
 	}
-	want &^= wire.ACCESS_SYSTEM_SECURITY
+	if want&wire.ACCESS_SYSTEM_SECURITY != 0 {
+		// The SACL needs SeSecurityPrivilege (MS-SMB2 §3.3.5.9): root's.
+		if t.cred.UID != 0 {
+			return 0, wire.STATUS_PRIVILEGE_NOT_HELD
+		}
+		allowed |= wire.ACCESS_SYSTEM_SECURITY
+	}
 	if want&^allowed != 0 {
 		return 0, wire.STATUS_ACCESS_DENIED
 	}
@@ -225,7 +238,29 @@ func (c *conn) create(r *request) wire.Status {
 	if len(r.sess.opens) >= c.s.MaxOpensPerSession {
 		return wire.STATUS_TOO_MANY_OPENED_FILES
 	}
+	// "file:stream:$DATA" (stream.go); "file::$DATA" is the file's data.
+	name, sname, dataOnly, st := splitStream(name)
+	if st != wire.STATUS_SUCCESS {
+		return st
+	}
+	if sname != "" {
+		return c.createStream(r, &req, name, sname)
+	}
+	if dataOnly {
+		if opts&wire.FILE_DIRECTORY_FILE != 0 {
+			return wire.STATUS_NOT_A_DIRECTORY // a data stream is not a directory
+		}
+		opts |= wire.FILE_NON_DIRECTORY_FILE
+	}
 	parts, st := splitPath(name)
+	if st != wire.STATUS_SUCCESS {
+		return st
+	}
+	eas, st := createEAs(&req) // the ExtA context (ea.go)
+	if st != wire.STATUS_SUCCESS {
+		return st
+	}
+	alloc, st := createAlloc(&req) // the AlSi context (alloc.go)
 	if st != wire.STATUS_SUCCESS {
 		return st
 	}
@@ -269,6 +304,8 @@ func (c *conn) create(r *request) wire.Status {
 			return wire.STATUS_FILE_IS_A_DIRECTORY
 		case a.Type != store.TypeDir && a.Type != store.TypeRegular:
 			return wire.STATUS_ACCESS_DENIED // symlinks, devices: not served over SMB yet
+		case opts&wire.FILE_NO_EA_KNOWLEDGE != 0 && c.needEA(t, h):
+			return wire.STATUS_ACCESS_DENIED // MS-FSA §2.1.5.1.2.1
 		}
 		if disp == wire.FILE_OVERWRITE || disp == wire.FILE_OVERWRITE_IF || disp == wire.FILE_SUPERSEDE {
 			if isDir {
@@ -293,6 +330,9 @@ func (c *conn) create(r *request) wire.Status {
 					return storeStatus(err)
 				}
 			}
+			if st := c.removeStreams(t, h); st != wire.STATUS_SUCCESS { // stream.go
+				return st
+			}
 			action = wire.FILE_OVERWRITTEN
 			if disp == wire.FILE_SUPERSEDE {
 				action = wire.FILE_SUPERSEDED
@@ -308,15 +348,26 @@ func (c *conn) create(r *request) wire.Status {
 		sa := &store.SetAttr{Mask: store.SetMode, Mode: 0o644}
 		if opts&wire.FILE_DIRECTORY_FILE != 0 {
 			sa.Mode = 0o755
+		} else if req.FileAttributes&wire.FILE_ATTRIBUTE_READONLY != 0 {
+			sa.Mode = 0o444
+		}
+		sd, st := createSD(&req, cred, sa.Mode) // the SecD context (secdesc.go)
+		if st != wire.STATUS_SUCCESS {
+			return st
+		}
+		if sd != nil && sd.Mask&store.SetMode != 0 {
+			sa.Mode = sd.Mode
+		}
+		if opts&wire.FILE_DIRECTORY_FILE != 0 {
 			h, a, _, err = fsys.Mkdir(c.ctx, cred, parent, last, sa)
 		} else {
-			if req.FileAttributes&wire.FILE_ATTRIBUTE_READONLY != 0 {
-				sa.Mode = 0o444
-			}
 			h, a, _, err = fsys.Create(c.ctx, cred, parent, last, store.CreateGuarded, sa, store.Verifier{})
 		}
 		if err != nil {
 			return storeStatus(err)
+		}
+		if st := c.chownCreated(t, parent, last, h, sd, opts&wire.FILE_DIRECTORY_FILE != 0); st != wire.STATUS_SUCCESS {
+			return st
 		}
 		action, created = wire.FILE_CREATED, true
 		// The attributes asked for, with ARCHIVE on a file (MS-FSA
@@ -326,6 +377,16 @@ func (c *conn) create(r *request) wire.Status {
 			if err := c.setKeptAttrs(t, h, dir, want); err != nil {
 				return storeStatus(err)
 			}
+		}
+	}
+	if eas != nil && action != wire.FILE_OPENED {
+		// A new or overwritten file gets the EA buffer's EAs (and only
+		// those, MS-FSA §2.1.5.1.2.1).
+		if st := c.setEAs(t, h, eas, !created); st != wire.STATUS_SUCCESS {
+			if created {
+				c.undoCreate(t, parent, last, opts&wire.FILE_DIRECTORY_FILE != 0)
+			}
+			return st
 		}
 	}
 	if a, err = fsys.GetAttr(c.ctx, cred, h); err != nil {
@@ -351,7 +412,12 @@ func (c *conn) create(r *request) wire.Status {
 	}
 	r.sess.opens[o.id] = o
 	r.rel.fileID = o.fileID()
+	if action != wire.FILE_OPENED && !isDir {
+		o.allocHint = alloc
+	}
 	resp := wire.CreateResponse{CreateAction: action, Attrs: c.attrsOf(t, h, &a), FileID: o.fileID()}
+	o.applyAllocHint(&resp.Attrs)
+	c.changeTime(o, &a, &resp.Attrs) // ctime.go
 	if _, ok := req.Context(wire.SMB2_CREATE_QUERY_MAXIMAL_ACCESS_REQUEST); ok {
 		var e wire.Encoder
 		e.Uint32(0) // QueryStatus
@@ -383,6 +449,9 @@ func (c *conn) closeOpen(sess *session, o *open) wire.Status {
 	if !o.deleteOnClose {
 		return wire.STATUS_SUCCESS
 	}
+	if o.stream != "" {
+		return c.closeStream(o) // stream.go
+	}
 	t := o.tree
 	var err error
 	if o.dir {
@@ -412,6 +481,8 @@ func (c *conn) closeFile(r *request) wire.Status {
 		if a, err := o.tree.exp.FS.GetAttr(c.ctx, &o.tree.cred, o.h); err == nil {
 			resp.Flags = wire.SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB
 			resp.Attrs = c.attrsOf(o.tree, o.h, &a)
+			c.streamAttrs(o, &resp.Attrs)
+			c.changeTime(o, &a, &resp.Attrs)
 		}
 	}
 	if st := c.closeOpen(r.sess, o); st != wire.STATUS_SUCCESS {
@@ -489,6 +560,9 @@ func (c *conn) read(r *request) wire.Status {
 	if st := c.checkLocks(r.sess, o, req.Offset, int(req.Length), false); st != wire.STATUS_SUCCESS {
 		return st
 	}
+	if o.stream != "" {
+		return c.readStream(o, &req) // stream.go
+	}
 	body := c.enc.Len()
 	(&wire.ReadResponse{}).EncodeFixed(&c.enc, int(req.Length))
 	buf := c.enc.Reserve(int(req.Length))
@@ -546,6 +620,9 @@ func (c *conn) write(r *request) wire.Status {
 		o.position = req.Offset
 		(&wire.WriteResponse{}).Encode(&c.enc)
 		return wire.STATUS_SUCCESS
+	}
+	if o.stream != "" {
+		return c.writeStream(o, &req) // stream.go
 	}
 	how := store.Unstable
 	if o.writeThrough || req.Flags&(wire.SMB2_WRITEFLAG_WRITE_THROUGH|wire.SMB2_WRITEFLAG_WRITE_UNBUFFERED) != 0 {

@@ -1,6 +1,8 @@
 package smb
 
 import (
+	"encoding/binary"
+	"hash/fnv"
 	"strings"
 
 	"github.com/dittofs/dittofs/smb/internal/fscc"
@@ -25,6 +27,9 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		return storeStatus(err)
 	}
 	fa := c.attrsOf(t, o.h, &a)
+	c.streamAttrs(o, &fa) // a named stream's size (stream.go)
+	o.applyAllocHint(&fa)
+	c.changeTime(o, &a, &fa) // a change time the client set (ctime.go)
 	var e wire.Encoder
 	// fixed is the smallest buffer a variable-size class answers with
 	// STATUS_BUFFER_OVERFLOW and truncated data rather than
@@ -39,6 +44,13 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		std := fscc.StandardInfo{AllocationSize: fa.AllocationSize, EndOfFile: fa.EndOfFile, NumberOfLinks: a.Nlink,
 			DeletePending: o.deleteOnClose, Directory: o.dir}
 		switch req.FileInfoClass {
+		case wire.FileBasicInformation, wire.FileAllInformation, wire.FileNetworkOpenInformation, wire.FileAttributeTagInformation:
+			// MS-FSA §2.1.5.12.1, .3, .20, .4: these need FILE_READ_ATTRIBUTES.
+			if o.access&wire.FILE_READ_ATTRIBUTES == 0 {
+				return wire.STATUS_ACCESS_DENIED
+			}
+		}
+		switch req.FileInfoClass {
 		case wire.FileBasicInformation:
 			basic.Encode(&e)
 		case wire.FileStandardInformation:
@@ -46,7 +58,7 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		case wire.FileInternalInformation:
 			fscc.EncodeInternal(&e, a.ID)
 		case wire.FileEaInformation:
-			fscc.EncodeEa(&e, 0)
+			fscc.EncodeEa(&e, c.eaSize(t, o.h))
 		case wire.FileAccessInformation:
 			fscc.EncodeAccess(&e, o.access)
 		case wire.FilePositionInformation:
@@ -56,7 +68,7 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		case wire.FileAlignmentInformation:
 			fscc.EncodeAlignment(&e, fscc.FILE_BYTE_ALIGNMENT)
 		case wire.FileAllInformation:
-			(&fscc.AllInfo{Basic: basic, Standard: std, IndexNumber: a.ID, AccessFlags: o.access,
+			(&fscc.AllInfo{Basic: basic, Standard: std, IndexNumber: a.ID, EaSize: c.eaSize(t, o.h), AccessFlags: o.access,
 				CurrentByteOffset: o.position, Name: `\` + o.path}).Encode(&e)
 			fixed = 104 // BlockAlign(100, 8)
 		case wire.FileNetworkOpenInformation:
@@ -64,9 +76,11 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		case wire.FileAttributeTagInformation:
 			fscc.EncodeAttributeTag(&e, fa.FileAttributes, 0)
 		case wire.FileStreamInformation:
-			if !o.dir {
-				fscc.EncodeStreams(&e, []fscc.StreamEntry{{Name: "::$DATA", Size: fa.EndOfFile, AllocationSize: fa.AllocationSize}})
+			ss, st := c.streamInfo(t, o.h, a.Type == store.TypeDir, &fa) // stream.go
+			if st != wire.STATUS_SUCCESS {
+				return st
 			}
+			fscc.EncodeStreams(&e, ss)
 			fixed = 32 // sizeof(FILE_STREAM_INFORMATION), 24 + a WCHAR, aligned
 		case wire.FileNormalizedNameInformation:
 			if c.dialect < wire.SMB2_DIALECT_311 {
@@ -77,9 +91,18 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		case wire.FileCompressionInformation:
 			(&fscc.CompressionInfo{CompressedFileSize: fa.EndOfFile}).Encode(&e)
 		case wire.FileFullEaInformation:
-			return wire.STATUS_NO_EAS_ON_FILE
+			if st := c.queryEAs(o, &req, &e); st.IsError() { // ea.go
+				return st
+			} else if st != wire.STATUS_SUCCESS {
+				(&wire.OutputResponse{Output: e.Bytes()}).Encode(&c.enc)
+				return st
+			}
 		case wire.FileAlternateNameInformation:
-			return wire.STATUS_NOT_SUPPORTED // no 8.3 names
+			if o.name == "" {
+				return wire.STATUS_OBJECT_NAME_NOT_FOUND // the share root has no name
+			}
+			fscc.EncodeName(&e, shortName(o.name)) // shortname.go
+			fixed = 8                              // sizeof(FILE_NAME_INFORMATION), 4 + a WCHAR, aligned
 		default:
 			return wire.STATUS_INVALID_INFO_CLASS
 		}
@@ -97,6 +120,17 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		case wire.FileFsFullSizeInformation:
 			(&fscc.FsFullSizeInfo{TotalAllocationUnits: st.TotalBytes / allocUnit, CallerAvailableAllocationUnits: st.AvailBytes / allocUnit,
 				ActualAvailableAllocationUnits: st.FreeBytes / allocUnit, SectorsPerAllocationUnit: perUnit, BytesPerSector: sector}).Encode(&e)
+		case wire.FileFsControlInformation:
+			fscc.EncodeFsControlNoQuota(&e) // quotas are not kept
+		case wire.FileFsObjectIdInformation:
+			// The volume's object id: stable for the export (its id and
+			// name), as smbd derives one from the file system.
+			var id [16]byte
+			binary.LittleEndian.PutUint32(id[:], t.exp.ID)
+			h := fnv.New64a()
+			h.Write([]byte(t.exp.Name))
+			binary.LittleEndian.PutUint64(id[8:], h.Sum64())
+			fscc.EncodeFsObjectID(&e, id)
 		case wire.FileFsDeviceInformation:
 			fscc.EncodeFsDevice(&e, fscc.FILE_DEVICE_DISK, 0)
 		case wire.FileFsAttributeInformation:
@@ -114,8 +148,10 @@ func (c *conn) queryInfo(r *request) wire.Status {
 		default:
 			return wire.STATUS_INVALID_INFO_CLASS
 		}
+	case wire.SMB2_0_INFO_SECURITY:
+		return c.querySecurity(r, o, &req, &a) // secdesc.go
 	default:
-		return wire.STATUS_NOT_SUPPORTED // security descriptors and quotas: not yet
+		return wire.STATUS_NOT_SUPPORTED // quotas: not yet
 	}
 	out, status := e.Bytes(), wire.STATUS_SUCCESS
 	if max := int(req.OutputBufferLength); len(out) > max {
@@ -137,6 +173,13 @@ func (c *conn) setInfo(r *request) wire.Status {
 	o, st := r.fileOpen(req.FileID)
 	if o == nil {
 		return st
+	}
+	if req.InfoType == wire.SMB2_0_INFO_SECURITY {
+		if st := c.setSecurity(o, &req); st != wire.STATUS_SUCCESS { // secdesc.go
+			return st
+		}
+		wire.EncodeSetInfoResponse(&c.enc)
+		return wire.STATUS_SUCCESS
 	}
 	if req.InfoType != wire.SMB2_0_INFO_FILE {
 		return wire.STATUS_NOT_SUPPORTED
@@ -165,6 +208,10 @@ func (c *conn) setInfo(r *request) wire.Status {
 		}
 		if n < 0 || o.dir {
 			return wire.STATUS_INVALID_PARAMETER
+		}
+		if o.stream != "" {
+			st = c.truncateStream(o, uint64(n), req.FileInfoClass == wire.FileAllocationInformation) // stream.go
+			break
 		}
 		if req.FileInfoClass == wire.FileAllocationInformation {
 			a, err := fsys.GetAttr(c.ctx, cred, o.h)
@@ -217,6 +264,8 @@ func (c *conn) setInfo(r *request) wire.Status {
 			return wire.STATUS_INVALID_PARAMETER
 		}
 		o.position = uint64(n)
+	case wire.FileFullEaInformation:
+		st = c.setFullEA(o, req.Buffer) // ea.go
 	case wire.FileModeInformation:
 		// Nothing to keep: every open is synchronous for the server.
 	default:
@@ -272,11 +321,13 @@ func (c *conn) setBasic(o *open, b *fscc.BasicInfo) wire.Status {
 			}
 		}
 	}
-	if sa.Mask == 0 {
-		return wire.STATUS_SUCCESS
+	if sa.Mask != 0 {
+		if _, err := t.exp.FS.SetAttr(c.ctx, &t.cred, o.h, &sa); err != nil {
+			return storeStatus(err)
+		}
 	}
-	if _, err := t.exp.FS.SetAttr(c.ctx, &t.cred, o.h, &sa); err != nil {
-		return storeStatus(err)
+	if b.ChangeTime > 0 {
+		c.setChangeTime(o, uint64(b.ChangeTime)) // ctime.go
 	}
 	return wire.STATUS_SUCCESS
 }
@@ -315,6 +366,9 @@ func (c *conn) rename(sess *session, o *open, ri *fscc.RenameInfo) wire.Status {
 	name, err := wire.DecodeUTF16(ri.FileName)
 	if err != nil {
 		return wire.STATUS_OBJECT_NAME_INVALID
+	}
+	if o.stream != "" || strings.HasPrefix(name, ":") {
+		return c.renameStream(o, name, ri.ReplaceIfExists) // stream.go
 	}
 	parts, st := splitPath(name)
 	if st != wire.STATUS_SUCCESS {

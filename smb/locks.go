@@ -35,7 +35,8 @@ func lockStatus(err error, conflict wire.Status) wire.Status {
 // shareModes are the lock manager's access and deny modes of an open
 // (MS-FSA §2.1.5.1.2): read for read or execute access, write for write
 // or append; the share access not given is denied. FILE_SHARE_DELETE
-// has no counterpart in the manager and is not enforced.
+// has no counterpart in the manager: deleteShares (delshare.go) enforces
+// it among SMB opens.
 func shareModes(access, share uint32) (acc, deny locking.Mode) {
 	if access&(wire.FILE_READ_DATA|wire.FILE_EXECUTE) != 0 {
 		acc |= locking.ModeRead
@@ -58,16 +59,22 @@ func shareModes(access, share uint32) (acc, deny locking.Mode) {
 // attribute-only opens), and none is taken during the lock manager's
 // grace period, which SMB clients cannot reclaim in.
 func (c *conn) reserve(sess *session, o *open, share uint32) wire.Status {
+	// FILE_SHARE_DELETE among SMB opens (delshare.go).
+	if st := c.s.delShares.take(o, share); st != wire.STATUS_SUCCESS {
+		return st
+	}
 	acc, deny := shareModes(o.access, share)
 	m := o.tree.exp.Locks
 	if acc == 0 || m == nil || m.InGrace(c.ctx) {
 		return wire.STATUS_SUCCESS
 	}
-	err := m.Share(c.ctx, o.h.ID, locking.ShareRequest{Owner: c.lockOwner(sess, o), Access: acc, Deny: deny})
-	if err == nil {
-		o.shared = true
+	err := m.Share(c.ctx, o.lockID(), locking.ShareRequest{Owner: c.lockOwner(sess, o), Access: acc, Deny: deny})
+	if err != nil {
+		c.s.delShares.drop(o)
+		return lockStatus(err, wire.STATUS_SHARING_VIOLATION)
 	}
-	return lockStatus(err, wire.STATUS_SHARING_VIOLATION)
+	o.shared = true
+	return wire.STATUS_SUCCESS
 }
 
 // release drops an open's share reservation and byte-range locks.
@@ -75,13 +82,14 @@ func (c *conn) release(sess *session, o *open) {
 	if o.pipe != nil {
 		return
 	}
+	c.s.delShares.drop(o)
 	m := o.tree.exp.Locks
 	if m == nil {
 		return
 	}
 	own := c.lockOwner(sess, o)
 	if o.shared {
-		m.Unshare(c.ctx, o.h.ID, own)
+		m.Unshare(c.ctx, o.lockID(), own)
 	}
 	if len(o.locks) > 0 || len(o.waiting) > 0 {
 		// o.waiting: a blocking lock granted but not yet recorded.
@@ -282,7 +290,7 @@ func (c *conn) lockOne(sess *session, o *open, l smbLock) wire.Status {
 	if ask {
 		m := o.tree.exp.Locks
 		own := c.lockOwner(sess, o)
-		err := m.Lock(c.ctx, o.h.ID, locking.Request{Owner: own, Range: locking.Range{Off: l.off, Len: l.n}, Exclusive: l.excl})
+		err := m.Lock(c.ctx, o.lockID(), locking.Request{Owner: own, Range: locking.Range{Off: l.off, Len: l.n}, Exclusive: l.excl})
 		if err != nil {
 			return lockStatus(err, wire.STATUS_LOCK_NOT_GRANTED)
 		}
@@ -416,7 +424,7 @@ func (c *conn) unlockOne(sess *session, o *open, off, n uint64) wire.Status {
 		return wire.STATUS_SUCCESS
 	}
 	m := o.tree.exp.Locks
-	if err := m.Unlock(c.ctx, o.h.ID, c.lockOwner(sess, o), locking.Range{Off: off, Len: n}); err != nil {
+	if err := m.Unlock(c.ctx, o.lockID(), c.lockOwner(sess, o), locking.Range{Off: off, Len: n}); err != nil {
 		return lockStatus(err, wire.STATUS_RANGE_NOT_LOCKED)
 	}
 	c.reassert(sess, o, off, n, false)
@@ -440,7 +448,7 @@ func (c *conn) reassert(sess *session, o *open, off, n uint64, exclusiveOnly boo
 			if l.n == 0 || l.excl != excl || !l.overlaps(off, n) {
 				continue
 			}
-			if err := m.Lock(c.ctx, o.h.ID, locking.Request{Owner: own, Range: locking.Range{Off: l.off, Len: l.n}, Exclusive: excl}); err != nil {
+			if err := m.Lock(c.ctx, o.lockID(), locking.Request{Owner: own, Range: locking.Range{Off: l.off, Len: l.n}, Exclusive: excl}); err != nil {
 				c.s.logs.Warn(c.s.log, "smb: could not restore a stacked lock", "remote", c.remote.String(), "err", err)
 			}
 		}
@@ -470,7 +478,7 @@ func (c *conn) checkLocks(sess *session, o *open, off uint64, n int, write bool)
 			}
 		}
 	}
-	l, err := m.Test(c.ctx, o.h.ID, c.lockOwner(sess, o), locking.Range{Off: off, Len: uint64(n)}, write)
+	l, err := m.Test(c.ctx, o.lockID(), c.lockOwner(sess, o), locking.Range{Off: off, Len: uint64(n)}, write)
 	if err == nil && l != nil {
 		return wire.STATUS_FILE_LOCK_CONFLICT
 	}

@@ -63,6 +63,9 @@ const (
 	STATUS_NONE_MAPPED                           Status = 0xC0000073
 	STATUS_INVALID_SID                           Status = 0xC0000078
 	STATUS_INVALID_SECURITY_DESCR                Status = 0xC0000079
+	STATUS_INVALID_OWNER                         Status = 0xC000005A
+	STATUS_INVALID_PRIMARY_GROUP                 Status = 0xC000005B
+	STATUS_INVALID_ACL                           Status = 0xC0000077
 	STATUS_RANGE_NOT_LOCKED                      Status = 0xC000007E
 	STATUS_DISK_FULL                             Status = 0xC000007F
 	STATUS_INSUFFICIENT_RESOURCES                Status = 0xC000009A
@@ -176,6 +179,9 @@ var statusNames = map[Status]string{
 	STATUS_NONE_MAPPED:                           "STATUS_NONE_MAPPED",
 	STATUS_INVALID_SID:                           "STATUS_INVALID_SID",
 	STATUS_INVALID_SECURITY_DESCR:                "STATUS_INVALID_SECURITY_DESCR",
+	STATUS_INVALID_OWNER:                         "STATUS_INVALID_OWNER",
+	STATUS_INVALID_PRIMARY_GROUP:                 "STATUS_INVALID_PRIMARY_GROUP",
+	STATUS_INVALID_ACL:                           "STATUS_INVALID_ACL",
 	STATUS_RANGE_NOT_LOCKED:                      "STATUS_RANGE_NOT_LOCKED",
 	STATUS_DISK_FULL:                             "STATUS_DISK_FULL",
 	STATUS_INSUFFICIENT_RESOURCES:                "STATUS_INSUFFICIENT_RESOURCES",
