@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -136,14 +137,20 @@ func nfs3ReadFile(t *testing.T, ctx context.Context, c *rpc.Client, dir []byte, 
 // with unstable WRITEs + COMMIT reads back the same, its blocks are
 // objects under the prefix, and after a restart of the server the file is
 // read back from the bucket.
-func TestS3Blocks(t *testing.T) {
+func TestS3Blocks(t *testing.T) { testS3Blocks(t, blocksS3) }
+
+// TestS3CachedBlocks is TestS3Blocks through the write-back cache
+// (--blocks s3-cached): the blocks reach the bucket in the background.
+func TestS3CachedBlocks(t *testing.T) { testS3Blocks(t, blocksCached) }
+
+func testS3Blocks(t *testing.T, kind string) {
 	srv := s3test.Fake(t, nil)
 	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
 	cfg := defaultConfig()
 	cfg.Data = filepath.Join(t.TempDir(), "data")
-	cfg.NFSAddr, cfg.PortmapAddr = "127.0.0.1:0", "off"
-	cfg.Blocks, cfg.S3Endpoint, cfg.S3Bucket, cfg.S3Prefix, cfg.S3Region, cfg.S3PathStyle = "s3", srv.Endpoint, srv.Bucket, "fs1/", "us-east-1", true
+	cfg.NFSAddr, cfg.PortmapAddr, cfg.MetricsAddr = "127.0.0.1:0", "off", "127.0.0.1:0"
+	cfg.Blocks, cfg.S3Endpoint, cfg.S3Bucket, cfg.S3Prefix, cfg.S3Region, cfg.S3PathStyle = kind, srv.Endpoint, srv.Bucket, "fs1/", "us-east-1", true
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -162,12 +169,32 @@ func TestS3Blocks(t *testing.T) {
 		t.Fatalf("stable file read back %d bytes, not what was written", len(got))
 	}
 	keys := srv.Keys(t, "")
+	for kind == blocksCached && len(keys) < 5 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond) // uploads run in the background
+		keys = srv.Keys(t, "")
+	}
 	if len(keys) < 5 {
 		t.Fatalf("bucket holds %d objects after 5 MiB were written: %q", len(keys), keys)
 	}
 	for _, k := range keys {
 		if !strings.HasPrefix(k, "fs1/") {
 			t.Errorf("object %q outside the prefix", k)
+		}
+	}
+	if kind == blocksCached {
+		resp, err := http.Get("http://" + addrs["metrics/tcp"].String() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, m := range []string{"dittofs_cache_dirty_bytes ", "dittofs_cache_hits_total ", "dittofs_cache_upload_queue ", "dittofs_cache_remote_seconds_total "} {
+			if !bytes.Contains(body, []byte("\n"+m)) {
+				t.Errorf("/metrics has no %s", m)
+			}
+		}
+		if bytes.Contains(body, []byte("\ndittofs_cache_uploads_total 0\n")) {
+			t.Errorf("/metrics counts no upload after the blocks reached the bucket")
 		}
 	}
 	c.Close()
@@ -196,12 +223,22 @@ func TestBlockConfig(t *testing.T) {
 	if cfg.BlockConfig != want {
 		t.Fatalf("block config %+v, want %+v", cfg.BlockConfig, want)
 	}
+	cfg, err = parseConfig([]string{"--data", "d", "--blocks", "s3-cached", "--s3-bucket", "b", "--cache-dir", "/c", "--cache-size", "2G", "--cache-uploads", "3"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = BlockConfig{Blocks: "s3-cached", S3Bucket: "b", CacheDir: "/c", CacheSize: 2 << 30, CacheUploads: 3}
+	if cfg.BlockConfig != want {
+		t.Fatalf("block config %+v, want %+v", cfg.BlockConfig, want)
+	}
 	for _, args := range [][]string{
 		{"--data", "d", "--blocks", "s3"},                  // no bucket
 		{"--memory", "--blocks", "s3", "--s3-bucket", "b"}, // volatile metadata over a bucket
 		{"--memory", "--blocks", "fs"},
 		{"--data", "d", "--blocks", "memory"},
 		{"--data", "d", "--blocks", "tape"},
+		{"--data", "d", "--blocks", "s3-cached"}, // no bucket
+		{"--data", "d", "--blocks", "s3-cached", "--s3-bucket", "b", "--cache-uploads", "-1"},
 	} {
 		if _, err := parseConfig(args, io.Discard); err == nil {
 			t.Errorf("%q: no error", args)
