@@ -734,15 +734,19 @@ func (c *Cache) fetch(ctx context.Context, id store.BlockID) ([]byte, error) {
 	return f.data, f.err
 }
 
-const fetchChunk = 1 << 20
+// fetchFirst is the size of the first ranged read of a fetch: one byte more
+// than store.FS's default block size, so that a whole default block comes
+// with its io.EOF in one request. Larger blocks take more reads, each twice
+// the size of the one before.
+const fetchFirst = 1<<20 + 1
 
 func (c *Cache) fetchRemote(ctx context.Context, id store.BlockID) ([]byte, error) {
 	c.stats.fetches.Add(1)
 	var data []byte
-	for {
-		data = append(data, make([]byte, fetchChunk)...)
+	for chunk := fetchFirst; ; chunk *= 2 {
+		at := len(data)
+		data = append(data, make([]byte, chunk)...)
 		start := time.Now()
-		at := len(data) - fetchChunk
 		n, err := c.remote.ReadAt(ctx, id, data[at:], int64(at))
 		c.observe(start, nilIfEOF(err))
 		data = data[:at+n]
