@@ -461,6 +461,20 @@ func (c *Cache) evictOne() bool {
 	return true
 }
 
+// uncount takes e's block out of the figures and the LRU list, before it
+// is replaced or deleted; c.mu is held.
+func (c *Cache) uncount(e *entry) {
+	c.used -= e.size
+	if e.dirty {
+		c.dirty -= e.size
+		c.dirtyN--
+	}
+	if e.elem != nil {
+		c.lru.Remove(e.elem)
+		e.elem = nil
+	}
+}
+
 // markDirty counts e, just made dirty; c.mu is held.
 func (c *Cache) markDirty(e *entry) {
 	c.dirty += e.size
@@ -484,15 +498,17 @@ func (c *Cache) Put(ctx context.Context, id store.BlockID, data []byte) error {
 	if n > c.opts.Capacity {
 		return store.NewError(store.CodeNoSpace, "put", id.String(), fmt.Errorf("cache: a %d-byte block is larger than the cache's capacity %d", n, c.opts.Capacity))
 	}
-	l := c.idLock(id)
-	l.Lock()
-	defer l.Unlock()
 	c.mu.Lock()
 	if err := c.reserve(ctx, n); err != nil {
 		c.mu.Unlock()
 		return err
 	}
 	c.mu.Unlock()
+	// The id's lock is taken after the wait for room, so that a waiting
+	// Put holds up no other id.
+	l := c.idLock(id)
+	l.Lock()
+	defer l.Unlock()
 	// The block is written before its entry says it is there, so an
 	// uploader never takes an older file for this version.
 	if err := c.local.Put(ctx, id, data); err != nil {
@@ -509,15 +525,7 @@ func (c *Cache) Put(ctx context.Context, id store.BlockID, data []byte) error {
 		e = &entry{id: id}
 		c.entries[id] = e
 	} else {
-		c.used -= e.size
-		if e.dirty {
-			c.dirty -= e.size
-			c.dirtyN--
-		}
-		if e.elem != nil {
-			c.lru.Remove(e.elem)
-			e.elem = nil
-		}
+		c.uncount(e)
 	}
 	e.size, e.dirty = n, true
 	e.gen++
@@ -852,14 +860,7 @@ func (c *Cache) Delete(ctx context.Context, id store.BlockID) error {
 	}
 	if e != nil && c.entries[id] == e {
 		delete(c.entries, id)
-		c.used -= e.size
-		if e.dirty {
-			c.dirty -= e.size
-			c.dirtyN--
-		}
-		if e.elem != nil {
-			c.lru.Remove(e.elem)
-		}
+		c.uncount(e)
 	}
 	c.cond.Broadcast()
 	return nil

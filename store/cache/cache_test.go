@@ -303,12 +303,14 @@ func TestReplay(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	r.down.Store(false)
+	// Reopened with the remote still down, so that nothing is uploaded
+	// before the count.
 	puts := r.puts.Load()
 	c = open(t, dir, noClose{r}, cache.Options{})
 	if s := c.Stats(); s.DirtyBlocks != 6 {
 		t.Fatalf("reopened with %d dirty blocks, want 6", s.DirtyBlocks)
 	}
+	r.down.Store(false)
 	if err := c.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +342,8 @@ func TestReplay(t *testing.T) {
 func TestLRU(t *testing.T) {
 	r := newRemote()
 	const size = 1000
-	c := open(t, t.TempDir(), r, cache.Options{Capacity: 3 * size})
+	// One uploader: blocks become clean in the order they were put.
+	c := open(t, t.TempDir(), r, cache.Options{Capacity: 3 * size, Uploads: 1})
 	ctx := context.Background()
 	for _, n := range []string{"a", "b", "c"} {
 		if err := c.Put(ctx, id(n), block(int(n[0]), size)); err != nil {

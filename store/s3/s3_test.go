@@ -38,17 +38,21 @@ func conformance(t *testing.T, srv *s3test.Server) {
 	var mu sync.Mutex
 	prefixes := map[store.Blocks]string{}
 	n := 0
-	storetest.Blocks(t, func(t *testing.T) store.Blocks {
+	// openAt opens a store on prefix ("": a new one) and remembers it.
+	openAt := func(t *testing.T, prefix string) store.Blocks {
 		mu.Lock()
-		n++
-		prefix := fmt.Sprintf("t%d/", n)
+		if prefix == "" {
+			n++
+			prefix = fmt.Sprintf("t%d/", n)
+		}
 		mu.Unlock()
 		b := open(t, srv.Options(prefix))
 		mu.Lock()
 		prefixes[b] = prefix
 		mu.Unlock()
 		return b
-	}, storetest.BlocksOptions{
+	}
+	storetest.Blocks(t, func(t *testing.T) store.Blocks { return openAt(t, "") }, storetest.BlocksOptions{
 		Reopen: func(t *testing.T, old store.Blocks) store.Blocks {
 			if err := old.(*s3store.Blocks).Close(); err != nil {
 				t.Fatalf("Close: %v", err)
@@ -56,11 +60,7 @@ func conformance(t *testing.T, srv *s3test.Server) {
 			mu.Lock()
 			prefix := prefixes[old]
 			mu.Unlock()
-			b := open(t, srv.Options(prefix))
-			mu.Lock()
-			prefixes[b] = prefix
-			mu.Unlock()
-			return b
+			return openAt(t, prefix)
 		},
 		Timeout: 30 * time.Second,
 	})
