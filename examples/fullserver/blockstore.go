@@ -186,6 +186,7 @@ func registerCacheMetrics(reg prometheus.Registerer, blocks store.Blocks) {
 		gauge("dittofs_cache_dirty_bytes", "Bytes of blocks acknowledged but not yet uploaded.", func(s cache.Stats) float64 { return float64(s.DirtyBytes) }),
 		gauge("dittofs_cache_used_bytes", "Bytes of blocks in the local tier.", func(s cache.Stats) float64 { return float64(s.UsedBytes) }),
 		gauge("dittofs_cache_upload_queue", "Blocks queued for upload or uploading.", func(s cache.Stats) float64 { return float64(s.UploadQueue + s.Uploading) }),
+		gauge("dittofs_cache_pending_deletes", "Blocks deleted locally whose delete in S3 has not run yet.", func(s cache.Stats) float64 { return float64(s.PendingDeletes) }),
 		counter("dittofs_cache_uploads_total", "Blocks uploaded.", func(s cache.Stats) float64 { return float64(s.Uploads) }),
 		counter("dittofs_cache_upload_errors_total", "Failed upload attempts (retried).", func(s cache.Stats) float64 { return float64(s.UploadErrors) }),
 		counter("dittofs_cache_evictions_total", "Clean blocks dropped from the local tier for room.", func(s cache.Stats) float64 { return float64(s.Evictions) }),

@@ -47,12 +47,16 @@
 //
 // # Delete, Walk and garbage collection
 //
-// Delete waits for an upload of the block in flight, deletes it remotely
-// and then locally, so a block never comes back to the remote once Delete
-// has returned, and a failed remote delete leaves the block whole. Walk
-// visits the dirty blocks first, then the remote's (skipping those it
-// visited), so store.FS's GC sees every block, pending or uploaded; the
+// Delete cancels an upload of the block in flight, deletes it locally and
+// journals its remote delete ("X id"), which the uploaders run in the
+// background (the next Open resumes them; "D id" records one done), so a
+// removal never waits for the remote, even while it is down. From Delete on,
+// reads and Walk no longer see the block; a Put of the same id supersedes
+// the pending delete, and waits for one in flight before it uploads. Walk
+// visits the dirty blocks first, then the remote's (skipping those and the
+// deleted ones), so store.FS's GC sees every block, pending or uploaded; the
 // cache itself never drops a dirty block (eviction takes clean ones only).
+// Drain waits for the uploads and the remote deletes.
 //
 // # Metrics
 //
@@ -125,7 +129,10 @@ type Cache struct {
 	queue    []store.BlockID
 	inflight int
 	fetches  map[store.BlockID]*fetch
-	delGen   uint64 // incremented by every Delete: a fetch that saw another value does not keep its block
+	deletes  map[store.BlockID]*remoteDelete // deleted here, not yet remotely
+	delQueue []store.BlockID
+	running  map[store.BlockID]chan struct{} // remote deletes in flight
+	delGen   uint64                          // incremented by every Delete: a fetch that saw another value does not keep its block
 	journal  *os.File
 	records  int // in the journal
 
@@ -138,10 +145,14 @@ type entry struct {
 	dirty     bool
 	gen       uint64 // incremented by every local Put
 	queued    bool
-	uploading chan struct{} // closed when the upload in flight ends
+	uploading chan struct{}      // closed when the upload in flight ends
+	cancel    context.CancelFunc // cancels the upload in flight
 	deleting  bool
 	elem      *list.Element // in lru when clean
 }
+
+// remoteDelete is a Delete not yet done on the remote.
+type remoteDelete struct{ queued bool }
 
 type fetch struct {
 	done chan struct{}
@@ -169,6 +180,8 @@ const (
 	journalHeader = "dittofs cache journal 1\n"
 	recUploaded   = 'U'
 	recPut        = 'P'
+	recDelete     = 'X' // deleted locally, to delete remotely
+	recDeleted    = 'D' // deleted remotely
 	recordSize    = 1 + len(store.BlockID{})
 )
 
@@ -188,7 +201,8 @@ func Open(remote store.Blocks, o Options) (*Cache, error) {
 		o.RetryDelay = time.Second
 	}
 	c := &Cache{remote: remote, opts: o, log: o.Logger, entries: map[store.BlockID]*entry{}, lru: list.New(),
-		fetches: map[store.BlockID]*fetch{}, seed: maphash.MakeSeed()}
+		fetches: map[store.BlockID]*fetch{}, deletes: map[store.BlockID]*remoteDelete{}, running: map[store.BlockID]chan struct{}{},
+		seed: maphash.MakeSeed()}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -236,7 +250,16 @@ func (c *Cache) replay() error {
 		return store.NewError(store.CodeIO, "open", path, err)
 	}
 	ctx := context.Background()
+	for id, r := range last {
+		if r == recDelete {
+			c.queueDelete(id)
+		}
+	}
 	err = c.local.Walk(ctx, func(id store.BlockID) error {
+		if last[id] == recDelete {
+			// Deleted after it was put: the delete stands.
+			return c.local.Delete(ctx, id)
+		}
 		size, err := blockSize(ctx, c.local, id)
 		if err != nil {
 			return err
@@ -323,6 +346,11 @@ func (c *Cache) rewriteJournal() error {
 			n++
 		}
 	}
+	for id := range c.deletes {
+		buf = append(buf, recDelete)
+		buf = append(buf, id[:]...)
+		n++
+	}
 	if err := c.writeFileSync(tmp, buf); err != nil {
 		return store.NewError(store.CodeIO, "journal", tmp, err)
 	}
@@ -375,7 +403,7 @@ func (c *Cache) record(kind byte, id store.BlockID) error {
 		return store.NewError(store.CodeIO, "journal", c.opts.Dir, err)
 	}
 	c.records++
-	if c.records > 4*len(c.entries)+4096 {
+	if c.records > 4*(len(c.entries)+len(c.deletes))+4096 {
 		if err := c.rewriteJournal(); err != nil {
 			c.log.Warn("cache: compacting the journal", "err", err)
 		}
@@ -530,6 +558,9 @@ func (c *Cache) Put(ctx context.Context, id store.BlockID, data []byte) error {
 	e.size, e.dirty = n, true
 	e.gen++
 	c.markDirty(e)
+	// A pending remote delete of the id is superseded; one in flight
+	// holds the upload back until it is done (see uploader).
+	delete(c.deletes, id)
 	c.enqueue(e)
 	return c.record(recPut, id)
 }
@@ -562,12 +593,16 @@ func (c *Cache) uploader() {
 	delay := c.opts.RetryDelay
 	for {
 		c.mu.Lock()
-		for len(c.queue) == 0 && !c.closed {
+		for len(c.queue) == 0 && len(c.delQueue) == 0 && !c.closed {
 			c.cond.Wait()
 		}
 		if c.closed {
 			c.mu.Unlock()
 			return
+		}
+		if len(c.delQueue) > 0 {
+			delay = c.remoteDelete(delay) // unlocks c.mu
+			continue
 		}
 		id := c.queue[0]
 		c.queue = c.queue[1:]
@@ -577,22 +612,25 @@ func (c *Cache) uploader() {
 			continue
 		}
 		e.queued = false
-		if !e.dirty || e.deleting || e.uploading != nil {
-			// A Delete or the upload in flight will requeue it if needed.
+		if !e.dirty || e.deleting || e.uploading != nil || c.running[id] != nil {
+			// A Delete, the upload in flight or the remote delete in
+			// flight will requeue it if needed.
 			c.mu.Unlock()
 			continue
 		}
 		gen, size := e.gen, e.size
 		done := make(chan struct{})
-		e.uploading = done
+		uctx, cancel := context.WithCancel(c.ctx)
+		e.uploading, e.cancel = done, cancel
 		c.inflight++
 		c.mu.Unlock()
 
-		err := c.upload(id, size)
+		err := c.upload(uctx, id, size)
+		cancel()
 
 		c.mu.Lock()
 		c.inflight--
-		e.uploading = nil
+		e.uploading, e.cancel = nil, nil
 		close(done)
 		switch {
 		case c.entries[id] != e:
@@ -616,7 +654,7 @@ func (c *Cache) uploader() {
 		c.cond.Broadcast()
 		c.mu.Unlock()
 		if err != nil {
-			if c.ctx.Err() == nil {
+			if uctx.Err() == nil {
 				c.log.Warn("cache: upload failed; will retry", "block", id, "err", err, "retry_in", delay)
 			}
 			delay = min(2*delay, time.Minute)
@@ -630,9 +668,9 @@ func (c *Cache) uploader() {
 var errChanged = errors.New("cache: block changed during upload")
 
 // upload copies one version of a local block of size bytes to the remote.
-func (c *Cache) upload(id store.BlockID, size int64) error {
+func (c *Cache) upload(ctx context.Context, id store.BlockID, size int64) error {
 	buf := make([]byte, size+1)
-	n, err := c.local.ReadAt(c.ctx, id, buf, 0)
+	n, err := c.local.ReadAt(ctx, id, buf, 0)
 	if err != io.EOF || int64(n) != size {
 		if err == nil || err == io.EOF {
 			err = errChanged
@@ -640,7 +678,7 @@ func (c *Cache) upload(id store.BlockID, size int64) error {
 		return err
 	}
 	start := time.Now()
-	err = c.remote.Put(c.ctx, id, buf[:size])
+	err = c.remote.Put(ctx, id, buf[:size])
 	c.observe(start, err)
 	if err != nil {
 		c.stats.uploadErrors.Add(1)
@@ -697,6 +735,12 @@ func (c *Cache) ReadAt(ctx context.Context, id store.BlockID, p []byte, off int6
 			c.mu.Unlock()
 		}
 		return n, err
+	}
+	c.mu.Lock()
+	_, gone := c.deletes[id]
+	c.mu.Unlock()
+	if gone {
+		return 0, store.NewError(store.CodeNotFound, "readat", id.String(), nil)
 	}
 	c.stats.misses.Add(1)
 	data, err := c.fetch(ctx, id)
@@ -813,7 +857,11 @@ func (c *Cache) keep(id store.BlockID, data []byte, gen uint64) {
 	}
 }
 
-// Delete removes block id from the remote, then locally.
+// Delete removes block id locally at once and from the remote in the
+// background: it cancels an upload of the block in flight, deletes the local
+// file, and journals the remote delete, which the uploaders run (and the
+// next Open resumes). Until it is done, reads and Walk no longer see the
+// block; a Put of the id meanwhile supersedes it.
 func (c *Cache) Delete(ctx context.Context, id store.BlockID) error {
 	if err := c.check(ctx, "delete"); err != nil {
 		return err
@@ -822,56 +870,104 @@ func (c *Cache) Delete(ctx context.Context, id store.BlockID) error {
 	l.Lock()
 	defer l.Unlock()
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.delGen++
-	e := c.entries[id]
-	if e != nil {
+	if e := c.entries[id]; e != nil {
 		e.deleting = true
 		for e.uploading != nil {
 			done := e.uploading
+			e.cancel()
 			c.mu.Unlock()
-			select {
-			case <-done:
-			case <-ctx.Done():
-				c.mu.Lock()
-				c.undelete(e)
-				c.mu.Unlock()
-				return ctx.Err()
-			}
+			<-done // a canceled upload returns at once
 			c.mu.Lock()
 		}
-	}
-	c.mu.Unlock()
-	start := time.Now()
-	err := c.remote.Delete(ctx, id)
-	c.observe(start, err)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err != nil {
-		if e != nil {
-			c.undelete(e)
+		e.deleting = false
+		if err := c.local.Delete(ctx, id); err != nil {
+			if e.dirty {
+				c.enqueue(e)
+			}
+			return err
 		}
-		return err
-	}
-	if err := c.local.Delete(ctx, id); err != nil {
-		if e != nil {
-			c.undelete(e)
-		}
-		return err
-	}
-	if e != nil && c.entries[id] == e {
 		delete(c.entries, id)
 		c.uncount(e)
 	}
+	c.queueDelete(id)
 	c.cond.Broadcast()
-	return nil
+	return c.record(recDelete, id)
 }
 
-// undelete puts back an entry whose Delete failed; c.mu is held.
-func (c *Cache) undelete(e *entry) {
-	e.deleting = false
-	if e.dirty {
-		c.enqueue(e)
+// queueDelete queues the remote delete of id; c.mu is held (or the
+// uploaders are not started).
+func (c *Cache) queueDelete(id store.BlockID) {
+	d := c.deletes[id]
+	if d == nil {
+		d = &remoteDelete{}
+		c.deletes[id] = d
 	}
+	if !d.queued {
+		d.queued = true
+		c.delQueue = append(c.delQueue, id)
+	}
+}
+
+// remoteDelete runs the first queued remote delete; it is called with c.mu
+// held and returns with it released, and returns the next retry delay.
+func (c *Cache) remoteDelete(delay time.Duration) time.Duration {
+	id := c.delQueue[0]
+	c.delQueue = c.delQueue[1:]
+	d := c.deletes[id]
+	if d == nil || !d.queued || c.running[id] != nil {
+		c.mu.Unlock()
+		return delay
+	}
+	d.queued = false
+	done := make(chan struct{})
+	c.running[id] = done
+	c.mu.Unlock()
+
+	start := time.Now()
+	err := c.remote.Delete(c.ctx, id)
+	c.observe(start, err)
+
+	c.mu.Lock()
+	delete(c.running, id)
+	close(done)
+	switch {
+	case c.deletes[id] != d:
+		// A Put superseded the delete.
+	case err != nil:
+		c.requeueDeleteLater(id, d, delay)
+	default:
+		delete(c.deletes, id)
+		if rerr := c.record(recDeleted, id); rerr != nil {
+			c.log.Warn("cache: journal", "err", rerr)
+		}
+	}
+	if e := c.entries[id]; e != nil && e.dirty {
+		c.enqueue(e) // put again while the delete ran: upload it now
+	}
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	if err != nil {
+		if c.ctx.Err() == nil {
+			c.log.Warn("cache: remote delete failed; will retry", "block", id, "err", err, "retry_in", delay)
+		}
+		return min(2*delay, time.Minute)
+	}
+	return c.opts.RetryDelay
+}
+
+// requeueDeleteLater queues the remote delete d of id again after delay;
+// c.mu is held.
+func (c *Cache) requeueDeleteLater(id store.BlockID, d *remoteDelete, delay time.Duration) {
+	time.AfterFunc(delay, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.deletes[id] == d && !c.closed {
+			c.queueDelete(id)
+			c.cond.Broadcast()
+		}
+	})
 }
 
 // Walk visits the dirty blocks, then the remote's blocks it has not
@@ -881,14 +977,21 @@ func (c *Cache) Walk(ctx context.Context, fn func(store.BlockID) error) error {
 		return err
 	}
 	c.mu.Lock()
-	pending := make(map[store.BlockID]bool, c.dirtyN)
+	// pending: visited first, and skipped in the remote's listing, with
+	// the blocks deleted here whose remote delete has not run.
+	pending := make(map[store.BlockID]bool, c.dirtyN+len(c.deletes))
+	var dirty []store.BlockID
 	for id, e := range c.entries {
 		if e.dirty {
 			pending[id] = true
+			dirty = append(dirty, id)
 		}
 	}
+	for id := range c.deletes {
+		pending[id] = true
+	}
 	c.mu.Unlock()
-	for id := range pending {
+	for _, id := range dirty {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -904,12 +1007,12 @@ func (c *Cache) Walk(ctx context.Context, fn func(store.BlockID) error) error {
 	})
 }
 
-// Drain waits until every block has been uploaded (none is dirty), or ctx
-// ends.
+// Drain waits until every block has been uploaded and every delete done
+// on the remote, or ctx ends.
 func (c *Cache) Drain(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for c.dirtyN > 0 {
+	for c.dirtyN > 0 || len(c.deletes) > 0 {
 		if c.closed {
 			return store.NewError(store.CodeIO, "drain", "", errors.New("cache: closed"))
 		}
@@ -936,7 +1039,11 @@ func (c *Cache) Close() error {
 	c.syncMu.Lock()
 	defer c.syncMu.Unlock()
 	c.mu.Lock()
-	err := c.journal.Close()
+	var err error
+	if !c.opts.NoSync {
+		err = c.journal.Sync()
+	}
+	err = errors.Join(err, c.journal.Close())
 	c.mu.Unlock()
 	err = errors.Join(err, c.local.Close())
 	if cl, ok := c.remote.(io.Closer); ok {
@@ -957,6 +1064,9 @@ type Stats struct {
 	// UploadQueue is the blocks queued for upload, Uploading those in
 	// flight.
 	UploadQueue, Uploading int
+	// PendingDeletes are blocks deleted here whose remote delete has not
+	// run yet.
+	PendingDeletes int
 	// Uploads and UploadBytes count finished uploads, UploadErrors
 	// failed attempts; Fetches and FetchErrors whole-block reads from
 	// the remote.
@@ -984,7 +1094,7 @@ func (s Stats) HitRatio() float64 {
 func (c *Cache) Stats() Stats {
 	c.mu.Lock()
 	s := Stats{DirtyBytes: c.dirty, DirtyBlocks: c.dirtyN, UsedBytes: c.used, CapacityBytes: c.opts.Capacity,
-		UploadQueue: len(c.queue), Uploading: c.inflight}
+		UploadQueue: len(c.queue), Uploading: c.inflight, PendingDeletes: len(c.deletes)}
 	c.mu.Unlock()
 	st := &c.stats
 	s.Hits, s.Misses = st.hits.Load(), st.misses.Load()

@@ -382,8 +382,9 @@ func TestLRU(t *testing.T) {
 }
 
 // TestDeleteDuringUpload: a Delete of a block whose upload is in flight
-// waits for it and then deletes it remotely, so the upload cannot bring it
-// back; Walk reports a pending block once.
+// cancels the upload and returns without waiting for the remote; the block
+// is gone for reads and Walk at once, and from the remote once the
+// background delete has run, so the upload cannot bring it back.
 func TestDeleteDuringUpload(t *testing.T) {
 	r := newRemote()
 	gate := make(chan struct{})
@@ -394,35 +395,101 @@ func TestDeleteDuringUpload(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the upload to start", func() bool { return c.Stats().Uploading == 1 })
-	seen := 0
-	if err := c.Walk(ctx, func(b store.BlockID) error {
-		if b == id("x") {
-			seen++
-		}
-		return nil
-	}); err != nil || seen != 1 {
-		t.Fatalf("Walk saw the pending block %d times, %v", seen, err)
+	if got := walkAll(t, c); len(got) != 1 || !got[id("x")] {
+		t.Fatalf("Walk with x pending upload: %v, want x once", got)
 	}
-	deleted := make(chan error, 1)
-	go func() { deleted <- c.Delete(ctx, id("x")) }()
-	select {
-	case err := <-deleted:
-		t.Fatalf("Delete returned %v while the upload was in flight", err)
-	case <-time.After(20 * time.Millisecond):
+	if err := c.Delete(ctx, id("x")); err != nil {
+		t.Fatalf("Delete while the upload hangs: %v", err)
+	}
+	if _, err := c.ReadAt(ctx, id("x"), make([]byte, 1), 0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("ReadAt after Delete: %v", err)
+	}
+	if got := walkAll(t, c); len(got) != 0 {
+		t.Fatalf("Walk after Delete: %v", got)
 	}
 	r.mu.Lock()
 	r.gate = nil
 	r.mu.Unlock()
 	close(gate)
-	if err := <-deleted; err != nil {
+	if err := c.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if r.has(t, id("x"), []byte("x")) {
-		t.Fatal("the block is on the remote after Delete returned")
+		t.Fatal("the block is on the remote after Delete and Drain")
 	}
-	if _, err := c.ReadAt(ctx, id("x"), make([]byte, 1), 0); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("ReadAt after Delete: %v", err)
+}
+
+// TestDeleteRemoteDown: with the remote down, Delete of an uploaded block
+// returns at once (journaled), the block is gone for reads (no fetch of
+// the stale remote copy) and Walk; the delete survives a reopen and runs
+// when the remote is back. A Put of a deleted id before the remote delete
+// runs supersedes it: the new version stays.
+func TestDeleteRemoteDown(t *testing.T) {
+	r := newRemote()
+	dir := t.TempDir()
+	ctx := context.Background()
+	c := open(t, dir, noClose{r}, cache.Options{})
+	for _, n := range []string{"a", "b"} {
+		if err := c.Put(ctx, id(n), []byte(n)); err != nil {
+			t.Fatal(err)
+		}
 	}
+	if err := c.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.down.Store(true)
+	for _, n := range []string{"a", "b"} {
+		if err := c.Delete(ctx, id(n)); err != nil {
+			t.Fatalf("Delete %s with the remote down: %v", n, err)
+		}
+		if _, err := c.ReadAt(ctx, id(n), make([]byte, 1), 0); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("ReadAt of deleted %s: %v, want ErrNotFound", n, err)
+		}
+	}
+	if err := c.Put(ctx, id("b"), []byte("b2")); err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Stats(); s.PendingDeletes != 1 {
+		t.Fatalf("%d pending deletes, want 1 (b's superseded by its Put)", s.PendingDeletes)
+	}
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c = open(t, dir, noClose{r}, cache.Options{})
+	if s := c.Stats(); s.PendingDeletes != 1 || s.DirtyBlocks != 1 {
+		t.Fatalf("reopened: %+v, want 1 pending delete and 1 dirty block", s)
+	}
+	r.down.Store(false)
+	if got := walkAll(t, c); len(got) != 1 || !got[id("b")] {
+		t.Fatalf("Walk after reopen: %v, want b only", got)
+	}
+	if err := c.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r.has(t, id("a"), []byte("a")) {
+		t.Error("a is still on the remote after its delete ran")
+	}
+	if !r.has(t, id("b"), []byte("b2")) {
+		t.Error("b's new version is not on the remote")
+	}
+}
+
+func walkAll(t *testing.T, c store.Blocks) map[store.BlockID]bool {
+	t.Helper()
+	got := map[store.BlockID]bool{}
+	if err := c.Walk(context.Background(), func(b store.BlockID) error {
+		if got[b] {
+			t.Errorf("Walk visited %s twice", b)
+		}
+		got[b] = true
+		return nil
+	}); err != nil {
+		t.Fatalf("Walk: %v", err)
+	}
+	return got
 }
 
 // TestTooLarge: a block larger than the whole cache is refused at once
