@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -242,6 +245,112 @@ func TestBlockConfig(t *testing.T) {
 	} {
 		if _, err := parseConfig(args, io.Discard); err == nil {
 			t.Errorf("%q: no error", args)
+		}
+	}
+}
+
+// remove3 is REMOVE3args (RFC 1813 §3.3.12): diropargs3.
+type remove3 struct {
+	dir  []byte
+	name string
+}
+
+func (a remove3) MarshalXDR(e *xdr.Encoder) { e.Opaque(a.dir); e.String(a.name) }
+func (a remove3) SizeXDR() int              { return xdr.SizeOpaque(len(a.dir)) + xdr.SizeOpaque(len(a.name)) }
+
+// TestS3CachedOutage: with --blocks s3-cached, S3 answering every request
+// with 503 SlowDown for a while changes nothing a client sees: stable and
+// committed writes are acknowledged, files read back, a REMOVE returns
+// (its block deletes wait in the cache's journal); when S3 is back the
+// blocks reach the bucket and the removed file's blocks leave it.
+func TestS3CachedOutage(t *testing.T) {
+	var down atomic.Bool
+	var refused atomic.Int64
+	srv := s3test.Fake(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if down.Load() {
+				refused.Add(1)
+				io.Copy(io.Discard, r.Body)
+				w.WriteHeader(http.StatusServiceUnavailable)
+				io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>down</Message></Error>`)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	cfg := defaultConfig()
+	cfg.Data = filepath.Join(t.TempDir(), "data")
+	cfg.NFSAddr, cfg.PortmapAddr, cfg.MetricsAddr = "127.0.0.1:0", "off", "127.0.0.1:0"
+	cfg.Blocks, cfg.S3Endpoint, cfg.S3Bucket, cfg.S3Region, cfg.S3PathStyle = blocksCached, srv.Endpoint, srv.Bucket, "us-east-1", true
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	addrs, _ := startRun(t, cfg)
+	c, root := nfs3Mount(t, ctx, addrs["nfs/tcp"].String())
+
+	gone := make([]byte, 2<<20)
+	rand.Read(gone)
+	nfs3WriteFile(t, ctx, c, root, "gone", gone, 2)
+	for len(srv.Keys(t, "")) < 2 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond) // its blocks reach the bucket
+	}
+	goneKeys := srv.Keys(t, "")
+	down.Store(true)
+	files := map[string][]byte{}
+	for i, stable := range []uint32{2, 0, 2} {
+		data := make([]byte, 1<<20+i*4096+17)
+		rand.Read(data)
+		name := fmt.Sprint("during", i)
+		nfs3WriteFile(t, ctx, c, root, name, data, stable)
+		files[name] = data
+	}
+	for name, data := range files {
+		if got := nfs3ReadFile(t, ctx, c, root, name); !bytes.Equal(got, data) {
+			t.Fatalf("%s read back %d bytes during the outage, not what was written", name, len(got))
+		}
+	}
+	var rm status3
+	if err := c.Call(ctx, progNFS, 3, 12, remove3{root, "gone"}, &rm); err != nil || rm.status != 0 {
+		t.Fatalf("REMOVE during the outage: %d %v", rm.status, err)
+	}
+	if refused.Load() == 0 {
+		t.Fatal("S3 refused no request during the outage: the test did not test it")
+	}
+	down.Store(false)
+	// The uploads and deletes drain: the bucket ends with the blocks of
+	// the three files (at least one object each) and without gone's.
+	metrics := func() string {
+		resp, err := http.Get("http://" + addrs["metrics/tcp"].String() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	for ctx.Err() == nil {
+		m := metrics()
+		if strings.Contains(m, "\ndittofs_cache_dirty_bytes 0\n") && strings.Contains(m, "\ndittofs_cache_pending_deletes 0\n") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the cache did not drain after S3 came back:\n%s", metrics())
+	}
+	keys := srv.Keys(t, "")
+	if len(keys) < 3 {
+		t.Fatalf("bucket holds %d objects after the drain, want the blocks of 3 files", len(keys))
+	}
+	for _, k := range goneKeys {
+		if slices.Contains(keys, k) {
+			t.Errorf("the removed file's block %s is still in the bucket", k)
+		}
+	}
+	for name, data := range files {
+		if got := nfs3ReadFile(t, ctx, c, root, name); !bytes.Equal(got, data) {
+			t.Fatalf("%s read back %d bytes after the outage", name, len(got))
 		}
 	}
 }
