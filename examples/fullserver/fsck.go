@@ -59,9 +59,11 @@ func fsck(ctx context.Context, cfg Config, w io.Writer, log *slog.Logger) int {
 
 // checkData checks the stores of the data directory without changing
 // them: the metadata store is opened read-only (Badger refuses while a
-// server has it open) and writes to it fail; the block directory is only
-// read (opening it removes temporary files of interrupted writes, which
-// nothing refers to).
+// server has it open) and writes to it fail; the block store is only read
+// (opening a block directory removes temporary files of interrupted writes,
+// which nothing refers to; opening the write-back cache of --blocks
+// s3-cached resumes its pending uploads and deletes, which finishes what the
+// server acknowledged).
 func checkData(ctx context.Context, cfg Config, log *slog.Logger) (store.Report, error) {
 	meta, err := openMetaReadOnly(cfg, log)
 	if err != nil {
