@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,8 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/dittofs/dittofs/rpc"
 	"github.com/dittofs/dittofs/rpc/xdr"
+	"github.com/dittofs/dittofs/store"
+	"github.com/dittofs/dittofs/store/cache"
 	"github.com/dittofs/dittofs/store/s3/s3test"
 )
 
@@ -352,5 +359,63 @@ func TestS3CachedOutage(t *testing.T) {
 		if got := nfs3ReadFile(t, ctx, c, root, name); !bytes.Equal(got, data) {
 			t.Fatalf("%s read back %d bytes after the outage", name, len(got))
 		}
+	}
+}
+
+// TestS3Check: --check reads the blocks from the configured store: clean
+// after a file was written through the cache over S3, and a referenced
+// block deleted from the bucket (and not cached) is reported missing.
+func TestS3Check(t *testing.T) {
+	srv := s3test.Fake(t, nil)
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	data := filepath.Join(t.TempDir(), "data")
+	args := []string{"--data", data, "--blocks", "s3-cached", "--s3-endpoint", srv.Endpoint, "--s3-bucket", srv.Bucket, "--s3-path-style", "--s3-region", "us-east-1"}
+	cfg, err := parseConfig(args, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := openStores(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cred := &store.Cred{UID: 1000, GID: 1000}
+	h, _, _, err := st.fs.Create(ctx, cred, st.fs.Root(), "f", store.CreateGuarded, &store.SetAttr{Mask: store.SetMode, Mode: 0o644}, store.Verifier{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := make([]byte, 3<<20)
+	rand.Read(content)
+	if _, _, err := st.fs.WriteAt(ctx, cred, h, content, 0, store.FileSync); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.blocks.(*cache.Cache).Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.close(); err != nil {
+		t.Fatal(err)
+	}
+	check := func() (int, string) {
+		cfg, err := parseConfig(append(args, "--check"), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		return fsck(ctx, cfg, &out, slog.New(slog.DiscardHandler)), out.String()
+	}
+	if code, out := check(); code != fsckClean {
+		t.Fatalf("check after a write through the cache: exit %d\n%s", code, out)
+	}
+	// Lose one block: out of the cache's local tier and out of the bucket.
+	if err := os.RemoveAll(filepath.Join(data, "cache")); err != nil {
+		t.Fatal(err)
+	}
+	keys := srv.Keys(t, "")
+	if _, err := srv.Client().DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: aws.String(srv.Bucket), Key: aws.String(keys[0])}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := check(); code == fsckClean || !strings.Contains(out, "missing") {
+		t.Fatalf("check with a block gone from the bucket: exit %d\n%s", code, out)
 	}
 }
