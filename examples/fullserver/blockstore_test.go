@@ -128,10 +128,16 @@ func nfs3ReadFile(t *testing.T, ctx context.Context, c *rpc.Client, dir []byte, 
 	if err := c.Call(ctx, progNFS, 3, 3, lookup3{dir, name}, &l); err != nil || l.status != 0 {
 		t.Fatalf("LOOKUP %s: %d %v", name, l.status, err)
 	}
+	return nfs3Read(t, ctx, c, l.fh)
+}
+
+// nfs3Read READs the file fh whole, 1 MiB at a time.
+func nfs3Read(t *testing.T, ctx context.Context, c *rpc.Client, fh []byte) []byte {
+	t.Helper()
 	var got []byte
 	for {
 		var r read3Res
-		if err := c.Call(ctx, progNFS, 3, 6, read3{l.fh, uint64(len(got)), 1 << 20}, &r); err != nil || r.status != 0 {
+		if err := c.Call(ctx, progNFS, 3, 6, read3{fh, uint64(len(got)), 1 << 20}, &r); err != nil || r.status != 0 {
 			t.Fatalf("READ at %d: %d %v", len(got), r.status, err)
 		}
 		got = append(got, r.data...)
