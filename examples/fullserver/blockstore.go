@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -133,9 +134,19 @@ func openBlocks(ctx context.Context, cfg Config, log *slog.Logger) (store.Blocks
 	case blocksMemory:
 		return memory.NewBlocks(), nil
 	case blocksS3:
-		return openS3(ctx, cfg, log)
+		return openS3(ctx, cfg, log, false)
 	case blocksCached:
-		remote, err := openS3(ctx, cfg, log)
+		// The cache serves and acknowledges without S3, so a server
+		// whose S3 is away starts all the same (after a bounded check):
+		// only an answer that S3 will not change by itself (denied
+		// credentials, no such bucket) stops it.
+		cctx, cancel := context.WithTimeout(ctx, cachedCheckTimeout)
+		remote, err := openS3(cctx, cfg, log, false)
+		cancel()
+		if err != nil && store.CodeOf(err) != store.CodeAccess && store.CodeOf(err) != store.CodeNotFound {
+			log.Warn("S3 does not answer; starting on the write-back cache, uploads will wait for it", "endpoint", cfg.S3Endpoint, "bucket", cfg.S3Bucket, "err", err)
+			remote, err = openS3(ctx, cfg, log, true)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -156,8 +167,15 @@ func openBlocks(ctx context.Context, cfg Config, log *slog.Logger) (store.Blocks
 	return localfs.Open(filepath.Join(cfg.Data, "blocks"), localfs.Options{})
 }
 
-func openS3(ctx context.Context, cfg Config, log *slog.Logger) (*s3store.Blocks, error) {
+// cachedCheckTimeout bounds the check of the bucket when the blocks are
+// behind the cache (a variable for tests).
+var cachedCheckTimeout = 15 * time.Second
+
+// openS3 opens the bucket of cfg; noCheck skips the check that the bucket
+// answers.
+func openS3(ctx context.Context, cfg Config, log *slog.Logger, noCheck bool) (*s3store.Blocks, error) {
 	return s3store.Open(ctx, s3store.Options{
+		NoCheck:   noCheck,
 		Bucket:    cfg.S3Bucket,
 		Prefix:    cfg.S3Prefix,
 		Endpoint:  cfg.S3Endpoint,

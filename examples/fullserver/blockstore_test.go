@@ -272,7 +272,9 @@ func (a remove3) MarshalXDR(e *xdr.Encoder) { e.Opaque(a.dir); e.String(a.name) 
 func (a remove3) SizeXDR() int              { return xdr.SizeOpaque(len(a.dir)) + xdr.SizeOpaque(len(a.name)) }
 
 // TestS3CachedOutage: with --blocks s3-cached, S3 answering every request
-// with 503 SlowDown for a while changes nothing a client sees: stable and
+// with 503 SlowDown changes nothing a client sees. A server started while
+// S3 is down starts on the cache (a file written then is uploaded after a
+// restart with S3 back). During an outage while serving, stable and
 // committed writes are acknowledged, files read back, a REMOVE returns
 // (its block deletes wait in the cache's journal); when S3 is back the
 // blocks reach the bucket and the removed file's blocks leave it.
@@ -299,16 +301,47 @@ func TestS3CachedOutage(t *testing.T) {
 	cfg.Blocks, cfg.S3Endpoint, cfg.S3Bucket, cfg.S3Region, cfg.S3PathStyle = blocksCached, srv.Endpoint, srv.Bucket, "us-east-1", true
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	addrs, _ := startRun(t, cfg)
-	c, root := nfs3Mount(t, ctx, addrs["nfs/tcp"].String())
 
+	// A server started while S3 is down starts on the cache.
+	defer func(d time.Duration) { cachedCheckTimeout = d }(cachedCheckTimeout)
+	cachedCheckTimeout = 100 * time.Millisecond
+	down.Store(true)
+	addrs, stop := startRun(t, cfg)
+	c, root := nfs3Mount(t, ctx, addrs["nfs/tcp"].String())
+	early := make([]byte, 100<<10)
+	rand.Read(early)
+	nfs3WriteFile(t, ctx, c, root, "early", early, 2)
+	c.Close()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	down.Store(false)
+	addrs, _ = startRun(t, cfg)
+	c, root = nfs3Mount(t, ctx, addrs["nfs/tcp"].String())
+	if got := nfs3ReadFile(t, ctx, c, root, "early"); !bytes.Equal(got, early) {
+		t.Fatal("a file written while S3 was down at start reads back wrong")
+	}
+
+	// Keys appear as uploads complete in the background.
+	waitKeys := func(n int) []string {
+		keys := srv.Keys(t, "")
+		for len(keys) < n && ctx.Err() == nil {
+			time.Sleep(10 * time.Millisecond)
+			keys = srv.Keys(t, "")
+		}
+		return keys
+	}
+	before := waitKeys(1) // early's block
 	gone := make([]byte, 2<<20)
 	rand.Read(gone)
 	nfs3WriteFile(t, ctx, c, root, "gone", gone, 2)
-	for len(srv.Keys(t, "")) < 2 && ctx.Err() == nil {
-		time.Sleep(10 * time.Millisecond) // its blocks reach the bucket
+	var goneKeys []string
+	for _, k := range waitKeys(len(before) + 2) {
+		if !slices.Contains(before, k) {
+			goneKeys = append(goneKeys, k)
+		}
 	}
-	goneKeys := srv.Keys(t, "")
+	refused.Store(0)
 	down.Store(true)
 	files := map[string][]byte{}
 	for i, stable := range []uint32{2, 0, 2} {
@@ -353,8 +386,8 @@ func TestS3CachedOutage(t *testing.T) {
 		t.Fatalf("the cache did not drain after S3 came back:\n%s", metrics())
 	}
 	keys := srv.Keys(t, "")
-	if len(keys) < 3 {
-		t.Fatalf("bucket holds %d objects after the drain, want the blocks of 3 files", len(keys))
+	if len(keys) < 4 {
+		t.Fatalf("bucket holds %d objects after the drain, want the blocks of 4 files", len(keys))
 	}
 	for _, k := range goneKeys {
 		if slices.Contains(keys, k) {
