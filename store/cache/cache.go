@@ -129,6 +129,7 @@ type Cache struct {
 	queue    []store.BlockID
 	inflight int
 	fetches  map[store.BlockID]*fetch
+	writing  map[store.BlockID]int           // ids a Put is writing: not to evict
 	deletes  map[store.BlockID]*remoteDelete // deleted here, not yet remotely
 	delQueue []store.BlockID
 	running  map[store.BlockID]chan struct{} // remote deletes in flight
@@ -201,7 +202,7 @@ func Open(remote store.Blocks, o Options) (*Cache, error) {
 		o.RetryDelay = time.Second
 	}
 	c := &Cache{remote: remote, opts: o, log: o.Logger, entries: map[store.BlockID]*entry{}, lru: list.New(),
-		fetches: map[store.BlockID]*fetch{}, deletes: map[store.BlockID]*remoteDelete{}, running: map[store.BlockID]chan struct{}{},
+		fetches: map[store.BlockID]*fetch{}, deletes: map[store.BlockID]*remoteDelete{}, writing: map[store.BlockID]int{}, running: map[store.BlockID]chan struct{}{},
 		seed: maphash.MakeSeed()}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -471,9 +472,13 @@ func (c *Cache) reserve(ctx context.Context, n int64) error {
 	return nil
 }
 
-// evictOne deletes the least recently used clean block; c.mu is held.
+// evictOne deletes the least recently used clean block that no Put is
+// writing; c.mu is held.
 func (c *Cache) evictOne() bool {
 	back := c.lru.Back()
+	for back != nil && c.writing[back.Value.(*entry).id] > 0 {
+		back = back.Prev()
+	}
 	if back == nil {
 		return false
 	}
@@ -537,6 +542,22 @@ func (c *Cache) Put(ctx context.Context, id store.BlockID, data []byte) error {
 	l := c.idLock(id)
 	l.Lock()
 	defer l.Unlock()
+	// A clean older version leaves the LRU list while the new file is
+	// written, so that no eviction deletes the new file under its entry.
+	// While the new file is written no eviction may take the id: its
+	// entry may still be clean, or become clean when an upload of the
+	// older version ends, and deleting its file would delete the new one.
+	c.mu.Lock()
+	c.writing[id]++
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		if c.writing[id]--; c.writing[id] == 0 {
+			delete(c.writing, id)
+		}
+		c.cond.Broadcast() // its block may be evicted now
+		c.mu.Unlock()
+	}()
 	// The block is written before its entry says it is there, so an
 	// uploader never takes an older file for this version.
 	if err := c.local.Put(ctx, id, data); err != nil {
@@ -635,6 +656,9 @@ func (c *Cache) uploader() {
 		switch {
 		case c.entries[id] != e:
 			// Deleted meanwhile.
+		case errors.Is(err, errChanged):
+			// A Put is replacing the file; it queues the new version.
+			c.enqueueLater(e, c.opts.RetryDelay)
 		case err != nil:
 			if !e.deleting {
 				c.enqueueLater(e, delay)
@@ -653,12 +677,14 @@ func (c *Cache) uploader() {
 		}
 		c.cond.Broadcast()
 		c.mu.Unlock()
-		if err != nil {
+		switch {
+		case errors.Is(err, errChanged):
+		case err != nil:
 			if uctx.Err() == nil {
 				c.log.Warn("cache: upload failed; will retry", "block", id, "err", err, "retry_in", delay)
 			}
 			delay = min(2*delay, time.Minute)
-		} else {
+		default:
 			delay = c.opts.RetryDelay
 		}
 	}

@@ -500,3 +500,38 @@ func TestTooLarge(t *testing.T) {
 		t.Fatalf("Put of a block over the capacity: %v, want CodeNoSpace", err)
 	}
 }
+
+// TestOverwriteUnderEviction: blocks put again while other Puts evict clean
+// blocks. An eviction must never delete the new file of a block being put
+// again (its entry still clean): every block ends with its last version,
+// locally and on the remote.
+func TestOverwriteUnderEviction(t *testing.T) {
+	r := newRemote()
+	const size, ids, rounds = 4096, 8, 150
+	c := open(t, t.TempDir(), r, cache.Options{Capacity: 3 * size, Uploads: 4})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for k := range ids {
+		wg.Go(func() {
+			for v := range rounds {
+				if err := c.Put(ctx, id(fmt.Sprint("k", k)), block(k*1000+v, size)); err != nil {
+					t.Errorf("Put: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	dctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := c.Drain(dctx); err != nil {
+		t.Fatalf("Drain: %v (%+v): a dirty block lost its local file?", err, c.Stats())
+	}
+	for k := range ids {
+		want := block(k*1000+rounds-1, size)
+		read(t, c, id(fmt.Sprint("k", k)), want)
+		if !r.has(t, id(fmt.Sprint("k", k)), want) {
+			t.Errorf("remote lacks the last version of k%d", k)
+		}
+	}
+}
