@@ -47,12 +47,14 @@
 //
 // # Delete, Walk and garbage collection
 //
-// Delete cancels an upload of the block in flight, deletes it locally and
-// journals its remote delete ("X id"), which the uploaders run in the
-// background (the next Open resumes them; "D id" records one done), so a
-// removal never waits for the remote, even while it is down. From Delete on,
-// reads and Walk no longer see the block; a Put of the same id supersedes
-// the pending delete, and waits for one in flight before it uploads. Walk
+// Delete deletes the block locally and journals its remote delete ("X
+// id"), which the uploaders run in the background (the next Open resumes
+// them; "D id" records one done), so a removal never waits for the remote,
+// even while it is down. From Delete on, reads and Walk no longer see the
+// block; a Put of the same id supersedes the pending delete. At most one
+// remote operation (upload or delete) of an id is in flight at a time, so
+// they reach the remote in the order they were decided: a delete waits for
+// an upload in flight, an upload for a delete in flight. Walk
 // visits the dirty blocks first, then the remote's (skipping those and the
 // deleted ones), so store.FS's GC sees every block, pending or uploaded; the
 // cache itself never drops a dirty block (eviction takes clean ones only).
@@ -132,8 +134,8 @@ type Cache struct {
 	writing  map[store.BlockID]int           // ids a Put is writing: not to evict
 	deletes  map[store.BlockID]*remoteDelete // deleted here, not yet remotely
 	delQueue []store.BlockID
-	running  map[store.BlockID]chan struct{} // remote deletes in flight
-	delGen   uint64                          // incremented by every Delete: a fetch that saw another value does not keep its block
+	busy     map[store.BlockID]bool // an upload or a remote delete of the id is in flight
+	delGen   uint64                 // incremented by every Delete: a fetch that saw another value does not keep its block
 	journal  *os.File
 	records  int // in the journal
 
@@ -141,19 +143,17 @@ type Cache struct {
 }
 
 type entry struct {
-	id        store.BlockID
-	size      int64
-	dirty     bool
-	gen       uint64 // incremented by every local Put
-	queued    bool
-	uploading chan struct{}      // closed when the upload in flight ends
-	cancel    context.CancelFunc // cancels the upload in flight
-	deleting  bool
-	elem      *list.Element // in lru when clean
+	id      store.BlockID
+	size    int64
+	dirty   bool
+	gen     uint64 // incremented by every local Put
+	queued  bool
+	waiting bool          // skipped by an uploader while the id was busy
+	elem    *list.Element // in lru when clean
 }
 
 // remoteDelete is a Delete not yet done on the remote.
-type remoteDelete struct{ queued bool }
+type remoteDelete struct{ queued, waiting bool }
 
 type fetch struct {
 	done chan struct{}
@@ -202,7 +202,7 @@ func Open(remote store.Blocks, o Options) (*Cache, error) {
 		o.RetryDelay = time.Second
 	}
 	c := &Cache{remote: remote, opts: o, log: o.Logger, entries: map[store.BlockID]*entry{}, lru: list.New(),
-		fetches: map[store.BlockID]*fetch{}, deletes: map[store.BlockID]*remoteDelete{}, writing: map[store.BlockID]int{}, running: map[store.BlockID]chan struct{}{},
+		fetches: map[store.BlockID]*fetch{}, deletes: map[store.BlockID]*remoteDelete{}, writing: map[store.BlockID]int{}, busy: map[store.BlockID]bool{},
 		seed: maphash.MakeSeed()}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -633,36 +633,36 @@ func (c *Cache) uploader() {
 			continue
 		}
 		e.queued = false
-		if !e.dirty || e.deleting || e.uploading != nil || c.running[id] != nil {
-			// A Delete, the upload in flight or the remote delete in
-			// flight will requeue it if needed.
+		if !e.dirty {
+			c.mu.Unlock()
+			continue
+		}
+		if c.busy[id] {
+			// One remote operation of an id at a time, so that they
+			// reach the remote in order: the one in flight queues it
+			// again when it ends.
+			e.waiting = true
 			c.mu.Unlock()
 			continue
 		}
 		gen, size := e.gen, e.size
-		done := make(chan struct{})
-		uctx, cancel := context.WithCancel(c.ctx)
-		e.uploading, e.cancel = done, cancel
+		c.busy[id] = true
 		c.inflight++
 		c.mu.Unlock()
 
-		err := c.upload(uctx, id, size)
-		cancel()
+		err := c.upload(c.ctx, id, size)
 
 		c.mu.Lock()
 		c.inflight--
-		e.uploading, e.cancel = nil, nil
-		close(done)
+		delete(c.busy, id)
 		switch {
 		case c.entries[id] != e:
-			// Deleted meanwhile.
+			// Deleted meanwhile (and maybe put again).
 		case errors.Is(err, errChanged):
 			// A Put is replacing the file; it queues the new version.
 			c.enqueueLater(e, c.opts.RetryDelay)
 		case err != nil:
-			if !e.deleting {
-				c.enqueueLater(e, delay)
-			}
+			c.enqueueLater(e, delay)
 		case e.gen == gen && e.dirty:
 			e.dirty = false
 			c.dirty -= e.size
@@ -675,18 +675,34 @@ func (c *Cache) uploader() {
 			// Put again meanwhile: upload the new version.
 			c.enqueue(e)
 		}
+		c.released(id)
 		c.cond.Broadcast()
 		c.mu.Unlock()
 		switch {
 		case errors.Is(err, errChanged):
 		case err != nil:
-			if uctx.Err() == nil {
+			if c.ctx.Err() == nil {
 				c.log.Warn("cache: upload failed; will retry", "block", id, "err", err, "retry_in", delay)
 			}
 			delay = min(2*delay, time.Minute)
 		default:
 			delay = c.opts.RetryDelay
 		}
+	}
+}
+
+// released queues what waited for the remote operation of id that just
+// ended; c.mu is held.
+func (c *Cache) released(id store.BlockID) {
+	if e := c.entries[id]; e != nil && e.waiting {
+		e.waiting = false
+		if e.dirty {
+			c.enqueue(e)
+		}
+	}
+	if d := c.deletes[id]; d != nil && d.waiting {
+		d.waiting = false
+		c.queueDelete(id)
 	}
 }
 
@@ -884,10 +900,10 @@ func (c *Cache) keep(id store.BlockID, data []byte, gen uint64) {
 }
 
 // Delete removes block id locally at once and from the remote in the
-// background: it cancels an upload of the block in flight, deletes the local
-// file, and journals the remote delete, which the uploaders run (and the
-// next Open resumes). Until it is done, reads and Walk no longer see the
-// block; a Put of the id meanwhile supersedes it.
+// background: it deletes the local file and journals the remote delete,
+// which the uploaders run after an upload of the block in flight (and the
+// next Open resumes). From now on reads and Walk no longer see the block;
+// a Put of the id before the remote delete runs supersedes it.
 func (c *Cache) Delete(ctx context.Context, id store.BlockID) error {
 	if err := c.check(ctx, "delete"); err != nil {
 		return err
@@ -899,19 +915,9 @@ func (c *Cache) Delete(ctx context.Context, id store.BlockID) error {
 	defer c.mu.Unlock()
 	c.delGen++
 	if e := c.entries[id]; e != nil {
-		e.deleting = true
-		for e.uploading != nil {
-			done := e.uploading
-			e.cancel()
-			c.mu.Unlock()
-			<-done // a canceled upload returns at once
-			c.mu.Lock()
-		}
-		e.deleting = false
+		// An upload in flight goes on (it may have sent its bytes
+		// already); the remote delete runs after it.
 		if err := c.local.Delete(ctx, id); err != nil {
-			if e.dirty {
-				c.enqueue(e)
-			}
 			return err
 		}
 		delete(c.entries, id)
@@ -942,13 +948,17 @@ func (c *Cache) remoteDelete(delay time.Duration) time.Duration {
 	id := c.delQueue[0]
 	c.delQueue = c.delQueue[1:]
 	d := c.deletes[id]
-	if d == nil || !d.queued || c.running[id] != nil {
+	if d == nil || !d.queued {
 		c.mu.Unlock()
 		return delay
 	}
 	d.queued = false
-	done := make(chan struct{})
-	c.running[id] = done
+	if c.busy[id] {
+		d.waiting = true // queued again when the upload in flight ends
+		c.mu.Unlock()
+		return delay
+	}
+	c.busy[id] = true
 	c.mu.Unlock()
 
 	start := time.Now()
@@ -956,8 +966,7 @@ func (c *Cache) remoteDelete(delay time.Duration) time.Duration {
 	c.observe(start, err)
 
 	c.mu.Lock()
-	delete(c.running, id)
-	close(done)
+	delete(c.busy, id)
 	switch {
 	case c.deletes[id] != d:
 		// A Put superseded the delete.
@@ -969,9 +978,7 @@ func (c *Cache) remoteDelete(delay time.Duration) time.Duration {
 			c.log.Warn("cache: journal", "err", rerr)
 		}
 	}
-	if e := c.entries[id]; e != nil && e.dirty {
-		c.enqueue(e) // put again while the delete ran: upload it now
-	}
+	c.released(id) // a Put of the id while the delete ran: upload it now
 	c.cond.Broadcast()
 	c.mu.Unlock()
 	if err != nil {

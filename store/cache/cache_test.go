@@ -381,10 +381,10 @@ func TestLRU(t *testing.T) {
 	}
 }
 
-// TestDeleteDuringUpload: a Delete of a block whose upload is in flight
-// cancels the upload and returns without waiting for the remote; the block
-// is gone for reads and Walk at once, and from the remote once the
-// background delete has run, so the upload cannot bring it back.
+// TestDeleteDuringUpload: a Delete of a block whose upload hangs returns
+// without waiting for it; the block is gone for reads and Walk at once,
+// and from the remote once the upload has ended and the background delete
+// has run after it, so the upload cannot bring it back.
 func TestDeleteDuringUpload(t *testing.T) {
 	r := newRemote()
 	gate := make(chan struct{})
