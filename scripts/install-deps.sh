@@ -25,6 +25,18 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
 	missing="$missing postgresql"
 fi
 
+# versitygw, the real S3 server of store/s3's integration tests, built once
+# per machine into the user's cache directory where store/s3/s3test looks
+# for it (s3test builds it on demand too; doing it here keeps the two-minute
+# first build out of the test run). Not root-only: it is a Go build.
+vgw_version=$(sed -n 's/^const VersitygwVersion = "\(.*\)"$/\1/p' store/s3/s3test/s3test.go)
+vgw_dir="${XDG_CACHE_HOME:-$HOME/.cache}/dittofs/versitygw-$vgw_version"
+if [ -n "$vgw_version" ] && [ -z "${DITTOFS_VERSITYGW:-}" ] && [ ! -x "$vgw_dir/versitygw" ] && command -v go >/dev/null 2>&1; then
+	echo "install-deps: building versitygw $vgw_version into $vgw_dir" >&2
+	GOBIN="$vgw_dir" GOFLAGS=-buildvcs=false go install "github.com/versity/versitygw/cmd/versitygw@$vgw_version" ||
+		echo "install-deps: building versitygw failed; store/s3's tests will try again" >&2
+fi
+
 if [ "$(id -u)" != 0 ]; then
 	[ -n "$missing" ] && echo "install-deps: missing Debian packages:$missing (run as root to install them)" >&2
 	exit 0

@@ -137,6 +137,8 @@ type Config struct {
 	// server run out of memory by writing.
 	Capacity Size   `yaml:"capacity"`
 	MaxFiles uint64 `yaml:"max_files"`
+	// BlockConfig selects the block store (blocks, s3_*; blockstore.go).
+	BlockConfig `yaml:",inline"`
 
 	// Check checks the stores of Data and exits (--check); Repair backs
 	// Data up and repairs them (--repair). Flags only.
@@ -262,6 +264,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.Var(&flags.Capacity, "capacity", "bound on the `bytes` of file content, e.g. 100G (default unbounded; with --memory a quarter of RAM)")
 	fs.Uint64Var(&flags.MaxFiles, "max-files", 0, "bound on the number of files and directories (default unbounded; with --memory one per 4 KiB of --capacity)")
 	fs.DurationVar(&flags.WriteTimeout, "write-timeout", 0, "time a reply may take to be written before the connection is closed (default 30s)")
+	blockFlags(fs, &flags.BlockConfig)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return Config{}, errHelp
@@ -366,6 +369,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			cfg.WriteTimeout = flags.WriteTimeout
 		default:
 			visitMetadataFlag(&cfg, &flags, f.Name)
+			applyBlockFlag(f.Name, &cfg.BlockConfig, &flags.BlockConfig)
 		}
 	})
 	return cfg, cfg.validate()
@@ -433,7 +437,7 @@ func (c *Config) validate() error {
 	if err := c.validateMetadata(); err != nil {
 		return err
 	}
-	return nil
+	return c.validateBlocks()
 }
 
 // limit sets the limits of srv against misbehaving clients.

@@ -16,7 +16,6 @@ import (
 	bdg "github.com/dgraph-io/badger/v4"
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/badger"
-	"github.com/dittofs/dittofs/store/localfs"
 
 	// The components that keep records in the metadata store register
 	// their key namespaces and checkers when imported; the server
@@ -60,20 +59,24 @@ func fsck(ctx context.Context, cfg Config, w io.Writer, log *slog.Logger) int {
 
 // checkData checks the stores of the data directory without changing
 // them: the metadata store is opened read-only (Badger refuses while a
-// server has it open) and writes to it fail; the block directory is only
-// read (opening it removes temporary files of interrupted writes, which
-// nothing refers to).
+// server has it open) and writes to it fail; the block store is only read
+// (opening a block directory removes temporary files of interrupted writes,
+// which nothing refers to; opening the write-back cache of --blocks
+// s3-cached resumes its pending uploads and deletes, which finishes what the
+// server acknowledged).
 func checkData(ctx context.Context, cfg Config, log *slog.Logger) (store.Report, error) {
 	meta, err := openMetaReadOnly(cfg, log)
 	if err != nil {
 		return store.Report{}, err
 	}
 	defer meta.Close()
-	blocks, err := localfs.Open(filepath.Join(cfg.Data, "blocks"), localfs.Options{})
+	blocks, err := openBlocks(ctx, cfg, log)
 	if err != nil {
 		return store.Report{}, fmt.Errorf("block store: %w", err)
 	}
-	defer blocks.Close()
+	if c, ok := blocks.(io.Closer); ok {
+		defer c.Close()
+	}
 	fsys, err := store.NewFS(readOnlyMeta{meta}, readOnlyBlocks{blocks}, store.Options{RootMode: exportRootMode, FlushInterval: -1})
 	if err != nil {
 		return store.Report{}, fmt.Errorf("opening the filesystem read-only (a store that needs recovery must be started once, or repaired): %w", err)

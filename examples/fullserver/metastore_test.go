@@ -22,9 +22,9 @@ import (
 
 // NFSv3 procedures (RFC 1813 section 3.3).
 const (
-	nfs3Read   = 6
-	nfs3Write  = 7
-	nfs3Create = 8
+	procRead   = 6
+	procWrite  = 7
+	procCreate = 8
 )
 
 // nfsCreate3 is CREATE3args (RFC 1813 section 3.3.8), UNCHECKED with no
@@ -115,7 +115,7 @@ func TestPostgresMetadata(t *testing.T) {
 		var got []byte
 		for {
 			var res read3Res
-			if err := c.Call(ctx, progNFS, 3, nfs3Read, read3{fh, uint64(len(got)), chunk}, &res); err != nil || res.status != 0 {
+			if err := c.Call(ctx, progNFS, 3, procRead, read3{fh, uint64(len(got)), chunk}, &res); err != nil || res.status != 0 {
 				t.Fatalf("READ at %d: status %d, %v", len(got), res.status, err)
 			}
 			got = append(got, res.data...)
@@ -128,12 +128,12 @@ func TestPostgresMetadata(t *testing.T) {
 	addrs, stop := startRun(t, cfg)
 	c, root := dial(addrs)
 	var cr nfsCreateRes
-	if err := c.Call(ctx, progNFS, 3, nfs3Create, nfsCreate3{root, "file"}, &cr); err != nil || cr.status != 0 || cr.fh == nil {
+	if err := c.Call(ctx, progNFS, 3, procCreate, nfsCreate3{root, "file"}, &cr); err != nil || cr.status != 0 || cr.fh == nil {
 		t.Fatalf("CREATE: status %d, %v", cr.status, err)
 	}
 	for off := 0; off < len(content); off += chunk {
 		var res nfsStatusRes
-		if err := c.Call(ctx, progNFS, 3, nfs3Write, nfsWrite3{cr.fh, uint64(off), content[off:min(off+chunk, len(content))]}, &res); err != nil || res.status != 0 {
+		if err := c.Call(ctx, progNFS, 3, procWrite, nfsWrite3{cr.fh, uint64(off), content[off:min(off+chunk, len(content))]}, &res); err != nil || res.status != 0 {
 			t.Fatalf("WRITE at %d: status %d, %v", off, res.status, err)
 		}
 	}

@@ -66,6 +66,7 @@ func runWith(ctx context.Context, cfg Config, log *slog.Logger, h hooks) error {
 		}
 	}()
 	registerStoreMetrics(reg, &st.counts, st.fs)
+	registerCacheMetrics(reg, st.blocks)
 	lm, err := openLocking(ctx, cfg, log, st)
 	if err != nil {
 		return err

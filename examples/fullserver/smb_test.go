@@ -126,17 +126,7 @@ func TestSMBWriteNFSRead(t *testing.T) {
 	if l.uid != 1234 || l.gid != 5678 {
 		t.Errorf("owner %d:%d, want the SMB user's 1234:5678", l.uid, l.gid)
 	}
-	var got []byte
-	for {
-		var r read3Res
-		if err := c.Call(ctx, progNFS, 3, 6, read3{l.fh, uint64(len(got)), 1 << 20}, &r); err != nil || r.status != 0 {
-			t.Fatalf("READ at %d: %d %v", len(got), r.status, err)
-		}
-		got = append(got, r.data...)
-		if r.eof || len(r.data) == 0 {
-			break
-		}
-	}
+	got := nfs3Read(t, ctx, c, l.fh)
 	if !bytes.Equal(got, data) {
 		t.Fatalf("NFS read %d bytes, differing from the %d written over SMB", len(got), len(data))
 	}

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 
 	"github.com/dittofs/dittofs/store"
-	"github.com/dittofs/dittofs/store/localfs"
 	"github.com/dittofs/dittofs/store/memory"
 )
 
@@ -31,8 +30,8 @@ type stores struct {
 const exportRootMode = 0o777
 
 // openStores opens the memory stores, or the metadata store of
-// cfg.Metadata (BadgerDB in DATA/meta, or PostgreSQL) and a block
-// directory in DATA/blocks.
+// cfg.Metadata (BadgerDB in DATA/meta, or PostgreSQL) and the block store
+// of cfg.Blocks (a block directory in DATA/blocks by default).
 func openStores(cfg Config, log *slog.Logger) (*stores, error) {
 	s := &stores{}
 	if cfg.Memory {
@@ -52,7 +51,7 @@ func openStores(cfg Config, log *slog.Logger) (*stores, error) {
 		if err != nil {
 			return nil, fmt.Errorf("metadata store: %w", err)
 		}
-		blocks, err := localfs.Open(filepath.Join(cfg.Data, "blocks"), localfs.Options{})
+		blocks, err := openBlocks(context.Background(), cfg, log)
 		if err != nil {
 			meta.Close()
 			return nil, fmt.Errorf("block store: %w", err)

@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,12 +21,18 @@ import (
 
 	"github.com/dittofs/dittofs/store"
 	"github.com/dittofs/dittofs/store/badger"
+	"github.com/dittofs/dittofs/store/cache"
 	"github.com/dittofs/dittofs/store/localfs"
+	s3store "github.com/dittofs/dittofs/store/s3"
+	"github.com/dittofs/dittofs/store/s3/s3test"
 )
 
 const (
 	envDir  = "DITTOFS_CRASHTEST_DIR"
 	envSeed = "DITTOFS_CRASHTEST_SEED"
+	envS3   = "DITTOFS_CRASHTEST_S3"
+
+	remoteBucket = "dittofs-test" // s3test.Fake's
 
 	blockSize   = 64 << 10
 	maxBlocks   = 4        // files stay within this many blocks
@@ -40,16 +49,47 @@ const (
 
 var root = &store.Cred{UID: fsUID}
 
+// remoteEndpoint, when not empty, is the S3 endpoint (gofakes3 run by the
+// parent of TestCrashCachedS3) of the remote tier: the blocks are then in
+// store/cache over store/s3 instead of store/localfs. The child gets it
+// from the environment.
+var remoteEndpoint = os.Getenv(envS3)
+
+const remotePrefix = "crash/"
+
 // openFS opens the store in dir.
 func openFS(dir string) (*store.FS, func() error, error) {
 	meta, err := badger.Open(filepath.Join(dir, "meta"), badger.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
-	blocks, err := localfs.Open(filepath.Join(dir, "blocks"), localfs.Options{})
-	if err != nil {
-		meta.Close()
-		return nil, nil, err
+	var blocks interface {
+		store.Blocks
+		Close() error
+	}
+	var cached *cache.Cache
+	if remoteEndpoint != "" {
+		remote, err := s3store.Open(context.Background(), s3store.Options{
+			Bucket: remoteBucket, Prefix: remotePrefix, Endpoint: remoteEndpoint, Region: "us-east-1", PathStyle: true,
+			AccessKey: "fake", SecretKey: "fake", MaxBackoff: 10 * time.Millisecond,
+		})
+		if err == nil {
+			cached, err = cache.Open(remote, cache.Options{Dir: filepath.Join(dir, "cache"), Capacity: 64 * blockSize, RetryDelay: 10 * time.Millisecond})
+			if err != nil {
+				remote.Close()
+			}
+		}
+		blocks = cached
+		if err != nil {
+			meta.Close()
+			return nil, nil, err
+		}
+	} else {
+		blocks, err = localfs.Open(filepath.Join(dir, "blocks"), localfs.Options{})
+		if err != nil {
+			meta.Close()
+			return nil, nil, err
+		}
 	}
 	fsys, err := store.NewFS(meta, blocks, store.Options{BlockSize: blockSize})
 	if err != nil {
@@ -59,6 +99,11 @@ func openFS(dir string) (*store.FS, func() error, error) {
 	}
 	closeAll := func() error {
 		err := fsys.Close()
+		if cached != nil && err == nil {
+			// Let the uploads drain, so that the parent can compare the
+			// bucket with the referenced blocks.
+			err = cached.Drain(context.Background())
+		}
 		if e := blocks.Close(); err == nil {
 			err = e
 		}
@@ -281,6 +326,131 @@ func describe(s state) string {
 // acknowledged operations, and verifies the reopened store; 20 rounds
 // (5 with -short) over the same store.
 func TestCrash(t *testing.T) {
+	rounds := 20
+	if testing.Short() {
+		rounds = 5
+	}
+	crash(t, "TestCrash", rounds, nil)
+}
+
+// TestCrashCachedS3 is TestCrash with the blocks in store/cache over
+// store/s3 (issue 19's Proof): the S3 server (gofakes3) runs in this
+// process, so it outlives the killed child. After every round, once the
+// uploads have drained, the bucket must hold exactly the blocks the
+// metadata references.
+func TestCrashCachedS3(t *testing.T) {
+	if os.Getenv(envDir) != "" {
+		crash(t, "TestCrashCachedS3", 0, nil)
+		return
+	}
+	pending := 0 // blocks a kill left in the cache, not yet uploaded
+	defer func() {
+		if !t.Failed() && pending == 0 {
+			t.Error("no kill left a block pending upload: the test does not cover the cache's replay")
+		}
+		if !t.Failed() {
+			t.Logf("%d blocks were pending upload at the kills", pending)
+		}
+	}()
+	// A slow PUT keeps uploads pending long enough for kills to find
+	// some (the point of the test), as a real S3 would.
+	srv := s3test.Fake(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPut {
+				time.Sleep(20 * time.Millisecond)
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	remoteEndpoint = srv.Endpoint
+	beforeReopen = func(round int, dir string) {
+		n, err := countPending(dir)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		pending += n
+	}
+	defer func() { remoteEndpoint, beforeReopen = "", nil }()
+	rounds := 10
+	if testing.Short() {
+		rounds = 4
+	}
+	crash(t, "TestCrashCachedS3", rounds, func(round int, dir string) {
+		want, err := referencedBlocks(dir)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		got := map[string]bool{}
+		for _, k := range srv.Keys(t, remotePrefix) {
+			got[strings.TrimPrefix(k, remotePrefix)] = true
+		}
+		for id := range want {
+			if !got[id] {
+				t.Errorf("round %d: referenced block %s is not in the bucket after the uploads drained", round, id)
+			}
+		}
+		for id := range got {
+			if !want[id] {
+				t.Errorf("round %d: the bucket holds %s, which nothing references", round, id)
+			}
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
+	})
+}
+
+// beforeReopen, when not nil, runs after each kill before the store is
+// reopened.
+var beforeReopen func(round int, dir string)
+
+// countPending returns the blocks pending upload in the cache of the store
+// in dir: those the cache finds to upload when opened (over a remote that
+// refuses everything, so that nothing leaves).
+func countPending(dir string) (int, error) {
+	c, err := cache.Open(downRemote{}, cache.Options{Dir: filepath.Join(dir, "cache"), Capacity: 64 * blockSize, RetryDelay: time.Hour})
+	if err != nil {
+		return 0, err
+	}
+	n := c.Stats().DirtyBlocks
+	return n, c.Close()
+}
+
+// downRemote is a remote that is down.
+type downRemote struct{}
+
+var errDown = errors.New("remote down")
+
+func (downRemote) Put(context.Context, store.BlockID, []byte) error { return errDown }
+func (downRemote) ReadAt(context.Context, store.BlockID, []byte, int64) (int, error) {
+	return 0, errDown
+}
+func (downRemote) Delete(context.Context, store.BlockID) error           { return errDown }
+func (downRemote) Walk(context.Context, func(store.BlockID) error) error { return errDown }
+
+// referencedBlocks returns the ids (hex) of the block records of the
+// store in dir.
+func referencedBlocks(dir string) (map[string]bool, error) {
+	meta, err := badger.Open(filepath.Join(dir, "meta"), badger.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer meta.Close()
+	ids := map[string]bool{}
+	err = meta.View(context.Background(), func(tx store.Tx) error {
+		return tx.Scan([]byte{'b'}, []byte{'b' + 1}, func(k, v []byte) bool {
+			ids[hex.EncodeToString(k[1:])] = true
+			return true
+		})
+	})
+	return ids, err
+}
+
+// crash runs rounds of a child (this test binary running test name) killed
+// at a random point, checking the store after each; verify, when not nil,
+// runs at the end of a round with the store closed. In the child it runs
+// the child's work and exits.
+func crash(t *testing.T, name string, rounds int, verify func(round int, dir string)) {
 	if dir := os.Getenv(envDir); dir != "" {
 		seed, _ := strconv.ParseUint(os.Getenv(envSeed), 10, 64)
 		if err := child(dir, seed); err != nil {
@@ -288,10 +458,6 @@ func TestCrash(t *testing.T) {
 			os.Exit(2)
 		}
 		os.Exit(0)
-	}
-	rounds := 20
-	if testing.Short() {
-		rounds = 5
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -309,8 +475,8 @@ func TestCrash(t *testing.T) {
 		// A watchdog bounds a round that hangs; a healthy one takes a
 		// fraction of a second.
 		rctx, cancel := context.WithTimeout(ctx, roundLimit)
-		cmd := exec.CommandContext(rctx, os.Args[0], "-test.run=^TestCrash$")
-		cmd.Env = append(os.Environ(), envDir+"="+dir, envSeed+"="+strconv.FormatUint(seed, 10))
+		cmd := exec.CommandContext(rctx, os.Args[0], "-test.run=^"+name+"$")
+		cmd.Env = append(os.Environ(), envDir+"="+dir, envSeed+"="+strconv.FormatUint(seed, 10), envS3+"="+remoteEndpoint)
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -369,6 +535,9 @@ func TestCrash(t *testing.T) {
 			t.Fatalf("round %d: %v", round, err)
 		}
 		intents += n
+		if beforeReopen != nil {
+			beforeReopen(round, dir)
+		}
 		fsys, closeAll, err := openFS(dir)
 		if err != nil {
 			t.Fatalf("round %d: reopen: %v", round, err)
@@ -407,6 +576,9 @@ func TestCrash(t *testing.T) {
 		}
 		if err := closeAll(); err != nil {
 			t.Fatalf("round %d: close: %v", round, err)
+		}
+		if verify != nil {
+			verify(round, dir)
 		}
 	}
 }
