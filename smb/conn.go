@@ -510,6 +510,8 @@ func (c *conn) dispatch(r *request) wire.Status {
 		return c.ioctl(r)
 	case wire.SMB2_LOCK:
 		return c.lock(r)
+	case wire.SMB2_OPLOCK_BREAK:
+		return c.oplockBreak(r)
 	}
 	return wire.STATUS_NOT_SUPPORTED
 }

@@ -25,6 +25,7 @@ type open struct {
 	locks         []smbLock    // byte-range locks taken (SMB2 LOCK), in order
 	position      uint64       // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
 	pipe          *srvsvc.Pipe // a named pipe on IPC$ (pipe.go); nil for files
+	co            *copen       // oplock state (oplock.go); nil for pipes
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -253,7 +254,7 @@ func (c *conn) create(r *request) wire.Status {
 		}
 	}
 	action := uint32(wire.FILE_OPENED)
-	created := false
+	created, overwrite := false, false
 	if exists {
 		isDir := a.Type == store.TypeDir
 		switch {
@@ -273,9 +274,7 @@ func (c *conn) create(r *request) wire.Status {
 			if t.readOnly {
 				return wire.STATUS_ACCESS_DENIED
 			}
-			if _, err := fsys.SetAttr(c.ctx, cred, h, &store.SetAttr{Mask: store.SetSize}); err != nil {
-				return storeStatus(err)
-			}
+			overwrite = true // once the share mode and oplocks allow it
 			action = wire.FILE_OVERWRITTEN
 			if disp == wire.FILE_SUPERSEDE {
 				action = wire.FILE_SUPERSEDED
@@ -320,12 +319,25 @@ func (c *conn) create(r *request) wire.Status {
 	if o.deleteOnClose && len(parts) == 0 {
 		return wire.STATUS_CANNOT_DELETE
 	}
-	if st := c.reserve(r.sess, o, req.ShareAccess); st != wire.STATUS_SUCCESS {
+	// Share modes, then oplocks: what the new open breaks, waits for
+	// and is granted (oplock.go).
+	level, st := c.openCaching(r, o, &req, overwrite)
+	if st != wire.STATUS_SUCCESS {
 		return st
+	}
+	if overwrite {
+		if _, err := fsys.SetAttr(c.ctx, cred, h, &store.SetAttr{Mask: store.SetSize}); err != nil {
+			c.closeOpen(r.sess, o)
+			return storeStatus(err)
+		}
+		if a, err = fsys.GetAttr(c.ctx, cred, h); err != nil {
+			c.closeOpen(r.sess, o)
+			return storeStatus(err)
+		}
 	}
 	r.sess.opens[o.id] = o
 	r.rel.fileID = o.fileID()
-	resp := wire.CreateResponse{CreateAction: action, Attrs: fileAttrs(&a), FileID: o.fileID()}
+	resp := wire.CreateResponse{OplockLevel: level, CreateAction: action, Attrs: fileAttrs(&a), FileID: o.fileID()}
 	if _, ok := req.Context(wire.SMB2_CREATE_QUERY_MAXIMAL_ACCESS_REQUEST); ok {
 		var e wire.Encoder
 		e.Uint32(0) // QueryStatus
@@ -351,6 +363,7 @@ func (c *conn) closeOpen(sess *session, o *open) wire.Status {
 		sess.pipes--
 	}
 	c.release(sess, o)
+	c.dropCaching(o)
 	if !o.deleteOnClose {
 		return wire.STATUS_SUCCESS
 	}
@@ -504,6 +517,7 @@ func (c *conn) write(r *request) wire.Status {
 	if st := c.checkLocks(r.sess, o, req.Offset, len(req.Data), true); st != wire.STATUS_SUCCESS {
 		return st
 	}
+	c.breakForWrite(o) // level II oplocks (oplock.go)
 	how := store.Unstable
 	if req.Flags&(wire.SMB2_WRITEFLAG_WRITE_THROUGH|wire.SMB2_WRITEFLAG_WRITE_UNBUFFERED) != 0 {
 		how = store.FileSync

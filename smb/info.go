@@ -164,6 +164,7 @@ func (c *conn) setInfo(r *request) wire.Status {
 		if n < 0 || o.dir {
 			return wire.STATUS_INVALID_PARAMETER
 		}
+		c.breakForWrite(o) // even a larger allocation (smbtorture smb2.oplock.batch12)
 		if req.FileInfoClass == wire.FileAllocationInformation {
 			a, err := fsys.GetAttr(c.ctx, cred, o.h)
 			if err != nil {
@@ -194,6 +195,9 @@ func (c *conn) setInfo(r *request) wire.Status {
 		if !need(wire.DELETE) {
 			return wire.STATUS_ACCESS_DENIED
 		}
+		if del {
+			c.breakForNamespace(o)
+		}
 		st = c.setDelete(o, del)
 	case wire.FileRenameInformation:
 		var ri fscc.RenameInfo
@@ -203,6 +207,7 @@ func (c *conn) setInfo(r *request) wire.Status {
 		if !need(wire.DELETE) {
 			return wire.STATUS_ACCESS_DENIED
 		}
+		c.breakForNamespace(o)
 		st = c.rename(r.sess, o, &ri)
 	case wire.FilePositionInformation:
 		n, err := fscc.DecodeInt64(req.Buffer)

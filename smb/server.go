@@ -149,6 +149,12 @@ type Server struct {
 	// the headers ends the connection.
 	MaxMessageSize int
 
+	// OplockBreakTimeout is how long an oplock or lease break waits
+	// for the client's acknowledgment before the server takes the
+	// oplock or lease back (default DefaultOplockBreakTimeout, 35 s as
+	// in Windows); a CREATE that broke it waits as long.
+	OplockBreakTimeout time.Duration
+
 	// onPanic, when set (by tests), is told of a panic recovered while
 	// serving a connection.
 	onPanic func(any)
@@ -160,6 +166,8 @@ type Server struct {
 	start   time.Time
 	spnego  spnego.Server
 	ntlmCfg ntlm.Config
+
+	cache caching // oplocks and leases of every file (oplock.go)
 
 	mu        sync.Mutex
 	closed    bool
@@ -196,6 +204,9 @@ func (s *Server) init() {
 		}
 		if s.MaxCredits <= 0 {
 			s.MaxCredits = DefaultMaxCredits
+		}
+		if s.OplockBreakTimeout <= 0 {
+			s.OplockBreakTimeout = DefaultOplockBreakTimeout
 		}
 		if s.MaxMessageSize <= 0 {
 			s.MaxMessageSize = DefaultMaxMessageSize

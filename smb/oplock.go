@@ -1,0 +1,439 @@
+package smb
+
+import (
+	"sync"
+	"time"
+
+	"github.com/dittofs/dittofs/smb/internal/smbcrypto"
+	"github.com/dittofs/dittofs/smb/internal/wire"
+)
+
+// Oplocks (MS-SMB2 §3.3.1.10 Open.OplockLevel and OplockState, §3.3.4.6,
+// §3.3.5.9, §3.3.5.22.1), granted and broken by the rules MS-FSA gives
+// the object store (§2.1.5.17, §2.1.4.12) as Windows and Samba apply them:
+//
+//   - a stat open (no access but attributes, synchronize, read control)
+//     breaks nothing and gets an oplock only when it is the file's only
+//     open (smbtorture smb2.oplock.batch8, batch9);
+//   - any other open breaks the other opens' exclusive and batch oplocks
+//     to level II (to none when it overwrites the file), and level II ones
+//     to none when it overwrites; it gets what it asks for when it is the
+//     only open, level II when the others hold level II or nothing, and
+//     nothing when an exclusive or batch oplock is still held;
+//   - a sharing violation breaks batch oplocks to level II first, so that
+//     a client that caches a closed handle can close it (batch3, batch5);
+//     an exclusive one is not broken (exclusive1);
+//   - a WRITE or a change of size breaks every level II oplock of the file,
+//     the writer's own included, to none, without acknowledgment
+//     (MS-SMB2 §2.2.23.1, batch6);
+//   - a rename or a delete disposition breaks the other opens' batch
+//     oplocks to level II.
+//
+// A CREATE that breaks an exclusive or batch oplock held on another
+// connection waits for the acknowledgment (or the holder's CLOSE, or
+// Server.OplockBreakTimeout) before it goes on: waitBreaks. It waits in
+// the connection's reading goroutine, so it never waits for a break it
+// sent on its own connection (that acknowledgment could not be read): the
+// holder's level is then taken as lowered at once, and its
+// acknowledgment is still expected.
+//
+// The state of every open of a file lives in one table of the Server
+// (caching), under one mutex, so that the opens of every connection see
+// each other; notifications are written with the holder connection's
+// writeFrame after the mutex is released.
+
+// DefaultOplockBreakTimeout is how long a break waits for its
+// acknowledgment: MS-SMB2 §3.3.2.1's Oplock Break Acknowledgment Timer,
+// 35 seconds in Windows.
+const DefaultOplockBreakTimeout = 35 * time.Second
+
+// fileKey names a file across connections: its export and node.
+type fileKey struct {
+	exp  uint32
+	node uint64
+}
+
+// caching is the Server's table of the opens of every file that has one.
+type caching struct {
+	mu    sync.Mutex
+	files map[fileKey]*cfile
+}
+
+// cfile is the opens of one file.
+type cfile struct {
+	key   fileKey
+	opens []*copen
+}
+
+// copen is the caching state of one open of a file.
+type copen struct {
+	f      *cfile
+	c      *conn // the connection holding the open
+	fid    wire.FileID
+	enc    *smbcrypto.Encryptor // notifications are encrypted with it when not nil
+	stat   bool                 // a stat open: attributes only
+	closed bool
+
+	level    uint8 // Open.OplockLevel
+	breaking bool  // Open.OplockState == Breaking
+	notified uint8 // the level the last notification offered
+	breakTo  uint8 // the level the break must reach (at most notified)
+	done     chan struct{}
+	timer    *time.Timer
+}
+
+// effective is the level other opens must assume: what a break under way
+// will leave.
+func (co *copen) effective() uint8 {
+	if co.breaking {
+		return co.breakTo
+	}
+	return co.level
+}
+
+func exclusiveLevel(l uint8) bool {
+	return l == wire.SMB2_OPLOCK_LEVEL_EXCLUSIVE || l == wire.SMB2_OPLOCK_LEVEL_BATCH
+}
+
+// statOpen reports whether an access mask is a stat open's (MS-FSA
+// §2.1.5.1.2: no data, delete or security access).
+func statOpen(access uint32) bool {
+	const statBits = wire.FILE_READ_ATTRIBUTES | wire.FILE_WRITE_ATTRIBUTES | wire.SYNCHRONIZE
+	return access&^uint32(statBits) == 0
+}
+
+func (s *Server) cachingFile(k fileKey) *cfile {
+	if s.cache.files == nil {
+		s.cache.files = map[fileKey]*cfile{}
+	}
+	f := s.cache.files[k]
+	if f == nil {
+		f = &cfile{key: k}
+		s.cache.files[k] = f
+	}
+	return f
+}
+
+// breakLocked starts a break of co to level to (MS-SMB2 §3.3.4.6) and
+// returns what sends its notification, to run once s.cache.mu is released;
+// nil when co is already at or below to. A break from level II needs no
+// acknowledgment: it is complete at once.
+func (s *Server) breakLocked(co *copen, to uint8) func() {
+	if co.closed || co.effective() <= to {
+		return nil
+	}
+	if co.breaking {
+		co.breakTo = min(co.breakTo, to) // sent when the acknowledgment comes
+		return nil
+	}
+	if co.level == wire.SMB2_OPLOCK_LEVEL_II {
+		co.level = wire.SMB2_OPLOCK_LEVEL_NONE
+		return co.notice(wire.SMB2_OPLOCK_LEVEL_NONE)
+	}
+	co.breaking, co.notified, co.breakTo = true, to, to
+	co.done = make(chan struct{})
+	done := co.done
+	co.timer = time.AfterFunc(s.OplockBreakTimeout, func() {
+		s.cache.mu.Lock()
+		defer s.cache.mu.Unlock()
+		if co.breaking && co.done == done {
+			// No acknowledgment in time: the oplock is gone
+			// (MS-SMB2 §3.3.2.1).
+			co.level = wire.SMB2_OPLOCK_LEVEL_NONE
+			s.finishBreakLocked(co)
+		}
+	})
+	return co.notice(to)
+}
+
+// finishBreakLocked ends co's break and wakes those waiting for it.
+func (s *Server) finishBreakLocked(co *copen) {
+	if !co.breaking {
+		return
+	}
+	co.breaking = false
+	if co.timer != nil {
+		co.timer.Stop()
+		co.timer = nil
+	}
+	close(co.done)
+}
+
+// notice returns what sends an oplock break notification of co to level
+// (MS-SMB2 §2.2.23.1): MessageId 0xFFFFFFFFFFFFFFFF, never signed,
+// encrypted when the holder's session encrypts.
+func (co *copen) notice(level uint8) func() {
+	c, fid, enc := co.c, co.fid, co.enc
+	return func() {
+		h := wire.Header{Command: wire.SMB2_OPLOCK_BREAK, Flags: wire.SMB2_FLAGS_SERVER_TO_REDIR, MessageID: wire.UnsolicitedMessageID}
+		var e wire.Encoder
+		e.BeginMessage(&h)
+		(&wire.OplockBreak{OplockLevel: level, FileID: fid}).Encode(&e)
+		c.sendUnsolicited(e.Bytes(), enc)
+	}
+}
+
+// sendUnsolicited writes a message the server sends unasked (a break
+// notification), encrypted with enc when not nil; from any goroutine.
+func (c *conn) sendUnsolicited(msg []byte, enc *smbcrypto.Encryptor) {
+	if enc != nil {
+		sealed, err := enc.Encrypt(nil, msg)
+		if err != nil {
+			c.logf("encryption failed", "err", err)
+			return
+		}
+		msg = sealed
+	}
+	if err := c.writeFrame(msg); err != nil {
+		c.s.logs.Info(c.s.log, "smb: break notification not sent", "remote", c.remote.String(), "err", err)
+	}
+}
+
+func runAll(fs []func()) {
+	for _, f := range fs {
+		f()
+	}
+}
+
+// waitBreaks waits until each break of ws is complete: acknowledged,
+// its open closed, or timed out. A break held on c itself is not waited
+// for (c's reading goroutine is the one waiting). This is the one place a
+// request waits for another client; an asynchronous CREATE would wait
+// here in its own goroutine.
+func (c *conn) waitBreaks(ws []*copen) {
+	for _, co := range ws {
+		if co.c == c {
+			continue
+		}
+		c.s.cache.mu.Lock()
+		done, breaking := co.done, co.breaking
+		c.s.cache.mu.Unlock()
+		if !breaking {
+			continue
+		}
+		select {
+		case <-done:
+		case <-c.ctx.Done():
+			return
+		}
+	}
+}
+
+// openCaching is the oplock part of a CREATE of a file (MS-SMB2 §3.3.5.9,
+// MS-FSA §2.1.5.1.2.1): it takes the share reservation (reserve), breaks
+// what the new open conflicts with, waits for the breaks, and registers
+// o with the level it grants. overwrite is a FILE_OVERWRITE(_IF) or
+// FILE_SUPERSEDE of an existing file.
+func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwrite bool) (uint8, wire.Status) {
+	s := c.s
+	k := fileKey{o.tree.exp.ID, o.h.ID}
+	stat := statOpen(o.access) && !overwrite // truncating is no stat open (batch13, batch14, batch16)
+	st := c.reserve(r.sess, o, req.ShareAccess)
+	if st == wire.STATUS_SHARING_VIOLATION {
+		// Batch oplocks are broken before a sharing violation is
+		// reported: their holder may close the handle it caches.
+		var ws []*copen
+		var sends []func()
+		s.cache.mu.Lock()
+		for _, co := range s.cachingFile(k).opens {
+			if co.effective() == wire.SMB2_OPLOCK_LEVEL_BATCH {
+				if f := s.breakLocked(co, wire.SMB2_OPLOCK_LEVEL_II); f != nil {
+					sends = append(sends, f)
+				}
+				ws = append(ws, co)
+			}
+		}
+		s.forgetLocked(k)
+		s.cache.mu.Unlock()
+		runAll(sends)
+		if len(ws) > 0 {
+			c.waitBreaks(ws)
+			st = c.reserve(r.sess, o, req.ShareAccess)
+		}
+	}
+	if st != wire.STATUS_SUCCESS {
+		return 0, st
+	}
+	if !stat {
+		to := uint8(wire.SMB2_OPLOCK_LEVEL_II)
+		var ws []*copen
+		var sends []func()
+		s.cache.mu.Lock()
+		for _, co := range s.cachingFile(k).opens {
+			l := co.effective()
+			if exclusiveLevel(l) {
+				if f := s.breakLocked(co, to); f != nil {
+					sends = append(sends, f)
+				}
+				ws = append(ws, co)
+			}
+		}
+		s.cache.mu.Unlock()
+		runAll(sends)
+		c.waitBreaks(ws)
+	}
+	// Grant (MS-FSA §2.1.5.17.2) and register.
+	want := req.RequestedOplockLevel
+	if want != wire.SMB2_OPLOCK_LEVEL_II && !exclusiveLevel(want) || o.dir {
+		want = wire.SMB2_OPLOCK_LEVEL_NONE
+	}
+	co := &copen{c: c, fid: o.fileID(), stat: stat}
+	if r.crypt || r.sess.encrypt || o.tree.encrypt {
+		co.enc = r.sess.enc
+	}
+	s.cache.mu.Lock()
+	f := s.cachingFile(k)
+	others, held := 0, false
+	for _, x := range f.opens {
+		others++
+		if exclusiveLevel(x.effective()) {
+			held = true
+		}
+	}
+	switch {
+	case want == wire.SMB2_OPLOCK_LEVEL_NONE:
+	case others == 0:
+	case stat || held:
+		want = wire.SMB2_OPLOCK_LEVEL_NONE
+	default:
+		want = wire.SMB2_OPLOCK_LEVEL_II
+	}
+	co.f, co.level = f, want
+	f.opens = append(f.opens, co)
+	o.co = co
+	s.cache.mu.Unlock()
+	return want, wire.STATUS_SUCCESS
+}
+
+// forgetLocked drops a file's entry once it has no open.
+func (s *Server) forgetLocked(k fileKey) {
+	if f := s.cache.files[k]; f != nil && len(f.opens) == 0 {
+		delete(s.cache.files, k)
+	}
+}
+
+// dropCaching removes a closing open from its file's table, ending a
+// break under way (a holder may close instead of acknowledging).
+func (c *conn) dropCaching(o *open) {
+	co := o.co
+	if co == nil {
+		return
+	}
+	s := c.s
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	co.closed = true
+	s.finishBreakLocked(co)
+	f := co.f
+	for i, x := range f.opens {
+		if x == co {
+			f.opens = append(f.opens[:i], f.opens[i+1:]...)
+			break
+		}
+	}
+	s.forgetLocked(f.key)
+	o.co = nil
+}
+
+// breakForWrite is what a WRITE or a change of size through o does to the
+// file's oplocks: level II ones (o's own included) are broken to none
+// without acknowledgment; another open's exclusive or batch oplock (a
+// break still under way) to none.
+func (c *conn) breakForWrite(o *open) {
+	co := o.co
+	if co == nil {
+		return
+	}
+	s := c.s
+	var sends []func()
+	s.cache.mu.Lock()
+	for _, x := range co.f.opens {
+		l := x.effective()
+		if l == wire.SMB2_OPLOCK_LEVEL_II || x != co && exclusiveLevel(l) {
+			if f := s.breakLocked(x, wire.SMB2_OPLOCK_LEVEL_NONE); f != nil {
+				sends = append(sends, f)
+			}
+		}
+	}
+	s.cache.mu.Unlock()
+	runAll(sends)
+}
+
+// breakForNamespace is what a rename or a delete disposition through o
+// does: the other opens' batch oplocks (handle caching) are broken to
+// level II, and waited for.
+func (c *conn) breakForNamespace(o *open) {
+	co := o.co
+	if co == nil {
+		return
+	}
+	s := c.s
+	var ws []*copen
+	var sends []func()
+	s.cache.mu.Lock()
+	for _, x := range co.f.opens {
+		if x != co && x.effective() == wire.SMB2_OPLOCK_LEVEL_BATCH {
+			if f := s.breakLocked(x, wire.SMB2_OPLOCK_LEVEL_II); f != nil {
+				sends = append(sends, f)
+			}
+			ws = append(ws, x)
+		}
+	}
+	s.cache.mu.Unlock()
+	runAll(sends)
+	c.waitBreaks(ws)
+}
+
+// oplockBreak is SMB2 OPLOCK_BREAK from a client: an oplock break
+// acknowledgment (MS-SMB2 §3.3.5.22.1) or a lease break acknowledgment
+// (§3.3.5.22.2).
+func (c *conn) oplockBreak(r *request) wire.Status {
+	var req wire.OplockBreakRequest
+	if err := req.Decode(r.msg); err != nil {
+		return r.malformed(err)
+	}
+	if req.IsLease {
+		return c.leaseBreakAck(r, &req.Lease)
+	}
+	o, st := r.fileOpen(req.Oplock.FileID)
+	if o == nil {
+		return st
+	}
+	s := c.s
+	level := req.Oplock.OplockLevel
+	var sends []func()
+	s.cache.mu.Lock()
+	co := o.co
+	if co == nil || !co.breaking {
+		s.cache.mu.Unlock()
+		// MS-SMB2 §3.3.5.22.1 now says STATUS_INVALID_DEVICE_STATE;
+		// Windows and Samba answer STATUS_INVALID_OPLOCK_PROTOCOL
+		// (smbtorture smb2.oplock.levelii500).
+		return wire.STATUS_INVALID_OPLOCK_PROTOCOL
+	}
+	switch {
+	case level == wire.SMB2_OPLOCK_LEVEL_LEASE:
+		st = wire.STATUS_INVALID_PARAMETER
+	case level > co.notified || level != wire.SMB2_OPLOCK_LEVEL_NONE && level != wire.SMB2_OPLOCK_LEVEL_II:
+		st = wire.STATUS_INVALID_OPLOCK_PROTOCOL
+	}
+	if st != wire.STATUS_SUCCESS {
+		co.level = wire.SMB2_OPLOCK_LEVEL_NONE
+		s.finishBreakLocked(co)
+		s.cache.mu.Unlock()
+		return st
+	}
+	co.level = level
+	target := co.breakTo
+	s.finishBreakLocked(co)
+	if co.level > target {
+		// A stronger break came while this one was under way.
+		if f := s.breakLocked(co, target); f != nil {
+			sends = append(sends, f)
+		}
+	}
+	s.cache.mu.Unlock()
+	(&wire.OplockBreak{OplockLevel: level, FileID: o.fileID()}).Encode(&c.enc)
+	runAll(sends)
+	return wire.STATUS_SUCCESS
+}
