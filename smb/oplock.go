@@ -72,6 +72,8 @@ type copen struct {
 	fid    wire.FileID
 	enc    *smbcrypto.Encryptor // notifications are encrypted with it when not nil
 	stat   bool                 // a stat open: attributes only
+	access uint32               // granted access and share access, for
+	share  uint32               // FILE_SHARE_DELETE (shareCheck)
 	closed bool
 
 	level    uint8 // Open.OplockLevel
@@ -228,7 +230,7 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 	s := c.s
 	k := fileKey{o.tree.exp.ID, o.h.ID}
 	stat := statOpen(o.access) && !overwrite // truncating is no stat open (batch13, batch14, batch16)
-	st := c.reserve(r.sess, o, req.ShareAccess)
+	st := c.shareCheck(r, o, req.ShareAccess)
 	if st == wire.STATUS_SHARING_VIOLATION {
 		// Batch oplocks are broken before a sharing violation is
 		// reported: their holder may close the handle it caches.
@@ -248,7 +250,7 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 		runAll(sends)
 		if len(ws) > 0 {
 			c.waitBreaks(ws)
-			st = c.reserve(r.sess, o, req.ShareAccess)
+			st = c.shareCheck(r, o, req.ShareAccess)
 		}
 	}
 	if st != wire.STATUS_SUCCESS {
@@ -277,7 +279,7 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 	if want != wire.SMB2_OPLOCK_LEVEL_II && !exclusiveLevel(want) || o.dir {
 		want = wire.SMB2_OPLOCK_LEVEL_NONE
 	}
-	co := &copen{c: c, fid: o.fileID(), stat: stat}
+	co := &copen{c: c, fid: o.fileID(), stat: stat, access: o.access, share: req.ShareAccess}
 	if r.crypt || r.sess.encrypt || o.tree.encrypt {
 		co.enc = r.sess.enc
 	}
@@ -303,6 +305,45 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 	o.co = co
 	s.cache.mu.Unlock()
 	return want, wire.STATUS_SUCCESS
+}
+
+// shareCheck takes o's share reservation in the lock manager (reserve:
+// read and write, shared with NFSv4) and checks FILE_SHARE_DELETE, which
+// only SMB has, against the other SMB opens of the file (MS-FSA
+// §2.1.5.1.2.1: an open with DELETE access conflicts with an open that
+// does not share delete, and the other way round; opens without data or
+// delete access are not checked).
+func (c *conn) shareCheck(r *request, o *open, share uint32) wire.Status {
+	if st := c.reserve(r.sess, o, share); st != wire.STATUS_SUCCESS {
+		return st
+	}
+	const checked = wire.FILE_READ_DATA | wire.FILE_WRITE_DATA | wire.FILE_APPEND_DATA | wire.FILE_EXECUTE | wire.DELETE
+	if o.access&checked == 0 {
+		return wire.STATUS_SUCCESS
+	}
+	s := c.s
+	k := fileKey{o.tree.exp.ID, o.h.ID}
+	conflict := false
+	s.cache.mu.Lock()
+	if f := s.cache.files[k]; f != nil {
+		for _, x := range f.opens {
+			if x.access&checked == 0 {
+				continue
+			}
+			if o.access&wire.DELETE != 0 && x.share&wire.FILE_SHARE_DELETE == 0 ||
+				x.access&wire.DELETE != 0 && share&wire.FILE_SHARE_DELETE == 0 {
+				conflict = true
+				break
+			}
+		}
+	}
+	s.cache.mu.Unlock()
+	if conflict {
+		c.release(r.sess, o)
+		o.shared = false
+		return wire.STATUS_SHARING_VIOLATION
+	}
+	return wire.STATUS_SUCCESS
 }
 
 // forgetLocked drops a file's entry once it has no open.
