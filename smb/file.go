@@ -321,7 +321,7 @@ func (c *conn) create(r *request) wire.Status {
 	}
 	// Share modes, then oplocks: what the new open breaks, waits for
 	// and is granted (oplock.go).
-	level, st := c.openCaching(r, o, &req, overwrite)
+	level, lease, st := c.openCaching(r, o, &req, overwrite)
 	if st != wire.STATUS_SUCCESS {
 		return st
 	}
@@ -338,6 +338,9 @@ func (c *conn) create(r *request) wire.Status {
 	r.sess.opens[o.id] = o
 	r.rel.fileID = o.fileID()
 	resp := wire.CreateResponse{OplockLevel: level, CreateAction: action, Attrs: fileAttrs(&a), FileID: o.fileID()}
+	if lease != nil {
+		resp.Contexts = append(resp.Contexts, *lease)
+	}
 	if _, ok := req.Context(wire.SMB2_CREATE_QUERY_MAXIMAL_ACCESS_REQUEST); ok {
 		var e wire.Encoder
 		e.Uint32(0) // QueryStatus

@@ -55,8 +55,9 @@ type fileKey struct {
 
 // caching is the Server's table of the opens of every file that has one.
 type caching struct {
-	mu    sync.Mutex
-	files map[fileKey]*cfile
+	mu     sync.Mutex
+	files  map[fileKey]*cfile
+	leases map[leaseID]*lease
 }
 
 // cfile is the opens of one file.
@@ -82,6 +83,8 @@ type copen struct {
 	breakTo  uint8 // the level the break must reach (at most notified)
 	done     chan struct{}
 	timer    *time.Timer
+
+	ls *lease // the open's lease (lease.go), nil for an oplock
 }
 
 // effective is the level other opens must assume: what a break under way
@@ -197,114 +200,198 @@ func runAll(fs []func()) {
 	}
 }
 
+// waiter is a break some request waits for: done is closed when it is
+// complete; c is the holder's connection.
+type waiter struct {
+	c    *conn
+	done chan struct{}
+}
+
 // waitBreaks waits until each break of ws is complete: acknowledged,
 // its open closed, or timed out. A break held on c itself is not waited
 // for (c's reading goroutine is the one waiting). This is the one place a
 // request waits for another client; an asynchronous CREATE would wait
 // here in its own goroutine.
-func (c *conn) waitBreaks(ws []*copen) {
-	for _, co := range ws {
-		if co.c == c {
-			continue
-		}
-		c.s.cache.mu.Lock()
-		done, breaking := co.done, co.breaking
-		c.s.cache.mu.Unlock()
-		if !breaking {
+func (c *conn) waitBreaks(ws []waiter) {
+	for _, w := range ws {
+		if w.c == c {
 			continue
 		}
 		select {
-		case <-done:
+		case <-w.done:
 		case <-c.ctx.Done():
 			return
 		}
 	}
 }
 
-// openCaching is the oplock part of a CREATE of a file (MS-SMB2 §3.3.5.9,
-// MS-FSA §2.1.5.1.2.1): it takes the share reservation (reserve), breaks
-// what the new open conflicts with, waits for the breaks, and registers
-// o with the level it grants. overwrite is a FILE_OVERWRITE(_IF) or
-// FILE_SUPERSEDE of an existing file.
-func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwrite bool) (uint8, wire.Status) {
+// Caching bits: an oplock is read with level II, read and write when
+// exclusive, read, write and handle when batch (MS-SMB2 §3.3.4.7 maps
+// them so); a lease is its state.
+const (
+	cacheR = wire.SMB2_LEASE_READ_CACHING
+	cacheH = wire.SMB2_LEASE_HANDLE_CACHING
+	cacheW = wire.SMB2_LEASE_WRITE_CACHING
+)
+
+func oplockBits(level uint8) uint32 {
+	switch level {
+	case wire.SMB2_OPLOCK_LEVEL_II:
+		return cacheR
+	case wire.SMB2_OPLOCK_LEVEL_EXCLUSIVE:
+		return cacheR | cacheW
+	case wire.SMB2_OPLOCK_LEVEL_BATCH:
+		return cacheR | cacheW | cacheH
+	}
+	return 0
+}
+
+// bits is what co caches, as other opens must assume it: what a break
+// under way will leave.
+func (co *copen) bits() uint32 {
+	if co.ls != nil {
+		return co.ls.effective()
+	}
+	return oplockBits(co.effective())
+}
+
+// sameLease reports whether two opens share a lease (their caching does
+// not conflict).
+func sameLease(a, b *copen) bool { return a.ls != nil && a.ls == b.ls }
+
+// dropLocked breaks what co caches of drop: an oplock to level II (to
+// none when read caching goes; batch loses handle caching that way), a
+// lease to its state without drop. Notifications are appended to sends,
+// breaks to wait for to ws.
+func (s *Server) dropLocked(co *copen, drop uint32, sends *[]func(), ws *[]waiter) {
+	if co.closed || co.bits()&drop == 0 {
+		return
+	}
+	if ls := co.ls; ls != nil {
+		s.breakLeaseLocked(ls, ls.effective()&^drop, sends, ws)
+		return
+	}
+	to := uint8(wire.SMB2_OPLOCK_LEVEL_II)
+	if drop&cacheR != 0 {
+		to = wire.SMB2_OPLOCK_LEVEL_NONE
+	}
+	if f := s.breakLocked(co, to); f != nil {
+		*sends = append(*sends, f)
+	}
+	if co.breaking {
+		*ws = append(*ws, waiter{co.c, co.done})
+	}
+}
+
+// dropOthers breaks drop off every open of file k but self (and self's
+// lease), where pick says so, sends the notifications and returns the
+// breaks to wait for.
+func (s *Server) dropOthers(k fileKey, self *copen, drop uint32, pick func(*copen) bool) []waiter {
+	var ws []waiter
+	var sends []func()
+	s.cache.mu.Lock()
+	if f := s.cache.files[k]; f != nil {
+		for _, x := range f.opens {
+			if x != self && (self == nil || !sameLease(x, self)) && (pick == nil || pick(x)) {
+				s.dropLocked(x, drop, &sends, &ws)
+			}
+		}
+	}
+	s.cache.mu.Unlock()
+	runAll(sends)
+	return ws
+}
+
+// openCaching is the oplock and lease part of a CREATE of a file or
+// directory (MS-SMB2 §3.3.5.9, §3.3.5.9.8, §3.3.5.9.11; MS-FSA
+// §2.1.5.1.2.1): it takes the share reservation (shareCheck), breaks what
+// the new open conflicts with, waits for the breaks, and registers o with
+// the oplock level or lease it grants (ctx: the lease response context,
+// or nil). overwrite is a FILE_OVERWRITE(_IF) or FILE_SUPERSEDE of an
+// existing file.
+func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwrite bool) (uint8, *wire.CreateContext, wire.Status) {
 	s := c.s
 	k := fileKey{o.tree.exp.ID, o.h.ID}
 	stat := statOpen(o.access) && !overwrite // truncating is no stat open (batch13, batch14, batch16)
-	st := c.shareCheck(r, o, req.ShareAccess)
-	if st == wire.STATUS_SHARING_VIOLATION {
-		// Batch oplocks are broken before a sharing violation is
-		// reported: their holder may close the handle it caches.
-		var ws []*copen
-		var sends []func()
+	lr, st := c.leaseRequest(req, o)
+	if st != wire.STATUS_SUCCESS {
+		return 0, nil, st
+	}
+	// The lease the open will share, when its key is known already: its
+	// holder's caching does not conflict with the new open.
+	self := &copen{c: c}
+	if lr != nil {
 		s.cache.mu.Lock()
-		for _, co := range s.cachingFile(k).opens {
-			if co.effective() == wire.SMB2_OPLOCK_LEVEL_BATCH {
-				if f := s.breakLocked(co, wire.SMB2_OPLOCK_LEVEL_II); f != nil {
-					sends = append(sends, f)
-				}
-				ws = append(ws, co)
+		if ls := s.cache.leases[lr.id]; ls != nil {
+			if ls.f.key != k {
+				s.cache.mu.Unlock()
+				return 0, nil, wire.STATUS_INVALID_PARAMETER // one key, one file (MS-SMB2 §3.3.5.9.8)
 			}
+			self.ls = ls
 		}
-		s.forgetLocked(k)
 		s.cache.mu.Unlock()
-		runAll(sends)
-		if len(ws) > 0 {
+	}
+	st = c.shareCheck(r, o, req.ShareAccess)
+	if st == wire.STATUS_SHARING_VIOLATION {
+		// Handle caching (batch oplocks, H leases) is broken before a
+		// sharing violation is reported: the holder may close the
+		// handle it caches (smbtorture smb2.oplock.batch5).
+		if ws := s.dropOthers(k, self, cacheH, nil); len(ws) > 0 {
 			c.waitBreaks(ws)
 			st = c.shareCheck(r, o, req.ShareAccess)
 		}
 	}
 	if st != wire.STATUS_SUCCESS {
-		return 0, st
+		return 0, nil, st
 	}
 	if !stat {
-		to := uint8(wire.SMB2_OPLOCK_LEVEL_II)
-		var ws []*copen
-		var sends []func()
-		s.cache.mu.Lock()
-		for _, co := range s.cachingFile(k).opens {
-			l := co.effective()
-			if exclusiveLevel(l) {
-				if f := s.breakLocked(co, to); f != nil {
-					sends = append(sends, f)
-				}
-				ws = append(ws, co)
-			}
-		}
-		s.cache.mu.Unlock()
-		runAll(sends)
-		c.waitBreaks(ws)
-	}
-	// Grant (MS-FSA §2.1.5.17.2) and register.
-	want := req.RequestedOplockLevel
-	if want != wire.SMB2_OPLOCK_LEVEL_II && !exclusiveLevel(want) || o.dir {
-		want = wire.SMB2_OPLOCK_LEVEL_NONE
+		// Write caching (exclusive and batch oplocks, W leases) of
+		// the other opens goes.
+		c.waitBreaks(s.dropOthers(k, self, cacheW, nil))
 	}
 	co := &copen{c: c, fid: o.fileID(), stat: stat, access: o.access, share: req.ShareAccess}
 	if r.crypt || r.sess.encrypt || o.tree.encrypt {
 		co.enc = r.sess.enc
 	}
 	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
 	f := s.cachingFile(k)
-	others, held := 0, false
+	var others int
+	var otherBits uint32
+	oplocked := false // another open holds an oplock (not a lease)
 	for _, x := range f.opens {
-		others++
-		if exclusiveLevel(x.effective()) {
-			held = true
+		if self.ls != nil && x.ls == self.ls {
+			continue
 		}
+		others++
+		otherBits |= x.bits()
+		if x.ls == nil && x.effective() != wire.SMB2_OPLOCK_LEVEL_NONE {
+			oplocked = true
+		}
+	}
+	co.f = f
+	f.opens = append(f.opens, co)
+	o.co = co
+	if lr != nil {
+		return wire.SMB2_OPLOCK_LEVEL_LEASE, s.grantLeaseLocked(co, lr, others, oplocked), wire.STATUS_SUCCESS
+	}
+	// An oplock (MS-FSA §2.1.5.17.2).
+	want := req.RequestedOplockLevel
+	if want != wire.SMB2_OPLOCK_LEVEL_II && !exclusiveLevel(want) || o.dir {
+		want = wire.SMB2_OPLOCK_LEVEL_NONE
 	}
 	switch {
 	case want == wire.SMB2_OPLOCK_LEVEL_NONE:
 	case others == 0:
-	case stat || held:
+	case stat || otherBits&(cacheW|cacheH) != 0:
+		// A handle lease keeps oplocks away (smb2.lease.oplock: RH
+		// held, level II asked for, none granted).
 		want = wire.SMB2_OPLOCK_LEVEL_NONE
 	default:
 		want = wire.SMB2_OPLOCK_LEVEL_II
 	}
-	co.f, co.level = f, want
-	f.opens = append(f.opens, co)
-	o.co = co
-	s.cache.mu.Unlock()
-	return want, wire.STATUS_SUCCESS
+	co.level = want
+	return want, nil, wire.STATUS_SUCCESS
 }
 
 // shareCheck takes o's share reservation in the lock manager (reserve:
@@ -354,7 +441,8 @@ func (s *Server) forgetLocked(k fileKey) {
 }
 
 // dropCaching removes a closing open from its file's table, ending a
-// break under way (a holder may close instead of acknowledging).
+// break under way (a holder may close instead of acknowledging) and its
+// lease when it was the lease's last open.
 func (c *conn) dropCaching(o *open) {
 	co := o.co
 	if co == nil {
@@ -365,6 +453,11 @@ func (c *conn) dropCaching(o *open) {
 	defer s.cache.mu.Unlock()
 	co.closed = true
 	s.finishBreakLocked(co)
+	if ls := co.ls; ls != nil {
+		if ls.opens--; ls.opens == 0 {
+			s.endLeaseLocked(ls)
+		}
+	}
 	f := co.f
 	for i, x := range f.opens {
 		if x == co {
@@ -377,23 +470,22 @@ func (c *conn) dropCaching(o *open) {
 }
 
 // breakForWrite is what a WRITE or a change of size through o does to the
-// file's oplocks: level II ones (o's own included) are broken to none
-// without acknowledgment; another open's exclusive or batch oplock (a
-// break still under way) to none.
+// file's caching: read caching goes from every other open (level II
+// oplocks and R leases, without acknowledgment), and from o itself when
+// it holds a level II oplock (smbtorture smb2.oplock.batch6); not from
+// o's own lease.
 func (c *conn) breakForWrite(o *open) {
 	co := o.co
 	if co == nil {
 		return
 	}
 	s := c.s
+	var ws []waiter
 	var sends []func()
 	s.cache.mu.Lock()
 	for _, x := range co.f.opens {
-		l := x.effective()
-		if l == wire.SMB2_OPLOCK_LEVEL_II || x != co && exclusiveLevel(l) {
-			if f := s.breakLocked(x, wire.SMB2_OPLOCK_LEVEL_NONE); f != nil {
-				sends = append(sends, f)
-			}
+		if x == co && co.ls == nil && co.effective() == wire.SMB2_OPLOCK_LEVEL_II || x != co && !sameLease(x, co) {
+			s.dropLocked(x, cacheR|cacheW|cacheH, &sends, &ws)
 		}
 	}
 	s.cache.mu.Unlock()
@@ -401,28 +493,14 @@ func (c *conn) breakForWrite(o *open) {
 }
 
 // breakForNamespace is what a rename or a delete disposition through o
-// does: the other opens' batch oplocks (handle caching) are broken to
-// level II, and waited for.
+// does: the other opens' handle caching (batch oplocks, H leases) is
+// broken, and waited for.
 func (c *conn) breakForNamespace(o *open) {
 	co := o.co
 	if co == nil {
 		return
 	}
-	s := c.s
-	var ws []*copen
-	var sends []func()
-	s.cache.mu.Lock()
-	for _, x := range co.f.opens {
-		if x != co && x.effective() == wire.SMB2_OPLOCK_LEVEL_BATCH {
-			if f := s.breakLocked(x, wire.SMB2_OPLOCK_LEVEL_II); f != nil {
-				sends = append(sends, f)
-			}
-			ws = append(ws, x)
-		}
-	}
-	s.cache.mu.Unlock()
-	runAll(sends)
-	c.waitBreaks(ws)
+	c.waitBreaks(c.s.dropOthers(co.f.key, co, cacheH, nil))
 }
 
 // oplockBreak is SMB2 OPLOCK_BREAK from a client: an oplock break
