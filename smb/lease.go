@@ -22,8 +22,9 @@ import (
 //     breaks the other leases to none; a rename or delete breaks H;
 //   - a new lease gets what it asks for less W when the file has other
 //     opens, less H when one of them holds an oplock; a lease re-opened
-//     with its key is upgraded to a state that contains the current one,
-//     when no other open has the file, and otherwise keeps its state;
+//     with its key is upgraded to a state that contains the current one
+//     and could be granted with the other opens, and otherwise keeps its
+//     state;
 //   - a break that takes W or H away needs an acknowledgment (a CREATE on
 //     another connection waits for it, as for oplocks), one from R to none
 //     does not; a version 2 lease counts its changes in its epoch.
@@ -75,11 +76,11 @@ type leaseReq struct {
 }
 
 // leaseRequest decodes the lease a CREATE asks for: nil when it asks for
-// none, is on a directory, or comes on SMB 2.0.2, which has no leases
+// none or comes on SMB 2.0.2, which has no leases
 // (the request is then an oplock request of level LEASE, which grants
 // none). A V2 context is read on SMB 3.x only.
 func (c *conn) leaseRequest(req *wire.CreateRequest, o *open) (*leaseReq, wire.Status) {
-	if req.RequestedOplockLevel != wire.SMB2_OPLOCK_LEVEL_LEASE || c.dialect == wire.SMB2_DIALECT_202 || o.dir {
+	if req.RequestedOplockLevel != wire.SMB2_OPLOCK_LEVEL_LEASE || c.dialect == wire.SMB2_DIALECT_202 {
 		return nil, wire.STATUS_SUCCESS
 	}
 	b, ok := req.Context(wire.SMB2_CREATE_REQUEST_LEASE)
@@ -134,8 +135,12 @@ func (s *Server) grantLeaseLocked(co *copen, lr *leaseReq, others int, oplocked 
 			s.cache.leases = map[leaseID]*lease{}
 		}
 		s.cache.leases[lr.id] = ls
-	case others == 0 && !ls.breaking && want != ls.state && want&ls.state == ls.state:
-		ls.state = want // an upgrade (MS-SMB2 §3.3.5.9.8)
+	case !ls.breaking && want != ls.state && want&ls.state == ls.state &&
+		(others == 0 || want&cacheW == 0) && (!oplocked || want&cacheH == 0):
+		// An upgrade (MS-SMB2 §3.3.5.9.8) to a state that contains the
+		// current one and can be held with the other opens' (smbtorture
+		// smb2.lease.upgrade3).
+		ls.state = want
 		if ls.v2 {
 			ls.epoch++
 		}

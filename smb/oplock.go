@@ -330,6 +330,11 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 			self.ls = ls
 		}
 		s.cache.mu.Unlock()
+		if o.dir {
+			// No directory leases: the key was checked, nothing is
+			// granted (smbtorture smb2.lease.request).
+			lr, self.ls = nil, nil
+		}
 	}
 	st = c.shareCheck(r, o, req.ShareAccess)
 	if st == wire.STATUS_SHARING_VIOLATION {
@@ -346,8 +351,14 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 	}
 	if !stat {
 		// Write caching (exclusive and batch oplocks, W leases) of
-		// the other opens goes.
-		c.waitBreaks(s.dropOthers(k, self, cacheW, nil))
+		// the other opens goes, and handle caching too when the new
+		// open is to delete the file (smb2.lease.unlink,
+		// smb2.oplock.batch3).
+		drop := uint32(cacheW)
+		if req.CreateOptions&wire.FILE_DELETE_ON_CLOSE != 0 {
+			drop |= cacheH
+		}
+		c.waitBreaks(s.dropOthers(k, self, drop, nil))
 	}
 	co := &copen{c: c, fid: o.fileID(), stat: stat, access: o.access, share: req.ShareAccess}
 	if r.crypt || r.sess.encrypt || o.tree.encrypt {
