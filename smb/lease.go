@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"time"
 
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/smb/internal/smbcrypto"
 	"github.com/dittofs/dittofs/smb/internal/wire"
 )
@@ -115,8 +116,14 @@ func grantableLease(state uint32) uint32 {
 // one of its key, upgraded when it may be) and returns the response
 // context. others is the number of the file's opens of other keys;
 // oplocked, whether one of them holds an oplock.
-func (s *Server) grantLeaseLocked(co *copen, lr *leaseReq, others int, oplocked bool) *wire.CreateContext {
+func (s *Server) grantLeaseLocked(co *copen, lr *leaseReq, others int, oplocked bool, held locking.GrantKind) *wire.CreateContext {
 	want := grantableLease(lr.state)
+	switch held { // what other protocols allow (crossproto.go)
+	case locking.GrantNone:
+		want = 0
+	case locking.GrantRead:
+		want &^= cacheW
+	}
 	ls := s.cache.leases[lr.id]
 	switch {
 	case ls == nil:

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/smb/internal/smbcrypto"
 	"github.com/dittofs/dittofs/smb/internal/wire"
 )
@@ -64,6 +65,12 @@ type caching struct {
 type cfile struct {
 	key   fileKey
 	opens []*copen
+
+	// The lock manager grant standing for the file's SMB caching
+	// towards other protocols (crossproto.go); 0 when none.
+	m     *locking.Manager
+	grant locking.GrantID
+	kind  locking.GrantKind
 }
 
 // copen is the caching state of one open of a file.
@@ -360,6 +367,11 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 		}
 		c.waitBreaks(s.dropOthers(k, self, drop, nil))
 	}
+	// What other protocols let SMB cache (crossproto.go).
+	held := locking.GrantWrite
+	if !o.dir {
+		held = c.crossGrant(o, k, neededGrant(req, lr))
+	}
 	co := &copen{c: c, fid: o.fileID(), stat: stat, access: o.access, share: req.ShareAccess}
 	if r.crypt || r.sess.encrypt || o.tree.encrypt {
 		co.enc = r.sess.enc
@@ -384,7 +396,7 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 	f.opens = append(f.opens, co)
 	o.co = co
 	if lr != nil {
-		return wire.SMB2_OPLOCK_LEVEL_LEASE, s.grantLeaseLocked(co, lr, others, oplocked), wire.STATUS_SUCCESS
+		return wire.SMB2_OPLOCK_LEVEL_LEASE, s.grantLeaseLocked(co, lr, others, oplocked, held), wire.STATUS_SUCCESS
 	}
 	// An oplock (MS-FSA §2.1.5.17.2).
 	want := req.RequestedOplockLevel
@@ -399,6 +411,12 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 		// held, level II asked for, none granted).
 		want = wire.SMB2_OPLOCK_LEVEL_NONE
 	default:
+		want = wire.SMB2_OPLOCK_LEVEL_II
+	}
+	switch {
+	case held == locking.GrantNone:
+		want = wire.SMB2_OPLOCK_LEVEL_NONE
+	case held == locking.GrantRead && exclusiveLevel(want):
 		want = wire.SMB2_OPLOCK_LEVEL_II
 	}
 	co.level = want
@@ -447,6 +465,7 @@ func (c *conn) shareCheck(r *request, o *open, share uint32) wire.Status {
 // forgetLocked drops a file's entry once it has no open.
 func (s *Server) forgetLocked(k fileKey) {
 	if f := s.cache.files[k]; f != nil && len(f.opens) == 0 {
+		f.returnGrantLocked()
 		delete(s.cache.files, k)
 	}
 }

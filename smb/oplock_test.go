@@ -1,11 +1,16 @@
 package smb
 
 import (
+	"context"
 	"encoding/binary"
+	"errors"
+	"runtime"
 	"testing"
 	"time"
 
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/smb/internal/wire"
+	"github.com/dittofs/dittofs/store"
 	. "github.com/dittofs/dittofs/smb/internal/wire/wiretest"
 )
 
@@ -410,5 +415,57 @@ func TestLeaseWrite(t *testing.T) {
 	n := notes[0].body
 	if n[8] != 2 || binary.LittleEndian.Uint32(n[4:]) != 0 || binary.LittleEndian.Uint32(n[28:]) != 0 || binary.LittleEndian.Uint16(n[2:]) != 0 {
 		t.Fatalf("notification %x: want key 2, no ACK_REQUIRED, R -> none, epoch 0 (V1)", n)
+	}
+}
+
+// TestLeaseBrokenByOtherProtocol: an access of another protocol through
+// the export's lock manager (an NFSv4 client writing) breaks an SMB lease
+// (the grant SMB holds there, locking.GrantLocal): the SMB client gets a
+// lease break to none, and once it acknowledges, the access is allowed;
+// an NFSv4 share reservation for write then keeps the next SMB open from
+// caching writes.
+func TestLeaseBrokenByOtherProtocol(t *testing.T) {
+	ts := startServer(t)
+	a := ts.connect(wire.SMB2_DIALECT_311)
+	q := createReq{name: "x", access: rw, share: shareAll(), disp: wire.FILE_OPEN_IF, level: wire.SMB2_OPLOCK_LEVEL_LEASE, lease: leaseV2(1, lR|lH|lW, 0)}
+	h, _ := a.open(q)
+	if binary.LittleEndian.Uint32(h.lease[16:]) != lR|lH|lW {
+		t.Fatalf("lease %x", h.lease)
+	}
+	exp := ts.tab.Lookup("/export")
+	node, _, err := ts.fs.Lookup(context.Background(), &store.Cred{}, exp.Root(), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nfs := locking.Owner{Proto: locking.ProtoNFS4, Client: "nfs-client", Key: "open-owner"}
+	if err := exp.Locks.Access(context.Background(), node.ID, nfs, true); !errors.Is(err, locking.ErrBreaking) {
+		t.Fatalf("NFS write access: %v, want ErrBreaking", err)
+	}
+	n := a.notification()
+	if cur, next := binary.LittleEndian.Uint32(n.body[24:]), binary.LittleEndian.Uint32(n.body[28:]); cur != lR|lH|lW || next != 0 {
+		t.Fatalf("break %#x -> %#x, want RWH -> none", cur, next)
+	}
+	if r := a.call(wire.SMB2_OPLOCK_BREAK, leaseAckBody(1, 0)); r.status() != wire.STATUS_SUCCESS {
+		t.Fatalf("ack: %v", r.status())
+	}
+	// The grant is downgraded by the goroutine the acknowledgment wakes.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := exp.Locks.Access(context.Background(), node.ID, nfs, true)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, locking.ErrBreaking) || time.Now().After(deadline) {
+			t.Fatalf("NFS write access after the ack: %v", err)
+		}
+		runtime.Gosched()
+	}
+	// An NFSv4 OPEN for write: another SMB key gets no write caching.
+	if err := exp.Locks.Share(context.Background(), node.ID, locking.ShareRequest{Owner: nfs, Access: locking.ModeBoth}); err != nil {
+		t.Fatal(err)
+	}
+	q.lease = leaseV2(2, lR|lH|lW, 0)
+	if h2, _ := a.open(q); h2.st != wire.STATUS_SUCCESS || binary.LittleEndian.Uint32(h2.lease[16:])&lW != 0 {
+		t.Fatalf("lease beside an NFS writer: %v %x", h2.st, h2.lease)
 	}
 }
