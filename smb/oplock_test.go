@@ -10,8 +10,8 @@ import (
 
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/smb/internal/wire"
-	"github.com/dittofs/dittofs/store"
 	. "github.com/dittofs/dittofs/smb/internal/wire/wiretest"
+	"github.com/dittofs/dittofs/store"
 )
 
 // createReq is a CREATE with what the oplock and lease tests vary.
