@@ -128,6 +128,11 @@ func (c *conn) serve() {
 func (c *conn) close() {
 	c.nc.Close()
 	for _, sess := range c.sessions {
+		for _, o := range sess.opens {
+			if o.durable != nil {
+				c.preserve(sess, o) // durable.go
+			}
+		}
 		c.endSession(sess)
 	}
 }

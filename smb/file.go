@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/smb/internal/fscc"
 	"github.com/dittofs/dittofs/smb/internal/srvsvc"
 	"github.com/dittofs/dittofs/smb/internal/wire"
@@ -26,6 +27,9 @@ type open struct {
 	position      uint64       // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
 	pipe          *srvsvc.Pipe // a named pipe on IPC$ (pipe.go); nil for files
 	co            *copen       // oplock state (oplock.go); nil for pipes
+	persistent    uint64       // FileId.Persistent, server-wide (durable.go); 0: id
+	owner         locking.Owner
+	durable       *durable // durable.go; nil when not durable
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -36,16 +40,13 @@ type open struct {
 	started  bool
 }
 
-func (o *open) fileID() wire.FileID { return wire.FileID{Persistent: o.id, Volatile: o.id} }
+func (o *open) fileID() wire.FileID { return wire.FileID{Persistent: o.persistentID(), Volatile: o.id} }
 
 // lookupOpen finds the open of a FileId in the request's session and tree.
 func (r *request) lookupOpen(id wire.FileID) *open {
 	id = r.fileID(id)
-	if id.Persistent != id.Volatile {
-		return nil
-	}
 	o := r.sess.opens[id.Volatile]
-	if o == nil || o.tree != r.tree {
+	if o == nil || o.tree != r.tree || o.persistentID() != id.Persistent {
 		return nil
 	}
 	return o
@@ -194,6 +195,13 @@ func (c *conn) create(r *request) wire.Status {
 	if t.ipc {
 		return c.createPipe(r, &req)
 	}
+	if st, done := c.reconnect(r, &req); done {
+		return st // a durable open taken back (durable.go)
+	}
+	dh1, dh2, st := durableRequest(&req)
+	if st != wire.STATUS_SUCCESS {
+		return st
+	}
 	name, err := wire.DecodeUTF16(req.Name)
 	if err != nil {
 		return wire.STATUS_OBJECT_NAME_INVALID
@@ -315,7 +323,9 @@ func (c *conn) create(r *request) wire.Status {
 		id: r.sess.nextOpen, tree: t, h: h, dir: isDir, parent: parent, name: last,
 		path: strings.Join(parts, `\`), access: access,
 		deleteOnClose: opts&wire.FILE_DELETE_ON_CLOSE != 0,
+		persistent:    c.s.nextPersistent.Add(1),
 	}
+	o.owner = c.lockOwner(r.sess, o)
 	if o.deleteOnClose && len(parts) == 0 {
 		return wire.STATUS_CANNOT_DELETE
 	}
@@ -340,6 +350,9 @@ func (c *conn) create(r *request) wire.Status {
 	resp := wire.CreateResponse{OplockLevel: level, CreateAction: action, Attrs: fileAttrs(&a), FileID: o.fileID()}
 	if lease != nil {
 		resp.Contexts = append(resp.Contexts, *lease)
+	}
+	if d := c.grantDurable(r, o, dh1, dh2); d != nil {
+		resp.Contexts = append(resp.Contexts, *d)
 	}
 	if _, ok := req.Context(wire.SMB2_CREATE_QUERY_MAXIMAL_ACCESS_REQUEST); ok {
 		var e wire.Encoder
@@ -367,6 +380,7 @@ func (c *conn) closeOpen(sess *session, o *open) wire.Status {
 	}
 	c.release(sess, o)
 	c.dropCaching(o)
+	c.s.releaseDurable(o)
 	if !o.deleteOnClose {
 		return wire.STATUS_SUCCESS
 	}

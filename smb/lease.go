@@ -156,6 +156,12 @@ func (s *Server) grantLeaseLocked(co *copen, lr *leaseReq, others int, oplocked 
 	ls.c, ls.enc = co.c, co.enc
 	co.ls = ls
 
+	return leaseContext(ls, lr)
+}
+
+// leaseContext is the lease response context (MS-SMB2 §2.2.14.2.10,
+// §2.2.14.2.11) of ls for the request lr, in lr's version.
+func leaseContext(ls *lease, lr *leaseReq) *wire.CreateContext {
 	var e wire.Encoder
 	e.Write(lr.id.key[:])
 	e.Uint32(ls.state)

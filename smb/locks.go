@@ -14,6 +14,9 @@ import (
 // (MS-SMB2 §3.3.5.14), so the client is the connection's session and the
 // key the open.
 func (c *conn) lockOwner(sess *session, o *open) locking.Owner {
+	if o.owner != (locking.Owner{}) {
+		return o.owner // kept across a durable reconnect
+	}
 	return locking.Owner{Proto: locking.ProtoSMB, Client: fmt.Sprintf("%s/%x", c.remote, sess.id), Key: strconv.FormatUint(o.id, 10)}
 }
 

@@ -75,14 +75,17 @@ type cfile struct {
 
 // copen is the caching state of one open of a file.
 type copen struct {
-	f      *cfile
-	c      *conn // the connection holding the open
-	fid    wire.FileID
-	enc    *smbcrypto.Encryptor // notifications are encrypted with it when not nil
-	stat   bool                 // a stat open: attributes only
-	access uint32               // granted access and share access, for
-	share  uint32               // FILE_SHARE_DELETE (shareCheck)
-	closed bool
+	f    *cfile
+	c    *conn // the connection holding the open
+	fid  wire.FileID
+	enc  *smbcrypto.Encryptor // notifications are encrypted with it when not nil
+	stat bool                 // a stat open: attributes only
+	// disconnected: a durable open whose connection dropped (durable.go)
+	disconnected bool
+	pid          uint64 // its persistent FileId
+	access       uint32 // granted access and share access, for
+	share        uint32 // FILE_SHARE_DELETE (shareCheck)
+	closed       bool
 
 	level    uint8 // Open.OplockLevel
 	breaking bool  // Open.OplockState == Breaking
@@ -274,6 +277,14 @@ func (s *Server) dropLocked(co *copen, drop uint32, sends *[]func(), ws *[]waite
 	if co.closed || co.bits()&drop == 0 {
 		return
 	}
+	if co.disconnected {
+		// No client to acknowledge: a disconnected durable open is
+		// closed (durable.go).
+		pid := co.pid
+		co.disconnected = false
+		*sends = append(*sends, func() { s.purgeDurable(pid) })
+		return
+	}
 	if ls := co.ls; ls != nil {
 		s.breakLeaseLocked(ls, ls.effective()&^drop, sends, ws)
 		return
@@ -372,7 +383,7 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 	if !o.dir {
 		held = c.crossGrant(o, k, neededGrant(req, lr))
 	}
-	co := &copen{c: c, fid: o.fileID(), stat: stat, access: o.access, share: req.ShareAccess}
+	co := &copen{c: c, fid: o.fileID(), pid: o.persistentID(), stat: stat, access: o.access, share: req.ShareAccess}
 	if r.crypt || r.sess.encrypt || o.tree.encrypt {
 		co.enc = r.sess.enc
 	}
@@ -473,12 +484,13 @@ func (s *Server) forgetLocked(k fileKey) {
 // dropCaching removes a closing open from its file's table, ending a
 // break under way (a holder may close instead of acknowledging) and its
 // lease when it was the lease's last open.
-func (c *conn) dropCaching(o *open) {
+func (c *conn) dropCaching(o *open) { c.s.dropCaching(o) }
+
+func (s *Server) dropCaching(o *open) {
 	co := o.co
 	if co == nil {
 		return
 	}
-	s := c.s
 	s.cache.mu.Lock()
 	defer s.cache.mu.Unlock()
 	co.closed = true
