@@ -2,6 +2,7 @@ package smb
 
 import (
 	"encoding/binary"
+	"strings"
 	"time"
 
 	"github.com/dittofs/dittofs/smb/internal/wire"
@@ -113,15 +114,22 @@ func (c *conn) grantDurable(r *request, o *open, v1, v2 []byte) *wire.CreateCont
 }
 
 // preserve keeps a durable open of a connection that dropped (MS-SMB2
-// §3.3.7.1) until its timeout or a reconnect.
-func (c *conn) preserve(sess *session, o *open) {
-	delete(sess.opens, o.id)
+// §3.3.7.1) until its timeout or a reconnect; false when its caching is
+// being broken (another open waits for it): it is then closed as an open
+// that is not durable.
+func (c *conn) preserve(sess *session, o *open) bool {
 	s := c.s
 	s.cache.mu.Lock()
-	if o.co != nil {
-		o.co.disconnected = true
+	co := o.co
+	breaking := co == nil || co.breaking || co.ls != nil && co.ls.breaking
+	if !breaking {
+		co.disconnected = true
 	}
 	s.cache.mu.Unlock()
+	if breaking {
+		return false
+	}
+	delete(sess.opens, o.id)
 	pid := o.persistentID()
 	s.dmu.Lock()
 	if s.durables == nil {
@@ -130,6 +138,7 @@ func (c *conn) preserve(sess *session, o *open) {
 	s.durables[pid] = o
 	o.durable.timer = time.AfterFunc(o.durable.timeout, func() { s.purgeDurable(pid) })
 	s.dmu.Unlock()
+	return true
 }
 
 // takeDurable removes a disconnected durable open from the table.
@@ -210,9 +219,12 @@ func (c *conn) reconnect(r *request, req *wire.CreateRequest) (st wire.Status, d
 	s.cache.mu.Lock()
 	ls := o.co.ls
 	s.cache.mu.Unlock()
-	lr, _ := c.leaseRequest(req, o)
+	lr, _ := c.leaseContextOf(req)
 	if ls != nil && (lr == nil || lr.id != ls.id) || ls == nil && lr != nil {
 		return wire.STATUS_OBJECT_NAME_NOT_FOUND, true
+	}
+	if name, err := wire.DecodeUTF16(req.Name); ls != nil && (err != nil || !strings.EqualFold(strings.TrimPrefix(name, `\`), o.path)) {
+		return wire.STATUS_INVALID_PARAMETER, true // a lease is of one file (smbtorture smb2.durable-open.reopen2-lease)
 	}
 	if o = s.takeDurable(pid); o == nil {
 		return wire.STATUS_OBJECT_NAME_NOT_FOUND, true // purged meanwhile

@@ -81,7 +81,16 @@ type leaseReq struct {
 // (the request is then an oplock request of level LEASE, which grants
 // none). A V2 context is read on SMB 3.x only.
 func (c *conn) leaseRequest(req *wire.CreateRequest, o *open) (*leaseReq, wire.Status) {
-	if req.RequestedOplockLevel != wire.SMB2_OPLOCK_LEVEL_LEASE || c.dialect == wire.SMB2_DIALECT_202 {
+	if req.RequestedOplockLevel != wire.SMB2_OPLOCK_LEVEL_LEASE {
+		return nil, wire.STATUS_SUCCESS
+	}
+	return c.leaseContextOf(req)
+}
+
+// leaseContextOf decodes the RqLs context of a request, whatever its
+// oplock level (a durable reconnect names its lease so).
+func (c *conn) leaseContextOf(req *wire.CreateRequest) (*leaseReq, wire.Status) {
+	if c.dialect == wire.SMB2_DIALECT_202 {
 		return nil, wire.STATUS_SUCCESS
 	}
 	b, ok := req.Context(wire.SMB2_CREATE_REQUEST_LEASE)
