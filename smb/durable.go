@@ -258,12 +258,8 @@ func (c *conn) reconnect(r *request, req *wire.CreateRequest) (st wire.Status, d
 	if lctx != nil {
 		resp.Contexts = append(resp.Contexts, *lctx)
 	}
-	if rc2 {
-		var e wire.Encoder
-		e.Uint32(uint32(o.durable.timeout / time.Millisecond))
-		e.Uint32(0)
-		resp.Contexts = append(resp.Contexts, wire.CreateContext{Name: []byte(wire.SMB2_CREATE_DURABLE_HANDLE_REQUEST_V2), Data: e.Bytes()})
-	}
+	// No durable context in the reply (Windows and Samba send none;
+	// smbtorture smb2.durable-v2-open.reopen2).
 	resp.Encode(&c.enc)
 	return wire.STATUS_SUCCESS, true
 }
