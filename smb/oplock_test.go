@@ -469,3 +469,102 @@ func TestLeaseBrokenByOtherProtocol(t *testing.T) {
 		t.Fatalf("lease beside an NFS writer: %v %x", h2.st, h2.lease)
 	}
 }
+
+// withContext adds one create context (MS-SMB2 §2.2.13.2) to a CREATE
+// body without contexts.
+func withContext(body []byte, name string, data []byte) []byte {
+	nameLen := int(binary.LittleEndian.Uint16(body[46:]))
+	off := (120 + nameLen + 7) &^ 7
+	b := append([]byte{}, body[:56+nameLen]...)
+	for 64+len(b) < off {
+		b = append(b, 0)
+	}
+	ctx := Lay(uint32(0), uint16(16), uint16(4), uint16(0), uint16(24), uint32(len(data)), []byte(name), uint32(0), data)
+	binary.LittleEndian.PutUint32(b[48:], uint32(off))
+	binary.LittleEndian.PutUint32(b[52:], uint32(len(ctx)))
+	return append(b, ctx...)
+}
+
+// TestDurableReconnect: an open with a batch oplock and DHnQ is durable
+// (MS-SMB2 §3.3.5.9.6: DHnQ in the reply); without a batch oplock it is
+// not. After its connection drops it is kept (§3.3.7.1) and a DHnC from a
+// new connection of the same user takes it back with the same persistent
+// FileId and its oplock (§3.3.5.9.7); a second DHnC finds nothing
+// (STATUS_OBJECT_NAME_NOT_FOUND). A conflicting open purges a
+// disconnected durable open.
+func TestDurableReconnect(t *testing.T) {
+	ts := startServer(t)
+	a := ts.connect(wire.SMB2_DIALECT_311)
+	q := createReq{name: "d", access: rw, share: 0, disp: wire.FILE_OPEN_IF, level: wire.SMB2_OPLOCK_LEVEL_BATCH}
+	r, _ := a.exchange(wire.SMB2_CREATE, withContext(q.body(), "DHnQ", make([]byte, 16)))
+	h := parseCreated(r)
+	if h.st != wire.STATUS_SUCCESS || h.level != wire.SMB2_OPLOCK_LEVEL_BATCH || !hasContext(r, "DHnQ") {
+		t.Fatalf("durable open: %v level %#x", h.st, h.level)
+	}
+	noBatch := q
+	noBatch.name, noBatch.level = "nd", wire.SMB2_OPLOCK_LEVEL_II
+	if r2, _ := a.exchange(wire.SMB2_CREATE, withContext(noBatch.body(), "DHnQ", make([]byte, 16))); hasContext(r2, "DHnQ") {
+		t.Fatal("durable without a batch oplock")
+	}
+	a.nc.Close()
+
+	b := ts.connect(wire.SMB2_DIALECT_311)
+	rc := withContext(createReq{name: "d"}.body(), "DHnC", fid(h.fid))
+	var h2 created
+	for i := 0; ; i++ {
+		// The server notices the dropped connection in its own time.
+		r, _ := b.exchange(wire.SMB2_CREATE, rc)
+		if h2 = parseCreated(r); h2.st == wire.STATUS_SUCCESS || i == 1000 {
+			break
+		}
+		runtime.Gosched()
+	}
+	if h2.st != wire.STATUS_SUCCESS || h2.fid.Persistent != h.fid.Persistent || h2.level != wire.SMB2_OPLOCK_LEVEL_BATCH {
+		t.Fatalf("reconnect: %v %+v level %#x", h2.st, h2.fid, h2.level)
+	}
+	if st := b.write(h2.fid, 0, []byte("back")); st != wire.STATUS_SUCCESS {
+		t.Fatalf("write on the reconnected open: %v", st)
+	}
+	if r, _ := b.exchange(wire.SMB2_CREATE, rc); r.status() != wire.STATUS_OBJECT_NAME_NOT_FOUND {
+		t.Fatalf("second reconnect: %v", r.status())
+	}
+	b.nc.Close()
+
+	// Disconnected again; a conflicting open (share none held) purges it.
+	c := ts.connect(wire.SMB2_DIALECT_311)
+	other := createReq{name: "d", access: rw, share: shareAll(), disp: wire.FILE_OPEN}
+	var h3 created
+	for i := 0; ; i++ {
+		if h3, _ = c.open(other); h3.st == wire.STATUS_SUCCESS || i == 1000 {
+			break
+		}
+		runtime.Gosched()
+	}
+	if h3.st != wire.STATUS_SUCCESS {
+		t.Fatalf("open beside the disconnected durable open: %v", h3.st)
+	}
+	rc = withContext(createReq{name: "d"}.body(), "DHnC", fid(h2.fid))
+	if r, _ := c.exchange(wire.SMB2_CREATE, rc); r.status() != wire.STATUS_OBJECT_NAME_NOT_FOUND {
+		t.Fatalf("reconnect after the purge: %v", r.status())
+	}
+}
+
+func hasContext(r reply, name string) bool {
+	if r.status() != wire.STATUS_SUCCESS {
+		return false
+	}
+	off := binary.LittleEndian.Uint32(r.body[80:])
+	if off == 0 {
+		return false
+	}
+	ctxs, err := wire.ParseCreateContexts(r.raw[off:off+binary.LittleEndian.Uint32(r.body[84:])], nil)
+	if err != nil {
+		return false
+	}
+	for _, c := range ctxs {
+		if string(c.Name) == name {
+			return true
+		}
+	}
+	return false
+}
