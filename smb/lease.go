@@ -2,7 +2,6 @@ package smb
 
 import (
 	"encoding/binary"
-	"time"
 
 	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/smb/internal/smbcrypto"
@@ -49,14 +48,12 @@ type lease struct {
 	state    uint32
 	epoch    uint16
 	v2       bool
-	breaking bool
 	notified uint32 // the state the last notification offered
 	breakTo  uint32 // the state the break must reach (within notified)
-	done     chan struct{}
-	timer    *time.Timer
-	opens    int
-	c        *conn // the connection of the latest open, which breaks go to
-	enc      *smbcrypto.Encryptor
+	breakState
+	opens int
+	c     *conn // the connection of the latest open, which breaks go to
+	enc   *smbcrypto.Encryptor
 }
 
 func (ls *lease) effective() uint32 {
@@ -219,36 +216,15 @@ func (s *Server) breakLeaseLocked(ls *lease, to uint32, sends *[]func(), ws *[]w
 		*sends = append(*sends, ls.notice(from, to, 0))
 		return
 	}
-	ls.breaking, ls.notified, ls.breakTo = true, to, to
-	ls.done = make(chan struct{})
-	done := ls.done
-	ls.timer = time.AfterFunc(s.OplockBreakTimeout, func() {
-		s.cache.mu.Lock()
-		defer s.cache.mu.Unlock()
-		if ls.breaking && ls.done == done {
-			ls.state = ls.breakTo // no acknowledgment in time
-			s.finishLeaseBreakLocked(ls)
-		}
-	})
+	ls.notified, ls.breakTo = to, to
+	ls.start(s, func() { ls.state = ls.breakTo }) // no acknowledgment in time
 	*sends = append(*sends, ls.notice(from, to, wire.SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED))
-	*ws = append(*ws, waiter{ls.c, done})
-}
-
-func (s *Server) finishLeaseBreakLocked(ls *lease) {
-	if !ls.breaking {
-		return
-	}
-	ls.breaking = false
-	if ls.timer != nil {
-		ls.timer.Stop()
-		ls.timer = nil
-	}
-	close(ls.done)
+	*ws = append(*ws, waiter{ls.c, ls.done})
 }
 
 // endLeaseLocked forgets a lease whose last open closed.
 func (s *Server) endLeaseLocked(ls *lease) {
-	s.finishLeaseBreakLocked(ls)
+	ls.finish()
 	if s.cache.leases[ls.id] == ls {
 		delete(s.cache.leases, ls.id)
 	}
@@ -291,7 +267,7 @@ func (c *conn) leaseBreakAck(r *request, ack *wire.LeaseBreakAck) wire.Status {
 	}
 	ls.state = ack.LeaseState
 	target := ls.breakTo
-	s.finishLeaseBreakLocked(ls)
+	ls.finish()
 	if ls.state&^target != 0 {
 		// A stronger break came while this one was under way.
 		s.breakLeaseLocked(ls, target, &sends, &ws)

@@ -87,12 +87,10 @@ type copen struct {
 	share        uint32 // FILE_SHARE_DELETE (shareCheck)
 	closed       bool
 
-	level    uint8 // Open.OplockLevel
-	breaking bool  // Open.OplockState == Breaking
-	notified uint8 // the level the last notification offered
-	breakTo  uint8 // the level the break must reach (at most notified)
-	done     chan struct{}
-	timer    *time.Timer
+	level      uint8 // Open.OplockLevel
+	notified   uint8 // the level the last notification offered
+	breakTo    uint8 // the level the break must reach (at most notified)
+	breakState       // breaking: Open.OplockState == Breaking
 
 	ls *lease // the open's lease (lease.go), nil for an oplock
 }
@@ -145,33 +143,52 @@ func (s *Server) breakLocked(co *copen, to uint8) func() {
 		co.level = wire.SMB2_OPLOCK_LEVEL_NONE
 		return co.notice(wire.SMB2_OPLOCK_LEVEL_NONE)
 	}
-	co.breaking, co.notified, co.breakTo = true, to, to
-	co.done = make(chan struct{})
-	done := co.done
-	co.timer = time.AfterFunc(s.OplockBreakTimeout, func() {
-		s.cache.mu.Lock()
-		defer s.cache.mu.Unlock()
-		if co.breaking && co.done == done {
-			// No acknowledgment in time: the oplock is gone
-			// (MS-SMB2 §3.3.2.1).
-			co.level = wire.SMB2_OPLOCK_LEVEL_NONE
-			s.finishBreakLocked(co)
-		}
+	co.notified, co.breakTo = to, to
+	co.start(s, func() {
+		// No acknowledgment in time: the oplock is gone (MS-SMB2
+		// §3.3.2.1).
+		co.level = wire.SMB2_OPLOCK_LEVEL_NONE
 	})
 	return co.notice(to)
 }
 
-// finishBreakLocked ends co's break and wakes those waiting for it.
-func (s *Server) finishBreakLocked(co *copen) {
-	if !co.breaking {
+// breakState is a break under way, of an oplock or of a lease: those
+// waiting for it wait on done, closed when it ends (acknowledgment,
+// close, timeout). Guarded by s.cache.mu.
+type breakState struct {
+	breaking bool
+	done     chan struct{}
+	timer    *time.Timer
+}
+
+// start begins a break whose acknowledgment must come within
+// OplockBreakTimeout; timeout is what its expiry does before the break
+// ends.
+func (b *breakState) start(s *Server, timeout func()) {
+	b.breaking = true
+	b.done = make(chan struct{})
+	done := b.done
+	b.timer = time.AfterFunc(s.OplockBreakTimeout, func() {
+		s.cache.mu.Lock()
+		defer s.cache.mu.Unlock()
+		if b.breaking && b.done == done {
+			timeout()
+			b.finish()
+		}
+	})
+}
+
+// finish ends the break and wakes those waiting for it.
+func (b *breakState) finish() {
+	if !b.breaking {
 		return
 	}
-	co.breaking = false
-	if co.timer != nil {
-		co.timer.Stop()
-		co.timer = nil
+	b.breaking = false
+	if b.timer != nil {
+		b.timer.Stop()
+		b.timer = nil
 	}
-	close(co.done)
+	close(b.done)
 }
 
 // notice returns what sends an oplock break notification of co to level
@@ -494,7 +511,7 @@ func (s *Server) dropCaching(o *open) {
 	s.cache.mu.Lock()
 	defer s.cache.mu.Unlock()
 	co.closed = true
-	s.finishBreakLocked(co)
+	co.finish()
 	if ls := co.ls; ls != nil {
 		if ls.opens--; ls.opens == 0 {
 			s.endLeaseLocked(ls)
@@ -580,13 +597,13 @@ func (c *conn) oplockBreak(r *request) wire.Status {
 	}
 	if st != wire.STATUS_SUCCESS {
 		co.level = wire.SMB2_OPLOCK_LEVEL_NONE
-		s.finishBreakLocked(co)
+		co.finish()
 		s.cache.mu.Unlock()
 		return st
 	}
 	co.level = level
 	target := co.breakTo
-	s.finishBreakLocked(co)
+	co.finish()
 	if co.level > target {
 		// A stronger break came while this one was under way.
 		if f := s.breakLocked(co, target); f != nil {
