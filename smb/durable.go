@@ -76,7 +76,7 @@ func durableRequest(req *wire.CreateRequest) (v1, v2 []byte, st wire.Status) {
 // data) and holds a batch oplock or a lease with handle caching, and
 // returns the response context, or nil.
 func (c *conn) grantDurable(r *request, o *open, v1, v2 []byte) *wire.CreateContext {
-	if v1 == nil && v2 == nil || o.co == nil || c.dialect == wire.SMB2_DIALECT_202 && v2 != nil {
+	if v1 == nil && v2 == nil || o.co == nil || v2 != nil && c.dialect < wire.SMB2_DIALECT_300 {
 		return nil
 	}
 	s := c.s
