@@ -43,13 +43,15 @@ type leaseID struct {
 
 // lease is the state of one lease (MS-SMB2 §3.3.1.13).
 type lease struct {
-	id       leaseID
-	f        *cfile
-	state    uint32
-	epoch    uint16
-	v2       bool
-	notified uint32 // the state the last notification offered
-	breakTo  uint32 // the state the break must reach (within notified)
+	id        leaseID
+	f         *cfile
+	state     uint32
+	epoch     uint16
+	v2        bool // granted by a V2 context: answered and broken in V2
+	parent    wire.GUID
+	parentSet bool
+	notified  uint32 // the state the last notification offered
+	breakTo   uint32 // the state the break must reach (within notified)
 	breakState
 	opens int
 	c     *conn // the connection of the latest open, which breaks go to
@@ -140,7 +142,8 @@ func (s *Server) grantLeaseLocked(co *copen, lr *leaseReq, others int, oplocked 
 		if oplocked {
 			g &^= cacheH
 		}
-		ls = &lease{id: lr.id, f: co.f, state: grantableLease(g), v2: lr.v2}
+		ls = &lease{id: lr.id, f: co.f, state: grantableLease(g), v2: lr.v2,
+			parent: lr.parent, parentSet: lr.v2 && lr.flags&leaseFlagParentKeySet != 0}
 		if lr.v2 {
 			ls.epoch = lr.epoch + 1
 		}
@@ -166,7 +169,8 @@ func (s *Server) grantLeaseLocked(co *copen, lr *leaseReq, others int, oplocked 
 }
 
 // leaseContext is the lease response context (MS-SMB2 §2.2.14.2.10,
-// §2.2.14.2.11) of ls for the request lr, in lr's version.
+// §2.2.14.2.11) of ls, in the version the lease was granted in whatever
+// the request's (smbtorture smb2.lease.v2_epoch2, v2_epoch3).
 func leaseContext(ls *lease, lr *leaseReq) *wire.CreateContext {
 	var e wire.Encoder
 	e.Write(lr.id.key[:])
@@ -175,14 +179,14 @@ func leaseContext(ls *lease, lr *leaseReq) *wire.CreateContext {
 	if ls.breaking {
 		flags |= leaseFlagBreakInProgress
 	}
-	if lr.v2 && lr.flags&leaseFlagParentKeySet != 0 {
+	if ls.v2 && ls.parentSet {
 		flags |= leaseFlagParentKeySet
 	}
 	e.Uint32(flags)
 	e.Uint64(0) // LeaseDuration
-	if lr.v2 {
-		if flags&leaseFlagParentKeySet != 0 {
-			e.Write(lr.parent[:])
+	if ls.v2 {
+		if ls.parentSet {
+			e.Write(ls.parent[:])
 		} else {
 			e.Zero(16)
 		}

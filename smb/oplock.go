@@ -393,7 +393,14 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 		if req.CreateOptions&wire.FILE_DELETE_ON_CLOSE != 0 {
 			drop |= cacheH
 		}
-		c.waitBreaks(s.dropOthers(k, self, drop, nil))
+		ws := s.dropOthers(k, self, drop, nil)
+		if overwrite {
+			// Truncating takes all caching from leases (smbtorture
+			// smb2.lease.breaking2); oplocks lose write caching only
+			// (smb2.oplock.batch13).
+			ws = append(ws, s.dropOthers(k, self, cacheR|cacheW|cacheH, func(x *copen) bool { return x.ls != nil })...)
+		}
+		c.waitBreaks(ws)
 	}
 	// What other protocols let SMB cache (crossproto.go).
 	held := locking.GrantWrite
