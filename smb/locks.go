@@ -164,6 +164,9 @@ func (c *conn) lock(r *request) wire.Status {
 			return wire.STATUS_INVALID_LOCK_RANGE // past 2^64-1
 		}
 	}
+	// A byte-range lock breaks read caching as a WRITE does
+	// (oplock.go; smbtorture smb2.lease.lock1, smb2.oplock.brl1).
+	c.breakForWrite(o)
 	for i, el := range req.Locks {
 		st := c.lockOne(r.sess, o, smbLock{off: el.Offset, n: el.Length, excl: el.Flags&wire.SMB2_LOCKFLAG_EXCLUSIVE_LOCK != 0})
 		if st != wire.STATUS_SUCCESS {

@@ -115,6 +115,9 @@ func statOpen(access uint32) bool {
 	return access&^uint32(statBits) == 0
 }
 
+// leaseStatOpen is statOpen for breaking leases: READ_CONTROL too.
+func leaseStatOpen(access uint32) bool { return statOpen(access &^ wire.READ_CONTROL) }
+
 func (s *Server) cachingFile(k fileKey) *cfile {
 	if s.cache.files == nil {
 		s.cache.files = map[fileKey]*cfile{}
@@ -393,12 +396,22 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 		if req.CreateOptions&wire.FILE_DELETE_ON_CLOSE != 0 {
 			drop |= cacheH
 		}
-		ws := s.dropOthers(k, self, drop, nil)
+		// READ_CONTROL alone is a stat open to leases, not to
+		// oplocks (smbtorture smb2.lease.statopen4 and
+		// smb2.oplock.statopen1, as Samba's is_lease_stat_open and
+		// is_oplock_stat_open).
+		var pick func(*copen) bool
+		if leaseStatOpen(o.access) && !overwrite {
+			pick = func(x *copen) bool { return x.ls == nil }
+		}
+		ws := s.dropOthers(k, self, drop, pick)
 		if overwrite {
 			// Truncating takes all caching from leases (smbtorture
-			// smb2.lease.breaking2); oplocks lose write caching only
-			// (smb2.oplock.batch13).
-			ws = append(ws, s.dropOthers(k, self, cacheR|cacheW|cacheH, func(x *copen) bool { return x.ls != nil })...)
+			// smb2.lease.breaking2), without waiting for the
+			// acknowledgment once write caching is gone
+			// (smb2.lease.breaking4); oplocks lose write caching
+			// only (smb2.oplock.batch13).
+			s.dropOthers(k, self, cacheR|cacheW|cacheH, func(x *copen) bool { return x.ls != nil })
 		}
 		c.waitBreaks(ws)
 	}
@@ -420,6 +433,9 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 	for _, x := range f.opens {
 		if self.ls != nil && x.ls == self.ls {
 			continue
+		}
+		if lr != nil && x.stat && x.bits() == 0 {
+			continue // a stat open does not keep a lease from W (smb2.lease.statopen3)
 		}
 		others++
 		otherBits |= x.bits()
