@@ -570,3 +570,20 @@ func hasContext(r reply, name string) bool {
 	}
 	return false
 }
+
+// TestLeaseBrokenByLock: a byte-range LOCK breaks the other keys' read
+// caching to none, as a WRITE does, and keeps the locker's own lease
+// (smbtorture smb2.lease.lock1; MS-FSA §2.1.5.7 checks for an oplock
+// break on byte-range locks).
+func TestLeaseBrokenByLock(t *testing.T) {
+	ts := startServer(t)
+	a := ts.connect(wire.SMB2_DIALECT_210)
+	q := createReq{name: "f", access: rw, share: shareAll(), disp: wire.FILE_OPEN_IF, level: wire.SMB2_OPLOCK_LEVEL_LEASE, lease: leaseV1(1, lR)}
+	h1, _ := a.open(q)
+	q.lease = leaseV1(2, lR)
+	a.open(q)
+	r, notes := a.exchange(wire.SMB2_LOCK, lockBody(h1.fid, [3]uint64{0, 1, wire.SMB2_LOCKFLAG_EXCLUSIVE_LOCK | wire.SMB2_LOCKFLAG_FAIL_IMMEDIATELY}))
+	if r.status() != wire.STATUS_SUCCESS || len(notes) != 1 || notes[0].body[8] != 2 || binary.LittleEndian.Uint32(notes[0].body[28:]) != 0 {
+		t.Fatalf("lock: %v, %d notifications", r.status(), len(notes))
+	}
+}
