@@ -127,9 +127,12 @@ func (c *conn) serve() {
 // close releases the connection's sessions (MS-SMB2 §3.3.7.1).
 func (c *conn) close() {
 	c.nc.Close()
+	c.s.mu.Lock()
+	stopping := c.s.closed // a server shutting down keeps nothing
+	c.s.mu.Unlock()
 	for _, sess := range c.sessions {
 		for _, o := range sess.opens {
-			if o.durable != nil {
+			if o.durable != nil && !stopping {
 				c.preserve(sess, o) // durable.go
 			}
 		}
