@@ -274,3 +274,14 @@ func (s *Server) releaseDurable(o *open) {
 	s.ndurable--
 	s.dmu.Unlock()
 }
+
+// dropDurables forgets the disconnected durable opens when the server
+// closes: nobody can reconnect to them.
+func (s *Server) dropDurables() {
+	s.dmu.Lock()
+	defer s.dmu.Unlock()
+	for pid, o := range s.durables {
+		o.durable.timer.Stop()
+		delete(s.durables, pid)
+	}
+}

@@ -329,6 +329,7 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
+	s.dropDurables()
 	return nil
 }
 
