@@ -398,28 +398,6 @@ func TestLeaseBreakAndAck(t *testing.T) {
 	}
 }
 
-// TestLeaseWrite: a WRITE breaks the other keys' R leases to none without
-// acknowledgment, not the writer's own (smbtorture smb2.lease.nobreakself).
-func TestLeaseWrite(t *testing.T) {
-	ts := startServer(t)
-	a := ts.connect(wire.SMB2_DIALECT_210)
-	q := createReq{name: "f", access: rw, share: shareAll(), disp: wire.FILE_OPEN_IF, level: wire.SMB2_OPLOCK_LEVEL_LEASE, lease: leaseV1(1, lR)}
-	h1, _ := a.open(q)
-	q.lease = leaseV1(2, lR)
-	h2, _ := a.open(q)
-	if binary.LittleEndian.Uint32(h1.lease[16:]) != lR || binary.LittleEndian.Uint32(h2.lease[16:]) != lR {
-		t.Fatalf("leases %x %x", h1.lease, h2.lease)
-	}
-	r, notes := a.exchange(wire.SMB2_WRITE, writeBody(h1.fid, 0, []byte("x")))
-	if r.status() != wire.STATUS_SUCCESS || len(notes) != 1 {
-		t.Fatalf("write: %v, %d notifications", r.status(), len(notes))
-	}
-	n := notes[0].body
-	if n[8] != 2 || binary.LittleEndian.Uint32(n[4:]) != 0 || binary.LittleEndian.Uint32(n[28:]) != 0 || binary.LittleEndian.Uint16(n[2:]) != 0 {
-		t.Fatalf("notification %x: want key 2, no ACK_REQUIRED, R -> none, epoch 0 (V1)", n)
-	}
-}
-
 // TestLeaseBrokenByOtherProtocol: an access of another protocol through
 // the export's lock manager (an NFSv4 client writing) breaks an SMB lease
 // (the grant SMB holds there, locking.GrantLocal): the SMB client gets a
@@ -571,19 +549,40 @@ func hasContext(r reply, name string) bool {
 	return false
 }
 
-// TestLeaseBrokenByLock: a byte-range LOCK breaks the other keys' read
-// caching to none, as a WRITE does, and keeps the locker's own lease
-// (smbtorture smb2.lease.lock1; MS-FSA §2.1.5.7 checks for an oplock
-// break on byte-range locks).
-func TestLeaseBrokenByLock(t *testing.T) {
-	ts := startServer(t)
-	a := ts.connect(wire.SMB2_DIALECT_210)
-	q := createReq{name: "f", access: rw, share: shareAll(), disp: wire.FILE_OPEN_IF, level: wire.SMB2_OPLOCK_LEVEL_LEASE, lease: leaseV1(1, lR)}
-	h1, _ := a.open(q)
-	q.lease = leaseV1(2, lR)
-	a.open(q)
-	r, notes := a.exchange(wire.SMB2_LOCK, lockBody(h1.fid, [3]uint64{0, 1, wire.SMB2_LOCKFLAG_EXCLUSIVE_LOCK | wire.SMB2_LOCKFLAG_FAIL_IMMEDIATELY}))
-	if r.status() != wire.STATUS_SUCCESS || len(notes) != 1 || notes[0].body[8] != 2 || binary.LittleEndian.Uint32(notes[0].body[28:]) != 0 {
-		t.Fatalf("lock: %v, %d notifications", r.status(), len(notes))
+// TestLeaseReadBreak: a WRITE breaks the other keys' R leases to none
+// without acknowledgment, not the writer's own (smbtorture
+// smb2.lease.nobreakself), and so does a byte-range LOCK
+// (smb2.lease.lock1; MS-FSA §2.1.5.7 checks for an oplock break on
+// byte-range locks).
+func TestLeaseReadBreak(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cmd  wire.Command
+		body func(wire.FileID) []byte
+	}{
+		{"write", wire.SMB2_WRITE, func(f wire.FileID) []byte { return writeBody(f, 0, []byte("x")) }},
+		{"lock", wire.SMB2_LOCK, func(f wire.FileID) []byte {
+			return lockBody(f, [3]uint64{0, 1, wire.SMB2_LOCKFLAG_EXCLUSIVE_LOCK | wire.SMB2_LOCKFLAG_FAIL_IMMEDIATELY})
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ts := startServer(t)
+			a := ts.connect(wire.SMB2_DIALECT_210)
+			q := createReq{name: "f", access: rw, share: shareAll(), disp: wire.FILE_OPEN_IF, level: wire.SMB2_OPLOCK_LEVEL_LEASE, lease: leaseV1(1, lR)}
+			h1, _ := a.open(q)
+			q.lease = leaseV1(2, lR)
+			h2, _ := a.open(q)
+			if binary.LittleEndian.Uint32(h1.lease[16:]) != lR || binary.LittleEndian.Uint32(h2.lease[16:]) != lR {
+				t.Fatalf("leases %x %x", h1.lease, h2.lease)
+			}
+			r, notes := a.exchange(c.cmd, c.body(h1.fid))
+			if r.status() != wire.STATUS_SUCCESS || len(notes) != 1 {
+				t.Fatalf("%s: %v, %d notifications", c.name, r.status(), len(notes))
+			}
+			n := notes[0].body
+			if n[8] != 2 || binary.LittleEndian.Uint32(n[4:]) != 0 || binary.LittleEndian.Uint32(n[28:]) != 0 || binary.LittleEndian.Uint16(n[2:]) != 0 {
+				t.Fatalf("notification %x: want key 2, no ACK_REQUIRED, R -> none, epoch 0 (V1)", n)
+			}
+		})
 	}
 }
