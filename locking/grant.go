@@ -16,6 +16,16 @@ type grant struct {
 	breaking bool
 	target   GrantKind // what the break asks for, when breaking
 	timer    clock.Timer
+	local    bool // GrantLocal: owners of the same protocol do not conflict
+}
+
+// conflicts reports whether an access by client c conflicts with g: c is
+// another client, and not of g's protocol when g is protocol-local.
+func (g *grant) conflicts(c clientKey, write bool) bool {
+	if g.client == c || g.local && g.client.proto == c.proto {
+		return false
+	}
+	return write || g.kind == GrantWrite
 }
 
 // conflictingGrants returns the grants of clients other than c that an
@@ -24,7 +34,7 @@ type grant struct {
 func conflictingGrants(f *file, c clientKey, write bool) []*grant {
 	var out []*grant
 	for _, g := range f.grants {
-		if g.client != c && (write || g.kind == GrantWrite) {
+		if g.conflicts(c, write) {
 			out = append(out, g)
 		}
 	}
@@ -61,6 +71,18 @@ func (m *Manager) startBreaks(gs []*grant, write bool, after *[]func()) {
 // conflict with it, or a break is under way on the file, and with
 // ErrGrace in the grace period.
 func (m *Manager) Grant(ctx context.Context, fileID uint64, o Owner, k GrantKind, b Breaker) (GrantID, error) {
+	return m.grant(ctx, fileID, o, k, b, false)
+}
+
+// GrantLocal is Grant for a protocol that keeps its own rules between
+// its clients (SMB's oplocks and leases between SMB opens): the grant
+// conflicts only with the locks, share reservations, grants and accesses
+// of other protocols' owners, and only those break it.
+func (m *Manager) GrantLocal(ctx context.Context, fileID uint64, o Owner, k GrantKind, b Breaker) (GrantID, error) {
+	return m.grant(ctx, fileID, o, k, b, true)
+}
+
+func (m *Manager) grant(ctx context.Context, fileID uint64, o Owner, k GrantKind, b Breaker, local bool) (GrantID, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.checkGrace(ctx, false); err != nil {
@@ -78,6 +100,15 @@ func (m *Manager) Grant(ctx context.Context, fileID uint64, o Owner, k GrantKind
 	if u := f.clients[c]; u != nil {
 		mine = *u
 	}
+	if local {
+		// The protocol's own clients count as c.
+		mine = use{}
+		for ck, u := range f.clients {
+			if ck.proto == c.proto {
+				mine.add(u)
+			}
+		}
+	}
 	if (write && others.locks > mine.locks) || others.excl > mine.excl {
 		return 0, ErrDenied
 	}
@@ -85,7 +116,10 @@ func (m *Manager) Grant(ctx context.Context, fileID uint64, o Owner, k GrantKind
 		return 0, ErrDenied
 	}
 	for _, g := range f.grants {
-		if g.breaking || (g.client != c && (write || g.kind == GrantWrite)) {
+		if local && g.client.proto == c.proto {
+			continue
+		}
+		if g.breaking || g.conflicts(c, write) {
 			return 0, ErrDenied
 		}
 	}
@@ -93,7 +127,7 @@ func (m *Manager) Grant(ctx context.Context, fileID uint64, o Owner, k GrantKind
 		return 0, ErrDenied
 	}
 	m.nextID++
-	g := &grant{id: m.nextID, file: fileID, client: c, kind: k, breaker: b}
+	g := &grant{id: m.nextID, file: fileID, client: c, kind: k, breaker: b, local: local}
 	f.grants = append(f.grants, g)
 	m.grants[g.id] = g
 	m.nGrants[c]++

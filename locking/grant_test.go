@@ -168,3 +168,50 @@ func TestGrantRevokedAfterTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestGrantLocal: a protocol-local grant (SMB's oplocks and leases, whose
+// conflicts between SMB opens SMB decides) is given over the same
+// protocol's share reservations and is not broken by them, but other
+// protocols' shares, locks and accesses break it as any grant.
+func TestGrantLocal(t *testing.T) {
+	ctx := context.Background()
+	m := newManager(t, Options{})
+	smbE := Owner{Proto: ProtoSMB, Client: "client-e", Key: "open1"}
+	smbCache := Owner{Proto: ProtoSMB, Client: "cache"}
+	if err := m.Share(ctx, 1, ShareRequest{Owner: smbE, Access: ModeBoth}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Grant(ctx, 1, smbCache, GrantWrite, nil); !errors.Is(err, ErrDenied) {
+		t.Fatalf("plain grant over another client's write share: %v", err)
+	}
+	var br breakRec
+	id, err := m.GrantLocal(ctx, 1, smbCache, GrantWrite, &br)
+	if err != nil {
+		t.Fatalf("local grant over the protocol's own share: %v", err)
+	}
+	// Another SMB client's reservation and access do not break it.
+	if err := m.Share(ctx, 1, ShareRequest{Owner: smbD, Access: ModeBoth}); err != nil {
+		t.Fatalf("SMB share vs local grant: %v", err)
+	}
+	if err := m.Access(ctx, 1, smbD, true); err != nil {
+		t.Fatalf("SMB write vs local grant: %v", err)
+	}
+	// An NFSv4 read breaks it to read, an NLM lock to none.
+	if err := m.Access(ctx, 1, v4C, false); !errors.Is(err, ErrBreaking) {
+		t.Fatalf("NFSv4 read vs local write grant: %v", err)
+	}
+	if err := m.Downgrade(ctx, id, GrantRead); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Access(ctx, 1, v4C, false); err != nil {
+		t.Fatalf("NFSv4 read after the downgrade: %v", err)
+	}
+	if err := m.Lock(ctx, 1, Request{Owner: nlmA, Range: Range{0, 1}, Exclusive: true}); !errors.Is(err, ErrBreaking) {
+		t.Fatalf("NLM lock vs local read grant: %v", err)
+	}
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	if len(br.breaks) != 2 || br.breaks[0] != GrantRead || br.breaks[1] != GrantNone {
+		t.Fatalf("breaks %v, want read then none", br.breaks)
+	}
+}

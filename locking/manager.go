@@ -194,6 +194,18 @@ func (u *use) addLock(excl bool, d int) {
 	}
 }
 
+// add adds v's counts to u.
+func (u *use) add(v *use) {
+	u.locks += v.locks
+	u.excl += v.excl
+	u.shares += v.shares
+	u.strong += v.strong
+	for i := range u.acc {
+		u.acc[i] += v.acc[i]
+		u.deny[i] += v.deny[i]
+	}
+}
+
 func (u *use) addShare(s share, d int) {
 	u.shares += d
 	for i, b := range [2]Mode{ModeRead, ModeWrite} {

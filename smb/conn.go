@@ -200,7 +200,15 @@ func (c *conn) close() {
 	defer c.mu.Unlock()
 	c.closed = true
 	c.cancelPending(cancelConnEnd, func(*asyncReq) bool { return true })
+	c.s.mu.Lock()
+	stopping := c.s.closed // a server shutting down keeps nothing
+	c.s.mu.Unlock()
 	for _, sess := range c.sessions {
+		for _, o := range sess.opens {
+			if o.durable != nil && !stopping {
+				c.preserve(sess, o) // durable.go
+			}
+		}
 		c.endSession(sess)
 	}
 	for _, ar := range c.async {
@@ -684,6 +692,8 @@ func (c *conn) dispatch(r *request) wire.Status {
 		return c.ioctl(r)
 	case wire.SMB2_LOCK:
 		return c.lock(r)
+	case wire.SMB2_OPLOCK_BREAK:
+		return c.oplockBreak(r)
 	}
 	return wire.STATUS_NOT_SUPPORTED
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dittofs/dittofs/locking"
 	"github.com/dittofs/dittofs/smb/internal/fscc"
 	"github.com/dittofs/dittofs/smb/internal/srvsvc"
 	"github.com/dittofs/dittofs/smb/internal/wire"
@@ -33,6 +34,10 @@ type open struct {
 	stream        string       // a named stream of h, "" for its data (stream.go)
 	streamLock    uint64       // the stream's key in the lock manager
 	allocHint     uint64       // AllocationSize asked by the AlSi create context (alloc.go)
+	co            *copen       // oplock state (oplock.go); nil for pipes
+	persistent    uint64       // FileId.Persistent, server-wide (durable.go); 0: id
+	owner         locking.Owner
+	durable       *durable // durable.go; nil when not durable
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -43,16 +48,13 @@ type open struct {
 	started  bool
 }
 
-func (o *open) fileID() wire.FileID { return wire.FileID{Persistent: o.id, Volatile: o.id} }
+func (o *open) fileID() wire.FileID { return wire.FileID{Persistent: o.persistentID(), Volatile: o.id} }
 
 // lookupOpen finds the open of a FileId in the request's session and tree.
 func (r *request) lookupOpen(id wire.FileID) *open {
 	id = r.fileID(id)
-	if id.Persistent != id.Volatile {
-		return nil
-	}
 	o := r.sess.opens[id.Volatile]
-	if o == nil || o.tree != r.tree {
+	if o == nil || o.tree != r.tree || o.persistentID() != id.Persistent {
 		return nil
 	}
 	return o
@@ -210,6 +212,13 @@ func (c *conn) create(r *request) wire.Status {
 	if t.ipc {
 		return c.createPipe(r, &req)
 	}
+	if st, done := c.reconnect(r, &req); done {
+		return st // a durable open taken back (durable.go)
+	}
+	dh1, dh2, st := durableRequest(&req)
+	if st != wire.STATUS_SUCCESS {
+		return st
+	}
 	name, err := wire.DecodeUTF16(req.Name)
 	if err != nil {
 		return wire.STATUS_OBJECT_NAME_INVALID
@@ -292,7 +301,7 @@ func (c *conn) create(r *request) wire.Status {
 		}
 	}
 	action := uint32(wire.FILE_OPENED)
-	created := false
+	created, overwrite := false, false
 	if exists {
 		isDir := a.Type == store.TypeDir
 		switch {
@@ -316,23 +325,12 @@ func (c *conn) create(r *request) wire.Status {
 			}
 			// MS-FSA §2.1.5.1.2.2: a HIDDEN or SYSTEM file is
 			// overwritten only by a CREATE asking for the same; its
-			// attributes become the ones asked, with ARCHIVE.
-			kept := c.keptAttrs(t, h, false)
+			// attributes become the ones asked, with ARCHIVE (below).
 			const hs = wire.FILE_ATTRIBUTE_HIDDEN | wire.FILE_ATTRIBUTE_SYSTEM
-			if kept&hs&^req.FileAttributes != 0 {
+			if c.keptAttrs(t, h, false)&hs&^req.FileAttributes != 0 {
 				return wire.STATUS_ACCESS_DENIED
 			}
-			if _, err := fsys.SetAttr(c.ctx, cred, h, &store.SetAttr{Mask: store.SetSize}); err != nil {
-				return storeStatus(err)
-			}
-			if want := req.FileAttributes&keptMask | wire.FILE_ATTRIBUTE_ARCHIVE; want != kept {
-				if err := c.setKeptAttrs(t, h, false, want); err != nil {
-					return storeStatus(err)
-				}
-			}
-			if st := c.removeStreams(t, h); st != wire.STATUS_SUCCESS { // stream.go
-				return st
-			}
+			overwrite = true // once the share mode and oplocks allow it
 			action = wire.FILE_OVERWRITTEN
 			if disp == wire.FILE_SUPERSEDE {
 				action = wire.FILE_SUPERSEDED
@@ -403,21 +401,52 @@ func (c *conn) create(r *request) wire.Status {
 		path: strings.Join(parts, `\`), access: access,
 		deleteOnClose: opts&wire.FILE_DELETE_ON_CLOSE != 0,
 		writeThrough:  opts&wire.FILE_WRITE_THROUGH != 0,
+		persistent:    c.s.nextPersistent.Add(1),
 	}
+	o.owner = c.lockOwner(r.sess, o)
 	if o.deleteOnClose && len(parts) == 0 {
 		return wire.STATUS_CANNOT_DELETE
 	}
-	if st := c.reserve(r.sess, o, req.ShareAccess); st != wire.STATUS_SUCCESS {
+	// Share modes, then oplocks: what the new open breaks, waits for
+	// and is granted (oplock.go).
+	level, lease, st := c.openCaching(r, o, &req, overwrite)
+	if st != wire.STATUS_SUCCESS {
 		return st
+	}
+	if overwrite {
+		if _, err := fsys.SetAttr(c.ctx, cred, h, &store.SetAttr{Mask: store.SetSize}); err != nil {
+			c.closeOpen(r.sess, o)
+			return storeStatus(err)
+		}
+		if kept, want := c.keptAttrs(t, h, false), req.FileAttributes&keptMask|wire.FILE_ATTRIBUTE_ARCHIVE; want != kept {
+			if err := c.setKeptAttrs(t, h, false, want); err != nil {
+				c.closeOpen(r.sess, o)
+				return storeStatus(err)
+			}
+		}
+		if st := c.removeStreams(t, h); st != wire.STATUS_SUCCESS { // stream.go
+			c.closeOpen(r.sess, o)
+			return st
+		}
+		if a, err = fsys.GetAttr(c.ctx, cred, h); err != nil {
+			c.closeOpen(r.sess, o)
+			return storeStatus(err)
+		}
 	}
 	r.sess.opens[o.id] = o
 	r.rel.fileID = o.fileID()
 	if action != wire.FILE_OPENED && !isDir {
 		o.allocHint = alloc
 	}
-	resp := wire.CreateResponse{CreateAction: action, Attrs: c.attrsOf(t, h, &a), FileID: o.fileID()}
+	resp := wire.CreateResponse{OplockLevel: level, CreateAction: action, Attrs: c.attrsOf(t, h, &a), FileID: o.fileID()}
 	o.applyAllocHint(&resp.Attrs)
 	c.changeTime(o, &a, &resp.Attrs) // ctime.go
+	if lease != nil {
+		resp.Contexts = append(resp.Contexts, *lease)
+	}
+	if d := c.grantDurable(r, o, dh1, dh2); d != nil {
+		resp.Contexts = append(resp.Contexts, *d)
+	}
 	if _, ok := req.Context(wire.SMB2_CREATE_QUERY_MAXIMAL_ACCESS_REQUEST); ok {
 		var e wire.Encoder
 		e.Uint32(0) // QueryStatus
@@ -446,6 +475,8 @@ func (c *conn) closeOpen(sess *session, o *open) wire.Status {
 		sess.pipes--
 	}
 	c.release(sess, o)
+	c.dropCaching(o)
+	c.s.releaseDurable(o)
 	if !o.deleteOnClose {
 		return wire.STATUS_SUCCESS
 	}
@@ -621,6 +652,7 @@ func (c *conn) write(r *request) wire.Status {
 		(&wire.WriteResponse{}).Encode(&c.enc)
 		return wire.STATUS_SUCCESS
 	}
+	c.breakForWrite(o) // level II oplocks (oplock.go)
 	if o.stream != "" {
 		return c.writeStream(o, &req) // stream.go
 	}

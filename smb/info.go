@@ -209,6 +209,7 @@ func (c *conn) setInfo(r *request) wire.Status {
 		if n < 0 || o.dir {
 			return wire.STATUS_INVALID_PARAMETER
 		}
+		c.breakForWrite(o) // even a larger allocation (smbtorture smb2.oplock.batch12)
 		if o.stream != "" {
 			st = c.truncateStream(o, uint64(n), req.FileInfoClass == wire.FileAllocationInformation) // stream.go
 			break
@@ -243,6 +244,9 @@ func (c *conn) setInfo(r *request) wire.Status {
 		if !need(wire.DELETE) {
 			return wire.STATUS_ACCESS_DENIED
 		}
+		if del {
+			c.breakForNamespace(o)
+		}
 		st = c.setDelete(o, del)
 	case wire.FileRenameInformation:
 		var ri fscc.RenameInfo
@@ -252,6 +256,7 @@ func (c *conn) setInfo(r *request) wire.Status {
 		if !need(wire.DELETE) {
 			return wire.STATUS_ACCESS_DENIED
 		}
+		c.breakForNamespace(o)
 		st = c.rename(r.sess, o, &ri)
 	case wire.FileLinkInformation:
 		st = c.link(r.sess, o, req.Buffer)

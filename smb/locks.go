@@ -15,6 +15,9 @@ import (
 // (MS-SMB2 §3.3.5.14), so the client is the connection's session and the
 // key the open.
 func (c *conn) lockOwner(sess *session, o *open) locking.Owner {
+	if o.owner != (locking.Owner{}) {
+		return o.owner // kept across a durable reconnect
+	}
 	return locking.Owner{Proto: locking.ProtoSMB, Client: fmt.Sprintf("%s/%x", c.remote, sess.id), Key: strconv.FormatUint(o.id, 10)}
 }
 
@@ -171,6 +174,9 @@ func (c *conn) lock(r *request) wire.Status {
 			return wire.STATUS_INVALID_LOCK_RANGE // past 2^64-1
 		}
 	}
+	// A byte-range lock breaks read caching as a WRITE does
+	// (oplock.go; smbtorture smb2.lease.lock1, smb2.oplock.brl1).
+	c.breakForWrite(o)
 	if el := req.Locks[0]; el.Flags&wire.SMB2_LOCKFLAG_FAIL_IMMEDIATELY == 0 {
 		return c.lockWait(r, o, smbLock{off: el.Offset, n: el.Length, excl: el.Flags&wire.SMB2_LOCKFLAG_EXCLUSIVE_LOCK != 0})
 	}

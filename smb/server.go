@@ -18,6 +18,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dittofs/dittofs/export"
@@ -161,6 +162,19 @@ type Server struct {
 	// the headers ends the connection.
 	MaxMessageSize int
 
+	// OplockBreakTimeout is how long an oplock or lease break waits
+	// for the client's acknowledgment before the server takes the
+	// oplock or lease back (default DefaultOplockBreakTimeout, 35 s as
+	// in Windows); a CREATE that broke it waits as long.
+	OplockBreakTimeout time.Duration
+	// DurableTimeout is how long a durable open (DHnQ) is kept after
+	// its connection drops (default DefaultDurableTimeout, 60 s);
+	// DH2Q opens ask for their own, at most 5 minutes.
+	DurableTimeout time.Duration
+	// MaxDurableOpens bounds the durable opens of the server (default
+	// 4096); past it DHnQ and DH2Q are not granted.
+	MaxDurableOpens int
+
 	// onPanic, when set (by tests), is told of a panic recovered while
 	// serving a connection.
 	onPanic func(any)
@@ -177,6 +191,15 @@ type Server struct {
 	start   time.Time
 	spnego  spnego.Server
 	ntlmCfg ntlm.Config
+
+	cache caching // oplocks and leases of every file (oplock.go)
+
+	// Durable opens (durable.go): persistent FileIds, the opens kept
+	// after their connection dropped, the number of durable opens.
+	nextPersistent atomic.Uint64
+	dmu            sync.Mutex
+	durables       map[uint64]*open
+	ndurable       int
 
 	mu        sync.Mutex
 	closed    bool
@@ -214,6 +237,15 @@ func (s *Server) init() {
 		}
 		if s.MaxCredits <= 0 {
 			s.MaxCredits = DefaultMaxCredits
+		}
+		if s.DurableTimeout <= 0 {
+			s.DurableTimeout = DefaultDurableTimeout
+		}
+		if s.MaxDurableOpens <= 0 {
+			s.MaxDurableOpens = DefaultMaxDurableOpens
+		}
+		if s.OplockBreakTimeout <= 0 {
+			s.OplockBreakTimeout = DefaultOplockBreakTimeout
 		}
 		if s.MaxMessageSize <= 0 {
 			s.MaxMessageSize = DefaultMaxMessageSize
@@ -315,6 +347,7 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
+	s.dropDurables()
 	return nil
 }
 

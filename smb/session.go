@@ -145,7 +145,8 @@ func (c *conn) negotiate(r *request) wire.Status {
 	c.signAlg = smbcrypto.DefaultSigningAlgorithm(smbcrypto.Dialect(d))
 	c.serverCaps = 0
 	if d != wire.SMB2_DIALECT_202 {
-		c.serverCaps |= wire.SMB2_GLOBAL_CAP_LARGE_MTU
+		// LEASING: file leases (lease.go); no directory leases.
+		c.serverCaps |= wire.SMB2_GLOBAL_CAP_LARGE_MTU | wire.SMB2_GLOBAL_CAP_LEASING
 	}
 	switch d {
 	case wire.SMB2_DIALECT_300, wire.SMB2_DIALECT_302:
