@@ -127,7 +127,6 @@ func oplockAckBody(f wire.FileID, level uint8) []byte {
 	return append(Lay(uint16(24), level, uint8(0), uint32(0)), fid(f)...)
 }
 
-
 const oplockRW = wire.FILE_READ_DATA | wire.FILE_WRITE_DATA | wire.FILE_READ_ATTRIBUTES | wire.SYNCHRONIZE
 
 // TestOplockBatchBreakAndAck: a second open from another connection breaks
