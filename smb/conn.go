@@ -411,6 +411,11 @@ type request struct {
 	// errData is the ErrorData of an error reply (MS-SMB2 §2.2.2.2), set
 	// by a handler that fails with STATUS_BUFFER_TOO_SMALL.
 	errData []byte
+	// retry: a CREATE run again after going async for oplock breaks
+	// (createasync.go), which does not go async again; breakWaits: the
+	// breaks it goes async for.
+	retry      bool
+	breakWaits []waiter
 }
 
 // malformed logs a request that does not decode (rate-limited: the

@@ -410,6 +410,9 @@ func (c *conn) create(r *request) wire.Status {
 	// Share modes, then oplocks: what the new open breaks, waits for
 	// and is granted (oplock.go).
 	level, lease, st := c.openCaching(r, o, &req, overwrite)
+	if st == statusRetryAsync {
+		return c.createAsync(r, o) // createasync.go
+	}
 	if st != wire.STATUS_SUCCESS {
 		return st
 	}

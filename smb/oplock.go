@@ -379,8 +379,9 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 		// sharing violation is reported: the holder may close the
 		// handle it caches (smbtorture smb2.oplock.batch5).
 		if ws := s.dropOthers(k, self, cacheH, nil); len(ws) > 0 {
-			c.waitBreaks(ws)
-			st = c.shareCheck(r, o, req.ShareAccess)
+			if st = c.awaitBreaks(r, ws); st == wire.STATUS_SUCCESS {
+				st = c.shareCheck(r, o, req.ShareAccess)
+			}
 		}
 	}
 	if st != wire.STATUS_SUCCESS {
@@ -412,7 +413,9 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 			// only (smb2.oplock.batch13).
 			s.dropOthers(k, self, cacheR|cacheW|cacheH, func(x *copen) bool { return x.ls != nil })
 		}
-		c.waitBreaks(ws)
+		if st := c.awaitBreaks(r, ws); st != wire.STATUS_SUCCESS {
+			return 0, nil, st
+		}
 	}
 	// What other protocols let SMB cache (crossproto.go).
 	held := locking.GrantWrite
