@@ -35,6 +35,7 @@ type client struct {
 	encrypt   bool // send encrypted
 	noSign    bool // do not sign requests
 	creditReq uint16
+	sealed    bool // the last frame received was encrypted
 }
 
 func (ts *testServer) dial() *client {
@@ -103,7 +104,8 @@ func (c *client) recv() ([]reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if frame[0] == 0xFD {
+	c.sealed = frame[0] == 0xFD
+	if c.sealed {
 		if frame, err = c.dec.Decrypt(nil, frame); err != nil {
 			return nil, err
 		}

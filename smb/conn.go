@@ -18,9 +18,27 @@ import (
 	"github.com/dittofs/dittofs/smb/internal/wire"
 )
 
-// conn is one client connection. One goroutine reads it and runs its
-// requests in order, so a connection's state needs no lock.
+// Locking rule. conn is one client connection. One goroutine (serve)
+// reads it and runs its frames in order; it holds c.mu while it handles
+// a frame, never while it waits for the network. Everything reachable
+// from c (negotiate state, credits, sessions, trees, opens and their
+// locks, pending async requests, the reply encoders) is guarded by c.mu.
+// Another goroutine that must touch it (an async request finishing,
+// async.go) takes c.mu itself. Rules:
+//   - Hold at most one connection's mu: never take another connection's
+//     lock while holding yours (no lock-order deadlock across
+//     connections). Work for another connection is handed over (a
+//     channel send, a goroutine) and done under that connection's lock.
+//   - Callbacks that may run on any goroutine with any connection's lock
+//     held (locking.Request.Granted, a Breaker) must not take c.mu
+//     directly: they signal a goroutine that does.
+//   - c.wmu (writeFrame) is taken under c.mu or alone, never the other
+//     way round.
 type conn struct {
+	// mu guards the connection's state; see the locking rule above.
+	mu sync.Mutex
+	// closed is set when the connection ends: async replies are dropped.
+	closed bool
 	s      *Server
 	nc     net.Conn
 	remote netip.AddrPort
@@ -67,6 +85,19 @@ type conn struct {
 	// (MS-SMB2 asks for a disconnect on some protocol violations).
 	drop bool
 
+	// Pending async requests by AsyncId (async.go), at most
+	// Server.maxAsync; nextAsync is the last AsyncId given.
+	async     map[uint64]*asyncReq
+	nextAsync uint64
+	// The encoder and buffers of async final responses, which may be
+	// sent while a frame's reply is being encoded in enc.
+	aenc          wire.Encoder
+	aout, asealed []byte
+	// inFrame is set while a frame is served; final responses completed
+	// meanwhile wait in deferred until the frame's reply is sent.
+	inFrame  bool
+	deferred [][]byte
+
 	// wmu serializes frames written to nc: the replies of the reading
 	// goroutine and what other goroutines send (oplock and lease
 	// breaks, the final replies of async requests).
@@ -89,6 +120,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 		used:     map[uint64]struct{}{},
 		sessions: map[uint64]*session{},
 		gone:     map[uint64]*smbcrypto.Signer{},
+		async:    map[uint64]*asyncReq{},
 		seqHigh:  1,
 	}
 	// A frame holds one READ/WRITE of maxSize plus headers, or a
@@ -118,17 +150,31 @@ func (c *conn) serve() {
 		if cap(frame) <= 2*DefaultMaxMessageSize {
 			c.buf = frame[:0]
 		}
-		if !c.handleFrame(frame) {
+		c.mu.Lock()
+		c.inFrame = true
+		ok := c.handleFrame(frame)
+		c.inFrame = false
+		c.flushDeferred()
+		c.mu.Unlock()
+		if !ok {
 			return
 		}
 	}
 }
 
-// close releases the connection's sessions (MS-SMB2 §3.3.7.1).
+// close releases the connection's sessions (MS-SMB2 §3.3.7.1) and drops
+// its pending async requests.
 func (c *conn) close() {
 	c.nc.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	c.cancelPending(cancelConnEnd, func(*asyncReq) bool { return true })
 	for _, sess := range c.sessions {
 		c.endSession(sess)
+	}
+	for _, ar := range c.async {
+		ar.drop()
 	}
 }
 
@@ -257,6 +303,8 @@ type request struct {
 	out   *outMsg
 	rh    *wire.Header // the reply header, which handlers may adjust
 	crypt bool         // the request came encrypted
+	t0    time.Time    // when it was decoded (for CommandDone)
+	async *asyncReq    // set by goAsync: the reply is an interim response
 }
 
 // malformed logs a request that does not decode (rate-limited: the
@@ -306,7 +354,9 @@ func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compoun
 		return false
 	}
 	if h.Command == wire.SMB2_CANCEL {
-		return true // nothing is pending: no operation blocks (MS-SMB2 §3.3.5.16)
+		// No reply, no credit (MS-SMB2 §3.3.5.16, §3.3.1.2).
+		c.cancelRequest(h, m.Raw, tsess != nil)
+		return true
 	}
 	if !c.negotiated && h.Command != wire.SMB2_NEGOTIATE {
 		c.logf("request before NEGOTIATE", "command", h.Command.String())
@@ -342,7 +392,7 @@ func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compoun
 	start := c.enc.MessageStart(c.enc.NumMessages() - 1)
 	bodyStart := c.enc.Len()
 	c.outs = append(c.outs, outMsg{})
-	r := &request{c: c, h: h, msg: m.Raw, rel: st, out: &c.outs[len(c.outs)-1], rh: &rh, crypt: tsess != nil}
+	r := &request{c: c, h: h, msg: m.Raw, rel: st, out: &c.outs[len(c.outs)-1], rh: &rh, crypt: tsess != nil, t0: t0}
 	status := c.prepare(r, tsess, related && i == 0)
 	if status == wire.STATUS_SUCCESS && related && i == 0 {
 		// The first request has nothing to relate to (MS-SMB2
@@ -358,6 +408,23 @@ func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compoun
 	}
 	if status == wire.STATUS_SUCCESS {
 		status = c.dispatch(r)
+	}
+	if r.async != nil {
+		// The interim response (MS-SMB2 §3.3.4.2), in the request's
+		// place in the reply, even in the middle of a compound
+		// (§3.3.5.2.7); never signed; the final one follows from
+		// r.async.complete.
+		c.enc.Truncate(bodyStart)
+		(&wire.ErrorResponse{}).Encode(&c.enc)
+		rh.Flags |= wire.SMB2_FLAGS_ASYNC_COMMAND
+		rh.AsyncID = r.async.id
+		rh.Status = wire.STATUS_PENDING
+		rh.Put(c.enc.Bytes()[start:])
+		st.sessionID, st.treeID, st.status = rh.SessionID, h.TreeID, wire.STATUS_PENDING
+		if id, ok := requestFileID(h.Command, m.Raw); ok {
+			st.fileID = r.fileID(id)
+		}
+		return true
 	}
 	// MORE_PROCESSING_REQUIRED has error severity but is a step of a
 	// logon, answered with a SESSION_SETUP body.
@@ -473,6 +540,11 @@ func (c *conn) prepare(r *request, tsess *session, relatedFirst bool) wire.Statu
 
 // dispatch runs one request by command.
 func (c *conn) dispatch(r *request) wire.Status {
+	if hook := c.s.testDispatch; hook != nil {
+		if st, ok := hook(r); ok {
+			return st
+		}
+	}
 	switch r.h.Command {
 	case wire.SMB2_NEGOTIATE:
 		return c.negotiate(r)

@@ -25,6 +25,7 @@ type open struct {
 	locks         []smbLock    // byte-range locks taken (SMB2 LOCK), in order
 	position      uint64       // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
 	pipe          *srvsvc.Pipe // a named pipe on IPC$ (pipe.go); nil for files
+	closed        bool         // closeOpen ran: a late async completion checks it
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -344,8 +345,11 @@ func (c *conn) create(r *request) wire.Status {
 	return wire.STATUS_SUCCESS
 }
 
-// closeOpen ends an open, deleting the file if it was marked so.
+// closeOpen ends an open, deleting the file if it was marked so. Its
+// pending async requests are cancelled first (async.go).
 func (c *conn) closeOpen(sess *session, o *open) wire.Status {
+	o.closed = true
+	c.cancelPending(cancelClosed, func(ar *asyncReq) bool { return ar.open == o })
 	delete(sess.opens, o.id)
 	if o.pipe != nil {
 		sess.pipes--

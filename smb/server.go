@@ -24,6 +24,7 @@ import (
 	"github.com/dittofs/dittofs/internal/ratelog"
 	"github.com/dittofs/dittofs/smb/internal/ntlm"
 	"github.com/dittofs/dittofs/smb/internal/spnego"
+	"github.com/dittofs/dittofs/smb/internal/wire"
 )
 
 // Dialect is an SMB2 dialect revision (MS-SMB2 §2.2.3).
@@ -152,6 +153,11 @@ type Server struct {
 	// onPanic, when set (by tests), is told of a panic recovered while
 	// serving a connection.
 	onPanic func(any)
+	// maxAsyncReqs, when set (by tests), replaces defaultMaxAsync.
+	maxAsyncReqs int
+	// testDispatch, when set (by tests), runs before a request's
+	// handler and replaces it when it reports true.
+	testDispatch func(r *request) (wire.Status, bool)
 
 	once    sync.Once
 	log     *slog.Logger

@@ -1,6 +1,7 @@
 package smb
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"strings"
@@ -317,13 +318,32 @@ func (c *conn) sessionSetup(r *request) wire.Status {
 	return wire.STATUS_SUCCESS
 }
 
-// endSession closes every open of a session (delete-on-close included).
+// endSession closes every open of a session (delete-on-close included),
+// in the order they were opened, and cancels its pending requests.
 func (c *conn) endSession(sess *session) {
-	for _, o := range sess.opens {
+	for _, o := range sess.sortedOpens(nil) {
 		c.closeOpen(sess, o)
 	}
+	c.cancelPending(cancelClosed, func(ar *asyncReq) bool { return ar.sess == sess })
 	sess.trees = map[uint32]*tree{}
 	sess.valid = false
+}
+
+// sortedOpens returns the session's opens (of tree t, or all for nil) in
+// the order they were opened: closing them in that order makes the
+// outcome of blocked locks between them deterministic (a lock waiting on
+// an earlier open is granted before its own open closes, as Windows does
+// on TREE_DISCONNECT and LOGOFF: smbtorture smb2.lock.cancel-tdis,
+// cancel-logoff).
+func (sess *session) sortedOpens(t *tree) []*open {
+	out := make([]*open, 0, len(sess.opens))
+	for _, o := range sess.opens {
+		if t == nil || o.tree == t {
+			out = append(out, o)
+		}
+	}
+	slices.SortFunc(out, func(a, b *open) int { return cmp.Compare(a.id, b.id) })
+	return out
 }
 
 // logoff is SMB2 LOGOFF (MS-SMB2 §3.3.5.6).
@@ -440,11 +460,10 @@ func (c *conn) treeDisconnect(r *request) wire.Status {
 	if wire.DecodeEmptyRequest(r.msg) != nil {
 		return wire.STATUS_INVALID_PARAMETER
 	}
-	for _, o := range r.sess.opens {
-		if o.tree == r.tree {
-			c.closeOpen(r.sess, o)
-		}
+	for _, o := range r.sess.sortedOpens(r.tree) {
+		c.closeOpen(r.sess, o)
 	}
+	c.cancelPending(cancelClosed, func(ar *asyncReq) bool { return ar.tree == r.tree })
 	delete(r.sess.trees, r.tree.id)
 	wire.EncodeEmptyResponse(&c.enc)
 	return wire.STATUS_SUCCESS
