@@ -89,6 +89,9 @@ type conn struct {
 	// Server.maxAsync; nextAsync is the last AsyncId given.
 	async     map[uint64]*asyncReq
 	nextAsync uint64
+	// watches counts the directory opens with a CHANGE_NOTIFY watch
+	// (notify.go), at most Server.maxWatches.
+	watches int
 	// The encoder and buffers of async final responses, which may be
 	// sent while a frame's reply is being encoded in enc.
 	aenc          wire.Encoder
@@ -582,6 +585,8 @@ func (c *conn) dispatch(r *request) wire.Status {
 		return c.ioctl(r)
 	case wire.SMB2_LOCK:
 		return c.lock(r)
+	case wire.SMB2_CHANGE_NOTIFY:
+		return c.changeNotify(r)
 	}
 	return wire.STATUS_NOT_SUPPORTED
 }

@@ -26,6 +26,7 @@ type open struct {
 	position      uint64       // FILE_POSITION_INFORMATION: after the last READ or WRITE, or as set
 	pipe          *srvsvc.Pipe // a named pipe on IPC$ (pipe.go); nil for files
 	closed        bool         // closeOpen ran: a late async completion checks it
+	watch         *dirWatch    // CHANGE_NOTIFY state, after the first one (notify.go)
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -350,6 +351,7 @@ func (c *conn) create(r *request) wire.Status {
 func (c *conn) closeOpen(sess *session, o *open) wire.Status {
 	o.closed = true
 	c.cancelPending(cancelClosed, func(ar *asyncReq) bool { return ar.open == o })
+	c.stopWatch(o)
 	delete(sess.opens, o.id)
 	if o.pipe != nil {
 		sess.pipes--

@@ -1,0 +1,234 @@
+package smb
+
+import (
+	"strings"
+
+	"github.com/dittofs/dittofs/smb/internal/fscc"
+	"github.com/dittofs/dittofs/smb/internal/wire"
+	"github.com/dittofs/dittofs/store"
+)
+
+// SMB2 CHANGE_NOTIFY (MS-SMB2 §3.3.5.19). The first CHANGE_NOTIFY on a
+// directory open starts a store watcher (store.FS.Watch) with that
+// request's CompletionFilter and SMB2_WATCH_TREE flag, and a queue whose
+// size in bytes is that request's OutputBufferLength; they stay until the
+// open is closed, whatever later requests ask (as Windows does: smbtorture
+// smb2.notify.mask-change, rec). Changes made meanwhile, by any client or
+// protocol, are collected in the queue, so none is lost between two
+// requests. A request finds changes waiting and is answered at once, or
+// goes async (async.go) until the next change. When the changes do not
+// fit in the queue or in the request's OutputBufferLength, the answer is
+// STATUS_NOTIFY_ENUM_DIR with no data (§3.3.4.4), and the queue restarts
+// empty. CANCEL completes a waiting request with STATUS_CANCELLED; closing
+// the open (CLOSE, TREE_DISCONNECT, LOGOFF) with STATUS_NOTIFY_CLEANUP.
+
+// defaultMaxWatches bounds the directory opens of a connection that
+// watch; past it CHANGE_NOTIFY fails with STATUS_INSUFFICIENT_RESOURCES.
+// Waiting requests are bounded by the async limit (defaultMaxAsync).
+const defaultMaxWatches = 256
+
+// maxNotifyEvents bounds the store watcher's buffer of one open.
+const maxNotifyEvents = 4096
+
+// dirWatch is the change notification state of a directory open.
+type dirWatch struct {
+	w       *store.Watcher
+	max     int // bytes of changes kept: the first request's OutputBufferLength
+	queue   []fscc.Notify
+	size    int  // bytes queue takes as FILE_NOTIFY_INFORMATION entries
+	over    bool // changes were lost: the next answer is NOTIFY_ENUM_DIR
+	waiting []*notifyReq
+	stop    chan struct{}
+}
+
+// notifyReq is a CHANGE_NOTIFY request waiting for changes.
+type notifyReq struct {
+	ar  *asyncReq
+	max uint32 // its OutputBufferLength
+}
+
+// changeNotify is SMB2 CHANGE_NOTIFY (MS-SMB2 §3.3.5.19).
+func (c *conn) changeNotify(r *request) wire.Status {
+	var req wire.ChangeNotifyRequest
+	if err := req.Decode(r.msg); err != nil {
+		return r.malformed(err)
+	}
+	if !r.checkCharge(min(req.OutputBufferLength, uint32(c.maxSize))) {
+		return wire.STATUS_INVALID_PARAMETER
+	}
+	o, st := r.fileOpen(req.FileID)
+	if o == nil {
+		return st
+	}
+	// §3.3.5.19: not a directory, or a buffer larger than
+	// MaxTransactSize, is STATUS_INVALID_PARAMETER.
+	if !o.dir || req.OutputBufferLength > uint32(c.maxSize) {
+		return wire.STATUS_INVALID_PARAMETER
+	}
+	if o.access&wire.FILE_LIST_DIRECTORY == 0 {
+		return wire.STATUS_ACCESS_DENIED
+	}
+	dw := o.watch
+	if dw == nil {
+		if c.watches >= c.s.maxWatches() {
+			return wire.STATUS_INSUFFICIENT_RESOURCES
+		}
+		filter := store.Change(req.CompletionFilter) & store.ChangeAll
+		if filter == 0 {
+			// only stream bits (or none): nothing the store reports
+			// matches; watch for nothing but keep the queue
+			filter = 1 << 31
+		}
+		w, err := o.tree.exp.FS.Watch(c.ctx, &o.tree.cred, o.h, store.WatchOptions{
+			Tree:   req.Flags&wire.SMB2_WATCH_TREE != 0,
+			Filter: filter,
+			Buffer: min(maxNotifyEvents, int(req.OutputBufferLength)/12+16),
+		})
+		if err != nil {
+			return storeStatus(err)
+		}
+		dw = &dirWatch{w: w, max: int(req.OutputBufferLength), stop: make(chan struct{})}
+		o.watch = dw
+		c.watches++
+		go c.watchLoop(dw)
+	}
+	dw.collect()
+	if dw.ready() {
+		status, encode := dw.answer(req.OutputBufferLength)
+		encode(&c.enc)
+		return status
+	}
+	nr := &notifyReq{max: req.OutputBufferLength}
+	nr.ar = r.goAsync(o, func(why cancelReason) {
+		dw.forget(nr)
+		switch why {
+		case cancelRequested:
+			nr.ar.complete(wire.STATUS_CANCELLED, nil)
+		case cancelClosed:
+			nr.ar.complete(wire.STATUS_NOTIFY_CLEANUP, notifyEmpty)
+		}
+	})
+	if nr.ar == nil {
+		return wire.STATUS_INSUFFICIENT_RESOURCES
+	}
+	dw.waiting = append(dw.waiting, nr)
+	return wire.STATUS_PENDING
+}
+
+// notifyEmpty encodes a CHANGE_NOTIFY response without changes.
+func notifyEmpty(e *wire.Encoder) {
+	(&wire.OutputResponse{}).EncodeFixed(e, 0)
+	e.Uint8(0) // StructureSize 9 counts one byte of buffer
+}
+
+// watchLoop answers the waiting requests of dw as changes arrive, until
+// the open is closed.
+func (c *conn) watchLoop(dw *dirWatch) {
+	for {
+		select {
+		case <-dw.stop:
+			return
+		case <-dw.w.Ready():
+		}
+		c.mu.Lock()
+		select {
+		case <-dw.stop:
+			c.mu.Unlock()
+			return
+		default:
+		}
+		dw.collect()
+		for len(dw.waiting) > 0 && dw.ready() {
+			nr := dw.waiting[0]
+			dw.waiting = dw.waiting[1:]
+			nr.ar.complete(dw.answer(nr.max))
+		}
+		c.mu.Unlock()
+	}
+}
+
+// stopWatch ends an open's change notification (c.mu held); its waiting
+// requests were completed by closeOpen's cancellation.
+func (c *conn) stopWatch(o *open) {
+	dw := o.watch
+	if dw == nil {
+		return
+	}
+	o.watch = nil
+	c.watches--
+	close(dw.stop)
+	dw.w.Close()
+	dw.waiting, dw.queue = nil, nil
+}
+
+func (s *Server) maxWatches() int {
+	if s.maxWatchOpens > 0 {
+		return s.maxWatchOpens
+	}
+	return defaultMaxWatches
+}
+
+// forget removes a waiting request (cancelled).
+func (dw *dirWatch) forget(nr *notifyReq) {
+	for i, x := range dw.waiting {
+		if x == nr {
+			dw.waiting = append(dw.waiting[:i], dw.waiting[i+1:]...)
+			return
+		}
+	}
+}
+
+// collect moves the store watcher's events into the queue.
+func (dw *dirWatch) collect() {
+	evs := dw.w.Take(nil)
+	for _, ev := range evs {
+		if dw.over {
+			break
+		}
+		if ev.Action == store.ActionOverflow {
+			dw.overflow()
+			break
+		}
+		if ev.Name == "" {
+			// the watched directory itself was removed: Windows
+			// reports nothing to its watchers until the open closes
+			continue
+		}
+		n := fscc.Notify{Action: uint32(ev.Action), Name: strings.ReplaceAll(ev.Name, "/", `\`)}
+		dw.size += notifySize(n.Name) + (-dw.size & 3)
+		if dw.size > dw.max {
+			dw.overflow()
+			break
+		}
+		dw.queue = append(dw.queue, n)
+	}
+}
+
+// notifySize is the size of one FILE_NOTIFY_INFORMATION entry without
+// its alignment padding (MS-FSCC §2.7.1).
+func notifySize(name string) int { return 12 + wire.UTF16Len(name) }
+
+func (dw *dirWatch) overflow() {
+	dw.over = true
+	dw.queue = dw.queue[:0]
+	dw.size = 0
+}
+
+// ready reports whether a request would be answered now.
+func (dw *dirWatch) ready() bool { return dw.over || len(dw.queue) > 0 }
+
+// answer takes the queue as the answer to a request of OutputBufferLength
+// max: STATUS_SUCCESS and the function encoding the response body, or
+// STATUS_NOTIFY_ENUM_DIR and an empty body when changes were lost or do
+// not fit (MS-SMB2 §3.3.4.4).
+func (dw *dirWatch) answer(max uint32) (wire.Status, func(*wire.Encoder)) {
+	queue, size, over := dw.queue, dw.size, dw.over
+	dw.queue, dw.size, dw.over = nil, 0, false
+	if over || size > int(max) {
+		return wire.STATUS_NOTIFY_ENUM_DIR, notifyEmpty
+	}
+	return wire.STATUS_SUCCESS, func(e *wire.Encoder) {
+		(&wire.OutputResponse{}).EncodeFixed(e, size)
+		fscc.EncodeNotify(e, queue, size) // size is what they take: all fit
+	}
+}
