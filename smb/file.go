@@ -27,6 +27,7 @@ type open struct {
 	pipe          *srvsvc.Pipe // a named pipe on IPC$ (pipe.go); nil for files
 	closed        bool         // closeOpen ran: a late async completion checks it
 	watch         *dirWatch    // CHANGE_NOTIFY state, after the first one (notify.go)
+	renamed       bool         // a file renamed through this open (notify.go: noteClose)
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
@@ -358,6 +359,7 @@ func (c *conn) closeOpen(sess *session, o *open) wire.Status {
 	}
 	c.release(sess, o)
 	if !o.deleteOnClose {
+		c.noteClose(o)
 		return wire.STATUS_SUCCESS
 	}
 	t := o.tree

@@ -259,11 +259,15 @@ func (c *conn) setBasic(o *open, b *fscc.BasicInfo) wire.Status {
 			sa.Mask, sa.Mode = sa.Mask|store.SetMode, a.Mode|0o200
 		}
 	}
-	if sa.Mask == 0 {
-		return wire.STATUS_SUCCESS
+	if sa.Mask != 0 {
+		if _, err := t.exp.FS.SetAttr(c.ctx, &t.cred, o.h, &sa); err != nil {
+			return storeStatus(err)
+		}
 	}
-	if _, err := t.exp.FS.SetAttr(c.ctx, &t.cred, o.h, &sa); err != nil {
-		return storeStatus(err)
+	if b.FileAttributes != 0 && sa.Mask&store.SetMode == 0 {
+		// attributes the store does not keep (HIDDEN, SYSTEM...):
+		// still a change of attributes to watchers (notify.go)
+		_ = t.exp.FS.Notify(c.ctx, o.h, store.ChangeAttributes)
 	}
 	return wire.STATUS_SUCCESS
 }
@@ -338,6 +342,7 @@ func (c *conn) rename(sess *session, o *open, ri *fscc.RenameInfo) wire.Status {
 		return storeStatus(err)
 	}
 	o.parent, o.name, o.path = dir, last, strings.Join(parts, `\`)
+	o.renamed = !o.dir
 	return wire.STATUS_SUCCESS
 }
 

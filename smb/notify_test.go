@@ -432,3 +432,40 @@ func TestNotifyCrossProtocol(t *testing.T) {
 	}
 	wantChanges(t, w.collect(d, 0, filter, 1), change{fscc.FILE_ACTION_REMOVED, "nfs-file"})
 }
+
+// TestNotifyAttributes: setting a DOS attribute the store does not keep
+// (HIDDEN) is FILE_ACTION_MODIFIED under FILE_NOTIFY_CHANGE_ATTRIBUTES
+// (smbtorture smb2.notify.basedir), and so is closing a file renamed
+// through the handle (NTFS sets its ARCHIVE attribute: smb2.notify.
+// mask-change), not the rename itself.
+func TestNotifyAttributes(t *testing.T) {
+	_, w, m, d := notifyPair(t)
+	f := m.mustCreate(`d\f`, fileOpts)
+	attrs := uint32(wire.FILE_NOTIFY_CHANGE_ATTRIBUTES)
+	w.pendingNotify(d, 0, 1000, attrs)
+	basic := Lay(uint64(0), uint64(0), uint64(0), uint64(0), uint32(wire.FILE_ATTRIBUTE_HIDDEN), uint32(0))
+	if st := m.call(wire.SMB2_SET_INFO, setInfoBody(f, wire.FileBasicInformation, basic)).status(); st != wire.STATUS_SUCCESS {
+		t.Fatal(st)
+	}
+	wantChanges(t, notifyChanges(t, w.recvFinal()), change{fscc.FILE_ACTION_MODIFIED, "f"})
+	w.pendingNotify(d, 0, 1000, attrs)
+	if st := m.call(wire.SMB2_SET_INFO, setInfoBody(f, wire.FileRenameInformation, renameBuf(`d\g`, false))).status(); st != wire.STATUS_SUCCESS {
+		t.Fatal(st)
+	}
+	m.close(f)
+	wantChanges(t, notifyChanges(t, w.recvFinal()), change{fscc.FILE_ACTION_MODIFIED, "g"})
+}
+
+// TestNotifyRemovedDir: CHANGE_NOTIFY on an open whose directory was
+// removed waits (there is nothing to report) and is cancelled as usual.
+func TestNotifyRemovedDir(t *testing.T) {
+	ts, w, _, _ := notifyPair(t)
+	g, _ := w.create("gone", wire.GENERIC_READ, wire.FILE_CREATE, dirOpts)
+	cred := &store.Cred{UID: 1000, GID: 1000}
+	if _, err := ts.fs.Rmdir(context.Background(), cred, ts.tab.Lookup("/export").Root(), "gone"); err != nil {
+		t.Fatal(err)
+	}
+	id, aid := w.pendingNotify(g, 0, 1000, nameAll)
+	w.cancel(id, aid, w.sessionID)
+	w.final(w.recvFinal(), id, aid, wire.STATUS_CANCELLED)
+}

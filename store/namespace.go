@@ -759,8 +759,8 @@ func (f *FS) rename(ctx context.Context, c *Cred, srcDir Handle, srcName string,
 			o.noteEntry(ActionRenamedOld, sd.ID, srcName, &sn)
 			o.noteEntry(ActionRenamedNew, dd.ID, dstName, &sn)
 		} else {
-			// MS-FSA §2.1.5.14.11: a move to another directory is
-			// reported as a removal and an addition
+			// a move to another directory is reported as a removal
+			// and an addition (MS-FSCC §2.7.1)
 			o.noteEntry(ActionRemoved, sd.ID, srcName, &sn)
 			if n := len(o.events); n > 0 {
 				o.events[n-1].moved = true

@@ -201,6 +201,36 @@ func (f *FS) Watch(ctx context.Context, c *Cred, dir Handle, opts WatchOptions) 
 	return w, nil
 }
 
+// Notify reports to watchers a change of node h that the store does not
+// keep, as ActionModified with ch under h's name (an SMB server's DOS
+// attributes: setting FILE_ATTRIBUTE_HIDDEN is a change of attributes to
+// an SMB client watching the directory). It changes nothing and checks no
+// permission; it costs one atomic load when nobody watches.
+func (f *FS) Notify(ctx context.Context, h Handle, ch Change) error {
+	if f.watch.active.Load() == 0 || ch == 0 {
+		return nil
+	}
+	o := f.getOp(ctx)
+	defer f.putOp(o)
+	var ev []rawEvent
+	err := f.view(ctx, o, func(o *op) error {
+		var n inode
+		if err := o.node(h, &n); err != nil {
+			return err
+		}
+		o.noteModified(&n, ch)
+		ev = append(ev[:0], o.events...)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(ev) > 0 {
+		f.watch.post(ev)
+	}
+	return nil
+}
+
 // ---- the registry and the dispatcher -----------------------------------------
 //
 // A mutation records raw events in its op while it runs (only when

@@ -181,7 +181,7 @@ func TestWatchEveryMutation(t *testing.T) {
 	ev.want(store.ActionRenamedOld, store.ChangeFileName, "ln")
 	ev.want(store.ActionRenamedNew, store.ChangeFileName, "fifo")
 
-	// across directories: removed here, added there (MS-FSA §2.1.5.14.11)
+	// across directories: removed here, added there (MS-FSCC §2.7.1)
 	evo := watch(t, fs, other, store.WatchOptions{})
 	if _, _, err := fs.Rename(ctx, alice, d, "f3", other, "moved"); err != nil {
 		t.Fatal(err)
@@ -207,6 +207,27 @@ func TestWatchEveryMutation(t *testing.T) {
 	if rest := ev.w.Take(nil); len(rest) != 0 {
 		t.Fatalf("unexpected events %+v", rest)
 	}
+}
+
+// TestWatchNotify: Notify reports a change the store does not keep to
+// the watchers of the node's directory, and fails on a stale handle.
+func TestWatchNotify(t *testing.T) {
+	fs := newFS(t, store.Options{})
+	d := mkdir(t, fs, alice, fs.Root(), "d", 0o755)
+	f := create(t, fs, alice, d, "f", 0o644)
+	if err := fs.Notify(ctx, f, store.ChangeAttributes); err != nil {
+		t.Fatal(err) // nobody watches: nothing to do
+	}
+	ev := watch(t, fs, d, store.WatchOptions{})
+	if err := fs.Notify(ctx, f, store.ChangeAttributes); err != nil {
+		t.Fatal(err)
+	}
+	ev.want(store.ActionModified, store.ChangeAttributes, "f")
+	if _, err := fs.Remove(ctx, alice, d, "f"); err != nil {
+		t.Fatal(err)
+	}
+	ev.want(store.ActionRemoved, store.ChangeFileName, "f")
+	wantCode(t, fs.Notify(ctx, f, store.ChangeAttributes), store.CodeStale)
 }
 
 // TestWatchFailedMutation: a change that fails is not reported.
