@@ -552,10 +552,14 @@ func (f *FS) deliver(ctx context.Context, e *rawEvent) {
 var errNoName = NewError(CodeNotExist, "watch", "no name", nil)
 
 // nameCache remembers the name of nodes in their directory, learnt from
-// events (in the order they committed) and directory scans. A hit is
-// checked against the store; when the store no longer has the node in the
-// directory (removed or renamed since the event), the cached name, which
-// is what it was called when the event happened, is used.
+// events in the order they committed and from directory scans. A change
+// to a file's data or attributes is reported under the name the cache
+// has, which is the name the file had when the change was made even if
+// it was renamed since (the rename's events come after); on a miss the
+// directory is scanned. The cache is forgotten when events may have been
+// lost (the dispatcher's queue overflowed, or nobody watched for a while);
+// a change committing while the first watcher registers may still leave
+// a name behind until then.
 type nameCache struct {
 	m map[uint64]nameRef
 }
@@ -588,16 +592,8 @@ func (c *nameCache) learn(e *rawEvent) {
 // lookup returns a name of node id in directory dir.
 func (c *nameCache) lookup(o *op, dir, id uint64) (string, bool, error) {
 	if r, ok := c.m[id]; ok && r.dir == dir {
-		e, ok, err := o.getEntry(dir, r.name)
-		if err != nil {
-			return "", false, err
-		}
-		if ok && e.Child == id {
-			return r.name, true, nil
-		}
+		return r.name, true, nil
 	}
-	cached, hit := c.m[id]
-	hit = hit && cached.dir == dir
 	var name string
 	found := false
 	err := o.tx.Scan(o.key(pfxEntry, dir), o.key(pfxEntry, dir+1), func(k, v []byte) bool {
@@ -606,14 +602,13 @@ func (c *nameCache) lookup(o *op, dir, id uint64) (string, bool, error) {
 			return true
 		}
 		n := string(k[9:])
-		c.put(e.Child, dir, n)
+		if _, known := c.m[e.Child]; !known {
+			c.put(e.Child, dir, n)
+		}
 		if e.Child == id && !found {
 			name, found = n, true
 		}
 		return true
 	})
-	if err == nil && !found && hit {
-		return cached.name, true, nil
-	}
 	return name, found, err
 }

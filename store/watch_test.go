@@ -230,6 +230,33 @@ func TestWatchNotify(t *testing.T) {
 	wantCode(t, fs.Notify(ctx, f, store.ChangeAttributes), store.CodeStale)
 }
 
+// TestWatchNameAtChange: a change is reported under the name the file had
+// when it was made, even when the file is renamed before the event is
+// delivered (the rename's events follow).
+func TestWatchNameAtChange(t *testing.T) {
+	fs := newFS(t, store.Options{})
+	d := mkdir(t, fs, alice, fs.Root(), "d", 0o755)
+	ev := watch(t, fs, d, store.WatchOptions{})
+	for i := range 20 {
+		f := create(t, fs, alice, d, "f", 0o644)
+		if _, _, err := fs.WriteAt(ctx, alice, f, []byte("x"), 0, store.Unstable); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := fs.Rename(ctx, alice, d, "f", d, "g"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fs.Remove(ctx, alice, d, "g"); err != nil {
+			t.Fatal(err)
+		}
+		ev.want(store.ActionAdded, store.ChangeFileName, "f")
+		ev.want(store.ActionModified, store.ChangeLastWrite|store.ChangeSize, "f")
+		ev.want(store.ActionRenamedOld, store.ChangeFileName, "f")
+		ev.want(store.ActionRenamedNew, store.ChangeFileName, "g")
+		ev.want(store.ActionRemoved, store.ChangeFileName, "g")
+		_ = i
+	}
+}
+
 // TestWatchFailedMutation: a change that fails is not reported.
 func TestWatchFailedMutation(t *testing.T) {
 	fs := newFS(t, store.Options{})
