@@ -469,3 +469,21 @@ func TestNotifyRemovedDir(t *testing.T) {
 	w.cancel(id, aid, w.sessionID)
 	w.final(w.recvFinal(), id, aid, wire.STATUS_CANCELLED)
 }
+
+// TestNotifyFailedReauth: a failed reauthentication removes the session
+// (MS-SMB2 §3.3.5.5.3), closing its opens: a waiting CHANGE_NOTIFY ends
+// with STATUS_NOTIFY_CLEANUP and the session is gone (smbtorture
+// smb2.notify.invalid-reauth).
+func TestNotifyFailedReauth(t *testing.T) {
+	_, w, _, d := notifyPair(t)
+	id, aid := w.pendingNotify(d, 0, 1000, nameAll)
+	signer := w.signer
+	if st := w.login(testUser, "wrong"); st != wire.STATUS_LOGON_FAILURE {
+		t.Fatalf("reauthentication: %v", st)
+	}
+	w.signer = signer // the final response is signed with the session's key
+	w.final(w.recvFinal(), id, aid, wire.STATUS_NOTIFY_CLEANUP)
+	if _, st := w.create("d", wire.GENERIC_READ, wire.FILE_OPEN, dirOpts); st != wire.STATUS_USER_SESSION_DELETED {
+		t.Fatalf("CREATE after the failed reauthentication: %v", st)
+	}
+}

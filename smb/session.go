@@ -232,6 +232,11 @@ func (c *conn) sessionSetup(r *request) wire.Status {
 		sess.ctx = nil
 		if !sess.valid {
 			delete(c.sessions, sess.id)
+		} else {
+			// MS-SMB2 §3.3.5.5.3: a failed authentication removes the
+			// session, a reauthenticated one too: its opens close
+			// (smbtorture smb2.notify.invalid-reauth)
+			c.dropSession(sess)
 		}
 		return st
 	}
