@@ -19,8 +19,10 @@ import (
 // goes async (async.go) until the next change. When the changes do not
 // fit in the queue or in the request's OutputBufferLength, the answer is
 // STATUS_NOTIFY_ENUM_DIR with no data (§3.3.4.4), and the queue restarts
-// empty. CANCEL completes a waiting request with STATUS_CANCELLED; closing
-// the open (CLOSE, TREE_DISCONNECT, LOGOFF) with STATUS_NOTIFY_CLEANUP.
+// empty. When the directory itself is removed, requests are answered
+// STATUS_DELETE_PENDING. CANCEL completes a waiting request with
+// STATUS_CANCELLED; closing the open (CLOSE, TREE_DISCONNECT, LOGOFF, a
+// failed reauthentication, a reconnect) with STATUS_NOTIFY_CLEANUP.
 
 // defaultMaxWatches bounds the directory opens of a connection that
 // watch; past it CHANGE_NOTIFY fails with STATUS_INSUFFICIENT_RESOURCES.
@@ -37,6 +39,7 @@ type dirWatch struct {
 	queue   []fscc.Notify
 	size    int  // bytes queue takes as FILE_NOTIFY_INFORMATION entries
 	over    bool // changes were lost: the next answer is NOTIFY_ENUM_DIR
+	deleted bool // the directory was removed: answers are DELETE_PENDING
 	waiting []*notifyReq
 	stop    chan struct{}
 }
@@ -100,7 +103,9 @@ func (c *conn) changeNotify(r *request) wire.Status {
 	dw.collect()
 	if dw.ready() {
 		status, encode := dw.answer(req.OutputBufferLength)
-		encode(&c.enc)
+		if encode != nil {
+			encode(&c.enc)
+		}
 		return status
 	}
 	nr := &notifyReq{max: req.OutputBufferLength}
@@ -212,8 +217,8 @@ func (dw *dirWatch) collect() {
 			break
 		}
 		if ev.Name == "" {
-			// the watched directory itself was removed: Windows
-			// reports nothing to its watchers until the open closes
+			// the watched directory itself was removed
+			dw.deleted = true
 			continue
 		}
 		n := fscc.Notify{Action: uint32(ev.Action), Name: strings.ReplaceAll(ev.Name, "/", `\`)}
@@ -237,13 +242,18 @@ func (dw *dirWatch) overflow() {
 }
 
 // ready reports whether a request would be answered now.
-func (dw *dirWatch) ready() bool { return dw.over || len(dw.queue) > 0 }
+func (dw *dirWatch) ready() bool { return dw.over || len(dw.queue) > 0 || dw.deleted }
 
 // answer takes the queue as the answer to a request of OutputBufferLength
 // max: STATUS_SUCCESS and the function encoding the response body, or
 // STATUS_NOTIFY_ENUM_DIR and an empty body when changes were lost or do
 // not fit (MS-SMB2 §3.3.4.4).
 func (dw *dirWatch) answer(max uint32) (wire.Status, func(*wire.Encoder)) {
+	if dw.deleted && !dw.over && len(dw.queue) == 0 {
+		// the changes before the removal first, then
+		// STATUS_DELETE_PENDING (smbtorture smb2.notify.rmdir1-4)
+		return wire.STATUS_DELETE_PENDING, nil
+	}
 	queue, size, over := dw.queue, dw.size, dw.over
 	dw.queue, dw.size, dw.over = nil, 0, false
 	if over || size > int(max) {

@@ -487,3 +487,24 @@ func TestNotifyFailedReauth(t *testing.T) {
 		t.Fatalf("CREATE after the failed reauthentication: %v", st)
 	}
 }
+
+// TestNotifyDirRemoved: when the watched directory is removed by another
+// client, its waiting CHANGE_NOTIFY ends with STATUS_DELETE_PENDING, and
+// so do later ones (smbtorture smb2.notify.rmdir1-4).
+func TestNotifyDirRemoved(t *testing.T) {
+	_, w, m, _ := notifyPair(t)
+	g, _ := w.create("g", wire.GENERIC_READ, wire.FILE_CREATE, dirOpts)
+	id, aid := w.pendingNotify(g, 0, 1000, nameAll)
+	del, st := m.create("g", wire.GENERIC_READ|wire.DELETE, wire.FILE_OPEN, dirOpts)
+	if st != wire.STATUS_SUCCESS {
+		t.Fatal(st)
+	}
+	if st := m.call(wire.SMB2_SET_INFO, setInfoBody(del, wire.FileDispositionInformation, []byte{1})).status(); st != wire.STATUS_SUCCESS {
+		t.Fatal(st)
+	}
+	m.close(del)
+	w.final(w.recvFinal(), id, aid, wire.STATUS_DELETE_PENDING)
+	if st := w.call(wire.SMB2_CHANGE_NOTIFY, notifyBody(g, 0, 1000, nameAll)).status(); st != wire.STATUS_DELETE_PENDING {
+		t.Fatalf("after the removal: %v", st)
+	}
+}

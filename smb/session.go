@@ -235,7 +235,11 @@ func (c *conn) sessionSetup(r *request) wire.Status {
 		} else {
 			// MS-SMB2 §3.3.5.5.3: a failed authentication removes the
 			// session, a reauthenticated one too: its opens close
-			// (smbtorture smb2.notify.invalid-reauth)
+			// (smbtorture smb2.notify.invalid-reauth); the answer is
+			// still signed with its key, as the client expects
+			if !r.crypt {
+				r.out.signer = sess.signer
+			}
 			c.dropSession(sess)
 		}
 		return st
