@@ -646,7 +646,7 @@ func (f *FS) update(ctx context.Context, o *op, fn func(*op) error) error {
 				}
 			}
 			if len(o.events) > 0 {
-				f.watch.post(o.events)
+				f.post(o.events)
 			}
 			return nil
 		}

@@ -226,7 +226,7 @@ func (f *FS) Notify(ctx context.Context, h Handle, ch Change) error {
 		return err
 	}
 	if len(ev) > 0 {
-		f.watch.post(ev)
+		f.post(ev)
 	}
 	return nil
 }
@@ -272,7 +272,12 @@ type watchSet struct {
 	closed  bool
 	ch      chan []rawEvent
 
-	names nameCache // the dispatcher's only
+	// deliverMu is held while events are delivered (by the dispatcher,
+	// or inline by post); inflight counts batches queued or being
+	// delivered by the dispatcher. names is guarded by deliverMu.
+	deliverMu sync.Mutex
+	inflight  atomic.Int64
+	names     nameCache
 }
 
 // dispatchQueue is how many batches of events wait for the dispatcher
@@ -332,18 +337,41 @@ func (s *watchSet) shut() {
 	s.mu.Unlock()
 }
 
-// post hands a committed op's events to the dispatcher; it never blocks.
-func (s *watchSet) post(evs []rawEvent) {
+// post hands a committed op's events to the watchers; it never blocks.
+// Events that need no transaction to deliver (entry events, which carry
+// their name, with no tree watcher registered) are delivered at once by
+// the mutating goroutine when nothing is queued or being delivered, so
+// that a watcher sees a change as soon as the call that made it returns
+// (an SMB client's CHANGE_NOTIFY completes before its next request's
+// changes, as with Windows); the others go to the dispatcher, in order.
+func (f *FS) post(evs []rawEvent) {
+	s := &f.watch
 	s.mu.Lock()
-	ch := s.ch
+	ch, trees := s.ch, s.trees
 	s.mu.Unlock()
 	if ch == nil {
 		return
 	}
+	simple := trees == 0
+	for i := range evs {
+		simple = simple && evs[i].name != ""
+	}
+	if simple && s.deliverMu.TryLock() {
+		if s.inflight.Load() == 0 {
+			for i := range evs {
+				f.deliver(context.Background(), &evs[i])
+			}
+			s.deliverMu.Unlock()
+			return
+		}
+		s.deliverMu.Unlock()
+	}
 	batch := append([]rawEvent(nil), evs...)
+	s.inflight.Add(1)
 	select {
 	case ch <- batch:
 	default:
+		s.inflight.Add(-1)
 		s.stale.Store(true)
 		s.overflowAll()
 	}
@@ -429,9 +457,12 @@ func (f *FS) dispatch(ch chan []rawEvent) {
 		case <-f.stop:
 			return
 		case batch := <-ch:
+			f.watch.deliverMu.Lock()
 			for i := range batch {
 				f.deliver(ctx, &batch[i])
 			}
+			f.watch.inflight.Add(-1)
+			f.watch.deliverMu.Unlock()
 		}
 	}
 }
@@ -458,11 +489,15 @@ func (f *FS) deliver(ctx context.Context, e *rawEvent) {
 	if !direct && trees == 0 {
 		return
 	}
-	o := f.getOp(ctx)
-	defer f.putOp(o)
 	name := e.name
 	// ancestors of e.dir: ids[0] = e.dir, ids[k+1] the parent of ids[k]
-	var ids []uint64
+	ids := []uint64{e.dir}
+	if name != "" && trees == 0 {
+		f.push(e, name, ids)
+		return
+	}
+	o := f.getOp(ctx)
+	defer f.putOp(o)
 	err := f.view(ctx, o, func(o *op) error {
 		if name == "" {
 			n, ok, err := s.names.lookup(o, e.dir, e.node.ID)
@@ -491,6 +526,19 @@ func (f *FS) deliver(ctx context.Context, e *rawEvent) {
 	if err != nil {
 		return
 	}
+	f.pushTree(ctx, o, e, name, ids)
+}
+
+// push delivers e, named name, to the watchers of ids[0] = e.dir when no
+// ancestor names are needed (no transaction).
+func (f *FS) push(e *rawEvent, name string, ids []uint64) {
+	f.pushTree(nil, nil, e, name, ids)
+}
+
+// pushTree delivers e to the watchers of ids[0] and to the tree watchers
+// of ids[1:], the ancestors, whose names it looks up in o when needed.
+func (f *FS) pushTree(ctx context.Context, o *op, e *rawEvent, name string, ids []uint64) {
+	s := &f.watch
 	ev := Event{Action: e.action, Changes: e.changes, Name: name, Node: e.node}
 	// which of them have watchers, found under the lock, pushed outside
 	type hit struct {
