@@ -90,8 +90,10 @@ type conn struct {
 	async     map[uint64]*asyncReq
 	nextAsync uint64
 	// watches counts the directory opens with a CHANGE_NOTIFY watch
-	// (notify.go), at most Server.maxWatches.
+	// (notify.go), at most Server.maxWatches; waiting are those with
+	// requests waiting.
 	watches int
+	waiting map[*dirWatch]struct{}
 	// The encoder and buffers of async final responses, which may be
 	// sent while a frame's reply is being encoded in enc.
 	aenc          wire.Encoder
@@ -158,6 +160,7 @@ func (c *conn) serve() {
 		ok := c.handleFrame(frame)
 		c.inFrame = false
 		c.flushDeferred()
+		c.answerWatches() // CHANGE_NOTIFYs the frame's changes complete (notify.go)
 		c.mu.Unlock()
 		if !ok {
 			return

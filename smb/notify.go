@@ -110,7 +110,7 @@ func (c *conn) changeNotify(r *request) wire.Status {
 	}
 	nr := &notifyReq{max: req.OutputBufferLength}
 	nr.ar = r.goAsync(o, func(why cancelReason) {
-		dw.forget(nr)
+		c.forget(dw, nr)
 		switch why {
 		case cancelRequested:
 			nr.ar.complete(wire.STATUS_CANCELLED, nil)
@@ -122,6 +122,10 @@ func (c *conn) changeNotify(r *request) wire.Status {
 		return wire.STATUS_INSUFFICIENT_RESOURCES
 	}
 	dw.waiting = append(dw.waiting, nr)
+	if c.waiting == nil {
+		c.waiting = map[*dirWatch]struct{}{}
+	}
+	c.waiting[dw] = struct{}{}
 	return wire.STATUS_PENDING
 }
 
@@ -147,13 +151,35 @@ func (c *conn) watchLoop(dw *dirWatch) {
 			return
 		default:
 		}
-		dw.collect()
-		for len(dw.waiting) > 0 && dw.ready() {
-			nr := dw.waiting[0]
-			dw.waiting = dw.waiting[1:]
-			nr.ar.complete(dw.answer(nr.max))
-		}
+		c.answer(dw)
 		c.mu.Unlock()
+	}
+}
+
+// answer completes the waiting requests of dw that its changes answer
+// (c.mu held).
+func (c *conn) answer(dw *dirWatch) {
+	dw.collect()
+	for len(dw.waiting) > 0 && dw.ready() {
+		nr := dw.waiting[0]
+		dw.waiting = dw.waiting[1:]
+		nr.ar.complete(dw.answer(nr.max))
+	}
+	if len(dw.waiting) == 0 {
+		delete(c.waiting, dw)
+	}
+}
+
+// answerWatches answers, at the end of each frame, the waiting requests
+// whose changes arrived meanwhile: a change this connection made (changes
+// without tree watchers reach the watcher before the call returns, see
+// store.FS.Watch) completes them before the client's next request can
+// add its own, as when Windows completes a CHANGE_NOTIFY within the
+// request that made the change (smbtorture smb2.notify.valid-req). Other
+// connections' changes are answered by watchLoop.
+func (c *conn) answerWatches() {
+	for dw := range c.waiting {
+		c.answer(dw)
 	}
 }
 
@@ -166,6 +192,7 @@ func (c *conn) stopWatch(o *open) {
 	}
 	o.watch = nil
 	c.watches--
+	delete(c.waiting, dw)
 	close(dw.stop)
 	if dw.w != nil {
 		dw.w.Close()
@@ -193,12 +220,15 @@ func (c *conn) noteClose(o *open) {
 }
 
 // forget removes a waiting request (cancelled).
-func (dw *dirWatch) forget(nr *notifyReq) {
+func (c *conn) forget(dw *dirWatch, nr *notifyReq) {
 	for i, x := range dw.waiting {
 		if x == nr {
 			dw.waiting = append(dw.waiting[:i], dw.waiting[i+1:]...)
-			return
+			break
 		}
+	}
+	if len(dw.waiting) == 0 {
+		delete(c.waiting, dw)
 	}
 }
 
