@@ -135,9 +135,7 @@ func (w *Watcher) push(e Event) {
 		}
 	}
 	if len(w.q) >= w.opts.Buffer {
-		w.over = true
-		clear(w.q)
-		w.q = w.q[:0]
+		w.drop()
 	} else {
 		w.q = append(w.q, e)
 	}
@@ -154,14 +152,19 @@ func (w *Watcher) overflow() {
 		w.mu.Unlock()
 		return
 	}
-	w.over = true
-	clear(w.q)
-	w.q = w.q[:0]
+	w.drop()
 	w.mu.Unlock()
 	select {
 	case w.c <- struct{}{}:
 	default:
 	}
+}
+
+// drop replaces the waiting events by an overflow (w.mu held).
+func (w *Watcher) drop() {
+	w.over = true
+	clear(w.q)
+	w.q = w.q[:0]
 }
 
 // Watch starts watching directory dir. It needs search permission on dir

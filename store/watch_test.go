@@ -68,6 +68,15 @@ func (e *events) barrier(fs *store.FS, dir store.Handle) {
 	e.want(store.ActionRemoved, store.ChangeFileName, "barrier")
 }
 
+// quiet checks, with a barrier, that no other event is waiting.
+func (e *events) quiet(fs *store.FS, dir store.Handle) {
+	e.t.Helper()
+	e.barrier(fs, dir)
+	if rest := e.w.Take(nil); len(rest) != 0 {
+		e.t.Fatalf("unexpected events %+v", rest)
+	}
+}
+
 // TestWatchEveryMutation checks that every mutating call of FS reports
 // the entry and the change (MS-FSCC §2.7.1 actions, MS-SMB2 §2.2.35
 // filter bits).
@@ -203,10 +212,7 @@ func TestWatchEveryMutation(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev.want(store.ActionRemoved, store.ChangeDirName, "sub")
-	ev.barrier(fs, d)
-	if rest := ev.w.Take(nil); len(rest) != 0 {
-		t.Fatalf("unexpected events %+v", rest)
-	}
+	ev.quiet(fs, d)
 }
 
 // TestWatchNotify: Notify reports a change the store does not keep to
@@ -272,10 +278,7 @@ func TestWatchFailedMutation(t *testing.T) {
 	if _, _, err := fs.WriteAt(ctx, bob, f, []byte("x"), 0, store.Unstable); err == nil {
 		t.Fatal("write without permission succeeded")
 	}
-	ev.barrier(fs, d)
-	if rest := ev.w.Take(nil); len(rest) != 0 {
-		t.Fatalf("unexpected events %+v", rest)
-	}
+	ev.quiet(fs, d)
 }
 
 // TestWatchFilter: only the changes of the filter are reported
@@ -294,10 +297,7 @@ func TestWatchFilter(t *testing.T) {
 	}
 	// the event keeps every change it made, the filter only selects it
 	ev.want(store.ActionModified, store.ChangeSize|store.ChangeLastWrite, "f")
-	ev.barrier(fs, d)
-	if rest := ev.w.Take(nil); len(rest) != 0 {
-		t.Fatalf("unexpected events %+v", rest)
-	}
+	ev.quiet(fs, d)
 }
 
 // TestWatchTree: a tree watch reports changes anywhere below, with the
@@ -333,10 +333,7 @@ func TestWatchTree(t *testing.T) {
 	tree.want(store.ActionRemoved, store.ChangeFileName, "a/c/deep")
 	mid.want(store.ActionRemoved, store.ChangeFileName, "c/deep")
 	// the plain watch saw nothing of that
-	flat.barrier(fs, top)
-	if rest := flat.w.Take(nil); len(rest) != 0 {
-		t.Fatalf("plain watch got %+v", rest)
-	}
+	flat.quiet(fs, top)
 	tree.want(store.ActionAdded, store.ChangeFileName, "barrier")
 	tree.want(store.ActionRemoved, store.ChangeFileName, "barrier")
 }
