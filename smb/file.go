@@ -96,22 +96,34 @@ func fileAttrs(a *store.Attr) wire.FileAttrs {
 func filetime(ns int64) uint64 { return fscc.Filetime(time.Unix(0, ns)) }
 
 // splitPath parses a share-relative path into components: backslash
-// separated, no empty, "." or ".." component, no stream name (":").
+// separated, no empty or "." component, no stream name (":"). A ".."
+// component removes the one before it, as smbd resolves it (smbtorture
+// smb2.notify.tree opens `test_notify\zqy\..`); one that would leave the
+// share is STATUS_OBJECT_PATH_SYNTAX_BAD.
 func splitPath(p string) ([]string, wire.Status) {
 	p = strings.TrimPrefix(p, `\`)
 	if p == "" {
 		return nil, wire.STATUS_SUCCESS
 	}
 	parts := strings.Split(p, `\`)
+	out := parts[:0]
 	for _, s := range parts {
-		if s == "" || s == "." || s == ".." {
+		if s == ".." {
+			if len(out) == 0 {
+				return nil, wire.STATUS_OBJECT_PATH_SYNTAX_BAD
+			}
+			out = out[:len(out)-1]
+			continue
+		}
+		if s == "" || s == "." {
 			return nil, wire.STATUS_OBJECT_NAME_INVALID
 		}
 		if strings.ContainsAny(s, ":/*?\"<>|\x00") {
 			return nil, wire.STATUS_OBJECT_NAME_INVALID
 		}
+		out = append(out, s)
 	}
-	return parts, wire.STATUS_SUCCESS
+	return out, wire.STATUS_SUCCESS
 }
 
 // walk resolves the directory holding the last component of parts.

@@ -108,6 +108,13 @@ func (c *conn) changeNotify(r *request) wire.Status {
 		}
 		return status
 	}
+	if r.h.NextCmd != 0 {
+		// MS-SMB2 §3.3.5.2.7: a server MAY fail a request of a
+		// compound that would go async; Windows does when it is not
+		// the last one, with STATUS_INTERNAL_ERROR (<262>; smbtorture
+		// smb2.compound.interim2), and the requests after it run.
+		return wire.STATUS_INTERNAL_ERROR
+	}
 	nr := &notifyReq{max: req.OutputBufferLength}
 	nr.ar = r.goAsync(o, func(why cancelReason) {
 		c.forget(dw, nr)

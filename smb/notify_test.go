@@ -508,3 +508,55 @@ func TestNotifyDirRemoved(t *testing.T) {
 		t.Fatalf("after the removal: %v", st)
 	}
 }
+
+// TestSplitPathDotDot: a ".." component removes the one before it (as
+// smbd resolves it: smbtorture smb2.notify.tree opens `dir\sub\..`); one
+// leaving the share is STATUS_OBJECT_PATH_SYNTAX_BAD; "." and empty
+// components stay invalid.
+func TestSplitPathDotDot(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+		st   wire.Status
+	}{
+		{`a\b\..`, []string{"a"}, wire.STATUS_SUCCESS},
+		{`a\..\b`, []string{"b"}, wire.STATUS_SUCCESS},
+		{`a\..`, nil, wire.STATUS_SUCCESS},
+		{`..`, nil, wire.STATUS_OBJECT_PATH_SYNTAX_BAD},
+		{`a\..\..\b`, nil, wire.STATUS_OBJECT_PATH_SYNTAX_BAD},
+		{`a\.\b`, nil, wire.STATUS_OBJECT_NAME_INVALID},
+		{`a\\b`, nil, wire.STATUS_OBJECT_NAME_INVALID},
+	} {
+		got, st := splitPath(c.in)
+		if st != c.st || !slices.Equal(got, c.want) {
+			t.Errorf("%q: %q %v, want %q %v", c.in, got, st, c.want, c.st)
+		}
+	}
+}
+
+// TestNotifyInCompound: a CHANGE_NOTIFY that would wait is failed with
+// STATUS_INTERNAL_ERROR when requests follow it in a compound (MS-SMB2
+// §3.3.5.2.7, Windows: smbtorture smb2.compound.interim2), and goes async
+// when it is the last one (interim1).
+func TestNotifyInCompound(t *testing.T) {
+	_, w, _, d := notifyPair(t)
+	n := w.message(wire.SMB2_CHANGE_NOTIFY, notifyBody(d, 0, 1000, nameAll), 1)
+	e := w.message(wire.SMB2_ECHO, Lay(uint16(4), uint16(0)), 1)
+	w.sendFrame(n, e)
+	rs, err := w.recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || rs[0].status() != wire.STATUS_INTERNAL_ERROR || rs[1].status() != wire.STATUS_SUCCESS {
+		t.Fatalf("replies %d: %v", len(rs), rs)
+	}
+	id := w.msgID
+	w.sendFrame(w.message(wire.SMB2_ECHO, Lay(uint16(4), uint16(0)), 1),
+		w.message(wire.SMB2_CHANGE_NOTIFY, notifyBody(d, 0, 1000, nameAll), 1))
+	if rs, err = w.recv(); err != nil || len(rs) != 2 || rs[1].status() != wire.STATUS_PENDING {
+		t.Fatalf("last in the compound: %v %v", err, rs)
+	}
+	aid := rs[1].h.AsyncID
+	w.cancel(id+1, aid, w.sessionID)
+	w.final(w.recvFinal(), id+1, aid, wire.STATUS_CANCELLED)
+}
