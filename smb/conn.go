@@ -311,6 +311,9 @@ type request struct {
 	crypt bool         // the request came encrypted
 	t0    time.Time    // when it was decoded (for CommandDone)
 	async *asyncReq    // set by goAsync: the reply is an interim response
+	// keepChain: the request's failure does not fail the related
+	// requests after it (a CHANGE_NOTIFY refused in a compound, notify.go)
+	keepChain bool
 }
 
 // malformed logs a request that does not decode (rate-limited: the
@@ -456,7 +459,10 @@ func (c *conn) handleMessage(m *wire.Message, i int, tsess *session, st *compoun
 	if r.out.signer != nil && r.crypt {
 		r.out.signer = nil
 	}
-	st.sessionID, st.treeID, st.status = rh.SessionID, rh.TreeID, status
+	st.sessionID, st.treeID = rh.SessionID, rh.TreeID
+	if !r.keepChain {
+		st.status = status
+	}
 	if h.Command != wire.SMB2_CREATE || status.IsError() {
 		// CREATE sets the compound's FileId itself.
 		if id, ok := requestFileID(h.Command, m.Raw); ok {

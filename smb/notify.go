@@ -112,7 +112,9 @@ func (c *conn) changeNotify(r *request) wire.Status {
 		// MS-SMB2 §3.3.5.2.7: a server MAY fail a request of a
 		// compound that would go async; Windows does when it is not
 		// the last one, with STATUS_INTERNAL_ERROR (<262>; smbtorture
-		// smb2.compound.interim2), and the requests after it run.
+		// smb2.compound.interim2), and the related requests after it
+		// run as if it had not failed.
+		r.keepChain = true
 		return wire.STATUS_INTERNAL_ERROR
 	}
 	nr := &notifyReq{max: req.OutputBufferLength}

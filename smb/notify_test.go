@@ -540,14 +540,21 @@ func TestSplitPathDotDot(t *testing.T) {
 // when it is the last one (interim1).
 func TestNotifyInCompound(t *testing.T) {
 	_, w, _, d := notifyPair(t)
-	n := w.message(wire.SMB2_CHANGE_NOTIFY, notifyBody(d, 0, 1000, nameAll), 1)
-	e := w.message(wire.SMB2_ECHO, Lay(uint16(4), uint16(0)), 1)
-	w.sendFrame(n, e)
+	// related: CREATE, CHANGE_NOTIFY and QUERY_INFO on the CREATE's
+	// handle; the QUERY_INFO succeeds (as on Windows)
+	all := wire.FileID{Persistent: ^uint64(0), Volatile: ^uint64(0)}
+	cr := w.message(wire.SMB2_CREATE, createBody("d", wire.GENERIC_READ, wire.FILE_OPEN, dirOpts), 1)
+	n := w.message(wire.SMB2_CHANGE_NOTIFY, notifyBody(all, 0, 1000, nameAll), 1)
+	q := w.message(wire.SMB2_QUERY_INFO, queryInfoBody(all, wire.SMB2_0_INFO_FILE, wire.FileBasicInformation, 1000), 1)
+	for _, m := range [][]byte{n, q} {
+		binary.LittleEndian.PutUint32(m[16:], binary.LittleEndian.Uint32(m[16:])|uint32(wire.SMB2_FLAGS_RELATED_OPERATIONS))
+	}
+	w.sendFrame(cr, n, q)
 	rs, err := w.recv()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs) != 2 || rs[0].status() != wire.STATUS_INTERNAL_ERROR || rs[1].status() != wire.STATUS_SUCCESS {
+	if len(rs) != 3 || rs[0].status() != wire.STATUS_SUCCESS || rs[1].status() != wire.STATUS_INTERNAL_ERROR || rs[2].status() != wire.STATUS_SUCCESS {
 		t.Fatalf("replies %d: %v", len(rs), rs)
 	}
 	id := w.msgID
