@@ -567,3 +567,28 @@ func TestNotifyInCompound(t *testing.T) {
 	w.cancel(id+1, aid, w.sessionID)
 	w.final(w.recvFinal(), id+1, aid, wire.STATUS_CANCELLED)
 }
+
+// TestNotifyReconnect: a new session naming the PreviousSessionId of a
+// session of the same user ends that session (MS-SMB2 §3.3.5.5.3): its
+// waiting CHANGE_NOTIFY ends with STATUS_NOTIFY_CLEANUP and its id is
+// gone (smbtorture smb2.notify.session-reconnect).
+func TestNotifyReconnect(t *testing.T) {
+	_, w, _, d := notifyPair(t)
+	id, aid := w.pendingNotify(d, 0, 1000, nameAll)
+	oldID, oldSigner := w.sessionID, w.signer
+	w.sessionID, w.signer, w.prevSession = 0, nil, oldID
+	if st := w.login(testUser, testPassword); st != wire.STATUS_SUCCESS {
+		t.Fatal(st)
+	}
+	newID, newSigner := w.sessionID, w.signer
+	w.signer = oldSigner // the final response is signed with the old session's key
+	w.final(w.recvFinal(), id, aid, wire.STATUS_NOTIFY_CLEANUP)
+	w.sessionID = oldID
+	if st := w.call(wire.SMB2_LOGOFF, Lay(uint16(4), uint16(0))).status(); st != wire.STATUS_USER_SESSION_DELETED {
+		t.Fatalf("LOGOFF of the old session: %v", st)
+	}
+	w.sessionID, w.signer = newID, newSigner
+	if st := w.call(wire.SMB2_LOGOFF, Lay(uint16(4), uint16(0))).status(); st != wire.STATUS_SUCCESS {
+		t.Fatalf("LOGOFF of the new session: %v", st)
+	}
+}
