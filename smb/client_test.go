@@ -36,6 +36,9 @@ type client struct {
 	noSign    bool // do not sign requests
 	creditReq uint16
 	sealed    bool // the last frame received was encrypted
+	// prevSession is the PreviousSessionId of the next login's
+	// SESSION_SETUP requests (MS-SMB2 §2.2.5).
+	prevSession uint64
 }
 
 func (ts *testServer) dial() *client {
@@ -278,7 +281,12 @@ func (c *client) login(user, password string) wire.Status {
 		c.t.Fatal(err)
 	}
 	sessPreauth := c.preauth
-	msg := c.message(wire.SMB2_SESSION_SETUP, sessionSetupBody(wire.SMB2_NEGOTIATE_SIGNING_ENABLED, init), 1)
+	body := func(tok []byte) []byte {
+		b := sessionSetupBody(wire.SMB2_NEGOTIATE_SIGNING_ENABLED, tok)
+		binary.LittleEndian.PutUint64(b[16:], c.prevSession)
+		return b
+	}
+	msg := c.message(wire.SMB2_SESSION_SETUP, body(init), 1)
 	sessPreauth.Update(msg)
 	c.sendFrame(msg)
 	rs, err := c.recv()
@@ -308,7 +316,7 @@ func (c *client) login(user, password string) wire.Status {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	msg = c.message(wire.SMB2_SESSION_SETUP, sessionSetupBody(wire.SMB2_NEGOTIATE_SIGNING_ENABLED, tok), 1)
+	msg = c.message(wire.SMB2_SESSION_SETUP, body(tok), 1)
 	sessPreauth.Update(msg)
 	keys, err := smbcrypto.DeriveKeys(smbcrypto.Dialect(c.dialect), nc.SessionKey[:], &sessPreauth, c.cipherFor())
 	if err != nil {

@@ -90,6 +90,11 @@ type conn struct {
 	// Server.maxAsync; nextAsync is the last AsyncId given.
 	async     map[uint64]*asyncReq
 	nextAsync uint64
+	// watches counts the directory opens with a CHANGE_NOTIFY watch
+	// (notify.go), at most Server.maxWatches; waiting are those with
+	// requests waiting.
+	watches int
+	waiting map[*dirWatch]struct{}
 	// The encoder and buffers of async final responses, which may be
 	// sent while a frame's reply is being encoded in enc.
 	aenc          wire.Encoder
@@ -189,6 +194,7 @@ func (c *conn) serveFrame(frame []byte) bool {
 	ok := c.handleFrame(frame)
 	c.inFrame = false
 	c.flushDeferred()
+	c.answerWatches() // CHANGE_NOTIFYs the frame's changes complete (notify.go)
 	return ok
 }
 
@@ -699,6 +705,8 @@ func (c *conn) dispatch(r *request) wire.Status {
 		return c.lock(r)
 	case wire.SMB2_OPLOCK_BREAK:
 		return c.oplockBreak(r)
+	case wire.SMB2_CHANGE_NOTIFY:
+		return c.changeNotify(r)
 	}
 	return wire.STATUS_NOT_SUPPORTED
 }

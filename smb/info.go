@@ -334,6 +334,12 @@ func (c *conn) setBasic(o *open, b *fscc.BasicInfo) wire.Status {
 	if b.ChangeTime > 0 {
 		c.setChangeTime(o, uint64(b.ChangeTime)) // ctime.go
 	}
+	if b.FileAttributes != 0 && sa.Mask&store.SetMode == 0 {
+		// attributes the store does not keep as such (HIDDEN,
+		// SYSTEM... in dosattr.go's xattr): still a change of
+		// attributes to watchers (notify.go)
+		_ = t.exp.FS.Notify(c.ctx, o.h, store.ChangeAttributes)
+	}
 	return wire.STATUS_SUCCESS
 }
 
@@ -422,6 +428,7 @@ func (c *conn) rename(sess *session, o *open, ri *fscc.RenameInfo) wire.Status {
 		return storeStatus(err)
 	}
 	o.parent, o.name, o.path = dir, last, strings.Join(parts, `\`)
+	o.renamed = !o.dir
 	return wire.STATUS_SUCCESS
 }
 

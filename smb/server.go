@@ -180,6 +180,8 @@ type Server struct {
 	onPanic func(any)
 	// maxAsyncReqs, when set (by tests), replaces defaultMaxAsync.
 	maxAsyncReqs int
+	// maxWatchOpens, when set (by tests), replaces defaultMaxWatches.
+	maxWatchOpens int
 	// testDispatch, when set (by tests), runs before a request's
 	// handler and replaces it when it reports true.
 	testDispatch func(r *request) (wire.Status, bool)

@@ -234,6 +234,15 @@ func (c *conn) sessionSetup(r *request) wire.Status {
 		sess.ctx = nil
 		if !sess.valid {
 			delete(c.sessions, sess.id)
+		} else {
+			// MS-SMB2 §3.3.5.5.3: a failed authentication removes the
+			// session, a reauthenticated one too: its opens close
+			// (smbtorture smb2.notify.invalid-reauth); the answer is
+			// still signed with its key, as the client expects
+			if !r.crypt {
+				r.out.signer = sess.signer
+			}
+			c.dropSession(sess)
 		}
 		return st
 	}
@@ -307,6 +316,14 @@ func (c *conn) sessionSetup(r *request) wire.Status {
 	}
 	sess.ctx = nil
 	sess.valid, sess.user, sess.signer = true, u, signer
+	// MS-SMB2 §3.3.5.5.3: a new session naming the PreviousSessionId of
+	// a session of the same user ends that one (a client reconnecting;
+	// its opens close and its CHANGE_NOTIFYs end with NOTIFY_CLEANUP:
+	// smbtorture smb2.notify.session-reconnect). Only sessions of this
+	// connection are looked up.
+	if prev := c.sessions[req.PreviousSessionID]; prev != nil && prev != sess && prev.valid && strings.EqualFold(prev.user.Name, u.Name) {
+		c.dropSession(prev)
+	}
 	sess.encrypt = c.s.EncryptData
 	sess.signRequired = !c.s.AllowUnsigned || req.SecurityMode&wire.SMB2_NEGOTIATE_SIGNING_REQUIRED != 0
 	var flags uint16
@@ -356,17 +373,23 @@ func (c *conn) logoff(r *request) wire.Status {
 	if !r.crypt && (r.sess.signRequired || r.h.IsSigned()) {
 		r.out.signer = r.sess.signer
 	}
-	c.endSession(r.sess)
-	delete(c.sessions, r.sess.id)
+	c.dropSession(r.sess)
+	wire.EncodeEmptyResponse(&c.enc)
+	return wire.STATUS_SUCCESS
+}
+
+// dropSession ends a session and forgets it, keeping its signer so that
+// requests naming it are answered signed (LOGOFF, a reconnect).
+func (c *conn) dropSession(sess *session) {
+	c.endSession(sess)
+	delete(c.sessions, sess.id)
 	if len(c.gone) >= c.s.MaxSessionsPerConn {
 		for id := range c.gone {
 			delete(c.gone, id)
 			break
 		}
 	}
-	c.gone[r.sess.id] = r.sess.signer
-	wire.EncodeEmptyResponse(&c.enc)
-	return wire.STATUS_SUCCESS
+	c.gone[sess.id] = sess.signer
 }
 
 // shareName is the share of a TREE_CONNECT path "\\server\share".

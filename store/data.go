@@ -570,6 +570,11 @@ func (f *FS) writeLocked(ctx context.Context, c *Cred, h Handle, p []byte, start
 		}
 		n.attr(&w.Before)
 		if len(p) > 0 {
+			ch := ChangeLastWrite
+			if end > n.Size {
+				ch |= ChangeSize
+			}
+			o.noteModified(&n, ch)
 			if len(pbs) > 0 {
 				if err := o.mapExtents(&n, pbs, exts); err != nil {
 					return err

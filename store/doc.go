@@ -32,7 +32,8 @@
 //	's'                          superblock: magic "DTFS", version, next free node id, root id
 //	'u' shard(1)                 usage counters (files, block bytes), 16 shards to spread writes
 //	'n' id(8)                    inode: type, mode, nlink, uid, gid, size, used, a/m/c/birth
-//	                             times (ns), change counter, rdev, generation, parent (dirs),
+//	                             times (ns), change counter, rdev, generation, parent (dirs;
+//	                             others: the directory last linked into),
 //	                             next cookie (dirs), entry count (dirs), xattr bytes,
 //	                             exclusive-create verifier, symlink target
 //	'd' dir(8) name              directory entry: child id, cookie, child type

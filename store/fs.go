@@ -179,6 +179,8 @@ type FS struct {
 	queues    map[uint64]*logQueue // small stable writes waiting, by file (logbatch.go)
 	maxLogged uint64               // largest part of a stable write logged as an intent
 
+	watch watchSet // directory watchers (watch.go)
+
 	opPool sync.Pool
 	closed atomic.Bool
 	stop   chan struct{}
@@ -323,6 +325,7 @@ func (f *FS) Close() error {
 	if f.closed.Swap(true) {
 		return nil
 	}
+	f.watch.shut()
 	close(f.stop)
 	f.bg.Wait()
 	ctx := context.Background()
@@ -392,8 +395,9 @@ type op struct {
 	// went away; both are reclaimed when the op ends.
 	put     []BlockID
 	reclaim []BlockID
-	drop    []uint64 // nodes freed: their buffers are discarded
-	orphans []uint64 // files freed with extents left to reap
+	drop    []uint64   // nodes freed: their buffers are discarded
+	orphans []uint64   // files freed with extents left to reap
+	events  []rawEvent // changes for watchers, posted when the transaction commits (watch.go)
 
 	// the function of the running transaction, and callbacks bound once
 	// so that starting a transaction allocates nothing here
@@ -479,6 +483,7 @@ func (o *op) reset() {
 	o.usage = [usageShard]usage{}
 	o.udirt = 0
 	o.exts = o.exts[:0]
+	o.events = o.events[:0]
 }
 
 // maxPooledArena bounds the arena an op keeps in the pool: large enough
@@ -644,6 +649,9 @@ func (f *FS) update(ctx context.Context, o *op, fn func(*op) error) error {
 					f.files.Add(o.usage[s].Files)
 					f.bytes.Add(o.usage[s].Bytes)
 				}
+			}
+			if len(o.events) > 0 {
+				f.post(o.events)
 			}
 			return nil
 		}

@@ -150,6 +150,11 @@ func (f *FS) writeBatch(ctx context.Context, h Handle, batch []*logReq) {
 				continue
 			}
 			n.attr(&r.w.Before)
+			ch := ChangeLastWrite
+			if r.off+uint64(len(r.p)) > n.Size {
+				ch |= ChangeSize
+			}
+			o.noteModified(&n, ch)
 			if err := o.tx.Put(o.key2(pfxIntent, n.ID, r.seq), o.val(func(b []byte) []byte { return appendIntent(b, r.off, r.p) })); err != nil {
 				return err
 			}

@@ -356,12 +356,12 @@ func (f *FS) mknode(ctx context.Context, c *Cred, dir Handle, a *mkArgs) (h Hand
 		}
 		now := f.now()
 		n := inode{ID: id, Type: a.typ, Nlink: 1, UID: c.UID, GID: c.GID,
-			Atime: now, Mtime: now, Ctime: now, Btime: now, Change: 1, Gen: newGen()}
+			Atime: now, Mtime: now, Ctime: now, Btime: now, Change: 1, Gen: newGen(),
+			Parent: d.ID} // every node records its directory (watch.go)
 		switch a.typ {
 		case TypeDir:
 			n.Mode = 0o755
 			n.Nlink = 2
-			n.Parent = d.ID
 			n.NextCookie = firstCookie
 		case TypeSymlink:
 			n.Mode = 0o777
@@ -410,6 +410,7 @@ func (f *FS) mknode(ctx context.Context, c *Cred, dir Handle, a *mkArgs) (h Hand
 		}
 		o.files(id, +1)
 		n.attr(&at)
+		o.noteEntry(ActionAdded, d.ID, a.name, &n)
 		return o.putInode(&n)
 	})
 	if err != nil {
@@ -558,6 +559,7 @@ func (f *FS) remove(ctx context.Context, c *Cred, dir Handle, name string, isDir
 		if err := o.putInode(&d); err != nil {
 			return err
 		}
+		o.noteEntry(ActionRemoved, d.ID, name, &n)
 		return f.unlinkNode(o, &n, now)
 	})
 }
@@ -603,7 +605,9 @@ func (f *FS) Link(ctx context.Context, c *Cred, h Handle, dir Handle, name strin
 		touch(&d, now, true)
 		w.after(&d)
 		n.Nlink++
+		n.Parent = d.ID // changes are reported under the newest link (watch.go)
 		touch(&n, now, false)
+		o.noteEntry(ActionAdded, d.ID, name, &n)
 		if err := o.putInode(&d); err != nil {
 			return err
 		}
@@ -744,9 +748,24 @@ func (f *FS) rename(ctx context.Context, c *Cred, srcDir Handle, srcName string,
 			return err
 		}
 		if moveDir {
-			sn.Parent = dd.ID
 			sd.Nlink--
 			dd.Nlink++
+		}
+		sn.Parent = dd.ID // every node records its directory (watch.go)
+		if exists {
+			o.noteEntry(ActionRemoved, dd.ID, dstName, &dn)
+		}
+		if sd == dd {
+			o.noteEntry(ActionRenamedOld, sd.ID, srcName, &sn)
+			o.noteEntry(ActionRenamedNew, dd.ID, dstName, &sn)
+		} else {
+			// a move to another directory is reported as a removal
+			// and an addition (MS-FSCC §2.7.1)
+			o.noteEntry(ActionRemoved, sd.ID, srcName, &sn)
+			if n := len(o.events); n > 0 {
+				o.events[n-1].moved = true
+			}
+			o.noteEntry(ActionAdded, dd.ID, dstName, &sn)
 		}
 		touch(sd, now, true)
 		if dd != sd {
@@ -847,6 +866,7 @@ func (f *FS) SetAttr(ctx context.Context, c *Cred, h Handle, sa *SetAttr) (Wcc, 
 		}
 		touch(&n, now, false)
 		n.attr(&w.After)
+		o.noteModified(&n, setAttrChanges(sa.Mask))
 		return o.putInode(&n)
 	})
 	if err != nil {

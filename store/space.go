@@ -77,6 +77,7 @@ func (f *FS) Allocate(ctx context.Context, c *Cred, h Handle, off, length int64)
 		grow := e > n.Size
 		if grow {
 			n.Size = e
+			o.noteModified(&n, ChangeSize|ChangeLastWrite)
 		}
 		touch(&n, f.now(), grow)
 		n.attr(&at)
@@ -122,6 +123,7 @@ func (f *FS) Deallocate(ctx context.Context, c *Cred, h Handle, off, length int6
 		}
 		n.Used -= min(n.Used, freed)
 		touch(&n, f.now(), true)
+		o.noteModified(&n, ChangeLastWrite)
 		n.attr(&at)
 		return o.putInode(&n)
 	})
@@ -313,6 +315,11 @@ func (f *FS) cloneRange(ctx context.Context, c *Cred, src Handle, srcOff int64, 
 			}
 		}
 		dn.Used = dn.Used - min(dn.Used, freed) + added
+		ch := ChangeLastWrite
+		if d+n > dn.Size {
+			ch |= ChangeSize
+		}
+		o.noteModified(&dn, ch)
 		dn.Size = max(dn.Size, d+n)
 		touch(&dn, f.now(), true)
 		f.killPriv(c, &dn)

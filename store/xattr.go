@@ -103,6 +103,7 @@ func (f *FS) SetXattr(ctx context.Context, c *Cred, h Handle, name string, value
 			return err
 		}
 		touch(&n, f.now(), false)
+		o.noteModified(&n, xattrChange(name))
 		return o.putInode(&n)
 	})
 }
@@ -168,6 +169,7 @@ func (f *FS) RemoveXattr(ctx context.Context, c *Cred, h Handle, name string) er
 			return err
 		}
 		touch(&n, f.now(), false)
+		o.noteModified(&n, xattrChange(name))
 		return o.putInode(&n)
 	})
 }
