@@ -37,9 +37,9 @@ type open struct {
 	co            *copen       // oplock state (oplock.go); nil for pipes
 	persistent    uint64       // FileId.Persistent, server-wide (durable.go); 0: id
 	owner         locking.Owner
-	durable       *durable // durable.go; nil when not durable
-	watch         *dirWatch    // CHANGE_NOTIFY state, after the first one (notify.go)
-	renamed       bool         // a file renamed through this open (notify.go: noteClose)
+	durable       *durable  // durable.go; nil when not durable
+	watch         *dirWatch // CHANGE_NOTIFY state, after the first one (notify.go)
+	renamed       bool      // a file renamed through this open (notify.go: noteClose)
 
 	// Directory enumeration (MS-SMB2 §3.3.5.18).
 	pattern  string
