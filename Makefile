@@ -41,12 +41,12 @@ e2e:
 
 # smbtorture (Debian samba-testsuite) against fullserver: the 19 suites
 # measured against Samba's smbd in docs/smb.md ("smbtorture"), compared
-# per test with test/smb/testdata/smbtorture-full.txt. Today 137 pass
-# (137/207/46/1 pass/fail/skip/error; smbd 4.17: 322/32/43/1) in about
-# 6 minutes (smb2.lease waits out break timeouts); each suite is killed
-# after 6 minutes (change notify waits on fixed timeouts: ~7 minutes for
-# smbd). make test runs the 13 quick suites only (TestSmbtortureQuick, 52 pass,
-# about 20 s). Add -smb.update to rewrite the list with this run's passes.
+# per test with test/smb/testdata/smbtorture-full.txt. Today 256 pass
+# (256/108/34/0 pass/fail/skip/error; smbd 4.17: 322/32/43/1) in about
+# 8 minutes (the oplock, lease and notify suites wait out break and
+# notify timeouts); each suite is killed after 6 minutes. make test runs
+# the 13 quick suites only (TestSmbtortureQuick, 143 pass, about 20 s).
+# Add -smb.update to rewrite the list with this run's passes.
 e2e-smb:
 	$(GO) test -tags e2e -count=1 -timeout 60m -run 'TestSmbtortureFull$$' -v ./test/smb/ -smb.full
 
