@@ -230,20 +230,19 @@ var posixcheckSMB = map[string]conformance.Outcome{
 	"symlink.readlink":       conformance.Skip,
 	"utimes.symlink":         conformance.Skip,
 	"mkdir.nlink":            conformance.Skip,
-	// No FSCTL_SET_SPARSE; the allocation size reported is the file size.
+	// Still fails with FSCTL_SET_SPARSE in the server: the cifs client
+	// does not make the file sparse; why is not investigated yet.
 	"io.large_sparse": conformance.Fail,
 	// Replacing a directory by rename is STATUS_ACCESS_DENIED (as
 	// Windows does), which the client returns as EACCES.
 	"rename.dir_over_nonempty": conformance.Fail,
-	// No hard links (SET_INFO FileLinkInformation): EOPNOTSUPP.
-	"rename.same_inode": conformance.Fail,
-	"link.count":        conformance.Fail,
 	// The name of an unlinked open file stays (delete pending) until the
 	// last handle closes; lstat of it gets EBADF instead of ENOENT.
 	"unlink.open_file": conformance.Fail,
 	// A conflicting flock(LOCK_EX|LOCK_NB) gets EACCES, not EAGAIN.
 	"lock.flock": conformance.Fail,
-	// No extended attributes (EAs): setxattr gets EIO.
+	// user.* xattrs reach the server as SMB EAs now, but the check
+	// still fails over cifs; why is not investigated yet.
 	"xattr.user": conformance.Fail,
 }
 
