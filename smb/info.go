@@ -381,15 +381,8 @@ func (c *conn) rename(sess *session, o *open, ri *fscc.RenameInfo) wire.Status {
 	if o.stream != "" || strings.HasPrefix(name, ":") {
 		return c.renameStream(o, name, ri.ReplaceIfExists) // stream.go
 	}
-	parts, st := splitPath(name)
-	if st != wire.STATUS_SUCCESS {
-		return st
-	}
-	if len(parts) == 0 {
-		return wire.STATUS_OBJECT_NAME_INVALID
-	}
 	t := o.tree
-	dir, st := c.walk(t, parts[:len(parts)-1])
+	dir, parts, st := c.target(t, name) // link.go
 	if st != wire.STATUS_SUCCESS {
 		return st
 	}

@@ -28,15 +28,8 @@ func (c *conn) link(sess *session, o *open, buf []byte) wire.Status {
 	if err != nil {
 		return wire.STATUS_OBJECT_NAME_INVALID
 	}
-	parts, st := splitPath(name)
-	if st != wire.STATUS_SUCCESS {
-		return st
-	}
-	if len(parts) == 0 {
-		return wire.STATUS_OBJECT_NAME_INVALID
-	}
 	t := o.tree
-	dir, st := c.walk(t, parts[:len(parts)-1])
+	dir, parts, st := c.target(t, name)
 	if st != wire.STATUS_SUCCESS {
 		return st
 	}
@@ -67,4 +60,19 @@ func (c *conn) link(sess *session, o *open, buf []byte) wire.Status {
 		return storeStatus(err)
 	}
 	return wire.STATUS_SUCCESS
+}
+
+// target resolves the share-relative path of a rename or link target:
+// the directory that is to hold it and the path's components (at least
+// one; the last is the new name).
+func (c *conn) target(t *tree, name string) (store.Handle, []string, wire.Status) {
+	parts, st := splitPath(name)
+	if st != wire.STATUS_SUCCESS {
+		return store.Handle{}, nil, st
+	}
+	if len(parts) == 0 {
+		return store.Handle{}, nil, wire.STATUS_OBJECT_NAME_INVALID
+	}
+	dir, st := c.walk(t, parts[:len(parts)-1])
+	return dir, parts, st
 }
