@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,71 +14,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dittofs/dittofs/rpc"
-	"github.com/dittofs/dittofs/rpc/xdr"
 	"github.com/dittofs/dittofs/store/postgres/pgtest"
 )
 
 // NFSv3 procedures (RFC 1813 section 3.3).
 const (
-	procRead   = 6
 	procWrite  = 7
 	procCreate = 8
 )
-
-// nfsCreate3 is CREATE3args (RFC 1813 section 3.3.8), UNCHECKED with no
-// attributes set.
-type nfsCreate3 struct {
-	dir  []byte
-	name string
-}
-
-func (a nfsCreate3) MarshalXDR(e *xdr.Encoder) {
-	e.Opaque(a.dir)
-	e.String(a.name)
-	e.Uint32(0) // UNCHECKED
-	for range 4 {
-		e.Bool(false) // mode, uid, gid, size not set
-	}
-	e.Uint32(0) // atime DONT_CHANGE
-	e.Uint32(0) // mtime DONT_CHANGE
-}
-func (a nfsCreate3) SizeXDR() int {
-	return xdr.SizeOpaque(len(a.dir)) + xdr.SizeOpaque(len(a.name)) + 4*7
-}
-
-// nfsCreateRes is the start of CREATE3res: status and the new handle.
-type nfsCreateRes struct {
-	status uint32
-	fh     []byte
-}
-
-func (r *nfsCreateRes) UnmarshalXDR(d *xdr.Decoder) {
-	if r.status = d.Uint32(); r.status == 0 && d.Bool() {
-		r.fh = d.OpaqueCopy(64)
-	}
-	d.Skip(d.Remaining())
-}
-
-// nfsWrite3 is WRITE3args (section 3.3.7), FILE_SYNC.
-type nfsWrite3 struct {
-	fh   []byte
-	off  uint64
-	data []byte
-}
-
-func (a nfsWrite3) MarshalXDR(e *xdr.Encoder) {
-	e.Opaque(a.fh)
-	e.Uint64(a.off)
-	e.Uint32(uint32(len(a.data)))
-	e.Uint32(2) // FILE_SYNC
-	e.Opaque(a.data)
-}
-func (a nfsWrite3) SizeXDR() int { return xdr.SizeOpaque(len(a.fh)) + 16 + xdr.SizeOpaque(len(a.data)) }
-
-type nfsStatusRes struct{ status uint32 }
-
-func (r *nfsStatusRes) UnmarshalXDR(d *xdr.Decoder) { r.status = d.Uint32(); d.Skip(d.Remaining()) }
 
 // TestPostgresMetadata serves NFSv3 with the metadata in PostgreSQL and
 // the blocks in the data directory: a file written through NFS reads back
@@ -98,46 +40,19 @@ func TestPostgresMetadata(t *testing.T) {
 		content[i] = byte(i*7 + i>>12)
 	}
 	const chunk = 64 << 10
-	dial := func(addrs map[string]net.Addr) (*rpc.Client, []byte) {
-		c, err := rpc.Dial(ctx, "tcp", addrs["nfs/tcp"].String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		c.Cred = rpc.EncodeAuthSys(1, "test", 1000, 1000, nil)
-		var mnt mntRes
-		if err := c.Call(ctx, progMount, 3, 1, xdrString("/export"), &mnt); err != nil || mnt.status != 0 {
-			t.Fatalf("MNT /export: status %d, %v", mnt.status, err)
-		}
-		return c, mnt.fh
-	}
-	readAll := func(c *rpc.Client, fh []byte) []byte {
-		var got []byte
-		for {
-			var res read3Res
-			if err := c.Call(ctx, progNFS, 3, procRead, read3{fh, uint64(len(got)), chunk}, &res); err != nil || res.status != 0 {
-				t.Fatalf("READ at %d: status %d, %v", len(got), res.status, err)
-			}
-			got = append(got, res.data...)
-			if res.eof || len(res.data) == 0 {
-				return got
-			}
-		}
-	}
-
 	addrs, stop := startRun(t, cfg)
-	c, root := dial(addrs)
-	var cr nfsCreateRes
-	if err := c.Call(ctx, progNFS, 3, procCreate, nfsCreate3{root, "file"}, &cr); err != nil || cr.status != 0 || cr.fh == nil {
+	c, root := nfs3Mount(t, ctx, addrs["nfs/tcp"].String())
+	var cr create3Res
+	if err := c.Call(ctx, progNFS, 3, procCreate, create3{root, "file"}, &cr); err != nil || cr.status != 0 || cr.fh == nil {
 		t.Fatalf("CREATE: status %d, %v", cr.status, err)
 	}
 	for off := 0; off < len(content); off += chunk {
-		var res nfsStatusRes
-		if err := c.Call(ctx, progNFS, 3, procWrite, nfsWrite3{cr.fh, uint64(off), content[off:min(off+chunk, len(content))]}, &res); err != nil || res.status != 0 {
+		var res status3
+		if err := c.Call(ctx, progNFS, 3, procWrite, write3{cr.fh, uint64(off), 2, content[off:min(off+chunk, len(content))]}, &res); err != nil || res.status != 0 {
 			t.Fatalf("WRITE at %d: status %d, %v", off, res.status, err)
 		}
 	}
-	if got := readAll(c, cr.fh); !bytes.Equal(got, content) {
+	if got := nfs3Read(t, ctx, c, cr.fh); !bytes.Equal(got, content) {
 		t.Fatalf("read %d bytes (sha256 %x), wrote %d (sha256 %x)", len(got), sha256.Sum256(got), len(content), sha256.Sum256(content))
 	}
 	if err := stop(); err != nil {
@@ -158,8 +73,8 @@ func TestPostgresMetadata(t *testing.T) {
 	}
 
 	addrs, _ = startRun(t, cfg)
-	c, _ = dial(addrs)
-	if got := readAll(c, cr.fh); !bytes.Equal(got, content) {
+	c, _ = nfs3Mount(t, ctx, addrs["nfs/tcp"].String())
+	if got := nfs3Read(t, ctx, c, cr.fh); !bytes.Equal(got, content) {
 		t.Fatalf("after restart: read %d bytes, wrote %d", len(got), len(content))
 	}
 }
