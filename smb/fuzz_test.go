@@ -7,6 +7,7 @@ import (
 	"net"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/dittofs/dittofs/export"
 	"github.com/dittofs/dittofs/smb/internal/smbcrypto"
@@ -79,7 +80,11 @@ func FuzzConn(f *testing.F) {
 	ts := startServer(f, func(s *Server) { s.Logger = nil })
 	var n int
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Short break and durable timeouts: an input that leaves a
+		// break unacknowledged or a durable open behind must not hold
+		// the fuzzer for 35 or 60 s.
 		srv := &Server{Exports: ts.tab, Users: ts.srv.Users, AllowUnsigned: true, MaxMessageSize: 64 << 10, MaxCredits: 64,
+			OplockBreakTimeout: 100 * time.Millisecond, DurableTimeout: 100 * time.Millisecond,
 			onPanic: func(p any) { panic(fmt.Sprint("panic serving: ", p)) }}
 		srv.init()
 		a, b := net.Pipe()
