@@ -316,6 +316,7 @@ func (c *conn) create(r *request) wire.Status {
 	}
 	action := uint32(wire.FILE_OPENED)
 	created, overwrite := false, false
+	var overwriteKept uint32 // the kept attributes of a file being overwritten (dosattr.go)
 	if exists {
 		isDir := a.Type == store.TypeDir
 		switch {
@@ -341,7 +342,8 @@ func (c *conn) create(r *request) wire.Status {
 			// overwritten only by a CREATE asking for the same; its
 			// attributes become the ones asked, with ARCHIVE (below).
 			const hs = wire.FILE_ATTRIBUTE_HIDDEN | wire.FILE_ATTRIBUTE_SYSTEM
-			if c.keptAttrs(t, h, false)&hs&^req.FileAttributes != 0 {
+			overwriteKept = c.keptAttrs(t, h, false)
+			if overwriteKept&hs&^req.FileAttributes != 0 {
 				return wire.STATUS_ACCESS_DENIED
 			}
 			overwrite = true // once the share mode and oplocks allow it
@@ -435,7 +437,7 @@ func (c *conn) create(r *request) wire.Status {
 			c.closeOpen(r.sess, o)
 			return storeStatus(err)
 		}
-		if kept, want := c.keptAttrs(t, h, false), req.FileAttributes&keptMask|wire.FILE_ATTRIBUTE_ARCHIVE; want != kept {
+		if want := req.FileAttributes&keptMask | wire.FILE_ATTRIBUTE_ARCHIVE; want != overwriteKept {
 			if err := c.setKeptAttrs(t, h, false, want); err != nil {
 				c.closeOpen(r.sess, o)
 				return storeStatus(err)

@@ -77,6 +77,19 @@ func FuzzConn(f *testing.F) {
 		seedMessage(7, wire.SMB2_IOCTL, ioctlBody(wire.FSCTL_DUPLICATE_EXTENTS_TO_FILE, fid, dupIn(fid, 0, 4096, 4096), 0)),
 		seedMessage(8, wire.SMB2_IOCTL, ioctlBody(wire.FSCTL_FILE_LEVEL_TRIM, fid, Lay(uint32(0), uint32(1), int64(0), int64(10)), 4)),
 	))
+	// Create contexts: a lease, durable requests and reconnects, an
+	// SD, EAs, a stream (lease.go, durable.go, secdesc.go, ea.go).
+	f.Add(fuzzInput(
+		seedMessage(0, wire.SMB2_CREATE, createReq{name: "l", access: oplockRW, share: shareAll, disp: wire.FILE_OPEN_IF,
+			level: wire.SMB2_OPLOCK_LEVEL_LEASE, lease: leaseV2(1, lR|lH, 0)}.body()),
+		seedMessage(1, wire.SMB2_CREATE, createCtxBody("d", wire.GENERIC_ALL, wire.FILE_OPEN_IF, 0, shareAll,
+			testCtx{"DHnQ", make([]byte, 16)}, testCtx{"DH2Q", make([]byte, 32)}, testCtx{"MxAc", nil})),
+		seedMessage(2, wire.SMB2_CREATE, createCtxBody("d", wire.GENERIC_ALL, wire.FILE_OPEN, 0, shareAll,
+			testCtx{"DHnC", make([]byte, 16)}, testCtx{"DH2C", make([]byte, 36)})),
+		seedMessage(3, wire.SMB2_CREATE, createCtxBody("s:str", wire.GENERIC_ALL, wire.FILE_OPEN_IF, 0, shareAll,
+			testCtx{"ExtA", Lay(uint32(0), uint8(0), uint8(1), uint16(1), []byte("a\x00b"))}, testCtx{"SecD", make([]byte, 20)})),
+		seedMessage(4, wire.SMB2_OPLOCK_BREAK, oplockAckBody(fid, wire.SMB2_OPLOCK_LEVEL_II)),
+	))
 	ts := startServer(f, func(s *Server) { s.Logger = nil })
 	var n int
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -32,10 +32,15 @@ const defaultMaxWatches = 256
 // maxNotifyEvents bounds the store watcher's buffer of one open.
 const maxNotifyEvents = 4096
 
+// notifyEventCost is what one buffered store event is counted as against
+// Server.MaxNotifyBytes (the event and a name of typical length).
+const notifyEventCost = 64
+
 // dirWatch is the change notification state of a directory open.
 type dirWatch struct {
 	w       *store.Watcher
-	max     int // bytes of changes kept: the first request's OutputBufferLength
+	max     int   // bytes of changes kept: the first request's OutputBufferLength
+	cost    int64 // charged to Server.MaxNotifyBytes while the watch lasts
 	queue   []fscc.Notify
 	size    int  // bytes queue takes as FILE_NOTIFY_INFORMATION entries
 	over    bool // changes were lost: the next answer is NOTIFY_ENUM_DIR
@@ -76,6 +81,13 @@ func (c *conn) changeNotify(r *request) wire.Status {
 		if c.watches >= c.s.maxWatches() {
 			return wire.STATUS_INSUFFICIENT_RESOURCES
 		}
+		events := min(maxNotifyEvents, int(req.OutputBufferLength)/12+16)
+		cost := int64(req.OutputBufferLength) + int64(events)*notifyEventCost
+		if c.s.notifyBytes.Add(cost) > c.s.MaxNotifyBytes {
+			c.s.notifyBytes.Add(-cost)
+			c.s.logs.Warn(c.s.log, "smb: CHANGE_NOTIFY refused: MaxNotifyBytes reached", "remote", c.remote.String(), "max", c.s.MaxNotifyBytes)
+			return wire.STATUS_INSUFFICIENT_RESOURCES
+		}
 		filter := store.Change(req.CompletionFilter) & store.ChangeAll
 		if filter == 0 {
 			// only stream bits (or none): nothing the store reports
@@ -85,15 +97,16 @@ func (c *conn) changeNotify(r *request) wire.Status {
 		w, err := o.tree.exp.FS.Watch(c.ctx, &o.tree.cred, o.h, store.WatchOptions{
 			Tree:   req.Flags&wire.SMB2_WATCH_TREE != 0,
 			Filter: filter,
-			Buffer: min(maxNotifyEvents, int(req.OutputBufferLength)/12+16),
+			Buffer: events,
 		})
 		if err != nil && store.CodeOf(err) != store.CodeStale {
+			c.s.notifyBytes.Add(-cost)
 			return storeStatus(err)
 		}
 		// A directory removed while open (smbtorture smb2.notify.mask
 		// deletes it under the open) has no changes to report: its
 		// requests wait until cancelled or closed, as with smbd.
-		dw = &dirWatch{w: w, max: int(req.OutputBufferLength), stop: make(chan struct{})}
+		dw = &dirWatch{w: w, max: int(req.OutputBufferLength), cost: cost, stop: make(chan struct{})}
 		o.watch = dw
 		c.watches++
 		if w != nil {
@@ -201,6 +214,7 @@ func (c *conn) stopWatch(o *open) {
 	}
 	o.watch = nil
 	c.watches--
+	c.s.notifyBytes.Add(-dw.cost)
 	delete(c.waiting, dw)
 	close(dw.stop)
 	if dw.w != nil {

@@ -404,6 +404,35 @@ func TestNotifyBound(t *testing.T) {
 	w.final(w.recvFinal(), id, aid, wire.STATUS_CANCELLED)
 }
 
+// TestNotifyBytesBound: the watches of all connections together hold at
+// most Server.MaxNotifyBytes; past it a new watch is
+// STATUS_INSUFFICIENT_RESOURCES, and closing a watched open gives its
+// share back (a hostile client on many connections cannot grow the
+// server's memory with CHANGE_NOTIFY queues).
+func TestNotifyBytesBound(t *testing.T) {
+	const out = 1000
+	one := int64(out) + int64(min(maxNotifyEvents, out/12+16))*notifyEventCost
+	ts := startServer(t, func(s *Server) { s.MaxNotifyBytes = one + one/2 })
+	a := ts.connect(wire.SMB2_DIALECT_311)
+	b := ts.connect(wire.SMB2_DIALECT_311)
+	d, _ := a.create("d", wire.GENERIC_READ, wire.FILE_OPEN_IF, dirOpts)
+	d2, _ := b.create("d", wire.GENERIC_READ, wire.FILE_OPEN, dirOpts)
+	id, aid := a.pendingNotify(d, 0, out, nameAll)
+	if st := b.call(wire.SMB2_CHANGE_NOTIFY, notifyBody(d2, 0, out, nameAll)).status(); st != wire.STATUS_INSUFFICIENT_RESOURCES {
+		t.Errorf("a second watch past MaxNotifyBytes, from another connection: %v", st)
+	}
+	a.cancel(id, aid, a.sessionID)
+	a.final(a.recvFinal(), id, aid, wire.STATUS_CANCELLED)
+	a.close(d)
+	id, aid = b.pendingNotify(d2, 0, out, nameAll)
+	b.cancel(id, aid, b.sessionID)
+	b.final(b.recvFinal(), id, aid, wire.STATUS_CANCELLED)
+	b.close(d2)
+	if n := ts.srv.notifyBytes.Load(); n != 0 {
+		t.Errorf("%d bytes still charged after every watch closed", n)
+	}
+}
+
 // TestNotifyCrossProtocol: a change made through store.FS directly, as
 // the NFS servers make it, is reported to the SMB client.
 func TestNotifyCrossProtocol(t *testing.T) {

@@ -341,7 +341,7 @@ func (s *Server) dropOthers(k fileKey, self *copen, drop uint32, pick func(*cope
 
 // openCaching is the oplock and lease part of a CREATE of a file or
 // directory (MS-SMB2 §3.3.5.9, §3.3.5.9.8, §3.3.5.9.11; MS-FSA
-// §2.1.5.1.2.1): it takes the share reservation (shareCheck), breaks what
+// §2.1.5.1.2.1): it takes the share reservation (reserve), breaks what
 // the new open conflicts with, waits for the breaks, and registers o with
 // the oplock level or lease it grants (ctx: the lease response context,
 // or nil). overwrite is a FILE_OVERWRITE(_IF) or FILE_SUPERSEDE of an
@@ -373,14 +373,14 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 			lr, self.ls = nil, nil
 		}
 	}
-	st = c.shareCheck(r, o, req.ShareAccess)
+	st = c.reserve(r.sess, o, req.ShareAccess)
 	if st == wire.STATUS_SHARING_VIOLATION {
 		// Handle caching (batch oplocks, H leases) is broken before a
 		// sharing violation is reported: the holder may close the
 		// handle it caches (smbtorture smb2.oplock.batch5).
 		if ws := s.dropOthers(k, self, cacheH, nil); len(ws) > 0 {
 			if st = c.awaitBreaks(r, ws); st == wire.STATUS_SUCCESS {
-				st = c.shareCheck(r, o, req.ShareAccess)
+				st = c.reserve(r.sess, o, req.ShareAccess)
 			}
 		}
 	}
@@ -474,13 +474,6 @@ func (c *conn) openCaching(r *request, o *open, req *wire.CreateRequest, overwri
 	}
 	co.level = want
 	return want, nil, wire.STATUS_SUCCESS
-}
-
-// shareCheck takes o's share reservation: read and write in the lock
-// manager (shared with NFSv4), FILE_SHARE_DELETE, which only SMB has,
-// among the server's SMB opens (reserve, delshare.go).
-func (c *conn) shareCheck(r *request, o *open, share uint32) wire.Status {
-	return c.reserve(r.sess, o, share)
 }
 
 // forgetLocked drops a file's entry once it has no open.

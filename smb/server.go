@@ -45,8 +45,11 @@ const (
 	DefaultMaxConns           = 1024
 	DefaultMaxSessionsPerConn = 16
 	DefaultMaxOpensPerSession = 4096
-	DefaultMaxCredits         = 8192
-	DefaultMaxMessageSize     = 1 << 20
+	// DefaultMaxNotifyBytes bounds the memory of all CHANGE_NOTIFY
+	// watches together (notify.go).
+	DefaultMaxNotifyBytes = 256 << 20
+	DefaultMaxCredits     = 8192
+	DefaultMaxMessageSize = 1 << 20
 	// MinMessageSize is the smallest MaxMessageSize accepted: 64 KiB,
 	// the READ and WRITE size of SMB 2.0.2.
 	MinMessageSize = 64 << 10
@@ -151,6 +154,12 @@ type Server struct {
 	// MaxOpensPerSession bounds the open files of one session (default
 	// 4096); past it CREATE fails with STATUS_TOO_MANY_OPENED_FILES.
 	MaxOpensPerSession int
+	// MaxNotifyBytes bounds what the CHANGE_NOTIFY watches of all
+	// connections may hold together (default 256 MiB): each watch counts
+	// its queue (the OutputBufferLength of its first request) and the
+	// store events it may buffer; past it a new watch fails with
+	// STATUS_INSUFFICIENT_RESOURCES.
+	MaxNotifyBytes int64
 	// MaxCredits bounds a connection's credit window, the message ids
 	// granted and not yet used plus those used above a skipped one
 	// (default 8192, the window of Windows Server 2016 and of Samba's
@@ -199,6 +208,7 @@ type Server struct {
 	// Durable opens (durable.go): persistent FileIds, the opens kept
 	// after their connection dropped, the number of durable opens.
 	nextPersistent atomic.Uint64
+	notifyBytes    atomic.Int64 // charged by CHANGE_NOTIFY watches (notify.go)
 	dmu            sync.Mutex
 	durables       map[uint64]*open
 	ndurable       int
@@ -236,6 +246,9 @@ func (s *Server) init() {
 		}
 		if s.MaxOpensPerSession <= 0 {
 			s.MaxOpensPerSession = DefaultMaxOpensPerSession
+		}
+		if s.MaxNotifyBytes <= 0 {
+			s.MaxNotifyBytes = DefaultMaxNotifyBytes
 		}
 		if s.MaxCredits <= 0 {
 			s.MaxCredits = DefaultMaxCredits
