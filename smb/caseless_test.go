@@ -129,3 +129,30 @@ func TestCaseInsensitiveShare(t *testing.T) {
 		t.Errorf("case-sensitive share: open in another case: %v", st)
 	}
 }
+
+// TestCreateRace: two connections creating the same new directory with
+// FILE_OPEN_IF at once both succeed (MS-FSA §2.1.5.1: the disposition
+// applies to what exists when the create runs): the one whose Mkdir finds
+// the name made by the other opens it (smbtorture smb2.create.mkdir-dup).
+func TestCreateRace(t *testing.T) {
+	ts := startServer(t)
+	a, b := ts.connect(wire.SMB2_DIALECT_311), ts.connect(wire.SMB2_DIALECT_311)
+	for i := range 200 {
+		name := "d" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		errs := make(chan wire.Status, 2)
+		for _, c := range []*client{a, b} {
+			go func() {
+				f, st := c.create(name, wire.GENERIC_READ, wire.FILE_OPEN_IF, wire.FILE_DIRECTORY_FILE)
+				if st == wire.STATUS_SUCCESS {
+					c.close(f)
+				}
+				errs <- st
+			}()
+		}
+		for range 2 {
+			if st := <-errs; st != wire.STATUS_SUCCESS {
+				t.Fatalf("%s: %v", name, st)
+			}
+		}
+	}
+}

@@ -422,6 +422,9 @@ type request struct {
 	// breaks it goes async for.
 	retry      bool
 	breakWaits []waiter
+	// raced: a CREATE run again because its name appeared between its
+	// lookup and its create (file.go), which happens once.
+	raced bool
 }
 
 // malformed logs a request that does not decode (rate-limited: the

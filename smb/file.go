@@ -378,6 +378,13 @@ func (c *conn) create(r *request) wire.Status {
 			h, a, _, err = fsys.Create(c.ctx, cred, parent, last, store.CreateGuarded, sa, store.Verifier{})
 		}
 		if err != nil {
+			if store.CodeOf(err) == store.CodeExist && disp != wire.FILE_CREATE && !r.raced {
+				// Another client made the name between the lookup and
+				// this create: the disposition applies to what is there
+				// now (smbtorture smb2.create.mkdir-dup), once.
+				r.raced = true
+				return c.create(r)
+			}
 			return storeStatus(err)
 		}
 		if st := c.chownCreated(t, parent, last, h, sd, opts&wire.FILE_DIRECTORY_FILE != 0); st != wire.STATUS_SUCCESS {
